@@ -1,0 +1,166 @@
+//! Protocol parameters, each named as in the paper with the paper's default.
+
+use std::time::Duration;
+
+/// The largest `k` a node accepts: a reply carries at most this many contacts
+/// inline, so that no message allocates (DESIGN.md §6). Deployed networks use
+/// 8 (BitTorrent), 16 (Ethereum discv5) and 20 (libp2p, the paper).
+pub const MAX_K: usize = 32;
+
+/// How a lookup keeps its `α` queries in flight (paper §2.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parallelism {
+    /// A new query is sent as soon as any of the `α` in flight answers or times
+    /// out ("the recursion can begin before all α of the previous RPCs have
+    /// returned", paper §2.3). The default, as in most deployed Kademlias.
+    Loose,
+    /// Rounds: the next `α` queries go out only when every query of the round
+    /// has answered or timed out; a round that finds nothing closer is followed
+    /// by a round to all of the k closest not yet queried (paper §2.3).
+    Strict,
+}
+
+/// The parameters of one Kademlia node. `Config::default()` is the paper's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// `k`: bucket capacity and replication parameter (paper §2.2). Defaults to 20.
+    pub k: usize,
+    /// `α`: the lookup's concurrency (paper §2.3). Defaults to 3.
+    pub alpha: usize,
+    /// `b`: bits resolved per lookup step in accelerated lookups (paper §4.2):
+    /// a full bucket at depth `d` not holding the own ID is split when
+    /// `d mod b != 0`. Defaults to 1 (no acceleration).
+    pub b: u8,
+    /// Whether lookups use loose or strict parallelism (paper §2.3). Defaults to loose.
+    pub parallelism: Parallelism,
+    /// Replacement-cache entries per bucket (paper §4.1, which gives no size).
+    /// Defaults to 8.
+    pub replacement_cache: usize,
+    /// Failed RPCs in a row after which a contact is stale and replaced by a
+    /// waiting replacement (paper §4.1: "5 RPCs in a row"). Defaults to 5.
+    pub stale_limit: u8,
+    /// How long an RPC may go unanswered before it counts as failed and frees its
+    /// lookup slot. The paper gives no value; defaults to 2 s.
+    pub rpc_timeout: Duration,
+    /// Overall deadline of an operation, so that no lookup runs forever. Defaults to 60 s.
+    pub op_timeout: Duration,
+    /// A bucket with no node lookup in its range for this long is refreshed by a
+    /// lookup of a random ID in it (paper §2.3: an hour). Defaults to 1 h.
+    pub refresh_interval: Duration,
+    /// Period of republishing every stored pair (paper §2.5: hourly). Defaults to 1 h.
+    pub republish_interval: Duration,
+    /// Lifetime of a pair after its original publication (paper §2.5: 24 h). Defaults to 24 h.
+    pub expire_after: Duration,
+    /// Period at which the original publisher republishes its pairs (paper §2.5: 24 h).
+    /// Defaults to 24 h.
+    pub publisher_republish_interval: Duration,
+    /// After a successful value lookup, store the pair at the closest node seen that
+    /// did not return it (paper §2.3). Defaults to true.
+    pub cache_on_get: bool,
+    /// Hand stored pairs to a newly seen node closer to their key (paper §2.5).
+    /// Defaults to true.
+    pub replicate_to_new_nodes: bool,
+    /// Upper bound on stored pairs, so a flood of STOREs cannot exhaust memory.
+    /// Defaults to 100 000.
+    pub max_stored_pairs: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            k: 20,
+            alpha: 3,
+            b: 1,
+            parallelism: Parallelism::Loose,
+            replacement_cache: 8,
+            stale_limit: 5,
+            rpc_timeout: Duration::from_secs(2),
+            op_timeout: Duration::from_secs(60),
+            refresh_interval: Duration::from_secs(3600),
+            republish_interval: Duration::from_secs(3600),
+            expire_after: Duration::from_secs(24 * 3600),
+            publisher_republish_interval: Duration::from_secs(24 * 3600),
+            cache_on_get: true,
+            replicate_to_new_nodes: true,
+            max_stored_pairs: 100_000,
+        }
+    }
+}
+
+/// A parameter out of its range: the field's name and what it must be.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {expected}")]
+pub struct ConfigError {
+    /// The field, as named in [`Config`].
+    pub field: &'static str,
+    /// What the field must be.
+    pub expected: String,
+}
+
+impl Config {
+    /// Checks every field's range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let err = |field, expected: &str| {
+            Err(ConfigError {
+                field,
+                expected: expected.to_string(),
+            })
+        };
+        if self.k == 0 || self.k > MAX_K {
+            return err("k", &format!("expected an integer from 1 to {MAX_K}"));
+        }
+        if self.alpha == 0 || self.alpha > MAX_K {
+            return err("alpha", &format!("expected an integer from 1 to {MAX_K}"));
+        }
+        if self.b == 0 || self.b > 8 {
+            return err("b", "expected an integer from 1 to 8");
+        }
+        if self.replacement_cache > 255 {
+            return err("replacement_cache", "expected an integer from 0 to 255");
+        }
+        if self.stale_limit == 0 {
+            return err("stale_limit", "expected an integer of at least 1");
+        }
+        for (field, d) in [
+            ("rpc_timeout", self.rpc_timeout),
+            ("op_timeout", self.op_timeout),
+            ("refresh_interval", self.refresh_interval),
+            ("republish_interval", self.republish_interval),
+            ("expire_after", self.expire_after),
+            ("publisher_republish_interval", self.publisher_republish_interval),
+        ] {
+            if d.is_zero() {
+                return err(field, "expected a positive duration");
+            }
+        }
+        if self.max_stored_pairs == 0 {
+            return err("max_stored_pairs", "expected an integer of at least 1");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_papers() {
+        let c = Config::default();
+        assert_eq!((c.k, c.alpha, c.b, c.stale_limit), (20, 3, 1, 5));
+        assert_eq!(c.expire_after, Duration::from_secs(86_400));
+        assert_eq!(c.republish_interval, Duration::from_secs(3_600));
+        assert_eq!(c.refresh_interval, Duration::from_secs(3_600));
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn out_of_range_fields_are_named() {
+        let c = Config { k: 0, ..Config::default() };
+        assert_eq!(c.validate().unwrap_err().field, "k");
+        let c = Config { alpha: 0, ..Config::default() };
+        assert_eq!(c.validate().unwrap_err().field, "alpha");
+        let c = Config { rpc_timeout: Duration::ZERO, ..Config::default() };
+        assert_eq!(c.validate().unwrap_err().field, "rpc_timeout");
+    }
+}

@@ -1,0 +1,215 @@
+//! The iterative lookup of paper §2.3, as a state machine that knows nothing of
+//! messages or time: it is told which candidates answered or failed and says
+//! which to query next.
+//!
+//! The shortlist holds every candidate seen, nearest first, with its discovery
+//! depth (DESIGN.md §4: contacts from the origin's own table have depth 1, a
+//! contact first learned from a node at depth d has depth d + 1, and a contact
+//! learned again keeps the smaller depth). Failed candidates stay in the list,
+//! so that they are not queried again, but no longer count among "the k closest".
+
+use super::config::{Config, Parallelism};
+use super::id::{Distance, NodeId};
+use super::message::{Contact, Contacts};
+
+/// Where a candidate stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CandState {
+    /// Seen, not yet queried.
+    Fresh,
+    /// Queried, no answer yet.
+    InFlight,
+    /// Queried and answered.
+    Answered,
+    /// Queried and timed out: out of the shortlist for good.
+    Failed,
+}
+
+/// One node the lookup knows of.
+#[derive(Clone, Copy, Debug)]
+pub struct Candidate<A> {
+    /// Its distance to the target.
+    pub dist: Distance,
+    /// The node.
+    pub contact: Contact<A>,
+    /// Discovery depth (1 for contacts from the own routing table).
+    pub depth: u8,
+    /// Query state.
+    pub state: CandState,
+}
+
+/// An iterative lookup for one target.
+#[derive(Clone, Debug)]
+pub struct Lookup<A> {
+    target: NodeId,
+    own: NodeId,
+    k: usize,
+    alpha: usize,
+    strict: bool,
+    cap: usize,
+    cands: Vec<Candidate<A>>,
+    in_flight: usize,
+    /// Strict parallelism: closest distance when the current round started.
+    round_best: Option<Distance>,
+    rounds: u32,
+}
+
+impl<A: Copy> Lookup<A> {
+    /// A lookup of `target` by the node `own`, which never enters its own shortlist.
+    pub fn new(target: NodeId, own: NodeId, cfg: &Config) -> Self {
+        Lookup {
+            target,
+            own,
+            k: cfg.k,
+            alpha: cfg.alpha,
+            strict: cfg.parallelism == Parallelism::Strict,
+            cap: cfg.k * 4,
+            cands: Vec::with_capacity(cfg.k * 2),
+            in_flight: 0,
+            round_best: None,
+            rounds: 0,
+        }
+    }
+
+    /// The target.
+    pub fn target(&self) -> &NodeId {
+        &self.target
+    }
+
+    /// The candidates, nearest first.
+    pub fn candidates(&self) -> &[Candidate<A>] {
+        &self.cands
+    }
+
+    /// Queries in flight.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    /// Adds a contact learned at discovery depth `depth`. The own ID is ignored;
+    /// a contact already known keeps the smaller depth.
+    pub fn add(&mut self, contact: Contact<A>, depth: u8) {
+        if contact.id == self.own {
+            return;
+        }
+        let dist = contact.id.distance(&self.target);
+        match self.cands.binary_search_by(|c| c.dist.cmp(&dist)) {
+            Ok(i) => {
+                let c = &mut self.cands[i];
+                c.depth = c.depth.min(depth);
+            }
+            Err(i) => {
+                if i >= self.cap && self.cands.len() >= self.cap {
+                    return;
+                }
+                self.cands.insert(i, Candidate { dist, contact, depth, state: CandState::Fresh });
+                while self.cands.len() > self.cap
+                    && matches!(self.cands.last().map(|c| c.state), Some(CandState::Fresh | CandState::Failed))
+                {
+                    self.cands.pop();
+                }
+            }
+        }
+    }
+
+    fn index_of(&self, id: &NodeId) -> Option<usize> {
+        let dist = id.distance(&self.target);
+        self.cands.binary_search_by(|c| c.dist.cmp(&dist)).ok()
+    }
+
+    /// The k closest candidates that have not failed, nearest first.
+    fn top_k(&self) -> impl Iterator<Item = &Candidate<A>> {
+        self.cands.iter().filter(|c| c.state != CandState::Failed).take(self.k)
+    }
+
+    /// Appends to `out` the candidates to query now and marks them in flight.
+    /// Loose parallelism keeps up to α queries in flight among the k closest;
+    /// strict parallelism starts a new round only when the last one is over:
+    /// α queries after a round that found a closer node, otherwise all of the
+    /// k closest not yet queried (paper §2.3).
+    pub fn next_queries(&mut self, out: &mut Contacts<A>) {
+        let quota = if self.strict {
+            if self.in_flight > 0 {
+                return;
+            }
+            let best = self.top_k().next().map(|c| c.dist);
+            let improved = self.rounds == 0 || matches!((best, self.round_best), (Some(b), Some(r)) if b < r);
+            self.round_best = best;
+            self.rounds += 1;
+            if improved { self.alpha } else { self.k }
+        } else {
+            self.alpha.saturating_sub(self.in_flight)
+        };
+        let mut sent = 0;
+        let mut seen = 0;
+        for c in self.cands.iter_mut() {
+            if sent >= quota || seen >= self.k {
+                break;
+            }
+            if c.state == CandState::Failed {
+                continue;
+            }
+            seen += 1;
+            if c.state == CandState::Fresh {
+                if out.try_push(c.contact).is_err() {
+                    break;
+                }
+                c.state = CandState::InFlight;
+                sent += 1;
+            }
+        }
+        self.in_flight += sent;
+    }
+
+    /// `id` answered with `contacts`. Returns the answering candidate's depth, or
+    /// `None` if `id` was not in flight in this lookup.
+    pub fn answered(&mut self, id: &NodeId, contacts: &[Contact<A>]) -> Option<u8> {
+        let i = self.index_of(id)?;
+        let c = &mut self.cands[i];
+        if c.state != CandState::InFlight {
+            return None;
+        }
+        c.state = CandState::Answered;
+        let depth = c.depth;
+        self.in_flight -= 1;
+        for contact in contacts {
+            self.add(*contact, depth.saturating_add(1));
+        }
+        Some(depth)
+    }
+
+    /// The query to `id` timed out: it frees its slot and leaves the shortlist.
+    pub fn failed(&mut self, id: &NodeId) {
+        if let Some(i) = self.index_of(id)
+            && self.cands[i].state == CandState::InFlight
+        {
+            self.cands[i].state = CandState::Failed;
+            self.in_flight -= 1;
+        }
+    }
+
+    /// The paper's termination: each of the k closest candidates that have not
+    /// failed has been queried and has answered (paper §2.3). A lookup with no
+    /// candidate left is over too.
+    pub fn is_done(&self) -> bool {
+        self.top_k().all(|c| c.state == CandState::Answered)
+    }
+
+    /// The result: up to k closest candidates that answered, nearest first.
+    pub fn result(&self) -> impl Iterator<Item = &Candidate<A>> {
+        self.cands.iter().filter(|c| c.state == CandState::Answered).take(self.k)
+    }
+
+    /// The closest answered candidate other than `skip`: where a value lookup
+    /// caches the pair it found (paper §2.3).
+    pub fn closest_answered_except(&self, skip: &NodeId) -> Option<Contact<A>> {
+        self.cands
+            .iter()
+            .find(|c| c.state == CandState::Answered && c.contact.id != *skip)
+            .map(|c| c.contact)
+    }
+}
+
+#[cfg(test)]
+#[path = "lookup_tests.rs"]
+mod tests;

@@ -1,0 +1,159 @@
+//! The four RPCs of the paper (§2.3) and their replies, as plain values.
+//!
+//! Messages are never encoded inside the simulator: a reply's contacts are held
+//! inline (at most [`MAX_K`]) so that sending allocates nothing, and a value is a
+//! reference-counted byte slice that clones without copying. The wire codec
+//! (KRPC, bencode) lives with the real-network driver.
+
+use super::config::MAX_K;
+use super::id::{Key, NodeId};
+use arrayvec::ArrayVec;
+use std::sync::Arc;
+
+/// A transaction ID: chosen at random by the requester and echoed by the reply (paper §2.3).
+pub type TxId = u32;
+
+/// A stored value. Cloning shares the bytes.
+pub type Value = Arc<[u8]>;
+
+/// A node as other nodes know it: its ID and how to reach it. `A` is the
+/// driver's address type (a node index in the simulator, a socket address on a
+/// real network).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Contact<A> {
+    /// The node's ID.
+    pub id: NodeId,
+    /// Where to send to it.
+    pub addr: A,
+}
+
+/// Up to [`MAX_K`] contacts, held inline.
+pub type Contacts<A> = ArrayVec<Contact<A>, MAX_K>;
+
+/// One datagram of the protocol.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Message<A> {
+    /// Transaction ID; a reply carries its request's (paper §2.3).
+    pub tx: TxId,
+    /// The sender's node ID: every message carries it, so that every message
+    /// received can refresh the sender's bucket (paper §2.2).
+    pub sender: NodeId,
+    /// What the message says.
+    pub body: Body<A>,
+}
+
+/// Requests and replies (paper §2.3).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body<A> {
+    /// PING: is the node online?
+    Ping,
+    /// STORE: keep `(key, value)`. `ttl_secs` is the pair's remaining lifetime,
+    /// so that a republished pair still expires 24 h after its original
+    /// publication (paper §2.5).
+    Store {
+        /// The key.
+        key: Key,
+        /// The value.
+        value: Value,
+        /// Remaining lifetime in seconds.
+        ttl_secs: u32,
+    },
+    /// FIND_NODE: the k closest contacts the recipient knows to `target`.
+    FindNode {
+        /// The ID looked up.
+        target: NodeId,
+    },
+    /// FIND_VALUE: the value of `key`, or else the k closest contacts to it.
+    FindValue {
+        /// The key looked up.
+        key: Key,
+    },
+    /// Reply to PING.
+    Pong,
+    /// Reply to STORE: whether the pair was kept.
+    Stored {
+        /// False when the recipient refused it (its store is full).
+        accepted: bool,
+    },
+    /// Reply to FIND_NODE or FIND_VALUE: up to k contacts closest to the target.
+    Nodes {
+        /// The contacts.
+        contacts: Contacts<A>,
+    },
+    /// Reply to FIND_VALUE when the recipient holds the value.
+    Found {
+        /// The value.
+        value: Value,
+    },
+}
+
+/// The kind of request a reply answers, used to check that a reply fits its request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestKind {
+    /// PING.
+    Ping,
+    /// STORE.
+    Store,
+    /// FIND_NODE.
+    FindNode,
+    /// FIND_VALUE.
+    FindValue,
+}
+
+impl<A> Body<A> {
+    /// Whether this is a request (as opposed to a reply).
+    pub fn is_request(&self) -> bool {
+        matches!(
+            self,
+            Body::Ping | Body::Store { .. } | Body::FindNode { .. } | Body::FindValue { .. }
+        )
+    }
+
+    /// The request kind, for a request.
+    pub fn request_kind(&self) -> Option<RequestKind> {
+        Some(match self {
+            Body::Ping => RequestKind::Ping,
+            Body::Store { .. } => RequestKind::Store,
+            Body::FindNode { .. } => RequestKind::FindNode,
+            Body::FindValue { .. } => RequestKind::FindValue,
+            _ => return None,
+        })
+    }
+
+    /// Whether this reply is a valid answer to a request of kind `kind`.
+    pub fn answers(&self, kind: RequestKind) -> bool {
+        matches!(
+            (self, kind),
+            (Body::Pong, RequestKind::Ping)
+                | (Body::Stored { .. }, RequestKind::Store)
+                | (Body::Nodes { .. }, RequestKind::FindNode)
+                | (Body::Nodes { .. } | Body::Found { .. }, RequestKind::FindValue)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_must_fit_their_request_paper_2_3() {
+        let nodes: Body<u32> = Body::Nodes { contacts: Contacts::new() };
+        assert!(nodes.answers(RequestKind::FindNode));
+        assert!(nodes.answers(RequestKind::FindValue));
+        assert!(!nodes.answers(RequestKind::Ping));
+        let found: Body<u32> = Body::Found { value: Arc::from(&b"v"[..]) };
+        assert!(found.answers(RequestKind::FindValue));
+        assert!(!found.answers(RequestKind::FindNode));
+        assert!(Body::<u32>::Pong.answers(RequestKind::Ping));
+        assert!(!Body::<u32>::Pong.answers(RequestKind::Store));
+        assert!(Body::<u32>::Ping.is_request());
+        assert!(!Body::<u32>::Pong.is_request());
+    }
+
+    #[test]
+    fn small_message_in_the_simulator() {
+        // The reply is inline; keep the whole message within one kilobyte.
+        assert!(std::mem::size_of::<Message<u32>>() <= 1024);
+    }
+}

@@ -1,0 +1,470 @@
+//! A Kademlia node as a sans-IO state machine (DESIGN.md §2).
+//!
+//! The driver hands the node the current time with every call, delivers the
+//! datagrams addressed to it and the timers it asked for, and drains the outputs
+//! it produced: messages to send, timers to set, finished operations. The node
+//! owns one seeded RNG and no clock, socket or global state, so the same inputs
+//! always give the same outputs.
+//!
+//! Outputs are appended to a buffer the driver passes in and drains, rather than
+//! queued inside each node: a simulator holding a million nodes then keeps one
+//! buffer, not a million.
+
+mod ops;
+mod report;
+
+pub use report::{OpId, OpKind, OpReport, Stats};
+
+use super::config::{Config, ConfigError};
+use super::id::{Key, NodeId};
+use super::message::{Body, Contact, Contacts, Message, RequestKind, TxId, Value};
+use super::routing::{RoutingTable, Seen};
+use super::store::Store;
+use super::time::Time;
+use ops::Op;
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+use std::fmt::Debug;
+use std::hash::Hash;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What a driver's address type must offer. A node index in the simulator, a
+/// `SocketAddr` on a real network.
+pub trait Address: Copy + Eq + Ord + Hash + Debug {}
+impl<T: Copy + Eq + Ord + Hash + Debug> Address for T {}
+
+/// The node's timers (a two-entry timer table, as in quinn-proto).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Timer {
+    /// RPC timeouts and operation deadlines.
+    Rpc = 0,
+    /// Bucket refresh, republishing and expiry.
+    Maintenance = 1,
+}
+
+/// Something that happens to a node.
+#[derive(Clone, Debug)]
+pub enum Input<A> {
+    /// A datagram from `from` arrived.
+    Datagram {
+        /// The sender's address.
+        from: A,
+        /// The message.
+        msg: Message<A>,
+    },
+    /// A timer the node asked for fired.
+    Timer(Timer),
+}
+
+/// An operation the user starts.
+#[derive(Clone, Debug)]
+pub enum Command<A> {
+    /// Iterative node lookup of an ID (paper §2.3).
+    FindNode(NodeId),
+    /// Iterative value lookup of a key (paper §2.3).
+    Get(Key),
+    /// Store a pair at the k closest nodes, and republish it every 24 h (paper §2.3, §2.5).
+    Put(Key, Value),
+    /// PING an address (paper §2.3).
+    Ping(A),
+    /// Join through a bootstrap node whose ID may be unknown (paper §2.3).
+    Join {
+        /// The bootstrap node's address.
+        bootstrap: A,
+        /// Its ID, if known; otherwise it is pinged first to learn it.
+        id: Option<NodeId>,
+    },
+    /// Send one request to an address and report its reply.
+    Request {
+        /// Where to.
+        to: A,
+        /// The request (PING, STORE, FIND_NODE or FIND_VALUE).
+        body: Body<A>,
+    },
+}
+
+/// Something the driver must do.
+#[derive(Clone, Debug)]
+pub enum Output<A> {
+    /// Send `msg` to `to`.
+    Send {
+        /// Destination address.
+        to: A,
+        /// The message.
+        msg: Message<A>,
+    },
+    /// Deliver `Input::Timer(timer)` at `at` (or soon after). Later requests for
+    /// the same timer do not cancel earlier ones; a timer that fires early is harmless.
+    SetTimer {
+        /// When.
+        at: Time,
+        /// Which.
+        timer: Timer,
+    },
+    /// An operation finished.
+    Done(OpReport<A>),
+}
+
+/// Why an outstanding request was sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Purpose {
+    /// Part of an operation.
+    Op(OpId),
+    /// The PING to a bucket's least-recently-seen contact (paper §2.2).
+    Evict,
+    /// A STORE that nobody waits for (caching, replication to a new node).
+    Background,
+}
+
+/// A request awaiting its reply.
+#[derive(Clone, Copy, Debug)]
+struct Pending<A> {
+    tx: TxId,
+    to: A,
+    peer: Option<NodeId>,
+    kind: RequestKind,
+    deadline: Time,
+    purpose: Purpose,
+}
+
+/// One Kademlia node.
+#[derive(Clone, Debug)]
+pub struct Node<A> {
+    id: NodeId,
+    cfg: Arc<Config>,
+    rng: ChaCha8Rng,
+    table: RoutingTable<A>,
+    store: Store,
+    pending: Vec<Pending<A>>,
+    ops: Vec<Op<A>>,
+    next_op: OpId,
+    armed: [Option<Time>; 2],
+    maintenance_due: Time,
+    stats: Stats,
+}
+
+impl<A: Address> Node<A> {
+    /// A node with ID `id`, configuration `cfg`, and an RNG seeded with `seed`
+    /// (transaction IDs and refresh targets come from it), created at `now`.
+    pub fn new(id: NodeId, cfg: Arc<Config>, seed: u64, now: Time) -> Result<Self, ConfigError> {
+        cfg.validate()?;
+        let table = RoutingTable::new(id, cfg.k, cfg.b, cfg.replacement_cache, cfg.stale_limit, now);
+        Ok(Node {
+            id,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            maintenance_due: now.plus(cfg.refresh_interval),
+            cfg,
+            table,
+            store: Store::default(),
+            pending: Vec::new(),
+            ops: Vec::new(),
+            next_op: 0,
+            armed: [None; 2],
+            stats: Stats::default(),
+        })
+    }
+
+    /// The node's ID.
+    pub fn id(&self) -> &NodeId {
+        &self.id
+    }
+
+    /// The node's configuration.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// The routing table, read-only.
+    pub fn routing_table(&self) -> &RoutingTable<A> {
+        &self.table
+    }
+
+    /// The value store, read-only.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Message counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Requests awaiting a reply.
+    pub fn pending_requests(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Operations still running.
+    pub fn active_ops(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// The earliest time a timer the node asked for is due, for drivers that keep
+    /// a single wake-up.
+    pub fn poll_timeout(&self) -> Option<Time> {
+        self.armed.iter().flatten().min().copied()
+    }
+
+    /// Feeds one input at time `now`; outputs are appended to `out`.
+    pub fn handle(&mut self, now: Time, input: Input<A>, out: &mut Vec<Output<A>>) {
+        match input {
+            Input::Datagram { from, msg } => self.on_datagram(now, from, msg, out),
+            Input::Timer(t) => self.on_timer(now, t, out),
+        }
+        self.arm(Timer::Maintenance, self.maintenance_due, out);
+    }
+
+    /// Starts an operation at time `now`; its report arrives later as
+    /// `Output::Done` (or at once, for a get the node can answer itself).
+    pub fn start(&mut self, now: Time, cmd: Command<A>, out: &mut Vec<Output<A>>) -> OpId {
+        let id = self.begin(now, cmd, out);
+        self.arm(Timer::Maintenance, self.maintenance_due, out);
+        id
+    }
+
+    fn arm(&mut self, timer: Timer, at: Time, out: &mut Vec<Output<A>>) {
+        if at == Time::NEVER {
+            return;
+        }
+        let slot = &mut self.armed[timer as usize];
+        if slot.is_none_or(|a| at < a) {
+            *slot = Some(at);
+            out.push(Output::SetTimer { at, timer });
+        }
+    }
+
+    fn on_datagram(&mut self, now: Time, from: A, msg: Message<A>, out: &mut Vec<Output<A>>) {
+        self.stats.received += 1;
+        if msg.sender == self.id {
+            self.stats.dropped_malformed += 1;
+            return;
+        }
+        if msg.body.is_request() {
+            self.on_request(now, from, msg, out);
+        } else {
+            self.on_reply(now, from, msg, out);
+        }
+    }
+
+    /// Answers a request (paper §2.3) after refreshing its sender (paper §2.2).
+    fn on_request(&mut self, now: Time, from: A, msg: Message<A>, out: &mut Vec<Output<A>>) {
+        self.saw(now, msg.sender, from, out);
+        let body = match msg.body {
+            Body::Ping => Body::Pong,
+            Body::FindNode { target } => Body::Nodes { contacts: self.closest(&target, Some(&msg.sender)) },
+            Body::FindValue { key } => match self.store.get(&key, now) {
+                Some(value) => Body::Found { value: value.clone() },
+                None => Body::Nodes { contacts: self.closest(&key, Some(&msg.sender)) },
+            },
+            Body::Store { key, value, ttl_secs } => Body::Stored {
+                accepted: self.accept_store(now, key, value, ttl_secs),
+            },
+            Body::Pong | Body::Stored { .. } | Body::Nodes { .. } | Body::Found { .. } => return,
+        };
+        self.stats.sent += 1;
+        out.push(Output::Send {
+            to: from,
+            msg: Message { tx: msg.tx, sender: self.id, body },
+        });
+    }
+
+    /// The k closest contacts to `target`, without `exclude`.
+    fn closest(&self, target: &NodeId, exclude: Option<&NodeId>) -> Contacts<A> {
+        let mut contacts = Contacts::new();
+        self.table.closest(target, self.cfg.k, exclude, &mut contacts);
+        contacts
+    }
+
+    /// Stores a pair received by STORE. Its lifetime is the one offered, cut
+    /// exponentially with the estimated number of nodes between this node and
+    /// the key, so that caches far from the key expire sooner (paper §2.3).
+    fn accept_store(&mut self, now: Time, key: Key, value: Value, ttl_secs: u32) -> bool {
+        let offered = Duration::from_secs(u64::from(ttl_secs)).min(self.cfg.expire_after);
+        let lifetime = offered / (1u32 << self.cache_halvings(&key));
+        let expires = now.plus(lifetime);
+        let ok = self
+            .store
+            .put(key, value, now, expires, self.cfg.republish_interval, self.cfg.max_stored_pairs);
+        if ok {
+            self.maintenance_due = self.maintenance_due.min(self.store.next_due());
+        } else {
+            self.stats.stores_refused += 1;
+        }
+        ok
+    }
+
+    /// How many times to halve a stored pair's lifetime. The number of nodes
+    /// closer to `key` than this node is estimated from the density of the own
+    /// neighbourhood: if the k closest contacts lie within distance r of this
+    /// node, about k·d/r nodes lie within distance d of the key. Each k nodes
+    /// beyond the first k halve the lifetime, so the k closest nodes keep the
+    /// full lifetime (paper §2.3: "exponentially inversely proportional to the
+    /// number of nodes between the current node and the node whose ID is closest
+    /// to the key ID … inferred from the bucket structure").
+    fn cache_halvings(&self, key: &Key) -> u32 {
+        let near = self.closest(&self.id, None);
+        let Some(kth) = near.last() else { return 0 };
+        let radius = kth.id.distance(&self.id).as_f64();
+        let ratio = self.id.distance(key).as_f64() / radius;
+        if ratio.is_finite() && ratio > 2.0 {
+            // floor(ratio - 1), capped so that the shift stays in range.
+            (ratio - 1.0).floor().min(31.0) as u32
+        } else {
+            0
+        }
+    }
+
+    /// Validates a reply against its request and hands it to whoever waits.
+    fn on_reply(&mut self, now: Time, from: A, msg: Message<A>, out: &mut Vec<Output<A>>) {
+        let Some(i) = self.pending.iter().position(|p| p.tx == msg.tx) else {
+            self.stats.dropped_unknown_tx += 1;
+            return;
+        };
+        let p = self.pending[i];
+        if p.to != from || p.peer.is_some_and(|id| id != msg.sender) {
+            self.stats.dropped_wrong_sender += 1;
+            return;
+        }
+        if !msg.body.answers(p.kind) {
+            self.stats.dropped_unexpected += 1;
+            return;
+        }
+        if let Body::Nodes { contacts } = &msg.body
+            && contacts.len() > self.cfg.k
+        {
+            self.stats.dropped_malformed += 1;
+            return;
+        }
+        self.pending.remove(i);
+        self.saw(now, msg.sender, from, out);
+        match p.purpose {
+            Purpose::Evict => self.table.eviction_answered(&msg.sender),
+            Purpose::Background => {}
+            Purpose::Op(op) => self.op_reply(now, op, msg.sender, msg.body, out),
+        }
+    }
+
+    /// Refreshes `id` in the routing table and acts on the outcome: ping the
+    /// least-recently-seen contact of a full bucket (paper §2.2), or hand pairs
+    /// to a newly seen node (paper §2.5).
+    fn saw(&mut self, now: Time, id: NodeId, addr: A, out: &mut Vec<Output<A>>) {
+        match self.table.seen(id, addr) {
+            Seen::Inserted => self.new_contact(now, Contact { id, addr }, out),
+            Seen::Cached { ping: Some(c) } => {
+                self.send_request(now, c.addr, Some(c.id), Body::Ping, Purpose::Evict, out);
+            }
+            Seen::Cached { ping: None } | Seen::Refreshed | Seen::Ignored => {}
+        }
+    }
+
+    /// A node entered the routing table: send it every pair whose key it is
+    /// closer to than this node (paper §2.5).
+    fn new_contact(&mut self, now: Time, c: Contact<A>, out: &mut Vec<Output<A>>) {
+        if !self.cfg.replicate_to_new_nodes || self.store.is_empty() {
+            return;
+        }
+        let pairs: Vec<_> = self.store.closer_to(&self.id, &c.id, now).collect();
+        for (key, value, ttl) in pairs {
+            let body = Body::Store { key, value, ttl_secs: secs(ttl) };
+            self.send_request(now, c.addr, Some(c.id), body, Purpose::Background, out);
+        }
+    }
+
+    /// Sends a request and remembers it until its reply or its timeout.
+    fn send_request(
+        &mut self,
+        now: Time,
+        to: A,
+        peer: Option<NodeId>,
+        body: Body<A>,
+        purpose: Purpose,
+        out: &mut Vec<Output<A>>,
+    ) {
+        let Some(kind) = body.request_kind() else { return };
+        let tx = loop {
+            let tx = self.rng.next_u32();
+            if !self.pending.iter().any(|p| p.tx == tx) {
+                break tx;
+            }
+        };
+        let deadline = now.plus(self.cfg.rpc_timeout);
+        self.pending.push(Pending { tx, to, peer, kind, deadline, purpose });
+        self.stats.sent += 1;
+        out.push(Output::Send {
+            to,
+            msg: Message { tx, sender: self.id, body },
+        });
+        self.arm(Timer::Rpc, deadline, out);
+    }
+
+    fn on_timer(&mut self, now: Time, timer: Timer, out: &mut Vec<Output<A>>) {
+        if self.armed[timer as usize].is_some_and(|a| a <= now) {
+            self.armed[timer as usize] = None;
+        }
+        self.expire_requests(now, out);
+        self.expire_ops(now, out);
+        if self.maintenance_due <= now {
+            self.maintain(now, out);
+        }
+        let next = self.pending.iter().map(|p| p.deadline).chain(self.ops.iter().map(|o| o.deadline)).min();
+        if let Some(at) = next {
+            self.arm(Timer::Rpc, at, out);
+        }
+    }
+
+    /// Fails every request whose reply is overdue: the contact's stale counter
+    /// grows (paper §4.1), an unanswered eviction ping evicts (paper §2.2), and
+    /// the operation that waited frees the slot.
+    fn expire_requests(&mut self, now: Time, out: &mut Vec<Output<A>>) {
+        let mut i = 0;
+        while i < self.pending.len() {
+            if self.pending[i].deadline > now {
+                i += 1;
+                continue;
+            }
+            let p = self.pending.remove(i);
+            let promoted = match (p.purpose, p.peer) {
+                (Purpose::Evict, Some(peer)) => self.table.eviction_failed(&peer),
+                (_, Some(peer)) => self.table.failed(&peer),
+                (_, None) => None,
+            };
+            if let Some(c) = promoted {
+                self.new_contact(now, c, out);
+            }
+            if let Purpose::Op(op) = p.purpose {
+                self.op_failure(now, op, p.peer, out);
+            }
+        }
+    }
+
+    /// Periodic upkeep: refresh buckets idle for an hour (paper §2.3), drop
+    /// expired pairs, republish (paper §2.5).
+    fn maintain(&mut self, now: Time, out: &mut Vec<Output<A>>) {
+        let refresh = self.cfg.refresh_interval;
+        let targets = self.table.due_refreshes(now, refresh, &mut self.rng);
+        if !self.table.is_empty() {
+            for target in targets {
+                self.begin_lookup(now, OpKind::Refresh, target, None, out);
+            }
+        }
+        self.store.expire(now);
+        let ttl = self.cfg.expire_after;
+        for (key, value, left) in self.store.due_republish(now, self.cfg.republish_interval) {
+            self.begin_lookup(now, OpKind::Republish, key, Some((value, secs(left))), out);
+        }
+        for (key, value) in self.store.due_publisher(now, self.cfg.publisher_republish_interval) {
+            self.begin_lookup(now, OpKind::Republish, key, Some((value, secs(ttl))), out);
+        }
+        self.maintenance_due = self.table.next_refresh(refresh).min(self.store.next_due());
+    }
+}
+
+/// A lifetime in whole seconds, as a STORE carries it.
+fn secs(d: Duration) -> u32 {
+    u32::try_from(d.as_secs()).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

@@ -1,0 +1,335 @@
+//! Operations: lookups, gets, puts, pings, the join procedure and their
+//! reports. Each operation is a small state machine driven by replies and
+//! timeouts of the requests it sent.
+
+use super::{Address, Command, Node, Output, Purpose, Timer, secs};
+use crate::kad::id::NodeId;
+use crate::kad::lookup::Lookup;
+use crate::kad::message::{Body, Contact, Contacts, Value};
+use crate::kad::node::report::{OpId, OpKind, OpReport};
+use crate::kad::time::Time;
+
+/// Where an operation stands.
+#[derive(Clone, Debug)]
+pub(super) enum Phase<A> {
+    /// Iterative lookup in progress.
+    Lookup(Lookup<A>),
+    /// A put's STOREs are out at the k closest nodes.
+    Storing {
+        /// STOREs not yet answered or timed out.
+        outstanding: u32,
+        /// The nodes stored at, nearest first.
+        closest: Vec<Contact<A>>,
+    },
+    /// A single request awaits its reply.
+    Awaiting,
+}
+
+/// A running operation.
+#[derive(Clone, Debug)]
+pub(super) struct Op<A> {
+    id: OpId,
+    kind: OpKind,
+    target: NodeId,
+    started: Time,
+    pub(super) deadline: Time,
+    phase: Phase<A>,
+    queried: u32,
+    responses: u32,
+    timeouts: u32,
+    hops: Option<u8>,
+    replicas: u32,
+    /// The value and lifetime (seconds) a put or republish stores.
+    payload: Option<(Value, u32)>,
+    value: Option<Value>,
+    reply: Option<Body<A>>,
+}
+
+impl<A: Address> Node<A> {
+    pub(super) fn begin(&mut self, now: Time, cmd: Command<A>, out: &mut Vec<Output<A>>) -> OpId {
+        match cmd {
+            Command::FindNode(target) => self.begin_lookup(now, OpKind::FindNode, target, None, out),
+            Command::Get(key) => match self.store.get(&key, now) {
+                Some(value) => {
+                    let value = value.clone();
+                    let id = self.push_op(now, OpKind::Get, key, Phase::Awaiting, None, out);
+                    let op = self.ops.last_mut().expect("just pushed");
+                    op.hops = Some(0);
+                    op.value = Some(value);
+                    self.finish(now, self.ops.len() - 1, true, false, out);
+                    id
+                }
+                None => self.begin_lookup(now, OpKind::Get, key, None, out),
+            },
+            Command::Put(key, value) => {
+                let every = self.cfg.publisher_republish_interval;
+                self.store.publish(key, value.clone(), now, every);
+                self.maintenance_due = self.maintenance_due.min(now.plus(every));
+                let ttl = secs(self.cfg.expire_after);
+                self.begin_lookup(now, OpKind::Put, key, Some((value, ttl)), out)
+            }
+            Command::Ping(addr) => self.begin_request(now, OpKind::Ping, addr, Body::Ping, out),
+            Command::Request { to, body } => self.begin_request(now, OpKind::Request, to, body, out),
+            Command::Join { bootstrap, id: Some(id) } => {
+                self.saw(now, id, bootstrap, out);
+                let own = self.id;
+                self.begin_lookup(now, OpKind::Join, own, None, out)
+            }
+            Command::Join { bootstrap, id: None } => self.begin_request(now, OpKind::Join, bootstrap, Body::Ping, out),
+        }
+    }
+
+    fn push_op(
+        &mut self,
+        now: Time,
+        kind: OpKind,
+        target: NodeId,
+        phase: Phase<A>,
+        payload: Option<(Value, u32)>,
+        out: &mut Vec<Output<A>>,
+    ) -> OpId {
+        let id = self.next_op;
+        self.next_op += 1;
+        let deadline = now.plus(self.cfg.op_timeout);
+        self.ops.push(Op {
+            id,
+            kind,
+            target,
+            started: now,
+            deadline,
+            phase,
+            queried: 0,
+            responses: 0,
+            timeouts: 0,
+            hops: None,
+            replicas: 0,
+            payload,
+            value: None,
+            reply: None,
+        });
+        self.arm(Timer::Rpc, deadline, out);
+        id
+    }
+
+    /// Starts an iterative lookup seeded with the k closest contacts of the
+    /// routing table (depth 1), and marks the target's bucket as looked up.
+    pub(super) fn begin_lookup(
+        &mut self,
+        now: Time,
+        kind: OpKind,
+        target: NodeId,
+        payload: Option<(Value, u32)>,
+        out: &mut Vec<Output<A>>,
+    ) -> OpId {
+        let mut lookup = Lookup::new(target, self.id, &self.cfg);
+        for c in self.closest(&target, None) {
+            lookup.add(c, 1);
+        }
+        self.table.touch(&target, now);
+        let id = self.push_op(now, kind, target, Phase::Lookup(lookup), payload, out);
+        self.advance(now, self.ops.len() - 1, out);
+        id
+    }
+
+    fn begin_request(&mut self, now: Time, kind: OpKind, to: A, body: Body<A>, out: &mut Vec<Output<A>>) -> OpId {
+        let target = match &body {
+            Body::Store { key, .. } | Body::FindValue { key } => *key,
+            Body::FindNode { target } => *target,
+            _ => NodeId::default(),
+        };
+        let id = self.push_op(now, kind, target, Phase::Awaiting, None, out);
+        if body.is_request() {
+            self.ops.last_mut().expect("just pushed").queried += 1;
+            self.send_request(now, to, None, body, Purpose::Op(id), out);
+        } else {
+            self.finish(now, self.ops.len() - 1, false, false, out);
+        }
+        id
+    }
+
+    /// Sends the lookup's next queries, or ends the lookup when it has converged.
+    fn advance(&mut self, now: Time, idx: usize, out: &mut Vec<Output<A>>) {
+        let op = &mut self.ops[idx];
+        let Phase::Lookup(lookup) = &mut op.phase else { return };
+        let mut queries = Contacts::new();
+        lookup.next_queries(&mut queries);
+        let done = lookup.is_done();
+        op.queried += queries.len() as u32;
+        let (id, target) = (op.id, op.target);
+        let get = op.kind == OpKind::Get;
+        for c in queries {
+            let body = if get { Body::FindValue { key: target } } else { Body::FindNode { target } };
+            self.send_request(now, c.addr, Some(c.id), body, Purpose::Op(id), out);
+        }
+        if done {
+            self.lookup_done(now, idx, out);
+        }
+    }
+
+    /// A lookup converged: report it, or go on to the put's STOREs, or to the
+    /// join's bucket refreshes.
+    fn lookup_done(&mut self, now: Time, idx: usize, out: &mut Vec<Output<A>>) {
+        let op = &mut self.ops[idx];
+        let Phase::Lookup(lookup) = &op.phase else { return };
+        let closest: Vec<Contact<A>> = lookup.result().map(|c| c.contact).collect();
+        op.hops = lookup.result().next().map(|c| c.depth);
+        match op.kind {
+            OpKind::FindNode | OpKind::Refresh => self.finish(now, idx, !closest.is_empty(), false, out),
+            OpKind::Get => self.finish(now, idx, false, false, out),
+            OpKind::Join => {
+                self.finish(now, idx, !closest.is_empty(), false, out);
+                // Refresh every bucket farther than the closest neighbour (paper §2.3).
+                if let Some(nearest) = closest.first() {
+                    for target in self.table.join_refreshes(&nearest.id, now, &mut self.rng) {
+                        self.begin_lookup(now, OpKind::Refresh, target, None, out);
+                    }
+                }
+            }
+            OpKind::Put | OpKind::Republish => {
+                let (Some((value, ttl)), false) = (op.payload.clone(), closest.is_empty()) else {
+                    self.finish(now, idx, false, false, out);
+                    return;
+                };
+                let (id, key) = (op.id, op.target);
+                op.queried += closest.len() as u32;
+                op.phase = Phase::Storing { outstanding: closest.len() as u32, closest: closest.clone() };
+                for c in closest {
+                    let body = Body::Store { key, value: value.clone(), ttl_secs: ttl };
+                    self.send_request(now, c.addr, Some(c.id), body, Purpose::Op(id), out);
+                }
+            }
+            OpKind::Ping | OpKind::Request => {}
+        }
+    }
+
+    /// A reply for operation `op` from `sender` passed validation.
+    pub(super) fn op_reply(&mut self, now: Time, op: OpId, sender: NodeId, body: Body<A>, out: &mut Vec<Output<A>>) {
+        let Some(idx) = self.ops.iter().position(|o| o.id == op) else { return };
+        let o = &mut self.ops[idx];
+        o.responses += 1;
+        match &mut o.phase {
+            Phase::Lookup(lookup) => match body {
+                Body::Nodes { contacts } => {
+                    lookup.answered(&sender, &contacts);
+                    self.advance(now, idx, out);
+                }
+                Body::Found { value } => {
+                    // The first value ends a value lookup (paper §2.3).
+                    o.hops = lookup.answered(&sender, &[]);
+                    o.value = Some(value.clone());
+                    let cache_at = lookup.closest_answered_except(&sender);
+                    let key = o.target;
+                    self.finish(now, idx, true, false, out);
+                    if let (true, Some(c)) = (self.cfg.cache_on_get, cache_at) {
+                        let body = Body::Store { key, value, ttl_secs: secs(self.cfg.expire_after) };
+                        self.send_request(now, c.addr, Some(c.id), body, Purpose::Background, out);
+                    }
+                }
+                _ => {}
+            },
+            Phase::Storing { outstanding, .. } => {
+                if let Body::Stored { accepted: true } = body {
+                    o.replicas += 1;
+                }
+                *outstanding -= 1;
+                if *outstanding == 0 {
+                    let ok = o.replicas > 0;
+                    self.finish(now, idx, ok, false, out);
+                }
+            }
+            Phase::Awaiting => {
+                if o.kind == OpKind::Join {
+                    // The bootstrap node answered and is in the table: look up the own ID.
+                    let mut lookup = Lookup::new(self.id, self.id, &self.cfg);
+                    let mut seeds = Contacts::new();
+                    self.table.closest(&self.id, self.cfg.k, None, &mut seeds);
+                    for c in seeds {
+                        lookup.add(c, 1);
+                    }
+                    self.table.touch(&self.id, now);
+                    let o = &mut self.ops[idx];
+                    o.target = self.id;
+                    o.phase = Phase::Lookup(lookup);
+                    self.advance(now, idx, out);
+                } else {
+                    o.target = if o.kind == OpKind::Ping { sender } else { o.target };
+                    o.reply = Some(body);
+                    self.finish(now, idx, true, false, out);
+                }
+            }
+        }
+    }
+
+    /// A request of operation `op` to `peer` timed out.
+    pub(super) fn op_failure(&mut self, now: Time, op: OpId, peer: Option<NodeId>, out: &mut Vec<Output<A>>) {
+        let Some(idx) = self.ops.iter().position(|o| o.id == op) else { return };
+        let o = &mut self.ops[idx];
+        o.timeouts += 1;
+        match &mut o.phase {
+            Phase::Lookup(lookup) => {
+                if let Some(peer) = peer {
+                    lookup.failed(&peer);
+                }
+                self.advance(now, idx, out);
+            }
+            Phase::Storing { outstanding, .. } => {
+                *outstanding -= 1;
+                if *outstanding == 0 {
+                    let ok = o.replicas > 0;
+                    self.finish(now, idx, ok, false, out);
+                }
+            }
+            Phase::Awaiting => self.finish(now, idx, false, false, out),
+        }
+    }
+
+    /// Ends every operation past its overall deadline with what it has.
+    pub(super) fn expire_ops(&mut self, now: Time, out: &mut Vec<Output<A>>) {
+        let mut i = 0;
+        while i < self.ops.len() {
+            if self.ops[i].deadline > now {
+                i += 1;
+                continue;
+            }
+            let o = &self.ops[i];
+            let ok = match o.phase {
+                Phase::Storing { .. } => o.replicas > 0,
+                _ => false,
+            };
+            self.finish(now, i, ok, true, out);
+        }
+    }
+
+    /// Removes operation `idx` and reports it.
+    fn finish(&mut self, now: Time, idx: usize, success: bool, deadline_hit: bool, out: &mut Vec<Output<A>>) {
+        let op = self.ops.remove(idx);
+        let (closest, hops) = match op.phase {
+            Phase::Lookup(lookup) => {
+                let hops = match op.kind {
+                    OpKind::Get => op.hops,
+                    _ => op.hops.or_else(|| lookup.result().next().map(|c| c.depth)),
+                };
+                (lookup.result().map(|c| c.contact).collect(), hops)
+            }
+            Phase::Storing { closest, .. } => (closest, op.hops),
+            Phase::Awaiting => (Vec::new(), op.hops),
+        };
+        out.push(Output::Done(OpReport {
+            id: op.id,
+            kind: op.kind,
+            target: op.target,
+            started: op.started,
+            finished: now,
+            hops,
+            queried: op.queried,
+            responses: op.responses,
+            timeouts: op.timeouts,
+            success,
+            replicas: op.replicas,
+            deadline_hit,
+            closest,
+            value: op.value,
+            reply: op.reply,
+        }));
+    }
+}

@@ -1,0 +1,119 @@
+//! What a node tells its driver: finished operations and message counters.
+
+use crate::kad::id::NodeId;
+use crate::kad::message::{Body, Contact, Value};
+use crate::kad::time::Time;
+use std::time::Duration;
+
+/// Identifies an operation started on one node.
+pub type OpId = u64;
+
+/// The kind of an operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OpKind {
+    /// A node lookup started by the user (paper §2.3).
+    FindNode,
+    /// A value lookup (paper §2.3).
+    Get,
+    /// A node lookup followed by STOREs at the k closest (paper §2.3).
+    Put,
+    /// A single PING (paper §2.3).
+    Ping,
+    /// A single request to an address, reporting its reply.
+    Request,
+    /// The join procedure's lookup of the own ID (paper §2.3).
+    Join,
+    /// A bucket refresh: a lookup of a random ID in the bucket (paper §2.3).
+    Refresh,
+    /// A republish of a stored or published pair (paper §2.5).
+    Republish,
+}
+
+impl OpKind {
+    /// Lower-case name, as written in CSV files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpKind::FindNode => "find_node",
+            OpKind::Get => "get",
+            OpKind::Put => "put",
+            OpKind::Ping => "ping",
+            OpKind::Request => "request",
+            OpKind::Join => "join",
+            OpKind::Refresh => "refresh",
+            OpKind::Republish => "republish",
+        }
+    }
+}
+
+/// The record of a finished operation (DESIGN.md §4).
+#[derive(Clone, Debug)]
+pub struct OpReport<A> {
+    /// The operation.
+    pub id: OpId,
+    /// Its kind.
+    pub kind: OpKind,
+    /// The ID or key it was about (the pinged node's ID, if known, for a ping).
+    pub target: NodeId,
+    /// When it started.
+    pub started: Time,
+    /// When it finished.
+    pub finished: Time,
+    /// Discovery depth of the result: for a node lookup, of the closest node in
+    /// the result; for a get, of the node that returned the value (0 when the
+    /// origin held it); for a put, of its node lookup. `None` when there is no result.
+    pub hops: Option<u8>,
+    /// RPCs the operation sent.
+    pub queried: u32,
+    /// Of those, how many were answered.
+    pub responses: u32,
+    /// Of those, how many timed out.
+    pub timeouts: u32,
+    /// The core's verdict: a node lookup converged by the paper's rule with a
+    /// non-empty result; a get returned the value; a put had at least one STORE
+    /// acknowledged; a ping or request was answered. A simulator judges node
+    /// lookups against its global view instead (DESIGN.md §4).
+    pub success: bool,
+    /// STOREs acknowledged (puts and republishes).
+    pub replicas: u32,
+    /// Whether the operation was cut off by its overall deadline.
+    pub deadline_hit: bool,
+    /// The k closest nodes that answered, nearest first (lookups).
+    pub closest: Vec<Contact<A>>,
+    /// The value found (gets).
+    pub value: Option<Value>,
+    /// The reply received (pings and requests).
+    pub reply: Option<Body<A>>,
+}
+
+impl<A> OpReport<A> {
+    /// Time from start to finish.
+    pub fn latency(&self) -> Duration {
+        self.finished.since(self.started)
+    }
+}
+
+/// Message counters of one node. Every dropped datagram is counted under its reason.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Messages sent.
+    pub sent: u64,
+    /// Messages received (including dropped ones).
+    pub received: u64,
+    /// Replies whose transaction ID matches no outstanding request (also late replies).
+    pub dropped_unknown_tx: u64,
+    /// Replies from an address or ID other than the one asked.
+    pub dropped_wrong_sender: u64,
+    /// Replies of the wrong kind for their request.
+    pub dropped_unexpected: u64,
+    /// Messages that break the protocol's rules (too many contacts, the own ID as sender).
+    pub dropped_malformed: u64,
+    /// STOREs refused because the store was full.
+    pub stores_refused: u64,
+}
+
+impl Stats {
+    /// All datagrams dropped, whatever the reason.
+    pub fn dropped(&self) -> u64 {
+        self.dropped_unknown_tx + self.dropped_wrong_sender + self.dropped_unexpected + self.dropped_malformed
+    }
+}
