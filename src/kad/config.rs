@@ -127,7 +127,10 @@ impl Config {
             ("refresh_interval", self.refresh_interval),
             ("republish_interval", self.republish_interval),
             ("expire_after", self.expire_after),
-            ("publisher_republish_interval", self.publisher_republish_interval),
+            (
+                "publisher_republish_interval",
+                self.publisher_republish_interval,
+            ),
         ] {
             if d.is_zero() {
                 return err(field, "expected a positive duration");
@@ -156,11 +159,20 @@ mod tests {
 
     #[test]
     fn out_of_range_fields_are_named() {
-        let c = Config { k: 0, ..Config::default() };
+        let c = Config {
+            k: 0,
+            ..Config::default()
+        };
         assert_eq!(c.validate().unwrap_err().field, "k");
-        let c = Config { alpha: 0, ..Config::default() };
+        let c = Config {
+            alpha: 0,
+            ..Config::default()
+        };
         assert_eq!(c.validate().unwrap_err().field, "alpha");
-        let c = Config { rpc_timeout: Duration::ZERO, ..Config::default() };
+        let c = Config {
+            rpc_timeout: Duration::ZERO,
+            ..Config::default()
+        };
         assert_eq!(c.validate().unwrap_err().field, "rpc_timeout");
     }
 }

@@ -59,7 +59,11 @@ impl NodeId {
 
     /// A uniformly random ID that shares its first `depth` bits with `prefix`:
     /// a random point in the subtree (bucket range) that `prefix/depth` names.
-    pub fn random_in_prefix<R: RngCore + ?Sized>(prefix: &NodeId, depth: usize, rng: &mut R) -> Self {
+    pub fn random_in_prefix<R: RngCore + ?Sized>(
+        prefix: &NodeId,
+        depth: usize,
+        rng: &mut R,
+    ) -> Self {
         let random = NodeId::random(rng);
         let mask = prefix_mask(depth);
         let mut out = [0u8; ID_BYTES];
@@ -194,7 +198,9 @@ impl Distance {
 
     /// The distance as a float, for ratios in estimates (exact in its top 53 bits).
     pub fn as_f64(&self) -> f64 {
-        self.0.iter().fold(0.0, |acc, b| acc * 256.0 + f64::from(*b))
+        self.0
+            .iter()
+            .fold(0.0, |acc, b| acc * 256.0 + f64::from(*b))
     }
 }
 
@@ -235,7 +241,10 @@ mod tests {
     #[test]
     fn sha1_key_of_string_paper_2_1() {
         // SHA-1("hello") = aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d (FIPS 180 test tooling).
-        assert_eq!(NodeId::hash_of(b"hello").to_hex(), "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d");
+        assert_eq!(
+            NodeId::hash_of(b"hello").to_hex(),
+            "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d"
+        );
     }
 
     #[test]

@@ -1,0 +1,204 @@
+//! Tests of the iterative lookup (paper §2.3) and its depth bookkeeping (DESIGN.md §4).
+
+use super::*;
+
+fn id(first: u8, last: u8) -> NodeId {
+    let mut b = [0u8; 20];
+    b[0] = first;
+    b[19] = last;
+    NodeId(b)
+}
+
+fn c(first: u8, last: u8) -> Contact<u32> {
+    Contact {
+        id: id(first, last),
+        addr: u32::from(first) * 256 + u32::from(last),
+    }
+}
+
+fn cfg(k: usize, alpha: usize, parallelism: Parallelism) -> Config {
+    Config {
+        k,
+        alpha,
+        parallelism,
+        ..Config::default()
+    }
+}
+
+fn ids(q: &Contacts<u32>) -> Vec<NodeId> {
+    q.iter().map(|c| c.id).collect()
+}
+
+/// Target zero; the own node is far away (0xFF..).
+fn lookup(k: usize, alpha: usize, p: Parallelism) -> Lookup<u32> {
+    Lookup::new(NodeId::default(), id(0xFF, 0xFF), &cfg(k, alpha, p))
+}
+
+#[test]
+fn loose_keeps_alpha_in_flight_among_the_k_closest_paper_2_3() {
+    let mut l = lookup(3, 2, Parallelism::Loose);
+    for i in 1..=5 {
+        l.add(c(i, 0), 1);
+    }
+    let mut q = Contacts::new();
+    l.next_queries(&mut q);
+    assert_eq!(ids(&q), vec![id(1, 0), id(2, 0)], "the α closest first");
+    // One answers: exactly one new query goes out, before the other returns.
+    assert_eq!(l.answered(&id(1, 0), &[]), Some(1));
+    let mut q = Contacts::new();
+    l.next_queries(&mut q);
+    assert_eq!(ids(&q), vec![id(3, 0)]);
+    // Nodes beyond the k closest are not queried while the k closest are busy.
+    let mut q = Contacts::new();
+    l.next_queries(&mut q);
+    assert!(q.is_empty());
+}
+
+#[test]
+fn terminates_when_the_k_closest_have_all_answered_paper_2_3() {
+    let mut l = lookup(2, 3, Parallelism::Loose);
+    l.add(c(4, 0), 1);
+    l.add(c(5, 0), 1);
+    let mut q = Contacts::new();
+    l.next_queries(&mut q);
+    assert!(!l.is_done());
+    // Node 4 tells of a closer node 1: the lookup is not over until 1 answers.
+    l.answered(&id(4, 0), &[c(1, 0)]);
+    l.answered(&id(5, 0), &[]);
+    assert!(!l.is_done());
+    let mut q = Contacts::new();
+    l.next_queries(&mut q);
+    assert_eq!(ids(&q), vec![id(1, 0)]);
+    l.answered(&id(1, 0), &[]);
+    assert!(l.is_done());
+    let result: Vec<NodeId> = l.result().map(|c| c.contact.id).collect();
+    assert_eq!(result, vec![id(1, 0), id(4, 0)]);
+}
+
+#[test]
+fn a_timeout_frees_the_slot_and_leaves_the_shortlist_paper_2_3() {
+    let mut l = lookup(2, 1, Parallelism::Loose);
+    for i in 1..=3 {
+        l.add(c(i, 0), 1);
+    }
+    let mut q = Contacts::new();
+    l.next_queries(&mut q);
+    assert_eq!(ids(&q), vec![id(1, 0)]);
+    l.failed(&id(1, 0));
+    assert_eq!(l.in_flight(), 0);
+    let mut q = Contacts::new();
+    l.next_queries(&mut q);
+    assert_eq!(ids(&q), vec![id(2, 0)], "the slot is free again");
+    l.answered(&id(2, 0), &[c(1, 0)]);
+    let mut q = Contacts::new();
+    l.next_queries(&mut q);
+    assert_eq!(
+        ids(&q),
+        vec![id(3, 0)],
+        "a failed node is never queried again"
+    );
+    l.answered(&id(3, 0), &[]);
+    assert!(
+        l.is_done(),
+        "the failed node no longer counts among the k closest"
+    );
+}
+
+#[test]
+fn strict_rounds_wait_and_widen_after_no_progress_paper_2_3() {
+    let mut l = lookup(4, 2, Parallelism::Strict);
+    for i in 1..=6 {
+        l.add(c(i, 0), 1);
+    }
+    let mut q = Contacts::new();
+    l.next_queries(&mut q);
+    assert_eq!(ids(&q), vec![id(1, 0), id(2, 0)]);
+    l.answered(&id(1, 0), &[]);
+    let mut q = Contacts::new();
+    l.next_queries(&mut q);
+    assert!(q.is_empty(), "no new query while the round is out");
+    l.answered(&id(2, 0), &[]);
+    // The round found nothing closer: query all of the k closest not yet queried.
+    let mut q = Contacts::new();
+    l.next_queries(&mut q);
+    assert_eq!(ids(&q), vec![id(3, 0), id(4, 0)]);
+}
+
+#[test]
+fn strict_round_with_progress_sends_alpha_paper_2_3() {
+    let mut l = lookup(4, 2, Parallelism::Strict);
+    for i in 5..=9 {
+        l.add(c(i, 0), 1);
+    }
+    let mut q = Contacts::new();
+    l.next_queries(&mut q);
+    l.answered(&id(5, 0), &[c(1, 0), c(2, 0), c(3, 0)]);
+    l.answered(&id(6, 0), &[]);
+    let mut q = Contacts::new();
+    l.next_queries(&mut q);
+    assert_eq!(
+        ids(&q),
+        vec![id(1, 0), id(2, 0)],
+        "progress: the next α only"
+    );
+}
+
+#[test]
+fn discovery_depth_keeps_the_smallest_design_4() {
+    let mut l = lookup(5, 3, Parallelism::Loose);
+    l.add(c(3, 0), 1);
+    let mut q = Contacts::new();
+    l.next_queries(&mut q);
+    l.answered(&id(3, 0), &[c(2, 0)]);
+    assert_eq!(l.candidates()[0].depth, 2);
+    let mut q = Contacts::new();
+    l.next_queries(&mut q);
+    l.answered(&id(2, 0), &[c(1, 0), c(3, 0)]);
+    let depth = |l: &Lookup<u32>, x: NodeId| {
+        l.candidates()
+            .iter()
+            .find(|c| c.contact.id == x)
+            .unwrap()
+            .depth
+    };
+    assert_eq!(depth(&l, id(1, 0)), 3);
+    assert_eq!(
+        depth(&l, id(3, 0)),
+        1,
+        "learned again from a deeper node: keeps depth 1"
+    );
+    // Learned again at a smaller depth: the smaller wins.
+    l.add(c(1, 0), 1);
+    assert_eq!(depth(&l, id(1, 0)), 1);
+}
+
+#[test]
+fn the_own_node_never_enters_its_shortlist() {
+    let mut l = lookup(5, 3, Parallelism::Loose);
+    l.add(c(0xFF, 0xFF), 1);
+    l.add(c(2, 0), 1);
+    let mut q = Contacts::new();
+    l.next_queries(&mut q);
+    l.answered(&id(2, 0), &[c(0xFF, 0xFF)]);
+    assert!(
+        l.candidates()
+            .iter()
+            .all(|c| c.contact.id != id(0xFF, 0xFF))
+    );
+}
+
+#[test]
+fn a_reply_from_a_node_not_in_flight_is_ignored() {
+    let mut l = lookup(5, 1, Parallelism::Loose);
+    l.add(c(2, 0), 1);
+    l.add(c(3, 0), 1);
+    assert_eq!(l.answered(&id(3, 0), &[c(1, 0)]), None, "not queried yet");
+    assert_eq!(l.candidates().len(), 2, "its contacts are not taken");
+}
+
+#[test]
+fn an_empty_lookup_is_done_at_once() {
+    let l = lookup(5, 1, Parallelism::Loose);
+    assert!(l.is_done());
+    assert_eq!(l.result().count(), 0);
+}

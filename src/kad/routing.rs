@@ -28,7 +28,10 @@ pub struct Entry<A> {
 impl<A: Copy> Entry<A> {
     /// The contact as sent in replies.
     pub fn contact(&self) -> Contact<A> {
-        Contact { id: self.id, addr: self.addr }
+        Contact {
+            id: self.id,
+            addr: self.addr,
+        }
     }
 }
 
@@ -93,10 +96,14 @@ pub enum Seen<A> {
     Ignored,
 }
 
+/// Scratch for `closest`: buckets by least possible distance, then candidates
+/// as (distance, bucket, position).
+type Scratch = (Vec<(Distance, u32)>, Vec<(Distance, u32, u16)>);
+
 thread_local! {
     /// Scratch for `closest`: bucket order and candidates. Shared by every table
     /// on the thread so that a million nodes do not each carry a buffer.
-    static SCRATCH: RefCell<(Vec<(Distance, u32)>, Vec<(Distance, u32, u16)>)> =
+    static SCRATCH: RefCell<Scratch> =
         const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
@@ -160,7 +167,10 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
 
     /// Whether `id` is in a bucket.
     pub fn contains(&self, id: &NodeId) -> bool {
-        self.buckets[self.bucket_of(id)].entries.iter().any(|e| e.id == *id)
+        self.buckets[self.bucket_of(id)]
+            .entries
+            .iter()
+            .any(|e| e.id == *id)
     }
 
     /// Heap bytes held by the table, for memory accounting.
@@ -225,7 +235,9 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
                 return Seen::Cached { ping: None };
             }
             bucket.evicting = true;
-            return Seen::Cached { ping: Some(bucket.entries[0].contact()) };
+            return Seen::Cached {
+                ping: Some(bucket.entries[0].contact()),
+            };
         }
     }
 
@@ -239,7 +251,7 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
         if bucket.depth() >= ID_BITS {
             return false;
         }
-        if bucket.contains(&self.own) || bucket.depth() % usize::from(self.b) != 0 {
+        if bucket.contains(&self.own) || !bucket.depth().is_multiple_of(usize::from(self.b)) {
             return true;
         }
         let d = newcomer.distance(&self.own);
@@ -254,7 +266,11 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
             if b.entries.is_empty() || b.min_distance(target) >= *than {
                 continue;
             }
-            n += b.entries.iter().filter(|e| e.id.distance(target) < *than).count();
+            n += b
+                .entries
+                .iter()
+                .filter(|e| e.id.distance(target) < *than)
+                .count();
             if n >= limit {
                 return n;
             }
@@ -267,7 +283,8 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
         let old = &mut self.buckets[bi];
         let hi_lo = old.lo.with_bit(depth, true);
         let (keep, moved): (Vec<_>, Vec<_>) = old.entries.drain(..).partition(|e| !e.id.bit(depth));
-        let (keep_r, moved_r): (Vec<_>, Vec<_>) = old.replacements.drain(..).partition(|c| !c.id.bit(depth));
+        let (keep_r, moved_r): (Vec<_>, Vec<_>) =
+            old.replacements.drain(..).partition(|c| !c.id.bit(depth));
         old.entries = keep;
         old.replacements = keep_r;
         old.depth += 1;
@@ -296,7 +313,15 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
         let mut last = None;
         while b.entries.len() < k && !b.replacements.is_empty() {
             let c = b.replacements.remove(0);
-            push_bounded(&mut b.entries, Entry { id: c.id, addr: c.addr, stale: 0 }, k);
+            push_bounded(
+                &mut b.entries,
+                Entry {
+                    id: c.id,
+                    addr: c.addr,
+                    stale: 0,
+                },
+                k,
+            );
             last = Some(c);
         }
         last
@@ -364,7 +389,13 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
     /// knows about closest to the target"). Buckets are visited in order of their
     /// least possible distance to `target`, and the walk stops once no further
     /// bucket can hold a closer contact.
-    pub fn closest(&self, target: &NodeId, n: usize, exclude: Option<&NodeId>, out: &mut impl Extend<Contact<A>>) {
+    pub fn closest(
+        &self,
+        target: &NodeId,
+        n: usize,
+        exclude: Option<&NodeId>,
+        out: &mut impl Extend<Contact<A>>,
+    ) {
         if n == 0 {
             return;
         }
@@ -398,11 +429,9 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
                 cands.truncate(n);
             }
             cands.sort_unstable();
-            out.extend(
-                cands
-                    .iter()
-                    .map(|&(_, bi, pos)| self.buckets[bi as usize].entries[usize::from(pos)].contact()),
-            );
+            out.extend(cands.iter().map(|&(_, bi, pos)| {
+                self.buckets[bi as usize].entries[usize::from(pos)].contact()
+            }));
         });
     }
 
@@ -414,12 +443,21 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
 
     /// The earliest time at which some bucket becomes due for a refresh.
     pub fn next_refresh(&self, interval: std::time::Duration) -> Time {
-        self.buckets.iter().map(|b| b.last_lookup.plus(interval)).min().unwrap_or(Time::NEVER)
+        self.buckets
+            .iter()
+            .map(|b| b.last_lookup.plus(interval))
+            .min()
+            .unwrap_or(Time::NEVER)
     }
 
     /// For every bucket without a lookup for `interval`, a random ID in its range
     /// to look up; the bucket counts as touched now (paper §2.3, bucket refresh).
-    pub fn due_refreshes<R: RngCore>(&mut self, now: Time, interval: std::time::Duration, rng: &mut R) -> Vec<NodeId> {
+    pub fn due_refreshes<R: RngCore>(
+        &mut self,
+        now: Time,
+        interval: std::time::Duration,
+        rng: &mut R,
+    ) -> Vec<NodeId> {
         let mut out = Vec::new();
         for b in &mut self.buckets {
             if b.last_lookup.plus(interval) <= now {
@@ -430,18 +468,26 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
         out
     }
 
-    /// Random IDs in every bucket farther from the own ID than `neighbour`, the
-    /// closest neighbour: the refreshes that end a join (paper §2.3).
-    pub fn join_refreshes<R: RngCore>(&mut self, neighbour: &NodeId, now: Time, rng: &mut R) -> Vec<NodeId> {
-        let near = neighbour.common_prefix_len(&self.own);
-        let own = self.own;
-        let mut out = Vec::new();
-        for b in &mut self.buckets {
-            let cpl = b.lo.common_prefix_len(&own).min(b.depth());
-            if !b.contains(&own) && cpl < near {
-                b.last_lookup = now;
-                out.push(NodeId::random_in_prefix(&b.lo, b.depth(), rng));
-            }
+    /// Random IDs to look up at the end of a join: one in each subtree farther
+    /// from the own ID than `neighbour`, the closest neighbour (paper §2.3: "u
+    /// refreshes all k-buckets further away than its closest neighbor"). The
+    /// subtree at level i holds the IDs sharing exactly i leading bits with the own
+    /// ID, the classic bucket i of a flat table; in the tree several levels may
+    /// still lie inside the unsplit own bucket, and they are refreshed too. Each
+    /// target's bucket counts as touched now.
+    pub fn join_refreshes<R: RngCore>(
+        &mut self,
+        neighbour: &NodeId,
+        now: Time,
+        rng: &mut R,
+    ) -> Vec<NodeId> {
+        let near = neighbour.common_prefix_len(&self.own).min(ID_BITS - 1);
+        let mut out = Vec::with_capacity(near);
+        for level in 0..near {
+            let prefix = self.own.with_bit(level, !self.own.bit(level));
+            let target = NodeId::random_in_prefix(&prefix, level + 1, rng);
+            self.touch(&target, now);
+            out.push(target);
         }
         out
     }
@@ -453,7 +499,10 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
         let mut expected_lo = Some(NodeId::default());
         for b in &self.buckets {
             if Some(b.lo) != expected_lo {
-                return Err(format!("bucket {:?}/{} does not follow its predecessor", b.lo, b.depth));
+                return Err(format!(
+                    "bucket {:?}/{} does not follow its predecessor",
+                    b.lo, b.depth
+                ));
             }
             if b.lo.truncated(b.depth()) != b.lo {
                 return Err("bucket lower bound has bits past its depth".into());
@@ -473,7 +522,10 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
                     return Err("duplicate contact".into());
                 }
             }
-            if b.replacements.iter().any(|c| c.id == self.own || !b.contains(&c.id)) {
+            if b.replacements
+                .iter()
+                .any(|c| c.id == self.own || !b.contains(&c.id))
+            {
                 return Err("bad replacement entry".into());
             }
         }
@@ -509,7 +561,7 @@ fn next_prefix(lo: &NodeId, depth: usize) -> Option<NodeId> {
 /// spare room beyond k entries.
 fn push_bounded<T>(v: &mut Vec<T>, x: T, cap: usize) {
     if v.len() == v.capacity() {
-        let want = (v.capacity() * 2).clamp(4, cap.max(1));
+        let want = (v.capacity() * 2).max(4).min(cap.max(1));
         v.reserve_exact(want.saturating_sub(v.len()).max(1));
     }
     v.push(x);

@@ -1,0 +1,378 @@
+//! Tests of the routing table: one per mechanism of paper §2.2, §2.4, §4.1 and
+//! §4.2, and property tests of its invariants.
+
+use super::*;
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+
+const K: usize = 4;
+
+/// An ID whose first byte is `first` and last byte `last`.
+fn id(first: u8, last: u8) -> NodeId {
+    let mut b = [0u8; 20];
+    b[0] = first;
+    b[19] = last;
+    NodeId(b)
+}
+
+fn table(k: usize, b: u8) -> RoutingTable<u32> {
+    RoutingTable::new(NodeId::default(), k, b, 3, 5, Time::ZERO)
+}
+
+fn ids_of(t: &RoutingTable<u32>, bucket: usize) -> Vec<NodeId> {
+    t.buckets()[bucket].entries().iter().map(|e| e.id).collect()
+}
+
+#[test]
+fn least_recently_seen_first_and_refresh_moves_to_tail_paper_2_2() {
+    let mut t = table(K, 1);
+    for i in 0..3 {
+        assert_eq!(t.seen(id(0x80, i), u32::from(i)), Seen::Inserted);
+    }
+    assert_eq!(t.seen(id(0x80, 0), 0), Seen::Refreshed);
+    assert_eq!(ids_of(&t, 0), vec![id(0x80, 1), id(0x80, 2), id(0x80, 0)]);
+}
+
+#[test]
+fn own_id_is_never_stored_paper_2_2() {
+    let mut t = table(K, 1);
+    assert_eq!(t.seen(NodeId::default(), 9), Seen::Ignored);
+    assert!(t.is_empty());
+}
+
+#[test]
+fn only_the_bucket_holding_the_own_id_splits_paper_2_4() {
+    let mut t = table(K, 1);
+    // K far contacts (first bit 1) fill the single bucket, which holds the own ID.
+    for i in 0..K as u8 {
+        t.seen(id(0xF0, i), u32::from(i));
+    }
+    assert_eq!(t.buckets().len(), 1);
+    // One more far contact: the root bucket splits, the far half stays full.
+    let out = t.seen(id(0xF0, 100), 100);
+    assert_eq!(t.buckets().len(), 2);
+    assert_eq!(
+        (t.buckets()[1].depth(), t.buckets()[1].entries().len()),
+        (1, K)
+    );
+    // The far half does not hold the own ID, so the newcomer (farther than all)
+    // waits while the least-recently-seen contact is pinged.
+    assert_eq!(
+        out,
+        Seen::Cached {
+            ping: Some(Contact {
+                id: id(0xF0, 0),
+                addr: 0
+            })
+        }
+    );
+    // Near contacts still fit: the own half has room.
+    assert_eq!(t.seen(id(0x01, 1), 200), Seen::Inserted);
+    t.check_invariants().unwrap();
+}
+
+#[test]
+fn relaxed_split_keeps_the_k_nearest_paper_2_4() {
+    // The far half is full of contacts with prefix 11; a newcomer with prefix 10
+    // is closer to the own ID than all of them, so it is among the k nearest and
+    // the far bucket splits even though it does not hold the own ID.
+    let mut t = table(K, 1);
+    for i in 0..K as u8 {
+        t.seen(id(0xC0, i), u32::from(i));
+    }
+    t.seen(id(0xC0, 50), 50); // splits the root; far half full
+    let out = t.seen(id(0x80, 1), 99);
+    assert_eq!(out, Seen::Inserted);
+    assert!(t.contains(&id(0x80, 1)));
+    t.check_invariants().unwrap();
+}
+
+#[test]
+fn accelerated_lookups_split_at_depths_not_multiple_of_b_paper_4_2() {
+    for (b, expect_split) in [(1u8, false), (2u8, true)] {
+        let mut t = table(K, b);
+        // Fill both halves so the newcomer is not among the K nearest.
+        for i in 0..K as u8 {
+            t.seen(id(0x01, i), u32::from(i));
+        }
+        for i in 0..K as u8 {
+            t.seen(id(0x80, i), 10 + u32::from(i));
+        }
+        let before = t.buckets().len();
+        let out = t.seen(id(0xFF, 1), 77);
+        let far_depths: Vec<usize> = t
+            .buckets()
+            .iter()
+            .filter(|bk| bk.lo().bit(0))
+            .map(|bk| bk.depth())
+            .collect();
+        if expect_split {
+            assert_eq!(out, Seen::Inserted, "b = 2 splits the depth-1 far bucket");
+            assert!(t.buckets().len() > before);
+            assert!(
+                far_depths.iter().all(|d| *d == 2),
+                "far buckets at depth 2: {far_depths:?}"
+            );
+        } else {
+            assert!(
+                matches!(out, Seen::Cached { .. }),
+                "b = 1 does not split it"
+            );
+            assert_eq!(far_depths, vec![1]);
+        }
+        t.check_invariants().unwrap();
+    }
+}
+
+fn full_far_bucket() -> RoutingTable<u32> {
+    let mut t = table(K, 1);
+    for i in 0..K as u8 {
+        t.seen(id(0x01, i), 100 + u32::from(i)); // near contacts, so newcomers are not among the K nearest
+    }
+    for i in 0..K as u8 {
+        t.seen(id(0xF0, i), u32::from(i));
+    }
+    t
+}
+
+#[test]
+fn full_bucket_evicts_an_unresponsive_head_paper_2_2() {
+    let mut t = full_far_bucket();
+    let head = Contact {
+        id: id(0xF0, 0),
+        addr: 0,
+    };
+    assert_eq!(t.seen(id(0xF1, 1), 51), Seen::Cached { ping: Some(head) });
+    // A second newcomer while the ping is out: no second ping.
+    assert_eq!(t.seen(id(0xF1, 2), 52), Seen::Cached { ping: None });
+    // No answer: the head goes, the most recently seen newcomer comes in at the tail.
+    let promoted = t.eviction_failed(&head.id);
+    assert_eq!(
+        promoted,
+        Some(Contact {
+            id: id(0xF1, 2),
+            addr: 52
+        })
+    );
+    assert!(!t.contains(&head.id));
+    assert_eq!(*ids_of(&t, 1).last().unwrap(), id(0xF1, 2));
+    t.check_invariants().unwrap();
+}
+
+#[test]
+fn full_bucket_keeps_a_responsive_head_and_drops_the_newcomer_paper_2_2() {
+    let mut t = full_far_bucket();
+    let head = id(0xF0, 0);
+    assert!(matches!(
+        t.seen(id(0xF1, 1), 51),
+        Seen::Cached { ping: Some(_) }
+    ));
+    // The head answers: it moves to the tail; the newcomer stays out of the bucket.
+    assert_eq!(t.seen(head, 0), Seen::Refreshed);
+    t.eviction_answered(&head);
+    assert_eq!(*ids_of(&t, 1).last().unwrap(), head);
+    assert!(!t.contains(&id(0xF1, 1)));
+    // The next newcomer triggers a new ping, of the new head.
+    assert_eq!(
+        t.seen(id(0xF1, 3), 53),
+        Seen::Cached {
+            ping: Some(Contact {
+                id: id(0xF0, 1),
+                addr: 1
+            })
+        }
+    );
+}
+
+#[test]
+fn replacement_cache_most_recent_first_and_bounded_paper_4_1() {
+    let mut t = full_far_bucket();
+    for i in 1..=5u8 {
+        let _ = t.seen(id(0xF1, i), u32::from(i));
+    }
+    let far = t.buckets().iter().find(|b| b.lo().bit(0)).unwrap();
+    let cached: Vec<NodeId> = far.replacements().iter().map(|c| c.id).collect();
+    // Cache of 3, most recently seen first.
+    assert_eq!(cached, vec![id(0xF1, 5), id(0xF1, 4), id(0xF1, 3)]);
+    // Seeing a cached node again moves it to the front.
+    let _ = t.seen(id(0xF1, 3), 3);
+    let far = t.buckets().iter().find(|b| b.lo().bit(0)).unwrap();
+    assert_eq!(far.replacements()[0].id, id(0xF1, 3));
+}
+
+#[test]
+fn stale_contact_removed_after_five_failures_only_with_a_replacement_paper_4_1() {
+    let mut t = full_far_bucket();
+    let victim = id(0xF0, 2);
+    // No replacement waiting: five failures mark it stale but keep it.
+    for _ in 0..5 {
+        assert_eq!(t.failed(&victim), None);
+    }
+    assert!(t.contains(&victim));
+    // Stale contacts are not handed out in replies.
+    let mut out: Vec<Contact<u32>> = Vec::new();
+    t.closest(&victim, 50, None, &mut out);
+    assert!(out.iter().all(|c| c.id != victim));
+    // A newcomer replaces the stale contact at once.
+    assert_eq!(t.seen(id(0xF1, 9), 9), Seen::Inserted);
+    assert!(!t.contains(&victim));
+
+    // With a replacement waiting, the fifth failure in a row removes the contact.
+    let mut t = full_far_bucket();
+    let victim = id(0xF0, 3);
+    let _ = t.seen(id(0xF1, 7), 7);
+    for _ in 0..4 {
+        assert_eq!(t.failed(&victim), None);
+    }
+    assert!(t.contains(&victim));
+    assert_eq!(
+        t.failed(&victim),
+        Some(Contact {
+            id: id(0xF1, 7),
+            addr: 7
+        })
+    );
+    assert!(!t.contains(&victim));
+    // A success in between resets the count.
+    let mut t = full_far_bucket();
+    let victim = id(0xF0, 3);
+    let _ = t.seen(id(0xF1, 7), 7);
+    for _ in 0..4 {
+        t.failed(&victim);
+    }
+    let _ = t.seen(victim, 3);
+    assert_eq!(t.failed(&victim), None);
+    assert!(t.contains(&victim));
+}
+
+#[test]
+fn refresh_due_after_an_hour_without_lookup_paper_2_3() {
+    use rand_core::SeedableRng;
+    let hour = std::time::Duration::from_secs(3600);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let mut t = full_far_bucket();
+    assert_eq!(t.next_refresh(hour), Time::ZERO + hour);
+    // A lookup into the far half at 30 min keeps that bucket fresh.
+    t.touch(&id(0xF3, 3), Time::ZERO + hour / 2);
+    let targets = t.due_refreshes(Time::ZERO + hour, hour, &mut rng);
+    assert_eq!(targets.len(), t.buckets().len() - 1);
+    assert!(
+        targets.iter().all(|x| !x.bit(0)),
+        "only the idle near buckets are refreshed"
+    );
+    assert!(
+        t.due_refreshes(Time::ZERO + hour, hour, &mut rng)
+            .is_empty()
+    );
+}
+
+#[test]
+fn join_refreshes_every_level_farther_than_the_closest_neighbour_paper_2_3() {
+    use rand_core::SeedableRng;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
+    let mut t = full_far_bucket();
+    // Closest neighbour 0x01.. shares 7 leading bits with the own ID (zero):
+    // one target in each subtree sharing exactly 0..7 bits.
+    let targets = t.join_refreshes(
+        &id(0x01, 0),
+        Time::ZERO + std::time::Duration::from_secs(5),
+        &mut rng,
+    );
+    let levels: Vec<usize> = targets
+        .iter()
+        .map(|x| x.common_prefix_len(&NodeId::default()))
+        .collect();
+    assert_eq!(levels, (0..7).collect::<Vec<_>>());
+    assert!(
+        t.buckets().iter().all(|b| b.last_lookup() > Time::ZERO),
+        "the buckets count as looked up"
+    );
+}
+
+fn arb_id() -> impl Strategy<Value = NodeId> {
+    // Mostly random IDs, some sharing long prefixes with the own ID (zero), so
+    // that deep splits happen.
+    prop_oneof![
+        proptest::array::uniform20(any::<u8>()).prop_map(NodeId),
+        (0usize..40, any::<u64>()).prop_map(|(z, r)| {
+            let mut b = [0u8; 20];
+            b[12..20].copy_from_slice(&r.to_be_bytes());
+            NodeId(b).with_bit(z.min(159), true).truncated(160)
+        }),
+        Just(NodeId::default()),
+    ]
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Seen(NodeId),
+    Failed(usize),
+    EvictAnswered(usize),
+    EvictFailed(usize),
+}
+
+fn arb_op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => arb_id().prop_map(Op::Seen),
+        1 => any::<usize>().prop_map(Op::Failed),
+        1 => any::<usize>().prop_map(Op::EvictAnswered),
+        1 => any::<usize>().prop_map(Op::EvictFailed),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Invariants under any sequence of events: no bucket over k, never the own
+    /// ID, buckets partition the ID space, and contacts stay in least-recently-seen
+    /// order (paper §2.2).
+    #[test]
+    fn routing_invariants_hold(k in 1usize..6, b in 1u8..4, ops in proptest::collection::vec(arb_op(), 1..300)) {
+        let mut t: RoutingTable<u32> = RoutingTable::new(NodeId::default(), k, b, 2, 2, Time::ZERO);
+        let mut clock = 0u64;
+        let mut stamp: BTreeMap<NodeId, u64> = BTreeMap::new();
+        for op in ops {
+            clock += 1;
+            let before: Vec<NodeId> = t.contacts().map(|e| e.id).collect();
+            let pick = |i: usize| before.get(i % before.len().max(1)).copied();
+            match op {
+                Op::Seen(x) => {
+                    if t.seen(x, 0) == Seen::Refreshed {
+                        stamp.insert(x, clock);
+                    }
+                }
+                Op::Failed(i) => if let Some(x) = pick(i) { t.failed(&x); },
+                Op::EvictAnswered(i) => if let Some(x) = pick(i) { t.eviction_answered(&x); },
+                Op::EvictFailed(i) => if let Some(x) = pick(i) { t.eviction_failed(&x); },
+            }
+            for e in t.contacts() {
+                if !before.contains(&e.id) {
+                    stamp.insert(e.id, clock);
+                }
+            }
+            prop_assert!(t.check_invariants().is_ok(), "{:?}", t.check_invariants());
+            for bucket in t.buckets() {
+                prop_assert!(bucket.entries().len() <= k);
+                let stamps: Vec<u64> = bucket.entries().iter().map(|e| stamp[&e.id]).collect();
+                prop_assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "LRS order broken: {:?}", stamps);
+            }
+            prop_assert!(!t.contains(&NodeId::default()));
+        }
+    }
+
+    /// `closest` returns exactly the n nearest contacts, nearest first, as a
+    /// brute-force sort of the whole table does.
+    #[test]
+    fn closest_matches_brute_force(ids in proptest::collection::vec(arb_id(), 1..200), target in arb_id(), n in 1usize..30) {
+        let mut t: RoutingTable<u32> = RoutingTable::new(NodeId::default(), 8, 1, 2, 5, Time::ZERO);
+        for x in &ids {
+            let _ = t.seen(*x, 0);
+        }
+        let mut all: Vec<NodeId> = t.contacts().map(|e| e.id).collect();
+        all.sort_by_key(|x| x.distance(&target));
+        all.truncate(n);
+        let mut got: Vec<Contact<u32>> = Vec::new();
+        t.closest(&target, n, None, &mut got);
+        prop_assert_eq!(got.iter().map(|c| c.id).collect::<Vec<_>>(), all);
+    }
+}

@@ -149,7 +149,14 @@ impl<A: Address> Node<A> {
     /// (transaction IDs and refresh targets come from it), created at `now`.
     pub fn new(id: NodeId, cfg: Arc<Config>, seed: u64, now: Time) -> Result<Self, ConfigError> {
         cfg.validate()?;
-        let table = RoutingTable::new(id, cfg.k, cfg.b, cfg.replacement_cache, cfg.stale_limit, now);
+        let table = RoutingTable::new(
+            id,
+            cfg.k,
+            cfg.b,
+            cfg.replacement_cache,
+            cfg.stale_limit,
+            now,
+        );
         Ok(Node {
             id,
             rng: ChaCha8Rng::seed_from_u64(seed),
@@ -252,12 +259,22 @@ impl<A: Address> Node<A> {
         self.saw(now, msg.sender, from, out);
         let body = match msg.body {
             Body::Ping => Body::Pong,
-            Body::FindNode { target } => Body::Nodes { contacts: self.closest(&target, Some(&msg.sender)) },
-            Body::FindValue { key } => match self.store.get(&key, now) {
-                Some(value) => Body::Found { value: value.clone() },
-                None => Body::Nodes { contacts: self.closest(&key, Some(&msg.sender)) },
+            Body::FindNode { target } => Body::Nodes {
+                contacts: self.closest(&target, Some(&msg.sender)),
             },
-            Body::Store { key, value, ttl_secs } => Body::Stored {
+            Body::FindValue { key } => match self.store.get(&key, now) {
+                Some(value) => Body::Found {
+                    value: value.clone(),
+                },
+                None => Body::Nodes {
+                    contacts: self.closest(&key, Some(&msg.sender)),
+                },
+            },
+            Body::Store {
+                key,
+                value,
+                ttl_secs,
+            } => Body::Stored {
                 accepted: self.accept_store(now, key, value, ttl_secs),
             },
             Body::Pong | Body::Stored { .. } | Body::Nodes { .. } | Body::Found { .. } => return,
@@ -265,14 +282,19 @@ impl<A: Address> Node<A> {
         self.stats.sent += 1;
         out.push(Output::Send {
             to: from,
-            msg: Message { tx: msg.tx, sender: self.id, body },
+            msg: Message {
+                tx: msg.tx,
+                sender: self.id,
+                body,
+            },
         });
     }
 
     /// The k closest contacts to `target`, without `exclude`.
     fn closest(&self, target: &NodeId, exclude: Option<&NodeId>) -> Contacts<A> {
         let mut contacts = Contacts::new();
-        self.table.closest(target, self.cfg.k, exclude, &mut contacts);
+        self.table
+            .closest(target, self.cfg.k, exclude, &mut contacts);
         contacts
     }
 
@@ -283,9 +305,14 @@ impl<A: Address> Node<A> {
         let offered = Duration::from_secs(u64::from(ttl_secs)).min(self.cfg.expire_after);
         let lifetime = offered / (1u32 << self.cache_halvings(&key));
         let expires = now.plus(lifetime);
-        let ok = self
-            .store
-            .put(key, value, now, expires, self.cfg.republish_interval, self.cfg.max_stored_pairs);
+        let ok = self.store.put(
+            key,
+            value,
+            now,
+            expires,
+            self.cfg.republish_interval,
+            self.cfg.max_stored_pairs,
+        );
         if ok {
             self.maintenance_due = self.maintenance_due.min(self.store.next_due());
         } else {
@@ -304,7 +331,11 @@ impl<A: Address> Node<A> {
     /// to the key ID … inferred from the bucket structure").
     fn cache_halvings(&self, key: &Key) -> u32 {
         let near = self.closest(&self.id, None);
-        let Some(kth) = near.last() else { return 0 };
+        // Knowing fewer than k nodes, a node cannot tell how far its neighbourhood
+        // reaches, and in so small a network every node is among the k closest.
+        let (true, Some(kth)) = (near.len() >= self.cfg.k, near.last()) else {
+            return 0;
+        };
         let radius = kth.id.distance(&self.id).as_f64();
         let ratio = self.id.distance(key).as_f64() / radius;
         if ratio.is_finite() && ratio > 2.0 {
@@ -366,7 +397,11 @@ impl<A: Address> Node<A> {
         }
         let pairs: Vec<_> = self.store.closer_to(&self.id, &c.id, now).collect();
         for (key, value, ttl) in pairs {
-            let body = Body::Store { key, value, ttl_secs: secs(ttl) };
+            let body = Body::Store {
+                key,
+                value,
+                ttl_secs: secs(ttl),
+            };
             self.send_request(now, c.addr, Some(c.id), body, Purpose::Background, out);
         }
     }
@@ -381,7 +416,9 @@ impl<A: Address> Node<A> {
         purpose: Purpose,
         out: &mut Vec<Output<A>>,
     ) {
-        let Some(kind) = body.request_kind() else { return };
+        let Some(kind) = body.request_kind() else {
+            return;
+        };
         let tx = loop {
             let tx = self.rng.next_u32();
             if !self.pending.iter().any(|p| p.tx == tx) {
@@ -389,11 +426,22 @@ impl<A: Address> Node<A> {
             }
         };
         let deadline = now.plus(self.cfg.rpc_timeout);
-        self.pending.push(Pending { tx, to, peer, kind, deadline, purpose });
+        self.pending.push(Pending {
+            tx,
+            to,
+            peer,
+            kind,
+            deadline,
+            purpose,
+        });
         self.stats.sent += 1;
         out.push(Output::Send {
             to,
-            msg: Message { tx, sender: self.id, body },
+            msg: Message {
+                tx,
+                sender: self.id,
+                body,
+            },
         });
         self.arm(Timer::Rpc, deadline, out);
     }
@@ -407,7 +455,12 @@ impl<A: Address> Node<A> {
         if self.maintenance_due <= now {
             self.maintain(now, out);
         }
-        let next = self.pending.iter().map(|p| p.deadline).chain(self.ops.iter().map(|o| o.deadline)).min();
+        let next = self
+            .pending
+            .iter()
+            .map(|p| p.deadline)
+            .chain(self.ops.iter().map(|o| o.deadline))
+            .min();
         if let Some(at) = next {
             self.arm(Timer::Rpc, at, out);
         }
@@ -453,7 +506,10 @@ impl<A: Address> Node<A> {
         for (key, value, left) in self.store.due_republish(now, self.cfg.republish_interval) {
             self.begin_lookup(now, OpKind::Republish, key, Some((value, secs(left))), out);
         }
-        for (key, value) in self.store.due_publisher(now, self.cfg.publisher_republish_interval) {
+        for (key, value) in self
+            .store
+            .due_publisher(now, self.cfg.publisher_republish_interval)
+        {
             self.begin_lookup(now, OpKind::Republish, key, Some((value, secs(ttl))), out);
         }
         self.maintenance_due = self.table.next_refresh(refresh).min(self.store.next_due());

@@ -48,7 +48,9 @@ pub(super) struct Op<A> {
 impl<A: Address> Node<A> {
     pub(super) fn begin(&mut self, now: Time, cmd: Command<A>, out: &mut Vec<Output<A>>) -> OpId {
         match cmd {
-            Command::FindNode(target) => self.begin_lookup(now, OpKind::FindNode, target, None, out),
+            Command::FindNode(target) => {
+                self.begin_lookup(now, OpKind::FindNode, target, None, out)
+            }
             Command::Get(key) => match self.store.get(&key, now) {
                 Some(value) => {
                     let value = value.clone();
@@ -69,13 +71,21 @@ impl<A: Address> Node<A> {
                 self.begin_lookup(now, OpKind::Put, key, Some((value, ttl)), out)
             }
             Command::Ping(addr) => self.begin_request(now, OpKind::Ping, addr, Body::Ping, out),
-            Command::Request { to, body } => self.begin_request(now, OpKind::Request, to, body, out),
-            Command::Join { bootstrap, id: Some(id) } => {
+            Command::Request { to, body } => {
+                self.begin_request(now, OpKind::Request, to, body, out)
+            }
+            Command::Join {
+                bootstrap,
+                id: Some(id),
+            } => {
                 self.saw(now, id, bootstrap, out);
                 let own = self.id;
                 self.begin_lookup(now, OpKind::Join, own, None, out)
             }
-            Command::Join { bootstrap, id: None } => self.begin_request(now, OpKind::Join, bootstrap, Body::Ping, out),
+            Command::Join {
+                bootstrap,
+                id: None,
+            } => self.begin_request(now, OpKind::Join, bootstrap, Body::Ping, out),
         }
     }
 
@@ -131,7 +141,14 @@ impl<A: Address> Node<A> {
         id
     }
 
-    fn begin_request(&mut self, now: Time, kind: OpKind, to: A, body: Body<A>, out: &mut Vec<Output<A>>) -> OpId {
+    fn begin_request(
+        &mut self,
+        now: Time,
+        kind: OpKind,
+        to: A,
+        body: Body<A>,
+        out: &mut Vec<Output<A>>,
+    ) -> OpId {
         let target = match &body {
             Body::Store { key, .. } | Body::FindValue { key } => *key,
             Body::FindNode { target } => *target,
@@ -150,7 +167,9 @@ impl<A: Address> Node<A> {
     /// Sends the lookup's next queries, or ends the lookup when it has converged.
     fn advance(&mut self, now: Time, idx: usize, out: &mut Vec<Output<A>>) {
         let op = &mut self.ops[idx];
-        let Phase::Lookup(lookup) = &mut op.phase else { return };
+        let Phase::Lookup(lookup) = &mut op.phase else {
+            return;
+        };
         let mut queries = Contacts::new();
         lookup.next_queries(&mut queries);
         let done = lookup.is_done();
@@ -158,7 +177,11 @@ impl<A: Address> Node<A> {
         let (id, target) = (op.id, op.target);
         let get = op.kind == OpKind::Get;
         for c in queries {
-            let body = if get { Body::FindValue { key: target } } else { Body::FindNode { target } };
+            let body = if get {
+                Body::FindValue { key: target }
+            } else {
+                Body::FindNode { target }
+            };
             self.send_request(now, c.addr, Some(c.id), body, Purpose::Op(id), out);
         }
         if done {
@@ -170,11 +193,15 @@ impl<A: Address> Node<A> {
     /// join's bucket refreshes.
     fn lookup_done(&mut self, now: Time, idx: usize, out: &mut Vec<Output<A>>) {
         let op = &mut self.ops[idx];
-        let Phase::Lookup(lookup) = &op.phase else { return };
+        let Phase::Lookup(lookup) = &op.phase else {
+            return;
+        };
         let closest: Vec<Contact<A>> = lookup.result().map(|c| c.contact).collect();
         op.hops = lookup.result().next().map(|c| c.depth);
         match op.kind {
-            OpKind::FindNode | OpKind::Refresh => self.finish(now, idx, !closest.is_empty(), false, out),
+            OpKind::FindNode | OpKind::Refresh => {
+                self.finish(now, idx, !closest.is_empty(), false, out)
+            }
             OpKind::Get => self.finish(now, idx, false, false, out),
             OpKind::Join => {
                 self.finish(now, idx, !closest.is_empty(), false, out);
@@ -192,9 +219,16 @@ impl<A: Address> Node<A> {
                 };
                 let (id, key) = (op.id, op.target);
                 op.queried += closest.len() as u32;
-                op.phase = Phase::Storing { outstanding: closest.len() as u32, closest: closest.clone() };
+                op.phase = Phase::Storing {
+                    outstanding: closest.len() as u32,
+                    closest: closest.clone(),
+                };
                 for c in closest {
-                    let body = Body::Store { key, value: value.clone(), ttl_secs: ttl };
+                    let body = Body::Store {
+                        key,
+                        value: value.clone(),
+                        ttl_secs: ttl,
+                    };
                     self.send_request(now, c.addr, Some(c.id), body, Purpose::Op(id), out);
                 }
             }
@@ -203,8 +237,17 @@ impl<A: Address> Node<A> {
     }
 
     /// A reply for operation `op` from `sender` passed validation.
-    pub(super) fn op_reply(&mut self, now: Time, op: OpId, sender: NodeId, body: Body<A>, out: &mut Vec<Output<A>>) {
-        let Some(idx) = self.ops.iter().position(|o| o.id == op) else { return };
+    pub(super) fn op_reply(
+        &mut self,
+        now: Time,
+        op: OpId,
+        sender: NodeId,
+        body: Body<A>,
+        out: &mut Vec<Output<A>>,
+    ) {
+        let Some(idx) = self.ops.iter().position(|o| o.id == op) else {
+            return;
+        };
         let o = &mut self.ops[idx];
         o.responses += 1;
         match &mut o.phase {
@@ -221,7 +264,11 @@ impl<A: Address> Node<A> {
                     let key = o.target;
                     self.finish(now, idx, true, false, out);
                     if let (true, Some(c)) = (self.cfg.cache_on_get, cache_at) {
-                        let body = Body::Store { key, value, ttl_secs: secs(self.cfg.expire_after) };
+                        let body = Body::Store {
+                            key,
+                            value,
+                            ttl_secs: secs(self.cfg.expire_after),
+                        };
                         self.send_request(now, c.addr, Some(c.id), body, Purpose::Background, out);
                     }
                 }
@@ -252,7 +299,11 @@ impl<A: Address> Node<A> {
                     o.phase = Phase::Lookup(lookup);
                     self.advance(now, idx, out);
                 } else {
-                    o.target = if o.kind == OpKind::Ping { sender } else { o.target };
+                    o.target = if o.kind == OpKind::Ping {
+                        sender
+                    } else {
+                        o.target
+                    };
                     o.reply = Some(body);
                     self.finish(now, idx, true, false, out);
                 }
@@ -261,8 +312,16 @@ impl<A: Address> Node<A> {
     }
 
     /// A request of operation `op` to `peer` timed out.
-    pub(super) fn op_failure(&mut self, now: Time, op: OpId, peer: Option<NodeId>, out: &mut Vec<Output<A>>) {
-        let Some(idx) = self.ops.iter().position(|o| o.id == op) else { return };
+    pub(super) fn op_failure(
+        &mut self,
+        now: Time,
+        op: OpId,
+        peer: Option<NodeId>,
+        out: &mut Vec<Output<A>>,
+    ) {
+        let Some(idx) = self.ops.iter().position(|o| o.id == op) else {
+            return;
+        };
         let o = &mut self.ops[idx];
         o.timeouts += 1;
         match &mut o.phase {
@@ -301,7 +360,14 @@ impl<A: Address> Node<A> {
     }
 
     /// Removes operation `idx` and reports it.
-    fn finish(&mut self, now: Time, idx: usize, success: bool, deadline_hit: bool, out: &mut Vec<Output<A>>) {
+    fn finish(
+        &mut self,
+        now: Time,
+        idx: usize,
+        success: bool,
+        deadline_hit: bool,
+        out: &mut Vec<Output<A>>,
+    ) {
         let op = self.ops.remove(idx);
         let (closest, hops) = match op.phase {
             Phase::Lookup(lookup) => {
