@@ -71,6 +71,11 @@ impl<A: Copy> Lookup<A> {
         }
     }
 
+    /// Heap bytes held by the shortlist.
+    pub fn heap_bytes(&self) -> usize {
+        self.cands.capacity() * std::mem::size_of::<Candidate<A>>()
+    }
+
     /// The target.
     pub fn target(&self) -> &NodeId {
         &self.target

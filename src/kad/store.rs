@@ -40,6 +40,14 @@ pub struct Store {
 }
 
 impl Store {
+    /// Heap bytes held, counting each value's bytes in full.
+    pub fn heap_bytes(&self) -> usize {
+        self.pairs.capacity() * std::mem::size_of::<StoredPair>()
+            + self.published.capacity() * std::mem::size_of::<Published>()
+            + self.pairs.iter().map(|p| p.value.len()).sum::<usize>()
+            + self.published.iter().map(|p| p.value.len()).sum::<usize>()
+    }
+
     /// Pairs held.
     pub fn len(&self) -> usize {
         self.pairs.len()

@@ -207,6 +207,18 @@ impl<A: Address> Node<A> {
         self.ops.len()
     }
 
+    /// Bytes the node occupies: its own struct plus what it holds on the heap
+    /// (routing table, store, outstanding requests, running operations). Values
+    /// shared with other nodes are counted in full.
+    pub fn memory_bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.table.heap_bytes()
+            + self.store.heap_bytes()
+            + self.pending.capacity() * std::mem::size_of::<Pending<A>>()
+            + self.ops.iter().map(Op::heap_bytes).sum::<usize>()
+            + self.ops.capacity() * std::mem::size_of::<Op<A>>()
+    }
+
     /// The earliest time a timer the node asked for is due, for drivers that keep
     /// a single wake-up.
     pub fn poll_timeout(&self) -> Option<Time> {

@@ -42,7 +42,19 @@ pub(super) struct Op<A> {
     /// The value and lifetime (seconds) a put or republish stores.
     payload: Option<(Value, u32)>,
     value: Option<Value>,
-    reply: Option<Body<A>>,
+    /// Boxed: a reply may hold k contacts inline, and most operations have none.
+    reply: Option<Box<Body<A>>>,
+}
+
+impl<A: Copy> Op<A> {
+    /// Heap bytes held by the operation's lookup or store list.
+    pub(super) fn heap_bytes(&self) -> usize {
+        match &self.phase {
+            Phase::Lookup(l) => l.heap_bytes(),
+            Phase::Storing { closest, .. } => closest.capacity() * std::mem::size_of::<Contact<A>>(),
+            Phase::Awaiting => 0,
+        }
+    }
 }
 
 impl<A: Address> Node<A> {
@@ -304,7 +316,7 @@ impl<A: Address> Node<A> {
                     } else {
                         o.target
                     };
-                    o.reply = Some(body);
+                    o.reply = Some(Box::new(body));
                     self.finish(now, idx, true, false, out);
                 }
             }
@@ -369,6 +381,10 @@ impl<A: Address> Node<A> {
         out: &mut Vec<Output<A>>,
     ) {
         let op = self.ops.remove(idx);
+        if self.ops.is_empty() {
+            // An idle node keeps no room for operations: a million idle nodes add up.
+            self.ops = Vec::new();
+        }
         let (closest, hops) = match op.phase {
             Phase::Lookup(lookup) => {
                 let hops = match op.kind {
@@ -395,7 +411,7 @@ impl<A: Address> Node<A> {
             deadline_hit,
             closest,
             value: op.value,
-            reply: op.reply,
+            reply: op.reply.map(|b| *b),
         }));
     }
 }

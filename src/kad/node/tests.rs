@@ -1000,3 +1000,16 @@ fn accelerated_lookups_with_b_bits_find_the_true_k_closest_paper_4_2() {
     };
     assert!(buckets(&fast) > buckets(&plain));
 }
+
+#[test]
+fn a_node_of_a_settled_network_stays_small() {
+    // 2000 nodes with the paper's k = 20: each routing table holds about
+    // k·log2(n/k) + k contacts; the whole node must stay within a few kilobytes.
+    let net = Net::build(2000, Config::default(), 16);
+    let total: usize = net.nodes.iter().map(|n| n.memory_bytes()).sum();
+    let per_node = total / net.nodes.len();
+    let contacts: usize = net.nodes.iter().map(|n| n.routing_table().len()).sum::<usize>() / net.nodes.len();
+    eprintln!("{per_node} bytes and {contacts} contacts per node; Node<u32> is {} bytes", std::mem::size_of::<Node<u32>>());
+    assert!(contacts >= 20 * 5, "tables are populated: {contacts} contacts");
+    assert!(per_node < 10 * 1024, "{per_node} bytes per node");
+}
