@@ -516,13 +516,25 @@ impl<A: Address> Node<A> {
         self.store.expire(now);
         let ttl = self.cfg.expire_after;
         for (key, value, left) in self.store.due_republish(now, self.cfg.republish_interval) {
-            self.begin_lookup(now, OpKind::Republish, key, Some((value, secs(left))), out);
+            self.begin_lookup(
+                now,
+                OpKind::Republish,
+                key,
+                Some((value, now.plus(left))),
+                out,
+            );
         }
         for (key, value) in self
             .store
             .due_publisher(now, self.cfg.publisher_republish_interval)
         {
-            self.begin_lookup(now, OpKind::Republish, key, Some((value, secs(ttl))), out);
+            self.begin_lookup(
+                now,
+                OpKind::Republish,
+                key,
+                Some((value, now.plus(ttl))),
+                out,
+            );
         }
         self.maintenance_due = self.table.next_refresh(refresh).min(self.store.next_due());
     }

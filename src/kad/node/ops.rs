@@ -39,8 +39,10 @@ pub(super) struct Op<A> {
     timeouts: u32,
     hops: Option<u8>,
     replicas: u32,
-    /// The value and lifetime (seconds) a put or republish stores.
-    payload: Option<(Value, u32)>,
+    /// The value a put or republish stores and when the pair expires. The
+    /// lifetime a STORE carries is computed when it is sent, so that the time a
+    /// lookup takes does not stretch the pair's 24 h (paper §2.5).
+    payload: Option<(Value, Time)>,
     value: Option<Value>,
     /// Boxed: a reply may hold k contacts inline, and most operations have none.
     reply: Option<Box<Body<A>>>,
@@ -51,7 +53,9 @@ impl<A: Copy> Op<A> {
     pub(super) fn heap_bytes(&self) -> usize {
         match &self.phase {
             Phase::Lookup(l) => l.heap_bytes(),
-            Phase::Storing { closest, .. } => closest.capacity() * std::mem::size_of::<Contact<A>>(),
+            Phase::Storing { closest, .. } => {
+                closest.capacity() * std::mem::size_of::<Contact<A>>()
+            }
             Phase::Awaiting => 0,
         }
     }
@@ -79,8 +83,8 @@ impl<A: Address> Node<A> {
                 let every = self.cfg.publisher_republish_interval;
                 self.store.publish(key, value.clone(), now, every);
                 self.maintenance_due = self.maintenance_due.min(now.plus(every));
-                let ttl = secs(self.cfg.expire_after);
-                self.begin_lookup(now, OpKind::Put, key, Some((value, ttl)), out)
+                let expires = now.plus(self.cfg.expire_after);
+                self.begin_lookup(now, OpKind::Put, key, Some((value, expires)), out)
             }
             Command::Ping(addr) => self.begin_request(now, OpKind::Ping, addr, Body::Ping, out),
             Command::Request { to, body } => {
@@ -107,7 +111,7 @@ impl<A: Address> Node<A> {
         kind: OpKind,
         target: NodeId,
         phase: Phase<A>,
-        payload: Option<(Value, u32)>,
+        payload: Option<(Value, Time)>,
         out: &mut Vec<Output<A>>,
     ) -> OpId {
         let id = self.next_op;
@@ -140,7 +144,7 @@ impl<A: Address> Node<A> {
         now: Time,
         kind: OpKind,
         target: NodeId,
-        payload: Option<(Value, u32)>,
+        payload: Option<(Value, Time)>,
         out: &mut Vec<Output<A>>,
     ) -> OpId {
         let mut lookup = Lookup::new(target, self.id, &self.cfg);
@@ -225,11 +229,13 @@ impl<A: Address> Node<A> {
                 }
             }
             OpKind::Put | OpKind::Republish => {
-                let (Some((value, ttl)), false) = (op.payload.clone(), closest.is_empty()) else {
+                let (Some((value, expires)), false) = (op.payload.clone(), closest.is_empty())
+                else {
                     self.finish(now, idx, false, false, out);
                     return;
                 };
                 let (id, key) = (op.id, op.target);
+                let ttl = secs(expires.since(now));
                 op.queried += closest.len() as u32;
                 op.phase = Phase::Storing {
                     outstanding: closest.len() as u32,

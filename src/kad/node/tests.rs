@@ -876,11 +876,30 @@ fn pairs_expire_24h_after_publication_once_the_publisher_is_gone_paper_2_5() {
     let publisher = 3;
     let t0 = net.now;
     net.start(publisher, Command::Put(key, Arc::from(&b"v"[..])));
+    let no_later_than_24h = |net: &Net| {
+        for i in net.holders(&key) {
+            let p = net.nodes[i]
+                .store()
+                .pairs()
+                .iter()
+                .find(|p| p.key == key)
+                .unwrap();
+            assert!(
+                p.expires <= Time(t0 + 24 * HOUR),
+                "node {i} keeps it past 24 h: {:?}",
+                p.expires
+            );
+        }
+    };
+    net.run_until(t0 + 60 * SEC);
+    no_later_than_24h(&net);
     net.run_until(t0 + HOUR + 5 * 60 * SEC);
+    no_later_than_24h(&net);
     net.dead[publisher] = true;
     // Others republish hourly, carrying the remaining lifetime: the pair survives...
     net.run_until(t0 + 23 * HOUR);
     assert!(!net.holders(&key).is_empty(), "replicas republished it");
+    no_later_than_24h(&net);
     // ... but not past 24 h after its publication.
     net.run_until(t0 + 24 * HOUR + 60 * SEC);
     assert!(
@@ -1008,8 +1027,19 @@ fn a_node_of_a_settled_network_stays_small() {
     let net = Net::build(2000, Config::default(), 16);
     let total: usize = net.nodes.iter().map(|n| n.memory_bytes()).sum();
     let per_node = total / net.nodes.len();
-    let contacts: usize = net.nodes.iter().map(|n| n.routing_table().len()).sum::<usize>() / net.nodes.len();
-    eprintln!("{per_node} bytes and {contacts} contacts per node; Node<u32> is {} bytes", std::mem::size_of::<Node<u32>>());
-    assert!(contacts >= 20 * 5, "tables are populated: {contacts} contacts");
+    let contacts: usize = net
+        .nodes
+        .iter()
+        .map(|n| n.routing_table().len())
+        .sum::<usize>()
+        / net.nodes.len();
+    eprintln!(
+        "{per_node} bytes and {contacts} contacts per node; Node<u32> is {} bytes",
+        std::mem::size_of::<Node<u32>>()
+    );
+    assert!(
+        contacts >= 20 * 5,
+        "tables are populated: {contacts} contacts"
+    );
     assert!(per_node < 10 * 1024, "{per_node} bytes per node");
 }

@@ -1,0 +1,5 @@
+//! Integration tests: whole networks of `kad::Node`s driven by a small
+//! deterministic event loop. One binary, one file per topic.
+
+mod network;
+mod testnet;
