@@ -21,3 +21,4 @@
 //! ```
 
 pub mod kad;
+pub mod scenario;

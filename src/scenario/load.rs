@@ -1,0 +1,357 @@
+//! Reading a scenario: TOML syntax, schema, validation and `--set` overrides,
+//! each failure reported as one line naming the file, the field path, the line
+//! and column, and what was expected.
+
+use super::sections::*;
+use std::fmt;
+use std::path::Path;
+use toml::de::{DeTable, DeValue};
+
+/// A scenario that cannot be used, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// The file (or `--set ...` for an override).
+    pub file: String,
+    /// Line and column, 1-based, when known.
+    pub position: Option<(usize, usize)>,
+    /// Dotted field path, when known.
+    pub path: String,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some((line, col)) = self.position {
+            write!(f, ":{line}:{col}")?;
+        }
+        if !self.path.is_empty() {
+            write!(f, ": {}", self.path)?;
+        }
+        // One line, whatever the underlying message holds.
+        let msg: Vec<&str> = self.message.split_whitespace().collect();
+        write!(f, ": {}", msg.join(" "))
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// Loads a scenario file and applies `--set path=value` overrides.
+pub fn load_file(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    let label = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        file: label.clone(),
+        position: None,
+        path: String::new(),
+        message: format!("cannot read the scenario: {e}"),
+    })?;
+    let mut sc = load_str(&text, &label, overrides)?;
+    if sc.name.is_empty() {
+        sc.name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    }
+    if let Some(trace) = &sc.churn.trace {
+        let resolved = if trace.is_absolute() {
+            trace.clone()
+        } else {
+            path.parent().unwrap_or(Path::new(".")).join(trace)
+        };
+        if !resolved.is_file() {
+            return Err(at_path(&text, &label, "churn.trace", format!("trace file {} not found", resolved.display())));
+        }
+        sc.churn.trace = Some(resolved);
+    }
+    Ok(sc)
+}
+
+/// Parses and validates scenario text; `label` names it in errors.
+pub fn load_str(text: &str, label: &str, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    let sc: Scenario = deserialize(text, label)?;
+    if let Err((path, message)) = validate(&sc) {
+        return Err(at_path(text, label, &path, message));
+    }
+    if overrides.is_empty() {
+        return Ok(sc);
+    }
+    let mut table: toml::Table = toml::from_str(text).map_err(|e| syntax(text, label, &e))?;
+    for o in overrides {
+        apply_override(&mut table, o)?;
+    }
+    let label = format!("--set {}", overrides.join(" --set "));
+    let merged = toml::to_string(&table).map_err(|e| ScenarioError {
+        file: label.clone(),
+        position: None,
+        path: String::new(),
+        message: e.to_string(),
+    })?;
+    let sc: Scenario = deserialize(&merged, &label).map_err(|mut e| {
+        e.position = None;
+        e
+    })?;
+    if let Err((path, message)) = validate(&sc) {
+        return Err(ScenarioError { file: label, position: None, path, message });
+    }
+    Ok(sc)
+}
+
+fn deserialize(text: &str, label: &str) -> Result<Scenario, ScenarioError> {
+    let de = toml::Deserializer::parse(text).map_err(|e| syntax(text, label, &e))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let position = inner.span().map(|s| line_col(text, s.start));
+        let mut message = inner.message().to_string();
+        let mut path = if path == "." { String::new() } else { path };
+        // serde_path_to_error stops at the table holding an unknown key; name the key.
+        if let Some(rest) = message.strip_prefix("unknown field `")
+            && let Some(end) = rest.find('`')
+        {
+            let key = &rest[..end];
+            if !(path == key || path.ends_with(&format!(".{key}"))) {
+                path = if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
+            }
+            message = format!("unknown field{}", &rest[end + 1..]);
+        }
+        ScenarioError { file: label.to_string(), position, path, message }
+    })
+}
+
+fn syntax(text: &str, label: &str, e: &toml::de::Error) -> ScenarioError {
+    ScenarioError {
+        file: label.to_string(),
+        position: e.span().map(|s| line_col(text, s.start)),
+        path: String::new(),
+        message: format!("invalid TOML: {}", e.message()),
+    }
+}
+
+/// An error at a dotted `path`, positioned at that value if the text has it
+/// (list items are not followed: a `[[table]]` error is placed at its array).
+fn at_path(text: &str, label: &str, path: &str, message: String) -> ScenarioError {
+    let position = DeTable::parse(text).ok().and_then(|root| {
+        let mut span = root.span();
+        let mut table = root.into_inner();
+        let mut value: Option<DeValue> = None;
+        for part in path.split('.') {
+            let current = match &value {
+                None => &table,
+                Some(DeValue::Table(t)) => t,
+                Some(_) => break,
+            };
+            // A missing field is placed at the deepest part of its path that exists.
+            let Some(v) = current.get(part) else { break };
+            let v = v.clone();
+            span = v.span();
+            let v = v.into_inner();
+            if let DeValue::Table(t) = &v {
+                table = t.clone();
+                value = None;
+            } else {
+                value = Some(v);
+            }
+        }
+        Some(line_col(text, span.start))
+    });
+    ScenarioError { file: label.to_string(), position, path: path.to_string(), message }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Applies `a.b.c=value`: the value is read as TOML (`8`, `0.5`, `true`,
+/// `"2h"`), or else taken as a string (`2h`, `strict`).
+fn apply_override(table: &mut toml::Table, o: &str) -> Result<(), ScenarioError> {
+    let bad = |message: String| ScenarioError {
+        file: format!("--set {o}"),
+        position: None,
+        path: String::new(),
+        message,
+    };
+    let (path, raw) = o.split_once('=').ok_or_else(|| bad("expected path.to.field=value".into()))?;
+    let path = path.trim();
+    if path.is_empty() || path.split('.').any(str::is_empty) {
+        return Err(bad("expected path.to.field=value".into()));
+    }
+    let value = match format!("v = {}", raw.trim()).parse::<toml::Table>() {
+        Ok(mut t) => t.remove("v").unwrap_or(toml::Value::String(raw.to_string())),
+        Err(_) => toml::Value::String(raw.trim().to_string()),
+    };
+    let parts: Vec<&str> = path.split('.').collect();
+    let mut cur = table;
+    for part in &parts[..parts.len() - 1] {
+        let entry = cur.entry(part.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        cur = match entry {
+            toml::Value::Table(t) => t,
+            _ => return Err(bad(format!("{part} is not a table"))),
+        };
+    }
+    cur.insert(parts[parts.len() - 1].to_string(), value);
+    Ok(())
+}
+
+type Invalid = (String, String);
+
+fn invalid(path: &str, message: impl Into<String>) -> Result<(), Invalid> {
+    Err((path.to_string(), message.into()))
+}
+
+/// Checks what the types alone cannot: ranges that depend on other fields and
+/// fields that do not apply to the chosen model.
+fn validate(sc: &Scenario) -> Result<(), Invalid> {
+    if sc.nodes == 0 {
+        return invalid("nodes", "expected at least 1 node");
+    }
+    if sc.duration.0 == 0 {
+        return invalid("duration", "expected a positive duration");
+    }
+    if sc.sample_interval.0 == 0 {
+        return invalid("sample_interval", "expected a positive duration");
+    }
+    if sc.warmup > sc.duration {
+        return invalid("warmup", "expected a warm-up no longer than the duration");
+    }
+    if let Err(e) = sc.protocol.config().validate() {
+        return invalid(&format!("protocol.{}", e.field), e.expected);
+    }
+    if sc.bootstrap.mode == BootstrapMode::Join && sc.bootstrap.join_rate.0 <= 0.0 {
+        return invalid("bootstrap.join_rate", "expected a positive rate of joins per second");
+    }
+    validate_latency(&sc.network.latency)?;
+    validate_loss(&sc.network.loss)?;
+    for (i, p) in sc.network.partitions.iter().enumerate() {
+        if p.end <= p.start {
+            return invalid(&format!("network.partitions.{i}.end"), "expected an end after the start");
+        }
+    }
+    validate_churn(&sc.churn)?;
+    let w = &sc.workload;
+    if w.keys == 0 && (w.put_rate.0 > 0.0 || w.get_rate.0 > 0.0) {
+        return invalid("workload.keys", "expected at least 1 key when puts or gets are on");
+    }
+    Ok(())
+}
+
+/// Fails on fields set that `allowed` does not list.
+fn only(section: &str, model: &str, set: &[(&str, bool)], allowed: &[&str]) -> Result<(), Invalid> {
+    for (name, present) in set {
+        if *present && !allowed.contains(name) {
+            return invalid(&format!("{section}.{name}"), format!("does not apply to model \"{model}\""));
+        }
+    }
+    Ok(())
+}
+
+fn validate_latency(l: &Latency) -> Result<(), Invalid> {
+    let set = [
+        ("value", l.value.is_some()),
+        ("min", l.min.is_some()),
+        ("max", l.max.is_some()),
+        ("median", l.median.is_some()),
+        ("sigma", l.sigma.is_some()),
+        ("width", l.width.is_some()),
+        ("height_mean", l.height_mean.is_some()),
+    ];
+    let s = "network.latency";
+    match l.model {
+        LatencyModel::Constant => only(s, "constant", &set, &["value"]),
+        LatencyModel::Uniform => {
+            only(s, "uniform", &set, &["min", "max"])?;
+            let (min, max) = l.uniform_bounds();
+            if max < min {
+                return invalid("network.latency.max", "expected max >= min");
+            }
+            Ok(())
+        }
+        LatencyModel::Lognormal => only(s, "lognormal", &set, &["median", "sigma"]),
+        LatencyModel::Coordinates => only(s, "coordinates", &set, &["width", "height_mean"]),
+    }
+}
+
+fn validate_loss(l: &Loss) -> Result<(), Invalid> {
+    let set = [
+        ("rate", l.rate.is_some()),
+        ("p_good_bad", l.p_good_bad.is_some()),
+        ("p_bad_good", l.p_bad_good.is_some()),
+        ("loss_good", l.loss_good.is_some()),
+        ("loss_bad", l.loss_bad.is_some()),
+    ];
+    let s = "network.loss";
+    match l.model {
+        LossModel::None => only(s, "none", &set, &[]),
+        LossModel::Independent => only(s, "independent", &set, &["rate"]),
+        LossModel::GilbertElliott => {
+            only(s, "gilbert_elliott", &set, &["p_good_bad", "p_bad_good", "loss_good", "loss_bad"])
+        }
+    }
+}
+
+fn validate_churn(c: &Churn) -> Result<(), Invalid> {
+    match c.model {
+        ChurnModel::None => Ok(()),
+        ChurnModel::Distributions => {
+            if c.trace.is_some() {
+                return invalid("churn.trace", "applies only to model \"trace\"");
+            }
+            for (name, d) in [("session", &c.session), ("downtime", &c.downtime)] {
+                if let Some(d) = d {
+                    validate_dist(&format!("churn.{name}"), d)?;
+                }
+            }
+            Ok(())
+        }
+        ChurnModel::Trace => {
+            if c.trace.is_none() {
+                return invalid("churn.trace", "expected the path of a trace file (time_s,node,event)");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn validate_dist(section: &str, d: &Distribution) -> Result<(), Invalid> {
+    let set = [
+        ("mean", d.mean.is_some()),
+        ("shape", d.shape.is_some()),
+        ("scale", d.scale.is_some()),
+        ("median", d.median.is_some()),
+        ("sigma", d.sigma.is_some()),
+    ];
+    let (name, needed): (&str, &[&str]) = match d.dist {
+        DistKind::Exponential => ("exponential", &["mean"]),
+        DistKind::Weibull => ("weibull", &["shape", "scale"]),
+        DistKind::Pareto => ("pareto", &["shape", "scale"]),
+        DistKind::Lognormal => ("lognormal", &["median", "sigma"]),
+    };
+    only(section, name, &set, needed)?;
+    for (field, present) in set {
+        if needed.contains(&field) && !present {
+            return invalid(&format!("{section}.{field}"), format!("required by dist \"{name}\""));
+        }
+    }
+    let positive = |x: Option<f64>| x.is_none_or(|v| v > 0.0);
+    if !positive(d.shape.map(|s| s.0)) {
+        return invalid(&format!("{section}.shape"), "expected a positive shape");
+    }
+    for (field, v) in [("mean", d.mean), ("scale", d.scale), ("median", d.median)] {
+        if v.is_some_and(|v| v.0 == 0) {
+            return invalid(&format!("{section}.{field}"), "expected a positive duration");
+        }
+    }
+    Ok(())
+}
+
+impl Latency {
+    /// The uniform model's bounds, defaults applied.
+    pub fn uniform_bounds(&self) -> (super::units::Dur, super::units::Dur) {
+        use super::units::Dur;
+        (self.min.unwrap_or(Dur::millis(10)), self.max.unwrap_or(Dur::millis(100)))
+    }
+}
+
+#[cfg(test)]
+#[path = "load_tests.rs"]
+mod tests;

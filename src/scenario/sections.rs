@@ -1,0 +1,464 @@
+//! The sections of a scenario file, with their defaults.
+
+use super::units::{Dur, NonNegative, Probability};
+use crate::kad::{Config, Parallelism};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// A whole scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Scenario {
+    /// Name of the run; results go to `results/<name>/`. Defaults to the file's stem.
+    pub name: String,
+    /// Master seed of every random stream. Defaults to 1.
+    pub seed: u64,
+    /// Number of nodes. Defaults to 1000.
+    pub nodes: u32,
+    /// Simulated time to run. Defaults to 1 h.
+    pub duration: Dur,
+    /// Operations started before this time are left out of the metrics. Defaults to 0.
+    pub warmup: Dur,
+    /// Period of the rows of `timeseries.csv`. Defaults to 60 s.
+    pub sample_interval: Dur,
+    /// Protocol parameters (paper defaults).
+    pub protocol: Protocol,
+    /// How the network forms.
+    pub bootstrap: Bootstrap,
+    /// Latency, loss and partitions.
+    pub network: Network,
+    /// Sessions and downtimes.
+    pub churn: Churn,
+    /// Operations the nodes start.
+    pub workload: Workload,
+    /// What the output files include.
+    pub output: Output,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario {
+            name: String::new(),
+            seed: 1,
+            nodes: 1000,
+            duration: Dur::secs(3600),
+            warmup: Dur::secs(0),
+            sample_interval: Dur::secs(60),
+            protocol: Protocol::default(),
+            bootstrap: Bootstrap::default(),
+            network: Network::default(),
+            churn: Churn::default(),
+            workload: Workload::default(),
+            output: Output::default(),
+        }
+    }
+}
+
+/// `[protocol]`: the Kademlia parameters, named and defaulted as in the paper
+/// (see [`crate::kad::Config`] for each one's meaning).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Protocol {
+    /// k (paper §2.2). Defaults to 20.
+    pub k: usize,
+    /// α (paper §2.3). Defaults to 3.
+    pub alpha: usize,
+    /// b, bits per lookup step (paper §4.2). Defaults to 1.
+    pub b: u8,
+    /// `"loose"` or `"strict"` (paper §2.3). Defaults to loose.
+    pub parallelism: ParallelismName,
+    /// Replacement-cache size per bucket (paper §4.1). Defaults to 8.
+    pub replacement_cache: usize,
+    /// Failures in a row before a contact is stale (paper §4.1). Defaults to 5.
+    pub stale_limit: u8,
+    /// Per-RPC timeout. Defaults to 2 s.
+    pub rpc_timeout: Dur,
+    /// Overall deadline of an operation. Defaults to 60 s.
+    pub op_timeout: Dur,
+    /// Bucket refresh period (paper §2.3). Defaults to 1 h.
+    pub refresh_interval: Dur,
+    /// Republish period (paper §2.5). Defaults to 1 h.
+    pub republish_interval: Dur,
+    /// Pair lifetime (paper §2.5). Defaults to 24 h.
+    pub expire_after: Dur,
+    /// Publisher's republish period (paper §2.5). Defaults to 24 h.
+    pub publisher_republish_interval: Dur,
+    /// Cache found values along the lookup path (paper §2.3). Defaults to true.
+    pub cache_on_get: bool,
+    /// Hand pairs to newly seen closer nodes (paper §2.5). Defaults to true.
+    pub replicate_to_new_nodes: bool,
+    /// Pairs a node stores at most. Defaults to 100 000.
+    pub max_stored_pairs: usize,
+}
+
+/// Names of the lookup parallelism modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParallelismName {
+    /// α in flight at all times.
+    Loose,
+    /// Rounds of α.
+    Strict,
+}
+
+impl Default for Protocol {
+    fn default() -> Self {
+        let c = Config::default();
+        let d = |x: std::time::Duration| Dur(x.as_micros() as u64);
+        Protocol {
+            k: c.k,
+            alpha: c.alpha,
+            b: c.b,
+            parallelism: ParallelismName::Loose,
+            replacement_cache: c.replacement_cache,
+            stale_limit: c.stale_limit,
+            rpc_timeout: d(c.rpc_timeout),
+            op_timeout: d(c.op_timeout),
+            refresh_interval: d(c.refresh_interval),
+            republish_interval: d(c.republish_interval),
+            expire_after: d(c.expire_after),
+            publisher_republish_interval: d(c.publisher_republish_interval),
+            cache_on_get: c.cache_on_get,
+            replicate_to_new_nodes: c.replicate_to_new_nodes,
+            max_stored_pairs: c.max_stored_pairs,
+        }
+    }
+}
+
+impl Protocol {
+    /// The core's configuration.
+    pub fn config(&self) -> Config {
+        Config {
+            k: self.k,
+            alpha: self.alpha,
+            b: self.b,
+            parallelism: match self.parallelism {
+                ParallelismName::Loose => Parallelism::Loose,
+                ParallelismName::Strict => Parallelism::Strict,
+            },
+            replacement_cache: self.replacement_cache,
+            stale_limit: self.stale_limit,
+            rpc_timeout: self.rpc_timeout.std(),
+            op_timeout: self.op_timeout.std(),
+            refresh_interval: self.refresh_interval.std(),
+            republish_interval: self.republish_interval.std(),
+            expire_after: self.expire_after.std(),
+            publisher_republish_interval: self.publisher_republish_interval.std(),
+            cache_on_get: self.cache_on_get,
+            replicate_to_new_nodes: self.replicate_to_new_nodes,
+            max_stored_pairs: self.max_stored_pairs,
+        }
+    }
+}
+
+/// `[bootstrap]`: how the network forms.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Bootstrap {
+    /// `"join"`: node 0 starts alone and the others join one by one through a
+    /// random live node by the paper's join procedure (§2.3). `"oracle"`: every
+    /// routing table is filled at time 0 as a settled network would hold it.
+    /// Defaults to join.
+    pub mode: BootstrapMode,
+    /// Joins per second in join mode. Defaults to 50.
+    pub join_rate: NonNegative,
+}
+
+impl Default for Bootstrap {
+    fn default() -> Self {
+        Bootstrap { mode: BootstrapMode::Join, join_rate: NonNegative(50.0) }
+    }
+}
+
+/// Bootstrap modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BootstrapMode {
+    /// The paper's join procedure.
+    Join,
+    /// Tables filled from the global view.
+    Oracle,
+}
+
+/// `[network]`: the simulated UDP transport.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Network {
+    /// One-way latency.
+    pub latency: Latency,
+    /// Message loss.
+    pub loss: Loss,
+    /// Scheduled partitions, `[[network.partitions]]`.
+    pub partitions: Vec<Partition>,
+}
+
+/// `[network.latency]`. Fields that do not apply to the chosen model are errors.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Latency {
+    /// `"constant"` (uses `value`), `"uniform"` (`min`, `max`), `"lognormal"`
+    /// (`median`, `sigma`) or `"coordinates"` (`width`, `height_mean`): each node
+    /// sits at a uniform point of a square plane `width` wide (in milliseconds of
+    /// latency) plus an access-link height drawn from an exponential with mean
+    /// `height_mean`; the latency between two nodes is their distance in the
+    /// plane plus both heights, as in Vivaldi's height-vector model. Defaults to
+    /// constant.
+    pub model: LatencyModel,
+    /// Constant latency. Defaults to 50 ms.
+    pub value: Option<Dur>,
+    /// Uniform lower bound. Defaults to 10 ms.
+    pub min: Option<Dur>,
+    /// Uniform upper bound. Defaults to 100 ms.
+    pub max: Option<Dur>,
+    /// Lognormal median. Defaults to 50 ms.
+    pub median: Option<Dur>,
+    /// Lognormal σ of the underlying normal. Defaults to 0.5.
+    pub sigma: Option<NonNegative>,
+    /// Side of the coordinate plane. Defaults to 150 ms.
+    pub width: Option<Dur>,
+    /// Mean access-link height. Defaults to 5 ms.
+    pub height_mean: Option<Dur>,
+    /// Extra delay drawn uniformly from [0, jitter) for every message, with any
+    /// model. Defaults to 0.
+    pub jitter: Dur,
+}
+
+impl Default for Latency {
+    fn default() -> Self {
+        Latency {
+            model: LatencyModel::Constant,
+            value: None,
+            min: None,
+            max: None,
+            median: None,
+            sigma: None,
+            width: None,
+            height_mean: None,
+            jitter: Dur(0),
+        }
+    }
+}
+
+/// Latency models.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LatencyModel {
+    /// The same latency for every message.
+    Constant,
+    /// Uniform between `min` and `max`.
+    Uniform,
+    /// Lognormal with a median and σ.
+    Lognormal,
+    /// Distance between node coordinates plus heights.
+    Coordinates,
+}
+
+/// `[network.loss]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Loss {
+    /// `"none"`, `"independent"` (each message lost with probability `rate`) or
+    /// `"gilbert_elliott"`: a two-state Markov chain per sending node, stepped
+    /// once per message, moving good→bad with `p_good_bad` and bad→good with
+    /// `p_bad_good`, losing with `loss_good` or `loss_bad`. Defaults to none.
+    pub model: LossModel,
+    /// Independent loss probability. Defaults to 0.01.
+    pub rate: Option<Probability>,
+    /// Gilbert–Elliott good→bad transition probability. Defaults to 0.01.
+    pub p_good_bad: Option<Probability>,
+    /// Gilbert–Elliott bad→good transition probability. Defaults to 0.1.
+    pub p_bad_good: Option<Probability>,
+    /// Loss probability in the good state. Defaults to 0.
+    pub loss_good: Option<Probability>,
+    /// Loss probability in the bad state. Defaults to 0.5.
+    pub loss_bad: Option<Probability>,
+}
+
+impl Default for Loss {
+    fn default() -> Self {
+        Loss { model: LossModel::None, rate: None, p_good_bad: None, p_bad_good: None, loss_good: None, loss_bad: None }
+    }
+}
+
+/// Loss models.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LossModel {
+    /// Nothing is lost.
+    None,
+    /// Independent per message.
+    Independent,
+    /// Bursty two-state loss.
+    GilbertElliott,
+}
+
+/// `[[network.partitions]]`: from `start` to `end`, a random `fraction` of the
+/// nodes is cut off from the rest; no message crosses the cut.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Partition {
+    /// When the cut appears.
+    pub start: Dur,
+    /// When it heals.
+    pub end: Dur,
+    /// Share of the nodes on the far side.
+    pub fraction: Probability,
+}
+
+/// `[churn]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Churn {
+    /// `"none"`, `"distributions"` (alternating session and downtime lengths drawn
+    /// from `session` and `downtime`) or `"trace"` (replayed from the CSV file
+    /// `trace`, with columns `time_s,node,event` and event `up` or `down`).
+    /// Defaults to none.
+    pub model: ChurnModel,
+    /// Session length distribution. Defaults to Weibull, shape 0.5, scale 1 h.
+    pub session: Option<Distribution>,
+    /// Downtime length distribution. Defaults to exponential, mean 1 h.
+    pub downtime: Option<Distribution>,
+    /// The trace file, relative to the scenario file.
+    pub trace: Option<PathBuf>,
+    /// `"crash"`: a leaving node vanishes silently. `"graceful"`: it first hands
+    /// each stored pair to the closest node it knows to the pair's key. Defaults to crash.
+    pub leave: LeaveMode,
+    /// `"same"`: a returning node keeps its ID. `"new"`: it takes a new one.
+    /// Either way it comes back with empty state and joins again. Defaults to same.
+    pub rejoin_id: RejoinId,
+}
+
+impl Default for Churn {
+    fn default() -> Self {
+        Churn {
+            model: ChurnModel::None,
+            session: None,
+            downtime: None,
+            trace: None,
+            leave: LeaveMode::Crash,
+            rejoin_id: RejoinId::Same,
+        }
+    }
+}
+
+/// Churn models.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChurnModel {
+    /// No churn.
+    None,
+    /// Drawn session and downtime lengths.
+    Distributions,
+    /// Replayed trace.
+    Trace,
+}
+
+/// How a node leaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaveMode {
+    /// Silently.
+    Crash,
+    /// Handing over its pairs first.
+    Graceful,
+}
+
+/// Which ID a returning node has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejoinId {
+    /// Its old ID.
+    Same,
+    /// A fresh random ID.
+    New,
+}
+
+/// A distribution of durations: `{ dist = "exponential", mean = "1h" }`,
+/// `{ dist = "weibull", shape = 0.5, scale = "1h" }`, `{ dist = "pareto", shape
+/// = 2.0, scale = "30m" }` (shifted Pareto, i.e. Lomax: P(X > x) = (1 +
+/// x/scale)^-shape), or `{ dist = "lognormal", median = "1h", sigma = 1.0 }`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Distribution {
+    /// Which family.
+    pub dist: DistKind,
+    /// Exponential mean.
+    pub mean: Option<Dur>,
+    /// Weibull or Pareto shape.
+    pub shape: Option<NonNegative>,
+    /// Weibull or Pareto scale.
+    pub scale: Option<Dur>,
+    /// Lognormal median.
+    pub median: Option<Dur>,
+    /// Lognormal σ.
+    pub sigma: Option<NonNegative>,
+}
+
+/// Distribution families.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DistKind {
+    /// Exponential.
+    Exponential,
+    /// Weibull.
+    Weibull,
+    /// Shifted Pareto (Lomax).
+    Pareto,
+    /// Lognormal.
+    Lognormal,
+}
+
+/// `[workload]`: operations started by live nodes, each kind a Poisson process
+/// whose rate is the per-node rate times the live nodes; the origin is a
+/// uniformly chosen live node that has joined.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Workload {
+    /// Node lookups of random IDs per node per second. Defaults to 0.01.
+    pub lookup_rate: NonNegative,
+    /// Puts per node per second. Defaults to 0.001.
+    pub put_rate: NonNegative,
+    /// Gets per node per second. Defaults to 0.005.
+    pub get_rate: NonNegative,
+    /// Key population: key i is the SHA-1 of `"key-<i>"`. Defaults to 1000.
+    pub keys: u32,
+    /// `"uniform"` or `"zipf"` over the key population (puts), and over the keys
+    /// put so far in order of first put (gets). Defaults to uniform.
+    pub key_distribution: KeyDistribution,
+    /// Zipf exponent s. Defaults to 1.0.
+    pub zipf_exponent: NonNegative,
+    /// Bytes per value. Defaults to 64.
+    pub value_size: u32,
+}
+
+impl Default for Workload {
+    fn default() -> Self {
+        Workload {
+            lookup_rate: NonNegative(0.01),
+            put_rate: NonNegative(0.001),
+            get_rate: NonNegative(0.005),
+            keys: 1000,
+            key_distribution: KeyDistribution::Uniform,
+            zipf_exponent: NonNegative(1.0),
+            value_size: 64,
+        }
+    }
+}
+
+/// Key popularity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyDistribution {
+    /// Every key equally likely.
+    Uniform,
+    /// Rank r with probability ∝ r^-s.
+    Zipf,
+}
+
+/// `[output]`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Output {
+    /// Also write joins, bucket refreshes and republishes to `ops.csv`. Defaults to false.
+    pub maintenance_ops: bool,
+}
