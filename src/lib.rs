@@ -22,3 +22,4 @@
 
 pub mod kad;
 pub mod scenario;
+pub mod sim;
