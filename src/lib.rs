@@ -20,6 +20,10 @@
 //! }
 //! ```
 
+pub mod cli;
 pub mod kad;
+pub mod metrics;
+pub mod runner;
 pub mod scenario;
 pub mod sim;
+pub mod wire;

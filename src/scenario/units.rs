@@ -49,7 +49,11 @@ impl Dur {
             "m" | "min" => 60e6,
             "h" => 3600e6,
             "d" => 86_400e6,
-            other => return Err(format!("unknown duration unit {other:?} (use us, ms, s, m, h or d)")),
+            other => {
+                return Err(format!(
+                    "unknown duration unit {other:?} (use us, ms, s, m, h or d)"
+                ));
+            }
         };
         Dur::from_micros_f64(num * scale)
     }
@@ -67,7 +71,13 @@ impl Dur {
 impl fmt::Display for Dur {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let us = self.0;
-        for (unit, scale) in [("d", 86_400_000_000), ("h", 3_600_000_000), ("m", 60_000_000), ("s", 1_000_000), ("ms", 1_000)] {
+        for (unit, scale) in [
+            ("d", 86_400_000_000),
+            ("h", 3_600_000_000),
+            ("m", 60_000_000),
+            ("s", 1_000_000),
+            ("ms", 1_000),
+        ] {
             if us >= scale && us % scale == 0 {
                 return write!(f, "{}{unit}", us / scale);
             }
@@ -115,7 +125,9 @@ impl<'de> Deserialize<'de> for Probability {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let p = f64::deserialize(d)?;
         if !(0.0..=1.0).contains(&p) {
-            return Err(de::Error::custom(format!("expected a probability from 0 to 1, got {p}")));
+            return Err(de::Error::custom(format!(
+                "expected a probability from 0 to 1, got {p}"
+            )));
         }
         Ok(Probability(p))
     }
@@ -129,7 +141,9 @@ impl<'de> Deserialize<'de> for NonNegative {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let x = f64::deserialize(d)?;
         if !x.is_finite() || x < 0.0 {
-            return Err(de::Error::custom(format!("expected a number of at least 0, got {x}")));
+            return Err(de::Error::custom(format!(
+                "expected a number of at least 0, got {x}"
+            )));
         }
         Ok(NonNegative(x))
     }

@@ -4,4 +4,10 @@
 pub mod churn;
 pub mod latency;
 pub mod loss;
+pub mod oracle;
 pub mod partition;
+pub mod queue;
+pub mod recorder;
+pub mod seeds;
+pub mod workload;
+pub mod world;

@@ -242,6 +242,48 @@ impl<A: Address> Node<A> {
         id
     }
 
+    /// Puts a contact in the routing table without any message, as if it had
+    /// been heard from: for drivers that bootstrap from a known list (a saved
+    /// table, or the simulator's oracle mode). A full bucket keeps its contacts
+    /// and caches the newcomer. Returns whether the contact is now in a bucket.
+    pub fn add_contact(&mut self, id: NodeId, addr: A) -> bool {
+        match self.table.seen(id, addr) {
+            Seen::Inserted | Seen::Refreshed => true,
+            Seen::Cached { ping } => {
+                if let Some(c) = ping {
+                    // No ping goes out: count the head as having answered.
+                    self.table.eviction_answered(&c.id);
+                }
+                false
+            }
+            Seen::Ignored => false,
+        }
+    }
+
+    /// Before leaving gracefully: STORE every held pair at the closest contact
+    /// to its key, so that the pairs outlive this node's departure.
+    pub fn hand_over(&mut self, now: Time, out: &mut Vec<Output<A>>) {
+        let pairs: Vec<(Key, Value, Duration)> = self
+            .store
+            .pairs()
+            .iter()
+            .filter(|p| p.expires > now)
+            .map(|p| (p.key, p.value.clone(), p.expires.since(now)))
+            .collect();
+        for (key, value, left) in pairs {
+            let mut to = Contacts::new();
+            self.table.closest(&key, 1, None, &mut to);
+            if let Some(c) = to.first() {
+                let body = Body::Store {
+                    key,
+                    value,
+                    ttl_secs: secs(left),
+                };
+                self.send_request(now, c.addr, Some(c.id), body, Purpose::Background, out);
+            }
+        }
+    }
+
     fn arm(&mut self, timer: Timer, at: Time, out: &mut Vec<Output<A>>) {
         if at == Time::NEVER {
             return;

@@ -1043,3 +1043,50 @@ fn a_node_of_a_settled_network_stays_small() {
     );
     assert!(per_node < 10 * 1024, "{per_node} bytes per node");
 }
+
+#[test]
+fn add_contact_fills_the_table_without_messages() {
+    let mut a = node(
+        NodeId::default(),
+        Config {
+            k: 2,
+            ..Config::default()
+        },
+    );
+    assert!(a.add_contact(id(0x80, 1), 1));
+    assert!(a.add_contact(id(0x80, 2), 2));
+    assert!(a.add_contact(id(0x01, 3), 3));
+    // The far half is full: the newcomer is cached, nobody is pinged or evicted.
+    assert!(!a.add_contact(id(0x80, 4), 4));
+    assert!(a.routing_table().contains(&id(0x80, 1)));
+    assert!(!a.add_contact(NodeId::default(), 9), "never the own ID");
+    assert_eq!(a.stats().sent, 0);
+}
+
+#[test]
+fn graceful_hand_over_stores_each_pair_at_its_closest_contact() {
+    let mut b = node(id(0x10, 0), Config::default());
+    let mut out = Vec::new();
+    for (i, c) in [(3u32, id(0x70, 1)), (4, id(0x20, 1))] {
+        b.add_contact(c, i);
+    }
+    let store = Body::Store {
+        key: id(0x70, 0),
+        value: Arc::from(&b"v"[..]),
+        ttl_secs: 100,
+    };
+    b.handle(
+        Time::ZERO,
+        Input::Datagram {
+            from: 4,
+            msg: request(id(0x20, 1), 2, store),
+        },
+        &mut out,
+    );
+    out.clear();
+    b.hand_over(Time(10 * SEC), &mut out);
+    let s = sends(&out);
+    assert_eq!(s.len(), 1);
+    assert_eq!(s[0].0, 3, "the contact closest to the key");
+    assert!(matches!(s[0].1.body, Body::Store { ttl_secs: 90, .. }));
+}

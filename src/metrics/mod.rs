@@ -1,0 +1,8 @@
+//! Metrics: the records a run produces, their summary statistics, and the CSV
+//! and JSON files they are written to (DESIGN.md §4, §5).
+
+pub mod records;
+pub mod stats;
+pub mod writer;
+
+pub use records::{NodeRow, OpRecord, SampleRow};

@@ -1,0 +1,105 @@
+//! Row types of the output files. Units are in the column names.
+
+use serde::Serialize;
+
+/// One row of `ops.csv`: a finished operation (DESIGN.md §4).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OpRecord {
+    /// Simulated start time.
+    pub start_us: u64,
+    /// Simulated end time.
+    pub end_us: u64,
+    /// `find_node`, `get`, `put` (and, if asked for, `join`, `refresh`, `republish`).
+    pub kind: &'static str,
+    /// The node that started it.
+    pub origin: u32,
+    /// Target ID or key, 40 hex digits.
+    pub target: String,
+    /// Discovery depth of the result (empty when there is none).
+    pub hops: Option<u8>,
+    /// RPCs sent.
+    pub queried: u32,
+    /// RPCs answered.
+    pub responses: u32,
+    /// RPCs timed out.
+    pub timeouts: u32,
+    /// `end_us - start_us`.
+    pub latency_us: u64,
+    /// Node lookup: the closest node found is the true closest alive node;
+    /// get: the value came back; put: at least one STORE acknowledged.
+    pub success: bool,
+    /// Node lookups and puts: |result ∩ true k closest alive| / min(k, alive − 1).
+    pub found_fraction: Option<f64>,
+    /// Puts: STOREs acknowledged.
+    pub replicas: u32,
+    /// Whether the overall deadline cut it off.
+    pub deadline_hit: bool,
+}
+
+/// One row of `timeseries.csv`: one sample interval ending at `time_s`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SampleRow {
+    /// End of the interval.
+    pub time_s: f64,
+    /// Whether the interval lies (partly) in the warm-up.
+    pub warmup: bool,
+    /// Nodes up at the end of the interval.
+    pub alive: u32,
+    /// Nodes that came up during the interval.
+    pub joins: u32,
+    /// Nodes that went down during the interval.
+    pub leaves: u32,
+    /// Messages sent.
+    pub msgs_sent: u64,
+    /// Messages lost by the loss model.
+    pub msgs_lost: u64,
+    /// Messages dropped at a partition.
+    pub msgs_cut: u64,
+    /// Messages that reached a node that was down.
+    pub msgs_to_dead: u64,
+    /// UDP payload bytes sent (KRPC encoding).
+    pub bytes_sent: u64,
+    /// Workload operations started.
+    pub ops_started: u32,
+    /// Workload operations finished.
+    pub ops_done: u32,
+    /// Of those, successful.
+    pub ops_succeeded: u32,
+    /// Mean hops of the node lookups finished.
+    pub lookup_hops_mean: Option<f64>,
+    /// Median latency of the operations finished.
+    pub latency_p50_ms: Option<f64>,
+    /// 90th percentile latency.
+    pub latency_p90_ms: Option<f64>,
+    /// 99th percentile latency.
+    pub latency_p99_ms: Option<f64>,
+    /// Mean routing-table size of the nodes up.
+    pub rt_size_mean: f64,
+    /// Pairs stored over all nodes up.
+    pub stored_pairs: u64,
+}
+
+/// One row of `nodes.csv`: a node at the end of the run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NodeRow {
+    /// Node index.
+    pub node: u32,
+    /// Its current ID, 40 hex digits.
+    pub id: String,
+    /// Whether it is up.
+    pub alive: bool,
+    /// Sessions it has had.
+    pub sessions: u32,
+    /// Contacts in its routing table.
+    pub rt_size: u32,
+    /// Non-empty buckets.
+    pub buckets: u32,
+    /// Pairs stored.
+    pub stored_pairs: u32,
+    /// Messages sent over the whole run.
+    pub msgs_sent: u64,
+    /// Messages received over the whole run.
+    pub msgs_received: u64,
+    /// Datagrams it dropped as unknown, unexpected or malformed.
+    pub msgs_dropped: u64,
+}

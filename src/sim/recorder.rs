@@ -1,0 +1,167 @@
+//! Collects what a run measures: one record per operation, per-interval
+//! counters for the time series, and run totals for the summary.
+
+use crate::metrics::stats::{mean, quantile_sorted};
+use crate::metrics::{OpRecord, SampleRow};
+
+/// Counters of one sample interval.
+#[derive(Clone, Debug, Default)]
+pub struct Interval {
+    /// Nodes that came up.
+    pub joins: u32,
+    /// Nodes that went down.
+    pub leaves: u32,
+    /// Messages sent.
+    pub msgs_sent: u64,
+    /// Lost by the loss model.
+    pub msgs_lost: u64,
+    /// Dropped at a partition.
+    pub msgs_cut: u64,
+    /// Arrived at a node that was down.
+    pub msgs_to_dead: u64,
+    /// Payload bytes sent.
+    pub bytes_sent: u64,
+    /// Workload operations started.
+    pub ops_started: u32,
+    ops_done: u32,
+    ops_succeeded: u32,
+    hops: Vec<f64>,
+    latency_ms: Vec<f64>,
+}
+
+/// The run's measurements.
+#[derive(Clone, Debug, Default)]
+pub struct Recorder {
+    /// Finished operations after the warm-up, in completion order.
+    pub ops: Vec<OpRecord>,
+    /// Time-series rows.
+    pub samples: Vec<SampleRow>,
+    /// The interval being filled.
+    pub cur: Interval,
+    /// Totals over the whole run.
+    pub total: Interval,
+}
+
+impl Recorder {
+    /// Records a finished operation, counted in the current interval too.
+    pub fn op(&mut self, rec: OpRecord) {
+        for iv in [&mut self.cur, &mut self.total] {
+            iv.ops_done += 1;
+            iv.ops_succeeded += u32::from(rec.success);
+            if rec.kind == "find_node"
+                && let Some(h) = rec.hops
+            {
+                iv.hops.push(f64::from(h));
+            }
+            iv.latency_ms.push(rec.latency_us as f64 / 1e3);
+        }
+        self.ops.push(rec);
+    }
+
+    /// Closes the current interval at `time_s` and starts a new one.
+    pub fn sample(
+        &mut self,
+        time_s: f64,
+        warmup: bool,
+        alive: u32,
+        rt_size_mean: f64,
+        stored_pairs: u64,
+    ) {
+        let iv = std::mem::take(&mut self.cur);
+        let mut lat = iv.latency_ms;
+        lat.sort_by(f64::total_cmp);
+        self.samples.push(SampleRow {
+            time_s,
+            warmup,
+            alive,
+            joins: iv.joins,
+            leaves: iv.leaves,
+            msgs_sent: iv.msgs_sent,
+            msgs_lost: iv.msgs_lost,
+            msgs_cut: iv.msgs_cut,
+            msgs_to_dead: iv.msgs_to_dead,
+            bytes_sent: iv.bytes_sent,
+            ops_started: iv.ops_started,
+            ops_done: iv.ops_done,
+            ops_succeeded: iv.ops_succeeded,
+            lookup_hops_mean: mean(&iv.hops),
+            latency_p50_ms: quantile_sorted(&lat, 0.5),
+            latency_p90_ms: quantile_sorted(&lat, 0.9),
+            latency_p99_ms: quantile_sorted(&lat, 0.99),
+            rt_size_mean,
+            stored_pairs,
+        });
+    }
+
+    /// Applies `f` to the current interval and the run totals.
+    pub fn count(&mut self, f: impl Fn(&mut Interval)) {
+        f(&mut self.cur);
+        f(&mut self.total);
+    }
+
+    /// `metric,value` rows for `summary.csv`: counts, rates, means and type-7
+    /// quantiles of the operations after the warm-up, by kind.
+    pub fn summary(&self, duration_s: f64, nodes: u32) -> Vec<(String, String)> {
+        let mut rows: Vec<(String, String)> = Vec::new();
+        let mut put = |k: &str, v: String| rows.push((k.to_string(), v));
+        let fmt = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.6}"));
+        for kind in ["find_node", "get", "put"] {
+            let ops: Vec<&OpRecord> = self.ops.iter().filter(|r| r.kind == kind).collect();
+            let n = ops.len();
+            let ok = ops.iter().filter(|r| r.success).count();
+            put(&format!("{kind}.count"), n.to_string());
+            put(
+                &format!("{kind}.success_rate"),
+                fmt((n > 0).then(|| ok as f64 / n as f64)),
+            );
+            let mut hops: Vec<f64> = ops.iter().filter_map(|r| r.hops.map(f64::from)).collect();
+            hops.sort_by(f64::total_cmp);
+            put(&format!("{kind}.hops.mean"), fmt(mean(&hops)));
+            for (q, name) in [(0.5, "p50"), (0.9, "p90"), (0.99, "p99")] {
+                put(
+                    &format!("{kind}.hops.{name}"),
+                    fmt(quantile_sorted(&hops, q)),
+                );
+            }
+            let mut lat: Vec<f64> = ops.iter().map(|r| r.latency_us as f64 / 1e3).collect();
+            lat.sort_by(f64::total_cmp);
+            put(&format!("{kind}.latency_ms.mean"), fmt(mean(&lat)));
+            for (q, name) in [(0.5, "p50"), (0.9, "p90"), (0.99, "p99")] {
+                put(
+                    &format!("{kind}.latency_ms.{name}"),
+                    fmt(quantile_sorted(&lat, q)),
+                );
+            }
+            let f: Vec<f64> = ops.iter().filter_map(|r| r.found_fraction).collect();
+            if kind != "get" {
+                put(&format!("{kind}.found_fraction.mean"), fmt(mean(&f)));
+            }
+            let per = |g: fn(&OpRecord) -> u32| {
+                mean(&ops.iter().map(|r| f64::from(g(r))).collect::<Vec<_>>())
+            };
+            put(&format!("{kind}.queried.mean"), fmt(per(|r| r.queried)));
+            put(&format!("{kind}.timeouts.mean"), fmt(per(|r| r.timeouts)));
+            if kind == "put" {
+                put("put.replicas.mean", fmt(per(|r| r.replicas)));
+            }
+        }
+        let t = &self.total;
+        put("msgs.sent", t.msgs_sent.to_string());
+        put("msgs.lost", t.msgs_lost.to_string());
+        put("msgs.cut", t.msgs_cut.to_string());
+        put("msgs.to_dead", t.msgs_to_dead.to_string());
+        put("bytes.sent", t.bytes_sent.to_string());
+        let node_s = duration_s * f64::from(nodes);
+        put(
+            "msgs.per_node_per_s",
+            fmt((node_s > 0.0).then(|| t.msgs_sent as f64 / node_s)),
+        );
+        put(
+            "bytes.per_node_per_s",
+            fmt((node_s > 0.0).then(|| t.bytes_sent as f64 / node_s)),
+        );
+        put("churn.joins", t.joins.to_string());
+        put("churn.leaves", t.leaves.to_string());
+        rows
+    }
+}

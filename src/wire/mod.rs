@@ -1,0 +1,9 @@
+//! The wire format: BitTorrent Mainline DHT KRPC messages, bencoded over UDP
+//! (BEP 5, BEP 44), with kadsim's string-key STORE as an extension.
+//!
+//! The simulator never encodes a message; it charges each one the number of
+//! bytes its encoding takes, computed here without building it.
+
+mod size;
+
+pub use size::{ADDR_V4, TOKEN_LEN, UDP_IPV4_OVERHEAD, encoded_len};
