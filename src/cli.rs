@@ -79,13 +79,7 @@ pub fn main(cli: Cli) -> ExitCode {
             }
             Err(e) => bad_input(&e),
         },
-        Cmd::Run {
-            file,
-            seed,
-            set,
-            out,
-            quiet,
-        } => {
+        Cmd::Run { file, seed, set, out, quiet } => {
             let mut set = set;
             if let Some(seed) = seed {
                 set.push(format!("seed={seed}"));
@@ -100,12 +94,7 @@ pub fn main(cli: Cli) -> ExitCode {
                 Ok(o) => {
                     progress.finish();
                     if !quiet {
-                        eprintln!(
-                            "{} events, trace {}; results in {}",
-                            o.events,
-                            o.trace_hash,
-                            o.dir.display()
-                        );
+                        eprintln!("{} events, trace {}; results in {}", o.events, o.trace_hash, o.dir.display());
                     }
                     ExitCode::SUCCESS
                 }
@@ -142,10 +131,7 @@ impl Bar {
             ProgressStyle::with_template("{bar:30} sim {msg} [{elapsed_precise}, ETA {eta}]")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
-        Bar {
-            bar,
-            started: Instant::now(),
-        }
+        Bar { bar, started: Instant::now() }
     }
 
     fn finish(&self) {

@@ -76,15 +76,10 @@ const TICK_US: u64 = 1_000_000;
 /// Runs `sc` and writes its results to `dir`.
 pub fn run(sc: &Scenario, dir: &Path, progress: &mut dyn Progress) -> Result<Outcome, RunError> {
     let trace = match (&sc.churn.model, &sc.churn.trace) {
-        (ChurnModel::Trace, Some(path)) => {
-            read_trace(path, sc.nodes).map_err(|e| RunError::Trace(e.to_string()))?
-        }
+        (ChurnModel::Trace, Some(path)) => read_trace(path, sc.nodes).map_err(|e| RunError::Trace(e.to_string()))?,
         _ => Vec::new(),
     };
-    let out = |p: &Path, err| RunError::Output {
-        path: p.to_path_buf(),
-        err,
-    };
+    let out = |p: &Path, err| RunError::Output { path: p.to_path_buf(), err };
     std::fs::create_dir_all(dir).map_err(|e| out(dir, e))?;
     let mut world = World::new(sc, trace);
     let end = world.end();
@@ -111,23 +106,14 @@ pub fn run(sc: &Scenario, dir: &Path, progress: &mut dyn Progress) -> Result<Out
     let p = file("summary.csv");
     let mut summary = vec![
         ("nodes".to_string(), sc.nodes.to_string()),
-        (
-            "duration_s".to_string(),
-            format!("{}", sc.duration.as_secs_f64()),
-        ),
-        (
-            "warmup_s".to_string(),
-            format!("{}", sc.warmup.as_secs_f64()),
-        ),
+        ("duration_s".to_string(), format!("{}", sc.duration.as_secs_f64())),
+        ("warmup_s".to_string(), format!("{}", sc.warmup.as_secs_f64())),
         ("events".to_string(), stats.events.to_string()),
     ];
     summary.extend(world.rec.summary(sc.duration.as_secs_f64(), sc.nodes));
     if let Some(last) = world.rec.samples.last() {
         summary.push(("end.alive".into(), last.alive.to_string()));
-        summary.push((
-            "end.rt_size.mean".into(),
-            format!("{:.6}", last.rt_size_mean),
-        ));
+        summary.push(("end.rt_size.mean".into(), format!("{:.6}", last.rt_size_mean)));
         summary.push(("end.stored_pairs".into(), last.stored_pairs.to_string()));
     }
     write_summary(&p, &summary).map_err(|e| out(&p, e))?;
@@ -138,19 +124,11 @@ pub fn run(sc: &Scenario, dir: &Path, progress: &mut dyn Progress) -> Result<Out
         events: stats.events,
         trace_hash: stats.trace_hash.clone(),
         wall_time_s: wall,
-        events_per_s: if wall > 0.0 {
-            stats.events as f64 / wall
-        } else {
-            0.0
-        },
+        events_per_s: if wall > 0.0 { stats.events as f64 / wall } else { 0.0 },
         node_memory_bytes_mean: world.node_memory_bytes(),
         files: ["ops.csv", "timeseries.csv", "nodes.csv", "summary.csv"],
     };
     let p = file("manifest.json");
     write_json(&p, &manifest).map_err(|e| out(&p, e))?;
-    Ok(Outcome {
-        events: stats.events,
-        trace_hash: stats.trace_hash,
-        dir: dir.to_path_buf(),
-    })
+    Ok(Outcome { events: stats.events, trace_hash: stats.trace_hash, dir: dir.to_path_buf() })
 }

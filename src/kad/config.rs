@@ -100,12 +100,7 @@ pub struct ConfigError {
 impl Config {
     /// Checks every field's range.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let err = |field, expected: &str| {
-            Err(ConfigError {
-                field,
-                expected: expected.to_string(),
-            })
-        };
+        let err = |field, expected: &str| Err(ConfigError { field, expected: expected.to_string() });
         if self.k == 0 || self.k > MAX_K {
             return err("k", &format!("expected an integer from 1 to {MAX_K}"));
         }
@@ -127,10 +122,7 @@ impl Config {
             ("refresh_interval", self.refresh_interval),
             ("republish_interval", self.republish_interval),
             ("expire_after", self.expire_after),
-            (
-                "publisher_republish_interval",
-                self.publisher_republish_interval,
-            ),
+            ("publisher_republish_interval", self.publisher_republish_interval),
         ] {
             if d.is_zero() {
                 return err(field, "expected a positive duration");
@@ -159,20 +151,11 @@ mod tests {
 
     #[test]
     fn out_of_range_fields_are_named() {
-        let c = Config {
-            k: 0,
-            ..Config::default()
-        };
+        let c = Config { k: 0, ..Config::default() };
         assert_eq!(c.validate().unwrap_err().field, "k");
-        let c = Config {
-            alpha: 0,
-            ..Config::default()
-        };
+        let c = Config { alpha: 0, ..Config::default() };
         assert_eq!(c.validate().unwrap_err().field, "alpha");
-        let c = Config {
-            rpc_timeout: Duration::ZERO,
-            ..Config::default()
-        };
+        let c = Config { rpc_timeout: Duration::ZERO, ..Config::default() };
         assert_eq!(c.validate().unwrap_err().field, "rpc_timeout");
     }
 }

@@ -15,15 +15,55 @@ pub const ID_BYTES: usize = 20;
 pub const ID_BITS: usize = ID_BYTES * 8;
 
 /// A 160-bit node ID (paper §2.1).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Clone, Copy, Hash, Default)]
 pub struct NodeId(pub [u8; ID_BYTES]);
 
 /// Keys share the ID space with nodes (paper §2.1: "keys are also 160-bit identifiers").
 pub type Key = NodeId;
 
 /// The XOR distance between two IDs, ordered as a 160-bit unsigned integer (paper §2.1).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Clone, Copy, Hash, Default)]
 pub struct Distance(pub [u8; ID_BYTES]);
+
+/// The 160 bits as three big-endian words, whose tuple order is the integer
+/// order. Comparing words is several times faster than a byte-wise `memcmp`,
+/// and comparisons are the core's hottest operation.
+#[inline(always)]
+fn words(b: &[u8; ID_BYTES]) -> (u64, u64, u32) {
+    let mut hi = [0u8; 8];
+    let mut mid = [0u8; 8];
+    let mut lo = [0u8; 4];
+    hi.copy_from_slice(&b[0..8]);
+    mid.copy_from_slice(&b[8..16]);
+    lo.copy_from_slice(&b[16..20]);
+    (u64::from_be_bytes(hi), u64::from_be_bytes(mid), u32::from_be_bytes(lo))
+}
+
+macro_rules! word_order {
+    ($t:ty) => {
+        impl PartialEq for $t {
+            #[inline(always)]
+            fn eq(&self, other: &Self) -> bool {
+                words(&self.0) == words(&other.0)
+            }
+        }
+        impl Eq for $t {}
+        impl PartialOrd for $t {
+            #[inline(always)]
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+        impl Ord for $t {
+            #[inline(always)]
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                words(&self.0).cmp(&words(&other.0))
+            }
+        }
+    };
+}
+word_order!(NodeId);
+word_order!(Distance);
 
 /// Error for an ID written in hex that is not exactly 40 hex digits.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,11 +99,7 @@ impl NodeId {
 
     /// A uniformly random ID that shares its first `depth` bits with `prefix`:
     /// a random point in the subtree (bucket range) that `prefix/depth` names.
-    pub fn random_in_prefix<R: RngCore + ?Sized>(
-        prefix: &NodeId,
-        depth: usize,
-        rng: &mut R,
-    ) -> Self {
+    pub fn random_in_prefix<R: RngCore + ?Sized>(prefix: &NodeId, depth: usize, rng: &mut R) -> Self {
         let random = NodeId::random(rng);
         let mask = prefix_mask(depth);
         let mut out = [0u8; ID_BYTES];
@@ -180,12 +216,14 @@ impl Distance {
     /// Number of leading zero bits (160 for the zero distance).
     #[inline]
     pub fn leading_zeros(&self) -> usize {
-        for (i, b) in self.0.iter().enumerate() {
-            if *b != 0 {
-                return i * 8 + b.leading_zeros() as usize;
-            }
+        let (hi, mid, lo) = words(&self.0);
+        if hi != 0 {
+            hi.leading_zeros() as usize
+        } else if mid != 0 {
+            64 + mid.leading_zeros() as usize
+        } else {
+            128 + lo.leading_zeros() as usize
         }
-        ID_BITS
     }
 
     /// The classic bucket index of this distance: `i` such that `2^i <= d < 2^(i+1)`
@@ -198,9 +236,7 @@ impl Distance {
 
     /// The distance as a float, for ratios in estimates (exact in its top 53 bits).
     pub fn as_f64(&self) -> f64 {
-        self.0
-            .iter()
-            .fold(0.0, |acc, b| acc * 256.0 + f64::from(*b))
+        self.0.iter().fold(0.0, |acc, b| acc * 256.0 + f64::from(*b))
     }
 }
 
@@ -241,10 +277,7 @@ mod tests {
     #[test]
     fn sha1_key_of_string_paper_2_1() {
         // SHA-1("hello") = aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d (FIPS 180 test tooling).
-        assert_eq!(
-            NodeId::hash_of(b"hello").to_hex(),
-            "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d"
-        );
+        assert_eq!(NodeId::hash_of(b"hello").to_hex(), "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d");
     }
 
     #[test]

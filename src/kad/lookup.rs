@@ -107,20 +107,9 @@ impl<A: Copy> Lookup<A> {
                 if i >= self.cap && self.cands.len() >= self.cap {
                     return;
                 }
-                self.cands.insert(
-                    i,
-                    Candidate {
-                        dist,
-                        contact,
-                        depth,
-                        state: CandState::Fresh,
-                    },
-                );
+                self.cands.insert(i, Candidate { dist, contact, depth, state: CandState::Fresh });
                 while self.cands.len() > self.cap
-                    && matches!(
-                        self.cands.last().map(|c| c.state),
-                        Some(CandState::Fresh | CandState::Failed)
-                    )
+                    && matches!(self.cands.last().map(|c| c.state), Some(CandState::Fresh | CandState::Failed))
                 {
                     self.cands.pop();
                 }
@@ -135,10 +124,7 @@ impl<A: Copy> Lookup<A> {
 
     /// The k closest candidates that have not failed, nearest first.
     fn top_k(&self) -> impl Iterator<Item = &Candidate<A>> {
-        self.cands
-            .iter()
-            .filter(|c| c.state != CandState::Failed)
-            .take(self.k)
+        self.cands.iter().filter(|c| c.state != CandState::Failed).take(self.k)
     }
 
     /// Appends to `out` the candidates to query now and marks them in flight.
@@ -152,8 +138,7 @@ impl<A: Copy> Lookup<A> {
                 return;
             }
             let best = self.top_k().next().map(|c| c.dist);
-            let improved =
-                self.rounds == 0 || matches!((best, self.round_best), (Some(b), Some(r)) if b < r);
+            let improved = self.rounds == 0 || matches!((best, self.round_best), (Some(b), Some(r)) if b < r);
             self.round_best = best;
             self.rounds += 1;
             if improved { self.alpha } else { self.k }
@@ -217,19 +202,13 @@ impl<A: Copy> Lookup<A> {
 
     /// The result: up to k closest candidates that answered, nearest first.
     pub fn result(&self) -> impl Iterator<Item = &Candidate<A>> {
-        self.cands
-            .iter()
-            .filter(|c| c.state == CandState::Answered)
-            .take(self.k)
+        self.cands.iter().filter(|c| c.state == CandState::Answered).take(self.k)
     }
 
     /// The closest answered candidate other than `skip`: where a value lookup
     /// caches the pair it found (paper §2.3).
     pub fn closest_answered_except(&self, skip: &NodeId) -> Option<Contact<A>> {
-        self.cands
-            .iter()
-            .find(|c| c.state == CandState::Answered && c.contact.id != *skip)
-            .map(|c| c.contact)
+        self.cands.iter().find(|c| c.state == CandState::Answered && c.contact.id != *skip).map(|c| c.contact)
     }
 }
 

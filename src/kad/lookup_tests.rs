@@ -10,19 +10,11 @@ fn id(first: u8, last: u8) -> NodeId {
 }
 
 fn c(first: u8, last: u8) -> Contact<u32> {
-    Contact {
-        id: id(first, last),
-        addr: u32::from(first) * 256 + u32::from(last),
-    }
+    Contact { id: id(first, last), addr: u32::from(first) * 256 + u32::from(last) }
 }
 
 fn cfg(k: usize, alpha: usize, parallelism: Parallelism) -> Config {
-    Config {
-        k,
-        alpha,
-        parallelism,
-        ..Config::default()
-    }
+    Config { k, alpha, parallelism, ..Config::default() }
 }
 
 fn ids(q: &Contacts<u32>) -> Vec<NodeId> {
@@ -92,16 +84,9 @@ fn a_timeout_frees_the_slot_and_leaves_the_shortlist_paper_2_3() {
     l.answered(&id(2, 0), &[c(1, 0)]);
     let mut q = Contacts::new();
     l.next_queries(&mut q);
-    assert_eq!(
-        ids(&q),
-        vec![id(3, 0)],
-        "a failed node is never queried again"
-    );
+    assert_eq!(ids(&q), vec![id(3, 0)], "a failed node is never queried again");
     l.answered(&id(3, 0), &[]);
-    assert!(
-        l.is_done(),
-        "the failed node no longer counts among the k closest"
-    );
+    assert!(l.is_done(), "the failed node no longer counts among the k closest");
 }
 
 #[test]
@@ -136,11 +121,7 @@ fn strict_round_with_progress_sends_alpha_paper_2_3() {
     l.answered(&id(6, 0), &[]);
     let mut q = Contacts::new();
     l.next_queries(&mut q);
-    assert_eq!(
-        ids(&q),
-        vec![id(1, 0), id(2, 0)],
-        "progress: the next α only"
-    );
+    assert_eq!(ids(&q), vec![id(1, 0), id(2, 0)], "progress: the next α only");
 }
 
 #[test]
@@ -154,19 +135,9 @@ fn discovery_depth_keeps_the_smallest_design_4() {
     let mut q = Contacts::new();
     l.next_queries(&mut q);
     l.answered(&id(2, 0), &[c(1, 0), c(3, 0)]);
-    let depth = |l: &Lookup<u32>, x: NodeId| {
-        l.candidates()
-            .iter()
-            .find(|c| c.contact.id == x)
-            .unwrap()
-            .depth
-    };
+    let depth = |l: &Lookup<u32>, x: NodeId| l.candidates().iter().find(|c| c.contact.id == x).unwrap().depth;
     assert_eq!(depth(&l, id(1, 0)), 3);
-    assert_eq!(
-        depth(&l, id(3, 0)),
-        1,
-        "learned again from a deeper node: keeps depth 1"
-    );
+    assert_eq!(depth(&l, id(3, 0)), 1, "learned again from a deeper node: keeps depth 1");
     // Learned again at a smaller depth: the smaller wins.
     l.add(c(1, 0), 1);
     assert_eq!(depth(&l, id(1, 0)), 1);
@@ -180,11 +151,7 @@ fn the_own_node_never_enters_its_shortlist() {
     let mut q = Contacts::new();
     l.next_queries(&mut q);
     l.answered(&id(2, 0), &[c(0xFF, 0xFF)]);
-    assert!(
-        l.candidates()
-            .iter()
-            .all(|c| c.contact.id != id(0xFF, 0xFF))
-    );
+    assert!(l.candidates().iter().all(|c| c.contact.id != id(0xFF, 0xFF)));
 }
 
 #[test]

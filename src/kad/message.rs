@@ -103,10 +103,7 @@ pub enum RequestKind {
 impl<A> Body<A> {
     /// Whether this is a request (as opposed to a reply).
     pub fn is_request(&self) -> bool {
-        matches!(
-            self,
-            Body::Ping | Body::Store { .. } | Body::FindNode { .. } | Body::FindValue { .. }
-        )
+        matches!(self, Body::Ping | Body::Store { .. } | Body::FindNode { .. } | Body::FindValue { .. })
     }
 
     /// The request kind, for a request.
@@ -127,10 +124,7 @@ impl<A> Body<A> {
             (Body::Pong, RequestKind::Ping)
                 | (Body::Stored { .. }, RequestKind::Store)
                 | (Body::Nodes { .. }, RequestKind::FindNode)
-                | (
-                    Body::Nodes { .. } | Body::Found { .. },
-                    RequestKind::FindValue
-                )
+                | (Body::Nodes { .. } | Body::Found { .. }, RequestKind::FindValue)
         )
     }
 }
@@ -141,15 +135,11 @@ mod tests {
 
     #[test]
     fn replies_must_fit_their_request_paper_2_3() {
-        let nodes: Body<u32> = Body::Nodes {
-            contacts: Contacts::new(),
-        };
+        let nodes: Body<u32> = Body::Nodes { contacts: Contacts::new() };
         assert!(nodes.answers(RequestKind::FindNode));
         assert!(nodes.answers(RequestKind::FindValue));
         assert!(!nodes.answers(RequestKind::Ping));
-        let found: Body<u32> = Body::Found {
-            value: Arc::from(&b"v"[..]),
-        };
+        let found: Body<u32> = Body::Found { value: Arc::from(&b"v"[..]) };
         assert!(found.answers(RequestKind::FindValue));
         assert!(!found.answers(RequestKind::FindNode));
         assert!(Body::<u32>::Pong.answers(RequestKind::Ping));

@@ -52,19 +52,13 @@ mod purity_tests {
                 }
                 continue;
             }
-            if path.file_name().is_some_and(|n| n == "mod.rs")
-                && path.parent() == Some(root.as_path())
-            {
+            if path.file_name().is_some_and(|n| n == "mod.rs") && path.parent() == Some(root.as_path()) {
                 continue; // this file names the forbidden words
             }
             let text = std::fs::read_to_string(&path).expect("source is readable");
             checked += 1;
             for word in &forbidden {
-                assert!(
-                    !text.contains(word.as_str()),
-                    "{} uses {word}",
-                    path.display()
-                );
+                assert!(!text.contains(word.as_str()), "{} uses {word}", path.display());
             }
         }
         assert!(checked >= 8, "the guard must see the core's files");

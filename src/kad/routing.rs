@@ -28,10 +28,7 @@ pub struct Entry<A> {
 impl<A: Copy> Entry<A> {
     /// The contact as sent in replies.
     pub fn contact(&self) -> Contact<A> {
-        Contact {
-            id: self.id,
-            addr: self.addr,
-        }
+        Contact { id: self.id, addr: self.addr }
     }
 }
 
@@ -72,6 +69,20 @@ impl<A> Bucket<A> {
     fn min_distance(&self, target: &NodeId) -> Distance {
         let d = self.lo.distance(target);
         Distance(NodeId(d.0).truncated(self.depth()).0)
+    }
+    /// The largest XOR distance from `target` to any ID of this bucket's range.
+    fn max_distance(&self, target: &NodeId) -> Distance {
+        let mut d = self.lo.distance(target).0;
+        let depth = self.depth();
+        for (i, byte) in d.iter_mut().enumerate() {
+            let start = i * 8;
+            if depth <= start {
+                *byte = 0xff;
+            } else if depth < start + 8 {
+                *byte |= 0xffu8 >> (depth - start);
+            }
+        }
+        Distance(d)
     }
     fn contains(&self, id: &NodeId) -> bool {
         id.has_prefix(&self.lo, self.depth())
@@ -115,6 +126,11 @@ pub struct RoutingTable<A> {
     b: u8,
     cache: u8,
     stale_limit: u8,
+    /// Cached distance from the own ID to its k-th closest contact (`None`:
+    /// fewer than k contacts), for the relaxed split rule. Valid while
+    /// `near_valid`; any change to the set of contacts clears it.
+    near: Option<Distance>,
+    near_valid: bool,
     buckets: Vec<Bucket<A>>,
 }
 
@@ -129,6 +145,8 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
             b: b.max(1),
             cache: u8::try_from(cache.max(1)).unwrap_or(u8::MAX),
             stale_limit,
+            near: None,
+            near_valid: false,
             buckets: vec![Bucket {
                 lo: NodeId::default(),
                 depth: 0,
@@ -167,10 +185,7 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
 
     /// Whether `id` is in a bucket.
     pub fn contains(&self, id: &NodeId) -> bool {
-        self.buckets[self.bucket_of(id)]
-            .entries
-            .iter()
-            .any(|e| e.id == *id)
+        self.buckets[self.bucket_of(id)].entries.iter().any(|e| e.id == *id)
     }
 
     /// Heap bytes held by the table, for memory accounting.
@@ -209,6 +224,8 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
                 return Seen::Refreshed;
             }
             if bucket.entries.len() < k {
+                self.near_changed(&id);
+                let bucket = &mut self.buckets[bi];
                 bucket.replacements.retain(|c| c.id != id);
                 push_bounded(&mut bucket.entries, Entry { id, addr, stale: 0 }, k);
                 return Seen::Inserted;
@@ -222,6 +239,10 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
             let bucket = &mut self.buckets[bi];
             // A stale contact is replaced as soon as a replacement appears (§4.1).
             if let Some(pos) = bucket.entries.iter().position(|e| e.stale >= limit) {
+                let gone = bucket.entries[pos].id;
+                self.near_changed(&gone);
+                self.near_changed(&id);
+                let bucket = &mut self.buckets[bi];
                 bucket.entries.remove(pos);
                 bucket.entries.push(Entry { id, addr, stale: 0 });
                 return Seen::Inserted;
@@ -235,9 +256,7 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
                 return Seen::Cached { ping: None };
             }
             bucket.evicting = true;
-            return Seen::Cached {
-                ping: Some(bucket.entries[0].contact()),
-            };
+            return Seen::Cached { ping: Some(bucket.entries[0].contact()) };
         }
     }
 
@@ -246,7 +265,7 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
     /// or the newcomer would be among the k contacts closest to the own ID, the
     /// relaxed rule that keeps every contact of the smallest subtree around the
     /// own ID holding at least k nodes (§2.4, "highly unbalanced trees").
-    fn may_split(&self, bi: usize, newcomer: &NodeId) -> bool {
+    fn may_split(&mut self, bi: usize, newcomer: &NodeId) -> bool {
         let bucket = &self.buckets[bi];
         if bucket.depth() >= ID_BITS {
             return false;
@@ -254,8 +273,34 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
         if bucket.contains(&self.own) || !bucket.depth().is_multiple_of(usize::from(self.b)) {
             return true;
         }
-        let d = newcomer.distance(&self.own);
-        self.count_closer(&self.own, &d, usize::from(self.k)) < usize::from(self.k)
+        // Among the k closest: fewer than k contacts are closer, i.e. it is closer
+        // than the current k-th closest.
+        match self.near_radius() {
+            None => true,
+            Some(r) => newcomer.distance(&self.own) < r,
+        }
+    }
+
+    /// Whether the cached k-th closest distance, if valid, equals a fresh computation.
+    #[cfg(test)]
+    pub(crate) fn near_cache_is_fresh(&mut self) -> bool {
+        if !self.near_valid {
+            return true;
+        }
+        let cached = self.near;
+        self.near_valid = false;
+        cached == self.near_radius()
+    }
+
+    /// Distance from the own ID to its k-th closest contact, cached.
+    fn near_radius(&mut self) -> Option<Distance> {
+        if !self.near_valid {
+            let k = usize::from(self.k);
+            let mut d: Vec<Distance> = self.contacts().map(|e| e.id.distance(&self.own)).collect();
+            self.near = (d.len() >= k).then(|| *d.select_nth_unstable(k - 1).1);
+            self.near_valid = true;
+        }
+        self.near
     }
 
     /// Number of contacts strictly closer to `target` than `than`, counting no
@@ -266,11 +311,11 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
             if b.entries.is_empty() || b.min_distance(target) >= *than {
                 continue;
             }
-            n += b
-                .entries
-                .iter()
-                .filter(|e| e.id.distance(target) < *than)
-                .count();
+            n += if b.max_distance(target) < *than {
+                b.entries.len()
+            } else {
+                b.entries.iter().filter(|e| e.id.distance(target) < *than).count()
+            };
             if n >= limit {
                 return n;
             }
@@ -283,8 +328,7 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
         let old = &mut self.buckets[bi];
         let hi_lo = old.lo.with_bit(depth, true);
         let (keep, moved): (Vec<_>, Vec<_>) = old.entries.drain(..).partition(|e| !e.id.bit(depth));
-        let (keep_r, moved_r): (Vec<_>, Vec<_>) =
-            old.replacements.drain(..).partition(|c| !c.id.bit(depth));
+        let (keep_r, moved_r): (Vec<_>, Vec<_>) = old.replacements.drain(..).partition(|c| !c.id.bit(depth));
         old.entries = keep;
         old.replacements = keep_r;
         old.depth += 1;
@@ -309,22 +353,24 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
     /// Moves replacements into free room, most recently seen first (§4.1).
     fn promote_replacements(&mut self, bi: usize) -> Option<Contact<A>> {
         let k = usize::from(self.k);
-        let b = &mut self.buckets[bi];
         let mut last = None;
-        while b.entries.len() < k && !b.replacements.is_empty() {
+        while self.buckets[bi].entries.len() < k && !self.buckets[bi].replacements.is_empty() {
+            let b = &mut self.buckets[bi];
             let c = b.replacements.remove(0);
-            push_bounded(
-                &mut b.entries,
-                Entry {
-                    id: c.id,
-                    addr: c.addr,
-                    stale: 0,
-                },
-                k,
-            );
+            push_bounded(&mut b.entries, Entry { id: c.id, addr: c.addr, stale: 0 }, k);
+            self.near_changed(&c.id);
             last = Some(c);
         }
         last
+    }
+
+    /// A contact `id` entered or left the table: the cached k-th closest distance
+    /// stays valid only if `id` lies beyond it.
+    fn near_changed(&mut self, id: &NodeId) {
+        if self.near_valid && self.near.is_some_and(|r| id.distance(&self.own) > r) {
+            return;
+        }
+        self.near_valid = false;
     }
 
     /// The eviction PING to `id` was answered: the contact stays (it was moved
@@ -352,6 +398,7 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
         if b.entries.len() == before {
             return None;
         }
+        self.near_changed(id);
         self.promote_replacements(bi)
     }
 
@@ -368,6 +415,7 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
             return None;
         }
         b.entries.remove(pos);
+        self.near_changed(id);
         self.promote_replacements(bi)
     }
 
@@ -379,6 +427,7 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
         b.entries.retain(|e| e.id != *id);
         let removed = b.entries.len() != before;
         if removed {
+            self.near_changed(id);
             self.promote_replacements(bi);
         }
         removed
@@ -389,13 +438,7 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
     /// knows about closest to the target"). Buckets are visited in order of their
     /// least possible distance to `target`, and the walk stops once no further
     /// bucket can hold a closer contact.
-    pub fn closest(
-        &self,
-        target: &NodeId,
-        n: usize,
-        exclude: Option<&NodeId>,
-        out: &mut impl Extend<Contact<A>>,
-    ) {
+    pub fn closest(&self, target: &NodeId, n: usize, exclude: Option<&NodeId>, out: &mut impl Extend<Contact<A>>) {
         if n == 0 {
             return;
         }
@@ -429,9 +472,7 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
                 cands.truncate(n);
             }
             cands.sort_unstable();
-            out.extend(cands.iter().map(|&(_, bi, pos)| {
-                self.buckets[bi as usize].entries[usize::from(pos)].contact()
-            }));
+            out.extend(cands.iter().map(|&(_, bi, pos)| self.buckets[bi as usize].entries[usize::from(pos)].contact()));
         });
     }
 
@@ -443,21 +484,12 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
 
     /// The earliest time at which some bucket becomes due for a refresh.
     pub fn next_refresh(&self, interval: std::time::Duration) -> Time {
-        self.buckets
-            .iter()
-            .map(|b| b.last_lookup.plus(interval))
-            .min()
-            .unwrap_or(Time::NEVER)
+        self.buckets.iter().map(|b| b.last_lookup.plus(interval)).min().unwrap_or(Time::NEVER)
     }
 
     /// For every bucket without a lookup for `interval`, a random ID in its range
     /// to look up; the bucket counts as touched now (paper §2.3, bucket refresh).
-    pub fn due_refreshes<R: RngCore>(
-        &mut self,
-        now: Time,
-        interval: std::time::Duration,
-        rng: &mut R,
-    ) -> Vec<NodeId> {
+    pub fn due_refreshes<R: RngCore>(&mut self, now: Time, interval: std::time::Duration, rng: &mut R) -> Vec<NodeId> {
         let mut out = Vec::new();
         for b in &mut self.buckets {
             if b.last_lookup.plus(interval) <= now {
@@ -475,12 +507,7 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
     /// ID, the classic bucket i of a flat table; in the tree several levels may
     /// still lie inside the unsplit own bucket, and they are refreshed too. Each
     /// target's bucket counts as touched now.
-    pub fn join_refreshes<R: RngCore>(
-        &mut self,
-        neighbour: &NodeId,
-        now: Time,
-        rng: &mut R,
-    ) -> Vec<NodeId> {
+    pub fn join_refreshes<R: RngCore>(&mut self, neighbour: &NodeId, now: Time, rng: &mut R) -> Vec<NodeId> {
         let near = neighbour.common_prefix_len(&self.own).min(ID_BITS - 1);
         let mut out = Vec::with_capacity(near);
         for level in 0..near {
@@ -499,10 +526,7 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
         let mut expected_lo = Some(NodeId::default());
         for b in &self.buckets {
             if Some(b.lo) != expected_lo {
-                return Err(format!(
-                    "bucket {:?}/{} does not follow its predecessor",
-                    b.lo, b.depth
-                ));
+                return Err(format!("bucket {:?}/{} does not follow its predecessor", b.lo, b.depth));
             }
             if b.lo.truncated(b.depth()) != b.lo {
                 return Err("bucket lower bound has bits past its depth".into());
@@ -522,10 +546,7 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
                     return Err("duplicate contact".into());
                 }
             }
-            if b.replacements
-                .iter()
-                .any(|c| c.id == self.own || !b.contains(&c.id))
-            {
+            if b.replacements.iter().any(|c| c.id == self.own || !b.contains(&c.id)) {
                 return Err("bad replacement entry".into());
             }
         }

@@ -51,21 +51,10 @@ fn only_the_bucket_holding_the_own_id_splits_paper_2_4() {
     // One more far contact: the root bucket splits, the far half stays full.
     let out = t.seen(id(0xF0, 100), 100);
     assert_eq!(t.buckets().len(), 2);
-    assert_eq!(
-        (t.buckets()[1].depth(), t.buckets()[1].entries().len()),
-        (1, K)
-    );
+    assert_eq!((t.buckets()[1].depth(), t.buckets()[1].entries().len()), (1, K));
     // The far half does not hold the own ID, so the newcomer (farther than all)
     // waits while the least-recently-seen contact is pinged.
-    assert_eq!(
-        out,
-        Seen::Cached {
-            ping: Some(Contact {
-                id: id(0xF0, 0),
-                addr: 0
-            })
-        }
-    );
+    assert_eq!(out, Seen::Cached { ping: Some(Contact { id: id(0xF0, 0), addr: 0 }) });
     // Near contacts still fit: the own half has room.
     assert_eq!(t.seen(id(0x01, 1), 200), Seen::Inserted);
     t.check_invariants().unwrap();
@@ -100,24 +89,13 @@ fn accelerated_lookups_split_at_depths_not_multiple_of_b_paper_4_2() {
         }
         let before = t.buckets().len();
         let out = t.seen(id(0xFF, 1), 77);
-        let far_depths: Vec<usize> = t
-            .buckets()
-            .iter()
-            .filter(|bk| bk.lo().bit(0))
-            .map(|bk| bk.depth())
-            .collect();
+        let far_depths: Vec<usize> = t.buckets().iter().filter(|bk| bk.lo().bit(0)).map(|bk| bk.depth()).collect();
         if expect_split {
             assert_eq!(out, Seen::Inserted, "b = 2 splits the depth-1 far bucket");
             assert!(t.buckets().len() > before);
-            assert!(
-                far_depths.iter().all(|d| *d == 2),
-                "far buckets at depth 2: {far_depths:?}"
-            );
+            assert!(far_depths.iter().all(|d| *d == 2), "far buckets at depth 2: {far_depths:?}");
         } else {
-            assert!(
-                matches!(out, Seen::Cached { .. }),
-                "b = 1 does not split it"
-            );
+            assert!(matches!(out, Seen::Cached { .. }), "b = 1 does not split it");
             assert_eq!(far_depths, vec![1]);
         }
         t.check_invariants().unwrap();
@@ -138,22 +116,13 @@ fn full_far_bucket() -> RoutingTable<u32> {
 #[test]
 fn full_bucket_evicts_an_unresponsive_head_paper_2_2() {
     let mut t = full_far_bucket();
-    let head = Contact {
-        id: id(0xF0, 0),
-        addr: 0,
-    };
+    let head = Contact { id: id(0xF0, 0), addr: 0 };
     assert_eq!(t.seen(id(0xF1, 1), 51), Seen::Cached { ping: Some(head) });
     // A second newcomer while the ping is out: no second ping.
     assert_eq!(t.seen(id(0xF1, 2), 52), Seen::Cached { ping: None });
     // No answer: the head goes, the most recently seen newcomer comes in at the tail.
     let promoted = t.eviction_failed(&head.id);
-    assert_eq!(
-        promoted,
-        Some(Contact {
-            id: id(0xF1, 2),
-            addr: 52
-        })
-    );
+    assert_eq!(promoted, Some(Contact { id: id(0xF1, 2), addr: 52 }));
     assert!(!t.contains(&head.id));
     assert_eq!(*ids_of(&t, 1).last().unwrap(), id(0xF1, 2));
     t.check_invariants().unwrap();
@@ -163,25 +132,14 @@ fn full_bucket_evicts_an_unresponsive_head_paper_2_2() {
 fn full_bucket_keeps_a_responsive_head_and_drops_the_newcomer_paper_2_2() {
     let mut t = full_far_bucket();
     let head = id(0xF0, 0);
-    assert!(matches!(
-        t.seen(id(0xF1, 1), 51),
-        Seen::Cached { ping: Some(_) }
-    ));
+    assert!(matches!(t.seen(id(0xF1, 1), 51), Seen::Cached { ping: Some(_) }));
     // The head answers: it moves to the tail; the newcomer stays out of the bucket.
     assert_eq!(t.seen(head, 0), Seen::Refreshed);
     t.eviction_answered(&head);
     assert_eq!(*ids_of(&t, 1).last().unwrap(), head);
     assert!(!t.contains(&id(0xF1, 1)));
     // The next newcomer triggers a new ping, of the new head.
-    assert_eq!(
-        t.seen(id(0xF1, 3), 53),
-        Seen::Cached {
-            ping: Some(Contact {
-                id: id(0xF0, 1),
-                addr: 1
-            })
-        }
-    );
+    assert_eq!(t.seen(id(0xF1, 3), 53), Seen::Cached { ping: Some(Contact { id: id(0xF0, 1), addr: 1 }) });
 }
 
 #[test]
@@ -225,13 +183,7 @@ fn stale_contact_removed_after_five_failures_only_with_a_replacement_paper_4_1()
         assert_eq!(t.failed(&victim), None);
     }
     assert!(t.contains(&victim));
-    assert_eq!(
-        t.failed(&victim),
-        Some(Contact {
-            id: id(0xF1, 7),
-            addr: 7
-        })
-    );
+    assert_eq!(t.failed(&victim), Some(Contact { id: id(0xF1, 7), addr: 7 }));
     assert!(!t.contains(&victim));
     // A success in between resets the count.
     let mut t = full_far_bucket();
@@ -256,14 +208,8 @@ fn refresh_due_after_an_hour_without_lookup_paper_2_3() {
     t.touch(&id(0xF3, 3), Time::ZERO + hour / 2);
     let targets = t.due_refreshes(Time::ZERO + hour, hour, &mut rng);
     assert_eq!(targets.len(), t.buckets().len() - 1);
-    assert!(
-        targets.iter().all(|x| !x.bit(0)),
-        "only the idle near buckets are refreshed"
-    );
-    assert!(
-        t.due_refreshes(Time::ZERO + hour, hour, &mut rng)
-            .is_empty()
-    );
+    assert!(targets.iter().all(|x| !x.bit(0)), "only the idle near buckets are refreshed");
+    assert!(t.due_refreshes(Time::ZERO + hour, hour, &mut rng).is_empty());
 }
 
 #[test]
@@ -273,20 +219,10 @@ fn join_refreshes_every_level_farther_than_the_closest_neighbour_paper_2_3() {
     let mut t = full_far_bucket();
     // Closest neighbour 0x01.. shares 7 leading bits with the own ID (zero):
     // one target in each subtree sharing exactly 0..7 bits.
-    let targets = t.join_refreshes(
-        &id(0x01, 0),
-        Time::ZERO + std::time::Duration::from_secs(5),
-        &mut rng,
-    );
-    let levels: Vec<usize> = targets
-        .iter()
-        .map(|x| x.common_prefix_len(&NodeId::default()))
-        .collect();
+    let targets = t.join_refreshes(&id(0x01, 0), Time::ZERO + std::time::Duration::from_secs(5), &mut rng);
+    let levels: Vec<usize> = targets.iter().map(|x| x.common_prefix_len(&NodeId::default())).collect();
     assert_eq!(levels, (0..7).collect::<Vec<_>>());
-    assert!(
-        t.buckets().iter().all(|b| b.last_lookup() > Time::ZERO),
-        "the buckets count as looked up"
-    );
+    assert!(t.buckets().iter().all(|b| b.last_lookup() > Time::ZERO), "the buckets count as looked up");
 }
 
 fn arb_id() -> impl Strategy<Value = NodeId> {
@@ -357,6 +293,7 @@ proptest! {
                 prop_assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "LRS order broken: {:?}", stamps);
             }
             prop_assert!(!t.contains(&NodeId::default()));
+            prop_assert!(t.near_cache_is_fresh(), "stale cache of the k-th closest distance");
         }
     }
 
@@ -374,5 +311,19 @@ proptest! {
         let mut got: Vec<Contact<u32>> = Vec::new();
         t.closest(&target, n, None, &mut got);
         prop_assert_eq!(got.iter().map(|c| c.id).collect::<Vec<_>>(), all);
+    }
+}
+
+proptest! {
+    /// `count_closer` agrees with counting every contact.
+    #[test]
+    fn count_closer_matches_brute_force(ids in proptest::collection::vec(arb_id(), 1..150), target in arb_id(), than in arb_id()) {
+        let mut t: RoutingTable<u32> = RoutingTable::new(NodeId::default(), 4, 1, 2, 5, Time::ZERO);
+        for x in &ids {
+            let _ = t.seen(*x, 0);
+        }
+        let than = than.distance(&NodeId::default());
+        let want = t.contacts().filter(|e| e.id.distance(&target) < than).count();
+        prop_assert_eq!(t.count_closer(&target, &than, usize::MAX), want);
     }
 }

@@ -78,15 +78,7 @@ impl Store {
     /// Stores `(key, value)` until `expires`, keeping the later expiry if the
     /// pair is already held. Returns false when the store is full (`max` pairs)
     /// and the key is new.
-    pub fn put(
-        &mut self,
-        key: Key,
-        value: Value,
-        now: Time,
-        expires: Time,
-        republish: Duration,
-        max: usize,
-    ) -> bool {
+    pub fn put(&mut self, key: Key, value: Value, now: Time, expires: Time, republish: Duration, max: usize) -> bool {
         let republish_at = now.plus(republish);
         match self.pairs.binary_search_by(|p| p.key.cmp(&key)) {
             Ok(i) => {
@@ -100,15 +92,7 @@ impl Store {
                 if self.pairs.len() >= max {
                     return false;
                 }
-                self.pairs.insert(
-                    i,
-                    StoredPair {
-                        key,
-                        value,
-                        expires,
-                        republish_at,
-                    },
-                );
+                self.pairs.insert(i, StoredPair { key, value, expires, republish_at });
                 true
             }
         }
@@ -122,14 +106,7 @@ impl Store {
                 self.published[i].value = value;
                 self.published[i].republish_at = republish_at;
             }
-            Err(i) => self.published.insert(
-                i,
-                Published {
-                    key,
-                    value,
-                    republish_at,
-                },
-            ),
+            Err(i) => self.published.insert(i, Published { key, value, republish_at }),
         }
     }
 
@@ -219,11 +196,7 @@ mod tests {
         assert!(s.due_republish(Time::ZERO + H, H).is_empty());
         let due = s.due_republish(Time::ZERO + H + H / 2, H);
         assert_eq!(due.len(), 1);
-        assert_eq!(
-            due[0].2,
-            22 * H + H / 2,
-            "remaining lifetime travels with the pair"
-        );
+        assert_eq!(due[0].2, 22 * H + H / 2, "remaining lifetime travels with the pair");
         assert!(s.due_republish(Time::ZERO + 2 * H, H).is_empty());
     }
 
@@ -244,14 +217,8 @@ mod tests {
         let a = NodeId::hash_of(b"a");
         let b = NodeId::hash_of(b"b");
         assert!(s.put(a, v("1"), Time::ZERO, Time::ZERO + 10 * H, H, 1));
-        assert!(
-            !s.put(b, v("2"), Time::ZERO, Time::ZERO + 10 * H, H, 1),
-            "full store refuses a new key"
-        );
-        assert!(
-            s.put(a, v("3"), Time::ZERO, Time::ZERO + 2 * H, H, 1),
-            "a held key is updated"
-        );
+        assert!(!s.put(b, v("2"), Time::ZERO, Time::ZERO + 10 * H, H, 1), "full store refuses a new key");
+        assert!(s.put(a, v("3"), Time::ZERO, Time::ZERO + 2 * H, H, 1), "a held key is updated");
         assert_eq!(s.pairs()[0].expires, Time::ZERO + 10 * H);
         assert_eq!(&*s.pairs()[0].value, b"3");
     }

@@ -34,10 +34,7 @@ mod tests {
     fn type_7_quantiles_match_numpy() {
         // numpy.quantile([1, 2, 3, 4], [0, .25, .5, .9, 1]) = 1, 1.75, 2.5, 3.7, 4
         let xs = [4.0, 1.0, 3.0, 2.0];
-        let got: Vec<f64> = [0.0, 0.25, 0.5, 0.9, 1.0]
-            .iter()
-            .map(|q| quantile(&xs, *q).unwrap())
-            .collect();
+        let got: Vec<f64> = [0.0, 0.25, 0.5, 0.9, 1.0].iter().map(|q| quantile(&xs, *q).unwrap()).collect();
         let want = [1.0, 1.75, 2.5, 3.7, 4.0];
         for (g, w) in got.iter().zip(want) {
             assert!((g - w).abs() < 1e-12, "{got:?}");

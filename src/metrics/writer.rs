@@ -20,11 +20,7 @@ impl AtomicFile {
         tmp.push(".tmp");
         let tmp = PathBuf::from(tmp);
         let out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-        Ok(AtomicFile {
-            tmp,
-            dest: dest.to_path_buf(),
-            out,
-        })
+        Ok(AtomicFile { tmp, dest: dest.to_path_buf(), out })
     }
 
     /// Flushes and renames into place.
@@ -52,19 +48,14 @@ impl Drop for AtomicFile {
 }
 
 /// Writes `rows` as CSV with a header to `dest`, atomically.
-pub fn write_csv<T: Serialize>(
-    dest: &Path,
-    rows: impl IntoIterator<Item = T>,
-) -> std::io::Result<()> {
+pub fn write_csv<T: Serialize>(dest: &Path, rows: impl IntoIterator<Item = T>) -> std::io::Result<()> {
     let file = AtomicFile::create(dest)?;
     let mut w = csv::Writer::from_writer(file);
     for row in rows {
         w.serialize(row).map_err(std::io::Error::other)?;
     }
     w.flush()?;
-    let file = w
-        .into_inner()
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let file = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
     file.finish()
 }
 
@@ -75,13 +66,7 @@ pub fn write_summary(dest: &Path, rows: &[(String, String)]) -> std::io::Result<
         metric: &'a str,
         value: &'a str,
     }
-    write_csv(
-        dest,
-        rows.iter().map(|(m, v)| Row {
-            metric: m,
-            value: v,
-        }),
-    )
+    write_csv(dest, rows.iter().map(|(m, v)| Row { metric: m, value: v }))
 }
 
 /// Writes `value` as pretty JSON to `dest`, atomically.
@@ -107,16 +92,10 @@ mod tests {
             f.write_all(b"half").unwrap();
             // dropped without finish: an error happened mid-way
         }
-        assert_eq!(
-            std::fs::read_to_string(&dest).unwrap(),
-            "old complete file\n"
-        );
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "old complete file\n");
         assert!(!dir.join("x.csv.tmp").exists());
         write_summary(&dest, &[("a".into(), "1".into())]).unwrap();
-        assert_eq!(
-            std::fs::read_to_string(&dest).unwrap(),
-            "metric,value\na,1\n"
-        );
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "metric,value\na,1\n");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -48,24 +48,13 @@ pub fn load_file(path: &Path, overrides: &[String]) -> Result<Scenario, Scenario
     })?;
     let mut sc = load_str(&text, &label, overrides)?;
     if sc.name.is_empty() {
-        sc.name = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        sc.name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     }
     if let Some(trace) = &sc.churn.trace {
-        let resolved = if trace.is_absolute() {
-            trace.clone()
-        } else {
-            path.parent().unwrap_or(Path::new(".")).join(trace)
-        };
+        let resolved =
+            if trace.is_absolute() { trace.clone() } else { path.parent().unwrap_or(Path::new(".")).join(trace) };
         if !resolved.is_file() {
-            return Err(at_path(
-                &text,
-                &label,
-                "churn.trace",
-                format!("trace file {} not found", resolved.display()),
-            ));
+            return Err(at_path(&text, &label, "churn.trace", format!("trace file {} not found", resolved.display())));
         }
         sc.churn.trace = Some(resolved);
     }
@@ -97,12 +86,7 @@ pub fn load_str(text: &str, label: &str, overrides: &[String]) -> Result<Scenari
         e
     })?;
     if let Err((path, message)) = validate(&sc) {
-        return Err(ScenarioError {
-            file: label,
-            position: None,
-            path,
-            message,
-        });
+        return Err(ScenarioError { file: label, position: None, path, message });
     }
     Ok(sc)
 }
@@ -121,20 +105,11 @@ fn deserialize(text: &str, label: &str) -> Result<Scenario, ScenarioError> {
         {
             let key = &rest[..end];
             if !(path == key || path.ends_with(&format!(".{key}"))) {
-                path = if path.is_empty() {
-                    key.to_string()
-                } else {
-                    format!("{path}.{key}")
-                };
+                path = if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
             }
             message = format!("unknown field{}", &rest[end + 1..]);
         }
-        ScenarioError {
-            file: label.to_string(),
-            position,
-            path,
-            message,
-        }
+        ScenarioError { file: label.to_string(), position, path, message }
     })
 }
 
@@ -174,12 +149,7 @@ fn at_path(text: &str, label: &str, path: &str, message: String) -> ScenarioErro
         }
         Some(line_col(text, span.start))
     });
-    ScenarioError {
-        file: label.to_string(),
-        position,
-        path: path.to_string(),
-        message,
-    }
+    ScenarioError { file: label.to_string(), position, path: path.to_string(), message }
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -192,31 +162,21 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// Applies `a.b.c=value`: the value is read as TOML (`8`, `0.5`, `true`,
 /// `"2h"`), or else taken as a string (`2h`, `strict`).
 fn apply_override(table: &mut toml::Table, o: &str) -> Result<(), ScenarioError> {
-    let bad = |message: String| ScenarioError {
-        file: format!("--set {o}"),
-        position: None,
-        path: String::new(),
-        message,
-    };
-    let (path, raw) = o
-        .split_once('=')
-        .ok_or_else(|| bad("expected path.to.field=value".into()))?;
+    let bad =
+        |message: String| ScenarioError { file: format!("--set {o}"), position: None, path: String::new(), message };
+    let (path, raw) = o.split_once('=').ok_or_else(|| bad("expected path.to.field=value".into()))?;
     let path = path.trim();
     if path.is_empty() || path.split('.').any(str::is_empty) {
         return Err(bad("expected path.to.field=value".into()));
     }
     let value = match format!("v = {}", raw.trim()).parse::<toml::Table>() {
-        Ok(mut t) => t
-            .remove("v")
-            .unwrap_or(toml::Value::String(raw.to_string())),
+        Ok(mut t) => t.remove("v").unwrap_or(toml::Value::String(raw.to_string())),
         Err(_) => toml::Value::String(raw.trim().to_string()),
     };
     let parts: Vec<&str> = path.split('.').collect();
     let mut cur = table;
     for part in &parts[..parts.len() - 1] {
-        let entry = cur
-            .entry(part.to_string())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let entry = cur.entry(part.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
         cur = match entry {
             toml::Value::Table(t) => t,
             _ => return Err(bad(format!("{part} is not a table"))),
@@ -251,28 +211,19 @@ fn validate(sc: &Scenario) -> Result<(), Invalid> {
         return invalid(&format!("protocol.{}", e.field), e.expected);
     }
     if sc.bootstrap.mode == BootstrapMode::Join && sc.bootstrap.join_rate.0 <= 0.0 {
-        return invalid(
-            "bootstrap.join_rate",
-            "expected a positive rate of joins per second",
-        );
+        return invalid("bootstrap.join_rate", "expected a positive rate of joins per second");
     }
     validate_latency(&sc.network.latency)?;
     validate_loss(&sc.network.loss)?;
     for (i, p) in sc.network.partitions.iter().enumerate() {
         if p.end <= p.start {
-            return invalid(
-                &format!("network.partitions.{i}.end"),
-                "expected an end after the start",
-            );
+            return invalid(&format!("network.partitions.{i}.end"), "expected an end after the start");
         }
     }
     validate_churn(&sc.churn)?;
     let w = &sc.workload;
     if w.keys == 0 && (w.put_rate.0 > 0.0 || w.get_rate.0 > 0.0) {
-        return invalid(
-            "workload.keys",
-            "expected at least 1 key when puts or gets are on",
-        );
+        return invalid("workload.keys", "expected at least 1 key when puts or gets are on");
     }
     Ok(())
 }
@@ -281,10 +232,7 @@ fn validate(sc: &Scenario) -> Result<(), Invalid> {
 fn only(section: &str, model: &str, set: &[(&str, bool)], allowed: &[&str]) -> Result<(), Invalid> {
     for (name, present) in set {
         if *present && !allowed.contains(name) {
-            return invalid(
-                &format!("{section}.{name}"),
-                format!("does not apply to model \"{model}\""),
-            );
+            return invalid(&format!("{section}.{name}"), format!("does not apply to model \"{model}\""));
         }
     }
     Ok(())
@@ -328,12 +276,9 @@ fn validate_loss(l: &Loss) -> Result<(), Invalid> {
     match l.model {
         LossModel::None => only(s, "none", &set, &[]),
         LossModel::Independent => only(s, "independent", &set, &["rate"]),
-        LossModel::GilbertElliott => only(
-            s,
-            "gilbert_elliott",
-            &set,
-            &["p_good_bad", "p_bad_good", "loss_good", "loss_bad"],
-        ),
+        LossModel::GilbertElliott => {
+            only(s, "gilbert_elliott", &set, &["p_good_bad", "p_bad_good", "loss_good", "loss_bad"])
+        }
     }
 }
 
@@ -353,10 +298,7 @@ fn validate_churn(c: &Churn) -> Result<(), Invalid> {
         }
         ChurnModel::Trace => {
             if c.trace.is_none() {
-                return invalid(
-                    "churn.trace",
-                    "expected the path of a trace file (time_s,node,event)",
-                );
+                return invalid("churn.trace", "expected the path of a trace file (time_s,node,event)");
             }
             Ok(())
         }
@@ -380,10 +322,7 @@ fn validate_dist(section: &str, d: &Distribution) -> Result<(), Invalid> {
     only(section, name, &set, needed)?;
     for (field, present) in set {
         if needed.contains(&field) && !present {
-            return invalid(
-                &format!("{section}.{field}"),
-                format!("required by dist \"{name}\""),
-            );
+            return invalid(&format!("{section}.{field}"), format!("required by dist \"{name}\""));
         }
     }
     let positive = |x: Option<f64>| x.is_none_or(|v| v > 0.0);
@@ -392,10 +331,7 @@ fn validate_dist(section: &str, d: &Distribution) -> Result<(), Invalid> {
     }
     for (field, v) in [("mean", d.mean), ("scale", d.scale), ("median", d.median)] {
         if v.is_some_and(|v| v.0 == 0) {
-            return invalid(
-                &format!("{section}.{field}"),
-                "expected a positive duration",
-            );
+            return invalid(&format!("{section}.{field}"), "expected a positive duration");
         }
     }
     Ok(())
@@ -405,10 +341,7 @@ impl Latency {
     /// The uniform model's bounds, defaults applied.
     pub fn uniform_bounds(&self) -> (super::units::Dur, super::units::Dur) {
         use super::units::Dur;
-        (
-            self.min.unwrap_or(Dur::millis(10)),
-            self.max.unwrap_or(Dur::millis(100)),
-        )
+        (self.min.unwrap_or(Dur::millis(10)), self.max.unwrap_or(Dur::millis(100)))
     }
 }
 

@@ -18,18 +18,9 @@ fn defaults_are_the_papers() {
 fn invalid_scenarios_table() {
     let cases: &[(&str, &str)] = &[
         ("nodes = \n", "s.toml:1:"),
-        (
-            "[protocol]\nk = 0\n",
-            "s.toml:2:5: protocol.k: expected an integer from 1 to 32",
-        ),
-        (
-            "[protocol]\nkk = 3\n",
-            "s.toml:2:1: protocol.kk: unknown field",
-        ),
-        (
-            "nodes = \"many\"\n",
-            "s.toml:1:9: nodes: invalid type: string \"many\", expected u32",
-        ),
+        ("[protocol]\nk = 0\n", "s.toml:2:5: protocol.k: expected an integer from 1 to 32"),
+        ("[protocol]\nkk = 3\n", "s.toml:2:1: protocol.kk: unknown field"),
+        ("nodes = \"many\"\n", "s.toml:1:9: nodes: invalid type: string \"many\", expected u32"),
         (
             "[network.loss]\nmodel = \"independent\"\nrate = 1.5\n",
             "s.toml:3:8: network.loss.rate: expected a probability from 0 to 1, got 1.5",
@@ -38,10 +29,7 @@ fn invalid_scenarios_table() {
             "[network.latency]\nvalue = \"-5ms\"\n",
             "s.toml:2:9: network.latency.value: expected a non-negative duration",
         ),
-        (
-            "[network.latency]\nvalue = -0.005\n",
-            "s.toml:2:9: network.latency.value: expected a non-negative duration",
-        ),
+        ("[network.latency]\nvalue = -0.005\n", "s.toml:2:9: network.latency.value: expected a non-negative duration"),
         (
             "[network.latency]\nmodel = \"uniform\"\nmin = \"50ms\"\nmax = \"10ms\"\n",
             "s.toml:4:7: network.latency.max: expected max >= min",
@@ -50,22 +38,13 @@ fn invalid_scenarios_table() {
             "[network.latency]\nmodel = \"uniform\"\nvalue = \"5ms\"\n",
             "s.toml:3:9: network.latency.value: does not apply to model \"uniform\"",
         ),
-        (
-            "[network.latency]\nmodel = \"warp\"\n",
-            "s.toml:2:9: network.latency.model: unknown variant `warp`",
-        ),
-        (
-            "[churn]\nmodel = \"trace\"\n",
-            "churn.trace: expected the path of a trace file",
-        ),
+        ("[network.latency]\nmodel = \"warp\"\n", "s.toml:2:9: network.latency.model: unknown variant `warp`"),
+        ("[churn]\nmodel = \"trace\"\n", "churn.trace: expected the path of a trace file"),
         (
             "[churn]\nmodel = \"distributions\"\nsession = { dist = \"weibull\", shape = 0.5 }\n",
             "s.toml:3:11: churn.session.scale: required by dist \"weibull\"",
         ),
-        (
-            "duration = \"1h\"\nwarmup = \"2h\"\n",
-            "s.toml:2:10: warmup: expected a warm-up no longer than the duration",
-        ),
+        ("duration = \"1h\"\nwarmup = \"2h\"\n", "s.toml:2:10: warmup: expected a warm-up no longer than the duration"),
         (
             "[[network.partitions]]\nstart = \"2m\"\nend = \"1m\"\nfraction = 0.5\n",
             "network.partitions.0.end: expected an end after the start",
@@ -73,10 +52,7 @@ fn invalid_scenarios_table() {
     ];
     for (text, want) in cases {
         let got = err(text);
-        assert!(
-            got.contains(want),
-            "for {text:?}\n got: {got}\nwant: {want}"
-        );
+        assert!(got.contains(want), "for {text:?}\n got: {got}\nwant: {want}");
         assert!(!got.contains('\n'), "one line: {got}");
     }
 }
@@ -84,33 +60,17 @@ fn invalid_scenarios_table() {
 #[test]
 fn overrides_apply_and_are_named_in_errors() {
     let o = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let sc = load_str(
-        "[protocol]\nk = 8\n",
-        "s.toml",
-        &o(&[
-            "protocol.k=16",
-            "protocol.parallelism=strict",
-            "duration=2h",
-        ]),
-    )
-    .unwrap();
+    let sc =
+        load_str("[protocol]\nk = 8\n", "s.toml", &o(&["protocol.k=16", "protocol.parallelism=strict", "duration=2h"]))
+            .unwrap();
     assert_eq!(sc.protocol.k, 16);
     assert_eq!(sc.protocol.parallelism, ParallelismName::Strict);
     assert_eq!(sc.duration, crate::scenario::units::Dur::secs(7200));
-    let e = load_str("", "s.toml", &o(&["protocol.k=0"]))
-        .unwrap_err()
-        .to_string();
-    assert_eq!(
-        e,
-        "--set protocol.k=0: protocol.k: expected an integer from 1 to 32"
-    );
-    let e = load_str("", "s.toml", &o(&["protocol.kay=3"]))
-        .unwrap_err()
-        .to_string();
+    let e = load_str("", "s.toml", &o(&["protocol.k=0"])).unwrap_err().to_string();
+    assert_eq!(e, "--set protocol.k=0: protocol.k: expected an integer from 1 to 32");
+    let e = load_str("", "s.toml", &o(&["protocol.kay=3"])).unwrap_err().to_string();
     assert!(e.contains("protocol.kay: unknown field"), "{e}");
-    let e = load_str("", "s.toml", &o(&["protocol"]))
-        .unwrap_err()
-        .to_string();
+    let e = load_str("", "s.toml", &o(&["protocol"])).unwrap_err().to_string();
     assert!(e.contains("expected path.to.field=value"), "{e}");
 }
 
@@ -121,9 +81,6 @@ fn missing_trace_file_is_named() {
     let file = dir.join("t.toml");
     std::fs::write(&file, "[churn]\nmodel = \"trace\"\ntrace = \"nope.csv\"\n").unwrap();
     let e = load_file(&file, &[]).unwrap_err().to_string();
-    assert!(
-        e.contains(":3:9: churn.trace: trace file") && e.contains("nope.csv not found"),
-        "{e}"
-    );
+    assert!(e.contains(":3:9: churn.trace: trace file") && e.contains("nope.csv not found"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -166,10 +166,7 @@ pub struct Bootstrap {
 
 impl Default for Bootstrap {
     fn default() -> Self {
-        Bootstrap {
-            mode: BootstrapMode::Join,
-            join_rate: NonNegative(50.0),
-        }
+        Bootstrap { mode: BootstrapMode::Join, join_rate: NonNegative(50.0) }
     }
 }
 
@@ -279,14 +276,7 @@ pub struct Loss {
 
 impl Default for Loss {
     fn default() -> Self {
-        Loss {
-            model: LossModel::None,
-            rate: None,
-            p_good_bad: None,
-            p_bad_good: None,
-            loss_good: None,
-            loss_bad: None,
-        }
+        Loss { model: LossModel::None, rate: None, p_good_bad: None, p_bad_good: None, loss_good: None, loss_bad: None }
     }
 }
 

@@ -38,10 +38,8 @@ impl Dur {
         let s = s.trim();
         let split = s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len());
         let (num, unit) = s.split_at(split);
-        let num: f64 = num
-            .trim()
-            .parse()
-            .map_err(|_| format!("expected a duration such as \"50ms\" or \"2h\", got {s:?}"))?;
+        let num: f64 =
+            num.trim().parse().map_err(|_| format!("expected a duration such as \"50ms\" or \"2h\", got {s:?}"))?;
         let scale = match unit.trim() {
             "us" | "µs" => 1.0,
             "ms" => 1e3,
@@ -50,9 +48,7 @@ impl Dur {
             "h" => 3600e6,
             "d" => 86_400e6,
             other => {
-                return Err(format!(
-                    "unknown duration unit {other:?} (use us, ms, s, m, h or d)"
-                ));
+                return Err(format!("unknown duration unit {other:?} (use us, ms, s, m, h or d)"));
             }
         };
         Dur::from_micros_f64(num * scale)
@@ -71,13 +67,9 @@ impl Dur {
 impl fmt::Display for Dur {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let us = self.0;
-        for (unit, scale) in [
-            ("d", 86_400_000_000),
-            ("h", 3_600_000_000),
-            ("m", 60_000_000),
-            ("s", 1_000_000),
-            ("ms", 1_000),
-        ] {
+        for (unit, scale) in
+            [("d", 86_400_000_000), ("h", 3_600_000_000), ("m", 60_000_000), ("s", 1_000_000), ("ms", 1_000)]
+        {
             if us >= scale && us % scale == 0 {
                 return write!(f, "{}{unit}", us / scale);
             }
@@ -125,9 +117,7 @@ impl<'de> Deserialize<'de> for Probability {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let p = f64::deserialize(d)?;
         if !(0.0..=1.0).contains(&p) {
-            return Err(de::Error::custom(format!(
-                "expected a probability from 0 to 1, got {p}"
-            )));
+            return Err(de::Error::custom(format!("expected a probability from 0 to 1, got {p}")));
         }
         Ok(Probability(p))
     }
@@ -141,9 +131,7 @@ impl<'de> Deserialize<'de> for NonNegative {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let x = f64::deserialize(d)?;
         if !x.is_finite() || x < 0.0 {
-            return Err(de::Error::custom(format!(
-                "expected a number of at least 0, got {x}"
-            )));
+            return Err(de::Error::custom(format!("expected a number of at least 0, got {x}")));
         }
         Ok(NonNegative(x))
     }

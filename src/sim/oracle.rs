@@ -61,13 +61,7 @@ impl Oracle {
 
     /// The `n` alive nodes closest to `target`, nearest first, leaving out
     /// `exclude` (the origin of a lookup).
-    pub fn closest(
-        &self,
-        target: &NodeId,
-        n: usize,
-        exclude: Option<u32>,
-        out: &mut Vec<(NodeId, u32)>,
-    ) {
+    pub fn closest(&self, target: &NodeId, n: usize, exclude: Option<u32>, out: &mut Vec<(NodeId, u32)>) {
         out.clear();
         let want = n + usize::from(exclude.is_some());
         if want == 0 || self.ids.is_empty() {

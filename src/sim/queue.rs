@@ -18,12 +18,7 @@ pub struct EventQueue<E> {
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
-        EventQueue {
-            heap: BinaryHeap::new(),
-            slots: Vec::new(),
-            free: Vec::new(),
-            seq: 0,
-        }
+        EventQueue { heap: BinaryHeap::new(), slots: Vec::new(), free: Vec::new(), seq: 0 }
     }
 }
 
@@ -92,10 +87,7 @@ mod tests {
         q.push(5, "b3");
         q.push(4, "a2");
         let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
-        assert_eq!(
-            order,
-            vec![(3, "a"), (4, "a2"), (5, "b1"), (5, "b2"), (5, "b3")]
-        );
+        assert_eq!(order, vec![(3, "a"), (4, "a2"), (5, "b1"), (5, "b2"), (5, "b3")]);
     }
 
     proptest! {

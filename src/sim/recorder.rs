@@ -59,14 +59,7 @@ impl Recorder {
     }
 
     /// Closes the current interval at `time_s` and starts a new one.
-    pub fn sample(
-        &mut self,
-        time_s: f64,
-        warmup: bool,
-        alive: u32,
-        rt_size_mean: f64,
-        stored_pairs: u64,
-    ) {
+    pub fn sample(&mut self, time_s: f64, warmup: bool, alive: u32, rt_size_mean: f64, stored_pairs: u64) {
         let iv = std::mem::take(&mut self.cur);
         let mut lat = iv.latency_ms;
         lat.sort_by(f64::total_cmp);
@@ -110,35 +103,24 @@ impl Recorder {
             let n = ops.len();
             let ok = ops.iter().filter(|r| r.success).count();
             put(&format!("{kind}.count"), n.to_string());
-            put(
-                &format!("{kind}.success_rate"),
-                fmt((n > 0).then(|| ok as f64 / n as f64)),
-            );
+            put(&format!("{kind}.success_rate"), fmt((n > 0).then(|| ok as f64 / n as f64)));
             let mut hops: Vec<f64> = ops.iter().filter_map(|r| r.hops.map(f64::from)).collect();
             hops.sort_by(f64::total_cmp);
             put(&format!("{kind}.hops.mean"), fmt(mean(&hops)));
             for (q, name) in [(0.5, "p50"), (0.9, "p90"), (0.99, "p99")] {
-                put(
-                    &format!("{kind}.hops.{name}"),
-                    fmt(quantile_sorted(&hops, q)),
-                );
+                put(&format!("{kind}.hops.{name}"), fmt(quantile_sorted(&hops, q)));
             }
             let mut lat: Vec<f64> = ops.iter().map(|r| r.latency_us as f64 / 1e3).collect();
             lat.sort_by(f64::total_cmp);
             put(&format!("{kind}.latency_ms.mean"), fmt(mean(&lat)));
             for (q, name) in [(0.5, "p50"), (0.9, "p90"), (0.99, "p99")] {
-                put(
-                    &format!("{kind}.latency_ms.{name}"),
-                    fmt(quantile_sorted(&lat, q)),
-                );
+                put(&format!("{kind}.latency_ms.{name}"), fmt(quantile_sorted(&lat, q)));
             }
             let f: Vec<f64> = ops.iter().filter_map(|r| r.found_fraction).collect();
             if kind != "get" {
                 put(&format!("{kind}.found_fraction.mean"), fmt(mean(&f)));
             }
-            let per = |g: fn(&OpRecord) -> u32| {
-                mean(&ops.iter().map(|r| f64::from(g(r))).collect::<Vec<_>>())
-            };
+            let per = |g: fn(&OpRecord) -> u32| mean(&ops.iter().map(|r| f64::from(g(r))).collect::<Vec<_>>());
             put(&format!("{kind}.queried.mean"), fmt(per(|r| r.queried)));
             put(&format!("{kind}.timeouts.mean"), fmt(per(|r| r.timeouts)));
             if kind == "put" {
@@ -152,14 +134,8 @@ impl Recorder {
         put("msgs.to_dead", t.msgs_to_dead.to_string());
         put("bytes.sent", t.bytes_sent.to_string());
         let node_s = duration_s * f64::from(nodes);
-        put(
-            "msgs.per_node_per_s",
-            fmt((node_s > 0.0).then(|| t.msgs_sent as f64 / node_s)),
-        );
-        put(
-            "bytes.per_node_per_s",
-            fmt((node_s > 0.0).then(|| t.bytes_sent as f64 / node_s)),
-        );
+        put("msgs.per_node_per_s", fmt((node_s > 0.0).then(|| t.msgs_sent as f64 / node_s)));
+        put("bytes.per_node_per_s", fmt((node_s > 0.0).then(|| t.bytes_sent as f64 / node_s)));
         put("churn.joins", t.joins.to_string());
         put("churn.leaves", t.leaves.to_string());
         rows

@@ -43,13 +43,7 @@ pub fn key(i: u32) -> NodeId {
 impl Workload {
     /// A workload drawing from `rng`.
     pub fn new(cfg: &WorkloadCfg, rng: ChaCha8Rng) -> Workload {
-        Workload {
-            cfg: cfg.clone(),
-            rng,
-            put_order: Vec::new(),
-            was_put: vec![false; cfg.keys as usize],
-            puts: 0,
-        }
+        Workload { cfg: cfg.clone(), rng, put_order: Vec::new(), was_put: vec![false; cfg.keys as usize], puts: 0 }
     }
 
     /// Operations of `kind` per node per second.
@@ -132,11 +126,7 @@ mod tests {
     use rand_core::SeedableRng;
 
     fn wl(dist: KeyDistribution) -> Workload {
-        let cfg = WorkloadCfg {
-            keys: 100,
-            key_distribution: dist,
-            ..WorkloadCfg::default()
-        };
+        let cfg = WorkloadCfg { keys: 100, key_distribution: dist, ..WorkloadCfg::default() };
         Workload::new(&cfg, ChaCha8Rng::seed_from_u64(3))
     }
 
@@ -145,9 +135,7 @@ mod tests {
         let mut w = wl(KeyDistribution::Uniform);
         // 0.01 lookups per node per second over 1000 nodes: 10 per second, mean gap 0.1 s.
         let n = 100_000;
-        let total: u64 = (0..n)
-            .map(|_| w.next_gap_us(WorkKind::Lookup, 1000).unwrap())
-            .sum();
+        let total: u64 = (0..n).map(|_| w.next_gap_us(WorkKind::Lookup, 1000).unwrap()).sum();
         let mean_s = total as f64 / n as f64 / 1e6;
         assert!((mean_s - 0.1).abs() < 0.002, "{mean_s}");
         let mut z = wl(KeyDistribution::Uniform);

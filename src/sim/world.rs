@@ -15,9 +15,7 @@ use super::queue::EventQueue;
 use super::recorder::Recorder;
 use super::seeds;
 use super::workload::{WorkKind, Workload};
-use crate::kad::{
-    Command, Config, Input, Message, Node, NodeId, OpKind, OpReport, Output, Time, Timer,
-};
+use crate::kad::{Command, Config, Input, Message, Node, NodeId, OpKind, OpReport, Output, Time, Timer};
 use crate::metrics::OpRecord;
 use crate::scenario::{BootstrapMode, ChurnModel, LeaveMode, RejoinId, Scenario};
 use crate::wire::encoded_len;
@@ -32,11 +30,7 @@ const JOIN_RETRY_US: u64 = 5_000_000;
 #[derive(Debug)]
 enum Event {
     /// A datagram arrives at `to`.
-    Deliver {
-        to: u32,
-        from: u32,
-        msg: Message<u32>,
-    },
+    Deliver { to: u32, from: u32, msg: Message<u32> },
     /// A timer of `node` in its incarnation `inc`.
     Timer { node: u32, inc: u32, timer: Timer },
     /// `node` comes up (for the first time or back from downtime).
@@ -76,10 +70,7 @@ struct LiveSet {
 impl LiveSet {
     const NONE: u32 = u32::MAX;
     fn new(n: usize) -> Self {
-        LiveSet {
-            items: Vec::new(),
-            pos: vec![Self::NONE; n],
-        }
+        LiveSet { items: Vec::new(), pos: vec![Self::NONE; n] }
     }
     fn insert(&mut self, x: u32) {
         if self.pos[x as usize] == Self::NONE {
@@ -162,14 +153,8 @@ impl World {
             .collect();
         let sessions = (sc.churn.model == ChurnModel::Distributions).then(|| {
             (
-                sc.churn
-                    .session
-                    .as_ref()
-                    .map_or_else(DurationDist::default_session, DurationDist::new),
-                sc.churn
-                    .downtime
-                    .as_ref()
-                    .map_or_else(DurationDist::default_downtime, DurationDist::new),
+                sc.churn.session.as_ref().map_or_else(DurationDist::default_session, DurationDist::new),
+                sc.churn.downtime.as_ref().map_or_else(DurationDist::default_downtime, DurationDist::new),
             )
         });
         let mut w = World {
@@ -203,11 +188,7 @@ impl World {
         let n = self.sc.nodes;
         if self.sc.churn.model == ChurnModel::Trace {
             for e in trace {
-                let ev = if e.up {
-                    Event::Up { node: e.node }
-                } else {
-                    Event::Down { node: e.node }
-                };
+                let ev = if e.up { Event::Up { node: e.node } } else { Event::Down { node: e.node } };
                 self.queue.push(e.time_us, ev);
             }
         } else {
@@ -216,8 +197,7 @@ impl World {
                 BootstrapMode::Join => {
                     let gap = 1e6 / self.sc.bootstrap.join_rate.0;
                     for i in 0..n {
-                        self.queue
-                            .push((f64::from(i) * gap).round() as u64, Event::Up { node: i });
+                        self.queue.push((f64::from(i) * gap).round() as u64, Event::Up { node: i });
                     }
                 }
             }
@@ -227,8 +207,7 @@ impl World {
                 self.queue.push(gap, Event::Work(kind));
             }
         }
-        self.queue
-            .push(self.sc.sample_interval.0.min(self.end), Event::Sample);
+        self.queue.push(self.sc.sample_interval.0.min(self.end), Event::Sample);
     }
 
     /// Every node up and joined at time 0, each routing table filled as a
@@ -330,8 +309,7 @@ impl World {
                     self.rec.count(|c| c.msgs_to_dead += 1);
                     return;
                 }
-                h.node
-                    .handle(Time(now), Input::Datagram { from, msg }, &mut self.out);
+                h.node.handle(Time(now), Input::Datagram { from, msg }, &mut self.out);
                 self.flush(to);
             }
             Event::Timer { node, inc, timer } => {
@@ -403,8 +381,7 @@ impl World {
     fn schedule_down(&mut self, node: u32) {
         if let Some((session, _)) = &self.sessions {
             let len = session.sample(&mut self.churn_rng);
-            self.queue
-                .push(self.now.saturating_add(len), Event::Down { node });
+            self.queue.push(self.now.saturating_add(len), Event::Down { node });
         }
     }
 
@@ -419,14 +396,7 @@ impl World {
         let via = self.live.items[(self.boot_rng.next_u64() % candidates as u64) as usize];
         let bid = *self.hosts[via as usize].node.id();
         let now = Time(self.now);
-        self.hosts[node as usize].node.start(
-            now,
-            Command::Join {
-                bootstrap: via,
-                id: Some(bid),
-            },
-            &mut self.out,
-        );
+        self.hosts[node as usize].node.start(now, Command::Join { bootstrap: via, id: Some(bid) }, &mut self.out);
         self.flush(node);
     }
 
@@ -461,9 +431,7 @@ impl World {
         {
             let origin = self.live.items[self.workload.pick(live)];
             let now = Time(self.now);
-            self.hosts[origin as usize]
-                .node
-                .start(now, cmd, &mut self.out);
+            self.hosts[origin as usize].node.start(now, cmd, &mut self.out);
             if self.now >= self.sc.warmup.0 {
                 self.rec.count(|c| c.ops_started += 1);
             }
@@ -481,8 +449,7 @@ impl World {
         let n = alive.len();
         let rt_mean = if n == 0 { 0.0 } else { rt as f64 / n as f64 };
         let warm = self.now <= self.sc.warmup.0;
-        self.rec
-            .sample(self.now as f64 / 1e6, warm, n as u32, rt_mean, stored);
+        self.rec.sample(self.now as f64 / 1e6, warm, n as u32, rt_mean, stored);
         if self.now < self.end {
             let next = (self.now + self.sc.sample_interval.0).min(self.end);
             self.queue.push(next, Event::Sample);
@@ -497,14 +464,7 @@ impl World {
                 Output::Send { to, msg } => self.send(from, to, msg),
                 Output::SetTimer { at, timer } => {
                     let inc = self.hosts[from as usize].inc;
-                    self.queue.push(
-                        at.0.max(self.now),
-                        Event::Timer {
-                            node: from,
-                            inc,
-                            timer,
-                        },
-                    );
+                    self.queue.push(at.0.max(self.now), Event::Timer { node: from, inc, timer });
                 }
                 Output::Done(report) => self.done(from, report),
             }
@@ -527,8 +487,7 @@ impl World {
             return;
         }
         let delay = self.latency.sample(from, to, &mut self.net_rng).max(1);
-        self.queue
-            .push(self.now + delay, Event::Deliver { to, from, msg });
+        self.queue.push(self.now + delay, Event::Deliver { to, from, msg });
     }
 
     fn done(&mut self, origin: u32, r: OpReport<u32>) {
@@ -539,10 +498,7 @@ impl World {
                 self.live.insert(origin);
             } else {
                 let inc = h.inc;
-                self.queue.push(
-                    self.now + JOIN_RETRY_US,
-                    Event::RetryJoin { node: origin, inc },
-                );
+                self.queue.push(self.now + JOIN_RETRY_US, Event::RetryJoin { node: origin, inc });
             }
         }
         let user = matches!(r.kind, OpKind::FindNode | OpKind::Get | OpKind::Put);
@@ -552,20 +508,11 @@ impl World {
         let k = self.cfg.k;
         let (success, found_fraction) = match r.kind {
             OpKind::FindNode | OpKind::Put | OpKind::Refresh | OpKind::Republish | OpKind::Join => {
-                self.oracle
-                    .closest(&r.target, k, Some(origin), &mut self.scratch);
+                self.oracle.closest(&r.target, k, Some(origin), &mut self.scratch);
                 let truth = &self.scratch;
-                let found = r
-                    .closest
-                    .iter()
-                    .filter(|c| truth.iter().any(|(id, _)| *id == c.id))
-                    .count();
+                let found = r.closest.iter().filter(|c| truth.iter().any(|(id, _)| *id == c.id)).count();
                 let denom = truth.len();
-                let fraction = if denom == 0 {
-                    1.0
-                } else {
-                    found as f64 / denom as f64
-                };
+                let fraction = if denom == 0 { 1.0 } else { found as f64 / denom as f64 };
                 let success = match r.kind {
                     OpKind::Put => r.success,
                     _ => match (r.closest.first(), truth.first()) {
@@ -598,18 +545,10 @@ impl World {
     /// Ends the run: the last sample if the final interval is open, and the stats.
     pub fn finish(&mut self) -> RunStats {
         while self.run_until(self.end) {}
-        if self
-            .rec
-            .samples
-            .last()
-            .is_none_or(|s| s.time_s * 1e6 < self.end as f64)
-        {
+        if self.rec.samples.last().is_none_or(|s| s.time_s * 1e6 < self.end as f64) {
             self.sample();
         }
-        RunStats {
-            events: self.events,
-            trace_hash: format!("{:016x}", self.hash),
-        }
+        RunStats { events: self.events, trace_hash: format!("{:016x}", self.hash) }
     }
 
     /// One row per node, in index order.
@@ -626,11 +565,7 @@ impl World {
                     alive: h.alive,
                     sessions: h.sessions,
                     rt_size: t.len() as u32,
-                    buckets: t
-                        .buckets()
-                        .iter()
-                        .filter(|b| !b.entries().is_empty())
-                        .count() as u32,
+                    buckets: t.buckets().iter().filter(|b| !b.entries().is_empty()).count() as u32,
                     stored_pairs: h.node.store().len() as u32,
                     msgs_sent: h.sent + s.sent,
                     msgs_received: h.received + s.received,
@@ -642,19 +577,14 @@ impl World {
 
     /// Mean bytes per node held by the nodes (struct plus heap).
     pub fn node_memory_bytes(&self) -> f64 {
-        let total: usize = self
-            .hosts
-            .iter()
-            .map(|h| h.node.memory_bytes() + std::mem::size_of::<Host>())
-            .sum();
+        let total: usize = self.hosts.iter().map(|h| h.node.memory_bytes() + std::mem::size_of::<Host>()).sum();
         total as f64 / self.hosts.len().max(1) as f64
     }
 }
 
 fn new_node(seed: u64, cfg: &Arc<Config>, node: u32, inc: u32, id: NodeId, now: u64) -> Node<u32> {
     let rng_seed = seeds::derive(seed, "node", u64::from(node) << 32 | u64::from(inc));
-    Node::new(id, cfg.clone(), rng_seed, Time(now))
-        .expect("the scenario's protocol section was validated")
+    Node::new(id, cfg.clone(), rng_seed, Time(now)).expect("the scenario's protocol section was validated")
 }
 
 /// `k` distinct indices below `n`, by Floyd's algorithm, in increasing order.

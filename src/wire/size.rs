@@ -57,19 +57,14 @@ fn bint(n: i64) -> usize {
 /// The UDP payload size of `msg` as KRPC; contacts count as IPv4 compact node info.
 pub fn encoded_len<A>(msg: &Message<A>) -> usize {
     let id = entry("id", bstr(20));
-    let envelope =
-        2 + entry("t", bstr(TX_LEN)) + entry("v", bstr(VERSION_LEN)) + entry("y", bstr(1));
-    let query = |name: &str, args: usize| {
-        envelope + entry("q", bstr(name.len())) + entry("a", 2 + id + args)
-    };
+    let envelope = 2 + entry("t", bstr(TX_LEN)) + entry("v", bstr(VERSION_LEN)) + entry("y", bstr(1));
+    let query = |name: &str, args: usize| envelope + entry("q", bstr(name.len())) + entry("a", 2 + id + args);
     let reply = |fields: usize| envelope + entry("r", 2 + id + fields);
     match &msg.body {
         Body::Ping => query("ping", 0),
         Body::FindNode { .. } => query("find_node", entry("target", bstr(20))),
         Body::FindValue { .. } => query("get", entry("target", bstr(20))),
-        Body::Store {
-            value, ttl_secs, ..
-        } => query(
+        Body::Store { value, ttl_secs, .. } => query(
             "put",
             entry("key", bstr(20))
                 + entry("token", bstr(TOKEN_LEN))
@@ -78,11 +73,7 @@ pub fn encoded_len<A>(msg: &Message<A>) -> usize {
         ),
         Body::Pong | Body::Stored { accepted: true } => reply(0),
         Body::Stored { accepted: false } => {
-            envelope
-                + entry(
-                    "e",
-                    2 + bint(STORE_REFUSED_CODE) + bstr(STORE_REFUSED.len()),
-                )
+            envelope + entry("e", 2 + bint(STORE_REFUSED_CODE) + bstr(STORE_REFUSED.len()))
         }
         Body::Nodes { contacts } => {
             // A `get` that found no value also returns a token; the codec cannot
@@ -90,9 +81,7 @@ pub fn encoded_len<A>(msg: &Message<A>) -> usize {
             // size estimate, so both are charged as find_node replies.
             reply(entry("nodes", bstr(contacts.len() * ADDR_V4)))
         }
-        Body::Found { value } => {
-            reply(entry("token", bstr(TOKEN_LEN)) + entry("v", bstr(value.len())))
-        }
+        Body::Found { value } => reply(entry("token", bstr(TOKEN_LEN)) + entry("v", bstr(value.len()))),
     }
 }
 
@@ -103,11 +92,7 @@ mod tests {
     use std::sync::Arc;
 
     fn msg(body: Body<u32>) -> Message<u32> {
-        Message {
-            tx: 1,
-            sender: NodeId::default(),
-            body,
-        }
+        Message { tx: 1, sender: NodeId::default(), body }
     }
 
     #[test]
@@ -123,40 +108,22 @@ mod tests {
     #[test]
     fn find_node_reply_grows_26_bytes_per_contact() {
         let mut contacts = Contacts::new();
-        let empty = encoded_len(&msg(Body::Nodes {
-            contacts: contacts.clone(),
-        }));
+        let empty = encoded_len(&msg(Body::Nodes { contacts: contacts.clone() }));
         for i in 0..8 {
-            contacts.push(Contact {
-                id: NodeId::default(),
-                addr: i,
-            });
+            contacts.push(Contact { id: NodeId::default(), addr: i });
         }
         let eight = encoded_len(&msg(Body::Nodes { contacts }));
         // "0:" becomes "208:": 8 x 26 bytes plus two more length digits.
         assert_eq!(eight - empty, 8 * 26 + 2);
         // BEP 5's find_node query: 92 bytes with a 2-byte tx; + 2 + 9.
-        assert_eq!(
-            encoded_len(&msg(Body::FindNode {
-                target: NodeId::default()
-            })),
-            103
-        );
+        assert_eq!(encoded_len(&msg(Body::FindNode { target: NodeId::default() })), 103);
     }
 
     #[test]
     fn store_counts_value_and_ttl() {
         let v: Arc<[u8]> = Arc::from(vec![0u8; 100]);
-        let a = encoded_len(&msg(Body::Store {
-            key: NodeId::default(),
-            value: v.clone(),
-            ttl_secs: 86_400,
-        }));
-        let b = encoded_len(&msg(Body::Store {
-            key: NodeId::default(),
-            value: v,
-            ttl_secs: 5,
-        }));
+        let a = encoded_len(&msg(Body::Store { key: NodeId::default(), value: v.clone(), ttl_secs: 86_400 }));
+        let b = encoded_len(&msg(Body::Store { key: NodeId::default(), value: v, ttl_secs: 5 }));
         assert_eq!(a - b, 4, "i86400e vs i5e");
         assert_eq!(bint(-12), 5);
     }

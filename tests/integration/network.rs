@@ -22,8 +22,7 @@ const SETTLE: Duration = Duration::from_secs(120);
 /// works on its own clone.
 fn built() -> TestNet {
     static NET: OnceLock<TestNet> = OnceLock::new();
-    NET.get_or_init(|| build(N, Config::default(), SEED))
-        .clone()
+    NET.get_or_init(|| build(N, Config::default(), SEED)).clone()
 }
 
 /// Builds a network of `n` nodes with configuration `cfg`: node 0 alone, then
@@ -36,36 +35,15 @@ fn build(n: usize, cfg: Config, seed: u64) -> TestNet {
         net.run_until(Time(JOIN_EVERY.as_micros() as u64 * i as u64));
         let bootstrap = net.below(i as u64) as u32;
         let id = net.id(bootstrap);
-        net.start(
-            i as u32,
-            Command::Join {
-                bootstrap,
-                id: Some(id),
-            },
-        );
+        net.start(i as u32, Command::Join { bootstrap, id: Some(id) });
     }
     net.run_until(Time(JOIN_EVERY.as_micros() as u64 * n as u64) + SETTLE);
-    let joins: Vec<_> = net
-        .done
-        .iter()
-        .filter(|d| d.report.kind == OpKind::Join)
-        .collect();
+    let joins: Vec<_> = net.done.iter().filter(|d| d.report.kind == OpKind::Join).collect();
     assert_eq!(joins.len(), n - 1, "every join reported");
-    assert!(
-        joins.iter().all(|d| d.report.success),
-        "every join succeeded"
-    );
+    assert!(joins.iter().all(|d| d.report.success), "every join succeeded");
     for (i, node) in net.nodes.iter().enumerate() {
-        assert_eq!(
-            node.active_ops(),
-            0,
-            "node {i} still has operations running after the build"
-        );
-        assert_eq!(
-            node.pending_requests(),
-            0,
-            "node {i} still awaits replies after the build"
-        );
+        assert_eq!(node.active_ops(), 0, "node {i} still has operations running after the build");
+        assert_eq!(node.pending_requests(), 0, "node {i} still awaits replies after the build");
     }
     net.done.clear();
     net.sent = 0;
@@ -75,19 +53,9 @@ fn build(n: usize, cfg: Config, seed: u64) -> TestNet {
 
 /// The `k` nodes closest to `target` by XOR among those `eligible` accepts,
 /// nearest first, computed from the global view.
-fn true_closest(
-    net: &TestNet,
-    target: &NodeId,
-    k: usize,
-    eligible: impl Fn(u32) -> bool,
-) -> Vec<Contact<u32>> {
-    let mut all: Vec<Contact<u32>> = (0..net.nodes.len() as u32)
-        .filter(|&i| eligible(i))
-        .map(|i| Contact {
-            id: net.id(i),
-            addr: i,
-        })
-        .collect();
+fn true_closest(net: &TestNet, target: &NodeId, k: usize, eligible: impl Fn(u32) -> bool) -> Vec<Contact<u32>> {
+    let mut all: Vec<Contact<u32>> =
+        (0..net.nodes.len() as u32).filter(|&i| eligible(i)).map(|i| Contact { id: net.id(i), addr: i }).collect();
     all.sort_by_key(|c| c.id.distance(target));
     all.truncate(k);
     all
@@ -121,23 +89,13 @@ fn run_lookups(net: &mut TestNet, count: usize) -> Vec<(u32, NodeId, OpReport<u3
 
 /// The report of each started operation, in start order. Panics on a missing
 /// or duplicated report.
-fn take_reports<T: Copy>(
-    done: &[Done],
-    started: &[(u32, OpId, T)],
-) -> Vec<(u32, T, OpReport<u32>)> {
+fn take_reports<T: Copy>(done: &[Done], started: &[(u32, OpId, T)]) -> Vec<(u32, T, OpReport<u32>)> {
     started
         .iter()
         .map(|&(origin, op, extra)| {
-            let mut found = done
-                .iter()
-                .filter(|d| d.node == origin && d.report.id == op);
-            let d = found
-                .next()
-                .unwrap_or_else(|| panic!("operation {op} on node {origin} never reported"));
-            assert!(
-                found.next().is_none(),
-                "operation {op} on node {origin} reported twice"
-            );
+            let mut found = done.iter().filter(|d| d.node == origin && d.report.id == op);
+            let d = found.next().unwrap_or_else(|| panic!("operation {op} on node {origin} never reported"));
+            assert!(found.next().is_none(), "operation {op} on node {origin} reported twice");
             (origin, extra, d.report.clone())
         })
         .collect()
@@ -174,10 +132,7 @@ fn static_network_lookups_find_the_true_k_closest() {
         if let Err(e) = node.routing_table().check_invariants() {
             panic!("node {i}: {e}");
         }
-        assert!(
-            node.routing_table().len() >= k,
-            "node {i} knows fewer than k nodes"
-        );
+        assert!(node.routing_table().len() >= k, "node {i} knows fewer than k nodes");
     }
     let reports = run_lookups(&mut net, 200);
     for (origin, target, r) in &reports {
@@ -187,10 +142,7 @@ fn static_network_lookups_find_the_true_k_closest() {
         assert_eq!(r.timeouts, 0, "no RPC times out on a lossless network");
         assert!(r.hops.is_some_and(|h| h >= 1), "hops {:?}", r.hops);
         let expected = true_closest(&net, target, k, |i| i != *origin);
-        assert_eq!(
-            r.closest, expected,
-            "lookup of {target:?} from node {origin}"
-        );
+        assert_eq!(r.closest, expected, "lookup of {target:?} from node {origin}");
     }
     let hops = mean(reports.iter().map(|(_, _, r)| f64::from(r.hops.unwrap())));
     let latency = mean(reports.iter().map(|(_, _, r)| r.latency().as_secs_f64()));
@@ -204,16 +156,9 @@ fn static_network_lookups_find_the_true_k_closest() {
         hist[usize::from(r.hops.unwrap()).min(7)] += 1;
     }
     eprintln!("static: hops histogram {hist:?}");
-    assert!(
-        (1.0..=(N as f64).log2()).contains(&hops),
-        "mean hops {hops}"
-    );
+    assert!((1.0..=(N as f64).log2()).contains(&hops), "mean hops {hops}");
     for (i, node) in net.nodes.iter().enumerate() {
-        assert_eq!(
-            node.stats().dropped(),
-            0,
-            "node {i} dropped a datagram on a lossless network"
-        );
+        assert_eq!(node.stats().dropped(), 0, "node {i} dropped a datagram on a lossless network");
         if let Err(e) = node.routing_table().check_invariants() {
             panic!("node {i} after the lookups: {e}");
         }
@@ -233,11 +178,7 @@ fn lossy_network_lookups_end_by_their_deadline_and_report_timeouts() {
     let mut timeouts = 0;
     for (origin, _, r) in &reports {
         assert_eq!(r.kind, OpKind::FindNode);
-        assert!(
-            r.latency() <= deadline,
-            "lookup from {origin} took {:?}",
-            r.latency()
-        );
+        assert!(r.latency() <= deadline, "lookup from {origin} took {:?}", r.latency());
         assert!(
             r.responses + r.timeouts <= r.queried,
             "lookup from {origin}: {} responses + {} timeouts > {} queried",
@@ -288,11 +229,7 @@ fn dead_nodes_time_out_and_lookups_still_converge() {
         reports.len()
     );
     assert!(timeouts > 0, "queries to dead nodes time out");
-    assert!(
-        right * 10 >= reports.len() * 9,
-        "closest live node found by only {right} of {}",
-        reports.len()
-    );
+    assert!(right * 10 >= reports.len() * 9, "closest live node found by only {right} of {}", reports.len());
 }
 
 /// A value put by one node is stored at the k closest nodes to its key and found
@@ -318,17 +255,11 @@ fn get_finds_a_value_put_by_another_node() {
     for (origin, i, r) in &puts {
         assert_eq!(r.kind, OpKind::Put);
         assert!(r.success && r.replicas >= 1, "put {i} from {origin}: {r:?}");
-        assert_eq!(
-            r.replicas, k,
-            "on a lossless network every STORE is acknowledged"
-        );
+        assert_eq!(r.replicas, k, "on a lossless network every STORE is acknowledged");
         let expected = true_closest(&net, &pairs[*i].1, k as usize, |n| n != *origin);
         assert_eq!(r.closest, expected, "put {i} stores at the true k closest");
     }
-    eprintln!(
-        "put: {} puts, each stored at all k = {k} closest",
-        puts.len()
-    );
+    eprintln!("put: {} puts, each stored at all k = {k} closest", puts.len());
 
     let mark = net.done.len();
     let mut started = Vec::new();
@@ -342,16 +273,9 @@ fn get_finds_a_value_put_by_another_node() {
     for (origin, i, r) in &gets {
         assert_eq!(r.kind, OpKind::Get);
         assert!(r.success, "get {i} from {origin}: {r:?}");
-        assert_eq!(
-            r.value.as_deref(),
-            Some(&*pairs[*i].2),
-            "get {i} returns the value put"
-        );
+        assert_eq!(r.value.as_deref(), Some(&*pairs[*i].2), "get {i} returns the value put");
     }
     let hops = mean(gets.iter().map(|(_, _, r)| f64::from(r.hops.unwrap_or(0))));
     let latency = mean(gets.iter().map(|(_, _, r)| r.latency().as_secs_f64()));
-    eprintln!(
-        "get: {} gets, mean hops {hops:.2}, mean latency {latency:.3} s",
-        gets.len()
-    );
+    eprintln!("get: {} gets, mean hops {hops:.2}, mean latency {latency:.3} s", gets.len());
 }

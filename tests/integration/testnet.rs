@@ -4,9 +4,7 @@
 //! Every random draw comes from one seeded ChaCha8 stream, so a test is a pure
 //! function of its seed.
 
-use kadsim::kad::{
-    Command, Config, Input, Message, Node, NodeId, OpId, OpReport, Output, Time, Timer,
-};
+use kadsim::kad::{Command, Config, Input, Message, Node, NodeId, OpId, OpReport, Output, Time, Timer};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 use std::cmp::{Ordering, Reverse};
@@ -19,11 +17,7 @@ use std::time::Duration;
 enum Event {
     /// `msg` from node `from` arrives at node `to`. Boxed: a message with its
     /// inline contacts is most of a kilobyte, and heap entries move a lot.
-    Deliver {
-        to: u32,
-        from: u32,
-        msg: Box<Message<u32>>,
-    },
+    Deliver { to: u32, from: u32, msg: Box<Message<u32>> },
     /// A timer node `node` asked for fires.
     Timer { node: u32, timer: Timer },
 }
@@ -149,11 +143,7 @@ impl TestNet {
 
     /// Processes every event due at or before `t`, then sets the clock to `t`.
     pub fn run_until(&mut self, t: Time) {
-        while self
-            .queue
-            .peek()
-            .is_some_and(|Reverse(s)| s.at <= t.as_micros())
-        {
+        while self.queue.peek().is_some_and(|Reverse(s)| s.at <= t.as_micros()) {
             let Reverse(s) = self.queue.pop().expect("peeked");
             self.now = Time(s.at);
             let (node, input) = match s.event {
@@ -181,11 +171,7 @@ impl TestNet {
 
     fn push(&mut self, at: u64, event: Event) {
         self.seq += 1;
-        self.queue.push(Reverse(Scheduled {
-            at,
-            seq: self.seq,
-            event,
-        }));
+        self.queue.push(Reverse(Scheduled { at, seq: self.seq, event }));
     }
 
     /// Turns node `from`'s outputs into events and reports.
@@ -204,14 +190,7 @@ impl TestNet {
                         delay += self.rng.next_u64() % jitter;
                     }
                     let at = self.now.as_micros() + delay;
-                    self.push(
-                        at,
-                        Event::Deliver {
-                            to,
-                            from,
-                            msg: Box::new(msg),
-                        },
-                    );
+                    self.push(at, Event::Deliver { to, from, msg: Box::new(msg) });
                 }
                 Output::SetTimer { at, timer } => {
                     if at == Time::NEVER {

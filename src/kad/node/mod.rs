@@ -149,14 +149,7 @@ impl<A: Address> Node<A> {
     /// (transaction IDs and refresh targets come from it), created at `now`.
     pub fn new(id: NodeId, cfg: Arc<Config>, seed: u64, now: Time) -> Result<Self, ConfigError> {
         cfg.validate()?;
-        let table = RoutingTable::new(
-            id,
-            cfg.k,
-            cfg.b,
-            cfg.replacement_cache,
-            cfg.stale_limit,
-            now,
-        );
+        let table = RoutingTable::new(id, cfg.k, cfg.b, cfg.replacement_cache, cfg.stale_limit, now);
         Ok(Node {
             id,
             rng: ChaCha8Rng::seed_from_u64(seed),
@@ -274,11 +267,7 @@ impl<A: Address> Node<A> {
             let mut to = Contacts::new();
             self.table.closest(&key, 1, None, &mut to);
             if let Some(c) = to.first() {
-                let body = Body::Store {
-                    key,
-                    value,
-                    ttl_secs: secs(left),
-                };
+                let body = Body::Store { key, value, ttl_secs: secs(left) };
                 self.send_request(now, c.addr, Some(c.id), body, Purpose::Background, out);
             }
         }
@@ -313,42 +302,24 @@ impl<A: Address> Node<A> {
         self.saw(now, msg.sender, from, out);
         let body = match msg.body {
             Body::Ping => Body::Pong,
-            Body::FindNode { target } => Body::Nodes {
-                contacts: self.closest(&target, Some(&msg.sender)),
-            },
+            Body::FindNode { target } => Body::Nodes { contacts: self.closest(&target, Some(&msg.sender)) },
             Body::FindValue { key } => match self.store.get(&key, now) {
-                Some(value) => Body::Found {
-                    value: value.clone(),
-                },
-                None => Body::Nodes {
-                    contacts: self.closest(&key, Some(&msg.sender)),
-                },
+                Some(value) => Body::Found { value: value.clone() },
+                None => Body::Nodes { contacts: self.closest(&key, Some(&msg.sender)) },
             },
-            Body::Store {
-                key,
-                value,
-                ttl_secs,
-            } => Body::Stored {
-                accepted: self.accept_store(now, key, value, ttl_secs),
-            },
+            Body::Store { key, value, ttl_secs } => {
+                Body::Stored { accepted: self.accept_store(now, key, value, ttl_secs) }
+            }
             Body::Pong | Body::Stored { .. } | Body::Nodes { .. } | Body::Found { .. } => return,
         };
         self.stats.sent += 1;
-        out.push(Output::Send {
-            to: from,
-            msg: Message {
-                tx: msg.tx,
-                sender: self.id,
-                body,
-            },
-        });
+        out.push(Output::Send { to: from, msg: Message { tx: msg.tx, sender: self.id, body } });
     }
 
     /// The k closest contacts to `target`, without `exclude`.
     fn closest(&self, target: &NodeId, exclude: Option<&NodeId>) -> Contacts<A> {
         let mut contacts = Contacts::new();
-        self.table
-            .closest(target, self.cfg.k, exclude, &mut contacts);
+        self.table.closest(target, self.cfg.k, exclude, &mut contacts);
         contacts
     }
 
@@ -359,14 +330,7 @@ impl<A: Address> Node<A> {
         let offered = Duration::from_secs(u64::from(ttl_secs)).min(self.cfg.expire_after);
         let lifetime = offered / (1u32 << self.cache_halvings(&key));
         let expires = now.plus(lifetime);
-        let ok = self.store.put(
-            key,
-            value,
-            now,
-            expires,
-            self.cfg.republish_interval,
-            self.cfg.max_stored_pairs,
-        );
+        let ok = self.store.put(key, value, now, expires, self.cfg.republish_interval, self.cfg.max_stored_pairs);
         if ok {
             self.maintenance_due = self.maintenance_due.min(self.store.next_due());
         } else {
@@ -451,11 +415,7 @@ impl<A: Address> Node<A> {
         }
         let pairs: Vec<_> = self.store.closer_to(&self.id, &c.id, now).collect();
         for (key, value, ttl) in pairs {
-            let body = Body::Store {
-                key,
-                value,
-                ttl_secs: secs(ttl),
-            };
+            let body = Body::Store { key, value, ttl_secs: secs(ttl) };
             self.send_request(now, c.addr, Some(c.id), body, Purpose::Background, out);
         }
     }
@@ -480,23 +440,9 @@ impl<A: Address> Node<A> {
             }
         };
         let deadline = now.plus(self.cfg.rpc_timeout);
-        self.pending.push(Pending {
-            tx,
-            to,
-            peer,
-            kind,
-            deadline,
-            purpose,
-        });
+        self.pending.push(Pending { tx, to, peer, kind, deadline, purpose });
         self.stats.sent += 1;
-        out.push(Output::Send {
-            to,
-            msg: Message {
-                tx,
-                sender: self.id,
-                body,
-            },
-        });
+        out.push(Output::Send { to, msg: Message { tx, sender: self.id, body } });
         self.arm(Timer::Rpc, deadline, out);
     }
 
@@ -509,12 +455,7 @@ impl<A: Address> Node<A> {
         if self.maintenance_due <= now {
             self.maintain(now, out);
         }
-        let next = self
-            .pending
-            .iter()
-            .map(|p| p.deadline)
-            .chain(self.ops.iter().map(|o| o.deadline))
-            .min();
+        let next = self.pending.iter().map(|p| p.deadline).chain(self.ops.iter().map(|o| o.deadline)).min();
         if let Some(at) = next {
             self.arm(Timer::Rpc, at, out);
         }
@@ -558,25 +499,10 @@ impl<A: Address> Node<A> {
         self.store.expire(now);
         let ttl = self.cfg.expire_after;
         for (key, value, left) in self.store.due_republish(now, self.cfg.republish_interval) {
-            self.begin_lookup(
-                now,
-                OpKind::Republish,
-                key,
-                Some((value, now.plus(left))),
-                out,
-            );
+            self.begin_lookup(now, OpKind::Republish, key, Some((value, now.plus(left))), out);
         }
-        for (key, value) in self
-            .store
-            .due_publisher(now, self.cfg.publisher_republish_interval)
-        {
-            self.begin_lookup(
-                now,
-                OpKind::Republish,
-                key,
-                Some((value, now.plus(ttl))),
-                out,
-            );
+        for (key, value) in self.store.due_publisher(now, self.cfg.publisher_republish_interval) {
+            self.begin_lookup(now, OpKind::Republish, key, Some((value, now.plus(ttl))), out);
         }
         self.maintenance_due = self.table.next_refresh(refresh).min(self.store.next_due());
     }

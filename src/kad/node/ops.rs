@@ -53,9 +53,7 @@ impl<A: Copy> Op<A> {
     pub(super) fn heap_bytes(&self) -> usize {
         match &self.phase {
             Phase::Lookup(l) => l.heap_bytes(),
-            Phase::Storing { closest, .. } => {
-                closest.capacity() * std::mem::size_of::<Contact<A>>()
-            }
+            Phase::Storing { closest, .. } => closest.capacity() * std::mem::size_of::<Contact<A>>(),
             Phase::Awaiting => 0,
         }
     }
@@ -64,9 +62,7 @@ impl<A: Copy> Op<A> {
 impl<A: Address> Node<A> {
     pub(super) fn begin(&mut self, now: Time, cmd: Command<A>, out: &mut Vec<Output<A>>) -> OpId {
         match cmd {
-            Command::FindNode(target) => {
-                self.begin_lookup(now, OpKind::FindNode, target, None, out)
-            }
+            Command::FindNode(target) => self.begin_lookup(now, OpKind::FindNode, target, None, out),
             Command::Get(key) => match self.store.get(&key, now) {
                 Some(value) => {
                     let value = value.clone();
@@ -87,21 +83,13 @@ impl<A: Address> Node<A> {
                 self.begin_lookup(now, OpKind::Put, key, Some((value, expires)), out)
             }
             Command::Ping(addr) => self.begin_request(now, OpKind::Ping, addr, Body::Ping, out),
-            Command::Request { to, body } => {
-                self.begin_request(now, OpKind::Request, to, body, out)
-            }
-            Command::Join {
-                bootstrap,
-                id: Some(id),
-            } => {
+            Command::Request { to, body } => self.begin_request(now, OpKind::Request, to, body, out),
+            Command::Join { bootstrap, id: Some(id) } => {
                 self.saw(now, id, bootstrap, out);
                 let own = self.id;
                 self.begin_lookup(now, OpKind::Join, own, None, out)
             }
-            Command::Join {
-                bootstrap,
-                id: None,
-            } => self.begin_request(now, OpKind::Join, bootstrap, Body::Ping, out),
+            Command::Join { bootstrap, id: None } => self.begin_request(now, OpKind::Join, bootstrap, Body::Ping, out),
         }
     }
 
@@ -157,14 +145,7 @@ impl<A: Address> Node<A> {
         id
     }
 
-    fn begin_request(
-        &mut self,
-        now: Time,
-        kind: OpKind,
-        to: A,
-        body: Body<A>,
-        out: &mut Vec<Output<A>>,
-    ) -> OpId {
+    fn begin_request(&mut self, now: Time, kind: OpKind, to: A, body: Body<A>, out: &mut Vec<Output<A>>) -> OpId {
         let target = match &body {
             Body::Store { key, .. } | Body::FindValue { key } => *key,
             Body::FindNode { target } => *target,
@@ -193,11 +174,7 @@ impl<A: Address> Node<A> {
         let (id, target) = (op.id, op.target);
         let get = op.kind == OpKind::Get;
         for c in queries {
-            let body = if get {
-                Body::FindValue { key: target }
-            } else {
-                Body::FindNode { target }
-            };
+            let body = if get { Body::FindValue { key: target } } else { Body::FindNode { target } };
             self.send_request(now, c.addr, Some(c.id), body, Purpose::Op(id), out);
         }
         if done {
@@ -215,9 +192,7 @@ impl<A: Address> Node<A> {
         let closest: Vec<Contact<A>> = lookup.result().map(|c| c.contact).collect();
         op.hops = lookup.result().next().map(|c| c.depth);
         match op.kind {
-            OpKind::FindNode | OpKind::Refresh => {
-                self.finish(now, idx, !closest.is_empty(), false, out)
-            }
+            OpKind::FindNode | OpKind::Refresh => self.finish(now, idx, !closest.is_empty(), false, out),
             OpKind::Get => self.finish(now, idx, false, false, out),
             OpKind::Join => {
                 self.finish(now, idx, !closest.is_empty(), false, out);
@@ -229,24 +204,16 @@ impl<A: Address> Node<A> {
                 }
             }
             OpKind::Put | OpKind::Republish => {
-                let (Some((value, expires)), false) = (op.payload.clone(), closest.is_empty())
-                else {
+                let (Some((value, expires)), false) = (op.payload.clone(), closest.is_empty()) else {
                     self.finish(now, idx, false, false, out);
                     return;
                 };
                 let (id, key) = (op.id, op.target);
                 let ttl = secs(expires.since(now));
                 op.queried += closest.len() as u32;
-                op.phase = Phase::Storing {
-                    outstanding: closest.len() as u32,
-                    closest: closest.clone(),
-                };
+                op.phase = Phase::Storing { outstanding: closest.len() as u32, closest: closest.clone() };
                 for c in closest {
-                    let body = Body::Store {
-                        key,
-                        value: value.clone(),
-                        ttl_secs: ttl,
-                    };
+                    let body = Body::Store { key, value: value.clone(), ttl_secs: ttl };
                     self.send_request(now, c.addr, Some(c.id), body, Purpose::Op(id), out);
                 }
             }
@@ -255,14 +222,7 @@ impl<A: Address> Node<A> {
     }
 
     /// A reply for operation `op` from `sender` passed validation.
-    pub(super) fn op_reply(
-        &mut self,
-        now: Time,
-        op: OpId,
-        sender: NodeId,
-        body: Body<A>,
-        out: &mut Vec<Output<A>>,
-    ) {
+    pub(super) fn op_reply(&mut self, now: Time, op: OpId, sender: NodeId, body: Body<A>, out: &mut Vec<Output<A>>) {
         let Some(idx) = self.ops.iter().position(|o| o.id == op) else {
             return;
         };
@@ -282,11 +242,7 @@ impl<A: Address> Node<A> {
                     let key = o.target;
                     self.finish(now, idx, true, false, out);
                     if let (true, Some(c)) = (self.cfg.cache_on_get, cache_at) {
-                        let body = Body::Store {
-                            key,
-                            value,
-                            ttl_secs: secs(self.cfg.expire_after),
-                        };
+                        let body = Body::Store { key, value, ttl_secs: secs(self.cfg.expire_after) };
                         self.send_request(now, c.addr, Some(c.id), body, Purpose::Background, out);
                     }
                 }
@@ -317,11 +273,7 @@ impl<A: Address> Node<A> {
                     o.phase = Phase::Lookup(lookup);
                     self.advance(now, idx, out);
                 } else {
-                    o.target = if o.kind == OpKind::Ping {
-                        sender
-                    } else {
-                        o.target
-                    };
+                    o.target = if o.kind == OpKind::Ping { sender } else { o.target };
                     o.reply = Some(Box::new(body));
                     self.finish(now, idx, true, false, out);
                 }
@@ -330,13 +282,7 @@ impl<A: Address> Node<A> {
     }
 
     /// A request of operation `op` to `peer` timed out.
-    pub(super) fn op_failure(
-        &mut self,
-        now: Time,
-        op: OpId,
-        peer: Option<NodeId>,
-        out: &mut Vec<Output<A>>,
-    ) {
+    pub(super) fn op_failure(&mut self, now: Time, op: OpId, peer: Option<NodeId>, out: &mut Vec<Output<A>>) {
         let Some(idx) = self.ops.iter().position(|o| o.id == op) else {
             return;
         };
@@ -378,14 +324,7 @@ impl<A: Address> Node<A> {
     }
 
     /// Removes operation `idx` and reports it.
-    fn finish(
-        &mut self,
-        now: Time,
-        idx: usize,
-        success: bool,
-        deadline_hit: bool,
-        out: &mut Vec<Output<A>>,
-    ) {
+    fn finish(&mut self, now: Time, idx: usize, success: bool, deadline_hit: bool, out: &mut Vec<Output<A>>) {
         let op = self.ops.remove(idx);
         if self.ops.is_empty() {
             // An idle node keeps no room for operations: a million idle nodes add up.

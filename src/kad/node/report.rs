@@ -114,9 +114,6 @@ pub struct Stats {
 impl Stats {
     /// All datagrams dropped, whatever the reason.
     pub fn dropped(&self) -> u64 {
-        self.dropped_unknown_tx
-            + self.dropped_wrong_sender
-            + self.dropped_unexpected
-            + self.dropped_malformed
+        self.dropped_unknown_tx + self.dropped_wrong_sender + self.dropped_unexpected + self.dropped_malformed
     }
 }

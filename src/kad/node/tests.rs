@@ -59,15 +59,7 @@ impl Net {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let cfg = Arc::new(cfg);
         let nodes = (0..n)
-            .map(|i| {
-                Node::new(
-                    NodeId::random(&mut rng),
-                    cfg.clone(),
-                    seed ^ i as u64,
-                    Time::ZERO,
-                )
-                .unwrap()
-            })
+            .map(|i| Node::new(NodeId::random(&mut rng), cfg.clone(), seed ^ i as u64, Time::ZERO).unwrap())
             .collect();
         Net {
             nodes,
@@ -88,17 +80,10 @@ impl Net {
     fn flush(&mut self, from: usize) {
         for o in std::mem::take(&mut self.out) {
             match o {
-                Output::Send { to, msg } => self.push(
-                    self.now + 10 * MS,
-                    to as usize,
-                    Input::Datagram {
-                        from: from as u32,
-                        msg,
-                    },
-                ),
-                Output::SetTimer { at, timer } => {
-                    self.push(at.0.max(self.now), from, Input::Timer(timer))
+                Output::Send { to, msg } => {
+                    self.push(self.now + 10 * MS, to as usize, Input::Datagram { from: from as u32, msg })
                 }
+                Output::SetTimer { at, timer } => self.push(at.0.max(self.now), from, Input::Timer(timer)),
                 Output::Done(r) => self.reports.push((from, r)),
             }
         }
@@ -133,23 +118,15 @@ impl Net {
             let via = (i * 7919 + 13) % i;
             let bid = *net.nodes[via].id();
             net.run_until(i as u64 * 100 * MS);
-            net.start(
-                i,
-                Command::Join {
-                    bootstrap: via as u32,
-                    id: Some(bid),
-                },
-            );
+            net.start(i, Command::Join { bootstrap: via as u32, id: Some(bid) });
         }
         net.run_until(n as u64 * 100 * MS + 120 * SEC);
         net
     }
 
     fn true_closest(&self, target: &NodeId, k: usize, exclude: usize) -> Vec<NodeId> {
-        let mut ids: Vec<NodeId> = (0..self.nodes.len())
-            .filter(|&i| i != exclude && !self.dead[i])
-            .map(|i| *self.nodes[i].id())
-            .collect();
+        let mut ids: Vec<NodeId> =
+            (0..self.nodes.len()).filter(|&i| i != exclude && !self.dead[i]).map(|i| *self.nodes[i].id()).collect();
         ids.sort_by_key(|x| x.distance(target));
         ids.truncate(k);
         ids
@@ -174,36 +151,15 @@ fn reply_echoes_the_random_transaction_id_paper_2_3() {
     let mut out2 = Vec::new();
     let mut b_out = Vec::new();
     a.start(Time::ZERO, Command::Ping(1), &mut out2);
-    assert_ne!(
-        sends(&out2)[0].1.tx,
-        ping.tx,
-        "each request draws its own transaction ID"
-    );
-    b.handle(
-        Time(5 * MS),
-        Input::Datagram {
-            from: 0,
-            msg: ping.clone(),
-        },
-        &mut b_out,
-    );
+    assert_ne!(sends(&out2)[0].1.tx, ping.tx, "each request draws its own transaction ID");
+    b.handle(Time(5 * MS), Input::Datagram { from: 0, msg: ping.clone() }, &mut b_out);
     let (to, pong) = sends(&b_out).remove(0);
-    assert_eq!(
-        (to, pong.tx, &pong.body, pong.sender),
-        (0, ping.tx, &Body::Pong, b_id)
-    );
+    assert_eq!((to, pong.tx, &pong.body, pong.sender), (0, ping.tx, &Body::Pong, b_id));
     out.clear();
-    a.handle(
-        Time(10 * MS),
-        Input::Datagram { from: 1, msg: pong },
-        &mut out,
-    );
+    a.handle(Time(10 * MS), Input::Datagram { from: 1, msg: pong }, &mut out);
     let r = reports(&out).remove(0);
     assert!(r.success);
-    assert_eq!(
-        (r.kind, r.target, r.queried, r.responses),
-        (OpKind::Ping, b_id, 1, 1)
-    );
+    assert_eq!((r.kind, r.target, r.queried, r.responses), (OpKind::Ping, b_id, 1, 1));
     assert_eq!(r.latency(), Duration::from_millis(10));
 }
 
@@ -214,61 +170,25 @@ fn the_four_rpcs_are_answered_paper_2_3() {
     let key = id(0x70, 0);
     let mut out = Vec::new();
     let value: Value = Arc::from(&b"v"[..]);
-    let store = Body::Store {
-        key,
-        value: value.clone(),
-        ttl_secs: 3600,
-    };
-    b.handle(
-        Time::ZERO,
-        Input::Datagram {
-            from: 0,
-            msg: request(a_id, 7, store),
-        },
-        &mut out,
-    );
+    let store = Body::Store { key, value: value.clone(), ttl_secs: 3600 };
+    b.handle(Time::ZERO, Input::Datagram { from: 0, msg: request(a_id, 7, store) }, &mut out);
     assert_eq!(sends(&out)[0].1.body, Body::Stored { accepted: true });
     out.clear();
-    b.handle(
-        Time::ZERO,
-        Input::Datagram {
-            from: 0,
-            msg: request(a_id, 8, Body::FindValue { key }),
-        },
-        &mut out,
-    );
+    b.handle(Time::ZERO, Input::Datagram { from: 0, msg: request(a_id, 8, Body::FindValue { key }) }, &mut out);
     assert_eq!(sends(&out)[0].1.body, Body::Found { value });
     out.clear();
     let other = id(0x71, 0);
-    b.handle(
-        Time::ZERO,
-        Input::Datagram {
-            from: 0,
-            msg: request(a_id, 9, Body::FindValue { key: other }),
-        },
-        &mut out,
-    );
+    b.handle(Time::ZERO, Input::Datagram { from: 0, msg: request(a_id, 9, Body::FindValue { key: other }) }, &mut out);
     // No value: the k closest contacts instead, without the requester itself.
-    assert_eq!(
-        sends(&out)[0].1.body,
-        Body::Nodes {
-            contacts: Contacts::new()
-        }
-    );
+    assert_eq!(sends(&out)[0].1.body, Body::Nodes { contacts: Contacts::new() });
     out.clear();
     b.handle(
         Time::ZERO,
-        Input::Datagram {
-            from: 3,
-            msg: request(id(3, 3), 10, Body::FindNode { target: other }),
-        },
+        Input::Datagram { from: 3, msg: request(id(3, 3), 10, Body::FindNode { target: other }) },
         &mut out,
     );
     match &sends(&out)[0].1.body {
-        Body::Nodes { contacts } => assert_eq!(
-            contacts.iter().map(|c| c.id).collect::<Vec<_>>(),
-            vec![a_id]
-        ),
+        Body::Nodes { contacts } => assert_eq!(contacts.iter().map(|c| c.id).collect::<Vec<_>>(), vec![a_id]),
         other => panic!("unexpected {other:?}"),
     }
 }
@@ -277,130 +197,46 @@ fn the_four_rpcs_are_answered_paper_2_3() {
 fn every_message_received_refreshes_its_sender_paper_2_2() {
     let mut b = node(id(2, 2), Config::default());
     let mut out = Vec::new();
-    b.handle(
-        Time::ZERO,
-        Input::Datagram {
-            from: 0,
-            msg: request(id(1, 1), 1, Body::Ping),
-        },
-        &mut out,
-    );
-    b.handle(
-        Time::ZERO,
-        Input::Datagram {
-            from: 3,
-            msg: request(id(3, 3), 2, Body::Ping),
-        },
-        &mut out,
-    );
-    b.handle(
-        Time::ZERO,
-        Input::Datagram {
-            from: 0,
-            msg: request(id(1, 1), 3, Body::Ping),
-        },
-        &mut out,
-    );
+    b.handle(Time::ZERO, Input::Datagram { from: 0, msg: request(id(1, 1), 1, Body::Ping) }, &mut out);
+    b.handle(Time::ZERO, Input::Datagram { from: 3, msg: request(id(3, 3), 2, Body::Ping) }, &mut out);
+    b.handle(Time::ZERO, Input::Datagram { from: 0, msg: request(id(1, 1), 3, Body::Ping) }, &mut out);
     let order: Vec<NodeId> = b.routing_table().contacts().map(|e| e.id).collect();
     assert_eq!(order, vec![id(3, 3), id(1, 1)], "least recently seen first");
 }
 
 #[test]
 fn hostile_replies_are_counted_and_dropped() {
-    let mut a = node(
-        id(1, 1),
-        Config {
-            k: 2,
-            ..Config::default()
-        },
-    );
+    let mut a = node(id(1, 1), Config { k: 2, ..Config::default() });
     let b_id = id(2, 2);
     let mut out = Vec::new();
-    a.start(
-        Time::ZERO,
-        Command::Join {
-            bootstrap: 1,
-            id: Some(b_id),
-        },
-        &mut out,
-    );
+    a.start(Time::ZERO, Command::Join { bootstrap: 1, id: Some(b_id) }, &mut out);
     let (_, q) = sends(&out).remove(0);
     assert_eq!(q.body, Body::FindNode { target: id(1, 1) });
     let tx = q.tx;
-    let mk = |c: u8| Contact {
-        id: id(c, c),
-        addr: u32::from(c),
-    };
+    let mk = |c: u8| Contact { id: id(c, c), addr: u32::from(c) };
     let too_many: Contacts<u32> = [mk(5), mk(6), mk(7)].into_iter().collect();
     let hostile: Vec<(u32, Message<u32>)> = vec![
-        (
-            1,
-            request(
-                b_id,
-                tx ^ 1,
-                Body::Nodes {
-                    contacts: Contacts::new(),
-                },
-            ),
-        ), // unknown transaction
-        (
-            9,
-            request(
-                b_id,
-                tx,
-                Body::Nodes {
-                    contacts: Contacts::new(),
-                },
-            ),
-        ), // wrong address
-        (
-            1,
-            request(
-                id(9, 9),
-                tx,
-                Body::Nodes {
-                    contacts: Contacts::new(),
-                },
-            ),
-        ), // wrong ID
-        (1, request(b_id, tx, Body::Pong)), // wrong kind
-        (1, request(b_id, tx, Body::Nodes { contacts: too_many })), // more than k
-        (1, request(id(1, 1), tx, Body::Pong)), // own ID as sender
+        (1, request(b_id, tx ^ 1, Body::Nodes { contacts: Contacts::new() })), // unknown transaction
+        (9, request(b_id, tx, Body::Nodes { contacts: Contacts::new() })),     // wrong address
+        (1, request(id(9, 9), tx, Body::Nodes { contacts: Contacts::new() })), // wrong ID
+        (1, request(b_id, tx, Body::Pong)),                                    // wrong kind
+        (1, request(b_id, tx, Body::Nodes { contacts: too_many })),            // more than k
+        (1, request(id(1, 1), tx, Body::Pong)),                                // own ID as sender
     ];
     out.clear();
     for (from, msg) in hostile {
         a.handle(Time(MS), Input::Datagram { from, msg }, &mut out);
     }
     let s = *a.stats();
-    assert_eq!(
-        (
-            s.dropped_unknown_tx,
-            s.dropped_wrong_sender,
-            s.dropped_unexpected,
-            s.dropped_malformed
-        ),
-        (1, 2, 1, 2)
-    );
+    assert_eq!((s.dropped_unknown_tx, s.dropped_wrong_sender, s.dropped_unexpected, s.dropped_malformed), (1, 2, 1, 2));
     assert_eq!(s.dropped(), 6);
     assert!(out.is_empty(), "nothing happens on a dropped datagram");
     assert_eq!(a.pending_requests(), 1, "the real request still waits");
-    assert!(
-        !a.routing_table().contains(&id(9, 9)),
-        "a dropped datagram refreshes no one"
-    );
+    assert!(!a.routing_table().contains(&id(9, 9)), "a dropped datagram refreshes no one");
     // The genuine reply still completes the join.
     a.handle(
         Time(2 * MS),
-        Input::Datagram {
-            from: 1,
-            msg: request(
-                b_id,
-                tx,
-                Body::Nodes {
-                    contacts: Contacts::new(),
-                },
-            ),
-        },
+        Input::Datagram { from: 1, msg: request(b_id, tx, Body::Nodes { contacts: Contacts::new() }) },
         &mut out,
     );
     let r = reports(&out).remove(0);
@@ -409,52 +245,23 @@ fn hostile_replies_are_counted_and_dropped() {
 
 #[test]
 fn full_bucket_pings_the_head_and_evicts_it_on_timeout_paper_2_2() {
-    let cfg = Config {
-        k: 2,
-        ..Config::default()
-    };
+    let cfg = Config { k: 2, ..Config::default() };
     let mut a = node(NodeId::default(), cfg);
     let mut out = Vec::new();
     // Two near and two far contacts fill the table; a third far node arrives.
-    for (i, c) in [
-        (1, id(0x01, 1)),
-        (2, id(0x01, 2)),
-        (3, id(0xF0, 3)),
-        (4, id(0xF0, 4)),
-    ] {
-        a.handle(
-            Time::ZERO,
-            Input::Datagram {
-                from: i,
-                msg: request(c, i, Body::Ping),
-            },
-            &mut out,
-        );
+    for (i, c) in [(1, id(0x01, 1)), (2, id(0x01, 2)), (3, id(0xF0, 3)), (4, id(0xF0, 4))] {
+        a.handle(Time::ZERO, Input::Datagram { from: i, msg: request(c, i, Body::Ping) }, &mut out);
     }
     out.clear();
-    a.handle(
-        Time(MS),
-        Input::Datagram {
-            from: 5,
-            msg: request(id(0xF1, 5), 5, Body::Ping),
-        },
-        &mut out,
-    );
+    a.handle(Time(MS), Input::Datagram { from: 5, msg: request(id(0xF1, 5), 5, Body::Ping) }, &mut out);
     let s = sends(&out);
     assert_eq!(s.len(), 2, "an eviction ping and a pong to the newcomer");
-    assert_eq!(
-        (s[0].0, &s[0].1.body),
-        (3, &Body::Ping),
-        "the least recently seen far contact is pinged"
-    );
+    assert_eq!((s[0].0, &s[0].1.body), (3, &Body::Ping), "the least recently seen far contact is pinged");
     assert_eq!((s[1].0, &s[1].1.body), (5, &Body::Pong));
     assert!(!a.routing_table().contains(&id(0xF1, 5)));
     // No answer within the RPC timeout: evicted, the newcomer takes its place.
     let timer_at = out.iter().find_map(|o| match o {
-        Output::SetTimer {
-            at,
-            timer: Timer::Rpc,
-        } => Some(*at),
+        Output::SetTimer { at, timer: Timer::Rpc } => Some(*at),
         _ => None,
     });
     assert_eq!(timer_at, Some(Time(MS + 2 * SEC)));
@@ -467,22 +274,11 @@ fn full_bucket_pings_the_head_and_evicts_it_on_timeout_paper_2_2() {
 #[test]
 fn lookups_end_by_their_deadline_and_count_timeouts() {
     // Contacts that never answer; RPC timeout longer than the overall deadline.
-    let cfg = Config {
-        op_timeout: Duration::from_secs(3),
-        rpc_timeout: Duration::from_secs(10),
-        ..Config::default()
-    };
+    let cfg = Config { op_timeout: Duration::from_secs(3), rpc_timeout: Duration::from_secs(10), ..Config::default() };
     let mut a = node(id(1, 1), cfg);
     let mut out = Vec::new();
     for i in 2..6u8 {
-        a.handle(
-            Time::ZERO,
-            Input::Datagram {
-                from: u32::from(i),
-                msg: request(id(i, i), 1, Body::Ping),
-            },
-            &mut out,
-        );
+        a.handle(Time::ZERO, Input::Datagram { from: u32::from(i), msg: request(id(i, i), 1, Body::Ping) }, &mut out);
     }
     out.clear();
     a.start(Time::ZERO, Command::FindNode(id(9, 9)), &mut out);
@@ -495,20 +291,10 @@ fn lookups_end_by_their_deadline_and_count_timeouts() {
     assert_eq!(r.latency(), Duration::from_secs(3));
 
     // With a short RPC timeout every query times out and frees its slot.
-    let cfg = Config {
-        rpc_timeout: Duration::from_secs(1),
-        ..Config::default()
-    };
+    let cfg = Config { rpc_timeout: Duration::from_secs(1), ..Config::default() };
     let mut a = node(id(1, 1), cfg);
     for i in 2..6u8 {
-        a.handle(
-            Time::ZERO,
-            Input::Datagram {
-                from: u32::from(i),
-                msg: request(id(i, i), 1, Body::Ping),
-            },
-            &mut out,
-        );
+        a.handle(Time::ZERO, Input::Datagram { from: u32::from(i), msg: request(id(i, i), 1, Body::Ping) }, &mut out);
     }
     out.clear();
     a.start(Time::ZERO, Command::FindNode(id(9, 9)), &mut out);
@@ -523,11 +309,7 @@ fn lookups_end_by_their_deadline_and_count_timeouts() {
     let r = &done[0];
     assert!(!r.success && !r.deadline_hit);
     assert_eq!((r.queried, r.responses, r.timeouts), (4, 0, 4));
-    assert_eq!(
-        r.latency(),
-        Duration::from_secs(2),
-        "3 fail at 1 s, the fourth at 2 s"
-    );
+    assert_eq!(r.latency(), Duration::from_secs(2), "3 fail at 1 s, the fourth at 2 s");
 }
 
 #[test]
@@ -538,113 +320,53 @@ fn stored_pair_lifetime_shrinks_with_distance_to_the_key_paper_2_3() {
     for i in 1..=20u8 {
         b.handle(
             Time::ZERO,
-            Input::Datagram {
-                from: u32::from(i),
-                msg: request(id(0x00, i).with_bit(8, true), 1, Body::Ping),
-            },
+            Input::Datagram { from: u32::from(i), msg: request(id(0x00, i).with_bit(8, true), 1, Body::Ping) },
             &mut out,
         );
     }
     let value: Value = Arc::from(&b"v"[..]);
-    let store = |key: NodeId| Body::Store {
-        key,
-        value: value.clone(),
-        ttl_secs: 86_400,
-    };
+    let store = |key: NodeId| Body::Store { key, value: value.clone(), ttl_secs: 86_400 };
     let near_key = id(0x00, 0x77);
     let far_key = id(0x80, 0x77);
     for key in [near_key, far_key] {
         b.handle(
             Time::ZERO,
-            Input::Datagram {
-                from: 1,
-                msg: request(id(0x00, 1).with_bit(8, true), 2, store(key)),
-            },
+            Input::Datagram { from: 1, msg: request(id(0x00, 1).with_bit(8, true), 2, store(key)) },
             &mut out,
         );
     }
-    let expiry = |k: &NodeId| {
-        b.store()
-            .pairs()
-            .iter()
-            .find(|p| p.key == *k)
-            .unwrap()
-            .expires
-    };
-    assert_eq!(
-        expiry(&near_key),
-        Time(24 * HOUR),
-        "the key's neighbourhood keeps the full 24 h"
-    );
-    assert!(
-        expiry(&far_key) < Time(HOUR),
-        "a node ~2^8 k-neighbourhoods away keeps a cache only briefly"
-    );
+    let expiry = |k: &NodeId| b.store().pairs().iter().find(|p| p.key == *k).unwrap().expires;
+    assert_eq!(expiry(&near_key), Time(24 * HOUR), "the key's neighbourhood keeps the full 24 h");
+    assert!(expiry(&far_key) < Time(HOUR), "a node ~2^8 k-neighbourhoods away keeps a cache only briefly");
 }
 
 #[test]
 fn hourly_republish_unless_stored_within_the_hour_paper_2_5() {
     let key = id(0x70, 0);
-    let lookups_of_key = |out: &[Output<u32>]| {
-        sends(out)
-            .iter()
-            .filter(|(_, m)| m.body == Body::FindNode { target: key })
-            .count()
-    };
+    let lookups_of_key =
+        |out: &[Output<u32>]| sends(out).iter().filter(|(_, m)| m.body == Body::FindNode { target: key }).count();
     for restored in [false, true] {
         let mut b = node(id(2, 2), Config::default());
         let mut out = Vec::new();
         for i in 3..8u8 {
             b.handle(
                 Time::ZERO,
-                Input::Datagram {
-                    from: u32::from(i),
-                    msg: request(id(i, i), 1, Body::Ping),
-                },
+                Input::Datagram { from: u32::from(i), msg: request(id(i, i), 1, Body::Ping) },
                 &mut out,
             );
         }
-        let store = Body::Store {
-            key,
-            value: Arc::from(&b"v"[..]),
-            ttl_secs: 86_400,
-        };
-        b.handle(
-            Time::ZERO,
-            Input::Datagram {
-                from: 3,
-                msg: request(id(3, 3), 2, store.clone()),
-            },
-            &mut out,
-        );
+        let store = Body::Store { key, value: Arc::from(&b"v"[..]), ttl_secs: 86_400 };
+        b.handle(Time::ZERO, Input::Datagram { from: 3, msg: request(id(3, 3), 2, store.clone()) }, &mut out);
         if restored {
-            b.handle(
-                Time(HOUR / 2),
-                Input::Datagram {
-                    from: 4,
-                    msg: request(id(4, 4), 3, store),
-                },
-                &mut out,
-            );
+            b.handle(Time(HOUR / 2), Input::Datagram { from: 4, msg: request(id(4, 4), 3, store) }, &mut out);
         }
         out.clear();
         b.handle(Time(HOUR), Input::Timer(Timer::Maintenance), &mut out);
-        assert_eq!(
-            lookups_of_key(&out) > 0,
-            !restored,
-            "republish at 1 h unless re-stored at 30 min"
-        );
+        assert_eq!(lookups_of_key(&out) > 0, !restored, "republish at 1 h unless re-stored at 30 min");
         if restored {
             out.clear();
-            b.handle(
-                Time(HOUR + HOUR / 2),
-                Input::Timer(Timer::Maintenance),
-                &mut out,
-            );
-            assert!(
-                lookups_of_key(&out) > 0,
-                "then one hour after the last STORE"
-            );
+            b.handle(Time(HOUR + HOUR / 2), Input::Timer(Timer::Maintenance), &mut out);
+            assert!(lookups_of_key(&out) > 0, "then one hour after the last STORE");
         }
     }
 }
@@ -654,41 +376,18 @@ fn pair_handed_to_a_newly_seen_closer_node_paper_2_5() {
     let key = id(0x70, 0);
     let mut b = node(id(0x10, 0), Config::default());
     let mut out = Vec::new();
-    let store = Body::Store {
-        key,
-        value: Arc::from(&b"v"[..]),
-        ttl_secs: 86_400,
-    };
-    b.handle(
-        Time::ZERO,
-        Input::Datagram {
-            from: 3,
-            msg: request(id(3, 3), 2, store),
-        },
-        &mut out,
-    );
+    let store = Body::Store { key, value: Arc::from(&b"v"[..]), ttl_secs: 86_400 };
+    b.handle(Time::ZERO, Input::Datagram { from: 3, msg: request(id(3, 3), 2, store) }, &mut out);
     // A farther node appears: nothing to hand over. A closer one: it gets the pair.
     for (addr, newcomer, expect) in [(4, id(0xF0, 1), false), (5, id(0x70, 1), true)] {
         out.clear();
-        b.handle(
-            Time(SEC),
-            Input::Datagram {
-                from: addr,
-                msg: request(newcomer, 9, Body::Ping),
-            },
-            &mut out,
-        );
-        let stores: Vec<_> = sends(&out)
-            .into_iter()
-            .filter(|(_, m)| matches!(m.body, Body::Store { .. }))
-            .collect();
+        b.handle(Time(SEC), Input::Datagram { from: addr, msg: request(newcomer, 9, Body::Ping) }, &mut out);
+        let stores: Vec<_> = sends(&out).into_iter().filter(|(_, m)| matches!(m.body, Body::Store { .. })).collect();
         assert_eq!(!stores.is_empty(), expect);
         if expect {
             assert_eq!(stores[0].0, addr);
             match &stores[0].1.body {
-                Body::Store {
-                    key: k, ttl_secs, ..
-                } => assert_eq!((*k, *ttl_secs), (key, 86_399)),
+                Body::Store { key: k, ttl_secs, .. } => assert_eq!((*k, *ttl_secs), (key, 86_399)),
                 _ => unreachable!(),
             }
         }
@@ -697,47 +396,22 @@ fn pair_handed_to_a_newly_seen_closer_node_paper_2_5() {
 
 #[test]
 fn join_looks_up_the_own_id_then_refreshes_farther_buckets_paper_2_3() {
-    let net = Net::build(
-        64,
-        Config {
-            k: 4,
-            ..Config::default()
-        },
-        5,
-    );
-    let joins: Vec<&OpReport<u32>> = net
-        .reports
-        .iter()
-        .filter(|(_, r)| r.kind == OpKind::Join)
-        .map(|(_, r)| r)
-        .collect();
+    let net = Net::build(64, Config { k: 4, ..Config::default() }, 5);
+    let joins: Vec<&OpReport<u32>> =
+        net.reports.iter().filter(|(_, r)| r.kind == OpKind::Join).map(|(_, r)| r).collect();
     assert_eq!(joins.len(), 63);
-    assert!(
-        joins
-            .iter()
-            .all(|r| r.success && r.target != NodeId::default())
-    );
+    assert!(joins.iter().all(|r| r.success && r.target != NodeId::default()));
     for (i, n) in net.nodes.iter().enumerate().skip(1) {
-        let refreshes = net
-            .reports
-            .iter()
-            .filter(|(o, r)| *o == i && r.kind == OpKind::Refresh)
-            .count();
+        let refreshes = net.reports.iter().filter(|(o, r)| *o == i && r.kind == OpKind::Refresh).count();
         // Once the network outgrows a few buckets, a joiner has farther buckets to refresh.
-        assert!(
-            i < 16 || refreshes >= 1,
-            "node {i} refreshed no bucket after joining"
-        );
+        assert!(i < 16 || refreshes >= 1, "node {i} refreshed no bucket after joining");
         // The lookup of the own ID met the true k nearest of the nodes that had
         // joined before; they stay in the table (the relaxed split rule keeps the
         // k nearest). Later joiners need not all have contacted it.
         let mut earlier: Vec<NodeId> = net.nodes[..i].iter().map(|x| *x.id()).collect();
         earlier.sort_by_key(|x| x.distance(n.id()));
         for near in earlier.iter().take(4) {
-            assert!(
-                n.routing_table().contains(near),
-                "node {i} lost a near neighbour"
-            );
+            assert!(n.routing_table().contains(near), "node {i} lost a near neighbour");
         }
     }
 }
@@ -745,23 +419,11 @@ fn join_looks_up_the_own_id_then_refreshes_farther_buckets_paper_2_3() {
 #[test]
 fn join_through_an_address_without_id_pings_first_paper_2_3() {
     let mut net = Net::build(16, Config::default(), 6);
-    net.nodes
-        .push(Node::new(id(0x33, 3), Arc::new(Config::default()), 99, Time(net.now)).unwrap());
+    net.nodes.push(Node::new(id(0x33, 3), Arc::new(Config::default()), 99, Time(net.now)).unwrap());
     net.dead.push(false);
-    net.start(
-        16,
-        Command::Join {
-            bootstrap: 0,
-            id: None,
-        },
-    );
+    net.start(16, Command::Join { bootstrap: 0, id: None });
     net.run_until(net.now + 30 * SEC);
-    let r = net
-        .reports
-        .iter()
-        .rev()
-        .find(|(o, r)| *o == 16 && r.kind == OpKind::Join)
-        .unwrap();
+    let r = net.reports.iter().rev().find(|(o, r)| *o == 16 && r.kind == OpKind::Join).unwrap();
     assert!(r.1.success);
     assert_eq!(r.1.target, id(0x33, 3), "the join looked up the own ID");
     assert!(net.nodes[16].routing_table().len() >= 15);
@@ -773,57 +435,29 @@ fn idle_buckets_are_refreshed_every_hour_paper_2_3() {
     let t0 = net.now;
     net.run_until(t0 + 2 * HOUR);
     for i in 0..32 {
-        let n = net
-            .reports
-            .iter()
-            .filter(|(o, r)| *o == i && r.kind == OpKind::Refresh && r.started.0 > t0)
-            .count();
+        let n = net.reports.iter().filter(|(o, r)| *o == i && r.kind == OpKind::Refresh && r.started.0 > t0).count();
         assert!(n >= 1, "node {i} refreshed nothing in two idle hours");
     }
 }
 
 #[test]
 fn get_caches_at_the_closest_node_that_lacked_the_value_paper_2_3() {
-    let mut net = Net::build(
-        80,
-        Config {
-            k: 4,
-            ..Config::default()
-        },
-        8,
-    );
+    let mut net = Net::build(80, Config { k: 4, ..Config::default() }, 8);
     let key = NodeId::hash_of(b"cache me");
     net.start(0, Command::Put(key, Arc::from(&b"v"[..])));
     net.run_until(net.now + 30 * SEC);
     let before = net.holders(&key);
     assert_eq!(before.len(), 4, "stored at the k = 4 closest");
     // Get from a node far from the key: its lookup meets nodes without the value first.
-    let origin = (0..80)
-        .filter(|i| !before.contains(i))
-        .max_by_key(|&i| net.nodes[i].id().distance(&key))
-        .unwrap();
+    let origin = (0..80).filter(|i| !before.contains(i)).max_by_key(|&i| net.nodes[i].id().distance(&key)).unwrap();
     net.start(origin, Command::Get(key));
     net.run_until(net.now + 30 * SEC);
-    let r = net
-        .reports
-        .iter()
-        .rev()
-        .find(|(o, r)| *o == origin && r.kind == OpKind::Get)
-        .unwrap()
-        .clone();
+    let r = net.reports.iter().rev().find(|(o, r)| *o == origin && r.kind == OpKind::Get).unwrap().clone();
     assert!(r.1.success && r.1.hops.unwrap() >= 1);
     let after = net.holders(&key);
-    let cached: Vec<usize> = after
-        .iter()
-        .copied()
-        .filter(|i| !before.contains(i))
-        .collect();
+    let cached: Vec<usize> = after.iter().copied().filter(|i| !before.contains(i)).collect();
     if r.1.responses > 1 {
-        assert_eq!(
-            cached.len(),
-            1,
-            "one cache copy at the closest node that lacked it"
-        );
+        assert_eq!(cached.len(), 1, "one cache copy at the closest node that lacked it");
         // It is closer to the key than any other node the lookup saw without the value
         // is hard to see from outside; check at least it is not the origin.
         assert_ne!(cached[0], origin);
@@ -831,64 +465,33 @@ fn get_caches_at_the_closest_node_that_lacked_the_value_paper_2_3() {
     // A second get from the same origin now finds the value (at least as) early.
     net.start(origin, Command::Get(key));
     net.run_until(net.now + 30 * SEC);
-    let r2 = net
-        .reports
-        .iter()
-        .rev()
-        .find(|(o, r)| *o == origin && r.kind == OpKind::Get)
-        .unwrap();
+    let r2 = net.reports.iter().rev().find(|(o, r)| *o == origin && r.kind == OpKind::Get).unwrap();
     assert!(r2.1.success && r2.1.queried <= r.1.queried);
 }
 
 #[test]
 fn a_get_the_origin_can_answer_itself_has_zero_hops() {
-    let mut net = Net::build(
-        20,
-        Config {
-            k: 4,
-            ..Config::default()
-        },
-        9,
-    );
+    let mut net = Net::build(20, Config { k: 4, ..Config::default() }, 9);
     let key = NodeId::hash_of(b"local");
     net.start(0, Command::Put(key, Arc::from(&b"v"[..])));
     net.run_until(net.now + 30 * SEC);
     let holder = net.holders(&key)[0];
     net.start(holder, Command::Get(key));
     let r = &net.reports.last().unwrap().1;
-    assert_eq!(
-        (r.kind, r.success, r.hops, r.queried),
-        (OpKind::Get, true, Some(0), 0)
-    );
+    assert_eq!((r.kind, r.success, r.hops, r.queried), (OpKind::Get, true, Some(0), 0));
 }
 
 #[test]
 fn pairs_expire_24h_after_publication_once_the_publisher_is_gone_paper_2_5() {
-    let mut net = Net::build(
-        40,
-        Config {
-            k: 5,
-            ..Config::default()
-        },
-        10,
-    );
+    let mut net = Net::build(40, Config { k: 5, ..Config::default() }, 10);
     let key = NodeId::hash_of(b"ephemeral");
     let publisher = 3;
     let t0 = net.now;
     net.start(publisher, Command::Put(key, Arc::from(&b"v"[..])));
     let no_later_than_24h = |net: &Net| {
         for i in net.holders(&key) {
-            let p = net.nodes[i]
-                .store()
-                .pairs()
-                .iter()
-                .find(|p| p.key == key)
-                .unwrap();
-            assert!(
-                p.expires <= Time(t0 + 24 * HOUR),
-                "node {i} keeps it past 24 h: {:?}",
-                p.expires
-            );
+            let p = net.nodes[i].store().pairs().iter().find(|p| p.key == key).unwrap();
+            assert!(p.expires <= Time(t0 + 24 * HOUR), "node {i} keeps it past 24 h: {:?}", p.expires);
         }
     };
     net.run_until(t0 + 60 * SEC);
@@ -902,22 +505,12 @@ fn pairs_expire_24h_after_publication_once_the_publisher_is_gone_paper_2_5() {
     no_later_than_24h(&net);
     // ... but not past 24 h after its publication.
     net.run_until(t0 + 24 * HOUR + 60 * SEC);
-    assert!(
-        net.holders(&key).is_empty(),
-        "expired 24 h after publication"
-    );
+    assert!(net.holders(&key).is_empty(), "expired 24 h after publication");
 }
 
 #[test]
 fn the_publisher_republishes_every_24_hours_paper_2_5() {
-    let mut net = Net::build(
-        24,
-        Config {
-            k: 4,
-            ..Config::default()
-        },
-        11,
-    );
+    let mut net = Net::build(24, Config { k: 4, ..Config::default() }, 11);
     let key = NodeId::hash_of(b"durable");
     let t0 = net.now;
     net.start(2, Command::Put(key, Arc::from(&b"v"[..])));
@@ -928,10 +521,7 @@ fn the_publisher_republishes_every_24_hours_paper_2_5() {
         .filter(|(o, r)| *o == 2 && r.kind == OpKind::Republish && r.target == key)
         .map(|(_, r)| (r.started.0 - t0) / HOUR)
         .collect();
-    assert!(
-        republished.contains(&24) && republished.contains(&48),
-        "{republished:?}"
-    );
+    assert!(republished.contains(&24) && republished.contains(&48), "{republished:?}");
     assert!(!net.holders(&key).is_empty(), "still held after two days");
 }
 
@@ -948,12 +538,7 @@ fn lookups_find_true_closest(cfg: Config, seed: u64) {
     }
     net.run_until(net.now + 60 * SEC);
     for (origin, op, target) in asked {
-        let r = &net
-            .reports
-            .iter()
-            .find(|(o, r)| *o == origin && r.id == op)
-            .unwrap()
-            .1;
+        let r = &net.reports.iter().find(|(o, r)| *o == origin && r.id == op).unwrap().1;
         let got: Vec<NodeId> = r.closest.iter().map(|c| c.id).collect();
         assert_eq!(got, net.true_closest(&target, k, origin));
         assert!(r.success && r.hops.unwrap() >= 1);
@@ -962,61 +547,21 @@ fn lookups_find_true_closest(cfg: Config, seed: u64) {
 
 #[test]
 fn strict_parallelism_finds_the_true_k_closest_paper_2_3() {
-    lookups_find_true_closest(
-        Config {
-            k: 8,
-            parallelism: Parallelism::Strict,
-            ..Config::default()
-        },
-        12,
-    );
+    lookups_find_true_closest(Config { k: 8, parallelism: Parallelism::Strict, ..Config::default() }, 12);
 }
 
 #[test]
 fn loose_parallelism_finds_the_true_k_closest_paper_2_3() {
-    lookups_find_true_closest(
-        Config {
-            k: 8,
-            ..Config::default()
-        },
-        13,
-    );
+    lookups_find_true_closest(Config { k: 8, ..Config::default() }, 13);
 }
 
 #[test]
 fn accelerated_lookups_with_b_bits_find_the_true_k_closest_paper_4_2() {
-    lookups_find_true_closest(
-        Config {
-            k: 8,
-            b: 3,
-            ..Config::default()
-        },
-        14,
-    );
+    lookups_find_true_closest(Config { k: 8, b: 3, ..Config::default() }, 14);
     // b = 3 keeps finer buckets, so routing tables grow.
-    let plain = Net::build(
-        120,
-        Config {
-            k: 8,
-            ..Config::default()
-        },
-        15,
-    );
-    let fast = Net::build(
-        120,
-        Config {
-            k: 8,
-            b: 3,
-            ..Config::default()
-        },
-        15,
-    );
-    let buckets = |n: &Net| {
-        n.nodes
-            .iter()
-            .map(|x| x.routing_table().buckets().len())
-            .sum::<usize>()
-    };
+    let plain = Net::build(120, Config { k: 8, ..Config::default() }, 15);
+    let fast = Net::build(120, Config { k: 8, b: 3, ..Config::default() }, 15);
+    let buckets = |n: &Net| n.nodes.iter().map(|x| x.routing_table().buckets().len()).sum::<usize>();
     assert!(buckets(&fast) > buckets(&plain));
 }
 
@@ -1027,32 +572,18 @@ fn a_node_of_a_settled_network_stays_small() {
     let net = Net::build(2000, Config::default(), 16);
     let total: usize = net.nodes.iter().map(|n| n.memory_bytes()).sum();
     let per_node = total / net.nodes.len();
-    let contacts: usize = net
-        .nodes
-        .iter()
-        .map(|n| n.routing_table().len())
-        .sum::<usize>()
-        / net.nodes.len();
+    let contacts: usize = net.nodes.iter().map(|n| n.routing_table().len()).sum::<usize>() / net.nodes.len();
     eprintln!(
         "{per_node} bytes and {contacts} contacts per node; Node<u32> is {} bytes",
         std::mem::size_of::<Node<u32>>()
     );
-    assert!(
-        contacts >= 20 * 5,
-        "tables are populated: {contacts} contacts"
-    );
+    assert!(contacts >= 20 * 5, "tables are populated: {contacts} contacts");
     assert!(per_node < 10 * 1024, "{per_node} bytes per node");
 }
 
 #[test]
 fn add_contact_fills_the_table_without_messages() {
-    let mut a = node(
-        NodeId::default(),
-        Config {
-            k: 2,
-            ..Config::default()
-        },
-    );
+    let mut a = node(NodeId::default(), Config { k: 2, ..Config::default() });
     assert!(a.add_contact(id(0x80, 1), 1));
     assert!(a.add_contact(id(0x80, 2), 2));
     assert!(a.add_contact(id(0x01, 3), 3));
@@ -1070,19 +601,8 @@ fn graceful_hand_over_stores_each_pair_at_its_closest_contact() {
     for (i, c) in [(3u32, id(0x70, 1)), (4, id(0x20, 1))] {
         b.add_contact(c, i);
     }
-    let store = Body::Store {
-        key: id(0x70, 0),
-        value: Arc::from(&b"v"[..]),
-        ttl_secs: 100,
-    };
-    b.handle(
-        Time::ZERO,
-        Input::Datagram {
-            from: 4,
-            msg: request(id(0x20, 1), 2, store),
-        },
-        &mut out,
-    );
+    let store = Body::Store { key: id(0x70, 0), value: Arc::from(&b"v"[..]), ttl_secs: 100 };
+    b.handle(Time::ZERO, Input::Datagram { from: 4, msg: request(id(0x20, 1), 2, store) }, &mut out);
     out.clear();
     b.hand_over(Time(10 * SEC), &mut out);
     let s = sends(&out);
