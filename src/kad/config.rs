@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-/// The largest `k` a node accepts: a reply carries at most this many contacts
-/// inline, so that no message allocates (DESIGN.md §6). Deployed networks use
-/// 8 (BitTorrent), 16 (Ethereum discv5) and 20 (libp2p, the paper).
-pub const MAX_K: usize = 32;
+/// The largest `k` (and `α`) a node accepts. Deployed networks use 8
+/// (BitTorrent), 16 (Ethereum discv5) and 20 (libp2p, the paper); a reply of k
+/// contacts takes 26·k bytes of a datagram.
+pub const MAX_K: usize = 255;
 
 /// How a lookup keeps its `α` queries in flight (paper §2.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,6 +18,20 @@ pub enum Parallelism {
     /// has answered or timed out; a round that finds nothing closer is followed
     /// by a round to all of the k closest not yet queried (paper §2.3).
     Strict,
+}
+
+/// What a node does when a newcomer arrives for a full bucket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Eviction {
+    /// Cache the newcomer; replace a contact only once RPCs to it have failed
+    /// `stale_limit` times in a row (paper §4.1: Kademlia "delays probing
+    /// contacts until it has useful messages to send them"). The default: the
+    /// eager ping of §2.2 makes every message from an unknown node cost a PING,
+    /// and each PING received by a node with a full bucket sets off another.
+    Lazy,
+    /// PING the least-recently-seen contact at once; evict it if it does not
+    /// answer, else drop the newcomer to the replacement cache (paper §2.2).
+    Ping,
 }
 
 /// The parameters of one Kademlia node. `Config::default()` is the paper's.
@@ -33,8 +47,12 @@ pub struct Config {
     pub b: u8,
     /// Whether lookups use loose or strict parallelism (paper §2.3). Defaults to loose.
     pub parallelism: Parallelism,
+    /// Full-bucket policy: lazy replacement (§4.1) or ping-before-evict (§2.2).
+    /// Defaults to lazy.
+    pub eviction: Eviction,
     /// Replacement-cache entries per bucket (paper §4.1, which gives no size).
-    /// Defaults to 8.
+    /// Defaults to 4: enough to replace the failed contacts of a bucket between
+    /// two refreshes, at 96 bytes per full bucket.
     pub replacement_cache: usize,
     /// Failed RPCs in a row after which a contact is stale and replaced by a
     /// waiting replacement (paper §4.1: "5 RPCs in a row"). Defaults to 5.
@@ -72,7 +90,8 @@ impl Default for Config {
             alpha: 3,
             b: 1,
             parallelism: Parallelism::Loose,
-            replacement_cache: 8,
+            eviction: Eviction::Lazy,
+            replacement_cache: 4,
             stale_limit: 5,
             rpc_timeout: Duration::from_secs(2),
             op_timeout: Duration::from_secs(60),

@@ -15,14 +15,14 @@ pub const ID_BYTES: usize = 20;
 pub const ID_BITS: usize = ID_BYTES * 8;
 
 /// A 160-bit node ID (paper §2.1).
-#[derive(Clone, Copy, Hash, Default)]
+#[derive(Clone, Copy, Default)]
 pub struct NodeId(pub [u8; ID_BYTES]);
 
 /// Keys share the ID space with nodes (paper §2.1: "keys are also 160-bit identifiers").
 pub type Key = NodeId;
 
 /// The XOR distance between two IDs, ordered as a 160-bit unsigned integer (paper §2.1).
-#[derive(Clone, Copy, Hash, Default)]
+#[derive(Clone, Copy, Default)]
 pub struct Distance(pub [u8; ID_BYTES]);
 
 /// The 160 bits as three big-endian words, whose tuple order is the integer
@@ -64,6 +64,18 @@ macro_rules! word_order {
 }
 word_order!(NodeId);
 word_order!(Distance);
+
+impl std::hash::Hash for NodeId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl std::hash::Hash for Distance {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
 
 /// Error for an ID written in hex that is not exactly 40 hex digits.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

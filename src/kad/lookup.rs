@@ -156,9 +156,7 @@ impl<A: Copy> Lookup<A> {
             }
             seen += 1;
             if c.state == CandState::Fresh {
-                if out.try_push(c.contact).is_err() {
-                    break;
-                }
+                out.push(c.contact);
                 c.state = CandState::InFlight;
                 sent += 1;
             }

@@ -13,7 +13,7 @@ pub mod routing;
 pub mod store;
 pub mod time;
 
-pub use config::{Config, ConfigError, MAX_K, Parallelism};
+pub use config::{Config, ConfigError, Eviction, MAX_K, Parallelism};
 pub use id::{Distance, ID_BITS, Key, NodeId};
 pub use message::{Body, Contact, Contacts, Message, RequestKind, TxId, Value};
 pub use node::{Address, Command, Input, Node, OpId, OpKind, OpReport, Output, Stats, Timer};

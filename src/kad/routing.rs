@@ -14,23 +14,10 @@ use super::time::Time;
 use rand_core::RngCore;
 use std::cell::RefCell;
 
-/// One contact in a bucket.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Entry<A> {
-    /// The contact's ID.
-    pub id: NodeId,
-    /// Its address.
-    pub addr: A,
-    /// Failed RPCs in a row (paper §4.1).
-    pub stale: u8,
-}
-
-impl<A: Copy> Entry<A> {
-    /// The contact as sent in replies.
-    pub fn contact(&self) -> Contact<A> {
-        Contact { id: self.id, addr: self.addr }
-    }
-}
+/// One contact in a bucket: an ID and an address, 24 bytes in the simulator.
+/// Failure counts live apart, in the table's short list of failing contacts,
+/// since nearly every contact has none.
+pub type Entry<A> = Contact<A>;
 
 /// A leaf of the routing tree: the IDs sharing `depth` leading bits with `lo`.
 #[derive(Clone, Debug)]
@@ -131,6 +118,11 @@ pub struct RoutingTable<A> {
     /// `near_valid`; any change to the set of contacts clears it.
     near: Option<Distance>,
     near_valid: bool,
+    /// Failed RPCs in a row of the contacts that have any (paper §4.1).
+    failing: Vec<(NodeId, u8)>,
+    /// Ping the head of a full bucket when a newcomer arrives (§2.2); if false,
+    /// only cache the newcomer and let failures evict (§4.1).
+    ping_on_full: bool,
     buckets: Vec<Bucket<A>>,
 }
 
@@ -147,6 +139,8 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
             stale_limit,
             near: None,
             near_valid: false,
+            failing: Vec::new(),
+            ping_on_full: true,
             buckets: vec![Bucket {
                 lo: NodeId::default(),
                 depth: 0,
@@ -156,6 +150,15 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
                 replacements: Vec::new(),
             }],
         }
+    }
+
+    /// Chooses the full-bucket policy: `true` pings the least-recently-seen
+    /// contact for every newcomer (§2.2, the default of a bare table); `false`
+    /// only caches newcomers, stale contacts being replaced when RPCs to them
+    /// fail (§4.1).
+    pub fn with_eviction_ping(mut self, ping: bool) -> Self {
+        self.ping_on_full = ping;
+        self
     }
 
     /// The owner's ID.
@@ -191,6 +194,7 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
     /// Heap bytes held by the table, for memory accounting.
     pub fn heap_bytes(&self) -> usize {
         self.buckets.capacity() * std::mem::size_of::<Bucket<A>>()
+            + self.failing.capacity() * std::mem::size_of::<(NodeId, u8)>()
             + self
                 .buckets
                 .iter()
@@ -218,45 +222,50 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
             let bucket = &mut self.buckets[bi];
             if let Some(pos) = bucket.entries.iter().position(|e| e.id == id) {
                 let mut e = bucket.entries.remove(pos);
-                e.stale = 0;
                 e.addr = addr;
                 bucket.entries.push(e);
+                self.clear_failures(&id);
                 return Seen::Refreshed;
             }
             if bucket.entries.len() < k {
                 self.near_changed(&id);
                 let bucket = &mut self.buckets[bi];
                 bucket.replacements.retain(|c| c.id != id);
-                push_bounded(&mut bucket.entries, Entry { id, addr, stale: 0 }, k);
+                push_bounded(&mut bucket.entries, Contact { id, addr }, k);
                 return Seen::Inserted;
             }
             if self.may_split(bi, &id) {
                 self.split(bi);
                 continue;
             }
-            let limit = self.stale_limit;
             let cache = usize::from(self.cache);
-            let bucket = &mut self.buckets[bi];
             // A stale contact is replaced as soon as a replacement appears (§4.1).
-            if let Some(pos) = bucket.entries.iter().position(|e| e.stale >= limit) {
-                let gone = bucket.entries[pos].id;
+            let stale_pos = if self.failing.is_empty() {
+                None
+            } else {
+                self.buckets[bi].entries.iter().position(|e| self.is_stale(&e.id))
+            };
+            if let Some(pos) = stale_pos {
+                let gone = self.buckets[bi].entries[pos].id;
                 self.near_changed(&gone);
                 self.near_changed(&id);
+                self.clear_failures(&gone);
                 let bucket = &mut self.buckets[bi];
                 bucket.entries.remove(pos);
-                bucket.entries.push(Entry { id, addr, stale: 0 });
+                bucket.entries.push(Contact { id, addr });
                 return Seen::Inserted;
             }
+            let bucket = &mut self.buckets[bi];
             bucket.replacements.retain(|c| c.id != id);
             if bucket.replacements.len() >= cache {
                 bucket.replacements.pop();
             }
             bucket.replacements.insert(0, Contact { id, addr });
-            if bucket.evicting {
+            if bucket.evicting || !self.ping_on_full {
                 return Seen::Cached { ping: None };
             }
             bucket.evicting = true;
-            return Seen::Cached { ping: Some(bucket.entries[0].contact()) };
+            return Seen::Cached { ping: Some(bucket.entries[0]) };
         }
     }
 
@@ -341,6 +350,7 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
             entries: moved,
             replacements: moved_r,
         };
+        self.buckets.reserve_exact(1);
         self.buckets.insert(bi + 1, high);
         for i in [bi, bi + 1] {
             self.promote_replacements(i);
@@ -357,7 +367,7 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
         while self.buckets[bi].entries.len() < k && !self.buckets[bi].replacements.is_empty() {
             let b = &mut self.buckets[bi];
             let c = b.replacements.remove(0);
-            push_bounded(&mut b.entries, Entry { id: c.id, addr: c.addr, stale: 0 }, k);
+            push_bounded(&mut b.entries, c, k);
             self.near_changed(&c.id);
             last = Some(c);
         }
@@ -388,8 +398,8 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
         b.evicting = false;
         if b.replacements.is_empty() {
             // Nobody waits: keep the contact, counting the failure (§4.1).
-            if let Some(e) = b.entries.iter_mut().find(|e| e.id == *id) {
-                e.stale = e.stale.saturating_add(1);
+            if b.entries.iter().any(|e| e.id == *id) {
+                self.count_failure(id);
             }
             return None;
         }
@@ -398,6 +408,7 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
         if b.entries.len() == before {
             return None;
         }
+        self.clear_failures(id);
         self.near_changed(id);
         self.promote_replacements(bi)
     }
@@ -406,17 +417,43 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
     /// is removed if a replacement waits, which is promoted and returned (§4.1).
     pub fn failed(&mut self, id: &NodeId) -> Option<Contact<A>> {
         let bi = self.bucket_of(id);
-        let limit = self.stale_limit;
-        let b = &mut self.buckets[bi];
-        let pos = b.entries.iter().position(|e| e.id == *id)?;
-        let e = &mut b.entries[pos];
-        e.stale = e.stale.saturating_add(1);
-        if e.stale < limit || b.replacements.is_empty() {
+        let pos = self.buckets[bi].entries.iter().position(|e| e.id == *id)?;
+        let failures = self.count_failure(id);
+        if failures < self.stale_limit || self.buckets[bi].replacements.is_empty() {
             return None;
         }
-        b.entries.remove(pos);
+        self.buckets[bi].entries.remove(pos);
+        self.clear_failures(id);
         self.near_changed(id);
         self.promote_replacements(bi)
+    }
+
+    /// Failed RPCs in a row to `id` (paper §4.1).
+    pub fn failures(&self, id: &NodeId) -> u8 {
+        self.failing.iter().find(|(f, _)| f == id).map_or(0, |(_, n)| *n)
+    }
+
+    fn is_stale(&self, id: &NodeId) -> bool {
+        self.failures(id) >= self.stale_limit
+    }
+
+    /// Counts one more failure of `id`; returns the count.
+    fn count_failure(&mut self, id: &NodeId) -> u8 {
+        if let Some((_, n)) = self.failing.iter_mut().find(|(f, _)| f == id) {
+            *n = n.saturating_add(1);
+            return *n;
+        }
+        self.failing.push((*id, 1));
+        1
+    }
+
+    fn clear_failures(&mut self, id: &NodeId) {
+        if !self.failing.is_empty() {
+            self.failing.retain(|(f, _)| f != id);
+            if self.failing.is_empty() {
+                self.failing = Vec::new();
+            }
+        }
     }
 
     /// Removes `id` outright (for instance a contact that turned out to have another ID).
@@ -427,6 +464,7 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
         b.entries.retain(|e| e.id != *id);
         let removed = b.entries.len() != before;
         if removed {
+            self.clear_failures(id);
             self.near_changed(id);
             self.promote_replacements(bi);
         }
@@ -461,7 +499,7 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
                     }
                 }
                 for (pos, e) in self.buckets[bi as usize].entries.iter().enumerate() {
-                    if e.stale >= self.stale_limit || Some(&e.id) == exclude {
+                    if Some(&e.id) == exclude || (!self.failing.is_empty() && self.is_stale(&e.id)) {
                         continue;
                     }
                     cands.push((e.id.distance(target), bi, pos as u16));
@@ -472,7 +510,7 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
                 cands.truncate(n);
             }
             cands.sort_unstable();
-            out.extend(cands.iter().map(|&(_, bi, pos)| self.buckets[bi as usize].entries[usize::from(pos)].contact()));
+            out.extend(cands.iter().map(|&(_, bi, pos)| self.buckets[bi as usize].entries[usize::from(pos)]));
         });
     }
 

@@ -125,7 +125,7 @@ fn syntax(text: &str, label: &str, e: &toml::de::Error) -> ScenarioError {
 /// An error at a dotted `path`, positioned at that value if the text has it
 /// (list items are not followed: a `[[table]]` error is placed at its array).
 fn at_path(text: &str, label: &str, path: &str, message: String) -> ScenarioError {
-    let position = DeTable::parse(text).ok().and_then(|root| {
+    let position = DeTable::parse(text).ok().map(|root| {
         let mut span = root.span();
         let mut table = root.into_inner();
         let mut value: Option<DeValue> = None;
@@ -147,7 +147,7 @@ fn at_path(text: &str, label: &str, path: &str, message: String) -> ScenarioErro
                 value = Some(v);
             }
         }
-        Some(line_col(text, span.start))
+        line_col(text, span.start)
     });
     ScenarioError { file: label.to_string(), position, path: path.to_string(), message }
 }

@@ -18,7 +18,7 @@ fn defaults_are_the_papers() {
 fn invalid_scenarios_table() {
     let cases: &[(&str, &str)] = &[
         ("nodes = \n", "s.toml:1:"),
-        ("[protocol]\nk = 0\n", "s.toml:2:5: protocol.k: expected an integer from 1 to 32"),
+        ("[protocol]\nk = 0\n", "s.toml:2:5: protocol.k: expected an integer from 1 to 255"),
         ("[protocol]\nkk = 3\n", "s.toml:2:1: protocol.kk: unknown field"),
         ("nodes = \"many\"\n", "s.toml:1:9: nodes: invalid type: string \"many\", expected u32"),
         (
@@ -67,7 +67,7 @@ fn overrides_apply_and_are_named_in_errors() {
     assert_eq!(sc.protocol.parallelism, ParallelismName::Strict);
     assert_eq!(sc.duration, crate::scenario::units::Dur::secs(7200));
     let e = load_str("", "s.toml", &o(&["protocol.k=0"])).unwrap_err().to_string();
-    assert_eq!(e, "--set protocol.k=0: protocol.k: expected an integer from 1 to 32");
+    assert_eq!(e, "--set protocol.k=0: protocol.k: expected an integer from 1 to 255");
     let e = load_str("", "s.toml", &o(&["protocol.kay=3"])).unwrap_err().to_string();
     assert!(e.contains("protocol.kay: unknown field"), "{e}");
     let e = load_str("", "s.toml", &o(&["protocol"])).unwrap_err().to_string();

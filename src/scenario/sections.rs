@@ -1,7 +1,7 @@
 //! The sections of a scenario file, with their defaults.
 
 use super::units::{Dur, NonNegative, Probability};
-use crate::kad::{Config, Parallelism};
+use crate::kad::{Config, Eviction, Parallelism};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -67,7 +67,11 @@ pub struct Protocol {
     pub b: u8,
     /// `"loose"` or `"strict"` (paper §2.3). Defaults to loose.
     pub parallelism: ParallelismName,
-    /// Replacement-cache size per bucket (paper §4.1). Defaults to 8.
+    /// `"lazy"` (paper §4.1: cache newcomers, replace contacts that fail) or
+    /// `"ping"` (paper §2.2: ping the least-recently-seen contact of a full
+    /// bucket for every newcomer). Defaults to lazy.
+    pub eviction: EvictionName,
+    /// Replacement-cache size per bucket (paper §4.1). Defaults to 4.
     pub replacement_cache: usize,
     /// Failures in a row before a contact is stale (paper §4.1). Defaults to 5.
     pub stale_limit: u8,
@@ -91,6 +95,16 @@ pub struct Protocol {
     pub max_stored_pairs: usize,
 }
 
+/// Names of the full-bucket policies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvictionName {
+    /// Paper §4.1.
+    Lazy,
+    /// Paper §2.2.
+    Ping,
+}
+
 /// Names of the lookup parallelism modes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -110,6 +124,7 @@ impl Default for Protocol {
             alpha: c.alpha,
             b: c.b,
             parallelism: ParallelismName::Loose,
+            eviction: EvictionName::Lazy,
             replacement_cache: c.replacement_cache,
             stale_limit: c.stale_limit,
             rpc_timeout: d(c.rpc_timeout),
@@ -135,6 +150,10 @@ impl Protocol {
             parallelism: match self.parallelism {
                 ParallelismName::Loose => Parallelism::Loose,
                 ParallelismName::Strict => Parallelism::Strict,
+            },
+            eviction: match self.eviction {
+                EvictionName::Lazy => Eviction::Lazy,
+                EvictionName::Ping => Eviction::Ping,
             },
             replacement_cache: self.replacement_cache,
             stale_limit: self.stale_limit,

@@ -70,7 +70,7 @@ impl fmt::Display for Dur {
         for (unit, scale) in
             [("d", 86_400_000_000), ("h", 3_600_000_000), ("m", 60_000_000), ("s", 1_000_000), ("ms", 1_000)]
         {
-            if us >= scale && us % scale == 0 {
+            if us >= scale && us.is_multiple_of(scale) {
                 return write!(f, "{}{unit}", us / scale);
             }
         }

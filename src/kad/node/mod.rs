@@ -15,7 +15,7 @@ mod report;
 
 pub use report::{OpId, OpKind, OpReport, Stats};
 
-use super::config::{Config, ConfigError};
+use super::config::{Config, ConfigError, Eviction};
 use super::id::{Key, NodeId};
 use super::message::{Body, Contact, Contacts, Message, RequestKind, TxId, Value};
 use super::routing::{RoutingTable, Seen};
@@ -149,7 +149,8 @@ impl<A: Address> Node<A> {
     /// (transaction IDs and refresh targets come from it), created at `now`.
     pub fn new(id: NodeId, cfg: Arc<Config>, seed: u64, now: Time) -> Result<Self, ConfigError> {
         cfg.validate()?;
-        let table = RoutingTable::new(id, cfg.k, cfg.b, cfg.replacement_cache, cfg.stale_limit, now);
+        let table = RoutingTable::new(id, cfg.k, cfg.b, cfg.replacement_cache, cfg.stale_limit, now)
+            .with_eviction_ping(cfg.eviction == Eviction::Ping);
         Ok(Node {
             id,
             rng: ChaCha8Rng::seed_from_u64(seed),

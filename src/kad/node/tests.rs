@@ -245,7 +245,7 @@ fn hostile_replies_are_counted_and_dropped() {
 
 #[test]
 fn full_bucket_pings_the_head_and_evicts_it_on_timeout_paper_2_2() {
-    let cfg = Config { k: 2, ..Config::default() };
+    let cfg = Config { k: 2, eviction: crate::kad::Eviction::Ping, ..Config::default() };
     let mut a = node(NodeId::default(), cfg);
     let mut out = Vec::new();
     // Two near and two far contacts fill the table; a third far node arrives.
@@ -609,4 +609,37 @@ fn graceful_hand_over_stores_each_pair_at_its_closest_contact() {
     assert_eq!(s.len(), 1);
     assert_eq!(s[0].0, 3, "the contact closest to the key");
     assert!(matches!(s[0].1.body, Body::Store { ttl_secs: 90, .. }));
+}
+
+#[test]
+fn lazy_eviction_caches_newcomers_and_replaces_contacts_that_fail_paper_4_1() {
+    let cfg = Config { k: 2, rpc_timeout: Duration::from_secs(1), ..Config::default() };
+    assert_eq!(cfg.eviction, crate::kad::Eviction::Lazy, "the default");
+    let mut a = node(NodeId::default(), cfg);
+    let mut out = Vec::new();
+    for (i, c) in [(1, id(0x01, 1)), (2, id(0x01, 2)), (3, id(0xF0, 3)), (4, id(0xF0, 4))] {
+        a.handle(Time::ZERO, Input::Datagram { from: i, msg: request(c, i, Body::Ping) }, &mut out);
+    }
+    out.clear();
+    a.handle(Time(MS), Input::Datagram { from: 5, msg: request(id(0xF1, 5), 5, Body::Ping) }, &mut out);
+    assert_eq!(sends(&out).len(), 1, "only the pong: no eviction ping");
+    assert!(!a.routing_table().contains(&id(0xF1, 5)), "the newcomer waits in the cache");
+    // Contact 3 stops answering: five failed lookups later it is replaced.
+    let mut t = SEC;
+    for round in 0..5 {
+        out.clear();
+        a.start(Time(t), Command::FindNode(id(0xF0, 3)), &mut out);
+        for (to, m) in sends(&out) {
+            // Everyone but node 3 answers with nothing new.
+            if to != 3 {
+                let sender = [id(0x01, 1), id(0x01, 2), id(0xF0, 3), id(0xF0, 4)][to as usize - 1];
+                let reply = Message { tx: m.tx, sender, body: Body::Nodes { contacts: Contacts::new() } };
+                a.handle(Time(t + MS), Input::Datagram { from: to, msg: reply }, &mut out);
+            }
+        }
+        t += 2 * SEC;
+        a.handle(Time(t), Input::Timer(Timer::Rpc), &mut out);
+        assert_eq!(a.routing_table().contains(&id(0xF0, 3)), round < 4, "after {} failures", round + 1);
+    }
+    assert!(a.routing_table().contains(&id(0xF1, 5)), "the cached newcomer took its place");
 }
