@@ -304,6 +304,11 @@ impl World {
             Event::Deliver { to, from, msg } => {
                 self.mix(1 | u64::from(to) << 8 | u64::from(from) << 36);
                 self.mix(u64::from(msg.tx));
+                if self.partitions.cut(now, from, to) {
+                    // The cut appeared while the datagram was in flight.
+                    self.rec.count(|c| c.msgs_cut += 1);
+                    return;
+                }
                 let h = &mut self.hosts[to as usize];
                 if !h.alive {
                     self.rec.count(|c| c.msgs_to_dead += 1);
@@ -601,3 +606,7 @@ fn floyd_sample(rng: &mut ChaCha8Rng, n: usize, k: usize) -> Vec<usize> {
     chosen.sort_unstable();
     chosen
 }
+
+#[cfg(test)]
+#[path = "world_tests.rs"]
+mod tests;

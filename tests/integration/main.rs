@@ -1,5 +1,6 @@
 //! Integration tests: whole networks of `kad::Node`s driven by a small
 //! deterministic event loop. One binary, one file per topic.
 
+mod cli;
 mod network;
 mod testnet;

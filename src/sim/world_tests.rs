@@ -1,0 +1,89 @@
+//! Effects of the network and churn models on the nodes, seen from inside the world.
+
+use super::*;
+use crate::scenario::load_str;
+
+fn world(text: &str) -> World {
+    let sc = load_str(text, "test.toml", &[]).unwrap();
+    World::new(&sc, Vec::new())
+}
+
+#[test]
+fn no_message_crosses_a_partition() {
+    // The network forms, then half of it is cut off for good: nobody learns of
+    // a node across the cut any more, and lookups there time out.
+    let mut w = world(
+        "nodes = 120\nduration = \"4m\"\n[bootstrap]\njoin_rate = 20\n\
+         [[network.partitions]]\nstart = \"1m\"\nend = \"1h\"\nfraction = 0.5\n\
+         [workload]\nlookup_rate = 0.05\n",
+    );
+    w.run_until(60_000_000);
+    let known_before: Vec<(u32, u32)> = w
+        .hosts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, h)| {
+            // Contacts in buckets and in replacement caches (which are promoted later).
+            let t = h.node.routing_table();
+            let cached = t.buckets().iter().flat_map(|b| b.replacements().iter());
+            t.contacts().chain(cached).map(move |c| (i as u32, c.addr)).collect::<Vec<_>>()
+        })
+        .collect();
+    let timeouts_before: u64 = w.rec.ops.iter().map(|r| u64::from(r.timeouts)).sum();
+    w.finish();
+    let (mut same, mut across) = (0, 0);
+    for (i, h) in w.hosts.iter().enumerate() {
+        for c in h.node.routing_table().contacts() {
+            if w.partitions.cut(120_000_000, i as u32, c.addr) {
+                across += 1;
+                assert!(known_before.contains(&(i as u32, c.addr)), "node {i} learned of {} across the cut", c.addr);
+            } else {
+                same += 1;
+            }
+        }
+    }
+    assert!(same > 1000, "tables still full on each side: {same}");
+    assert!(across > 0, "contacts from before the cut linger until they fail");
+    assert!(w.rec.total.msgs_cut > 0);
+    let timeouts_after: u64 = w.rec.ops.iter().map(|r| u64::from(r.timeouts)).sum();
+    assert!(timeouts_after > timeouts_before, "queries into the cut time out");
+}
+
+#[test]
+fn a_crashed_node_answers_nothing() {
+    let mut w = world("nodes = 60\nduration = \"10m\"\n[bootstrap]\njoin_rate = 20\n[workload]\nlookup_rate = 0.05\n");
+    w.run_until(120_000_000);
+    let victim = 17u32;
+    w.down(victim);
+    let sent = w.hosts[victim as usize].node.stats().sent;
+    let received = w.hosts[victim as usize].node.stats().received;
+    let before = w.rec.total.msgs_to_dead;
+    w.run_until(600_000_000);
+    let h = &w.hosts[victim as usize];
+    assert!(!h.alive);
+    assert_eq!(
+        (h.node.stats().sent, h.node.stats().received),
+        (sent, received),
+        "a crashed node neither sends nor hears"
+    );
+    assert!(w.rec.total.msgs_to_dead > before, "others still tried it and timed out");
+    // Its contacts notice: lookups that tried it count timeouts.
+    assert!(w.rec.ops.iter().any(|r| r.timeouts > 0));
+}
+
+#[test]
+fn churned_nodes_come_back_and_rejoin() {
+    let mut w = world(
+        "nodes = 80\nduration = \"40m\"\n[bootstrap]\njoin_rate = 20\n\
+         [churn]\nmodel = \"distributions\"\n\
+         session = { dist = \"exponential\", mean = \"5m\" }\n\
+         downtime = { dist = \"exponential\", mean = \"2m\" }\n",
+    );
+    w.finish();
+    let rows = w.node_rows();
+    assert!(rows.iter().any(|r| r.sessions >= 3), "nodes cycle through sessions");
+    let alive = rows.iter().filter(|r| r.alive).count();
+    // Steady state: up a fraction 5 / (5 + 2) of the time, about 57 of 80.
+    assert!((35..=75).contains(&alive), "{alive} alive");
+    assert_eq!(w.oracle.len(), alive, "the oracle tracks exactly the nodes up");
+}
