@@ -53,23 +53,14 @@ impl<A> Bucket<A> {
         self.last_lookup
     }
     /// The smallest XOR distance from `target` to any ID of this bucket's range.
+    #[inline]
     fn min_distance(&self, target: &NodeId) -> Distance {
-        let d = self.lo.distance(target);
-        Distance(NodeId(d.0).truncated(self.depth()).0)
+        self.lo.subtree_distance_range(self.depth(), target).0
     }
     /// The largest XOR distance from `target` to any ID of this bucket's range.
+    #[inline]
     fn max_distance(&self, target: &NodeId) -> Distance {
-        let mut d = self.lo.distance(target).0;
-        let depth = self.depth();
-        for (i, byte) in d.iter_mut().enumerate() {
-            let start = i * 8;
-            if depth <= start {
-                *byte = 0xff;
-            } else if depth < start + 8 {
-                *byte |= 0xffu8 >> (depth - start);
-            }
-        }
-        Distance(d)
+        self.lo.subtree_distance_range(self.depth(), target).1
     }
     fn contains(&self, id: &NodeId) -> bool {
         id.has_prefix(&self.lo, self.depth())
@@ -498,11 +489,11 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
                         break;
                     }
                 }
-                for (pos, e) in self.buckets[bi as usize].entries.iter().enumerate() {
+                for (p, e) in self.buckets[bi as usize].entries.iter().enumerate() {
                     if Some(&e.id) == exclude || (!self.failing.is_empty() && self.is_stale(&e.id)) {
                         continue;
                     }
-                    cands.push((e.id.distance(target), bi, pos as u16));
+                    cands.push((e.id.distance(target), bi, p as u16));
                 }
             }
             if cands.len() > n {
