@@ -79,7 +79,6 @@ impl std::hash::Hash for NodeId {
     }
 }
 
-
 /// Error for an ID written in hex that is not exactly 40 hex digits.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("expected 40 hex digits for a 160-bit ID, got {0:?}")]
@@ -231,8 +230,24 @@ fn prefix_mask(depth: usize) -> [u8; ID_BYTES] {
 /// Word masks with the first `depth` bits set.
 #[inline]
 fn prefix_words(depth: usize) -> (u64, u64, u32) {
-    let m64 = |d: usize| if d >= 64 { u64::MAX } else if d == 0 { 0 } else { u64::MAX << (64 - d) };
-    let m32 = |d: usize| if d >= 32 { u32::MAX } else if d == 0 { 0 } else { u32::MAX << (32 - d) };
+    let m64 = |d: usize| {
+        if d >= 64 {
+            u64::MAX
+        } else if d == 0 {
+            0
+        } else {
+            u64::MAX << (64 - d)
+        }
+    };
+    let m32 = |d: usize| {
+        if d >= 32 {
+            u32::MAX
+        } else if d == 0 {
+            0
+        } else {
+            u32::MAX << (32 - d)
+        }
+    };
     (m64(depth), m64(depth.saturating_sub(64)), m32(depth.saturating_sub(128)))
 }
 

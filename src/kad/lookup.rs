@@ -46,6 +46,7 @@ pub struct Lookup<A> {
     k: usize,
     alpha: usize,
     strict: bool,
+    /// Shortlist length kept: 2k, the k closest plus as many spares for those that fail.
     cap: usize,
     cands: Vec<Candidate<A>>,
     in_flight: usize,
@@ -63,7 +64,7 @@ impl<A: Copy> Lookup<A> {
             k: cfg.k,
             alpha: cfg.alpha,
             strict: cfg.parallelism == Parallelism::Strict,
-            cap: cfg.k * 4,
+            cap: cfg.k * 2,
             cands: Vec::with_capacity(cfg.k * 2),
             in_flight: 0,
             round_best: None,
@@ -98,6 +99,9 @@ impl<A: Copy> Lookup<A> {
             return;
         }
         let dist = contact.id.distance(&self.target);
+        if self.cands.len() >= self.cap && self.cands.last().is_some_and(|c| dist > c.dist) {
+            return; // beyond a full shortlist: not kept, nothing to update
+        }
         match self.cands.binary_search_by(|c| c.dist.cmp(&dist)) {
             Ok(i) => {
                 let c = &mut self.cands[i];

@@ -36,6 +36,11 @@ struct GilbertElliott {
     lose_bad: Bernoulli,
     /// One bit per node: set while the node's chain is in the bad state.
     bad: Vec<u64>,
+    /// One bit per node: its chain has started. A chain starts in its
+    /// stationary distribution (bad with probability π_bad), so that a short run
+    /// with many nodes sees the long-run loss rate from the first message.
+    started: Vec<u64>,
+    start_bad: Bernoulli,
 }
 
 /// A Bernoulli trial with probability `p`, clamped into [0, 1] (NaN: 0).
@@ -48,7 +53,7 @@ impl LossModel {
     /// Builds the model of `cfg` for `nodes` sending nodes, applying the
     /// scenario's defaults to unset fields (independent rate 0.01;
     /// Gilbert–Elliott p_good_bad 0.01, p_bad_good 0.1, loss_good 0,
-    /// loss_bad 0.5). Every Gilbert–Elliott chain starts in the good state.
+    /// loss_bad 0.5). Every Gilbert–Elliott chain starts in its stationary distribution.
     pub fn new(cfg: &Loss, nodes: usize) -> LossModel {
         let p = |x: Option<scenario::units::Probability>, default: f64| x.map_or(default, |x| x.0);
         let kind = match cfg.model {
@@ -70,6 +75,12 @@ impl LossModel {
                     lose_good: bernoulli(loss_good),
                     lose_bad: bernoulli(loss_bad),
                     bad: vec![0; nodes.div_ceil(64)],
+                    started: vec![0; nodes.div_ceil(64)],
+                    start_bad: bernoulli(if p_good_bad + p_bad_good > 0.0 {
+                        p_good_bad / (p_good_bad + p_bad_good)
+                    } else {
+                        0.0
+                    }),
                 })
             }
         };
@@ -91,6 +102,12 @@ impl LossModel {
             Kind::Independent { lose, .. } => lose.sample(rng),
             Kind::GilbertElliott(ge) => {
                 let (word, bit) = (from as usize / 64, 1u64 << (from % 64));
+                if ge.started[word] & bit == 0 {
+                    ge.started[word] |= bit;
+                    if ge.start_bad.sample(rng) {
+                        ge.bad[word] |= bit;
+                    }
+                }
                 let was_bad = ge.bad[word] & bit != 0;
                 let bad = if was_bad { !ge.to_good.sample(rng) } else { ge.to_bad.sample(rng) };
                 if bad {
@@ -249,5 +266,31 @@ mod tests {
             assert_eq!(outcomes(&cfg, 5, 50_000, 7), outcomes(&cfg, 5, 50_000, 7));
             assert_ne!(outcomes(&cfg, 5, 50_000, 7), outcomes(&cfg, 5, 50_000, 8));
         }
+    }
+}
+
+#[cfg(test)]
+mod start_tests {
+    use super::*;
+    use crate::scenario::{Loss, LossModel as Model};
+    use rand_core::SeedableRng;
+
+    #[test]
+    fn many_short_chains_lose_at_the_long_run_rate() {
+        // 100,000 senders of 5 messages each: with chains started in their
+        // stationary distribution the loss rate is the long-run 1/22 = 0.04545
+        // (π_bad = 0.01 / 0.11, loss_bad = 0.5) from the first message on.
+        let cfg = Loss { model: Model::GilbertElliott, ..Loss::default() };
+        let n = 100_000u32;
+        let mut m = LossModel::new(&cfg, n as usize);
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let mut lost = 0u32;
+        for _ in 0..5 {
+            for from in 0..n {
+                lost += u32::from(m.lost(from, &mut rng));
+            }
+        }
+        let rate = f64::from(lost) / f64::from(5 * n);
+        assert!((rate - 0.04545).abs() < 0.003, "{rate}");
     }
 }
