@@ -261,6 +261,12 @@ impl Distance {
         Distance(a, b, c)
     }
 
+    /// The top 64 bits.
+    #[inline]
+    pub fn top(&self) -> u64 {
+        self.0
+    }
+
     /// The 20 big-endian bytes.
     pub fn to_bytes(&self) -> [u8; ID_BYTES] {
         let mut out = [0u8; ID_BYTES];
