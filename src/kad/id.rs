@@ -328,6 +328,15 @@ impl std::str::FromStr for NodeId {
     }
 }
 
+/// A test ID: first byte `first`, last byte `last`, zeros between.
+#[cfg(test)]
+pub(crate) fn test_id(first: u8, last: u8) -> NodeId {
+    let mut b = [0u8; ID_BYTES];
+    b[0] = first;
+    b[ID_BYTES - 1] = last;
+    NodeId(b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,12 +2,7 @@
 
 use super::*;
 
-fn id(first: u8, last: u8) -> NodeId {
-    let mut b = [0u8; 20];
-    b[0] = first;
-    b[19] = last;
-    NodeId(b)
-}
+use crate::kad::id::test_id as id;
 
 fn c(first: u8, last: u8) -> Contact<u32> {
     Contact { id: id(first, last), addr: u32::from(first) * 256 + u32::from(last) }

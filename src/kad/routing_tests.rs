@@ -8,12 +8,7 @@ use std::collections::BTreeMap;
 const K: usize = 4;
 
 /// An ID whose first byte is `first` and last byte `last`.
-fn id(first: u8, last: u8) -> NodeId {
-    let mut b = [0u8; 20];
-    b[0] = first;
-    b[19] = last;
-    NodeId(b)
-}
+use crate::kad::id::test_id as id;
 
 fn table(k: usize, b: u8) -> RoutingTable<u32> {
     RoutingTable::new(NodeId::default(), k, b, 3, 5, Time::ZERO)

@@ -387,6 +387,7 @@ impl<A: Address> Node<A> {
             return;
         }
         self.pending.remove(i);
+        self.release_idle_buffers();
         self.saw(now, msg.sender, from, out);
         match p.purpose {
             Purpose::Evict => self.table.eviction_answered(&msg.sender),
@@ -418,6 +419,13 @@ impl<A: Address> Node<A> {
         for (key, value, ttl) in pairs {
             let body = Body::Store { key, value, ttl_secs: secs(ttl) };
             self.send_request(now, c.addr, Some(c.id), body, Purpose::Background, out);
+        }
+    }
+
+    /// An idle node keeps no room for requests: a million idle nodes add up.
+    fn release_idle_buffers(&mut self) {
+        if self.pending.is_empty() && self.pending.capacity() > 0 {
+            self.pending = Vec::new();
         }
     }
 
@@ -473,6 +481,7 @@ impl<A: Address> Node<A> {
                 continue;
             }
             let p = self.pending.remove(i);
+            self.release_idle_buffers();
             let promoted = match (p.purpose, p.peer) {
                 (Purpose::Evict, Some(peer)) => self.table.eviction_failed(&peer),
                 (_, Some(peer)) => self.table.failed(&peer),

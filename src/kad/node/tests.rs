@@ -9,12 +9,7 @@ const MS: u64 = 1_000;
 const SEC: u64 = 1_000_000;
 const HOUR: u64 = 3600 * SEC;
 
-fn id(first: u8, last: u8) -> NodeId {
-    let mut b = [0u8; 20];
-    b[0] = first;
-    b[19] = last;
-    NodeId(b)
-}
+use crate::kad::id::test_id as id;
 
 fn node(own: NodeId, cfg: Config) -> Node<u32> {
     Node::new(own, Arc::new(cfg), 1, Time::ZERO).unwrap()
