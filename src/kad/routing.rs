@@ -489,25 +489,35 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
             let (order, cands) = &mut *s.borrow_mut();
             order.clear();
             cands.clear();
-            for (i, b) in self.buckets.iter().enumerate() {
-                if !b.entries.is_empty() {
-                    order.push((b.min_distance(target), i as u32));
-                }
-            }
-            order.sort_unstable();
-            for &(md, bi) in order.iter() {
-                if cands.len() >= n {
-                    cands.select_nth_unstable(n - 1);
-                    cands.truncate(n);
-                    if md >= cands[n - 1].0 {
-                        break;
-                    }
-                }
-                for (p, e) in self.buckets[bi as usize].entries.iter().enumerate() {
+            let take = |cands: &mut Vec<(Distance, u32, u16)>, bi: usize| {
+                for (p, e) in self.buckets[bi].entries.iter().enumerate() {
                     if Some(&e.id) == exclude || (!self.failing.is_empty() && self.is_stale(&e.id)) {
                         continue;
                     }
-                    cands.push((e.id.distance(target), bi, p as u16));
+                    cands.push((e.id.distance(target), bi as u32, p as u16));
+                }
+            };
+            // Every ID outside the target's own bucket differs from the target
+            // within the bucket's prefix, so it is farther than every ID inside:
+            // when that bucket holds n contacts, no other bucket is read.
+            let tb = self.bucket_of(target);
+            take(cands, tb);
+            if cands.len() < n {
+                for (i, b) in self.buckets.iter().enumerate() {
+                    if i != tb && !b.entries.is_empty() {
+                        order.push((b.min_distance(target), i as u32));
+                    }
+                }
+                order.sort_unstable();
+                for &(md, bi) in order.iter() {
+                    if cands.len() >= n {
+                        cands.select_nth_unstable(n - 1);
+                        cands.truncate(n);
+                        if md >= cands[n - 1].0 {
+                            break;
+                        }
+                    }
+                    take(cands, bi as usize);
                 }
             }
             if cands.len() > n {
