@@ -49,6 +49,9 @@ pub struct Lookup<A> {
     /// Shortlist length kept: 2k, the k closest plus as many spares for those that fail.
     cap: usize,
     cands: Vec<Candidate<A>>,
+    /// Candidates in `cands` that failed: they stay listed but do not count
+    /// against the cap, so that failures never crowd out live contacts.
+    failed_n: usize,
     in_flight: usize,
     /// Strict parallelism: closest distance when the current round started.
     round_best: Option<Distance>,
@@ -66,6 +69,7 @@ impl<A: Copy> Lookup<A> {
             strict: cfg.parallelism == Parallelism::Strict,
             cap: cfg.k * 2,
             cands: Vec::with_capacity(cfg.k * 2),
+            failed_n: 0,
             in_flight: 0,
             round_best: None,
             rounds: 0,
@@ -99,7 +103,8 @@ impl<A: Copy> Lookup<A> {
             return;
         }
         let dist = contact.id.distance(&self.target);
-        if self.cands.len() >= self.cap && self.cands.last().is_some_and(|c| dist > c.dist) {
+        let live = self.cands.len() - self.failed_n;
+        if live >= self.cap && self.cands.last().is_some_and(|c| dist > c.dist) {
             return; // beyond a full shortlist: not kept, nothing to update
         }
         match self.cands.binary_search_by(|c| c.dist.cmp(&dist)) {
@@ -108,13 +113,13 @@ impl<A: Copy> Lookup<A> {
                 c.depth = c.depth.min(depth);
             }
             Err(i) => {
-                if i >= self.cap && self.cands.len() >= self.cap {
-                    return;
-                }
                 self.cands.insert(i, Candidate { dist, contact, depth, state: CandState::Fresh });
-                while self.cands.len() > self.cap
-                    && matches!(self.cands.last().map(|c| c.state), Some(CandState::Fresh | CandState::Failed))
-                {
+                while self.cands.len() - self.failed_n > self.cap {
+                    match self.cands.last().map(|c| c.state) {
+                        Some(CandState::Fresh) => {}
+                        Some(CandState::Failed) => self.failed_n -= 1,
+                        _ => break,
+                    }
                     self.cands.pop();
                 }
             }
@@ -191,6 +196,7 @@ impl<A: Copy> Lookup<A> {
             && self.cands[i].state == CandState::InFlight
         {
             self.cands[i].state = CandState::Failed;
+            self.failed_n += 1;
             self.in_flight -= 1;
         }
     }

@@ -164,3 +164,28 @@ fn an_empty_lookup_is_done_at_once() {
     assert!(l.is_done());
     assert_eq!(l.result().count(), 0);
 }
+
+#[test]
+fn failed_candidates_do_not_crowd_out_live_ones() {
+    // k = 2, shortlist cap 2k = 4: three nodes time out, the fourth names a
+    // fifth, farther than all four.
+    let mut l = lookup(2, 2, Parallelism::Loose);
+    for i in 1..=4 {
+        l.add(c(i, 0), 1);
+    }
+    let mut q = Contacts::new();
+    l.next_queries(&mut q);
+    l.failed(&id(1, 0));
+    l.failed(&id(2, 0));
+    let mut q = Contacts::new();
+    l.next_queries(&mut q);
+    assert_eq!(ids(&q), vec![id(3, 0), id(4, 0)]);
+    l.failed(&id(3, 0));
+    l.answered(&id(4, 0), &[c(5, 0)]);
+    let mut q = Contacts::new();
+    l.next_queries(&mut q);
+    assert_eq!(ids(&q), vec![id(5, 0)], "the farther live contact is kept and queried");
+    l.answered(&id(5, 0), &[]);
+    assert!(l.is_done());
+    assert_eq!(l.result().count(), 2);
+}

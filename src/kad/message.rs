@@ -84,6 +84,9 @@ pub enum Body<A> {
     Found {
         /// The value.
         value: Value,
+        /// Its remaining lifetime in seconds, so that a copy cached along the
+        /// lookup path expires with the original (paper §2.5).
+        ttl_secs: u32,
     },
 }
 
@@ -139,7 +142,7 @@ mod tests {
         assert!(nodes.answers(RequestKind::FindNode));
         assert!(nodes.answers(RequestKind::FindValue));
         assert!(!nodes.answers(RequestKind::Ping));
-        let found: Body<u32> = Body::Found { value: Arc::from(&b"v"[..]) };
+        let found: Body<u32> = Body::Found { value: Arc::from(&b"v"[..]), ttl_secs: 60 };
         assert!(found.answers(RequestKind::FindValue));
         assert!(!found.answers(RequestKind::FindNode));
         assert!(Body::<u32>::Pong.answers(RequestKind::Ping));

@@ -274,9 +274,9 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
 
     /// Whether the full bucket `bi` may split to make room for `newcomer`:
     /// it holds the own ID (§2.4); or its depth is not a multiple of `b` (§4.2);
-    /// or the newcomer would be among the k contacts closest to the own ID, the
-    /// relaxed rule that keeps every contact of the smallest subtree around the
-    /// own ID holding at least k nodes (§2.4, "highly unbalanced trees").
+    /// or the newcomer lies in the smallest subtree around the own ID that
+    /// holds at least k contacts: the relaxed rule that keeps every contact of
+    /// that subtree (§2.4, "highly unbalanced trees").
     fn may_split(&mut self, bi: usize, newcomer: &NodeId) -> bool {
         let bucket = &self.buckets[bi];
         if bucket.depth() >= ID_BITS {
@@ -285,11 +285,12 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
         if bucket.contains(&self.own) || !bucket.depth().is_multiple_of(usize::from(self.b)) {
             return true;
         }
-        // Among the k closest: fewer than k contacts are closer, i.e. it is closer
-        // than the current k-th closest.
+        // Inside the smallest subtree around the own ID that holds at least k
+        // contacts: that subtree's depth is the number of leading bits the k-th
+        // closest contact shares with the own ID.
         match self.near_radius() {
             None => true,
-            Some(r) => newcomer.distance(&self.own) < r,
+            Some(r) => newcomer.distance(&self.own).leading_zeros() >= r.leading_zeros(),
         }
     }
 

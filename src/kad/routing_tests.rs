@@ -38,20 +38,27 @@ fn own_id_is_never_stored_paper_2_2() {
 #[test]
 fn only_the_bucket_holding_the_own_id_splits_paper_2_4() {
     let mut t = table(K, 1);
+    // K near contacts: the smallest subtree around the own ID with K contacts is
+    // the near half, so the relaxed rule does not reach the far half.
+    for i in 0..K as u8 {
+        t.seen(id(0x01, i), 50 + u32::from(i));
+    }
     // K far contacts (first bit 1) fill the single bucket, which holds the own ID.
     for i in 0..K as u8 {
         t.seen(id(0xF0, i), u32::from(i));
     }
-    assert_eq!(t.buckets().len(), 1);
-    // One more far contact: the root bucket splits, the far half stays full.
+    let far = |t: &RoutingTable<u32>| t.buckets().iter().filter(|b| b.lo().bit(0)).count();
+    assert_eq!(far(&t), 1);
+    // One more far contact: the far half stays one full bucket.
     let out = t.seen(id(0xF0, 100), 100);
-    assert_eq!(t.buckets().len(), 2);
-    assert_eq!((t.buckets()[1].depth(), t.buckets()[1].entries().len()), (1, K));
+    assert_eq!(far(&t), 1);
+    let last = t.buckets().last().unwrap();
+    assert_eq!((last.depth(), last.entries().len()), (1, K));
     // The far half does not hold the own ID, so the newcomer (farther than all)
     // waits while the least-recently-seen contact is pinged.
     assert_eq!(out, Seen::Cached { ping: Some(Contact { id: id(0xF0, 0), addr: 0 }) });
-    // Near contacts still fit: the own half has room.
-    assert_eq!(t.seen(id(0x01, 1), 200), Seen::Inserted);
+    // Near contacts still fit: the own half splits further.
+    assert_eq!(t.seen(id(0x02, 1), 200), Seen::Inserted);
     t.check_invariants().unwrap();
 }
 
@@ -321,4 +328,20 @@ proptest! {
         let want = t.contacts().filter(|e| e.id.distance(&target) < than).count();
         prop_assert_eq!(t.count_closer(&target, &than, usize::MAX), want);
     }
+}
+
+#[test]
+fn relaxed_split_keeps_the_whole_smallest_subtree_with_k_contacts_paper_2_4() {
+    // Own ID zero, k = 2, contacts 0x40.. and 0x41..: the smallest subtree around
+    // the own ID holding 2 contacts is "0" (depth 1), and 0x42.. lies in it,
+    // though it is farther than both.
+    let mut t = table(2, 1);
+    t.seen(id(0x40, 0), 1);
+    t.seen(id(0x41, 0), 2);
+    assert_eq!(t.seen(id(0x42, 0), 3), Seen::Inserted);
+    // A node outside that subtree is not kept beyond k per bucket.
+    t.seen(id(0x80, 0), 4);
+    t.seen(id(0x81, 0), 5);
+    assert!(matches!(t.seen(id(0x82, 0), 6), Seen::Cached { .. }));
+    t.check_invariants().unwrap();
 }

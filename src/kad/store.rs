@@ -75,6 +75,13 @@ impl Store {
         (p.expires > now).then_some(&p.value)
     }
 
+    /// The value of `key` and its remaining lifetime, if held and not expired at `now`.
+    pub fn get_with_lifetime(&self, key: &Key, now: Time) -> Option<(&Value, Duration)> {
+        let i = self.pairs.binary_search_by(|p| p.key.cmp(key)).ok()?;
+        let p = &self.pairs[i];
+        (p.expires > now).then(|| (&p.value, p.expires.since(now)))
+    }
+
     /// Stores `(key, value)` until `expires`, keeping the later expiry if the
     /// pair is already held. Returns false when the store is full (`max` pairs)
     /// and the key is new.

@@ -6,12 +6,12 @@
 //! |---|---|---|---|
 //! | PING | `ping` | `id` | `id` |
 //! | FIND_NODE | `find_node` | `id`, `target` | `id`, `nodes` (26 bytes per IPv4 contact) |
-//! | FIND_VALUE | `get` (BEP 44) | `id`, `target` | `id`, `token`, and `v` or `nodes` |
+//! | FIND_VALUE | `get` (BEP 44) | `id`, `target` | `id`, `token`, and `v` with `ttl`, or `nodes` |
 //! | STORE | `put` (BEP 44) | `id`, `key`, `token`, `ttl`, `v` | `id` |
 //!
 //! Every message also carries `t` (the 4-byte transaction ID), `y` (`q` or `r`)
 //! and `v` (a 4-byte client version). `key` and `ttl` are kadsim's extension of
-//! BEP 44 `put` for string keys; a refused STORE is answered with a KRPC error.
+//! BEP 44 for string keys and lifetimes; a refused STORE is answered with a KRPC error.
 
 use crate::kad::{Body, Message};
 
@@ -81,7 +81,9 @@ pub fn encoded_len<A>(msg: &Message<A>) -> usize {
             // size estimate, so both are charged as find_node replies.
             reply(entry("nodes", bstr(contacts.len() * ADDR_V4)))
         }
-        Body::Found { value } => reply(entry("token", bstr(TOKEN_LEN)) + entry("v", bstr(value.len()))),
+        Body::Found { value, ttl_secs } => reply(
+            entry("token", bstr(TOKEN_LEN)) + entry("ttl", bint(i64::from(*ttl_secs))) + entry("v", bstr(value.len())),
+        ),
     }
 }
 

@@ -304,8 +304,8 @@ impl<A: Address> Node<A> {
         let body = match msg.body {
             Body::Ping => Body::Pong,
             Body::FindNode { target } => Body::Nodes { contacts: self.closest(&target, Some(&msg.sender)) },
-            Body::FindValue { key } => match self.store.get(&key, now) {
-                Some(value) => Body::Found { value: value.clone() },
+            Body::FindValue { key } => match self.store.get_with_lifetime(&key, now) {
+                Some((value, left)) => Body::Found { value: value.clone(), ttl_secs: secs(left) },
                 None => Body::Nodes { contacts: self.closest(&key, Some(&msg.sender)) },
             },
             Body::Store { key, value, ttl_secs } => {
@@ -491,7 +491,7 @@ impl<A: Address> Node<A> {
                 self.new_contact(now, c, out);
             }
             if let Purpose::Op(op) = p.purpose {
-                self.op_failure(now, op, p.peer, out);
+                self.op_failure(now, op, p.peer, p.kind, out);
             }
         }
     }

@@ -5,7 +5,7 @@
 use super::{Address, Command, Node, Output, Purpose, Timer, secs};
 use crate::kad::id::NodeId;
 use crate::kad::lookup::Lookup;
-use crate::kad::message::{Body, Contact, Contacts, Value};
+use crate::kad::message::{Body, Contact, Contacts, RequestKind, Value};
 use crate::kad::node::report::{OpId, OpKind, OpReport};
 use crate::kad::time::Time;
 
@@ -190,7 +190,10 @@ impl<A: Address> Node<A> {
             return;
         };
         let closest: Vec<Contact<A>> = lookup.result().map(|c| c.contact).collect();
-        op.hops = lookup.result().next().map(|c| c.depth);
+        if op.kind != OpKind::Get {
+            // A get's hops are those of the node that returned the value, if any (DESIGN.md §4).
+            op.hops = lookup.result().next().map(|c| c.depth);
+        }
         match op.kind {
             OpKind::FindNode | OpKind::Refresh => self.finish(now, idx, !closest.is_empty(), false, out),
             OpKind::Get => self.finish(now, idx, false, false, out),
@@ -234,7 +237,7 @@ impl<A: Address> Node<A> {
                     lookup.answered(&sender, &contacts);
                     self.advance(now, idx, out);
                 }
-                Body::Found { value } => {
+                Body::Found { value, ttl_secs } => {
                     // The first value ends a value lookup (paper §2.3).
                     o.hops = lookup.answered(&sender, &[]);
                     o.value = Some(value.clone());
@@ -242,16 +245,17 @@ impl<A: Address> Node<A> {
                     let key = o.target;
                     self.finish(now, idx, true, false, out);
                     if let (true, Some(c)) = (self.cfg.cache_on_get, cache_at) {
-                        let body = Body::Store { key, value, ttl_secs: secs(self.cfg.expire_after) };
+                        // The cached copy lives no longer than the pair itself (paper §2.5).
+                        let body = Body::Store { key, value, ttl_secs };
                         self.send_request(now, c.addr, Some(c.id), body, Purpose::Background, out);
                     }
                 }
                 _ => {}
             },
             Phase::Storing { outstanding, .. } => {
-                if let Body::Stored { accepted: true } = body {
-                    o.replicas += 1;
-                }
+                // Late replies to the lookup's FIND_NODEs are not STORE acknowledgements.
+                let Body::Stored { accepted } = body else { return };
+                o.replicas += u32::from(accepted);
                 *outstanding -= 1;
                 if *outstanding == 0 {
                     let ok = o.replicas > 0;
@@ -282,7 +286,14 @@ impl<A: Address> Node<A> {
     }
 
     /// A request of operation `op` to `peer` timed out.
-    pub(super) fn op_failure(&mut self, now: Time, op: OpId, peer: Option<NodeId>, out: &mut Vec<Output<A>>) {
+    pub(super) fn op_failure(
+        &mut self,
+        now: Time,
+        op: OpId,
+        peer: Option<NodeId>,
+        kind: RequestKind,
+        out: &mut Vec<Output<A>>,
+    ) {
         let Some(idx) = self.ops.iter().position(|o| o.id == op) else {
             return;
         };
@@ -296,6 +307,9 @@ impl<A: Address> Node<A> {
                 self.advance(now, idx, out);
             }
             Phase::Storing { outstanding, .. } => {
+                if kind != RequestKind::Store {
+                    return; // a lookup query that outlived the lookup
+                }
                 *outstanding -= 1;
                 if *outstanding == 0 {
                     let ok = o.replicas > 0;

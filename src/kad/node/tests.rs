@@ -170,7 +170,7 @@ fn the_four_rpcs_are_answered_paper_2_3() {
     assert_eq!(sends(&out)[0].1.body, Body::Stored { accepted: true });
     out.clear();
     b.handle(Time::ZERO, Input::Datagram { from: 0, msg: request(a_id, 8, Body::FindValue { key }) }, &mut out);
-    assert_eq!(sends(&out)[0].1.body, Body::Found { value });
+    assert_eq!(sends(&out)[0].1.body, Body::Found { value, ttl_secs: 3600 });
     out.clear();
     let other = id(0x71, 0);
     b.handle(Time::ZERO, Input::Datagram { from: 0, msg: request(a_id, 9, Body::FindValue { key: other }) }, &mut out);
@@ -582,6 +582,7 @@ fn add_contact_fills_the_table_without_messages() {
     assert!(a.add_contact(id(0x80, 1), 1));
     assert!(a.add_contact(id(0x80, 2), 2));
     assert!(a.add_contact(id(0x01, 3), 3));
+    assert!(a.add_contact(id(0x02, 3), 5));
     // The far half is full: the newcomer is cached, nobody is pinged or evicted.
     assert!(!a.add_contact(id(0x80, 4), 4));
     assert!(a.routing_table().contains(&id(0x80, 1)));
