@@ -112,7 +112,7 @@ pub fn run(sc: &Scenario, dir: &Path, progress: &mut dyn Progress) -> Result<Out
         ("warmup_s".to_string(), format!("{}", sc.warmup.as_secs_f64())),
         ("events".to_string(), stats.events.to_string()),
     ];
-    summary.extend(world.rec.summary(sc.duration.as_secs_f64(), sc.nodes));
+    summary.extend(world.rec.summary());
     if let Some(last) = world.rec.samples.last() {
         summary.push(("end.alive".into(), last.alive.to_string()));
         summary.push(("end.rt_size.mean".into(), format!("{:.6}", last.rt_size_mean)));

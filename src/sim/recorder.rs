@@ -40,12 +40,18 @@ pub struct Recorder {
     pub cur: Interval,
     /// Totals over the whole run.
     pub total: Interval,
+    /// Node-microseconds of uptime over the whole run.
+    pub node_us: f64,
 }
 
 impl Recorder {
-    /// Records a finished operation, counted in the current interval too.
+    /// Records a finished operation. Workload operations (node lookups, gets,
+    /// puts) count in the current interval too, like `ops_started`; joins,
+    /// refreshes and republishes only go to `ops.csv` when asked for.
     pub fn op(&mut self, rec: OpRecord) {
-        for iv in [&mut self.cur, &mut self.total] {
+        let workload = matches!(rec.kind, "find_node" | "get" | "put");
+        let counted: &mut [&mut Interval] = if workload { &mut [&mut self.cur, &mut self.total] } else { &mut [] };
+        for iv in counted.iter_mut() {
             iv.ops_done += 1;
             iv.ops_succeeded += u32::from(rec.success);
             if rec.kind == "find_node"
@@ -94,7 +100,7 @@ impl Recorder {
 
     /// `metric,value` rows for `summary.csv`: counts, rates, means and type-7
     /// quantiles of the operations after the warm-up, by kind.
-    pub fn summary(&self, duration_s: f64, nodes: u32) -> Vec<(String, String)> {
+    pub fn summary(&self) -> Vec<(String, String)> {
         let mut rows: Vec<(String, String)> = Vec::new();
         let mut put = |k: &str, v: String| rows.push((k.to_string(), v));
         let fmt = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.6}"));
@@ -133,9 +139,10 @@ impl Recorder {
         put("msgs.cut", t.msgs_cut.to_string());
         put("msgs.to_dead", t.msgs_to_dead.to_string());
         put("bytes.sent", t.bytes_sent.to_string());
-        let node_s = duration_s * f64::from(nodes);
-        put("msgs.per_node_per_s", fmt((node_s > 0.0).then(|| t.msgs_sent as f64 / node_s)));
-        put("bytes.per_node_per_s", fmt((node_s > 0.0).then(|| t.bytes_sent as f64 / node_s)));
+        // Per node that is up, over the whole run (node-seconds of uptime).
+        let node_s = self.node_us / 1e6;
+        put("msgs.per_live_node_per_s", fmt((node_s > 0.0).then(|| t.msgs_sent as f64 / node_s)));
+        put("bytes.per_live_node_per_s", fmt((node_s > 0.0).then(|| t.bytes_sent as f64 / node_s)));
         put("churn.joins", t.joins.to_string());
         put("churn.leaves", t.leaves.to_string());
         rows

@@ -29,9 +29,12 @@ impl WorkKind {
 pub struct Workload {
     cfg: WorkloadCfg,
     rng: ChaCha8Rng,
-    /// Keys put so far, in order of first put (indices into the population).
+    /// Keys stored so far (a put of theirs succeeded), in order of first
+    /// success: the keys gets draw from (indices into the population).
     put_order: Vec<u32>,
     was_put: Vec<bool>,
+    /// Keys with a put under way and none succeeded yet, sorted.
+    pending: Vec<(NodeId, u32)>,
     puts: u64,
 }
 
@@ -43,7 +46,14 @@ pub fn key(i: u32) -> NodeId {
 impl Workload {
     /// A workload drawing from `rng`.
     pub fn new(cfg: &WorkloadCfg, rng: ChaCha8Rng) -> Workload {
-        Workload { cfg: cfg.clone(), rng, put_order: Vec::new(), was_put: vec![false; cfg.keys as usize], puts: 0 }
+        Workload {
+            cfg: cfg.clone(),
+            rng,
+            put_order: Vec::new(),
+            was_put: vec![false; cfg.keys as usize],
+            pending: Vec::new(),
+            puts: 0,
+        }
     }
 
     /// Operations of `kind` per node per second.
@@ -85,6 +95,20 @@ impl Workload {
         }
     }
 
+    /// A put of `k` succeeded: from now on gets may ask for it. Until then a get
+    /// would race the STOREs and count a failure that says nothing about the
+    /// protocol.
+    pub fn stored(&mut self, k: &NodeId) {
+        let pos = self.pending.partition_point(|(p, _)| p < k);
+        if let Some(&(p, i)) = self.pending.get(pos)
+            && p == *k
+        {
+            self.pending.remove(pos);
+            self.was_put[i as usize] = true;
+            self.put_order.push(i);
+        }
+    }
+
     /// The command for the next operation of `kind`, or `None` for a get while
     /// no key has been put yet.
     pub fn command(&mut self, kind: WorkKind) -> Option<Command<u32>> {
@@ -96,9 +120,11 @@ impl Workload {
                     return None;
                 }
                 let i = self.rank(n) as u32;
-                if !self.was_put[i as usize] {
-                    self.was_put[i as usize] = true;
-                    self.put_order.push(i);
+                let k = key(i);
+                if !self.was_put[i as usize]
+                    && let Err(pos) = self.pending.binary_search(&(k, i))
+                {
+                    self.pending.insert(pos, (k, i));
                 }
                 self.puts += 1;
                 let mut bytes = vec![0u8; self.cfg.value_size as usize];
@@ -106,7 +132,7 @@ impl Workload {
                     *b = (self.puts as usize + j) as u8;
                 }
                 let value: Value = Arc::from(bytes);
-                Some(Command::Put(key(i), value))
+                Some(Command::Put(k, value))
             }
             WorkKind::Get => {
                 if self.put_order.is_empty() {
@@ -152,6 +178,10 @@ mod tests {
         for _ in 0..n {
             if let Some(Command::Put(k, _)) = w.command(WorkKind::Put) {
                 first += usize::from(k == key(0));
+                if w.put_order.is_empty() {
+                    assert!(w.command(WorkKind::Get).is_none(), "a put under way is not gettable");
+                }
+                w.stored(&k);
             }
         }
         // Zipf s = 1 over 100 keys: P(rank 1) = 1 / H_100 = 1 / 5.1874 = 0.1928.

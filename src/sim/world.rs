@@ -125,6 +125,11 @@ pub struct World {
     scratch: Vec<(NodeId, u32)>,
     events: u64,
     hash: u64,
+    /// When the last time-series row was taken.
+    last_sample: u64,
+    /// Nodes up, and when that count last changed: for node-seconds of uptime.
+    up_count: u64,
+    up_changed: u64,
 }
 
 impl World {
@@ -178,6 +183,9 @@ impl World {
             scratch: Vec::new(),
             events: 0,
             hash: 0xcbf2_9ce4_8422_2325,
+            last_sample: 0,
+            up_count: 0,
+            up_changed: 0,
             sc: sc.clone(),
         };
         w.schedule_start(trace);
@@ -248,9 +256,17 @@ impl World {
             h.alive = true;
             h.joined = true;
             h.sessions = 1;
+            self.up_count += 1;
             self.live.insert(i as u32);
             self.schedule_down(i as u32);
         }
+    }
+
+    /// Adds the node-microseconds of uptime since the last change, then
+    /// restarts the count at `now`.
+    fn count_uptime(&mut self) {
+        self.rec.node_us += self.up_count as f64 * (self.now - self.up_changed) as f64;
+        self.up_changed = self.now;
     }
 
     /// The current simulated time in microseconds.
@@ -372,6 +388,8 @@ impl World {
         h.sessions += 1;
         let id = *h.node.id();
         self.oracle.insert(id, node);
+        self.count_uptime();
+        self.up_count += 1;
         self.rec.count(|c| c.joins += 1);
         if self.live.items.is_empty() {
             // The first node is alone: it has joined a network of one.
@@ -421,6 +439,8 @@ impl World {
         h.inc += 1;
         let id = *h.node.id();
         self.oracle.remove(id, node);
+        self.count_uptime();
+        self.up_count -= 1;
         self.live.remove(node);
         self.rec.count(|c| c.leaves += 1);
         if let Some((_, downtime)) = &self.sessions {
@@ -443,7 +463,7 @@ impl World {
             self.flush(origin);
         }
         if let Some(gap) = self.workload.next_gap_us(kind, live) {
-            self.queue.push(self.now + gap, Event::Work(kind));
+            self.queue.push(self.now.saturating_add(gap), Event::Work(kind));
         }
     }
 
@@ -453,7 +473,10 @@ impl World {
         let stored: u64 = alive.iter().map(|h| h.node.store().len() as u64).sum();
         let n = alive.len();
         let rt_mean = if n == 0 { 0.0 } else { rt as f64 / n as f64 };
-        let warm = self.now <= self.sc.warmup.0;
+        // The interval is (partly) in the warm-up when it began before the warm-up ended.
+        let warm = self.last_sample < self.sc.warmup.0;
+        self.last_sample = self.now;
+        self.count_uptime();
         self.rec.sample(self.now as f64 / 1e6, warm, n as u32, rt_mean, stored);
         if self.now < self.end {
             let next = (self.now + self.sc.sample_interval.0).min(self.end);
@@ -505,6 +528,9 @@ impl World {
                 let inc = h.inc;
                 self.queue.push(self.now + JOIN_RETRY_US, Event::RetryJoin { node: origin, inc });
             }
+        }
+        if r.kind == OpKind::Put && r.success {
+            self.workload.stored(&r.target);
         }
         let user = matches!(r.kind, OpKind::FindNode | OpKind::Get | OpKind::Put);
         if r.started.0 < self.sc.warmup.0 || !(user || self.sc.output.maintenance_ops) {

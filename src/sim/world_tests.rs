@@ -87,3 +87,26 @@ fn churned_nodes_come_back_and_rejoin() {
     assert!((35..=75).contains(&alive), "{alive} alive");
     assert_eq!(w.oracle.len(), alive, "the oracle tracks exactly the nodes up");
 }
+
+#[test]
+fn rows_straddling_the_warm_up_are_flagged_and_count_only_workload_ops() {
+    let mut w = world(
+        "nodes = 50\nduration = \"4m\"\nwarmup = \"90s\"\nsample_interval = \"60s\"\n\
+         [bootstrap]\njoin_rate = 20\n[output]\nmaintenance_ops = true\n\
+         [workload]\nlookup_rate = 0.05\n",
+    );
+    w.finish();
+    let flags: Vec<(f64, bool)> = w.rec.samples.iter().map(|r| (r.time_s, r.warmup)).collect();
+    assert_eq!(flags, vec![(60.0, true), (120.0, true), (180.0, false), (240.0, false)]);
+    // Joins spread over the run, written to ops.csv but not counted in the rows.
+    let mut w = world(
+        "nodes = 50\nduration = \"4m\"\nsample_interval = \"60s\"\n\
+         [bootstrap]\njoin_rate = 0.25\n[output]\nmaintenance_ops = true\n\
+         [workload]\nlookup_rate = 0.05\n",
+    );
+    w.finish();
+    assert!(w.rec.ops.iter().any(|r| r.kind == "join"), "maintenance ops are written");
+    let done: u32 = w.rec.samples.iter().map(|r| r.ops_done).sum();
+    let workload = w.rec.ops.iter().filter(|r| matches!(r.kind, "find_node" | "get" | "put")).count();
+    assert_eq!(done as usize, workload, "the time series counts workload operations only");
+}
