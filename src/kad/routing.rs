@@ -57,11 +57,6 @@ impl<A> Bucket<A> {
     fn min_distance(&self, target: &NodeId) -> Distance {
         self.lo.subtree_distance_range(self.depth(), target).0
     }
-    /// The largest XOR distance from `target` to any ID of this bucket's range.
-    #[inline]
-    fn max_distance(&self, target: &NodeId) -> Distance {
-        self.lo.subtree_distance_range(self.depth(), target).1
-    }
     fn contains(&self, id: &NodeId) -> bool {
         id.has_prefix(&self.lo, self.depth())
     }
@@ -314,26 +309,6 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
             self.near_valid = true;
         }
         self.near
-    }
-
-    /// Number of contacts strictly closer to `target` than `than`, counting no
-    /// further than `limit`.
-    pub fn count_closer(&self, target: &NodeId, than: &Distance, limit: usize) -> usize {
-        let mut n = 0;
-        for b in &self.buckets {
-            if b.entries.is_empty() || b.min_distance(target) >= *than {
-                continue;
-            }
-            n += if b.max_distance(target) < *than {
-                b.entries.len()
-            } else {
-                b.entries.iter().filter(|e| e.id.distance(target) < *than).count()
-            };
-            if n >= limit {
-                return n;
-            }
-        }
-        n
     }
 
     fn split(&mut self, bi: usize) {

@@ -316,20 +316,6 @@ proptest! {
     }
 }
 
-proptest! {
-    /// `count_closer` agrees with counting every contact.
-    #[test]
-    fn count_closer_matches_brute_force(ids in proptest::collection::vec(arb_id(), 1..150), target in arb_id(), than in arb_id()) {
-        let mut t: RoutingTable<u32> = RoutingTable::new(NodeId::default(), 4, 1, 2, 5, Time::ZERO);
-        for x in &ids {
-            let _ = t.seen(*x, 0);
-        }
-        let than = than.distance(&NodeId::default());
-        let want = t.contacts().filter(|e| e.id.distance(&target) < than).count();
-        prop_assert_eq!(t.count_closer(&target, &than, usize::MAX), want);
-    }
-}
-
 #[test]
 fn relaxed_split_keeps_the_whole_smallest_subtree_with_k_contacts_paper_2_4() {
     // Own ID zero, k = 2, contacts 0x40.. and 0x41..: the smallest subtree around
