@@ -192,3 +192,16 @@ fn shipped_scenarios_are_valid() {
     }
     assert!(n >= 5);
 }
+
+#[test]
+fn the_readme_scenario_tour_is_valid() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme.find("```toml\n").expect("README shows a scenario") + "```toml\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let d = tmpdir("readme");
+    let file = d.join("tour.toml");
+    std::fs::write(&file, &readme[start..end]).unwrap();
+    let o = kadsim(&["validate", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let _ = std::fs::remove_dir_all(&d);
+}
