@@ -232,23 +232,28 @@ impl World {
         let ids: Vec<(NodeId, u32)> = self.oracle.entries().to_vec();
         for i in 0..n {
             let own = *self.hosts[i].node.id();
+            // The own subtree narrows level by level; its two halves at each level
+            // are the own side and the sibling subtree, split by one binary
+            // search inside the current range.
+            let (mut s, mut e) = (0, ids.len());
             for level in 0..crate::kad::ID_BITS {
-                let prefix = own.with_bit(level, !own.bit(level));
-                let (s, e) = Oracle::range_of(&ids, &prefix, level + 1);
-                let size = e - s;
+                let m = s + ids[s..e].partition_point(|(x, _)| !x.bit(level));
+                let (sibling, own_side) = if own.bit(level) { ((s, m), (m, e)) } else { ((m, e), (s, m)) };
+                let (ss, se) = sibling;
+                let size = se - ss;
                 if size <= k {
-                    for &(cid, ci) in &ids[s..e] {
+                    for &(cid, ci) in &ids[ss..se] {
                         self.hosts[i].node.add_contact(cid, ci);
                     }
                 } else {
                     for j in floyd_sample(&mut self.boot_rng, size, k) {
-                        let (cid, ci) = ids[s + j];
+                        let (cid, ci) = ids[ss + j];
                         self.hosts[i].node.add_contact(cid, ci);
                     }
                 }
+                (s, e) = own_side;
                 // Below the level where the own subtree holds nobody else, nothing remains.
-                let (os, oe) = Oracle::range_of(&ids, &own, level + 1);
-                if oe - os <= 1 {
+                if e - s <= 1 {
                     break;
                 }
             }
