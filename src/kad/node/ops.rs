@@ -201,7 +201,7 @@ impl<A: Address> Node<A> {
                 self.finish(now, idx, !closest.is_empty(), false, out);
                 // Refresh every bucket farther than the closest neighbour (paper §2.3).
                 if let Some(nearest) = closest.first() {
-                    for target in self.table.join_refreshes(&nearest.id, now, &mut self.rng) {
+                    for target in self.table.join_refreshes(&nearest.id, now, &mut *self.rng) {
                         self.begin_lookup(now, OpKind::Refresh, target, None, out);
                     }
                 }
