@@ -201,6 +201,9 @@ fn validate(sc: &Scenario) -> Result<(), Invalid> {
     if sc.duration.0 == 0 {
         return invalid("duration", "expected a positive duration");
     }
+    if sc.duration.0 > crate::sim::queue::MAX_TIME {
+        return invalid("duration", "expected at most 2^48 microseconds (8.9 years)");
+    }
     if sc.sample_interval.0 == 0 {
         return invalid("sample_interval", "expected a positive duration");
     }

@@ -44,6 +44,7 @@ fn invalid_scenarios_table() {
             "[churn]\nmodel = \"distributions\"\nsession = { dist = \"weibull\", shape = 0.5 }\n",
             "s.toml:3:11: churn.session.scale: required by dist \"weibull\"",
         ),
+        ("duration = \"10000d\"\n", "s.toml:1:12: duration: expected at most 2^48 microseconds"),
         ("duration = \"1h\"\nwarmup = \"2h\"\n", "s.toml:2:10: warmup: expected a warm-up no longer than the duration"),
         (
             "[[network.partitions]]\nstart = \"2m\"\nend = \"1m\"\nfraction = 0.5\n",

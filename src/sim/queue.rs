@@ -1,16 +1,22 @@
 //! The event queue: events ordered by (integer time in microseconds, insertion
 //! sequence), so same-time events run first in, first out (DESIGN.md §3).
 //!
-//! The heap holds only 24-byte keys; events live in a slab whose slots are
-//! reused, so a steady stream of messages allocates nothing.
+//! The heap holds one 128-bit key per event, time (48 bits of microseconds,
+//! 8.9 years) above sequence (48 bits) above slab slot (32 bits), so ordering is
+//! one integer comparison; events live in a slab whose slots are reused, so a
+//! steady stream of messages allocates nothing.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+/// The latest time the queue holds: 2^48 − 1 microseconds (8.9 years).
+pub const MAX_TIME: u64 = (1 << 48) - 1;
+const SEQ_MASK: u64 = (1 << 48) - 1;
+
 /// A priority queue of events of type `E`.
 #[derive(Debug)]
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Reverse<(u64, u64, u32)>>,
+    heap: BinaryHeap<Reverse<u128>>,
     slots: Vec<Option<E>>,
     free: Vec<u32>,
     seq: u64,
@@ -40,13 +46,15 @@ impl<E> EventQueue<E> {
                 (self.slots.len() - 1) as u32
             }
         };
-        self.heap.push(Reverse((time, self.seq, slot)));
+        let time = time.min(MAX_TIME);
+        self.heap.push(Reverse(u128::from(time) << 80 | u128::from(self.seq & SEQ_MASK) << 32 | u128::from(slot)));
         self.seq += 1;
     }
 
     /// Removes and returns the earliest event with its time.
     pub fn pop(&mut self) -> Option<(u64, E)> {
-        let Reverse((time, _, slot)) = self.heap.pop()?;
+        let Reverse(key) = self.heap.pop()?;
+        let (time, slot) = ((key >> 80) as u64, key as u32);
         let event = self.slots[slot as usize].take()?;
         self.free.push(slot);
         Some((time, event))
@@ -54,7 +62,7 @@ impl<E> EventQueue<E> {
 
     /// Time of the earliest event.
     pub fn peek_time(&self) -> Option<u64> {
-        self.heap.peek().map(|Reverse((t, _, _))| *t)
+        self.heap.peek().map(|Reverse(k)| (*k >> 80) as u64)
     }
 
     /// Events waiting.
