@@ -267,6 +267,15 @@ impl Distance {
         self.0
     }
 
+    /// The distance from `id` to the ID whose `Distance::of` is `self`: the
+    /// XOR of two precomputed word forms, for loops that measure many IDs
+    /// against one target.
+    #[inline]
+    pub fn to(&self, id: &NodeId) -> Distance {
+        let o = Distance::of(id);
+        Distance(self.0 ^ o.0, self.1 ^ o.1, self.2 ^ o.2)
+    }
+
     /// The 20 big-endian bytes.
     pub fn to_bytes(&self) -> [u8; ID_BYTES] {
         let mut out = [0u8; ID_BYTES];

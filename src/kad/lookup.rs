@@ -42,6 +42,8 @@ pub struct Candidate<A> {
 #[derive(Clone, Debug)]
 pub struct Lookup<A> {
     target: NodeId,
+    /// `target` in word form, to measure contacts against.
+    target_w: Distance,
     own: NodeId,
     k: usize,
     alpha: usize,
@@ -63,6 +65,7 @@ impl<A: Copy> Lookup<A> {
     pub fn new(target: NodeId, own: NodeId, cfg: &Config) -> Self {
         Lookup {
             target,
+            target_w: Distance::of(&target),
             own,
             k: cfg.k,
             alpha: cfg.alpha,
@@ -102,7 +105,7 @@ impl<A: Copy> Lookup<A> {
         if contact.id == self.own {
             return;
         }
-        let dist = contact.id.distance(&self.target);
+        let dist = self.target_w.to(&contact.id);
         let live = self.cands.len() - self.failed_n;
         if live >= self.cap && self.cands.last().is_some_and(|c| dist > c.dist) {
             return; // beyond a full shortlist: not kept, nothing to update

@@ -465,12 +465,13 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
             let (order, cands) = &mut *s.borrow_mut();
             order.clear();
             cands.clear();
+            let target_w = Distance::of(target);
             let take = |cands: &mut Vec<(Distance, u32, u16)>, bi: usize| {
                 for (p, e) in self.buckets[bi].entries.iter().enumerate() {
                     if Some(&e.id) == exclude || (!self.failing.is_empty() && self.is_stale(&e.id)) {
                         continue;
                     }
-                    cands.push((e.id.distance(target), bi as u32, p as u16));
+                    cands.push((target_w.to(&e.id), bi as u32, p as u16));
                 }
             };
             // Every ID outside the target's own bucket differs from the target
