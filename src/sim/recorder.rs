@@ -4,27 +4,13 @@
 use crate::metrics::stats::{mean, quantile_sorted};
 use crate::metrics::{OpRecord, SampleRow};
 
-/// Counters of one sample interval.
+/// One sample interval (or the whole run) being counted: the counter columns
+/// of its time-series row, filled as events happen, and the samples its
+/// statistics columns are computed from when the interval closes.
 #[derive(Clone, Debug, Default)]
 pub struct Interval {
-    /// Nodes that came up.
-    pub joins: u32,
-    /// Nodes that went down.
-    pub leaves: u32,
-    /// Messages sent.
-    pub msgs_sent: u64,
-    /// Lost by the loss model.
-    pub msgs_lost: u64,
-    /// Dropped at a partition.
-    pub msgs_cut: u64,
-    /// Arrived at a node that was down.
-    pub msgs_to_dead: u64,
-    /// Payload bytes sent.
-    pub bytes_sent: u64,
-    /// Workload operations started.
-    pub ops_started: u32,
-    ops_done: u32,
-    ops_succeeded: u32,
+    /// The row's counters (joins, leaves, messages, bytes, operations).
+    pub counts: SampleRow,
     hops: Vec<f64>,
     latency_ms: Vec<f64>,
 }
@@ -52,8 +38,8 @@ impl Recorder {
         let workload = matches!(rec.kind, "find_node" | "get" | "put");
         let counted: &mut [&mut Interval] = if workload { &mut [&mut self.cur, &mut self.total] } else { &mut [] };
         for iv in counted.iter_mut() {
-            iv.ops_done += 1;
-            iv.ops_succeeded += u32::from(rec.success);
+            iv.counts.ops_done += 1;
+            iv.counts.ops_succeeded += u32::from(rec.success);
             if rec.kind == "find_node"
                 && let Some(h) = rec.hops
             {
@@ -73,29 +59,20 @@ impl Recorder {
             time_s,
             warmup,
             alive,
-            joins: iv.joins,
-            leaves: iv.leaves,
-            msgs_sent: iv.msgs_sent,
-            msgs_lost: iv.msgs_lost,
-            msgs_cut: iv.msgs_cut,
-            msgs_to_dead: iv.msgs_to_dead,
-            bytes_sent: iv.bytes_sent,
-            ops_started: iv.ops_started,
-            ops_done: iv.ops_done,
-            ops_succeeded: iv.ops_succeeded,
             lookup_hops_mean: mean(&iv.hops),
             latency_p50_ms: quantile_sorted(&lat, 0.5),
             latency_p90_ms: quantile_sorted(&lat, 0.9),
             latency_p99_ms: quantile_sorted(&lat, 0.99),
             rt_size_mean,
             stored_pairs,
+            ..iv.counts
         });
     }
 
     /// Applies `f` to the current interval and the run totals.
-    pub fn count(&mut self, f: impl Fn(&mut Interval)) {
-        f(&mut self.cur);
-        f(&mut self.total);
+    pub fn count(&mut self, f: impl Fn(&mut SampleRow)) {
+        f(&mut self.cur.counts);
+        f(&mut self.total.counts);
     }
 
     /// `metric,value` rows for `summary.csv`: counts, rates, means and type-7
@@ -133,7 +110,7 @@ impl Recorder {
                 put("put.replicas.mean", fmt(per(|r| r.replicas)));
             }
         }
-        let t = &self.total;
+        let t = &self.total.counts;
         put("msgs.sent", t.msgs_sent.to_string());
         put("msgs.lost", t.msgs_lost.to_string());
         put("msgs.cut", t.msgs_cut.to_string());

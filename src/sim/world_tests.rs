@@ -44,7 +44,7 @@ fn no_message_crosses_a_partition() {
     }
     assert!(same > 1000, "tables still full on each side: {same}");
     assert!(across > 0, "contacts from before the cut linger until they fail");
-    assert!(w.rec.total.msgs_cut > 0);
+    assert!(w.rec.total.counts.msgs_cut > 0);
     let timeouts_after: u64 = w.rec.ops.iter().map(|r| u64::from(r.timeouts)).sum();
     assert!(timeouts_after > timeouts_before, "queries into the cut time out");
 }
@@ -57,7 +57,7 @@ fn a_crashed_node_answers_nothing() {
     w.down(victim);
     let sent = w.hosts[victim as usize].node.stats().sent;
     let received = w.hosts[victim as usize].node.stats().received;
-    let before = w.rec.total.msgs_to_dead;
+    let before = w.rec.total.counts.msgs_to_dead;
     w.run_until(600_000_000);
     let h = &w.hosts[victim as usize];
     assert!(!h.alive);
@@ -66,7 +66,7 @@ fn a_crashed_node_answers_nothing() {
         (sent, received),
         "a crashed node neither sends nor hears"
     );
-    assert!(w.rec.total.msgs_to_dead > before, "others still tried it and timed out");
+    assert!(w.rec.total.counts.msgs_to_dead > before, "others still tried it and timed out");
     // Its contacts notice: lookups that tried it count timeouts.
     assert!(w.rec.ops.iter().any(|r| r.timeouts > 0));
 }

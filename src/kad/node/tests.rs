@@ -238,17 +238,23 @@ fn hostile_replies_are_counted_and_dropped() {
     assert_eq!((r.kind, r.success, r.responses), (OpKind::Join, true, 1));
 }
 
-#[test]
-fn full_bucket_pings_the_head_and_evicts_it_on_timeout_paper_2_2() {
-    let cfg = Config { k: 2, eviction: crate::kad::Eviction::Ping, ..Config::default() };
-    let mut a = node(NodeId::default(), cfg);
+/// A node with k = 2 whose table holds two near and two far contacts (0xF0..3
+/// least recently seen), and the outputs of a third far node's PING at 1 ms.
+fn full_far_bucket_then_newcomer(cfg: Config) -> (Node<u32>, Vec<Output<u32>>) {
+    let mut a = node(NodeId::default(), Config { k: 2, ..cfg });
     let mut out = Vec::new();
-    // Two near and two far contacts fill the table; a third far node arrives.
     for (i, c) in [(1, id(0x01, 1)), (2, id(0x01, 2)), (3, id(0xF0, 3)), (4, id(0xF0, 4))] {
         a.handle(Time::ZERO, Input::Datagram { from: i, msg: request(c, i, Body::Ping) }, &mut out);
     }
     out.clear();
     a.handle(Time(MS), Input::Datagram { from: 5, msg: request(id(0xF1, 5), 5, Body::Ping) }, &mut out);
+    (a, out)
+}
+
+#[test]
+fn full_bucket_pings_the_head_and_evicts_it_on_timeout_paper_2_2() {
+    let cfg = Config { k: 2, eviction: crate::kad::Eviction::Ping, ..Config::default() };
+    let (mut a, mut out) = full_far_bucket_then_newcomer(cfg);
     let s = sends(&out);
     assert_eq!(s.len(), 2, "an eviction ping and a pong to the newcomer");
     assert_eq!((s[0].0, &s[0].1.body), (3, &Body::Ping), "the least recently seen far contact is pinged");
@@ -611,13 +617,7 @@ fn graceful_hand_over_stores_each_pair_at_its_closest_contact() {
 fn lazy_eviction_caches_newcomers_and_replaces_contacts_that_fail_paper_4_1() {
     let cfg = Config { k: 2, rpc_timeout: Duration::from_secs(1), ..Config::default() };
     assert_eq!(cfg.eviction, crate::kad::Eviction::Lazy, "the default");
-    let mut a = node(NodeId::default(), cfg);
-    let mut out = Vec::new();
-    for (i, c) in [(1, id(0x01, 1)), (2, id(0x01, 2)), (3, id(0xF0, 3)), (4, id(0xF0, 4))] {
-        a.handle(Time::ZERO, Input::Datagram { from: i, msg: request(c, i, Body::Ping) }, &mut out);
-    }
-    out.clear();
-    a.handle(Time(MS), Input::Datagram { from: 5, msg: request(id(0xF1, 5), 5, Body::Ping) }, &mut out);
+    let (mut a, mut out) = full_far_bucket_then_newcomer(cfg);
     assert_eq!(sends(&out).len(), 1, "only the pong: no eviction ping");
     assert!(!a.routing_table().contains(&id(0xF1, 5)), "the newcomer waits in the cache");
     // Contact 3 stops answering: five failed lookups later it is replaced.
