@@ -1,14 +1,20 @@
 //! The command line: flags parsed by clap, then validated into commands, each
 //! failure mapped to an exit code (DESIGN.md §7).
 
+use crate::report::plot;
+use crate::report::results::Results;
+use crate::report::sweep::SweepProgress;
 use crate::runner::{self, Progress, RunError};
 use crate::scenario::{self, ScenarioError};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+mod commands;
 
 /// kadsim: a deterministic discrete-event simulator of Kademlia DHT networks.
 #[derive(Parser, Debug)]
@@ -48,6 +54,89 @@ pub enum Cmd {
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
     },
+    /// Draw a run's charts (PNG and SVG) next to its CSVs.
+    Plot {
+        /// A results directory written by `kadsim run`.
+        dir: PathBuf,
+        /// Where to write the charts (default: the results directory).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Compare a candidate run against a base run: every metric, the
+    /// difference with a 95% bootstrap interval, Mann-Whitney and KS tests of
+    /// the hop-count and latency distributions, overlay CDF charts. Exits 1
+    /// when a --fail-if threshold is crossed.
+    Compare {
+        /// The base results directory.
+        base: PathBuf,
+        /// The candidate results directory.
+        cand: PathBuf,
+        /// Print Markdown tables instead of aligned text.
+        #[arg(long)]
+        markdown: bool,
+        /// A regression threshold, e.g. 'hops.mean > +2%', 'success_rate < -0.01'
+        /// (change) or 'get.success_rate < 0.99' (value); repeatable.
+        #[arg(long = "fail-if", value_name = "RULE")]
+        fail_if: Vec<String>,
+        /// Bootstrap resamples for the intervals.
+        #[arg(long, default_value_t = 1000)]
+        resamples: usize,
+        /// Seed of the bootstrap.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Where to write the overlay charts (default CAND/compare).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Do not draw the overlay charts.
+        #[arg(long)]
+        no_charts: bool,
+    },
+    /// Run a scenario over a grid of parameter values, several replicas each,
+    /// in parallel; write runs.csv, aggregate.csv and charts.
+    Sweep {
+        /// The scenario file (TOML).
+        file: PathBuf,
+        /// A swept parameter: NAME=V1,V2,... (repeatable). A one-word name
+        /// other than nodes, duration, warmup, seed is a protocol field (k, alpha, b).
+        #[arg(long = "param", value_name = "NAME=V1,V2")]
+        params: Vec<String>,
+        /// Runs per grid point; replica r uses seed (scenario seed or --seed) + r.
+        #[arg(long, default_value_t = 3)]
+        replicas: u32,
+        /// Runs at a time (default: all cores). Results do not depend on it.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Run only shard I of N (1-based) of the grid; join shards with `kadsim merge`.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// Seed of replica 0, overriding the file's.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override a field in every run (repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+        /// Output directory (default results/<name>-sweep).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Join the shards of a sweep (written with --shard) into runs.csv,
+    /// aggregate.csv and charts.
+    Merge {
+        /// Directories holding sweep.shard-*.json and runs.shard-*.csv files.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output directory (default: the first directory).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Write report.md for a run: what was run, the summary tables, the charts.
+    Report {
+        /// A results directory written by `kadsim run`.
+        dir: PathBuf,
+    },
 }
 
 /// Exit code for a regression found by `compare`.
@@ -79,6 +168,29 @@ pub fn main(cli: Cli) -> ExitCode {
             }
             Err(e) => bad_input(&e),
         },
+        Cmd::Plot { dir, out } => plot(&dir, out.as_deref()),
+        Cmd::Compare { base, cand, markdown, fail_if, resamples, seed, out, no_charts } => {
+            let out = if no_charts { None } else { Some(out.unwrap_or_else(|| cand.join("compare"))) };
+            commands::compare(&base, &cand, markdown, &fail_if, resamples, seed, out.as_deref())
+        }
+        Cmd::Sweep { file, params, replicas, jobs, shard, seed, set, out, quiet } => {
+            let bar = SweepBar::new(quiet || !std::io::stderr().is_terminal());
+            let code = commands::sweep(commands::SweepArgs {
+                file: &file,
+                params: &params,
+                replicas,
+                jobs,
+                shard: shard.as_deref(),
+                seed,
+                set: &set,
+                out,
+                bar: &bar,
+            });
+            bar.bar.finish_and_clear();
+            code
+        }
+        Cmd::Merge { dirs, out } => commands::merge(&dirs, out.as_deref()),
+        Cmd::Report { dir } => commands::report(&dir),
         Cmd::Run { file, seed, set, out, quiet } => {
             let mut set = set;
             if let Some(seed) = seed {
@@ -110,6 +222,69 @@ pub fn main(cli: Cli) -> ExitCode {
                 }
             }
         }
+    }
+}
+
+fn plot(dir: &Path, out: Option<&Path>) -> ExitCode {
+    let results = match Results::read(dir) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("kadsim: {e}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let out = out.unwrap_or(dir);
+    if let Err(e) = std::fs::create_dir_all(out) {
+        eprintln!("kadsim: cannot create {}: {e}", out.display());
+        return ExitCode::from(EXIT_INTERNAL);
+    }
+    match plot::plot_run(&results, out) {
+        Ok(files) => {
+            for f in files {
+                println!("{}", f.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kadsim: {e}");
+            ExitCode::from(EXIT_INTERNAL)
+        }
+    }
+}
+
+/// The sweep's one bar over all runs: simulated seconds of every run.
+struct SweepBar {
+    bar: ProgressBar,
+    done: AtomicUsize,
+    runs: AtomicUsize,
+}
+
+impl SweepBar {
+    fn new(hidden: bool) -> SweepBar {
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        if hidden {
+            bar.set_draw_target(ProgressDrawTarget::hidden());
+        }
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {percent}% of simulated time, {msg} [{elapsed_precise}, ETA {eta}]")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        SweepBar { bar, done: AtomicUsize::new(0), runs: AtomicUsize::new(0) }
+    }
+}
+
+impl SweepProgress for SweepBar {
+    fn start(&self, total_s: u64, runs: usize) {
+        self.runs.store(runs, Ordering::Relaxed);
+        self.bar.set_length(total_s.max(1));
+        self.bar.set_message(format!("0/{runs} runs"));
+    }
+    fn advance(&self, s: u64) {
+        self.bar.inc(s);
+    }
+    fn run_done(&self) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        self.bar.set_message(format!("{done}/{} runs", self.runs.load(Ordering::Relaxed)));
     }
 }
 

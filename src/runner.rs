@@ -1,5 +1,5 @@
 //! Runs a scenario and writes its result files (DESIGN.md §5): `ops.csv`,
-//! `timeseries.csv`, `nodes.csv`, `summary.csv`, then `manifest.json`. Each
+//! `timeseries.csv`, `nodes.csv`, `buckets.csv`, `summary.csv`, then `manifest.json`. Each
 //! file is written under a temporary name and renamed when whole; the manifest
 //! comes last, so its presence means the run is complete.
 
@@ -57,7 +57,7 @@ struct Manifest<'a> {
     setup_time_s: f64,
     events_per_s: f64,
     node_memory_bytes_mean: f64,
-    files: [&'static str; 4],
+    files: [&'static str; 5],
 }
 
 /// Summary of a finished run.
@@ -105,6 +105,8 @@ pub fn run(sc: &Scenario, dir: &Path, progress: &mut dyn Progress) -> Result<Out
     write_csv(&p, &world.rec.samples).map_err(|e| out(&p, e))?;
     let p = file("nodes.csv");
     write_csv(&p, world.node_rows()).map_err(|e| out(&p, e))?;
+    let p = file("buckets.csv");
+    write_csv(&p, world.bucket_rows()).map_err(|e| out(&p, e))?;
     let p = file("summary.csv");
     let mut summary = vec![
         ("nodes".to_string(), sc.nodes.to_string()),
@@ -130,7 +132,7 @@ pub fn run(sc: &Scenario, dir: &Path, progress: &mut dyn Progress) -> Result<Out
         // Over the event loop only, not the set-up (tables filled by the oracle).
         events_per_s: if wall > setup { stats.events as f64 / (wall - setup) } else { 0.0 },
         node_memory_bytes_mean: world.node_memory_bytes(),
-        files: ["ops.csv", "timeseries.csv", "nodes.csv", "summary.csv"],
+        files: ["ops.csv", "timeseries.csv", "nodes.csv", "buckets.csv", "summary.csv"],
     };
     let p = file("manifest.json");
     write_json(&p, &manifest).map_err(|e| out(&p, e))?;

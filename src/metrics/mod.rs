@@ -5,4 +5,4 @@ pub mod records;
 pub mod stats;
 pub mod writer;
 
-pub use records::{NodeRow, OpRecord, SampleRow};
+pub use records::{BucketRow, NodeRow, OpRecord, SampleRow};

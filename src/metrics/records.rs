@@ -103,3 +103,19 @@ pub struct NodeRow {
     /// Datagrams it dropped as unknown, unexpected or malformed.
     pub msgs_dropped: u64,
 }
+
+/// One row of `buckets.csv`: routing-table fill at the end of the run, by the
+/// classic bucket index `i` of the paper (§2.2: bucket `i` holds the contacts
+/// at distance `2^i ≤ d < 2^(i+1)`), over the nodes up. Rows run from the
+/// farthest bucket (159) down to the nearest one that any node fills.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BucketRow {
+    /// Bucket index `i`: the contacts share `159 − i` leading bits with the node.
+    pub bucket: u8,
+    /// Nodes up at the end (the denominator of the means).
+    pub nodes: u32,
+    /// Mean contacts per node up in this distance range.
+    pub contacts_mean: f64,
+    /// Fraction of the nodes up with k contacts in this range.
+    pub full_fraction: f64,
+}

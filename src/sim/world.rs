@@ -611,6 +611,40 @@ impl World {
             .collect()
     }
 
+    /// Routing-table fill by classic bucket index over the nodes up (`buckets.csv`).
+    pub fn bucket_rows(&self) -> Vec<crate::metrics::BucketRow> {
+        const BITS: usize = crate::kad::ID_BITS;
+        let k = self.cfg.k;
+        let (mut contacts, mut full) = (vec![0u64; BITS], vec![0u32; BITS]);
+        let mut per_node = vec![0usize; BITS];
+        let mut up = 0u32;
+        for h in self.hosts.iter().filter(|h| h.alive) {
+            up += 1;
+            per_node.fill(0);
+            let own = h.node.id();
+            for c in h.node.routing_table().contacts() {
+                if let Some(i) = own.distance(&c.id).bucket_index() {
+                    per_node[i] += 1;
+                }
+            }
+            for (i, n) in per_node.iter().enumerate() {
+                contacts[i] += *n as u64;
+                full[i] += u32::from(*n >= k);
+            }
+        }
+        let nearest = contacts.iter().position(|c| *c > 0).unwrap_or(BITS - 1);
+        let denom = f64::from(up.max(1));
+        (nearest..BITS)
+            .rev()
+            .map(|i| crate::metrics::BucketRow {
+                bucket: i as u8,
+                nodes: up,
+                contacts_mean: contacts[i] as f64 / denom,
+                full_fraction: f64::from(full[i]) / denom,
+            })
+            .collect()
+    }
+
     /// Mean bytes per node held by the nodes (struct plus heap).
     pub fn node_memory_bytes(&self) -> f64 {
         let total: usize = self.hosts.iter().map(|h| h.node.memory_bytes() + std::mem::size_of::<Host>()).sum();

@@ -1,0 +1,169 @@
+//! The report commands (`compare`, `sweep`, `merge`, `report`): arguments
+//! checked, work done through `crate::report`, outcomes mapped to exit codes
+//! (DESIGN.md §7: 1 a regression, 2 bad input, 3 an internal error).
+
+use super::{EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_REGRESSION};
+use crate::report::compare::{self, Comparison, Rule};
+use crate::report::markdown;
+use crate::report::results::Results;
+use crate::report::sweep::{self, Grid, Param, Shard, SweepError, SweepProgress};
+use crate::scenario;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("kadsim: {msg}");
+    ExitCode::from(code)
+}
+
+fn read(dir: &Path) -> Result<Results, ExitCode> {
+    Results::read(dir).map_err(|e| fail(EXIT_BAD_INPUT, e))
+}
+
+/// `kadsim compare`.
+pub fn compare(
+    base: &Path,
+    cand: &Path,
+    markdown: bool,
+    fail_if: &[String],
+    resamples: usize,
+    seed: u64,
+    charts: Option<&Path>,
+) -> ExitCode {
+    let rules: Vec<Rule> = match fail_if.iter().map(|r| r.parse()).collect::<Result<_, String>>() {
+        Ok(r) => r,
+        Err(e) => return fail(EXIT_BAD_INPUT, e),
+    };
+    let (b, c) = match (read(base), read(cand)) {
+        (Ok(b), Ok(c)) => (b, c),
+        (Err(e), _) | (_, Err(e)) => return e,
+    };
+    let cmp = compare::compare(&b, &c, resamples, seed);
+    // Every rule is checked before anything is printed, so a typo fails fast.
+    let verdicts = match rules.iter().map(|r| r.check(&cmp)).collect::<Result<Vec<_>, String>>() {
+        Ok(v) => v,
+        Err(e) => return fail(EXIT_BAD_INPUT, e),
+    };
+    print!("{}", cmp.render(markdown));
+    if let Some(out) = charts {
+        let drawn = std::fs::create_dir_all(out)
+            .map_err(|e| format!("cannot create {}: {e}", out.display()))
+            .and_then(|_| Comparison::charts(&b, &c, &cmp.labels, out).map_err(|e| e.to_string()));
+        match drawn {
+            Ok(files) => {
+                println!();
+                for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == "png")) {
+                    println!("chart: {}", f.display());
+                }
+            }
+            Err(e) => return fail(EXIT_INTERNAL, e),
+        }
+    }
+    if !verdicts.is_empty() {
+        println!();
+        for (v, r) in verdicts.iter().zip(&rules) {
+            println!("{}{}", if markdown { "- " } else { "" }, v.line(r));
+        }
+    }
+    let failed = verdicts.iter().filter(|v| v.failed).count();
+    if failed > 0 {
+        eprintln!("kadsim: {failed} of {} thresholds crossed: regression", verdicts.len());
+        return ExitCode::from(EXIT_REGRESSION);
+    }
+    ExitCode::SUCCESS
+}
+
+/// Arguments of `kadsim sweep`.
+pub struct SweepArgs<'a> {
+    /// Scenario file.
+    pub file: &'a Path,
+    /// `--param` texts.
+    pub params: &'a [String],
+    /// Replicas per point.
+    pub replicas: u32,
+    /// Threads.
+    pub jobs: Option<usize>,
+    /// `--shard` text.
+    pub shard: Option<&'a str>,
+    /// Seed override.
+    pub seed: Option<u64>,
+    /// `--set` overrides.
+    pub set: &'a [String],
+    /// Output directory.
+    pub out: Option<PathBuf>,
+    /// The bar.
+    pub bar: &'a dyn SweepProgress,
+}
+
+fn sweep_code(e: &SweepError) -> u8 {
+    match e {
+        SweepError::Input(_) => EXIT_BAD_INPUT,
+        SweepError::Internal(_) => EXIT_INTERNAL,
+    }
+}
+
+/// `kadsim sweep`.
+pub fn sweep(a: SweepArgs) -> ExitCode {
+    let params: Vec<Param> = match a.params.iter().map(|p| p.parse()).collect::<Result<_, String>>() {
+        Ok(p) => p,
+        Err(e) => return fail(EXIT_BAD_INPUT, e),
+    };
+    if a.replicas == 0 {
+        return fail(EXIT_BAD_INPUT, "--replicas: expected at least 1");
+    }
+    let shard: Option<Shard> = match a.shard.map(str::parse).transpose() {
+        Ok(s) => s,
+        Err(e) => return fail(EXIT_BAD_INPUT, e),
+    };
+    let base = match scenario::load_file(a.file, a.set) {
+        Ok(sc) => sc,
+        Err(e) => return fail(EXIT_BAD_INPUT, e),
+    };
+    let grid = Grid {
+        file: a.file.to_path_buf(),
+        set: a.set.to_vec(),
+        params,
+        replicas: a.replicas,
+        base_seed: a.seed.unwrap_or(base.seed),
+    };
+    let out = a.out.unwrap_or_else(|| PathBuf::from("results").join(format!("{}-sweep", base.name)));
+    let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    match sweep::sweep(&grid, shard, jobs, &out, a.bar) {
+        Ok(n) => {
+            eprintln!(
+                "{n} runs{}; results in {}",
+                shard.map(|s| format!(" (shard {}/{})", s.i, s.n)).unwrap_or_default(),
+                out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(sweep_code(&e), e),
+    }
+}
+
+/// `kadsim merge`.
+pub fn merge(dirs: &[PathBuf], out: Option<&Path>) -> ExitCode {
+    let out = out.map(Path::to_path_buf).unwrap_or_else(|| dirs[0].clone());
+    match sweep::merge(dirs, &out) {
+        Ok(n) => {
+            eprintln!("{n} runs merged; results in {}", out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(sweep_code(&e), e),
+    }
+}
+
+/// `kadsim report`.
+pub fn report(dir: &Path) -> ExitCode {
+    let r = match read(dir) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    match markdown::write_report(&r) {
+        Ok(path) => {
+            println!("{}", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(EXIT_INTERNAL, e),
+    }
+}

@@ -1,0 +1,443 @@
+//! One chart description, drawn with plotters to both PNG and SVG.
+//!
+//! Charts are data first: a [`Chart`] holds a title, axis labels with units and
+//! its series; [`Chart::save`] draws it twice, to `<stem>.png` and
+//! `<stem>.svg`, each written under a temporary name and renamed when whole.
+//! The font (DejaVu Sans) is compiled into the binary and registered with
+//! plotters' `ab_glyph` backend, so charts render the same on a machine with no
+//! system fonts. Colours are the Okabe–Ito palette, readable by colour-blind
+//! readers and in greyscale print.
+
+use crate::metrics::writer::AtomicFile;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::{FontStyle, register_font};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+/// The font, embedded so that charts never depend on the machine's fonts.
+const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+/// The family name charts ask for.
+const FAMILY: &str = "sans-serif";
+/// Chart size in pixels (PNG) and user units (SVG).
+pub const SIZE: (u32, u32) = (960, 600);
+
+/// Okabe & Ito (2008) colour-blind safe palette, black first.
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(0, 0, 0),
+    RGBColor(240, 228, 66),
+];
+
+/// The colour of series `i`.
+pub fn colour(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// How a series is drawn.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Mark {
+    /// Straight segments between points, with a dot at each when `dots`.
+    Line {
+        /// Whether to mark each point.
+        dots: bool,
+    },
+    /// An empirical CDF: horizontal steps, rising at each point.
+    Step,
+    /// Bars of `width` (x units), shifted by `offset` from each x (grouped bars).
+    Bars {
+        /// Bar width in x units.
+        width: f64,
+        /// Shift from the x value, for side-by-side groups.
+        offset: f64,
+    },
+}
+
+/// One series of a chart.
+#[derive(Clone, Debug)]
+pub struct Series {
+    /// Legend entry.
+    pub name: String,
+    /// (x, y) points in ascending x.
+    pub points: Vec<(f64, f64)>,
+    /// Error bars: (low, high) for each point, or empty.
+    pub errors: Vec<(f64, f64)>,
+    /// How it is drawn.
+    pub mark: Mark,
+    /// Plotted against the right-hand axis.
+    pub secondary: bool,
+}
+
+impl Series {
+    /// A series drawn as `mark` against the left axis.
+    pub fn new(name: impl Into<String>, points: Vec<(f64, f64)>, mark: Mark) -> Series {
+        Series { name: name.into(), points, errors: Vec::new(), mark, secondary: false }
+    }
+
+    /// The same series against the right-hand axis.
+    pub fn on_right(mut self) -> Series {
+        self.secondary = true;
+        self
+    }
+
+    /// With error bars.
+    pub fn with_errors(mut self, errors: Vec<(f64, f64)>) -> Series {
+        self.errors = errors;
+        self
+    }
+}
+
+/// A chart: title, axes, series and optional guides.
+#[derive(Clone, Debug, Default)]
+pub struct Chart {
+    /// Title above the plot.
+    pub title: String,
+    /// x-axis label, with unit.
+    pub x_label: String,
+    /// Left y-axis label, with unit.
+    pub y_label: String,
+    /// Right y-axis label, when any series is secondary.
+    pub y2_label: Option<String>,
+    /// The data.
+    pub series: Vec<Series>,
+    /// A shaded x interval with its legend text (e.g. the warm-up).
+    pub shade: Option<(f64, f64, String)>,
+    /// A horizontal reference line on the left axis, with its legend text.
+    pub hline: Option<(f64, String)>,
+    /// Fixed left y range (else from the data, starting at 0 when all y ≥ 0).
+    pub y_range: Option<(f64, f64)>,
+    /// Fixed right y range.
+    pub y2_range: Option<(f64, f64)>,
+    /// Legend in the lower right instead of the upper right.
+    pub legend_low: bool,
+    /// x ticks at integers only (hop counts, bucket indices).
+    pub integer_x: bool,
+    /// Room on both sides of the x range, so that end points and their error
+    /// bars are not clipped.
+    pub x_pad: bool,
+}
+
+/// Why a chart could not be saved.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {path}: {msg}")]
+pub struct ChartError {
+    /// The file.
+    pub path: PathBuf,
+    /// What went wrong.
+    pub msg: String,
+}
+
+fn register() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The bytes are a valid TrueType font, checked by a test.
+        let _ = register_font(FAMILY, FontStyle::Normal, FONT);
+        let _ = register_font(FAMILY, FontStyle::Bold, FONT);
+    });
+}
+
+/// The (min, max) of `vals`, widened when empty or degenerate.
+fn span(vals: impl Iterator<Item = f64>, from_zero: bool) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in vals.filter(|v| v.is_finite()) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    if from_zero && lo >= 0.0 {
+        lo = 0.0;
+    }
+    if hi - lo < 1e-12 {
+        let pad = if hi.abs() > 1e-12 { hi.abs() * 0.1 } else { 1.0 };
+        return (lo - pad, hi + pad);
+    }
+    (lo, hi)
+}
+
+impl Chart {
+    fn x_span(&self) -> (f64, f64) {
+        let mut xs = Vec::new();
+        for s in &self.series {
+            for (x, _) in &s.points {
+                match s.mark {
+                    Mark::Bars { width, offset } => {
+                        xs.push(x + offset - width / 2.0);
+                        xs.push(x + offset + width / 2.0);
+                    }
+                    _ => xs.push(*x),
+                }
+            }
+        }
+        if let Some((a, b, _)) = &self.shade {
+            xs.push(*a);
+            xs.push(*b);
+        }
+        let (lo, hi) = span(xs.into_iter(), false);
+        if self.x_pad {
+            let pad = (hi - lo) * 0.06;
+            return (lo - pad, hi + pad);
+        }
+        (lo, hi)
+    }
+
+    fn y_span(&self, secondary: bool) -> (f64, f64) {
+        let fixed = if secondary { self.y2_range } else { self.y_range };
+        if let Some(r) = fixed {
+            return r;
+        }
+        let mut ys = Vec::new();
+        for s in self.series.iter().filter(|s| s.secondary == secondary) {
+            ys.extend(s.points.iter().map(|p| p.1));
+            ys.extend(s.errors.iter().flat_map(|e| [e.0, e.1]));
+        }
+        if !secondary && let Some((y, _)) = self.hline {
+            ys.push(y);
+        }
+        let (lo, hi) = span(ys.into_iter(), true);
+        // Headroom above the data for the legend.
+        (lo, hi + (hi - lo) * 0.15)
+    }
+
+    /// Draws to `<stem>.png` and `<stem>.svg`; returns both paths.
+    pub fn save(&self, stem: &Path) -> Result<[PathBuf; 2], ChartError> {
+        register();
+        let png = stem.with_extension("png");
+        let svg = stem.with_extension("svg");
+        // PNG: drawn to a temporary file whose name still ends in .png, then renamed.
+        let tmp = stem.with_extension("tmp.png");
+        let fail = |path: &Path, msg: String| ChartError { path: path.to_path_buf(), msg };
+        {
+            let area = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
+            self.draw(&area).map_err(|m| fail(&png, m))?;
+            area.present().map_err(|e| fail(&png, e.to_string()))?;
+        }
+        std::fs::rename(&tmp, &png).map_err(|e| fail(&png, e.to_string()))?;
+        let mut text = String::new();
+        {
+            let area = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
+            self.draw(&area).map_err(|m| fail(&svg, m))?;
+            area.present().map_err(|e| fail(&svg, e.to_string()))?;
+        }
+        let mut f = AtomicFile::create(&svg).map_err(|e| fail(&svg, e.to_string()))?;
+        f.write_all(text.as_bytes()).map_err(|e| fail(&svg, e.to_string()))?;
+        f.finish().map_err(|e| fail(&svg, e.to_string()))?;
+        Ok([png, svg])
+    }
+
+    /// Draws the chart on `area`.
+    pub fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+        area.fill(&WHITE).map_err(e)?;
+        let (x0, x1) = self.x_span();
+        let (y0, y1) = self.y_span(false);
+        let (z0, z1) = self.y_span(true);
+        let has_right = self.series.iter().any(|s| s.secondary);
+        let mut chart = ChartBuilder::on(area)
+            .caption(&self.title, (FAMILY, 24).into_font())
+            .margin(18)
+            .x_label_area_size(52)
+            .y_label_area_size(78)
+            .right_y_label_area_size(if has_right { 86 } else { 0 })
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(e)?
+            .set_secondary_coord(x0..x1, z0..z1);
+        let integer_x = self.integer_x;
+        let x_fmt = move |x: &f64| if integer_x { format!("{}", x.round() as i64) } else { tick(*x) };
+        let x_ticks = if integer_x { ((x1 - x0).ceil() as usize + 1).clamp(2, 24) } else { 10 };
+        chart
+            .configure_mesh()
+            .x_desc(&self.x_label)
+            .y_desc(&self.y_label)
+            .x_labels(x_ticks)
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&|y: &f64| tick(*y))
+            .label_style((FAMILY, 15))
+            .axis_desc_style((FAMILY, 17))
+            .light_line_style(RGBColor(235, 235, 235))
+            .bold_line_style(RGBColor(215, 215, 215))
+            .draw()
+            .map_err(e)?;
+        if has_right {
+            chart
+                .configure_secondary_axes()
+                .y_desc(self.y2_label.as_deref().unwrap_or(""))
+                .y_label_formatter(&|y: &f64| tick(*y))
+                .label_style((FAMILY, 15))
+                .axis_desc_style((FAMILY, 17))
+                .draw()
+                .map_err(e)?;
+        }
+        if let Some((a, b, label)) = &self.shade {
+            let grey = RGBColor(120, 120, 120).mix(0.15);
+            chart
+                .draw_series(std::iter::once(Rectangle::new([(*a, y0), (*b, y1)], grey.filled())))
+                .map_err(e)?
+                .label(label.as_str())
+                .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], grey.filled()));
+        }
+        if let Some((y, label)) = &self.hline {
+            let style = BLACK.mix(0.6).stroke_width(2);
+            chart
+                .draw_series(DashedLineSeries::new(vec![(x0, *y), (x1, *y)], 8, 5, style))
+                .map_err(e)?
+                .label(label.as_str())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+        }
+        for (i, s) in self.series.iter().enumerate() {
+            let c = colour(i);
+            let line = c.stroke_width(2);
+            let legend = move |(x, y): (i32, i32)| -> DynElement<'static, DB, (i32, i32)> {
+                match s_mark_is_bar(s.mark) {
+                    true => Rectangle::new([(x, y - 6), (x + 20, y + 6)], c.filled()).into_dyn(),
+                    false => PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)).into_dyn(),
+                }
+            };
+            let points: Vec<(f64, f64)> = match s.mark {
+                Mark::Step => step_points(&s.points, x1),
+                _ => s.points.clone(),
+            };
+            macro_rules! draw_on {
+                ($draw:ident) => {{
+                    let anno = match s.mark {
+                        Mark::Bars { width, offset } => chart
+                            .$draw(s.points.iter().map(|&(x, y)| {
+                                let l = x + offset - width / 2.0;
+                                Rectangle::new([(l, 0.0_f64.max(y0)), (l + width, y)], c.mix(0.85).filled())
+                            }))
+                            .map_err(e)?,
+                        _ => chart.$draw(LineSeries::new(points.clone(), line)).map_err(e)?,
+                    };
+                    anno.label(s.name.as_str()).legend(legend);
+                    if let Mark::Line { dots: true } = s.mark {
+                        chart.$draw(s.points.iter().map(|p| Circle::new(*p, 4, c.filled()))).map_err(e)?;
+                    }
+                    if !s.errors.is_empty() {
+                        chart
+                            .$draw(
+                                s.points
+                                    .iter()
+                                    .zip(&s.errors)
+                                    .filter(|(_, (lo, hi))| lo.is_finite() && hi.is_finite())
+                                    .map(|(&(x, y), &(lo, hi))| ErrorBar::new_vertical(x, lo, y, hi, line, 10)),
+                            )
+                            .map_err(e)?;
+                    }
+                }};
+            }
+            if s.secondary {
+                draw_on!(draw_secondary_series);
+            } else {
+                draw_on!(draw_series);
+            }
+        }
+        let named = self.series.len() + usize::from(self.shade.is_some()) + usize::from(self.hline.is_some());
+        if named > 0 {
+            chart
+                .configure_series_labels()
+                .position(if self.legend_low {
+                    SeriesLabelPosition::LowerRight
+                } else {
+                    SeriesLabelPosition::UpperRight
+                })
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK.mix(0.4))
+                .label_font((FAMILY, 15))
+                .draw()
+                .map_err(e)?;
+        }
+        Ok(())
+    }
+}
+
+fn s_mark_is_bar(m: Mark) -> bool {
+    matches!(m, Mark::Bars { .. })
+}
+
+/// The corners of an empirical CDF's staircase through `points` (x ascending,
+/// y the CDF at x), held flat to `x_end`.
+fn step_points(points: &[(f64, f64)], x_end: f64) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(points.len() * 2 + 2);
+    let mut last_y = 0.0;
+    for &(x, y) in points {
+        out.push((x, last_y));
+        out.push((x, y));
+        last_y = y;
+    }
+    if let Some(&(x, _)) = points.last()
+        && x_end > x
+    {
+        out.push((x_end, last_y));
+    }
+    out
+}
+
+/// Tick label: no trailing zeros, thousands as k/M.
+fn tick(v: f64) -> String {
+    let a = v.abs();
+    if a >= 1e6 {
+        format!("{}M", trim(v / 1e6))
+    } else if a >= 1e4 {
+        format!("{}k", trim(v / 1e3))
+    } else {
+        trim(v)
+    }
+}
+
+fn trim(v: f64) -> String {
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.into() }
+}
+
+/// Empirical CDF points of `values`: one (x, F(x)) per distinct value.
+pub fn ecdf(values: &[f64]) -> Vec<(f64, f64)> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    v.sort_by(f64::total_cmp);
+    let n = v.len() as f64;
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    for (i, x) in v.iter().enumerate() {
+        let f = (i + 1) as f64 / n;
+        match out.last_mut() {
+            Some(last) if last.0 == *x => last.1 = f,
+            _ => out.push((*x, f)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_font_parses() {
+        assert!(register_font("kadsim-test", FontStyle::Normal, FONT).is_ok());
+    }
+
+    #[test]
+    fn ecdf_steps_at_distinct_values() {
+        assert_eq!(ecdf(&[2.0, 1.0, 2.0, 3.0]), vec![(1.0, 0.25), (2.0, 0.75), (3.0, 1.0)]);
+        assert!(ecdf(&[]).is_empty());
+        assert_eq!(
+            step_points(&[(1.0, 0.5), (2.0, 1.0)], 3.0),
+            vec![(1.0, 0.0), (1.0, 0.5), (2.0, 0.5), (2.0, 1.0), (3.0, 1.0)]
+        );
+    }
+
+    #[test]
+    fn tick_labels_are_short() {
+        assert_eq!(tick(0.25), "0.25");
+        assert_eq!(tick(2.0), "2");
+        assert_eq!(tick(15_000.0), "15k");
+        assert_eq!(tick(2_500_000.0), "2.5M");
+        assert_eq!(tick(-0.0001), "0");
+    }
+}

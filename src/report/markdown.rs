@@ -1,0 +1,130 @@
+//! `kadsim report`: a Markdown report of one run, `report.md` in its
+//! directory: what was run, the summary table by operation kind, traffic and
+//! churn, the charts (drawn when missing), and the scenario as run.
+
+use super::compare::{num, table};
+use super::plot;
+use super::results::{Results, kind_label};
+use crate::metrics::writer::AtomicFile;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::PathBuf;
+
+/// The charts of the report, with their captions.
+const CHARTS: [(&str, &str); 6] = [
+    ("hops_hist", "Hop count (discovery depth) by operation kind"),
+    ("hops_cdf", "Hop count CDF"),
+    ("latency_cdf", "Operation latency CDF"),
+    ("success_alive", "Success rate per interval and nodes up"),
+    ("traffic", "Messages and bytes sent per node per second"),
+    ("buckets", "Routing-table fill by bucket"),
+];
+
+/// The report's text.
+pub fn render(r: &Results) -> String {
+    let m = &r.manifest;
+    let sc = &m["scenario"];
+    let mut out = String::new();
+    let _ = writeln!(out, "# kadsim report: {}\n", r.name());
+    let _ = writeln!(
+        out,
+        "{} nodes, {} s simulated of which {} s warm-up (excluded from the metrics), seed {}. \
+         {} events; trace hash `{}`. kadsim {}, {:.1} s wall time.\n",
+        sc["nodes"],
+        num(r.metric("duration_s")),
+        num(r.metric("warmup_s")),
+        m["seed"],
+        m["events"],
+        m["trace_hash"].as_str().unwrap_or(""),
+        m["kadsim_version"].as_str().unwrap_or("?"),
+        m["wall_time_s"].as_f64().unwrap_or(0.0),
+    );
+    let _ = writeln!(
+        out,
+        "Protocol: k = {}, α = {}, b = {}; bootstrap `{}`; churn `{}`.\n",
+        sc["protocol"]["k"],
+        sc["protocol"]["alpha"],
+        sc["protocol"]["b"],
+        sc["bootstrap"]["mode"].as_str().unwrap_or("?"),
+        sc["churn"]["model"].as_str().unwrap_or("?"),
+    );
+    out.push_str("## Operations\n\n");
+    out.push_str(
+        "Hops are discovery depths (DESIGN.md §4); success and found fraction are judged against the \
+         simulator's global view of the nodes up.\n\n",
+    );
+    let head = [
+        "kind",
+        "count",
+        "success rate",
+        "hops mean",
+        "hops p50",
+        "hops p90",
+        "latency mean (ms)",
+        "latency p99 (ms)",
+        "found fraction",
+    ];
+    let body: Vec<[String; 9]> = r
+        .kinds()
+        .iter()
+        .map(|k| {
+            let g = |f: &str| num(r.metric(&format!("{k}.{f}")));
+            [
+                kind_label(k).to_string(),
+                g("count"),
+                g("success_rate"),
+                g("hops.mean"),
+                g("hops.p50"),
+                g("hops.p90"),
+                g("latency_ms.mean"),
+                g("latency_ms.p99"),
+                g("found_fraction.mean"),
+            ]
+        })
+        .collect();
+    out.push_str(&table(&head, &body, true));
+    if let Some(rep) = r.metric("put.replicas.mean") {
+        let _ = writeln!(out, "\nPuts stored {} replicas on average.", num(Some(rep)));
+    }
+    out.push_str("\n## Traffic and churn\n\n");
+    let rows: Vec<[String; 2]> = [
+        ("messages per node up per second", "msgs.per_live_node_per_s"),
+        ("bytes per node up per second", "bytes.per_live_node_per_s"),
+        ("messages sent", "msgs.sent"),
+        ("messages lost", "msgs.lost"),
+        ("messages cut by partitions", "msgs.cut"),
+        ("joins", "churn.joins"),
+        ("leaves", "churn.leaves"),
+        ("nodes up at the end", "end.alive"),
+        ("mean routing-table size at the end", "end.rt_size.mean"),
+        ("pairs stored at the end", "end.stored_pairs"),
+    ]
+    .iter()
+    .filter_map(|(label, key)| r.metric(key).map(|v| [label.to_string(), num(Some(v))]))
+    .collect();
+    out.push_str(&table(&["quantity", "value"], &rows, true));
+    out.push_str("\n## Charts\n\n");
+    for (stem, caption) in CHARTS {
+        if r.dir.join(format!("{stem}.png")).exists() {
+            let _ = writeln!(out, "![{caption}]({stem}.png)\n\n*{caption}* ([SVG]({stem}.svg))\n");
+        }
+    }
+    out.push_str("## Scenario as run\n\n```toml\n");
+    let scenario_toml = serde_json::from_value::<toml::Value>(sc.clone()).ok().and_then(|v| toml::to_string(&v).ok());
+    out.push_str(&scenario_toml.unwrap_or_else(|| sc.to_string()));
+    out.push_str("```\n");
+    out
+}
+
+/// Draws any missing chart, then writes `report.md` in the results directory.
+pub fn write_report(r: &Results) -> Result<PathBuf, String> {
+    if CHARTS.iter().any(|(stem, _)| *stem != "buckets" && !r.dir.join(format!("{stem}.png")).exists()) {
+        plot::plot_run(r, &r.dir).map_err(|e| e.to_string())?;
+    }
+    let path = r.dir.join("report.md");
+    let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    let mut f = AtomicFile::create(&path).map_err(fail)?;
+    f.write_all(render(r).as_bytes()).map_err(fail)?;
+    f.finish().map_err(fail)?;
+    Ok(path)
+}

@@ -1,0 +1,555 @@
+//! `kadsim sweep` and `kadsim merge`: a scenario run over a grid of parameter
+//! values, each point several times (replicas), in parallel; then one row per
+//! run (`runs.csv`), means with 95% Student-t intervals per grid point
+//! (`aggregate.csv`), and a chart of each headline metric against each
+//! parameter with error bars.
+//!
+//! Replica r of every grid point runs with seed `base + r`: the points share
+//! their random streams (common random numbers), so differences between points
+//! come from the parameters, not from the draws. Each run is deterministic and
+//! the rows are written in grid order, so the files are identical whatever the
+//! number of threads (`--jobs`) or shards (`--shard I/N`, joined by `merge`).
+
+use super::chart::{Chart, Mark, Series};
+use super::results::read_csv;
+use super::stats;
+use crate::metrics::writer::{AtomicFile, write_json};
+use crate::runner::{self, Progress};
+use crate::scenario::{self, Scenario, ScenarioError};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// Headline metrics recorded per run (names of `summary.csv`).
+pub const METRICS: [&str; 12] = [
+    "find_node.success_rate",
+    "find_node.hops.mean",
+    "find_node.hops.p90",
+    "find_node.latency_ms.mean",
+    "find_node.latency_ms.p90",
+    "find_node.found_fraction.mean",
+    "get.success_rate",
+    "get.latency_ms.mean",
+    "put.replicas.mean",
+    "msgs.per_live_node_per_s",
+    "bytes.per_live_node_per_s",
+    "end.rt_size.mean",
+];
+/// Metrics charted against each parameter.
+const CHARTED: [(&str, &str); 5] = [
+    ("find_node.hops.mean", "mean hops of node lookups"),
+    ("find_node.success_rate", "node lookup success rate"),
+    ("find_node.latency_ms.mean", "mean node lookup latency (ms)"),
+    ("get.success_rate", "get success rate"),
+    ("msgs.per_live_node_per_s", "messages per node per second"),
+];
+
+/// Top-level scenario fields; any other one-word parameter is a protocol field.
+const TOP_LEVEL: [&str; 6] = ["name", "seed", "nodes", "duration", "warmup", "sample_interval"];
+
+/// One swept parameter and its values.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Param {
+    /// As given on the command line (`k`, `network.loss.p`).
+    pub name: String,
+    /// The field path it sets (`protocol.k`).
+    pub path: String,
+    /// The values, in order.
+    pub values: Vec<String>,
+}
+
+impl std::str::FromStr for Param {
+    type Err = String;
+
+    /// `NAME=V1,V2,...`
+    fn from_str(s: &str) -> Result<Param, String> {
+        let usage = || format!("--param '{s}': expected NAME=V1,V2,..., e.g. k=8,20 or protocol.alpha=1,3");
+        let (name, vals) = s.split_once('=').ok_or_else(usage)?;
+        let name = name.trim();
+        let values: Vec<String> = vals.split(',').map(|v| v.trim().to_string()).collect();
+        if name.is_empty() || values.iter().any(String::is_empty) {
+            return Err(usage());
+        }
+        let path =
+            if name.contains('.') || TOP_LEVEL.contains(&name) { name.to_string() } else { format!("protocol.{name}") };
+        Ok(Param { name: name.to_string(), path, values })
+    }
+}
+
+/// The grid: scenario file, parameters, replicas and base seed. Its runs are
+/// numbered in order, the last parameter varying fastest, then replicas.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grid {
+    /// The scenario file as given.
+    pub file: PathBuf,
+    /// Extra `--set` overrides applied to every run.
+    pub set: Vec<String>,
+    /// Swept parameters.
+    pub params: Vec<Param>,
+    /// Runs per grid point.
+    pub replicas: u32,
+    /// Seed of replica 0.
+    pub base_seed: u64,
+}
+
+/// One run of the grid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunSpec {
+    /// Index in grid order.
+    pub index: usize,
+    /// Parameter values, one per parameter.
+    pub values: Vec<String>,
+    /// Replica number.
+    pub replica: u32,
+    /// Seed.
+    pub seed: u64,
+}
+
+impl RunSpec {
+    /// Directory of the run, relative to the sweep's.
+    pub fn dir(&self, grid: &Grid) -> String {
+        let point: Vec<String> = grid.params.iter().zip(&self.values).map(|(p, v)| format!("{}={v}", p.name)).collect();
+        let point = if point.is_empty() { "base".to_string() } else { point.join("_") };
+        format!("runs/{}/r{}", sanitize(&point), self.replica)
+    }
+}
+
+fn sanitize(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || "=._-".contains(c) { c } else { '-' }).collect()
+}
+
+impl Grid {
+    /// Every run, in grid order.
+    pub fn runs(&self) -> Vec<RunSpec> {
+        let mut points: Vec<Vec<String>> = vec![Vec::new()];
+        for p in &self.params {
+            points = points
+                .into_iter()
+                .flat_map(|pt| p.values.iter().map(move |v| [pt.clone(), vec![v.clone()]].concat()))
+                .collect();
+        }
+        let mut runs = Vec::new();
+        for values in points {
+            for r in 0..self.replicas {
+                runs.push(RunSpec {
+                    index: runs.len(),
+                    values: values.clone(),
+                    replica: r,
+                    seed: self.base_seed.wrapping_add(u64::from(r)),
+                });
+            }
+        }
+        runs
+    }
+
+    /// The scenario of `run`, with its overrides applied and checked.
+    pub fn scenario(&self, run: &RunSpec) -> Result<Scenario, ScenarioError> {
+        let mut set = self.set.clone();
+        set.extend(self.params.iter().zip(&run.values).map(|(p, v)| format!("{}={v}", p.path)));
+        set.push(format!("seed={}", run.seed));
+        scenario::load_file(&self.file, &set)
+    }
+}
+
+/// A shard: run `index` belongs to shard `i` (1-based) of `n` when `index % n == i − 1`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// This shard, 1..=n.
+    pub i: usize,
+    /// Number of shards.
+    pub n: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let bad = || format!("--shard '{s}': expected I/N with 1 <= I <= N, e.g. 2/8");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (i, n): (usize, usize) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+        if n == 0 || i == 0 || i > n {
+            return Err(bad());
+        }
+        Ok(Shard { i, n })
+    }
+}
+
+impl Shard {
+    fn owns(&self, index: usize) -> bool {
+        index % self.n == self.i - 1
+    }
+}
+
+/// The record of a sweep (or of one shard of it): `sweep.json`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Record {
+    kadsim_version: String,
+    grid: Grid,
+    shard: Option<Shard>,
+    runs: usize,
+}
+
+/// Why a sweep or merge failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// Bad input: a scenario, a parameter value, a shard file (exit code 2).
+    #[error("{0}")]
+    Input(String),
+    /// A run or a file write failed (exit code 3).
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<ScenarioError> for SweepError {
+    fn from(e: ScenarioError) -> Self {
+        SweepError::Input(e.to_string())
+    }
+}
+
+fn io(path: &Path, e: impl std::fmt::Display) -> SweepError {
+    SweepError::Internal(format!("cannot write {}: {e}", path.display()))
+}
+
+/// Progress over the whole sweep: simulated seconds done of all runs.
+pub trait SweepProgress: Sync {
+    /// Sets the total simulated seconds.
+    fn start(&self, total_s: u64, runs: usize);
+    /// Adds simulated seconds.
+    fn advance(&self, s: u64);
+    /// A run finished.
+    fn run_done(&self);
+}
+
+/// Shows nothing.
+pub struct NoProgress;
+impl SweepProgress for NoProgress {
+    fn start(&self, _: u64, _: usize) {}
+    fn advance(&self, _: u64) {}
+    fn run_done(&self) {}
+}
+
+/// The per-run side of the shared bar.
+struct RunTicker<'a> {
+    bar: &'a dyn SweepProgress,
+    done_s: u64,
+    started: Instant,
+}
+
+impl Progress for RunTicker<'_> {
+    fn tick(&mut self, now_us: u64, _: u64, _: u64) {
+        let s = now_us / 1_000_000;
+        if s > self.done_s {
+            self.bar.advance(s - self.done_s);
+            self.done_s = s;
+        }
+    }
+    fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+}
+
+/// Runs the grid (or `shard` of it) on `jobs` threads, writing under `out`.
+/// Returns the number of runs done.
+pub fn sweep(
+    grid: &Grid,
+    shard: Option<Shard>,
+    jobs: usize,
+    out: &Path,
+    bar: &dyn SweepProgress,
+) -> Result<usize, SweepError> {
+    let runs: Vec<RunSpec> = grid.runs().into_iter().filter(|r| shard.is_none_or(|s| s.owns(r.index))).collect();
+    // Every scenario is checked before anything runs.
+    let scenarios = runs.iter().map(|r| grid.scenario(r)).collect::<Result<Vec<_>, _>>()?;
+    std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
+    let total: u64 = scenarios.iter().map(|s| s.duration.as_secs_f64() as u64).sum();
+    bar.start(total, runs.len());
+    let next = AtomicUsize::new(0);
+    let rows: Mutex<Vec<Option<RowResult>>> = Mutex::new((0..runs.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, runs.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(run) = runs.get(i) else { break };
+                    let dir = out.join(run.dir(grid));
+                    let mut ticker = RunTicker { bar, done_s: 0, started: Instant::now() };
+                    let row = runner::run(&scenarios[i], &dir, &mut ticker)
+                        .map_err(|e| SweepError::Internal(format!("run {}: {e}", run.dir(grid))))
+                        .and_then(|o| run_row(grid, run, &dir, &o.trace_hash, o.events));
+                    bar.run_done();
+                    if let Ok(mut rows) = rows.lock() {
+                        rows[i] = Some(row);
+                    }
+                }
+            });
+        }
+    });
+    let rows = rows.into_inner().map_err(|_| SweepError::Internal("a worker thread panicked".into()))?;
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(SweepError::Internal("a run did not finish".into()))))
+        .collect::<Result<_, _>>()?;
+    let record =
+        Record { kadsim_version: env!("CARGO_PKG_VERSION").into(), grid: grid.clone(), shard, runs: rows.len() };
+    match shard {
+        Some(s) => {
+            let tag = format!("shard-{}-of-{}", s.i, s.n);
+            write_rows(&out.join(format!("runs.{tag}.csv")), grid, &rows)?;
+            let p = out.join(format!("sweep.{tag}.json"));
+            write_json(&p, &record).map_err(|e| io(&p, e))?;
+        }
+        None => finish(grid, &rows, out)?,
+    }
+    Ok(rows.len())
+}
+
+/// The `runs.csv` header of `grid`.
+fn header(grid: &Grid) -> Vec<String> {
+    let mut h = vec!["run".to_string()];
+    h.extend(grid.params.iter().map(|p| p.name.clone()));
+    h.extend(["replica", "seed"].map(String::from));
+    h.extend(METRICS.map(String::from));
+    h.extend(["events", "trace_hash"].map(String::from));
+    h
+}
+
+/// The `runs.csv` row of a finished run, its metrics copied verbatim from its `summary.csv`.
+fn run_row(grid: &Grid, run: &RunSpec, dir: &Path, hash: &str, events: u64) -> Result<Vec<String>, SweepError> {
+    #[derive(Deserialize)]
+    struct Row {
+        metric: String,
+        value: String,
+    }
+    let summary: BTreeMap<String, String> = read_csv::<Row>(&dir.join("summary.csv"))
+        .map_err(|e| SweepError::Internal(e.to_string()))?
+        .into_iter()
+        .map(|r| (r.metric, r.value))
+        .collect();
+    let mut row = vec![run.dir(grid)];
+    row.extend(run.values.iter().cloned());
+    row.push(run.replica.to_string());
+    row.push(run.seed.to_string());
+    row.extend(METRICS.iter().map(|m| summary.get(*m).cloned().unwrap_or_default()));
+    row.push(events.to_string());
+    row.push(hash.to_string());
+    Ok(row)
+}
+
+fn write_rows(path: &Path, grid: &Grid, rows: &[Vec<String>]) -> Result<(), SweepError> {
+    let file = AtomicFile::create(path).map_err(|e| io(path, e))?;
+    let mut w = csv::Writer::from_writer(file);
+    w.write_record(header(grid)).map_err(|e| io(path, e))?;
+    for r in rows {
+        w.write_record(r).map_err(|e| io(path, e))?;
+    }
+    let file = w.into_inner().map_err(|e| io(path, e))?;
+    file.finish().map_err(|e| io(path, e))
+}
+
+/// Writes `runs.csv`, `aggregate.csv`, the charts and `sweep.json` of a whole grid.
+fn finish(grid: &Grid, rows: &[Vec<String>], out: &Path) -> Result<(), SweepError> {
+    write_rows(&out.join("runs.csv"), grid, rows)?;
+    let agg = aggregate(grid, rows);
+    write_aggregate(&out.join("aggregate.csv"), grid, &agg)?;
+    for (metric, label) in CHARTED {
+        for (pi, p) in grid.params.iter().enumerate() {
+            let chart = chart(grid, &agg, metric, label, pi);
+            if chart.series.iter().all(|s| s.points.is_empty()) {
+                continue;
+            }
+            let stem = out.join(format!("sweep_{}_vs_{}", metric.replace('.', "_"), sanitize(&p.name)));
+            chart.save(&stem).map_err(|e| SweepError::Internal(e.to_string()))?;
+        }
+    }
+    let record =
+        Record { kadsim_version: env!("CARGO_PKG_VERSION").into(), grid: grid.clone(), shard: None, runs: rows.len() };
+    let p = out.join("sweep.json");
+    write_json(&p, &record).map_err(|e| io(&p, e))
+}
+
+/// A run's `runs.csv` row, or why it has none.
+type RowResult = Result<Vec<String>, SweepError>;
+
+/// A chart series being gathered: name, points, error bars.
+type Group = (String, Vec<(f64, f64)>, Vec<(f64, f64)>);
+
+/// One grid point's statistics of one metric.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cell {
+    /// Parameter values of the point.
+    pub values: Vec<String>,
+    /// Metric name.
+    pub metric: String,
+    /// Replicas with a value.
+    pub n: usize,
+    /// Mean over replicas.
+    pub mean: f64,
+    /// Sample standard deviation (NaN for one replica).
+    pub sd: f64,
+    /// 95% Student-t interval of the mean (NaN for one replica).
+    pub ci: (f64, f64),
+}
+
+/// Means and intervals per grid point and metric, in grid order.
+pub fn aggregate(grid: &Grid, rows: &[Vec<String>]) -> Vec<Cell> {
+    let np = grid.params.len();
+    let mut points: Vec<(Vec<String>, Vec<&Vec<String>>)> = Vec::new();
+    for r in rows {
+        let values = r[1..=np].to_vec();
+        match points.last_mut() {
+            Some((v, rs)) if *v == values => rs.push(r),
+            _ => points.push((values, vec![r])),
+        }
+    }
+    let mut cells = Vec::new();
+    for (values, rs) in points {
+        for (mi, m) in METRICS.iter().enumerate() {
+            let xs: Vec<f64> = rs.iter().filter_map(|r| r[np + 3 + mi].parse::<f64>().ok()).collect();
+            if xs.is_empty() {
+                continue;
+            }
+            let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+            let sd = if xs.len() > 1 {
+                (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (xs.len() - 1) as f64).sqrt()
+            } else {
+                f64::NAN
+            };
+            let ci = stats::t_interval(&xs, 0.95).map_or((f64::NAN, f64::NAN), |i| (i.low, i.high));
+            cells.push(Cell { values: values.clone(), metric: m.to_string(), n: xs.len(), mean, sd, ci });
+        }
+    }
+    cells
+}
+
+fn write_aggregate(path: &Path, grid: &Grid, cells: &[Cell]) -> Result<(), SweepError> {
+    let file = AtomicFile::create(path).map_err(|e| io(path, e))?;
+    let mut w = csv::Writer::from_writer(file);
+    let mut head: Vec<String> = grid.params.iter().map(|p| p.name.clone()).collect();
+    head.extend(["metric", "n", "mean", "sd", "ci95_low", "ci95_high"].map(String::from));
+    w.write_record(&head).map_err(|e| io(path, e))?;
+    let f = |x: f64| if x.is_finite() { format!("{x:.6}") } else { String::new() };
+    for c in cells {
+        let mut rec = c.values.clone();
+        rec.extend([c.metric.clone(), c.n.to_string(), f(c.mean), f(c.sd), f(c.ci.0), f(c.ci.1)]);
+        w.write_record(&rec).map_err(|e| io(path, e))?;
+    }
+    let file = w.into_inner().map_err(|e| io(path, e))?;
+    file.finish().map_err(|e| io(path, e))
+}
+
+/// `metric` against parameter `pi`: one series per combination of the other
+/// parameters' values, error bars from the 95% intervals. Non-numeric values
+/// are placed at their positions 0, 1, 2, … on the x axis.
+fn chart(grid: &Grid, cells: &[Cell], metric: &str, label: &str, pi: usize) -> Chart {
+    let p = &grid.params[pi];
+    let numeric = p.values.iter().all(|v| v.parse::<f64>().is_ok());
+    let x_of = |v: &str| -> f64 {
+        if numeric { v.parse().unwrap_or(f64::NAN) } else { p.values.iter().position(|x| x == v).unwrap_or(0) as f64 }
+    };
+    let mut groups: Vec<Group> = Vec::new();
+    for c in cells.iter().filter(|c| c.metric == metric) {
+        let others: Vec<String> = grid
+            .params
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != pi)
+            .map(|(j, q)| format!("{}={}", q.name, c.values[j]))
+            .collect();
+        let name = if others.is_empty() { label.to_string() } else { others.join(", ") };
+        let at = match groups.iter().position(|g| g.0 == name) {
+            Some(i) => i,
+            None => {
+                groups.push((name, Vec::new(), Vec::new()));
+                groups.len() - 1
+            }
+        };
+        groups[at].1.push((x_of(&c.values[pi]), c.mean));
+        groups[at].2.push(c.ci);
+    }
+    let series = groups
+        .into_iter()
+        .map(|(name, mut pts, errs)| {
+            let mut both: Vec<((f64, f64), (f64, f64))> = pts.drain(..).zip(errs).collect();
+            both.sort_by(|a, b| a.0.0.total_cmp(&b.0.0));
+            let (pts, errs): (Vec<_>, Vec<_>) = both.into_iter().unzip();
+            Series::new(name, pts, Mark::Line { dots: true }).with_errors(errs)
+        })
+        .collect();
+    Chart {
+        title: format!("{label} vs {}", p.name),
+        x_label: if numeric { p.name.clone() } else { format!("{} ({})", p.name, p.values.join(", ")) },
+        y_label: format!("{label}, mean of {} replicas ± 95% CI", grid.replicas),
+        series,
+        integer_x: !numeric || p.values.iter().all(|v| v.parse::<i64>().is_ok()),
+        x_pad: true,
+        ..Chart::default()
+    }
+}
+
+/// Joins the shards found in `dirs` (`sweep.shard-I-of-N.json` and
+/// `runs.shard-I-of-N.csv`) into a whole sweep in `out`: every run of the grid
+/// must be present exactly once.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, SweepError> {
+    let mut grid: Option<Grid> = None;
+    let mut rows: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    let mut found = 0;
+    for dir in dirs {
+        let entries =
+            std::fs::read_dir(dir).map_err(|e| SweepError::Input(format!("{}: cannot read: {e}", dir.display())))?;
+        let mut names: Vec<String> =
+            entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        for name in names.iter().filter(|n| n.starts_with("sweep.shard-") && n.ends_with(".json")) {
+            let path = dir.join(name);
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| SweepError::Input(format!("{}: {e}", path.display())))?;
+            let rec: Record = serde_json::from_str(&text)
+                .map_err(|e| SweepError::Input(format!("{}:{}:{}: {e}", path.display(), e.line(), e.column())))?;
+            match &grid {
+                None => grid = Some(rec.grid.clone()),
+                Some(g) if *g != rec.grid => {
+                    return Err(SweepError::Input(format!(
+                        "{}: a shard of a different sweep (grid or scenario differ)",
+                        path.display()
+                    )));
+                }
+                _ => {}
+            }
+            let tag = name.trim_start_matches("sweep.").trim_end_matches(".json");
+            let csv_path = dir.join(format!("runs.{tag}.csv"));
+            let g = grid.as_ref().ok_or_else(|| SweepError::Internal("no grid".into()))?;
+            let all = g.runs();
+            let shard_rows = read_csv::<Vec<String>>(&csv_path).map_err(|e| SweepError::Input(e.to_string()))?;
+            for r in shard_rows {
+                let index = all.iter().find(|s| s.dir(g) == r[0]).map(|s| s.index).ok_or_else(|| {
+                    SweepError::Input(format!("{}: run {} is not in the grid", csv_path.display(), r[0]))
+                })?;
+                if rows.insert(index, r).is_some() {
+                    return Err(SweepError::Input(format!(
+                        "{}: run {} appears in two shards",
+                        csv_path.display(),
+                        all[index].dir(g)
+                    )));
+                }
+            }
+            found += 1;
+        }
+    }
+    let grid = grid.ok_or_else(|| SweepError::Input("no sweep.shard-*.json found in the given directories".into()))?;
+    let all = grid.runs();
+    let missing: Vec<String> = all.iter().filter(|r| !rows.contains_key(&r.index)).map(|r| r.dir(&grid)).collect();
+    if !missing.is_empty() {
+        return Err(SweepError::Input(format!(
+            "{} of {} runs missing from the {found} shards found, e.g. {}",
+            missing.len(),
+            all.len(),
+            missing[0]
+        )));
+    }
+    std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
+    let rows: Vec<Vec<String>> = rows.into_values().collect();
+    finish(&grid, &rows, out)?;
+    Ok(rows.len())
+}
