@@ -47,7 +47,7 @@ get_rate = 0.01
 keys = 50
 "#;
 
-const FILES: [&str; 4] = ["ops.csv", "timeseries.csv", "nodes.csv", "summary.csv"];
+const FILES: [&str; 5] = ["ops.csv", "timeseries.csv", "nodes.csv", "buckets.csv", "summary.csv"];
 
 fn trace_hash(dir: &Path) -> String {
     let m: serde_json::Value =

@@ -3,4 +3,6 @@
 
 mod cli;
 mod network;
+mod regression;
+mod report;
 mod testnet;
