@@ -97,7 +97,7 @@ pub enum Cmd {
         /// The scenario file (TOML).
         file: PathBuf,
         /// A swept parameter: NAME=V1,V2,... (repeatable). A one-word name
-        /// other than nodes, duration, warmup, seed is a protocol field (k, alpha, b).
+        /// other than nodes, duration, warmup is a protocol field (k, alpha, b).
         #[arg(long = "param", value_name = "NAME=V1,V2")]
         params: Vec<String>,
         /// Runs per grid point; replica r uses seed (scenario seed or --seed) + r.
@@ -136,6 +136,22 @@ pub enum Cmd {
     Report {
         /// A results directory written by `kadsim run`.
         dir: PathBuf,
+    },
+    /// Run a node on a real UDP socket (KRPC, BitTorrent Mainline DHT format)
+    /// with a command prompt on standard input; `help` lists the commands.
+    Node {
+        /// Address to bind.
+        #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+        listen: String,
+        /// A node to join through: ADDR [ID] (the ID, 40 hex digits, is optional).
+        #[arg(long, num_args = 1..=2, value_names = ["ADDR", "ID"])]
+        bootstrap: Vec<String>,
+        /// This node's ID, 40 hex digits (default: random).
+        #[arg(long)]
+        id: Option<String>,
+        /// Seed of the node's random choices (default: from the clock).
+        #[arg(long)]
+        seed: Option<u64>,
     },
 }
 
@@ -191,6 +207,7 @@ pub fn main(cli: Cli) -> ExitCode {
         }
         Cmd::Merge { dirs, out } => commands::merge(&dirs, out.as_deref()),
         Cmd::Report { dir } => commands::report(&dir),
+        Cmd::Node { listen, bootstrap, id, seed } => commands::node(&listen, &bootstrap, id.as_deref(), seed),
         Cmd::Run { file, seed, set, out, quiet } => {
             let mut set = set;
             if let Some(seed) = seed {

@@ -23,6 +23,7 @@
 pub mod cli;
 pub mod kad;
 pub mod metrics;
+pub mod net;
 pub mod report;
 pub mod runner;
 pub mod scenario;

@@ -167,3 +167,58 @@ pub fn report(dir: &Path) -> ExitCode {
         Err(e) => fail(EXIT_INTERNAL, e),
     }
 }
+
+fn socket_addr(s: &str, what: &str) -> Result<std::net::SocketAddr, ExitCode> {
+    use std::net::ToSocketAddrs;
+    s.to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.find(std::net::SocketAddr::is_ipv4))
+        .ok_or_else(|| fail(EXIT_BAD_INPUT, format!("{what} '{s}': expected an IPv4 ip:port, e.g. 127.0.0.1:6881")))
+}
+
+fn node_id(s: &str, what: &str) -> Result<crate::kad::NodeId, ExitCode> {
+    crate::kad::NodeId::from_hex(s).map_err(|_| fail(EXIT_BAD_INPUT, format!("{what} '{s}': expected 40 hex digits")))
+}
+
+/// `kadsim node`.
+pub fn node(listen: &str, bootstrap: &[String], id: Option<&str>, seed: Option<u64>) -> ExitCode {
+    use crate::net::{Node, NodeConfig, repl};
+    use std::io::IsTerminal;
+    let parsed = (|| {
+        let listen = socket_addr(listen, "--listen")?;
+        let boot = match bootstrap {
+            [] => Vec::new(),
+            [a] => vec![(socket_addr(a, "--bootstrap")?, None)],
+            [a, i] => vec![(socket_addr(a, "--bootstrap")?, Some(node_id(i, "--bootstrap ID")?))],
+            _ => return Err(fail(EXIT_BAD_INPUT, "--bootstrap: expected ADDR [ID]")),
+        };
+        let id = id.map(|i| node_id(i, "--id")).transpose()?;
+        Ok(NodeConfig { listen, bootstrap: boot, id, seed, ..NodeConfig::default() })
+    })();
+    let cfg = match parsed {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let joining = cfg.bootstrap.first().map(|b| b.0);
+    let node = match Node::start(cfg) {
+        Ok(n) => n,
+        Err(e) => return fail(EXIT_BAD_INPUT, format!("cannot start the node: {e}")),
+    };
+    println!("kadsim node {} listening on {}", node.id(), node.local_addr());
+    if let Some(b) = joining {
+        if node.bootstrapped() {
+            println!("joined through {b}: {} contacts", node.table().map_or(0, |t| t.len()));
+        } else {
+            println!("could not join through {b}; running alone");
+        }
+    }
+    println!("type help for the commands");
+    let stdin = std::io::stdin();
+    let prompt = stdin.is_terminal();
+    let result = repl::run(&node, stdin.lock(), std::io::stdout(), prompt);
+    node.shutdown();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(EXIT_INTERNAL, format!("standard input: {e}")),
+    }
+}

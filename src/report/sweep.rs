@@ -73,6 +73,11 @@ impl std::str::FromStr for Param {
         if name.is_empty() || values.iter().any(String::is_empty) {
             return Err(usage());
         }
+        if name == "seed" {
+            return Err(format!(
+                "--param '{s}': seeds are not swept; replica r runs with --seed (or the file's seed) + r"
+            ));
+        }
         let path =
             if name.contains('.') || TOP_LEVEL.contains(&name) { name.to_string() } else { format!("protocol.{name}") };
         Ok(Param { name: name.to_string(), path, values })

@@ -4,6 +4,8 @@
 //! The simulator never encodes a message; it charges each one the number of
 //! bytes its encoding takes, computed here without building it.
 
+pub mod bencode;
+pub mod krpc;
 mod size;
 
 pub use size::{ADDR_V4, TOKEN_LEN, UDP_IPV4_OVERHEAD, encoded_len};

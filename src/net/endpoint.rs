@@ -1,0 +1,485 @@
+//! The protocol core on the wire: a sans-IO KRPC endpoint. Datagrams (bytes
+//! and a source address) and the time come in; datagrams to send, the next
+//! timer and finished operations come out. The threaded UDP driver
+//! ([`super::Node`]) and the tests drive it the same way.
+//!
+//! It translates between the core's [`Message`]s and KRPC packets (BEP 5,
+//! BEP 44; see [`crate::wire::krpc`]):
+//!
+//! - A KRPC reply does not say what it answers, so every query sent is
+//!   remembered by (address, transaction ID) until its reply, error or expiry.
+//! - BEP 44 `put` needs a write token from an earlier `get` to the same node.
+//!   Tokens from every `get` reply are kept per address; a STORE to a node with
+//!   no fresh token first sends that node a `get` for the key and sends the
+//!   `put` when the token arrives (the core's RPC timeout covers both).
+//! - Tokens this node hands out are the first 4 bytes of SHA-1(secret ‖ IP),
+//!   the secret rotated every 5 minutes and the previous one still accepted
+//!   (BEP 5: tokens are accepted for up to 10 minutes).
+//! - A malformed, oversized, unsolicited or unwanted datagram is dropped and
+//!   counted in [`NetStats`]; the endpoint never panics on input.
+
+use crate::kad::{Body, Command, Config, Contact, Input, Message, Node, NodeId, OpId, OpReport, Output, Time};
+use crate::wire::krpc::{self, ERR_METHOD_UNKNOWN, ERR_PROTOCOL, Packet, PacketBody, Query, Response};
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+use sha1::{Digest, Sha1};
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr, SocketAddrV4};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a write token secret is used before it is rotated (BEP 5 suggests 5 minutes).
+const SECRET_ROTATION: Duration = Duration::from_secs(300);
+/// How long a token received from a peer is trusted.
+const TOKEN_FRESH: Duration = Duration::from_secs(240);
+/// Most peers' tokens kept; the oldest is forgotten first.
+const MAX_TOKENS: usize = 4096;
+/// Most queries awaiting a reply; beyond this the oldest is forgotten.
+const MAX_PENDING: usize = 16384;
+/// Bytes of the tokens handed out (as `crate::wire::TOKEN_LEN`).
+const TOKEN_LEN: usize = crate::wire::TOKEN_LEN;
+
+/// Counters of what the endpoint received, sent and dropped.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NetStats {
+    /// Datagrams received.
+    pub received: u64,
+    /// Datagrams sent.
+    pub sent: u64,
+    /// Dropped: longer than a KRPC datagram may be.
+    pub oversized: u64,
+    /// Dropped: not valid bencode or not a valid KRPC message.
+    pub malformed: u64,
+    /// Dropped: a reply or error matching no query sent.
+    pub unexpected: u64,
+    /// Queries for methods kadsim does not serve (answered with error 204).
+    pub unknown_method: u64,
+    /// `put`s with a missing or wrong write token (answered with error 203).
+    pub bad_token: u64,
+    /// KRPC errors received in reply to queries.
+    pub errors_received: u64,
+}
+
+impl NetStats {
+    /// All datagrams dropped without reaching the core.
+    pub fn dropped(&self) -> u64 {
+        self.oversized + self.malformed + self.unexpected
+    }
+}
+
+/// What a query sent was.
+#[derive(Clone, Debug)]
+enum Sent {
+    /// A core request of this kind.
+    Core(crate::kad::RequestKind),
+    /// A `get` sent only to obtain a write token for this STORE.
+    TokenFor {
+        /// The core's STORE message, sent as a `put` once the token arrives.
+        store: Message<SocketAddr>,
+    },
+}
+
+/// The KRPC endpoint of one node.
+pub struct Endpoint {
+    core: Node<SocketAddr>,
+    cfg: Arc<Config>,
+    out: Vec<Output<SocketAddr>>,
+    rng: ChaCha8Rng,
+    secrets: [[u8; 16]; 2],
+    secret_since: Time,
+    /// Tokens received: address → (token, when, the sender's ID).
+    tokens: BTreeMap<SocketAddr, (Vec<u8>, Time, NodeId)>,
+    /// Queries awaiting a reply: (address, transaction) → (what, when sent).
+    pending: BTreeMap<(SocketAddr, u32), (Sent, Time)>,
+    /// Local transaction IDs handed to the core for remote queries.
+    next_local_tx: u32,
+    timers: BTreeMap<crate::kad::Timer, Time>,
+    reports: Vec<OpReport<SocketAddr>>,
+    stats: NetStats,
+}
+
+/// The query being answered: its source, the local transaction ID given to
+/// the core, its KRPC `t`, and the write token to add (for a `get`).
+type ReplyTo = (SocketAddr, u32, Vec<u8>, Option<Vec<u8>>);
+
+/// Datagrams to send: (destination, bytes).
+pub type Datagrams = Vec<(SocketAddr, Vec<u8>)>;
+
+impl Endpoint {
+    /// A node with ID `id` and configuration `cfg`; `seed` drives its random
+    /// choices and its token secrets.
+    pub fn new(id: NodeId, cfg: Arc<Config>, seed: u64, now: Time) -> Result<Endpoint, crate::kad::ConfigError> {
+        let core = Node::new(id, cfg.clone(), seed, now)?;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6b72_7063_746f_6b6e);
+        let mut secrets = [[0u8; 16]; 2];
+        rng.fill_bytes(&mut secrets[0]);
+        rng.fill_bytes(&mut secrets[1]);
+        Ok(Endpoint {
+            core,
+            cfg,
+            out: Vec::new(),
+            rng,
+            secrets,
+            secret_since: now,
+            tokens: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            next_local_tx: 1,
+            timers: BTreeMap::new(),
+            reports: Vec::new(),
+            stats: NetStats::default(),
+        })
+    }
+
+    /// The node's ID.
+    pub fn id(&self) -> &NodeId {
+        self.core.id()
+    }
+
+    /// The protocol core, read-only (routing table, store, counters).
+    pub fn core(&self) -> &Node<SocketAddr> {
+        &self.core
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &NetStats {
+        &self.stats
+    }
+
+    /// Operations finished since the last call.
+    pub fn take_reports(&mut self) -> Vec<OpReport<SocketAddr>> {
+        std::mem::take(&mut self.reports)
+    }
+
+    /// When [`Endpoint::on_timer`] should next be called.
+    pub fn next_timer(&self) -> Option<Time> {
+        self.timers.values().min().copied()
+    }
+
+    /// Adds a known contact to the routing table (e.g. a bootstrap node whose ID is known).
+    pub fn add_contact(&mut self, id: NodeId, addr: SocketAddr) -> bool {
+        self.core.add_contact(id, addr)
+    }
+
+    /// Starts an operation; its report comes out of [`Endpoint::take_reports`] when it ends.
+    pub fn start(&mut self, now: Time, cmd: Command<SocketAddr>, send: &mut Datagrams) -> OpId {
+        let mut out = std::mem::take(&mut self.out);
+        let id = self.core.start(now, cmd, &mut out);
+        self.flush(now, &mut out, None, send);
+        self.out = out;
+        id
+    }
+
+    /// Fires the timers that are due.
+    pub fn on_timer(&mut self, now: Time, send: &mut Datagrams) {
+        let due: Vec<crate::kad::Timer> = self.timers.iter().filter(|(_, at)| **at <= now).map(|(t, _)| *t).collect();
+        let mut out = std::mem::take(&mut self.out);
+        for t in due {
+            self.timers.remove(&t);
+            self.core.handle(now, Input::Timer(t), &mut out);
+        }
+        self.flush(now, &mut out, None, send);
+        self.out = out;
+        self.expire(now);
+    }
+
+    /// Handles one datagram from `from`.
+    pub fn on_datagram(&mut self, now: Time, from: SocketAddr, bytes: &[u8], send: &mut Datagrams) {
+        self.stats.received += 1;
+        if bytes.len() > krpc::MAX_DATAGRAM {
+            self.stats.oversized += 1;
+            return;
+        }
+        let packet = match krpc::decode(bytes) {
+            Ok(p) => p,
+            Err(_) => {
+                self.stats.malformed += 1;
+                return;
+            }
+        };
+        match packet.body {
+            PacketBody::Query { id, query } => self.on_query(now, from, packet.t, id, query, send),
+            PacketBody::Response { id, response } => self.on_response(now, from, &packet.t, id, response, send),
+            PacketBody::Error { .. } => self.on_error(now, from, &packet.t, send),
+        }
+    }
+
+    fn rotate(&mut self, now: Time) {
+        if now.since(self.secret_since) >= SECRET_ROTATION {
+            self.secrets[1] = self.secrets[0];
+            self.rng.fill_bytes(&mut self.secrets[0]);
+            self.secret_since = now;
+        }
+    }
+
+    /// The write token for `ip` under secret `which` (0 current, 1 previous).
+    fn token(&self, ip: IpAddr, which: usize) -> Vec<u8> {
+        let mut h = Sha1::new();
+        h.update(self.secrets[which]);
+        match ip {
+            IpAddr::V4(a) => h.update(a.octets()),
+            IpAddr::V6(a) => h.update(a.octets()),
+        }
+        h.finalize()[..TOKEN_LEN].to_vec()
+    }
+
+    fn token_ok(&self, ip: IpAddr, token: &[u8]) -> bool {
+        token == self.token(ip, 0).as_slice() || token == self.token(ip, 1).as_slice()
+    }
+
+    fn send_packet(&mut self, to: SocketAddr, t: Vec<u8>, body: PacketBody, send: &mut Datagrams) {
+        let p = Packet { t, version: Some(krpc::CLIENT_VERSION.to_vec()), body };
+        self.stats.sent += 1;
+        send.push((to, krpc::encode(&p)));
+    }
+
+    fn error(&mut self, to: SocketAddr, t: Vec<u8>, code: i64, message: &str, send: &mut Datagrams) {
+        self.send_packet(to, t, PacketBody::Error { code, message: message.to_string() }, send);
+    }
+
+    fn on_query(&mut self, now: Time, from: SocketAddr, t: Vec<u8>, id: NodeId, query: Query, send: &mut Datagrams) {
+        self.rotate(now);
+        let is_get = matches!(query, Query::Get { .. });
+        let body = match query {
+            Query::Ping => Body::Ping,
+            Query::FindNode { target } => Body::FindNode { target },
+            Query::Get { target } => Body::FindValue { key: target },
+            Query::Put { token, v, key, ttl } => {
+                if !self.token_ok(from.ip(), &token) {
+                    self.stats.bad_token += 1;
+                    return self.error(from, t, ERR_PROTOCOL, "bad token", send);
+                }
+                let expire = self.cfg.expire_after.as_secs().min(u64::from(u32::MAX)) as u32;
+                Body::Store {
+                    key: key.unwrap_or_else(|| krpc::immutable_target(&v)),
+                    value: Arc::from(v),
+                    ttl_secs: ttl.map_or(expire, |t| t.min(expire)),
+                }
+            }
+            Query::Other { .. } => {
+                self.stats.unknown_method += 1;
+                return self.error(from, t, ERR_METHOD_UNKNOWN, "Method Unknown", send);
+            }
+        };
+        let tx = self.next_local_tx;
+        self.next_local_tx = self.next_local_tx.wrapping_add(1);
+        let mut out = std::mem::take(&mut self.out);
+        self.core.handle(now, Input::Datagram { from, msg: Message { tx, sender: id, body } }, &mut out);
+        let token = is_get.then(|| self.token(from.ip(), 0));
+        self.flush(now, &mut out, Some((from, tx, t, token)), send);
+        self.out = out;
+    }
+
+    fn on_response(&mut self, now: Time, from: SocketAddr, t: &[u8], id: NodeId, r: Response, send: &mut Datagrams) {
+        let Some(tx) = tx_of(t) else {
+            self.stats.unexpected += 1;
+            return;
+        };
+        let Some((sent, _)) = self.pending.remove(&(from, tx)) else {
+            self.stats.unexpected += 1;
+            return;
+        };
+        if let Some(token) = &r.token {
+            self.remember_token(from, token.clone(), id, now);
+        }
+        use crate::kad::RequestKind as K;
+        let body = match sent {
+            Sent::TokenFor { store } => {
+                // The token came (or not): send the waiting put.
+                match r.token {
+                    Some(token) => self.send_put(from, store, token, now, send),
+                    None => self.stats.errors_received += 1,
+                }
+                return;
+            }
+            Sent::Core(K::Ping) => Body::Pong,
+            Sent::Core(K::Store) => Body::Stored { accepted: true },
+            Sent::Core(K::FindNode) => Body::Nodes { contacts: contacts(r.nodes) },
+            Sent::Core(K::FindValue) => match r.v {
+                Some(v) => Body::Found {
+                    value: Arc::from(v),
+                    ttl_secs: r.ttl.unwrap_or(self.cfg.expire_after.as_secs().min(u64::from(u32::MAX)) as u32),
+                },
+                None => Body::Nodes { contacts: contacts(r.nodes) },
+            },
+        };
+        let mut out = std::mem::take(&mut self.out);
+        self.core.handle(now, Input::Datagram { from, msg: Message { tx, sender: id, body } }, &mut out);
+        self.flush(now, &mut out, None, send);
+        self.out = out;
+    }
+
+    fn on_error(&mut self, now: Time, from: SocketAddr, t: &[u8], send: &mut Datagrams) {
+        let Some(((sent, _), tx)) = tx_of(t).and_then(|tx| self.pending.remove(&(from, tx)).map(|s| (s, tx))) else {
+            self.stats.unexpected += 1;
+            return;
+        };
+        self.stats.errors_received += 1;
+        // A refused STORE is the one error the core understands; other queries
+        // that failed are left to the core's RPC timeout.
+        if let Sent::Core(crate::kad::RequestKind::Store) = sent {
+            // A put is only sent with a token, which came with the peer's ID.
+            if let Some(sender) = self.tokens.get(&from).map(|t| t.2) {
+                let mut out = std::mem::take(&mut self.out);
+                let msg = Message { tx, sender, body: Body::Stored { accepted: false } };
+                self.core.handle(now, Input::Datagram { from, msg }, &mut out);
+                self.flush(now, &mut out, None, send);
+                self.out = out;
+            }
+        }
+    }
+
+    fn remember_token(&mut self, from: SocketAddr, token: Vec<u8>, id: NodeId, now: Time) {
+        if self.tokens.len() >= MAX_TOKENS && !self.tokens.contains_key(&from) {
+            let oldest = self.tokens.iter().min_by_key(|(_, (_, at, _))| *at).map(|(a, _)| *a);
+            if let Some(a) = oldest {
+                self.tokens.remove(&a);
+            }
+        }
+        self.tokens.insert(from, (token, now, id));
+    }
+
+    fn fresh_token(&self, to: SocketAddr, now: Time) -> Option<Vec<u8>> {
+        self.tokens.get(&to).filter(|(_, at, _)| now.since(*at) < TOKEN_FRESH).map(|(t, _, _)| t.clone())
+    }
+
+    fn track(&mut self, to: SocketAddr, tx: u32, sent: Sent, now: Time) {
+        if self.pending.len() >= MAX_PENDING {
+            let oldest = self.pending.iter().min_by_key(|(_, (_, at))| *at).map(|(k, _)| *k);
+            if let Some(k) = oldest {
+                self.pending.remove(&k);
+            }
+        }
+        self.pending.insert((to, tx), (sent, now));
+    }
+
+    fn send_put(
+        &mut self,
+        to: SocketAddr,
+        store: Message<SocketAddr>,
+        token: Vec<u8>,
+        now: Time,
+        send: &mut Datagrams,
+    ) {
+        let Body::Store { key, value, ttl_secs } = &store.body else { return };
+        // An immutable item (key = SHA-1 of its bencoding) travels as plain BEP 44;
+        // any other key as kadsim's extension.
+        let key = (*key != krpc::immutable_target(value)).then_some(*key);
+        let query = Query::Put { token, v: value.to_vec(), key, ttl: Some(*ttl_secs) };
+        self.track(to, store.tx, Sent::Core(crate::kad::RequestKind::Store), now);
+        let id = *self.core.id();
+        self.send_packet(to, store.tx.to_be_bytes().to_vec(), PacketBody::Query { id, query }, send);
+    }
+
+    /// Encodes the core's outputs. `reply_to` names the query being answered:
+    /// (its source, the local tx given to the core, its KRPC `t`, the token to add).
+    fn flush(
+        &mut self,
+        now: Time,
+        out: &mut Vec<Output<SocketAddr>>,
+        mut reply_to: Option<ReplyTo>,
+        send: &mut Datagrams,
+    ) {
+        let id = *self.core.id();
+        for o in out.drain(..) {
+            match o {
+                Output::SetTimer { at, timer } => {
+                    let e = self.timers.entry(timer).or_insert(at);
+                    *e = (*e).min(at);
+                }
+                Output::Done(report) => self.reports.push(report),
+                Output::Send { to, msg } if msg.body.is_request() => {
+                    let kind = msg.body.request_kind().expect("a request has a kind");
+                    let t = msg.tx.to_be_bytes().to_vec();
+                    let query = match &msg.body {
+                        Body::Ping => Query::Ping,
+                        Body::FindNode { target } => Query::FindNode { target: *target },
+                        Body::FindValue { key } => Query::Get { target: *key },
+                        Body::Store { key, .. } => match self.fresh_token(to, now) {
+                            Some(token) => {
+                                self.send_put(to, msg, token, now, send);
+                                continue;
+                            }
+                            None => {
+                                // Ask for a token first, under a transaction of our own.
+                                let own = self.rng.next_u32() | 0x8000_0000;
+                                let target = *key;
+                                self.track(to, own, Sent::TokenFor { store: msg }, now);
+                                let q = Query::Get { target };
+                                self.send_packet(
+                                    to,
+                                    own.to_be_bytes().to_vec(),
+                                    PacketBody::Query { id, query: q },
+                                    send,
+                                );
+                                continue;
+                            }
+                        },
+                        _ => continue,
+                    };
+                    self.track(to, msg.tx, Sent::Core(kind), now);
+                    self.send_packet(to, t, PacketBody::Query { id, query }, send);
+                }
+                Output::Send { to, msg } => {
+                    // A reply: only ever to the query being handled.
+                    let Some((_, _, t, token)) = reply_to.take_if(|r| r.0 == to && r.1 == msg.tx) else {
+                        continue;
+                    };
+                    let body = match msg.body {
+                        Body::Pong | Body::Stored { accepted: true } => {
+                            PacketBody::Response { id, response: Response::default() }
+                        }
+                        Body::Stored { accepted: false } => {
+                            PacketBody::Error { code: krpc::ERR_GENERIC, message: "store full".into() }
+                        }
+                        Body::Nodes { contacts } => PacketBody::Response {
+                            id,
+                            response: Response { nodes: Some(compact(&contacts)), token, ..Response::default() },
+                        },
+                        Body::Found { value, ttl_secs } => PacketBody::Response {
+                            id,
+                            response: Response {
+                                token,
+                                v: Some(value.to_vec()),
+                                ttl: Some(ttl_secs),
+                                ..Response::default()
+                            },
+                        },
+                        _ => continue,
+                    };
+                    self.send_packet(to, t, body, send);
+                }
+            }
+        }
+    }
+
+    /// Forgets queries whose replies can no longer matter.
+    fn expire(&mut self, now: Time) {
+        let horizon = self.cfg.rpc_timeout * 2;
+        self.pending.retain(|_, (_, at)| now.since(*at) < horizon);
+    }
+}
+
+/// The 4-byte transaction IDs kadsim sends, as the core's u32.
+fn tx_of(t: &[u8]) -> Option<u32> {
+    <[u8; 4]>::try_from(t).ok().map(u32::from_be_bytes)
+}
+
+/// Compact node info of the IPv4 contacts (BEP 5); IPv6 contacts are left out.
+fn compact(contacts: &[Contact<SocketAddr>]) -> Vec<(NodeId, SocketAddrV4)> {
+    contacts
+        .iter()
+        .filter_map(|c| match c.addr {
+            SocketAddr::V4(a) => Some((c.id, a)),
+            SocketAddr::V6(_) => None,
+        })
+        .collect()
+}
+
+fn contacts(nodes: Option<Vec<(NodeId, SocketAddrV4)>>) -> Vec<Contact<SocketAddr>> {
+    nodes
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(_, a)| a.port() != 0 && !a.ip().is_unspecified())
+        .map(|(id, a)| Contact { id, addr: SocketAddr::V4(a) })
+        .collect()
+}
