@@ -483,3 +483,170 @@ fn contacts(nodes: Option<Vec<(NodeId, SocketAddrV4)>>) -> Vec<Contact<SocketAdd
         .map(|(id, a)| Contact { id, addr: SocketAddr::V4(a) })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kad::OpKind;
+    use proptest::prelude::*;
+
+    fn addr(port: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    fn endpoint(n: u8) -> Endpoint {
+        Endpoint::new(NodeId::hash_of(&[n]), Arc::new(Config::default()), u64::from(n), Time::ZERO).unwrap()
+    }
+
+    /// Two endpoints wired back to back: delivers every datagram at once
+    /// (loopback), until none is left.
+    struct Pair {
+        eps: [Endpoint; 2],
+        addrs: [SocketAddr; 2],
+        log: Vec<(usize, Vec<u8>)>,
+    }
+
+    impl Pair {
+        fn new() -> Pair {
+            Pair { eps: [endpoint(1), endpoint(2)], addrs: [addr(1001), addr(1002)], log: Vec::new() }
+        }
+
+        fn deliver(&mut self, now: Time, mut send: Datagrams, from: usize) {
+            let mut queue: Vec<(usize, SocketAddr, Vec<u8>)> = send.drain(..).map(|(to, b)| (from, to, b)).collect();
+            while let Some((src, to, bytes)) = queue.pop() {
+                let dst = self.addrs.iter().position(|a| *a == to).expect("a known address");
+                self.log.push((src, bytes.clone()));
+                let mut out = Datagrams::new();
+                self.eps[dst].on_datagram(now, self.addrs[src], &bytes, &mut out);
+                queue.extend(out.into_iter().map(|(to, b)| (dst, to, b)));
+            }
+        }
+
+        fn run(&mut self, at: usize, cmd: Command<SocketAddr>) -> OpReport<SocketAddr> {
+            let now = Time::from_secs(1);
+            let mut send = Datagrams::new();
+            let op = self.eps[at].start(now, cmd, &mut send);
+            self.deliver(now, send, at);
+            let reports = self.eps[at].take_reports();
+            reports.into_iter().find(|r| r.id == op).expect("the operation finished")
+        }
+    }
+
+    #[test]
+    fn ping_store_and_get_travel_as_krpc_between_two_endpoints() {
+        let mut p = Pair::new();
+        let ping = p.run(0, Command::Ping(p.addrs[1]));
+        assert!(ping.success);
+        assert_eq!(ping.target, *p.eps[1].id());
+        // The first datagram is a KRPC ping query of exactly the size the simulator charges (size.rs).
+        let first = krpc::decode(&p.log[0].1).unwrap();
+        assert!(matches!(first.body, PacketBody::Query { query: Query::Ping, .. }));
+        let core_ping = Message::<u32> { tx: 0, sender: NodeId::default(), body: Body::Ping };
+        assert_eq!(p.log[0].1.len(), crate::wire::encoded_len(&core_ping));
+
+        // A STORE needs a write token: get first, then put (BEP 44).
+        let key = NodeId::hash_of(b"greeting");
+        let put = p.run(0, Command::Put(key, Arc::from(&b"hello"[..])));
+        assert!(put.success && put.replicas == 1, "{put:?}");
+        assert_eq!(p.eps[1].core().store().len(), 1);
+        let queries: Vec<Query> = p
+            .log
+            .iter()
+            .filter(|(src, _)| *src == 0)
+            .filter_map(|(_, b)| match krpc::decode(b).unwrap().body {
+                PacketBody::Query { query, .. } => Some(query),
+                _ => None,
+            })
+            .collect();
+        let get_at = queries.iter().position(|q| matches!(q, Query::Get { target } if *target == key));
+        let put_at = queries.iter().position(|q| matches!(q, Query::Put { key: Some(k), .. } if *k == key));
+        assert!(get_at.is_some() && put_at.is_some() && get_at < put_at, "{queries:?}");
+
+        // The value comes back from the other side.
+        let get = p.run(1, Command::Get(key));
+        assert_eq!(get.kind, OpKind::Get);
+        assert_eq!(get.value.as_deref(), Some(&b"hello"[..]));
+        assert_eq!(p.eps[0].stats().dropped(), 0);
+        assert_eq!(p.eps[1].stats().dropped(), 0);
+    }
+
+    #[test]
+    fn an_immutable_item_is_put_as_plain_bep44_without_the_key_extension() {
+        let mut p = Pair::new();
+        p.run(0, Command::Ping(p.addrs[1]));
+        let v = b"Hello World!";
+        let key = krpc::immutable_target(v);
+        assert!(p.run(0, Command::Put(key, Arc::from(&v[..]))).success);
+        let put = p.log.iter().find_map(|(_, b)| match krpc::decode(b).unwrap().body {
+            PacketBody::Query { query: q @ Query::Put { .. }, .. } => Some(q),
+            _ => None,
+        });
+        assert!(matches!(put, Some(Query::Put { key: None, .. })), "{put:?}");
+        assert!(p.eps[1].core().store().get(&key, Time::from_secs(2)).is_some());
+    }
+
+    #[test]
+    fn a_put_with_a_wrong_token_is_refused_with_error_203() {
+        let mut ep = endpoint(3);
+        let q = Packet {
+            t: vec![1, 2],
+            version: None,
+            body: PacketBody::Query {
+                id: NodeId::hash_of(b"x"),
+                query: Query::Put { token: vec![9; 4], v: b"v".to_vec(), key: None, ttl: None },
+            },
+        };
+        let mut send = Datagrams::new();
+        ep.on_datagram(Time::from_secs(1), addr(9), &krpc::encode(&q), &mut send);
+        assert_eq!(send.len(), 1);
+        let reply = krpc::decode(&send[0].1).unwrap();
+        assert_eq!(reply.t, vec![1, 2], "the reply echoes the query's transaction ID");
+        assert!(matches!(reply.body, PacketBody::Error { code: ERR_PROTOCOL, .. }));
+        assert_eq!(ep.stats().bad_token, 1);
+        assert!(ep.core().store().is_empty());
+    }
+
+    #[test]
+    fn unknown_methods_get_error_204_and_unsolicited_replies_are_dropped() {
+        let mut ep = endpoint(4);
+        let mut send = Datagrams::new();
+        let q = Packet {
+            t: vec![7],
+            version: None,
+            body: PacketBody::Query { id: NodeId::hash_of(b"y"), query: Query::Other { method: "get_peers".into() } },
+        };
+        ep.on_datagram(Time::from_secs(1), addr(9), &krpc::encode(&q), &mut send);
+        assert!(matches!(krpc::decode(&send[0].1).unwrap().body, PacketBody::Error { code: ERR_METHOD_UNKNOWN, .. }));
+        let r = Packet {
+            t: vec![0, 0, 0, 5],
+            version: None,
+            body: PacketBody::Response { id: NodeId::hash_of(b"y"), response: Response::default() },
+        };
+        send.clear();
+        ep.on_datagram(Time::from_secs(1), addr(9), &krpc::encode(&r), &mut send);
+        assert!(send.is_empty());
+        assert_eq!(ep.stats().unexpected, 1);
+        ep.on_datagram(Time::from_secs(1), addr(9), &[b'x'; 1600], &mut send);
+        assert_eq!(ep.stats().oversized, 1);
+        assert_eq!(ep.stats().unknown_method, 1);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Any bytes at all: the endpoint never panics, never answers garbage,
+        /// and counts every datagram it could not use.
+        #[test]
+        fn random_datagrams_are_dropped_and_counted(data in proptest::collection::vec(any::<u8>(), 0..1700)) {
+            let mut ep = endpoint(5);
+            let mut send = Datagrams::new();
+            ep.on_datagram(Time::from_secs(1), addr(9), &data, &mut send);
+            let s = ep.stats().clone();
+            prop_assert_eq!(s.received, 1);
+            if krpc::decode(&data).is_err() {
+                prop_assert!(send.is_empty());
+                prop_assert_eq!(s.dropped(), 1);
+            }
+        }
+    }
+}

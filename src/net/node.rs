@@ -22,11 +22,16 @@ pub struct NodeConfig {
     pub bootstrap: Vec<(SocketAddr, Option<NodeId>)>,
     /// The node's ID (default: random).
     pub id: Option<NodeId>,
-    /// Protocol parameters (default: the paper's).
+    /// Protocol parameters (default: the paper's, with at most
+    /// [`MAX_STORED_PAIRS`] pairs stored).
     pub kad: Config,
     /// Seed of the node's random choices (default: from the clock and process ID).
     pub seed: Option<u64>,
 }
+
+/// Pairs a node on the network stores at most by default: with values of at
+/// most 1000 bytes (BEP 44), a flood of STOREs costs it about 10 MB.
+pub const MAX_STORED_PAIRS: usize = 10_000;
 
 impl Default for NodeConfig {
     fn default() -> Self {
@@ -34,7 +39,7 @@ impl Default for NodeConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             bootstrap: Vec::new(),
             id: None,
-            kad: Config::default(),
+            kad: Config { max_stored_pairs: MAX_STORED_PAIRS, ..Config::default() },
             seed: None,
         }
     }

@@ -199,3 +199,51 @@ pub fn run(node: &Node, input: impl BufRead, mut out: impl Write, prompt: bool) 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const K: &str = "00112233445566778899aabbccddeeff00112233";
+
+    #[test]
+    fn every_command_parses() {
+        let a: SocketAddr = "127.0.0.1:6881".parse().unwrap();
+        let k = NodeId::from_hex(K).unwrap();
+        assert_eq!(parse("put colour dark blue").unwrap(), Line::Put("colour".into(), "dark blue".into()));
+        assert_eq!(parse("get colour").unwrap(), Line::Get("colour".into()));
+        assert_eq!(parse(&format!("p 127.0.0.1:6881 {K}")).unwrap(), Line::Ping(a, Some(k)));
+        assert_eq!(parse("p 127.0.0.1:6881").unwrap(), Line::Ping(a, None));
+        assert_eq!(parse(&format!("s 127.0.0.1:6881 {K} some value")).unwrap(), Line::Store(a, k, "some value".into()));
+        assert_eq!(parse(&format!("s 127.0.0.1:6881 {K}")).unwrap(), Line::Store(a, k, String::new()));
+        assert_eq!(parse(&format!("fn 127.0.0.1:6881 {K}")).unwrap(), Line::FindNode(a, k));
+        assert_eq!(parse(&format!("fv 127.0.0.1:6881 {K}")).unwrap(), Line::FindValue(a, k));
+        assert_eq!(parse(&format!("ln {K}")).unwrap(), Line::LookupNode(k));
+        assert_eq!(parse("lv colour").unwrap(), Line::LookupValue("colour".into()));
+        assert_eq!(parse("  id ").unwrap(), Line::Id);
+        assert_eq!(parse("table").unwrap(), Line::Table);
+        assert_eq!(parse("help").unwrap(), Line::Help);
+        assert_eq!(parse("quit").unwrap(), Line::Quit);
+        assert_eq!(parse("").unwrap(), Line::Empty);
+    }
+
+    #[test]
+    fn bad_lines_get_a_one_line_hint() {
+        for (line, hint) in [
+            ("put onlykey", "usage: put"),
+            ("get", "usage: get"),
+            ("get a b", "usage: get"),
+            ("p", "usage: p"),
+            ("p 127.0.0.1", "bad address"),
+            ("fn 127.0.0.1:1 abc", "bad key"),
+            ("ln 00112233445566778899aabbccddeeff0011223", "bad key"),
+            ("s 127.0.0.1:1", "usage: s"),
+            ("fv", "usage: fv"),
+            ("lv", "usage: lv"),
+            ("frobnicate", "unknown command"),
+        ] {
+            let e = parse(line).unwrap_err();
+            assert!(e.contains(hint) && !e.contains('\n'), "{line:?} -> {e:?}");
+        }
+    }
+}

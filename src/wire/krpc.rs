@@ -67,63 +67,33 @@ pub struct Packet {
 /// The three message types `y` of BEP 5.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PacketBody {
-    /// `y` = `q`: method `q` with arguments `a`, which always hold the sender's `id`.
-    Query {
-        /// The querying node's ID.
-        id: NodeId,
-        /// The method and its other arguments.
-        query: Query,
-    },
-    /// `y` = `r`: the return values `r`, which always hold the responder's `id`.
-    Response {
-        /// The responding node's ID.
-        id: NodeId,
-        /// The other return values.
-        response: Response,
-    },
-    /// `y` = `e`: `e` is a list of an error code and a message.
-    Error {
-        /// One of `ERR_*` (BEP 5, "Errors"), or any integer a peer sent.
-        code: i64,
-        /// The message, at most 256 bytes (invalid UTF-8 replaced).
-        message: String,
-    },
+    /// `y` = `q`: method `q` with arguments `a`; `id` (in `a`) is the querying node's (BEP 5).
+    Query { id: NodeId, query: Query },
+    /// `y` = `r`: return values `r`; `id` (in `r`) is the responding node's (BEP 5).
+    Response { id: NodeId, response: Response },
+    /// `y` = `e`: `e` is the list [`code`, `message`] (BEP 5, "Errors"). `code` is one of `ERR_*`
+    /// or whatever a peer sent; `message` is at most 256 bytes, invalid UTF-8 replaced.
+    Error { code: i64, message: String },
 }
 
-/// The methods kadsim serves.
+/// The methods kadsim serves; the querying node's `id` is in [`PacketBody::Query`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Query {
     /// BEP 5 `ping`: a = {id}.
     Ping,
     /// BEP 5 `find_node`: a = {id, target}.
-    FindNode {
-        /// The ID looked up.
-        target: NodeId,
-    },
+    FindNode { target: NodeId },
     /// BEP 44 get (also used for kadsim's string keys): `target`.
-    Get {
-        /// The key looked up.
-        target: NodeId,
-    },
+    Get { target: NodeId },
     /// BEP 44 put. `v` is the content of the bencoded byte string `v` (kadsim only stores byte-string values).
     /// `key` and `ttl` are kadsim's extension: a put with `key` stores under that key (a string key's SHA-1)
     /// instead of the immutable target SHA-1(bencode(v)); `ttl` is the remaining lifetime in seconds.
-    Put {
-        /// The write token from an earlier `get` reply (BEP 44).
-        token: Vec<u8>,
-        /// The value.
-        v: Vec<u8>,
-        /// kadsim extension: the key to store under.
-        key: Option<NodeId>,
-        /// kadsim extension: remaining lifetime in seconds.
-        ttl: Option<u32>,
-    },
+    /// `token` is the write token of an earlier `get` reply (BEP 44, "put message").
+    Put { token: Vec<u8>, v: Vec<u8>, key: Option<NodeId>, ttl: Option<u32> },
     /// Any other method (get_peers, announce_peer, sample_infohashes, ...): answered with error 204.
     /// A BEP 44 mutable put (one with `k` or `sig`) decodes as `Other { method: "put(mutable)" }`.
-    Other {
-        /// The method name `q`, invalid UTF-8 replaced, at most 64 bytes.
-        method: String,
-    },
+    /// `method` is `q` with invalid UTF-8 replaced, cut to 64 bytes.
+    Other { method: String },
 }
 
 /// Return values of a response (BEP 5, BEP 44); absent fields are `None`.
@@ -154,14 +124,9 @@ pub enum DecodeError {
     /// A required field is absent.
     #[error("missing field {0}")]
     Missing(&'static str),
-    /// A field has the wrong type or size.
+    /// The field `field` has the wrong type or size, as `why` says.
     #[error("bad field {field}: {why}")]
-    BadField {
-        /// The field.
-        field: &'static str,
-        /// What is wrong with it.
-        why: &'static str,
-    },
+    BadField { field: &'static str, why: &'static str },
 }
 
 /// BEP 44 immutable target: SHA-1 of the bencoded byte string of `v` ("<len>:<bytes>").
@@ -283,8 +248,8 @@ pub fn decode(buf: &[u8]) -> Result<Packet, DecodeError> {
                     Query::Other { method: "put(mutable)".to_owned() }
                 }
                 b"put" => Query::Put {
-                    token: required(token(a, "a.token")?, "a.token")?,
-                    v: required(value(a, "a.v")?, "a.v")?,
+                    token: required(limited(a, "a.token", MAX_TOKEN)?, "a.token")?,
+                    v: required(limited(a, "a.v", MAX_VALUE)?, "a.v")?,
                     key: id20(a, "a.key")?,
                     ttl: ttl(a, "a.ttl")?,
                 },
@@ -295,8 +260,12 @@ pub fn decode(buf: &[u8]) -> Result<Packet, DecodeError> {
         b"r" => {
             let r = dict(&msg, "r")?;
             let id = required(id20(r, "r.id")?, "r.id")?;
-            let response =
-                Response { nodes: nodes(r)?, token: token(r, "r.token")?, v: value(r, "r.v")?, ttl: ttl(r, "r.ttl")? };
+            let response = Response {
+                nodes: nodes(r)?,
+                token: limited(r, "r.token", MAX_TOKEN)?,
+                v: limited(r, "r.v", MAX_VALUE)?,
+                ttl: ttl(r, "r.ttl")?,
+            };
             PacketBody::Response { id, response }
         }
         b"e" => {
@@ -304,9 +273,7 @@ pub fn decode(buf: &[u8]) -> Result<Packet, DecodeError> {
             let Bencode::List(e) = msg.get(b"e").ok_or(DecodeError::Missing("e"))? else {
                 return Err(bad("not a list"));
             };
-            // BEP 5: "The first element is an integer representing the error
-            // code. The second element is a string containing the error
-            // message." Further elements are ignored.
+            // BEP 5: first an integer code, then a string message; further elements are ignored.
             let code = e.first().and_then(Bencode::as_int).ok_or(bad("first element is not an integer"))?;
             let message = e.get(1).and_then(Bencode::as_bytes).ok_or(bad("second element is not a byte string"))?;
             if message.len() > MAX_ERROR_MESSAGE {
@@ -368,17 +335,10 @@ fn id20(d: &Bencode<'_>, field: &'static str) -> Result<Option<NodeId>, DecodeEr
     }
 }
 
-fn token(d: &Bencode<'_>, field: &'static str) -> Result<Option<Vec<u8>>, DecodeError> {
+/// A byte string of at most `max` bytes: a token, or a BEP 44 `v` (kadsim stores only byte strings).
+fn limited(d: &Bencode<'_>, field: &'static str, max: usize) -> Result<Option<Vec<u8>>, DecodeError> {
     match bytes(d, field)? {
-        Some(b) if b.len() > MAX_TOKEN => Err(DecodeError::BadField { field, why: "longer than 64 bytes" }),
-        b => Ok(b.map(<[u8]>::to_vec)),
-    }
-}
-
-/// BEP 44 `v`; kadsim accepts only byte strings, of at most [`MAX_VALUE`] bytes.
-fn value(d: &Bencode<'_>, field: &'static str) -> Result<Option<Vec<u8>>, DecodeError> {
-    match bytes(d, field)? {
-        Some(b) if b.len() > MAX_VALUE => Err(DecodeError::BadField { field, why: "longer than 1000 bytes" }),
+        Some(b) if b.len() > max => Err(DecodeError::BadField { field, why: "too long" }),
         b => Ok(b.map(<[u8]>::to_vec)),
     }
 }
@@ -407,4 +367,271 @@ fn nodes(r: &Bencode<'_>) -> Result<Option<Vec<(NodeId, SocketAddrV4)>>, DecodeE
         (NodeId(id), SocketAddrV4::new(ip, u16::from_be_bytes([c[24], c[25]])))
     };
     Ok(Some(b.chunks_exact(COMPACT_NODE).map(parse).collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kad::{Body, Contact, Message};
+    use crate::wire::encoded_len;
+    use crate::wire::size::{STORE_REFUSED, STORE_REFUSED_CODE};
+    use proptest::prelude::*;
+    use std::sync::Arc;
+
+    const ID_A: &str = "abcdefghij0123456789";
+    const ID_M: &str = "mnopqrstuvwxyz123456";
+
+    fn id(s: &str) -> NodeId {
+        NodeId(s.as_bytes().try_into().unwrap())
+    }
+
+    /// A packet as in BEP 5's examples: `t` = "aa", no version; queries from ID_A, responses from ID_M.
+    fn bep5(body: PacketBody) -> Packet {
+        Packet { t: b"aa".to_vec(), version: None, body }
+    }
+
+    fn q(query: Query) -> PacketBody {
+        PacketBody::Query { id: id(ID_A), query }
+    }
+
+    fn r(response: Response) -> PacketBody {
+        PacketBody::Response { id: id(ID_M), response }
+    }
+
+    #[test]
+    fn bep5_examples_round_trip_byte_exact() {
+        // BEP 5, "ping", "find_node" and "Errors" examples.
+        let error = PacketBody::Error { code: ERR_GENERIC, message: "A Generic Error Ocurred".into() };
+        let cases = [
+            ("d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe", q(Query::Ping)),
+            ("d1:rd2:id20:mnopqrstuvwxyz123456e1:t2:aa1:y1:re", r(Response::default())),
+            (
+                "d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q9:find_node1:t2:aa1:y1:qe",
+                q(Query::FindNode { target: id(ID_M) }),
+            ),
+            ("d1:eli201e23:A Generic Error Ocurrede1:t2:aa1:y1:ee", error),
+        ];
+        for (wire, body) in cases {
+            assert_eq!(decode(wire.as_bytes()), Ok(bep5(body.clone())), "{wire}");
+            assert_eq!(String::from_utf8(encode(&bep5(body))).unwrap(), wire);
+        }
+    }
+
+    #[test]
+    fn bep44_immutable_target_test_vector() {
+        // BEP 44, "Test vectors": immutable, value "Hello World!":
+        // target = SHA-1("12:Hello World!") = e5f96f6f38320f0f33959cb4d3d656452117aadb.
+        assert_eq!(immutable_target(b"Hello World!").to_hex(), "e5f96f6f38320f0f33959cb4d3d656452117aadb");
+        assert_eq!(immutable_target(b"Hello World!"), NodeId::hash_of(b"12:Hello World!"));
+        assert_eq!(immutable_target(b""), NodeId::hash_of(b"0:"));
+    }
+
+    #[test]
+    fn unknown_keys_mutable_put_and_unknown_methods() {
+        // Unknown keys are ignored at every level (BEP 5 lets implementations add fields).
+        let wire = format!("d2:ip6:abcdef1:rd2:id20:{ID_M}6:nodes60:6:valuesl6:abcdefee1:t2:aa1:v4:UT011:y1:re");
+        let p = decode(wire.as_bytes()).unwrap();
+        assert_eq!(p.version.as_deref(), Some(&b"UT01"[..]));
+        assert_eq!(p.body, r(Response::default()));
+        // BEP 44 get with `seq`.
+        let get = format!("d1:ad2:id20:{ID_A}3:seqi4e6:target20:{ID_M}e1:q3:get1:t2:aa1:y1:qe");
+        assert_eq!(decode(get.as_bytes()).unwrap().body, q(Query::Get { target: id(ID_M) }));
+        // BEP 44 mutable put: not stored, answered as an unknown method.
+        let mutable = format!(
+            "d1:ad2:id20:{ID_A}1:k32:{}3:seqi1e3:sig64:{}5:token2:tk1:v2:hie1:q3:put1:t2:aa1:y1:qe",
+            "k".repeat(32),
+            "s".repeat(64)
+        );
+        assert_eq!(decode(mutable.as_bytes()).unwrap().body, q(Query::Other { method: "put(mutable)".into() }));
+        let gp = format!("d1:ad2:id20:{ID_A}9:info_hash20:{ID_M}e1:q9:get_peers1:t2:aa1:y1:qe");
+        assert_eq!(decode(gp.as_bytes()).unwrap().body, q(Query::Other { method: "get_peers".into() }));
+        // A malformed optional version is dropped; invalid UTF-8 in an error message is replaced.
+        let e = b"d1:eli202e2:\xff!e1:t2:aa1:vi1e1:y1:ee";
+        let p = decode(e).unwrap();
+        assert_eq!(p.version, None);
+        assert_eq!(p.body, PacketBody::Error { code: ERR_SERVER, message: "\u{fffd}!".into() });
+        // Compact node info (BEP 5): ID, IPv4, port in network order.
+        let mut wire = format!("d1:rd2:id20:{ID_M}5:nodes26:{ID_A}").into_bytes();
+        wire.extend_from_slice(b"\x0a\x00\x00\x01\x1a\xe15:token2:tk3:ttli60e1:v2:hie1:t2:aa1:y1:re");
+        let p = decode(&wire).unwrap();
+        let response = Response {
+            nodes: Some(vec![(id(ID_A), SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 1), 6881))]),
+            token: Some(b"tk".to_vec()),
+            v: Some(b"hi".to_vec()),
+            ttl: Some(60),
+        };
+        assert_eq!(p.body, r(response));
+        assert_eq!(encode(&p), wire);
+    }
+
+    fn put_with_v(len: usize) -> Vec<u8> {
+        format!("d1:ad2:id20:{ID_A}5:token2:tk1:v{len}:{}e1:q3:put1:t2:aa1:y1:qe", "x".repeat(len)).into_bytes()
+    }
+
+    #[test]
+    fn strictness() {
+        assert!(decode(&put_with_v(MAX_VALUE)).is_ok());
+        let ping = |a: &str| format!("d1:ad{a}e1:q4:ping1:t2:aa1:y1:qe");
+        let resp = |r: &str| format!("d1:rd2:id20:{ID_M}{r}e1:t2:aa1:y1:re");
+        // Not strict bencode (BEP 3): leading zero, -0, empty integer, leading zero in a length,
+        // truncated string, unsorted keys, duplicate key.
+        for b in [&b"i01e"[..], b"i-0e", b"ie", b"03:abc", b"5:abc", b"d1:bi1e1:ai2ee", b"d1:ai1e1:ai2ee"] {
+            assert!(matches!(decode(b), Err(DecodeError::Bencode(_))), "{}", String::from_utf8_lossy(b));
+        }
+        let bad: Vec<(Vec<u8>, &str)> = vec![
+            (format!("{}x", ping(&format!("2:id20:{ID_A}"))).into_bytes(), "trailing bytes"),
+            (format!("{}{}", "l".repeat(17), "e".repeat(17)).into_bytes(), "nesting deeper than 16"),
+            (ping("2:id19:abcdefghij012345678").into_bytes(), "19-byte id"),
+            (put_with_v(MAX_VALUE + 1), "1001-byte v"),
+            (b"le".to_vec(), "not a dict"),
+            (format!("d1:ad2:id20:{ID_A}e1:q4:ping1:y1:qe").into_bytes(), "missing t"),
+            (format!("d1:ad2:id20:{ID_A}e1:q4:ping1:t0:1:y1:qe").into_bytes(), "empty t"),
+            (format!("d1:ad2:id20:{ID_A}e1:q4:ping1:t33:{}1:y1:qe", "t".repeat(33)).into_bytes(), "33-byte t"),
+            (format!("d1:ad2:id20:{ID_A}e1:q4:ping1:t2:aa1:y1:xe").into_bytes(), "y not q/r/e"),
+            (b"d1:q4:ping1:t2:aa1:y1:qe".to_vec(), "missing a"),
+            (b"d1:ai1e1:q4:ping1:t2:aa1:y1:qe".to_vec(), "a not a dict"),
+            (format!("d1:ad2:id20:{ID_A}e1:q9:find_node1:t2:aa1:y1:qe").into_bytes(), "missing target"),
+            (resp(&format!("5:token65:{}", "k".repeat(65))).into_bytes(), "65-byte token"),
+            (resp("3:ttli-1e").into_bytes(), "negative ttl"),
+            (resp("3:ttli4294967296e").into_bytes(), "ttl over u32"),
+            (resp("1:vli1ee").into_bytes(), "v not a byte string"),
+            (format!("d1:eli201e257:{}e1:t2:aa1:y1:ee", "m".repeat(257)).into_bytes(), "257-byte message"),
+            (b"d1:eli201ee1:t2:aa1:y1:ee".to_vec(), "error without message"),
+            (b"d1:el3:abc3:abce1:t2:aa1:y1:ee".to_vec(), "error code not an integer"),
+        ];
+        for (input, what) in bad {
+            let r = decode(&input);
+            assert!(r.is_err(), "{what}: accepted {r:?}");
+        }
+        // A 2000-byte datagram, a 27-byte `nodes`, a query without `a.id`.
+        assert_eq!(decode(&[b'0'; 2000]), Err(DecodeError::Oversized(2000)));
+        assert_eq!(
+            decode(resp(&format!("5:nodes27:{}", "n".repeat(27))).as_bytes()),
+            Err(DecodeError::BadField { field: "r.nodes", why: "length not a multiple of 26" })
+        );
+        assert_eq!(decode(ping("").as_bytes()), Err(DecodeError::Missing("a.id")));
+    }
+
+    #[test]
+    fn sizes_agree_with_the_simulator() {
+        // kadsim sends a 4-byte `t` and its 4-byte version, as size.rs counts.
+        let ks = |body| encode(&Packet { t: b"abcd".to_vec(), version: Some(CLIENT_VERSION.to_vec()), body }).len();
+        let sim = |body: Body<u32>| encoded_len(&Message { tx: 1, sender: NodeId::default(), body });
+        let me = NodeId::hash_of(b"me");
+        let query = |query| PacketBody::Query { id: me, query };
+        let reply = |response| PacketBody::Response { id: me, response };
+        assert_eq!((ks(query(Query::Ping)), sim(Body::Ping)), (67, 67));
+        assert_eq!((ks(reply(Response::default())), sim(Body::Pong)), (58, 58));
+        assert_eq!(ks(reply(Response::default())), sim(Body::Stored { accepted: true }));
+        assert_eq!((ks(query(Query::FindNode { target: me })), sim(Body::FindNode { target: me })), (103, 103));
+        assert_eq!(ks(query(Query::Get { target: me })), sim(Body::FindValue { key: me }));
+        let addr = SocketAddrV4::new(Ipv4Addr::new(192, 0, 2, 1), 6881);
+        for n in 0..=20u32 {
+            let nodes = (0..n).map(|_| (me, addr)).collect();
+            let contacts = (0..n).map(|i| Contact { id: me, addr: i }).collect();
+            let response = Response { nodes: Some(nodes), ..Response::default() };
+            assert_eq!(ks(reply(response)), sim(Body::Nodes { contacts }), "{n} nodes");
+        }
+        for len in [0, 1, 9, 10, 99, 100, 999, 1000] {
+            for ttl in [0, 5, 9, 10, 86_400, u32::MAX] {
+                let value: Arc<[u8]> = Arc::from(vec![0u8; len]);
+                let put = Query::Put { token: vec![7; 4], v: vec![0; len], key: Some(me), ttl: Some(ttl) };
+                assert_eq!(ks(query(put)), sim(Body::Store { key: me, value: value.clone(), ttl_secs: ttl }));
+                let found = Response { token: Some(vec![7; 4]), v: Some(vec![0; len]), ttl: Some(ttl), nodes: None };
+                assert_eq!(ks(reply(found)), sim(Body::Found { value, ttl_secs: ttl }), "len {len} ttl {ttl}");
+            }
+        }
+        let refused = PacketBody::Error { code: ERR_GENERIC, message: "store full".into() };
+        assert_eq!((ERR_GENERIC, "store full"), (STORE_REFUSED_CODE, STORE_REFUSED));
+        assert_eq!(ks(refused), sim(Body::Stored { accepted: false }));
+    }
+
+    #[test]
+    fn long_error_messages_are_cut_on_a_char_boundary() {
+        let message = "é".repeat(200); // 400 bytes
+        let p = Packet { t: b"aa".to_vec(), version: None, body: PacketBody::Error { code: 201, message } };
+        let PacketBody::Error { message, .. } = decode(&encode(&p)).unwrap().body else { panic!() };
+        assert_eq!(message, "é".repeat(128));
+    }
+
+    fn node_id() -> impl Strategy<Value = NodeId> {
+        any::<[u8; 20]>().prop_map(NodeId)
+    }
+
+    fn bytes(len: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(any::<u8>(), len)
+    }
+
+    fn query() -> impl Strategy<Value = Query> {
+        prop_oneof![
+            Just(Query::Ping),
+            node_id().prop_map(|target| Query::FindNode { target }),
+            node_id().prop_map(|target| Query::Get { target }),
+            (bytes(0..=MAX_TOKEN), bytes(0..=MAX_VALUE), proptest::option::of(node_id()), any::<Option<u32>>())
+                .prop_map(|(token, v, key, ttl)| Query::Put { token, v, key, ttl }),
+            "put\\(mutable\\)|[a-z_]{1,20}|\\PC{1,16}"
+                .prop_filter("a known method", |m| !["ping", "find_node", "get", "put"].contains(&m.as_str()))
+                .prop_map(|method| Query::Other { method }),
+        ]
+    }
+
+    fn packet() -> impl Strategy<Value = Packet> {
+        let addr = any::<(u32, u16)>().prop_map(|(ip, port)| SocketAddrV4::new(Ipv4Addr::from(ip), port));
+        let nodes = proptest::option::of(proptest::collection::vec((node_id(), addr), 0..=8));
+        let (token, v) = (proptest::option::of(bytes(0..=MAX_TOKEN)), proptest::option::of(bytes(0..=MAX_VALUE)));
+        let response = (nodes, token, v, any::<Option<u32>>()).prop_map(|(nodes, token, v, ttl)| Response {
+            nodes,
+            token,
+            v,
+            ttl,
+        });
+        let body = prop_oneof![
+            (node_id(), query()).prop_map(|(id, query)| PacketBody::Query { id, query }),
+            (node_id(), response).prop_map(|(id, response)| PacketBody::Response { id, response }),
+            (any::<i64>(), "\\PC{0,64}").prop_map(|(code, message)| PacketBody::Error { code, message }),
+        ];
+        (bytes(1..=MAX_TX), proptest::option::of(bytes(0..=MAX_VERSION)), body).prop_map(|(t, version, body)| Packet {
+            t,
+            version,
+            body,
+        })
+    }
+
+    /// Whatever the decoder accepts re-encodes to a datagram it accepts again, unchanged.
+    fn reencodes(p: Packet) -> Result<(), TestCaseError> {
+        let bytes = encode(&p);
+        prop_assert!(bytes.len() <= MAX_DATAGRAM);
+        prop_assert_eq!(decode(&bytes), Ok(p));
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn round_trip(p in packet()) {
+            reencodes(p)?;
+        }
+
+        #[test]
+        fn random_bytes_never_panic(buf in bytes(0..=2000)) {
+            if let Ok(p) = decode(&buf) {
+                reencodes(p)?;
+            }
+        }
+
+        #[test]
+        fn mutated_packets_never_panic(
+            p in packet(), op in 0..4u8, at in any::<proptest::sample::Index>(), byte in any::<u8>()
+        ) {
+            let mut buf = encode(&p);
+            match op {
+                0 => { let i = at.index(buf.len()); buf[i] ^= 1 << (byte % 8); }
+                1 => buf.insert(at.index(buf.len() + 1), byte),
+                2 => { buf.remove(at.index(buf.len())); }
+                _ => buf.truncate(at.index(buf.len())),
+            }
+            if let Ok(p) = decode(&buf) {
+                reencodes(p)?;
+            }
+        }
+    }
 }
