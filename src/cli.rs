@@ -276,16 +276,19 @@ struct SweepBar {
     runs: AtomicUsize,
 }
 
+/// A bar on stderr drawn with `template`, or hidden.
+fn styled_bar(hidden: bool, template: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+    if hidden {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar
+}
+
 impl SweepBar {
     fn new(hidden: bool) -> SweepBar {
-        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-        if hidden {
-            bar.set_draw_target(ProgressDrawTarget::hidden());
-        }
-        bar.set_style(
-            ProgressStyle::with_template("{bar:30} {percent}% of simulated time, {msg} [{elapsed_precise}, ETA {eta}]")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
+        let bar = styled_bar(hidden, "{bar:30} {percent}% of simulated time, {msg} [{elapsed_precise}, ETA {eta}]");
         SweepBar { bar, done: AtomicUsize::new(0), runs: AtomicUsize::new(0) }
     }
 }
@@ -315,15 +318,7 @@ struct Bar {
 
 impl Bar {
     fn new(hidden: bool) -> Bar {
-        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-        if hidden {
-            bar.set_draw_target(ProgressDrawTarget::hidden());
-        }
-        bar.set_style(
-            ProgressStyle::with_template("{bar:30} sim {msg} [{elapsed_precise}, ETA {eta}]")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        Bar { bar, started: Instant::now() }
+        Bar { bar: styled_bar(hidden, "{bar:30} sim {msg} [{elapsed_precise}, ETA {eta}]"), started: Instant::now() }
     }
 
     fn finish(&self) {

@@ -96,6 +96,9 @@ pub struct Endpoint {
     timers: BTreeMap<crate::kad::Timer, Time>,
     reports: Vec<OpReport<SocketAddr>>,
     stats: NetStats,
+    /// The node's own socket address, when the driver knows it: contacts
+    /// claiming it (under any ID) are left out of replies taken in.
+    local: Option<SocketAddr>,
 }
 
 /// The query being answered: its source, the local transaction ID given to
@@ -127,12 +130,21 @@ impl Endpoint {
             timers: BTreeMap::new(),
             reports: Vec::new(),
             stats: NetStats::default(),
+            local: None,
         })
     }
 
     /// The node's ID.
     pub fn id(&self) -> &NodeId {
         self.core.id()
+    }
+
+    /// Tells the endpoint its own socket address. Some nodes return it under
+    /// other IDs (e.g. a node that filed the sender of a lookup under the
+    /// lookup's target); such contacts are dropped instead of queried, which
+    /// would cost a timeout each.
+    pub fn set_local_addr(&mut self, addr: SocketAddr) {
+        self.local = Some(addr);
     }
 
     /// The protocol core, read-only (routing table, store, counters).
@@ -243,14 +255,14 @@ impl Endpoint {
             Query::Ping => Body::Ping,
             Query::FindNode { target } => Body::FindNode { target },
             Query::Get { target } => Body::FindValue { key: target },
-            Query::Put { token, v, key, ttl } => {
+            Query::Put { token, v, target, ttl } => {
                 if !self.token_ok(from.ip(), &token) {
                     self.stats.bad_token += 1;
                     return self.error(from, t, ERR_PROTOCOL, "bad token", send);
                 }
                 let expire = self.cfg.expire_after.as_secs().min(u64::from(u32::MAX)) as u32;
                 Body::Store {
-                    key: key.unwrap_or_else(|| krpc::immutable_target(&v)),
+                    key: target.unwrap_or_else(|| krpc::immutable_target(&v)),
                     value: Arc::from(v),
                     ttl_secs: ttl.map_or(expire, |t| t.min(expire)),
                 }
@@ -293,13 +305,13 @@ impl Endpoint {
             }
             Sent::Core(K::Ping) => Body::Pong,
             Sent::Core(K::Store) => Body::Stored { accepted: true },
-            Sent::Core(K::FindNode) => Body::Nodes { contacts: contacts(r.nodes) },
+            Sent::Core(K::FindNode) => Body::Nodes { contacts: contacts(r.nodes, self.local) },
             Sent::Core(K::FindValue) => match r.v {
                 Some(v) => Body::Found {
                     value: Arc::from(v),
                     ttl_secs: r.ttl.unwrap_or(self.cfg.expire_after.as_secs().min(u64::from(u32::MAX)) as u32),
                 },
-                None => Body::Nodes { contacts: contacts(r.nodes) },
+                None => Body::Nodes { contacts: contacts(r.nodes, self.local) },
             },
         };
         let mut out = std::mem::take(&mut self.out);
@@ -361,10 +373,9 @@ impl Endpoint {
         send: &mut Datagrams,
     ) {
         let Body::Store { key, value, ttl_secs } = &store.body else { return };
-        // An immutable item (key = SHA-1 of its bencoding) travels as plain BEP 44;
-        // any other key as kadsim's extension.
-        let key = (*key != krpc::immutable_target(value)).then_some(*key);
-        let query = Query::Put { token, v: value.to_vec(), key, ttl: Some(*ttl_secs) };
+        // An immutable item's target is the SHA-1 of its bencoding (plain BEP 44);
+        // any other target is kadsim's string-key extension.
+        let query = Query::Put { token, v: value.to_vec(), target: Some(*key), ttl: Some(*ttl_secs) };
         self.track(to, store.tx, Sent::Core(crate::kad::RequestKind::Store), now);
         let id = *self.core.id();
         self.send_packet(to, store.tx.to_be_bytes().to_vec(), PacketBody::Query { id, query }, send);
@@ -475,11 +486,12 @@ fn compact(contacts: &[Contact<SocketAddr>]) -> Vec<(NodeId, SocketAddrV4)> {
         .collect()
 }
 
-fn contacts(nodes: Option<Vec<(NodeId, SocketAddrV4)>>) -> Vec<Contact<SocketAddr>> {
+/// The usable contacts of a reply: not port 0, not 0.0.0.0, not this node's own address.
+fn contacts(nodes: Option<Vec<(NodeId, SocketAddrV4)>>, local: Option<SocketAddr>) -> Vec<Contact<SocketAddr>> {
     nodes
         .unwrap_or_default()
         .into_iter()
-        .filter(|(_, a)| a.port() != 0 && !a.ip().is_unspecified())
+        .filter(|(_, a)| a.port() != 0 && !a.ip().is_unspecified() && local != Some(SocketAddr::V4(*a)))
         .map(|(id, a)| Contact { id, addr: SocketAddr::V4(a) })
         .collect()
 }
@@ -559,7 +571,7 @@ mod tests {
             })
             .collect();
         let get_at = queries.iter().position(|q| matches!(q, Query::Get { target } if *target == key));
-        let put_at = queries.iter().position(|q| matches!(q, Query::Put { key: Some(k), .. } if *k == key));
+        let put_at = queries.iter().position(|q| matches!(q, Query::Put { target: Some(k), .. } if *k == key));
         assert!(get_at.is_some() && put_at.is_some() && get_at < put_at, "{queries:?}");
 
         // The value comes back from the other side.
@@ -571,7 +583,7 @@ mod tests {
     }
 
     #[test]
-    fn an_immutable_item_is_put_as_plain_bep44_without_the_key_extension() {
+    fn an_immutable_item_is_put_as_plain_bep44_with_its_target() {
         let mut p = Pair::new();
         p.run(0, Command::Ping(p.addrs[1]));
         let v = b"Hello World!";
@@ -581,7 +593,7 @@ mod tests {
             PacketBody::Query { query: q @ Query::Put { .. }, .. } => Some(q),
             _ => None,
         });
-        assert!(matches!(put, Some(Query::Put { key: None, .. })), "{put:?}");
+        assert!(matches!(put, Some(Query::Put { target: Some(t), .. }) if t == key), "{put:?}");
         assert!(p.eps[1].core().store().get(&key, Time::from_secs(2)).is_some());
     }
 
@@ -593,7 +605,7 @@ mod tests {
             version: None,
             body: PacketBody::Query {
                 id: NodeId::hash_of(b"x"),
-                query: Query::Put { token: vec![9; 4], v: b"v".to_vec(), key: None, ttl: None },
+                query: Query::Put { token: vec![9; 4], v: b"v".to_vec(), target: None, ttl: None },
             },
         };
         let mut send = Datagrams::new();

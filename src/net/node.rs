@@ -121,7 +121,8 @@ impl Node {
         let socket = UdpSocket::bind(cfg.listen)?;
         let addr = socket.local_addr()?;
         let started = Instant::now();
-        let endpoint = Endpoint::new(id, Arc::new(cfg.kad.clone()), seed, Time::ZERO)?;
+        let mut endpoint = Endpoint::new(id, Arc::new(cfg.kad.clone()), seed, Time::ZERO)?;
+        endpoint.set_local_addr(addr);
         let (calls, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name(format!("kadsim-node-{addr}"))

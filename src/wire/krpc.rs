@@ -1,8 +1,11 @@
 //! KRPC messages of the BitTorrent Mainline DHT (BEP 5, "DHT Protocol") with
 //! BEP 44 ("Storing arbitrary data in the DHT") immutable `get`/`put`, and
-//! kadsim's extension: a `put` may carry `key` (store under that key instead of
-//! the SHA-1 of the value) and `ttl` (remaining lifetime in seconds), and a
-//! `get` reply may carry `ttl`.
+//! kadsim's extension. A `put` carries `target`, the key it stores under: for
+//! a BEP 44 immutable item that is SHA-1(bencode(v)) (BEP 44 lets it be
+//! omitted, and it is then computed, but implementations such as the `mainline`
+//! crate require it); kadsim's string keys put any other target, the SHA-1 of
+//! the string, which only kadsim nodes accept. A `put` may also carry `ttl`
+//! (remaining lifetime in seconds), and a `get` reply may carry `ttl`.
 //!
 //! [`encode`] writes dictionary keys in sorted order, so its output is the one
 //! canonical bencoding (BEP 3) and has exactly the size that
@@ -86,10 +89,10 @@ pub enum Query {
     /// BEP 44 get (also used for kadsim's string keys): `target`.
     Get { target: NodeId },
     /// BEP 44 put. `v` is the content of the bencoded byte string `v` (kadsim only stores byte-string values).
-    /// `key` and `ttl` are kadsim's extension: a put with `key` stores under that key (a string key's SHA-1)
-    /// instead of the immutable target SHA-1(bencode(v)); `ttl` is the remaining lifetime in seconds.
-    /// `token` is the write token of an earlier `get` reply (BEP 44, "put message").
-    Put { token: Vec<u8>, v: Vec<u8>, key: Option<NodeId>, ttl: Option<u32> },
+    /// `target` is the key to store under: SHA-1(bencode(v)) for an immutable item (when absent, that is
+    /// what it means), a string key's SHA-1 in kadsim's extension. `ttl` (kadsim's extension) is the
+    /// remaining lifetime in seconds. `token` is the write token of an earlier `get` reply (BEP 44, "put message").
+    Put { token: Vec<u8>, v: Vec<u8>, target: Option<NodeId>, ttl: Option<u32> },
     /// Any other method (get_peers, announce_peer, sample_infohashes, ...): answered with error 204.
     /// A BEP 44 mutable put (one with `k` or `sig`) decodes as `Other { method: "put(mutable)" }`.
     /// `method` is `q` with invalid UTF-8 replaced, cut to 64 bytes.
@@ -150,7 +153,7 @@ pub fn encode(p: &Packet) -> Vec<u8> {
     let mut top: Vec<(&[u8], Bencode<'_>)> = Vec::with_capacity(5);
     let y: &[u8] = match &p.body {
         PacketBody::Query { id, query } => {
-            // Argument keys in sorted order: id, key, target, token, ttl, v.
+            // Argument keys in sorted order: id, target, token, ttl, v.
             let mut a: Vec<(&[u8], Bencode<'_>)> = vec![(b"id", Bytes(&id.0))];
             let method: &[u8] = match query {
                 Query::Ping => b"ping",
@@ -162,9 +165,9 @@ pub fn encode(p: &Packet) -> Vec<u8> {
                     a.push((b"target", Bytes(&target.0)));
                     b"get"
                 }
-                Query::Put { token, v, key, ttl } => {
-                    if let Some(key) = key {
-                        a.push((b"key", Bytes(&key.0)));
+                Query::Put { token, v, target, ttl } => {
+                    if let Some(target) = target {
+                        a.push((b"target", Bytes(&target.0)));
                     }
                     a.push((b"token", Bytes(token)));
                     if let Some(ttl) = ttl {
@@ -250,7 +253,7 @@ pub fn decode(buf: &[u8]) -> Result<Packet, DecodeError> {
                 b"put" => Query::Put {
                     token: required(limited(a, "a.token", MAX_TOKEN)?, "a.token")?,
                     v: required(limited(a, "a.v", MAX_VALUE)?, "a.v")?,
-                    key: id20(a, "a.key")?,
+                    target: id20(a, "a.target")?,
                     ttl: ttl(a, "a.ttl")?,
                 },
                 other => Query::Other { method: truncate(&String::from_utf8_lossy(other), MAX_METHOD).to_owned() },
@@ -535,7 +538,7 @@ mod tests {
         for len in [0, 1, 9, 10, 99, 100, 999, 1000] {
             for ttl in [0, 5, 9, 10, 86_400, u32::MAX] {
                 let value: Arc<[u8]> = Arc::from(vec![0u8; len]);
-                let put = Query::Put { token: vec![7; 4], v: vec![0; len], key: Some(me), ttl: Some(ttl) };
+                let put = Query::Put { token: vec![7; 4], v: vec![0; len], target: Some(me), ttl: Some(ttl) };
                 assert_eq!(ks(query(put)), sim(Body::Store { key: me, value: value.clone(), ttl_secs: ttl }));
                 let found = Response { token: Some(vec![7; 4]), v: Some(vec![0; len]), ttl: Some(ttl), nodes: None };
                 assert_eq!(ks(reply(found)), sim(Body::Found { value, ttl_secs: ttl }), "len {len} ttl {ttl}");
@@ -568,7 +571,7 @@ mod tests {
             node_id().prop_map(|target| Query::FindNode { target }),
             node_id().prop_map(|target| Query::Get { target }),
             (bytes(0..=MAX_TOKEN), bytes(0..=MAX_VALUE), proptest::option::of(node_id()), any::<Option<u32>>())
-                .prop_map(|(token, v, key, ttl)| Query::Put { token, v, key, ttl }),
+                .prop_map(|(token, v, target, ttl)| Query::Put { token, v, target, ttl }),
             "put\\(mutable\\)|[a-z_]{1,20}|\\PC{1,16}"
                 .prop_filter("a known method", |m| !["ping", "find_node", "get", "put"].contains(&m.as_str()))
                 .prop_map(|method| Query::Other { method }),

@@ -7,11 +7,13 @@
 //! | PING | `ping` | `id` | `id` |
 //! | FIND_NODE | `find_node` | `id`, `target` | `id`, `nodes` (26 bytes per IPv4 contact) |
 //! | FIND_VALUE | `get` (BEP 44) | `id`, `target` | `id`, `token`, and `v` with `ttl`, or `nodes` |
-//! | STORE | `put` (BEP 44) | `id`, `key`, `token`, `ttl`, `v` | `id` |
+//! | STORE | `put` (BEP 44) | `id`, `target`, `token`, `ttl`, `v` | `id` |
 //!
 //! Every message also carries `t` (the 4-byte transaction ID), `y` (`q` or `r`)
-//! and `v` (a 4-byte client version). `key` and `ttl` are kadsim's extension of
-//! BEP 44 for string keys and lifetimes; a refused STORE is answered with a KRPC error.
+//! and `v` (a 4-byte client version). A `put`'s `target` is the key (BEP 44
+//! implementations such as `mainline` require it); a `target` other than the
+//! SHA-1 of the bencoded value, and `ttl`, are kadsim's extension of BEP 44 for
+//! string keys and lifetimes. A refused STORE is answered with a KRPC error.
 
 use crate::kad::{Body, Message};
 
@@ -66,7 +68,7 @@ pub fn encoded_len<A>(msg: &Message<A>) -> usize {
         Body::FindValue { .. } => query("get", entry("target", bstr(20))),
         Body::Store { value, ttl_secs, .. } => query(
             "put",
-            entry("key", bstr(20))
+            entry("target", bstr(20))
                 + entry("token", bstr(TOKEN_LEN))
                 + entry("ttl", bint(i64::from(*ttl_secs)))
                 + entry("v", bstr(value.len())),
