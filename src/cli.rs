@@ -143,7 +143,8 @@ pub enum Cmd {
         /// Address to bind.
         #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
         listen: String,
-        /// A node to join through: ADDR [ID] (the ID, 40 hex digits, is optional).
+        /// A node to join through: ADDR [ID] (the ID, 40 hex digits, is
+        /// optional); repeatable: the nodes are tried in turn.
         #[arg(long, num_args = 1..=2, value_names = ["ADDR", "ID"])]
         bootstrap: Vec<String>,
         /// This node's ID, 40 hex digits (default: random).

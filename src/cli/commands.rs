@@ -16,6 +16,9 @@ fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(code)
 }
 
+/// Most bootstrap resamples `compare` draws.
+const MAX_RESAMPLES: usize = 1_000_000;
+
 fn read(dir: &Path) -> Result<Results, ExitCode> {
     Results::read(dir).map_err(|e| fail(EXIT_BAD_INPUT, e))
 }
@@ -30,6 +33,9 @@ pub fn compare(
     seed: u64,
     charts: Option<&Path>,
 ) -> ExitCode {
+    if !(1..=MAX_RESAMPLES).contains(&resamples) {
+        return fail(EXIT_BAD_INPUT, format!("--resamples {resamples}: expected 1 to {MAX_RESAMPLES}"));
+    }
     let rules: Vec<Rule> = match fail_if.iter().map(|r| r.parse()).collect::<Result<_, String>>() {
         Ok(r) => r,
         Err(e) => return fail(EXIT_BAD_INPUT, e),
@@ -45,6 +51,14 @@ pub fn compare(
         Err(e) => return fail(EXIT_BAD_INPUT, e),
     };
     print!("{}", cmp.render(markdown));
+    if !verdicts.is_empty() {
+        println!();
+        for (v, r) in verdicts.iter().zip(&rules) {
+            println!("{}{}", if markdown { "- " } else { "" }, v.line(r));
+        }
+    }
+    // The charts come last, so that a failure to draw them never hides a verdict.
+    let mut chart_error = None;
     if let Some(out) = charts {
         let drawn = std::fs::create_dir_all(out)
             .map_err(|e| format!("cannot create {}: {e}", out.display()))
@@ -56,19 +70,19 @@ pub fn compare(
                     println!("chart: {}", f.display());
                 }
             }
-            Err(e) => return fail(EXIT_INTERNAL, e),
-        }
-    }
-    if !verdicts.is_empty() {
-        println!();
-        for (v, r) in verdicts.iter().zip(&rules) {
-            println!("{}{}", if markdown { "- " } else { "" }, v.line(r));
+            Err(e) => chart_error = Some(e),
         }
     }
     let failed = verdicts.iter().filter(|v| v.failed).count();
+    if let Some(e) = &chart_error {
+        eprintln!("kadsim: {e}");
+    }
     if failed > 0 {
         eprintln!("kadsim: {failed} of {} thresholds crossed: regression", verdicts.len());
         return ExitCode::from(EXIT_REGRESSION);
+    }
+    if chart_error.is_some() {
+        return ExitCode::from(EXIT_INTERNAL);
     }
     ExitCode::SUCCESS
 }
@@ -108,9 +122,6 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(EXIT_BAD_INPUT, e),
     };
-    if a.replicas == 0 {
-        return fail(EXIT_BAD_INPUT, "--replicas: expected at least 1");
-    }
     let shard: Option<Shard> = match a.shard.map(str::parse).transpose() {
         Ok(s) => s,
         Err(e) => return fail(EXIT_BAD_INPUT, e),
@@ -119,13 +130,21 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
         Ok(sc) => sc,
         Err(e) => return fail(EXIT_BAD_INPUT, e),
     };
+    let scenario_sha1 = match std::fs::read(a.file) {
+        Ok(bytes) => crate::kad::NodeId::hash_of(&bytes).to_hex(),
+        Err(e) => return fail(EXIT_BAD_INPUT, format!("{}: cannot read: {e}", a.file.display())),
+    };
     let grid = Grid {
         file: a.file.to_path_buf(),
         set: a.set.to_vec(),
         params,
         replicas: a.replicas,
         base_seed: a.seed.unwrap_or(base.seed),
+        scenario_sha1,
     };
+    if let Err(e) = grid.check() {
+        return fail(EXIT_BAD_INPUT, e);
+    }
     let out = a.out.unwrap_or_else(|| PathBuf::from("results").join(format!("{}-sweep", base.name)));
     let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
     match sweep::sweep(&grid, shard, jobs, &out, a.bar) {
@@ -186,12 +205,15 @@ pub fn node(listen: &str, bootstrap: &[String], id: Option<&str>, seed: Option<u
     use std::io::IsTerminal;
     let parsed = (|| {
         let listen = socket_addr(listen, "--listen")?;
-        let boot = match bootstrap {
-            [] => Vec::new(),
-            [a] => vec![(socket_addr(a, "--bootstrap")?, None)],
-            [a, i] => vec![(socket_addr(a, "--bootstrap")?, Some(node_id(i, "--bootstrap ID")?))],
-            _ => return Err(fail(EXIT_BAD_INPUT, "--bootstrap: expected ADDR [ID]")),
-        };
+        // --bootstrap ADDR [ID], repeatable: an ID (40 hex digits) belongs to the address before it.
+        let mut boot: Vec<(std::net::SocketAddr, Option<crate::kad::NodeId>)> = Vec::new();
+        for tok in bootstrap {
+            let is_id = tok.len() == 40 && tok.bytes().all(|b| b.is_ascii_hexdigit());
+            match boot.last_mut() {
+                Some((_, id @ None)) if is_id => *id = Some(node_id(tok, "--bootstrap ID")?),
+                _ => boot.push((socket_addr(tok, "--bootstrap")?, None)),
+            }
+        }
         let id = id.map(|i| node_id(i, "--id")).transpose()?;
         Ok(NodeConfig { listen, bootstrap: boot, id, seed, ..NodeConfig::default() })
     })();
@@ -199,17 +221,18 @@ pub fn node(listen: &str, bootstrap: &[String], id: Option<&str>, seed: Option<u
         Ok(c) => c,
         Err(code) => return code,
     };
-    let joining = cfg.bootstrap.first().map(|b| b.0);
+    let joining: Vec<String> = cfg.bootstrap.iter().map(|b| b.0.to_string()).collect();
     let node = match Node::start(cfg) {
         Ok(n) => n,
         Err(e) => return fail(EXIT_BAD_INPUT, format!("cannot start the node: {e}")),
     };
     println!("kadsim node {} listening on {}", node.id(), node.local_addr());
-    if let Some(b) = joining {
+    if !joining.is_empty() {
+        let through = joining.join(" or ");
         if node.bootstrapped() {
-            println!("joined through {b}: {} contacts", node.table().map_or(0, |t| t.len()));
+            println!("joined through {through}: {} contacts", node.table().map_or(0, |t| t.len()));
         } else {
-            println!("could not join through {b}; running alone");
+            println!("could not join through {through}; running alone");
         }
     }
     println!("type help for the commands");

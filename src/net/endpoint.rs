@@ -87,8 +87,8 @@ pub struct Endpoint {
     rng: ChaCha8Rng,
     secrets: [[u8; 16]; 2],
     secret_since: Time,
-    /// Tokens received: address → (token, when, the sender's ID).
-    tokens: BTreeMap<SocketAddr, (Vec<u8>, Time, NodeId)>,
+    /// Tokens received: address → (token, when).
+    tokens: BTreeMap<SocketAddr, (Vec<u8>, Time)>,
     /// Queries awaiting a reply: (address, transaction) → (what, when sent).
     pending: BTreeMap<(SocketAddr, u32), (Sent, Time)>,
     /// Local transaction IDs handed to the core for remote queries.
@@ -96,6 +96,8 @@ pub struct Endpoint {
     timers: BTreeMap<crate::kad::Timer, Time>,
     reports: Vec<OpReport<SocketAddr>>,
     stats: NetStats,
+    /// The node ID each recent peer address spoke with, for errors (which carry none).
+    peer_ids: BTreeMap<SocketAddr, (NodeId, Time)>,
     /// The node's own socket address, when the driver knows it: contacts
     /// claiming it (under any ID) are left out of replies taken in.
     local: Option<SocketAddr>,
@@ -130,6 +132,7 @@ impl Endpoint {
             timers: BTreeMap::new(),
             reports: Vec::new(),
             stats: NetStats::default(),
+            peer_ids: BTreeMap::new(),
             local: None,
         })
     }
@@ -145,6 +148,15 @@ impl Endpoint {
     /// would cost a timeout each.
     pub fn set_local_addr(&mut self, addr: SocketAddr) {
         self.local = Some(addr);
+    }
+
+    /// Draws the write-token secrets from `entropy` instead of the node's seed
+    /// (the seed may be known: the node ID derives from it). The UDP driver
+    /// passes OS randomness here.
+    pub fn reseed_tokens(&mut self, entropy: [u8; 32]) {
+        self.rng = ChaCha8Rng::from_seed(entropy);
+        self.rng.fill_bytes(&mut self.secrets[0]);
+        self.rng.fill_bytes(&mut self.secrets[1]);
     }
 
     /// The protocol core, read-only (routing table, store, counters).
@@ -208,6 +220,9 @@ impl Endpoint {
                 return;
             }
         };
+        if let PacketBody::Query { id, .. } | PacketBody::Response { id, .. } = &packet.body {
+            self.remember_peer(from, *id, now);
+        }
         match packet.body {
             PacketBody::Query { id, query } => self.on_query(now, from, packet.t, id, query, send),
             PacketBody::Response { id, response } => self.on_response(now, from, &packet.t, id, response, send),
@@ -215,12 +230,29 @@ impl Endpoint {
         }
     }
 
+    /// Rotates the token secret every [`SECRET_ROTATION`]; after two periods
+    /// or more without a rotation, neither old secret is kept.
     fn rotate(&mut self, now: Time) {
-        if now.since(self.secret_since) >= SECRET_ROTATION {
+        let idle = now.since(self.secret_since);
+        if idle >= SECRET_ROTATION * 2 {
+            self.rng.fill_bytes(&mut self.secrets[1]);
+        } else if idle >= SECRET_ROTATION {
             self.secrets[1] = self.secrets[0];
-            self.rng.fill_bytes(&mut self.secrets[0]);
-            self.secret_since = now;
+        } else {
+            return;
         }
+        self.rng.fill_bytes(&mut self.secrets[0]);
+        self.secret_since = now;
+    }
+
+    fn remember_peer(&mut self, addr: SocketAddr, id: NodeId, now: Time) {
+        if self.peer_ids.len() >= MAX_TOKENS && !self.peer_ids.contains_key(&addr) {
+            let oldest = self.peer_ids.iter().min_by_key(|(_, (_, at))| *at).map(|(a, _)| *a);
+            if let Some(a) = oldest {
+                self.peer_ids.remove(&a);
+            }
+        }
+        self.peer_ids.insert(addr, (id, now));
     }
 
     /// The write token for `ip` under secret `which` (0 current, 1 previous).
@@ -260,12 +292,16 @@ impl Endpoint {
                     self.stats.bad_token += 1;
                     return self.error(from, t, ERR_PROTOCOL, "bad token", send);
                 }
-                let expire = self.cfg.expire_after.as_secs().min(u64::from(u32::MAX)) as u32;
-                Body::Store {
-                    key: target.unwrap_or_else(|| krpc::immutable_target(&v)),
-                    value: Arc::from(v),
-                    ttl_secs: ttl.map_or(expire, |t| t.min(expire)),
+                let immutable = krpc::immutable_target(&v);
+                let key = target.unwrap_or(immutable);
+                // A string-key put may not replace an immutable item (BEP 44: its value is fixed by its key).
+                if key != immutable
+                    && self.core.store().get(&key, now).is_some_and(|held| krpc::immutable_target(held) == key)
+                {
+                    return self.error(from, t, ERR_PROTOCOL, "immutable item", send);
                 }
+                let expire = self.cfg.expire_after.as_secs().min(u64::from(u32::MAX)) as u32;
+                Body::Store { key, value: Arc::from(v), ttl_secs: ttl.map_or(expire, |t| t.min(expire)) }
             }
             Query::Other { .. } => {
                 self.stats.unknown_method += 1;
@@ -291,15 +327,20 @@ impl Endpoint {
             return;
         };
         if let Some(token) = &r.token {
-            self.remember_token(from, token.clone(), id, now);
+            self.remember_token(from, token.clone(), now);
         }
         use crate::kad::RequestKind as K;
         let body = match sent {
             Sent::TokenFor { store } => {
-                // The token came (or not): send the waiting put.
+                // The token came: send the waiting put. No token: the peer
+                // will not take a put, which the core hears as a refusal now
+                // rather than as a timeout later.
                 match r.token {
                     Some(token) => self.send_put(from, store, token, now, send),
-                    None => self.stats.errors_received += 1,
+                    None => {
+                        let msg = Message { tx: store.tx, sender: id, body: Body::Stored { accepted: false } };
+                        self.feed(now, from, msg, send);
+                    }
                 }
                 return;
             }
@@ -314,10 +355,7 @@ impl Endpoint {
                 None => Body::Nodes { contacts: contacts(r.nodes, self.local) },
             },
         };
-        let mut out = std::mem::take(&mut self.out);
-        self.core.handle(now, Input::Datagram { from, msg: Message { tx, sender: id, body } }, &mut out);
-        self.flush(now, &mut out, None, send);
-        self.out = out;
+        self.feed(now, from, Message { tx, sender: id, body }, send);
     }
 
     fn on_error(&mut self, now: Time, from: SocketAddr, t: &[u8], send: &mut Datagrams) {
@@ -326,32 +364,41 @@ impl Endpoint {
             return;
         };
         self.stats.errors_received += 1;
-        // A refused STORE is the one error the core understands; other queries
-        // that failed are left to the core's RPC timeout.
-        if let Sent::Core(crate::kad::RequestKind::Store) = sent {
-            // A put is only sent with a token, which came with the peer's ID.
-            if let Some(sender) = self.tokens.get(&from).map(|t| t.2) {
-                let mut out = std::mem::take(&mut self.out);
-                let msg = Message { tx, sender, body: Body::Stored { accepted: false } };
-                self.core.handle(now, Input::Datagram { from, msg }, &mut out);
-                self.flush(now, &mut out, None, send);
-                self.out = out;
-            }
-        }
+        // An error is an answer: the peer is up but will not do what was asked.
+        // The core hears it at once, as the nearest reply it understands: a
+        // refused STORE, or a lookup reply with no contacts. Errors carry no
+        // node ID; the one the peer last spoke with is used.
+        let Some(&(sender, _)) = self.peer_ids.get(&from) else { return };
+        use crate::kad::RequestKind as K;
+        let (tx, body) = match sent {
+            Sent::TokenFor { store } => (store.tx, Body::Stored { accepted: false }),
+            Sent::Core(K::Store) => (tx, Body::Stored { accepted: false }),
+            Sent::Core(K::FindNode | K::FindValue) => (tx, Body::Nodes { contacts: Vec::new() }),
+            Sent::Core(K::Ping) => (tx, Body::Pong),
+        };
+        self.feed(now, from, Message { tx, sender, body }, send);
     }
 
-    fn remember_token(&mut self, from: SocketAddr, token: Vec<u8>, id: NodeId, now: Time) {
+    /// Hands a reply to the core and sends what follows.
+    fn feed(&mut self, now: Time, from: SocketAddr, msg: Message<SocketAddr>, send: &mut Datagrams) {
+        let mut out = std::mem::take(&mut self.out);
+        self.core.handle(now, Input::Datagram { from, msg }, &mut out);
+        self.flush(now, &mut out, None, send);
+        self.out = out;
+    }
+
+    fn remember_token(&mut self, from: SocketAddr, token: Vec<u8>, now: Time) {
         if self.tokens.len() >= MAX_TOKENS && !self.tokens.contains_key(&from) {
-            let oldest = self.tokens.iter().min_by_key(|(_, (_, at, _))| *at).map(|(a, _)| *a);
+            let oldest = self.tokens.iter().min_by_key(|(_, (_, at))| *at).map(|(a, _)| *a);
             if let Some(a) = oldest {
                 self.tokens.remove(&a);
             }
         }
-        self.tokens.insert(from, (token, now, id));
+        self.tokens.insert(from, (token, now));
     }
 
     fn fresh_token(&self, to: SocketAddr, now: Time) -> Option<Vec<u8>> {
-        self.tokens.get(&to).filter(|(_, at, _)| now.since(*at) < TOKEN_FRESH).map(|(t, _, _)| t.clone())
+        self.tokens.get(&to).filter(|(_, at)| now.since(*at) < TOKEN_FRESH).map(|(t, _)| t.clone())
     }
 
     fn track(&mut self, to: SocketAddr, tx: u32, sent: Sent, now: Time) {
@@ -641,6 +688,96 @@ mod tests {
         ep.on_datagram(Time::from_secs(1), addr(9), &[b'x'; 1600], &mut send);
         assert_eq!(ep.stats().oversized, 1);
         assert_eq!(ep.stats().unknown_method, 1);
+    }
+
+    fn query(id: &[u8], t: &[u8], query: Query) -> Vec<u8> {
+        krpc::encode(&Packet {
+            t: t.to_vec(),
+            version: None,
+            body: PacketBody::Query { id: NodeId::hash_of(id), query },
+        })
+    }
+
+    /// The token `ep` hands to `from` in its reply to a `get`.
+    fn token_from(ep: &mut Endpoint, now: Time, from: SocketAddr) -> Vec<u8> {
+        let mut send = Datagrams::new();
+        ep.on_datagram(now, from, &query(b"peer", b"g", Query::Get { target: NodeId::hash_of(b"k") }), &mut send);
+        match krpc::decode(&send[0].1).unwrap().body {
+            PacketBody::Response { response, .. } => response.token.expect("a get reply carries a token"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn tokens_expire_after_two_rotations_even_when_the_node_was_idle() {
+        let mut ep = endpoint(6);
+        let peer = addr(9);
+        let t0 = Time::from_secs(10);
+        let token = token_from(&mut ep, t0, peer);
+        let put = |token: &[u8]| {
+            query(b"peer", b"p", Query::Put { token: token.to_vec(), v: b"x".to_vec(), target: None, ttl: None })
+        };
+        // Within one rotation period, and within the next, the token is good (BEP 5: up to 10 minutes).
+        let mut send = Datagrams::new();
+        ep.on_datagram(t0.plus(Duration::from_secs(400)), peer, &put(&token), &mut send);
+        assert_eq!(ep.stats().bad_token, 0);
+        // A token from another IP is not.
+        ep.on_datagram(
+            t0.plus(Duration::from_secs(401)),
+            SocketAddr::from(([10, 0, 0, 1], 9)),
+            &put(&token),
+            &mut send,
+        );
+        assert_eq!(ep.stats().bad_token, 1);
+        // After 25 idle minutes, the old token is refused.
+        ep.on_datagram(t0.plus(Duration::from_secs(1900)), peer, &put(&token), &mut send);
+        assert_eq!(ep.stats().bad_token, 2);
+    }
+
+    #[test]
+    fn a_string_key_put_cannot_replace_an_immutable_item() {
+        let mut ep = endpoint(7);
+        let peer = addr(9);
+        let now = Time::from_secs(10);
+        let token = token_from(&mut ep, now, peer);
+        let v = b"Hello World!".to_vec();
+        let target = krpc::immutable_target(&v);
+        let mut send = Datagrams::new();
+        let honest = Query::Put { token: token.clone(), v: v.clone(), target: Some(target), ttl: None };
+        ep.on_datagram(now, peer, &query(b"peer", b"1", honest), &mut send);
+        let forged = Query::Put { token, v: b"forged".to_vec(), target: Some(target), ttl: None };
+        ep.on_datagram(now, peer, &query(b"peer", b"2", forged), &mut send);
+        assert!(matches!(krpc::decode(&send[1].1).unwrap().body, PacketBody::Error { code: ERR_PROTOCOL, .. }));
+        assert_eq!(ep.core().store().get(&target, now).map(|v| v.to_vec()), Some(v));
+    }
+
+    #[test]
+    fn an_error_reply_ends_a_store_at_once_instead_of_by_timeout() {
+        let (mut a, b) = (endpoint(8), addr(2000));
+        let now = Time::from_secs(1);
+        let mut send = Datagrams::new();
+        let op = a.start(now, Command::Request { to: b, body: Body::Ping }, &mut send);
+        // b answers the ping, so a knows its ID.
+        let t = krpc::decode(&send[0].1).unwrap().t;
+        let pong = Packet {
+            t,
+            version: None,
+            body: PacketBody::Response { id: NodeId::hash_of(b"b"), response: Response::default() },
+        };
+        let mut out = Datagrams::new();
+        a.on_datagram(now, b, &krpc::encode(&pong), &mut out);
+        assert!(a.take_reports().iter().any(|r| r.id == op && r.success));
+        // A STORE to b: a asks for a token first; b answers with an error.
+        let store = Body::Store { key: NodeId::hash_of(b"k"), value: Arc::from(&b"v"[..]), ttl_secs: 60 };
+        send.clear();
+        let op = a.start(now, Command::Request { to: b, body: store }, &mut send);
+        let get = krpc::decode(&send[0].1).unwrap();
+        assert!(matches!(get.body, PacketBody::Query { query: Query::Get { .. }, .. }));
+        let refusal = Packet { t: get.t, version: None, body: PacketBody::Error { code: 201, message: "no".into() } };
+        a.on_datagram(now, b, &krpc::encode(&refusal), &mut out);
+        let report = a.take_reports().into_iter().find(|r| r.id == op).expect("the request ended at once");
+        assert!(matches!(report.reply, Some(Body::Stored { accepted: false })), "{report:?}");
+        assert_eq!(report.finished, now);
     }
 
     proptest! {

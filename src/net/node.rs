@@ -123,6 +123,7 @@ impl Node {
         let started = Instant::now();
         let mut endpoint = Endpoint::new(id, Arc::new(cfg.kad.clone()), seed, Time::ZERO)?;
         endpoint.set_local_addr(addr);
+        endpoint.reseed_tokens(os_entropy());
         let (calls, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name(format!("kadsim-node-{addr}"))
@@ -256,6 +257,19 @@ impl Drop for Node {
 fn clock_seed() -> u64 {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
     nanos ^ (u64::from(std::process::id()) << 32)
+}
+
+/// 32 bytes from the operating system's randomness, through the standard
+/// library's randomly keyed hasher (no extra crate): for the write-token secrets.
+fn os_entropy() -> [u8; 32] {
+    use std::hash::{BuildHasher, Hasher};
+    let mut out = [0u8; 32];
+    for (i, chunk) in out.chunks_mut(8).enumerate() {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(clock_seed() ^ i as u64);
+        chunk.copy_from_slice(&h.finish().to_le_bytes());
+    }
+    out
 }
 
 /// Longest wait for a datagram before the thread looks at its calls again.

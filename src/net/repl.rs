@@ -93,7 +93,9 @@ pub fn parse(line: &str) -> Result<Line, String> {
         "p" if (1..=2).contains(&args.len()) => Line::Ping(addr(args[0])?, args.get(1).map(|k| key(k)).transpose()?),
         "p" => return Err(usage("p <ip:port> [<key>]")),
         "s" if args.len() >= 2 => {
-            let value = rest.splitn(3, char::is_whitespace).nth(2).unwrap_or("").trim().to_string();
+            // The value is whatever follows the key, however many spaces come between.
+            let after_addr = rest[args[0].len()..].trim_start();
+            let value = after_addr[args[1].len()..].trim().to_string();
             Line::Store(addr(args[0])?, key(args[1])?, value)
         }
         "s" => return Err(usage("s <ip:port> <key> [<value>]")),
@@ -216,6 +218,10 @@ mod tests {
         assert_eq!(parse("p 127.0.0.1:6881").unwrap(), Line::Ping(a, None));
         assert_eq!(parse(&format!("s 127.0.0.1:6881 {K} some value")).unwrap(), Line::Store(a, k, "some value".into()));
         assert_eq!(parse(&format!("s 127.0.0.1:6881 {K}")).unwrap(), Line::Store(a, k, String::new()));
+        assert_eq!(
+            parse(&format!("s  127.0.0.1:6881   {K}   two  words ")).unwrap(),
+            Line::Store(a, k, "two  words".into())
+        );
         assert_eq!(parse(&format!("fn 127.0.0.1:6881 {K}")).unwrap(), Line::FindNode(a, k));
         assert_eq!(parse(&format!("fv 127.0.0.1:6881 {K}")).unwrap(), Line::FindValue(a, k));
         assert_eq!(parse(&format!("ln {K}")).unwrap(), Line::LookupNode(k));

@@ -294,12 +294,19 @@ impl Chart {
         for (i, s) in self.series.iter().enumerate() {
             let c = colour(i);
             let line = c.stroke_width(2);
-            let legend = move |(x, y): (i32, i32)| -> DynElement<'static, DB, (i32, i32)> {
-                match s_mark_is_bar(s.mark) {
-                    true => Rectangle::new([(x, y - 6), (x + 20, y + 6)], c.filled()).into_dyn(),
-                    false => PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)).into_dyn(),
-                }
+            // Lines after the first are dashed, so that series lying on top of
+            // each other stay visible (and tell apart in greyscale).
+            let dash = DASHES[i % DASHES.len()];
+            // The legend's line: three segments, joined for a solid line,
+            // apart like the line's own dashes otherwise.
+            let (d, gap) = match dash {
+                None => (8, 8),
+                Some((on, _)) if on > 6 => (6, 8),
+                Some(_) => (3, 8),
             };
+            let seg = move |k: i32| PathElement::new(vec![(k * gap, 0), (k * gap + d, 0)], c.stroke_width(3));
+            let line_key = move |(x, y): (i32, i32)| EmptyElement::at((x, y)) + seg(0) + seg(1) + seg(2);
+            let bar_key = move |(x, y): (i32, i32)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], c.filled());
             let points: Vec<(f64, f64)> = match s.mark {
                 Mark::Step => step_points(&s.points, x1),
                 _ => s.points.clone(),
@@ -313,9 +320,19 @@ impl Chart {
                                 Rectangle::new([(l, 0.0_f64.max(y0)), (l + width, y)], c.mix(0.85).filled())
                             }))
                             .map_err(e)?,
-                        _ => chart.$draw(LineSeries::new(points.clone(), line)).map_err(e)?,
+                        _ => match dash {
+                            None => chart.$draw(LineSeries::new(points.clone(), line)).map_err(e)?,
+                            Some((on, off)) => {
+                                chart.$draw(DashedLineSeries::new(points.clone(), on, off, line)).map_err(e)?
+                            }
+                        },
                     };
-                    anno.label(s.name.as_str()).legend(legend);
+                    let anno = anno.label(s.name.as_str());
+                    if s_mark_is_bar(s.mark) {
+                        anno.legend(bar_key);
+                    } else {
+                        anno.legend(line_key);
+                    }
                     if let Mark::Line { dots: true } = s.mark {
                         chart.$draw(s.points.iter().map(|p| Circle::new(*p, 4, c.filled()))).map_err(e)?;
                     }
@@ -356,6 +373,9 @@ impl Chart {
         Ok(())
     }
 }
+
+/// Dash patterns (on, off in pixels) of line series 0, 1, 2, … in turn.
+const DASHES: [Option<(u32, u32)>; 3] = [None, Some((12, 6)), Some((4, 4))];
 
 fn s_mark_is_bar(m: Mark) -> bool {
     matches!(m, Mark::Bars { .. })

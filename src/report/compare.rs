@@ -259,6 +259,7 @@ impl Comparison {
                 y_range: Some((0.0, 1.02)),
                 legend_low: true,
                 integer_x: stem == "compare_hops_cdf",
+                x_pad: true,
                 ..Chart::default()
             };
             files.extend(chart.save(&out.join(stem))?);
@@ -448,22 +449,32 @@ impl Rule {
             let known: Vec<&str> = c.rows.iter().map(|r| r.name.as_str()).collect();
             format!("--fail-if '{}': unknown metric {} (known: {})", self.text, self.metric, known.join(", "))
         })?;
-        let missing = || format!("--fail-if '{}': {} has no value in both runs", self.text, row.name);
+        // A candidate that lost the metric, or measured it as NaN, cannot be
+        // shown to be within bounds: that fails the rule. A base without it
+        // gives nothing to compare a change with: that is bad input.
+        if row.cand.is_none_or(f64::is_nan) {
+            return Ok(Verdict { rule: self.text.clone(), measured: f64::NAN, failed: true });
+        }
+        let no_base = || format!("--fail-if '{}': the base run has no {}", self.text, row.name);
+        if !matches!(self.bound, Bound::Value(_)) && row.base.is_none_or(f64::is_nan) {
+            return Err(no_base());
+        }
         let measured = match self.bound {
             Bound::Relative(_) => row.rel(),
             Bound::Change(_) => row.diff(),
             Bound::Value(_) => row.cand,
         }
-        .ok_or_else(missing)?;
+        .ok_or_else(no_base)?;
         let bound = match self.bound {
             Bound::Relative(v) | Bound::Change(v) | Bound::Value(v) => v,
         };
-        let failed = match self.op {
-            Op::Gt => measured > bound,
-            Op::Ge => measured >= bound,
-            Op::Lt => measured < bound,
-            Op::Le => measured <= bound,
-        };
+        let failed = measured.is_nan()
+            || match self.op {
+                Op::Gt => measured > bound,
+                Op::Ge => measured >= bound,
+                Op::Lt => measured < bound,
+                Op::Le => measured <= bound,
+            };
         Ok(Verdict { rule: self.text.clone(), measured, failed })
     }
 }
@@ -471,6 +482,9 @@ impl Rule {
 impl Verdict {
     /// One line: `FAIL hops.mean > +2%: +3.10%` or `ok   …`.
     pub fn line(&self, rule: &Rule) -> String {
+        if self.measured.is_nan() {
+            return format!("FAIL {}: no value in the candidate run", self.rule);
+        }
         let m = match rule.bound {
             Bound::Relative(_) => pct(Some(self.measured)),
             Bound::Change(_) => signed(Some(self.measured)),

@@ -1,6 +1,6 @@
 //! `kadsim report`: a Markdown report of one run, `report.md` in its
 //! directory: what was run, the summary table by operation kind, traffic and
-//! churn, the charts (drawn when missing), and the scenario as run.
+//! churn, the charts (drawn afresh), and the scenario as run.
 
 use super::compare::{num, table};
 use super::plot;
@@ -116,11 +116,10 @@ pub fn render(r: &Results) -> String {
     out
 }
 
-/// Draws any missing chart, then writes `report.md` in the results directory.
+/// Draws the charts afresh (an older chart may be of another run written to
+/// the same directory), then writes `report.md` in the results directory.
 pub fn write_report(r: &Results) -> Result<PathBuf, String> {
-    if CHARTS.iter().any(|(stem, _)| *stem != "buckets" && !r.dir.join(format!("{stem}.png")).exists()) {
-        plot::plot_run(r, &r.dir).map_err(|e| e.to_string())?;
-    }
+    plot::plot_run(r, &r.dir).map_err(|e| e.to_string())?;
     let path = r.dir.join("report.md");
     let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
     let mut f = AtomicFile::create(&path).map_err(fail)?;

@@ -54,7 +54,7 @@ pub fn hops_histogram(r: &Results) -> Chart {
     Chart {
         title: format!("{}: hop count", r.name()),
         x_label: "hops (discovery depth)".into(),
-        y_label: "fraction of operations".into(),
+        y_label: "fraction of operations with a result".into(),
         series,
         integer_x: true,
         ..Chart::default()
@@ -79,6 +79,7 @@ pub fn hops_cdf(r: &Results) -> Chart {
         y_range: Some((0.0, 1.02)),
         legend_low: true,
         integer_x: true,
+        x_pad: true,
         ..Chart::default()
     }
 }
@@ -100,6 +101,7 @@ pub fn latency_cdf(r: &Results) -> Chart {
         series,
         y_range: Some((0.0, 1.02)),
         legend_low: true,
+        x_pad: true,
         ..Chart::default()
     }
 }

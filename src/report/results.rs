@@ -93,6 +93,9 @@ pub struct Results {
 pub fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>, ReadError> {
     let err = |line: Option<u64>, msg: String| ReadError { path: path.to_path_buf(), line, msg };
     let mut r = csv::Reader::from_path(path).map_err(|e| err(None, io_msg(&e)))?;
+    if r.headers().map_err(|e| err(Some(1), e.to_string()))?.is_empty() {
+        return Err(err(None, "empty file: expected a header line".into()));
+    }
     let mut rows = Vec::new();
     for row in r.deserialize() {
         rows.push(row.map_err(|e: csv::Error| {
@@ -102,6 +105,11 @@ pub fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>, Rea
                     Some(f) => format!("column {}: {}", f + 1, err.kind()),
                     None => err.kind().to_string(),
                 },
+                csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                    format!("{len} fields, expected {expected_len} as in the header")
+                }
+                csv::ErrorKind::Utf8 { .. } => "not UTF-8".to_string(),
+                csv::ErrorKind::Io(e) => format!("cannot read: {e}"),
                 other => format!("{other:?}"),
             };
             err(line, msg)

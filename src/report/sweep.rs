@@ -98,6 +98,9 @@ pub struct Grid {
     pub replicas: u32,
     /// Seed of replica 0.
     pub base_seed: u64,
+    /// SHA-1 of the scenario file's bytes, so that shards of sweeps of
+    /// different files (or of one file edited in between) are never merged.
+    pub scenario_sha1: String,
 }
 
 /// One run of the grid.
@@ -126,7 +129,34 @@ fn sanitize(s: &str) -> String {
     s.chars().map(|c| if c.is_ascii_alphanumeric() || "=._-".contains(c) { c } else { '-' }).collect()
 }
 
+/// Most replicas per grid point.
+pub const MAX_REPLICAS: u32 = 10_000;
+
 impl Grid {
+    /// Checks the grid: parameters named once, values distinct, every run in a
+    /// directory of its own, a sane number of replicas.
+    pub fn check(&self) -> Result<(), String> {
+        if self.replicas == 0 || self.replicas > MAX_REPLICAS {
+            return Err(format!("--replicas {}: expected 1 to {MAX_REPLICAS}", self.replicas));
+        }
+        for (i, p) in self.params.iter().enumerate() {
+            if self.params[..i].iter().any(|q| q.path == p.path) {
+                return Err(format!("--param {}: the parameter is given twice", p.name));
+            }
+            for (j, v) in p.values.iter().enumerate() {
+                if p.values[..j].iter().any(|w| sanitize(w) == sanitize(v)) {
+                    return Err(format!("--param {}: the value {v} is given twice", p.name));
+                }
+            }
+        }
+        let mut dirs: Vec<String> = self.runs().iter().map(|r| r.dir(self)).collect();
+        dirs.sort();
+        if let Some(w) = dirs.windows(2).find(|w| w[0] == w[1]) {
+            return Err(format!("two grid points would share the run directory {}", w[0]));
+        }
+        Ok(())
+    }
+
     /// Every run, in grid order.
     pub fn runs(&self) -> Vec<RunSpec> {
         let mut points: Vec<Vec<String>> = vec![Vec::new()];
@@ -281,7 +311,10 @@ pub fn sweep(
                     let dir = out.join(run.dir(grid));
                     let mut ticker = RunTicker { bar, done_s: 0, started: Instant::now() };
                     let row = runner::run(&scenarios[i], &dir, &mut ticker)
-                        .map_err(|e| SweepError::Internal(format!("run {}: {e}", run.dir(grid))))
+                        .map_err(|e| match e {
+                            runner::RunError::Trace(_) => SweepError::Input(e.to_string()),
+                            _ => SweepError::Internal(format!("run {}: {e}", run.dir(grid))),
+                        })
                         .and_then(|o| run_row(grid, run, &dir, &o.trace_hash, o.events));
                     bar.run_done();
                     if let Ok(mut rows) = rows.lock() {
@@ -493,6 +526,24 @@ fn chart(grid: &Grid, cells: &[Cell], metric: &str, label: &str, pi: usize) -> C
     }
 }
 
+/// The rows of a shard's CSV file with their line numbers, checked against
+/// the grid's header and row length.
+fn read_shard(path: &Path, grid: &Grid) -> Result<Vec<(u64, Vec<String>)>, SweepError> {
+    let bad = |msg: String| SweepError::Input(format!("{}: {msg}", path.display()));
+    let mut r = csv::Reader::from_path(path).map_err(|e| bad(format!("cannot read: {e}")))?;
+    let head: Vec<String> = r.headers().map_err(|e| bad(e.to_string()))?.iter().map(String::from).collect();
+    if head != header(grid) {
+        return Err(bad("its header is not the one this sweep's runs.csv has".into()));
+    }
+    let mut rows = Vec::new();
+    for rec in r.records() {
+        // The reader refuses rows whose length differs from the header's.
+        let rec = rec.map_err(|e| bad(format!("line {}: {e}", e.position().map_or(0, |p| p.line()))))?;
+        rows.push((rec.position().map_or(0, |p| p.line()), rec.iter().map(String::from).collect()));
+    }
+    Ok(rows)
+}
+
 /// Joins the shards found in `dirs` (`sweep.shard-I-of-N.json` and
 /// `runs.shard-I-of-N.csv`) into a whole sweep in `out`: every run of the grid
 /// must be present exactly once.
@@ -526,11 +577,21 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, SweepError> {
             let csv_path = dir.join(format!("runs.{tag}.csv"));
             let g = grid.as_ref().ok_or_else(|| SweepError::Internal("no grid".into()))?;
             let all = g.runs();
-            let shard_rows = read_csv::<Vec<String>>(&csv_path).map_err(|e| SweepError::Input(e.to_string()))?;
-            for r in shard_rows {
-                let index = all.iter().find(|s| s.dir(g) == r[0]).map(|s| s.index).ok_or_else(|| {
-                    SweepError::Input(format!("{}: run {} is not in the grid", csv_path.display(), r[0]))
-                })?;
+            let shard_rows = read_shard(&csv_path, g)?;
+            for (line, r) in shard_rows {
+                let bad = |why: String| SweepError::Input(format!("{}:{line}: {why}", csv_path.display()));
+                let spec = all
+                    .iter()
+                    .find(|s| s.dir(g) == r[0])
+                    .ok_or_else(|| bad(format!("run {} is not in the grid", r[0])))?;
+                let np = g.params.len();
+                if r[1..=np] != spec.values[..]
+                    || r[np + 1] != spec.replica.to_string()
+                    || r[np + 2] != spec.seed.to_string()
+                {
+                    return Err(bad(format!("the parameters, replica or seed of run {} differ from the grid's", r[0])));
+                }
+                let index = spec.index;
                 if rows.insert(index, r).is_some() {
                     return Err(SweepError::Input(format!(
                         "{}: run {} appears in two shards",

@@ -28,6 +28,8 @@ pub struct Recorder {
     pub total: Interval,
     /// Node-microseconds of uptime over the whole run.
     pub node_us: f64,
+    /// The totals and node-microseconds at the end of the warm-up.
+    at_warmup: Option<(SampleRow, f64)>,
 }
 
 impl Recorder {
@@ -67,6 +69,11 @@ impl Recorder {
             stored_pairs,
             ..iv.counts
         });
+    }
+
+    /// Notes the totals at the end of the warm-up (the uptime counted up to it).
+    pub fn mark_warmup(&mut self) {
+        self.at_warmup = Some((self.total.counts.clone(), self.node_us));
     }
 
     /// Applies `f` to the current interval and the run totals.
@@ -116,10 +123,16 @@ impl Recorder {
         put("msgs.cut", t.msgs_cut.to_string());
         put("msgs.to_dead", t.msgs_to_dead.to_string());
         put("bytes.sent", t.bytes_sent.to_string());
-        // Per node that is up, over the whole run (node-seconds of uptime).
-        let node_s = self.node_us / 1e6;
-        put("msgs.per_live_node_per_s", fmt((node_s > 0.0).then(|| t.msgs_sent as f64 / node_s)));
-        put("bytes.per_live_node_per_s", fmt((node_s > 0.0).then(|| t.bytes_sent as f64 / node_s)));
+        // Per node that is up, after the warm-up (node-seconds of uptime).
+        if let Some((w, w_node_us)) = &self.at_warmup {
+            let node_s = (self.node_us - w_node_us) / 1e6;
+            let rate = |n: u64| fmt((node_s > 0.0).then(|| n as f64 / node_s));
+            put("msgs.per_live_node_per_s", rate(t.msgs_sent - w.msgs_sent));
+            put("bytes.per_live_node_per_s", rate(t.bytes_sent - w.bytes_sent));
+        } else {
+            put("msgs.per_live_node_per_s", String::new());
+            put("bytes.per_live_node_per_s", String::new());
+        }
         put("churn.joins", t.joins.to_string());
         put("churn.leaves", t.leaves.to_string());
         rows

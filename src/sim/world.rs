@@ -130,6 +130,8 @@ pub struct World {
     /// Nodes up, and when that count last changed: for node-seconds of uptime.
     up_count: u64,
     up_changed: u64,
+    /// Whether the totals at the end of the warm-up have been noted.
+    warm_marked: bool,
 }
 
 impl World {
@@ -186,6 +188,7 @@ impl World {
             last_sample: 0,
             up_count: 0,
             up_changed: 0,
+            warm_marked: false,
             sc: sc.clone(),
         };
         w.schedule_start(trace);
@@ -270,7 +273,7 @@ impl World {
     /// Adds the node-microseconds of uptime since the last change, then
     /// restarts the count at `now`.
     fn count_uptime(&mut self) {
-        self.rec.node_us += self.up_count as f64 * (self.now - self.up_changed) as f64;
+        self.rec.node_us += self.up_count as f64 * self.now.saturating_sub(self.up_changed) as f64;
         self.up_changed = self.now;
     }
 
@@ -305,12 +308,27 @@ impl World {
             let Some((t, ev)) = self.queue.pop() else {
                 break;
             };
+            if !self.warm_marked && t >= self.sc.warmup.0 {
+                self.mark_warmup();
+            }
             self.now = t;
             self.events += 1;
             self.handle(ev);
         }
+        if !self.warm_marked && until >= self.sc.warmup.0 {
+            self.mark_warmup();
+        }
         self.now = until;
         until < self.end && !self.queue.is_empty()
+    }
+
+    /// Notes the totals at the end of the warm-up, so that the summary's
+    /// traffic rates cover only the time after it.
+    fn mark_warmup(&mut self) {
+        self.now = self.sc.warmup.0;
+        self.count_uptime();
+        self.rec.mark_warmup();
+        self.warm_marked = true;
     }
 
     fn mix(&mut self, x: u64) {

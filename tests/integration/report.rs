@@ -480,6 +480,15 @@ fn compare_fail_if_exit_codes_on_the_fixture() {
         assert!(o.stdout.is_empty(), "{rule}: nothing printed: {}", String::from_utf8_lossy(&o.stdout));
         assert!(!charts.exists(), "{rule}: nothing drawn");
     }
+    // A candidate whose metric is NaN (or missing) cannot pass a threshold on it.
+    let nan = d.join("nan");
+    fixture(&nan, "NaN", &CAND_OPS);
+    let (got, out, _) = compare_rules(&base, &nan, &["msgs.per_live_node_per_s > +1%"], &nc);
+    assert_eq!(got, Some(1), "{out}");
+    assert!(out.contains("FAIL msgs.per_live_node_per_s > +1%: no value in the candidate run"), "{out}");
+    // A bound on the change needs the base's value: bad input.
+    let err = bad_input(&["compare", s(&nan), s(&cand), "--no-charts", "--fail-if", "msgs.per_live_node_per_s > +1%"]);
+    assert!(err.contains("base run has no") || err.contains("measured"), "{err}");
     // A directory that is not a run.
     let err = bad_input(&["compare", s(&base), s(&d.join("nowhere"))]);
     assert!(err.contains("manifest.json"), "{err}");
@@ -681,6 +690,21 @@ fn sweep_is_deterministic_aggregates_by_hand_and_merges_shards() {
     let err = bad_input(&["merge", s(&s1), "--out", s(&d.join("half"))]);
     assert!(err.contains("missing"), "{err}");
     assert!(!d.join("half").join("runs.csv").exists());
+    // A shard whose rows were edited (another k in a run of k=4) is refused, naming the line.
+    let tampered = d.join("tampered");
+    std::fs::create_dir_all(&tampered).unwrap();
+    for f in ["runs.shard-2-of-2.csv", "sweep.shard-2-of-2.json"] {
+        std::fs::copy(s2.join(f), tampered.join(f)).unwrap();
+    }
+    let path = tampered.join("runs.shard-2-of-2.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let mut cells: Vec<String> = lines[1].split(',').map(String::from).collect();
+    cells[1] = if cells[1] == "4" { "8".into() } else { "4".into() };
+    lines[1] = cells.join(",");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let err = bad_input(&["merge", s(&s1), s(&tampered), "--out", s(&d.join("edited"))]);
+    assert!(err.contains("runs.shard-2-of-2.csv:2") && err.contains("differ"), "{err}");
 
     // Bad arguments: exit 2 before anything runs.
     let bad = d.join("bad");
@@ -690,6 +714,9 @@ fn sweep_is_deterministic_aggregates_by_hand_and_merges_shards() {
         (vec!["--param", "k=4", "--shard", "3/2"], "--shard '3/2'"),
         (vec!["--param", "k=4", "--shard", "0/2"], "--shard '0/2'"),
         (vec!["--param", "k=4", "--replicas", "0"], "--replicas"),
+        (vec!["--param", "k=4", "--replicas", "4294967295"], "--replicas"),
+        (vec!["--param", "k=4,4"], "given twice"),
+        (vec!["--param", "k=4", "--param", "protocol.k=8"], "given twice"),
     ] {
         let mut a = vec!["sweep", s(&file), "--out", s(&bad), "-q"];
         a.extend(args.iter().copied());
