@@ -58,12 +58,14 @@ pub struct NetStats {
     pub bad_token: u64,
     /// KRPC errors received in reply to queries.
     pub errors_received: u64,
+    /// Dropped: from an address the routing table holds under another node ID.
+    pub id_conflicts: u64,
 }
 
 impl NetStats {
     /// All datagrams dropped without reaching the core.
     pub fn dropped(&self) -> u64 {
-        self.oversized + self.malformed + self.unexpected
+        self.oversized + self.malformed + self.unexpected + self.id_conflicts
     }
 }
 
@@ -215,11 +217,29 @@ impl Endpoint {
         }
         let packet = match krpc::decode(bytes) {
             Ok(p) => p,
-            Err(_) => {
+            Err(e) => {
                 self.stats.malformed += 1;
+                // A query we cannot use still gets an answer, when it has a transaction ID.
+                if let Some(t) = krpc::query_tx(bytes) {
+                    match e {
+                        krpc::DecodeError::BadField { field: "a.v", why: "too long" } => {
+                            self.error(from, t, krpc::ERR_VALUE_TOO_BIG, "message (v field) too big", send)
+                        }
+                        _ => self.error(from, t, ERR_PROTOCOL, "Protocol Error", send),
+                    }
+                }
                 return;
             }
         };
+        // One node ID per socket address, as the routing table holds it: a
+        // datagram from a known address under another ID is dropped (a node
+        // that restarted with a new ID gets in once its old entry goes stale).
+        if let PacketBody::Query { id, .. } | PacketBody::Response { id, .. } = &packet.body
+            && self.core.routing_table().contacts().any(|c| c.addr == from && c.id != *id)
+        {
+            self.stats.id_conflicts += 1;
+            return;
+        }
         if let PacketBody::Query { id, .. } | PacketBody::Response { id, .. } = &packet.body {
             self.remember_peer(from, *id, now);
         }
@@ -780,6 +800,35 @@ mod tests {
         assert_eq!(report.finished, now);
     }
 
+    #[test]
+    fn a_query_with_a_value_too_big_gets_error_205() {
+        let mut ep = endpoint(9);
+        let mut send = Datagrams::new();
+        let mut bytes =
+            query(b"peer", b"zz", Query::Put { token: vec![1; 4], v: vec![b'x'; 1000], target: None, ttl: None });
+        // Grow the value from 1000 to 1001 bytes: "1000:xxx…" becomes "1001:xxx…x".
+        let at = bytes.windows(5).position(|w| w == b"1000:").unwrap();
+        bytes[at + 3] = b'1';
+        bytes.insert(at + 5, b'x');
+        ep.on_datagram(Time::from_secs(1), addr(9), &bytes, &mut send);
+        let reply = krpc::decode(&send[0].1).unwrap();
+        assert_eq!(reply.t, b"zz".to_vec());
+        assert!(matches!(reply.body, PacketBody::Error { code: krpc::ERR_VALUE_TOO_BIG, .. }));
+        assert_eq!(ep.stats().malformed, 1);
+    }
+
+    #[test]
+    fn one_address_cannot_speak_for_several_node_ids() {
+        let mut p = Pair::new();
+        assert!(p.run(0, Command::Ping(p.addrs[1])).success);
+        // A query from node 1's address under another ID is dropped.
+        let mut send = Datagrams::new();
+        p.eps[0].on_datagram(Time::from_secs(2), p.addrs[1], &query(b"sybil", b"s", Query::Ping), &mut send);
+        assert!(send.is_empty());
+        assert_eq!(p.eps[0].stats().id_conflicts, 1);
+        assert_eq!(p.eps[0].core().routing_table().len(), 1);
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -793,8 +842,9 @@ mod tests {
             let s = ep.stats().clone();
             prop_assert_eq!(s.received, 1);
             if krpc::decode(&data).is_err() {
-                prop_assert!(send.is_empty());
                 prop_assert_eq!(s.dropped(), 1);
+                // At most an error reply, and only to something shaped like a query.
+                prop_assert!(send.len() <= usize::from(krpc::query_tx(&data).is_some()));
             }
         }
     }

@@ -132,6 +132,25 @@ pub enum DecodeError {
     BadField { field: &'static str, why: &'static str },
 }
 
+/// BEP 44's error code for a `v` over 1000 bytes ("message (v field) too big").
+pub const ERR_VALUE_TOO_BIG: i64 = 205;
+
+/// The transaction ID of a datagram that is a bencoded KRPC query (`y` = `q`)
+/// with a usable `t`, even when [`decode`] refuses the rest: so that a node
+/// can answer a malformed query with an error (BEP 5: 203, BEP 44: 205)
+/// instead of leaving the sender to time out.
+pub fn query_tx(buf: &[u8]) -> Option<Vec<u8>> {
+    if buf.len() > MAX_DATAGRAM {
+        return None;
+    }
+    let msg = bencode::decode(buf).ok()?;
+    if msg.get(b"y")?.as_bytes()? != b"q" {
+        return None;
+    }
+    let t = msg.get(b"t")?.as_bytes()?;
+    (!t.is_empty() && t.len() <= 32).then(|| t.to_vec())
+}
+
 /// BEP 44 immutable target: SHA-1 of the bencoded byte string of `v` ("<len>:<bytes>").
 pub fn immutable_target(v: &[u8]) -> NodeId {
     let mut prefix = Vec::with_capacity(8);

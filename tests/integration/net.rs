@@ -679,15 +679,15 @@ fn hostile_datagrams_are_counted_and_dropped_and_the_node_serves_on() {
     assert!(matches!(raw.reply(b"g2"),
         PacketBody::Response { response: Response { v: Some(v), token: Some(_), .. }, .. } if v == item));
 
-    // Values: 1001 bytes is over the limit (dropped as malformed, no answer);
-    // 1000 bytes is stored.
+    // Values: 1001 bytes is over the limit (dropped as malformed, answered with
+    // BEP 44's error 205); 1000 bytes is stored.
     let big = vec![b'v'; krpc::MAX_VALUE + 1];
     raw.send(&put(b"p2", &token, &big, None));
+    assert!(matches!(raw.reply(b"p2"), PacketBody::Error { code: krpc::ERR_VALUE_TOO_BIG, .. }));
     raw.send(&put(b"p3", &token, &big[..krpc::MAX_VALUE], None));
     assert!(matches!(raw.reply(b"p3"), PacketBody::Response { .. }));
     assert_eq!(h.stats().expect("stats").1, 2, "the 1000-byte value is stored, the 1001-byte one is not");
-    // (Asked directly: a lookup by `h` would query the contacts the corrupted
-    // pings put in its table, all at the raw socket's address, which never answers.)
+    // (Asked directly, so that the answer is h's own.)
     for (v, held) in [(&big, false), (&big[..krpc::MAX_VALUE].to_vec(), true)] {
         let key = krpc::immutable_target(v);
         match b.request(h.local_addr(), Body::FindValue { key }) {
