@@ -29,7 +29,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
     /// Run a scenario and write results/<name>/ (ops.csv, timeseries.csv,
-    /// nodes.csv, summary.csv, manifest.json).
+    /// nodes.csv, buckets.csv, summary.csv, manifest.json).
     Run {
         /// The scenario file (TOML).
         file: PathBuf,
