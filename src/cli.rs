@@ -1,6 +1,24 @@
 //! The command line: flags parsed by clap, then validated into commands, each
 //! failure mapped to an exit code (DESIGN.md §7).
 
+/// `println!` that ignores a closed standard output (`kadsim ... | head`)
+/// instead of panicking: what was asked for has been written as far as the
+/// reader wanted it.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `print!` that ignores a closed standard output, as [`say!`].
+macro_rules! put {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 use crate::report::plot;
 use crate::report::results::Results;
 use crate::report::sweep::SweepProgress;
@@ -174,7 +192,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Cmd::Validate { file, set } => match scenario::load_file(&file, &set) {
             Ok(sc) => {
                 match toml::to_string(&sc) {
-                    Ok(text) => print!("{text}"),
+                    Ok(text) => put!("{text}"),
                     Err(e) => {
                         eprintln!("kadsim: cannot print the scenario: {e}");
                         return ExitCode::from(EXIT_INTERNAL);
@@ -259,7 +277,7 @@ fn plot(dir: &Path, out: Option<&Path>) -> ExitCode {
     match plot::plot_run(&results, out) {
         Ok(files) => {
             for f in files {
-                println!("{}", f.display());
+                say!("{}", f.display());
             }
             ExitCode::SUCCESS
         }

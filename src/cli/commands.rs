@@ -50,11 +50,11 @@ pub fn compare(
         Ok(v) => v,
         Err(e) => return fail(EXIT_BAD_INPUT, e),
     };
-    print!("{}", cmp.render(markdown));
+    put!("{}", cmp.render(markdown));
     if !verdicts.is_empty() {
-        println!();
+        say!("");
         for (v, r) in verdicts.iter().zip(&rules) {
-            println!("{}{}", if markdown { "- " } else { "" }, v.line(r));
+            say!("{}{}", if markdown { "- " } else { "" }, v.line(r));
         }
     }
     // The charts come last, so that a failure to draw them never hides a verdict.
@@ -65,9 +65,9 @@ pub fn compare(
             .and_then(|_| Comparison::charts(&b, &c, &cmp.labels, out).map_err(|e| e.to_string()));
         match drawn {
             Ok(files) => {
-                println!();
+                say!("");
                 for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == "png")) {
-                    println!("chart: {}", f.display());
+                    say!("chart: {}", f.display());
                 }
             }
             Err(e) => chart_error = Some(e),
@@ -180,7 +180,7 @@ pub fn report(dir: &Path) -> ExitCode {
     };
     match markdown::write_report(&r) {
         Ok(path) => {
-            println!("{}", path.display());
+            say!("{}", path.display());
             ExitCode::SUCCESS
         }
         Err(e) => fail(EXIT_INTERNAL, e),
@@ -226,22 +226,24 @@ pub fn node(listen: &str, bootstrap: &[String], id: Option<&str>, seed: Option<u
         Ok(n) => n,
         Err(e) => return fail(EXIT_BAD_INPUT, format!("cannot start the node: {e}")),
     };
-    println!("kadsim node {} listening on {}", node.id(), node.local_addr());
+    say!("kadsim node {} listening on {}", node.id(), node.local_addr());
     if !joining.is_empty() {
         let through = joining.join(" or ");
         if node.bootstrapped() {
-            println!("joined through {through}: {} contacts", node.table().map_or(0, |t| t.len()));
+            say!("joined through {through}: {} contacts", node.table().map_or(0, |t| t.len()));
         } else {
-            println!("could not join through {through}; running alone");
+            say!("could not join through {through}; running alone");
         }
     }
-    println!("type help for the commands");
+    say!("type help for the commands");
     let stdin = std::io::stdin();
     let prompt = stdin.is_terminal();
     let result = repl::run(&node, stdin.lock(), std::io::stdout(), prompt);
     node.shutdown();
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(EXIT_INTERNAL, format!("standard input: {e}")),
+        // The reader of the answers went away: nothing more to say.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => fail(EXIT_INTERNAL, format!("the prompt's input or output: {e}")),
     }
 }

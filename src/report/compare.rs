@@ -17,10 +17,16 @@ use std::path::{Path, PathBuf};
 /// Operation kinds compared, in table order.
 const KINDS: [&str; 3] = ["find_node", "get", "put"];
 /// Summary metrics compared without a confidence interval (one number per run).
-const TOTALS: [&str; 6] = [
+const TOTALS: [&str; 12] = [
     "msgs.per_live_node_per_s",
     "bytes.per_live_node_per_s",
+    "msgs.sent",
     "msgs.lost",
+    "msgs.cut",
+    "msgs.to_dead",
+    "bytes.sent",
+    "churn.joins",
+    "churn.leaves",
     "end.alive",
     "end.rt_size.mean",
     "end.stored_pairs",
@@ -98,6 +104,7 @@ fn metrics_of(kind: &str) -> Vec<SampleMetric> {
         m("hops", Stat::Mean, "mean"),
         m("hops", Stat::Quantile(0.5), "p50"),
         m("hops", Stat::Quantile(0.9), "p90"),
+        m("hops", Stat::Quantile(0.99), "p99"),
         m("latency_ms", Stat::Mean, "mean"),
         m("latency_ms", Stat::Quantile(0.5), "p50"),
         m("latency_ms", Stat::Quantile(0.9), "p90"),
@@ -136,6 +143,8 @@ pub fn compare(base: &Results, cand: &Results, resamples: usize, seed: u64) -> C
         if base.ops_of(kind).next().is_none() && cand.ops_of(kind).next().is_none() {
             continue;
         }
+        let count = |r: &Results| Some(r.ops_of(kind).count() as f64);
+        rows.push(Row { name: format!("{kind}.count"), base: count(base), cand: count(cand), ci: None });
         for (mi, m) in metrics_of(kind).iter().enumerate() {
             let (b, c) = (values(base, kind, m.field), values(cand, kind, m.field));
             let name = if m.field == "success" {

@@ -50,7 +50,7 @@ pub fn render(r: &Results) -> String {
     );
     out.push_str("## Operations\n\n");
     out.push_str(
-        "Hops are discovery depths (DESIGN.md §4); success and found fraction are judged against the \
+        "Hops are discovery depths (see \"Metric definitions\" in kadsim's README); success and found fraction are judged against the \
          simulator's global view of the nodes up.\n\n",
     );
     let head = [
@@ -110,10 +110,28 @@ pub fn render(r: &Results) -> String {
         }
     }
     out.push_str("## Scenario as run\n\n```toml\n");
-    let scenario_toml = serde_json::from_value::<toml::Value>(sc.clone()).ok().and_then(|v| toml::to_string(&v).ok());
-    out.push_str(&scenario_toml.unwrap_or_else(|| sc.to_string()));
+    // TOML has no null: fields left unset (JSON null) are dropped, as in the file.
+    let scenario_toml =
+        serde_json::from_value::<toml::Value>(without_nulls(sc.clone())).ok().and_then(|v| toml::to_string(&v).ok());
+    let text = scenario_toml.unwrap_or_else(|| sc.to_string());
+    out.push_str(&text);
+    if !text.ends_with('\n') {
+        out.push('\n');
+    }
     out.push_str("```\n");
     out
+}
+
+/// `v` with every null object member and array element removed.
+fn without_nulls(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => {
+            Value::Object(m.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, without_nulls(v))).collect())
+        }
+        Value::Array(a) => Value::Array(a.into_iter().filter(|v| !v.is_null()).map(without_nulls).collect()),
+        other => other,
+    }
 }
 
 /// Draws the charts afresh (an older chart may be of another run written to

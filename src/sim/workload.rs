@@ -65,10 +65,10 @@ impl Workload {
         }
     }
 
-    /// Microseconds until the next operation of `kind` when `live` nodes take
-    /// part: exponential with rate `rate · live` per second. `None` if the rate is zero.
-    pub fn next_gap_us(&mut self, kind: WorkKind, live: usize) -> Option<u64> {
-        let rate = self.rate(kind) * live.max(1) as f64;
+    /// Microseconds until the next operation of `kind` among `nodes` nodes:
+    /// exponential with rate `rate · nodes` per second. `None` if the rate is zero.
+    pub fn next_gap_us(&mut self, kind: WorkKind, nodes: usize) -> Option<u64> {
+        let rate = self.rate(kind) * nodes.max(1) as f64;
         if rate <= 0.0 {
             return None;
         }

@@ -472,12 +472,21 @@ impl World {
         }
     }
 
+    /// The next operation of `kind`. Operations arrive as a Poisson process at
+    /// the per-node rate times all the nodes there can be, and each picks a
+    /// node slot at random; one whose node is not live drops the operation.
+    /// This thinning gives exactly the per-node rate for the nodes live at each
+    /// moment, however their number changes: a gap drawn for the nodes live
+    /// when it was scheduled would stall the workload for as long as the first
+    /// gap, drawn while almost no node had joined.
     fn work(&mut self, kind: WorkKind) {
         let live = self.live.items.len();
-        if live > 0
+        let slots = self.hosts.len();
+        let slot = if slots > 0 { self.workload.pick(slots) } else { usize::MAX };
+        if slot < live
             && let Some(cmd) = self.workload.command(kind)
         {
-            let origin = self.live.items[self.workload.pick(live)];
+            let origin = self.live.items[slot];
             let now = Time(self.now);
             self.hosts[origin as usize].node.start(now, cmd, &mut self.out);
             if self.now >= self.sc.warmup.0 {
@@ -485,7 +494,7 @@ impl World {
             }
             self.flush(origin);
         }
-        if let Some(gap) = self.workload.next_gap_us(kind, live) {
+        if let Some(gap) = self.workload.next_gap_us(kind, slots) {
             self.queue.push(self.now.saturating_add(gap), Event::Work(kind));
         }
     }

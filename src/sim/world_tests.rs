@@ -110,3 +110,22 @@ fn rows_straddling_the_warm_up_are_flagged_and_count_only_workload_ops() {
     let workload = w.rec.ops.iter().filter(|r| matches!(r.kind, "find_node" | "get" | "put")).count();
     assert_eq!(done as usize, workload, "the time series counts workload operations only");
 }
+
+#[test]
+fn the_workload_rate_follows_the_nodes_live_while_they_join() {
+    // 100 nodes join over 10 s; puts at 0.01 per node per second are 1 per
+    // second once all are up. Expected from 10 s to 300 s: 290 ± 17 (Poisson).
+    // A gap drawn for the nodes live when it is scheduled (none, at first)
+    // would average 100 s before the first put and stall the workload.
+    for seed in 1..=3 {
+        let mut w = world(&format!(
+            "seed = {seed}\nnodes = 100\nduration = \"5m\"\n[bootstrap]\njoin_rate = 10\n\
+             [workload]\nlookup_rate = 0\nput_rate = 0.01\nget_rate = 0\n"
+        ));
+        w.finish();
+        let puts = w.rec.ops.iter().filter(|r| r.kind == "put" && r.start_us >= 10_000_000).count();
+        assert!((220..=360).contains(&puts), "seed {seed}: {puts} puts from 10 s to 300 s, expected 290 ± 70");
+        let first = w.rec.ops.iter().filter(|r| r.kind == "put").map(|r| r.start_us).min().unwrap_or(u64::MAX);
+        assert!(first < 15_000_000, "seed {seed}: the first put came at {} s", first / 1_000_000);
+    }
+}
