@@ -302,11 +302,13 @@ impl Endpoint {
 
     fn on_query(&mut self, now: Time, from: SocketAddr, t: Vec<u8>, id: NodeId, query: Query, send: &mut Datagrams) {
         self.rotate(now);
-        let is_get = matches!(query, Query::Get { .. });
+        // Replies to `get` and `get_peers` carry a write token (BEP 44, BEP 5).
+        let is_get = matches!(query, Query::Get { .. } | Query::GetPeers { .. });
         let body = match query {
             Query::Ping => Body::Ping,
             Query::FindNode { target } => Body::FindNode { target },
             Query::Get { target } => Body::FindValue { key: target },
+            Query::GetPeers { info_hash } => Body::FindNode { target: info_hash },
             Query::Put { token, v, target, ttl } => {
                 if !self.token_ok(from.ip(), &token) {
                     self.stats.bad_token += 1;
@@ -686,13 +688,33 @@ mod tests {
     }
 
     #[test]
+    fn get_peers_is_answered_with_closest_nodes_and_a_token() {
+        let mut p = Pair::new();
+        assert!(p.run(0, Command::Ping(p.addrs[1])).success);
+        let mut send = Datagrams::new();
+        let q = query(b"torrent client", b"gp", Query::GetPeers { info_hash: NodeId::hash_of(b"torrent") });
+        p.eps[0].on_datagram(Time::from_secs(2), addr(7), &q, &mut send);
+        match krpc::decode(&send[0].1).unwrap().body {
+            PacketBody::Response { response, .. } => {
+                assert!(response.token.is_some());
+                let nodes = response.nodes.expect("closest nodes");
+                assert_eq!(nodes.iter().map(|n| n.0).collect::<Vec<_>>(), vec![*p.eps[1].id()]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn unknown_methods_get_error_204_and_unsolicited_replies_are_dropped() {
         let mut ep = endpoint(4);
         let mut send = Datagrams::new();
         let q = Packet {
             t: vec![7],
             version: None,
-            body: PacketBody::Query { id: NodeId::hash_of(b"y"), query: Query::Other { method: "get_peers".into() } },
+            body: PacketBody::Query {
+                id: NodeId::hash_of(b"y"),
+                query: Query::Other { method: "announce_peer".into() },
+            },
         };
         ep.on_datagram(Time::from_secs(1), addr(9), &krpc::encode(&q), &mut send);
         assert!(matches!(krpc::decode(&send[0].1).unwrap().body, PacketBody::Error { code: ERR_METHOD_UNKNOWN, .. }));

@@ -93,7 +93,11 @@ pub enum Query {
     /// what it means), a string key's SHA-1 in kadsim's extension. `ttl` (kadsim's extension) is the
     /// remaining lifetime in seconds. `token` is the write token of an earlier `get` reply (BEP 44, "put message").
     Put { token: Vec<u8>, v: Vec<u8>, target: Option<NodeId>, ttl: Option<u32> },
-    /// Any other method (get_peers, announce_peer, sample_infohashes, ...): answered with error 204.
+    /// BEP 5 `get_peers`: a = {id, info_hash}. kadsim tracks no peers: it answers
+    /// with its closest nodes and a token, as a node that knows no peers for the
+    /// torrent does, so that BitTorrent clients can route through it.
+    GetPeers { info_hash: NodeId },
+    /// Any other method (announce_peer, sample_infohashes, ...): answered with error 204.
     /// A BEP 44 mutable put (one with `k` or `sig`) decodes as `Other { method: "put(mutable)" }`.
     /// `method` is `q` with invalid UTF-8 replaced, cut to 64 bytes.
     Other { method: String },
@@ -184,6 +188,10 @@ pub fn encode(p: &Packet) -> Vec<u8> {
                     a.push((b"target", Bytes(&target.0)));
                     b"get"
                 }
+                Query::GetPeers { info_hash } => {
+                    a.push((b"info_hash", Bytes(&info_hash.0)));
+                    b"get_peers"
+                }
                 Query::Put { token, v, target, ttl } => {
                     if let Some(target) = target {
                         a.push((b"target", Bytes(&target.0)));
@@ -265,6 +273,7 @@ pub fn decode(buf: &[u8]) -> Result<Packet, DecodeError> {
                 b"ping" => Query::Ping,
                 b"find_node" => Query::FindNode { target: required(id20(a, "a.target")?, "a.target")? },
                 b"get" => Query::Get { target: required(id20(a, "a.target")?, "a.target")? },
+                b"get_peers" => Query::GetPeers { info_hash: required(id20(a, "a.info_hash")?, "a.info_hash")? },
                 // BEP 44: a put with a public key `k` and signature `sig` is mutable.
                 b"put" if a.get(b"k").is_some() || a.get(b"sig").is_some() => {
                     Query::Other { method: "put(mutable)".to_owned() }
@@ -466,7 +475,11 @@ mod tests {
         );
         assert_eq!(decode(mutable.as_bytes()).unwrap().body, q(Query::Other { method: "put(mutable)".into() }));
         let gp = format!("d1:ad2:id20:{ID_A}9:info_hash20:{ID_M}e1:q9:get_peers1:t2:aa1:y1:qe");
-        assert_eq!(decode(gp.as_bytes()).unwrap().body, q(Query::Other { method: "get_peers".into() }));
+        assert_eq!(decode(gp.as_bytes()).unwrap().body, q(Query::GetPeers { info_hash: id(ID_M) }));
+        assert_eq!(encode(&decode(gp.as_bytes()).unwrap()), gp.as_bytes(), "get_peers re-encodes byte-exact");
+        let ap =
+            format!("d1:ad2:id20:{ID_A}9:info_hash20:{ID_M}4:porti6881e5:token2:tke1:q13:announce_peer1:t2:aa1:y1:qe");
+        assert_eq!(decode(ap.as_bytes()).unwrap().body, q(Query::Other { method: "announce_peer".into() }));
         // A malformed optional version is dropped; invalid UTF-8 in an error message is replaced.
         let e = b"d1:eli202e2:\xff!e1:t2:aa1:vi1e1:y1:ee";
         let p = decode(e).unwrap();
@@ -589,10 +602,12 @@ mod tests {
             Just(Query::Ping),
             node_id().prop_map(|target| Query::FindNode { target }),
             node_id().prop_map(|target| Query::Get { target }),
+            node_id().prop_map(|info_hash| Query::GetPeers { info_hash }),
             (bytes(0..=MAX_TOKEN), bytes(0..=MAX_VALUE), proptest::option::of(node_id()), any::<Option<u32>>())
                 .prop_map(|(token, v, target, ttl)| Query::Put { token, v, target, ttl }),
             "put\\(mutable\\)|[a-z_]{1,20}|\\PC{1,16}"
-                .prop_filter("a known method", |m| !["ping", "find_node", "get", "put"].contains(&m.as_str()))
+                .prop_filter("a known method", |m| !["ping", "find_node", "get", "put", "get_peers"]
+                    .contains(&m.as_str()))
                 .prop_map(|method| Query::Other { method }),
         ]
     }

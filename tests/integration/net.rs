@@ -624,7 +624,8 @@ fn hostile_datagrams_are_counted_and_dropped_and_the_node_serves_on() {
     raw.send(&stray(&[0x80, 0, 0, 1], PacketBody::Error { code: 201, message: "who asked?".into() }));
     raw.settle(&h, base);
 
-    // get_peers (BEP 5), which kadsim does not serve: error 204.
+    // get_peers (BEP 5): kadsim tracks no peers, so it answers with its closest
+    // nodes and a token, as a node that knows no peers of the torrent does.
     let mut get_peers = b"d1:ad2:id20:".to_vec();
     get_peers.extend_from_slice(&RAW_ID.0);
     get_peers.extend_from_slice(b"9:info_hash20:");
@@ -632,8 +633,19 @@ fn hostile_datagrams_are_counted_and_dropped_and_the_node_serves_on() {
     get_peers.extend_from_slice(b"e1:q9:get_peers1:t2:gp1:y1:qe");
     raw.send(&get_peers);
     match raw.reply(b"gp") {
+        PacketBody::Response { response: Response { nodes: Some(_), token: Some(_), v: None, .. }, .. } => {}
+        other => panic!("get_peers gets nodes and a token, not {other:?}"),
+    }
+    // announce_peer (BEP 5), which kadsim does not serve: error 204.
+    let mut announce = b"d1:ad2:id20:".to_vec();
+    announce.extend_from_slice(&RAW_ID.0);
+    announce.extend_from_slice(b"9:info_hash20:");
+    announce.extend_from_slice(&NodeId::hash_of(b"a torrent").0);
+    announce.extend_from_slice(b"4:porti6881e5:token4:abcde1:q13:announce_peer1:t2:ap1:y1:qe");
+    raw.send(&announce);
+    match raw.reply(b"ap") {
         PacketBody::Error { code, .. } => assert_eq!(code, krpc::ERR_METHOD_UNKNOWN),
-        other => panic!("get_peers gets error 204, not {other:?}"),
+        other => panic!("announce_peer gets error 204, not {other:?}"),
     }
     // A BEP 44 mutable put (public key and signature): error 204 too.
     let mut mutable = b"d1:ad2:id20:".to_vec();
