@@ -1,7 +1,7 @@
 //! `kadsim sweep` and `kadsim merge`: a scenario run over a grid of parameter
 //! values, each point several times (replicas), in parallel; then one row per
 //! run (`runs.csv`), means with 95% Student-t intervals per grid point
-//! (`aggregate.csv`), and a chart of each headline metric against each
+//! (`aggregate.csv`), and a chart of each of its metrics against each
 //! parameter with error bars.
 //!
 //! Replica r of every grid point runs with seed `base + r`: the points share
@@ -23,28 +23,21 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-/// Headline metrics recorded per run (names of `summary.csv`).
-pub const METRICS: [&str; 12] = [
-    "find_node.success_rate",
-    "find_node.hops.mean",
-    "find_node.hops.p90",
-    "find_node.latency_ms.mean",
-    "find_node.latency_ms.p90",
-    "find_node.found_fraction.mean",
-    "get.success_rate",
-    "get.latency_ms.mean",
-    "put.replicas.mean",
-    "msgs.per_live_node_per_s",
-    "bytes.per_live_node_per_s",
-    "end.rt_size.mean",
-];
-/// Metrics charted against each parameter.
-const CHARTED: [(&str, &str); 5] = [
-    ("find_node.hops.mean", "mean hops of node lookups"),
+/// Headline metrics recorded per run (names of `summary.csv`), each with the
+/// label of its chart against each parameter.
+pub const METRICS: [(&str, &str); 12] = [
     ("find_node.success_rate", "node lookup success rate"),
+    ("find_node.hops.mean", "mean hops of node lookups"),
+    ("find_node.hops.p90", "90th percentile of node lookup hops"),
     ("find_node.latency_ms.mean", "mean node lookup latency (ms)"),
+    ("find_node.latency_ms.p90", "90th percentile of node lookup latency (ms)"),
+    ("find_node.found_fraction.mean", "node lookups: fraction of the true k closest found"),
     ("get.success_rate", "get success rate"),
+    ("get.latency_ms.mean", "mean get latency (ms)"),
+    ("put.replicas.mean", "replicas stored per put"),
     ("msgs.per_live_node_per_s", "messages per node per second"),
+    ("bytes.per_live_node_per_s", "bytes per node per second"),
+    ("end.rt_size.mean", "routing-table size at the end (contacts)"),
 ];
 
 /// Top-level scenario fields; any other one-word parameter is a protocol field.
@@ -349,7 +342,7 @@ fn header(grid: &Grid) -> Vec<String> {
     let mut h = vec!["run".to_string()];
     h.extend(grid.params.iter().map(|p| p.name.clone()));
     h.extend(["replica", "seed"].map(String::from));
-    h.extend(METRICS.map(String::from));
+    h.extend(METRICS.map(|(m, _)| m.to_string()));
     h.extend(["events", "trace_hash"].map(String::from));
     h
 }
@@ -370,7 +363,7 @@ fn run_row(grid: &Grid, run: &RunSpec, dir: &Path, hash: &str, events: u64) -> R
     row.extend(run.values.iter().cloned());
     row.push(run.replica.to_string());
     row.push(run.seed.to_string());
-    row.extend(METRICS.iter().map(|m| summary.get(*m).cloned().unwrap_or_default()));
+    row.extend(METRICS.iter().map(|(m, _)| summary.get(*m).cloned().unwrap_or_default()));
     row.push(events.to_string());
     row.push(hash.to_string());
     Ok(row)
@@ -392,7 +385,7 @@ fn finish(grid: &Grid, rows: &[Vec<String>], out: &Path) -> Result<(), SweepErro
     write_rows(&out.join("runs.csv"), grid, rows)?;
     let agg = aggregate(grid, rows);
     write_aggregate(&out.join("aggregate.csv"), grid, &agg)?;
-    for (metric, label) in CHARTED {
+    for (metric, label) in METRICS {
         for (pi, p) in grid.params.iter().enumerate() {
             let chart = chart(grid, &agg, metric, label, pi);
             if chart.series.iter().all(|s| s.points.is_empty()) {
@@ -444,7 +437,7 @@ pub fn aggregate(grid: &Grid, rows: &[Vec<String>]) -> Vec<Cell> {
     }
     let mut cells = Vec::new();
     for (values, rs) in points {
-        for (mi, m) in METRICS.iter().enumerate() {
+        for (mi, (m, _)) in METRICS.iter().enumerate() {
             let xs: Vec<f64> = rs.iter().filter_map(|r| r[np + 3 + mi].parse::<f64>().ok()).collect();
             if xs.is_empty() {
                 continue;
