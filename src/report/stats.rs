@@ -27,20 +27,6 @@ pub struct Test {
     pub p_value: f64,
 }
 
-/// Mean of `xs` as a bootstrap statistic; NaN for no data.
-pub fn stat_mean(xs: &mut [f64]) -> f64 {
-    mean(xs).unwrap_or(f64::NAN)
-}
-
-/// The type-7 `q`-quantile as a bootstrap statistic (sorts the scratch slice);
-/// NaN for no data.
-pub fn stat_quantile(q: f64) -> impl Fn(&mut [f64]) -> f64 {
-    move |xs: &mut [f64]| {
-        xs.sort_by(f64::total_cmp);
-        quantile_sorted(xs, q).unwrap_or(f64::NAN)
-    }
-}
-
 /// A named statistic, for callers that pick one from a table.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Stat {
@@ -60,31 +46,18 @@ impl Stat {
     }
 }
 
-/// What [`bootstrap_diff`] accepts as its statistic: a [`Stat`], or a reference
-/// to any `Fn(&mut [f64]) -> f64` (`&stat_mean`, `&stat_quantile(0.9)`, a
-/// `&dyn Fn`) that gets a scratch slice it may sort.
-pub trait BootstrapStat {
-    /// The statistic of the scratch slice (NaN for no data).
-    fn eval(&self, scratch: &mut [f64]) -> f64;
-}
-
-impl<F: Fn(&mut [f64]) -> f64 + ?Sized> BootstrapStat for &F {
-    fn eval(&self, scratch: &mut [f64]) -> f64 {
-        (**self)(scratch)
-    }
-}
-
-impl BootstrapStat for Stat {
-    fn eval(&self, scratch: &mut [f64]) -> f64 {
-        match *self {
-            Stat::Mean => stat_mean(scratch),
+impl Stat {
+    /// The statistic of a bootstrap resample, which it may reorder (NaN for no data).
+    fn eval(self, scratch: &mut [f64]) -> f64 {
+        match self {
+            Stat::Mean => mean(scratch).unwrap_or(f64::NAN),
             Stat::Quantile(q) => select_quantile(scratch, q),
         }
     }
 }
 
 /// The type-7 `q`-quantile by selection instead of a sort: O(n), the same
-/// value as [`stat_quantile`]. NaN for no data.
+/// value as [`quantile`]. NaN for no data.
 fn select_quantile(xs: &mut [f64], q: f64) -> f64 {
     if xs.is_empty() {
         return f64::NAN;
@@ -126,13 +99,11 @@ fn resample_into(rng: &mut ChaCha8Rng, from: &[f64], into: &mut [f64]) {
 /// (same sizes as the originals; base first, then cand, from one ChaCha8 stream
 /// seeded with `seed`), applies `stat` to each resample, and records the
 /// difference; the interval is the type-7 quantiles (1−level)/2 and (1+level)/2
-/// of the differences. `stat` (a [`Stat`] or `&dyn Fn(&mut [f64]) -> f64`, see
-/// [`BootstrapStat`]) gets a mutable scratch slice it may sort and should not
-/// return NaN. None when either sample is empty or resamples == 0.
+/// of the differences. None when either sample is empty or resamples == 0.
 pub fn bootstrap_diff(
     base: &[f64],
     cand: &[f64],
-    stat: impl BootstrapStat,
+    stat: Stat,
     resamples: usize,
     level: f64,
     seed: u64,
@@ -576,34 +547,29 @@ mod tests {
     fn bootstrap_is_deterministic_and_covers() {
         let base = uniforms(1, 2000, 0.0);
         let cand = uniforms(2, 2000, 0.3);
-        let a = bootstrap_diff(&base, &cand, &stat_mean, 1000, 0.95, 42).unwrap();
-        let b = bootstrap_diff(&base, &cand, &stat_mean, 1000, 0.95, 42).unwrap();
-        let c = bootstrap_diff(&base, &cand, &stat_mean, 1000, 0.95, 43).unwrap();
+        let a = bootstrap_diff(&base, &cand, Stat::Mean, 1000, 0.95, 42).unwrap();
+        let b = bootstrap_diff(&base, &cand, Stat::Mean, 1000, 0.95, 42).unwrap();
+        let c = bootstrap_diff(&base, &cand, Stat::Mean, 1000, 0.95, 43).unwrap();
         assert_eq!(a, b);
         assert_ne!(a, c);
         // sd of the mean difference = √(2·(1/12)/2000) = 0.0091287; 95% width ≈ 2·1.96·0.0091287 = 0.0358.
         assert!(a.low < 0.3 && 0.3 < a.high, "{a:?}");
         let width = a.high - a.low;
         assert!((width / 0.0358 - 1.0).abs() < 0.25, "{a:?}");
-        let med = bootstrap_diff(&base, &cand, &stat_quantile(0.5), 500, 0.95, 7).unwrap();
+        let med = bootstrap_diff(&base, &cand, Stat::Quantile(0.5), 500, 0.95, 7).unwrap();
         assert!(med.low < 0.3 && 0.3 < med.high, "{med:?}");
-        // The enum and the closures are the same statistics, drawing the same stream.
-        assert_eq!(bootstrap_diff(&base, &cand, Stat::Quantile(0.5), 500, 0.95, 7), Some(med));
-        let dyn_mean: &dyn Fn(&mut [f64]) -> f64 = &stat_mean;
-        assert_eq!(bootstrap_diff(&base, &cand, dyn_mean, 1000, 0.95, 42), Some(a));
-        assert_eq!(bootstrap_diff(&base, &cand, Stat::Mean, 1000, 0.95, 42), Some(a));
     }
 
     #[test]
     fn bootstrap_constant_and_empty() {
-        let ci = bootstrap_diff(&[2.0; 1000], &[3.0; 1000], &stat_mean, 200, 0.95, 1).unwrap();
+        let ci = bootstrap_diff(&[2.0; 1000], &[3.0; 1000], Stat::Mean, 200, 0.95, 1).unwrap();
         assert_eq!(ci, Interval { low: 1.0, high: 1.0 });
-        assert_eq!(bootstrap_diff(&[], &[1.0], &stat_mean, 100, 0.95, 1), None);
-        assert_eq!(bootstrap_diff(&[1.0], &[], &stat_mean, 100, 0.95, 1), None);
-        assert_eq!(bootstrap_diff(&[1.0], &[1.0], &stat_mean, 0, 0.95, 1), None);
-        assert!(stat_mean(&mut []).is_nan());
-        assert!(stat_quantile(0.5)(&mut []).is_nan());
-        assert_eq!(stat_quantile(0.5)(&mut [3.0, 1.0, 2.0, 4.0]), 2.5);
+        assert_eq!(bootstrap_diff(&[], &[1.0], Stat::Mean, 100, 0.95, 1), None);
+        assert_eq!(bootstrap_diff(&[1.0], &[], Stat::Mean, 100, 0.95, 1), None);
+        assert_eq!(bootstrap_diff(&[1.0], &[1.0], Stat::Mean, 0, 0.95, 1), None);
+        assert!(Stat::Mean.eval(&mut []).is_nan());
+        assert!(Stat::Quantile(0.5).eval(&mut []).is_nan());
+        assert_eq!(Stat::Quantile(0.5).eval(&mut [3.0, 1.0, 2.0, 4.0]), 2.5);
         assert_eq!((Stat::Mean.of(&[1.0, 2.0, 6.0]), Stat::Quantile(0.5).of(&[4.0, 1.0, 3.0])), (Some(3.0), Some(3.0)));
         assert_eq!(Stat::Mean.of(&[]), None);
     }
