@@ -46,7 +46,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
-    /// Run a scenario and write results/<name>/ (ops.csv, timeseries.csv,
+    /// Run a scenario and write results/NAME/ (ops.csv, timeseries.csv,
     /// nodes.csv, buckets.csv, summary.csv, manifest.json).
     Run {
         /// The scenario file (TOML).
@@ -57,7 +57,7 @@ pub enum Cmd {
         /// Override a field: --set protocol.k=8 (repeatable).
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
-        /// Output directory (default results/<name>).
+        /// Output directory (default results/NAME).
         #[arg(long)]
         out: Option<PathBuf>,
         /// No progress bar.
@@ -133,7 +133,7 @@ pub enum Cmd {
         /// Override a field in every run (repeatable).
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
-        /// Output directory (default results/<name>-sweep).
+        /// Output directory (default results/NAME-sweep).
         #[arg(long)]
         out: Option<PathBuf>,
         /// No progress bar.
@@ -161,8 +161,8 @@ pub enum Cmd {
         /// Address to bind.
         #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
         listen: String,
-        /// A node to join through: ADDR [ID] (the ID, 40 hex digits, is
-        /// optional); repeatable: the nodes are tried in turn.
+        /// A node to join through: ADDR, then optionally its ID (40 hex
+        /// digits); repeatable: the nodes are tried in turn.
         #[arg(long, num_args = 1..=2, value_names = ["ADDR", "ID"])]
         bootstrap: Vec<String>,
         /// This node's ID, 40 hex digits (default: random).

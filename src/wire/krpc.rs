@@ -155,7 +155,7 @@ pub fn query_tx(buf: &[u8]) -> Option<Vec<u8>> {
     (!t.is_empty() && t.len() <= 32).then(|| t.to_vec())
 }
 
-/// BEP 44 immutable target: SHA-1 of the bencoded byte string of `v` ("<len>:<bytes>").
+/// BEP 44 immutable target: SHA-1 of the bencoded byte string of `v` (`<len>:<bytes>`).
 pub fn immutable_target(v: &[u8]) -> NodeId {
     let mut prefix = Vec::with_capacity(8);
     bencode::push_decimal(&mut prefix, v.len() as u64);
