@@ -36,6 +36,9 @@ const TOKEN_FRESH: Duration = Duration::from_secs(240);
 const MAX_TOKENS: usize = 4096;
 /// Most queries awaiting a reply; beyond this the oldest is forgotten.
 const MAX_PENDING: usize = 16384;
+/// The window of the per-IP store quota.
+const QUOTA_WINDOW: Duration = Duration::from_secs(3600);
+
 /// Bytes of the tokens handed out (as `crate::wire::TOKEN_LEN`).
 const TOKEN_LEN: usize = crate::wire::TOKEN_LEN;
 
@@ -60,6 +63,8 @@ pub struct NetStats {
     pub errors_received: u64,
     /// Dropped: from an address the routing table holds under another node ID.
     pub id_conflicts: u64,
+    /// `put`s refused because their IP address used up its quota (error 201).
+    pub over_quota: u64,
 }
 
 impl NetStats {
@@ -98,6 +103,8 @@ pub struct Endpoint {
     timers: BTreeMap<crate::kad::Timer, Time>,
     reports: Vec<OpReport<SocketAddr>>,
     stats: NetStats,
+    /// `put`s accepted per IP address in the current quota window: (count, window start).
+    puts_by_ip: BTreeMap<IpAddr, (usize, Time)>,
     /// The node ID each recent peer address spoke with, for errors (which carry none).
     peer_ids: BTreeMap<SocketAddr, (NodeId, Time)>,
     /// The node's own socket address, when the driver knows it: contacts
@@ -134,6 +141,7 @@ impl Endpoint {
             timers: BTreeMap::new(),
             reports: Vec::new(),
             stats: NetStats::default(),
+            puts_by_ip: BTreeMap::new(),
             peer_ids: BTreeMap::new(),
             local: None,
         })
@@ -265,6 +273,32 @@ impl Endpoint {
         self.secret_since = now;
     }
 
+    /// Counts a `put` from `ip` against its quota: an eighth of the store per
+    /// hour, so that no single address can fill it. Loopback and private
+    /// addresses (a test network, a LAN) are exempt.
+    fn within_quota(&mut self, ip: IpAddr, now: Time) -> bool {
+        let local = match ip {
+            IpAddr::V4(a) => a.is_loopback() || a.is_private() || a.is_link_local(),
+            IpAddr::V6(a) => a.is_loopback(),
+        };
+        if local {
+            return true;
+        }
+        let quota = (self.cfg.max_stored_pairs / 8).max(1);
+        if self.puts_by_ip.len() >= MAX_TOKENS && !self.puts_by_ip.contains_key(&ip) {
+            let oldest = self.puts_by_ip.iter().min_by_key(|(_, (_, at))| *at).map(|(a, _)| *a);
+            if let Some(a) = oldest {
+                self.puts_by_ip.remove(&a);
+            }
+        }
+        let entry = self.puts_by_ip.entry(ip).or_insert((0, now));
+        if now.since(entry.1) >= QUOTA_WINDOW {
+            *entry = (0, now);
+        }
+        entry.0 += 1;
+        entry.0 <= quota
+    }
+
     fn remember_peer(&mut self, addr: SocketAddr, id: NodeId, now: Time) {
         if self.peer_ids.len() >= MAX_TOKENS && !self.peer_ids.contains_key(&addr) {
             let oldest = self.peer_ids.iter().min_by_key(|(_, (_, at))| *at).map(|(a, _)| *a);
@@ -313,6 +347,10 @@ impl Endpoint {
                 if !self.token_ok(from.ip(), &token) {
                     self.stats.bad_token += 1;
                     return self.error(from, t, ERR_PROTOCOL, "bad token", send);
+                }
+                if !self.within_quota(from.ip(), now) {
+                    self.stats.over_quota += 1;
+                    return self.error(from, t, krpc::ERR_GENERIC, "store quota exceeded", send);
                 }
                 let immutable = krpc::immutable_target(&v);
                 let key = target.unwrap_or(immutable);
@@ -774,6 +812,34 @@ mod tests {
         // After 25 idle minutes, the old token is refused.
         ep.on_datagram(t0.plus(Duration::from_secs(1900)), peer, &put(&token), &mut send);
         assert_eq!(ep.stats().bad_token, 2);
+    }
+
+    #[test]
+    fn one_public_address_may_fill_an_eighth_of_the_store_per_hour() {
+        let cfg = Config { max_stored_pairs: 80, ..Config::default() };
+        let mut ep = Endpoint::new(NodeId::hash_of(b"q"), Arc::new(cfg), 1, Time::ZERO).unwrap();
+        let (public, other) = (SocketAddr::from(([203, 0, 113, 5], 6881)), SocketAddr::from(([198, 51, 100, 7], 6881)));
+        let mut send = Datagrams::new();
+        let mut put_all = |ep: &mut Endpoint, from: SocketAddr, now: Time, n: usize| {
+            let token = token_from(ep, now, from);
+            for i in 0..n {
+                let v = format!("{from} {now:?} {i}").into_bytes();
+                ep.on_datagram(
+                    now,
+                    from,
+                    &query(b"peer", b"p", Query::Put { token: token.clone(), v, target: None, ttl: None }),
+                    &mut send,
+                );
+            }
+        };
+        put_all(&mut ep, public, Time::from_secs(1), 15);
+        assert_eq!((ep.core().store().len(), ep.stats().over_quota), (10, 5), "80 / 8 = 10 per hour");
+        put_all(&mut ep, other, Time::from_secs(2), 3);
+        assert_eq!(ep.core().store().len(), 13, "another address has its own quota");
+        put_all(&mut ep, public, Time::from_secs(3700), 4);
+        assert_eq!(ep.core().store().len(), 17, "a new hour, a new quota");
+        put_all(&mut ep, addr(9), Time::from_secs(3701), 30);
+        assert_eq!(ep.core().store().len(), 47, "loopback is exempt");
     }
 
     #[test]
