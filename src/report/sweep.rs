@@ -302,8 +302,8 @@ pub fn sweep(
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(run) = runs.get(i) else { break };
                     let dir = out.join(run.dir(grid));
-                    // Wall clock for the run's manifest only; the simulation never reads it.
-                    let mut ticker = RunTicker { bar, done_s: 0, started: Instant::now() };
+                    let started = Instant::now(); // wall clock, for the run's manifest only
+                    let mut ticker = RunTicker { bar, done_s: 0, started };
                     let row = runner::run(&scenarios[i], &dir, &mut ticker)
                         .map_err(|e| match e {
                             runner::RunError::Trace(_) => SweepError::Input(e.to_string()),
