@@ -7,8 +7,8 @@
 //! `put.replicas.mean`, `msgs.per_live_node_per_s`, …). Names without an
 //! operation kind mean node lookups: `hops.mean` is `find_node.hops.mean`.
 
-use super::chart::{Chart, Mark, Series, ecdf};
-use super::plot::{hops_of, latencies_ms_of};
+use super::chart::{Mark, Series, ecdf};
+use super::plot::{cdf_chart, hops_of, latencies_ms_of};
 use super::results::{Results, kind_label};
 use super::stats::{self, Interval, Stat, Test};
 use std::fmt::Write as _;
@@ -252,25 +252,13 @@ impl Comparison {
         ] {
             let kind = "find_node";
             let (b, c) = (f(base, kind), f(cand, kind));
-            let chart = Chart {
-                title: format!(
-                    "{} CDF: {} vs {}",
-                    capitalised(&format!("{} {what}", kind_label(kind))),
-                    labels.0,
-                    labels.1
-                ),
-                x_label: unit.into(),
-                y_label: "fraction of operations ≤ x".into(),
-                series: vec![
-                    Series::new(format!("base: {} (n = {})", labels.0, b.len()), ecdf(&b), Mark::Step),
-                    Series::new(format!("candidate: {} (n = {})", labels.1, c.len()), ecdf(&c), Mark::Step),
-                ],
-                y_range: Some((0.0, 1.02)),
-                legend_low: true,
-                integer_x: stem == "compare_hops_cdf",
-                x_pad: true,
-                ..Chart::default()
-            };
+            let title =
+                format!("{} CDF: {} vs {}", capitalised(&format!("{} {what}", kind_label(kind))), labels.0, labels.1);
+            let series = vec![
+                Series::new(format!("base: {} (n = {})", labels.0, b.len()), ecdf(&b), Mark::Step),
+                Series::new(format!("candidate: {} (n = {})", labels.1, c.len()), ecdf(&c), Mark::Step),
+            ];
+            let chart = cdf_chart(title, unit, series, stem == "compare_hops_cdf");
             files.extend(chart.save(&out.join(stem))?);
         }
         Ok(files)

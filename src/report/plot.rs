@@ -61,49 +61,40 @@ pub fn hops_histogram(r: &Results) -> Chart {
     }
 }
 
-/// Hop-count CDF by operation kind.
-pub fn hops_cdf(r: &Results) -> Chart {
-    let series = r
-        .kinds()
-        .iter()
-        .map(|k| {
-            let h = hops_of(r, k);
-            Series::new(with_n(kind_label(k), h.len()), ecdf(&h), Mark::Step)
-        })
-        .collect();
+/// A CDF chart: one step series per sample, y from 0 to 1, legend low.
+pub fn cdf_chart(title: String, x_label: &str, series: Vec<Series>, integer_x: bool) -> Chart {
     Chart {
-        title: format!("{}: hop count CDF", r.name()),
-        x_label: "hops (discovery depth)".into(),
+        title,
+        x_label: x_label.into(),
         y_label: "fraction of operations ≤ x".into(),
         series,
         y_range: Some((0.0, 1.02)),
         legend_low: true,
-        integer_x: true,
+        integer_x,
         x_pad: true,
         ..Chart::default()
     }
 }
 
-/// Latency CDF by operation kind.
-pub fn latency_cdf(r: &Results) -> Chart {
-    let series = r
-        .kinds()
+/// The CDF of `values(r, kind)` for each operation kind of `r`.
+fn cdf_by_kind(r: &Results, values: fn(&Results, &str) -> Vec<f64>) -> Vec<Series> {
+    r.kinds()
         .iter()
         .map(|k| {
-            let l = latencies_ms_of(r, k);
-            Series::new(with_n(kind_label(k), l.len()), ecdf(&l), Mark::Step)
+            let v = values(r, k);
+            Series::new(with_n(kind_label(k), v.len()), ecdf(&v), Mark::Step)
         })
-        .collect();
-    Chart {
-        title: format!("{}: operation latency CDF", r.name()),
-        x_label: "latency (ms)".into(),
-        y_label: "fraction of operations ≤ x".into(),
-        series,
-        y_range: Some((0.0, 1.02)),
-        legend_low: true,
-        x_pad: true,
-        ..Chart::default()
-    }
+        .collect()
+}
+
+/// Hop-count CDF by operation kind.
+pub fn hops_cdf(r: &Results) -> Chart {
+    cdf_chart(format!("{}: hop count CDF", r.name()), "hops (discovery depth)", cdf_by_kind(r, hops_of), true)
+}
+
+/// Latency CDF by operation kind.
+pub fn latency_cdf(r: &Results) -> Chart {
+    cdf_chart(format!("{}: operation latency CDF", r.name()), "latency (ms)", cdf_by_kind(r, latencies_ms_of), false)
 }
 
 fn warmup_shade(r: &Results) -> Option<(f64, f64, String)> {

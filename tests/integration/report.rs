@@ -546,25 +546,14 @@ fn compare_catches_an_injected_regression_in_simulated_runs() {
 // sweep and merge
 // ---------------------------------------------------------------------------
 
-const SWEEP: &str = r#"
-name = "sw"
-seed = 11
-nodes = 60
-duration = "2m"
-warmup = "30s"
-sample_interval = "20s"
-[bootstrap]
-join_rate = 20
-[network.latency]
-model = "lognormal"
-median = "40ms"
-sigma = 0.5
-[workload]
-lookup_rate = 0.05
-put_rate = 0.01
-get_rate = 0.02
-keys = 30
-"#;
+/// The sweep's scenario: TINY, smaller and shorter (60 nodes, 2 minutes), seed 11.
+fn sweep_scenario() -> String {
+    TINY.replace("name = \"tiny\"", "name = \"sw\"")
+        .replace("seed = 7", "seed = 11")
+        .replace("nodes = 80", "nodes = 60")
+        .replace("duration = \"3m\"", "duration = \"2m\"")
+        .replace("warmup = \"1m\"", "warmup = \"30s\"")
+}
 
 /// `kadsim sweep FILE --param k=4,8 --replicas 2 --out DIR -q` plus `extra`.
 fn sweep(file: &Path, out: &Path, extra: &[&str]) {
@@ -594,7 +583,7 @@ fn assert_same_files(a: &Path, b: &Path) {
 fn sweep_is_deterministic_aggregates_by_hand_and_merges_shards() {
     let d = tmpdir("sweep");
     let file = d.join("sw.toml");
-    std::fs::write(&file, SWEEP).unwrap();
+    std::fs::write(&file, sweep_scenario()).unwrap();
     let (one, two) = (d.join("jobs1"), d.join("jobs2"));
     sweep(&file, &one, &["--jobs", "1"]);
     sweep(&file, &two, &["--jobs", "2"]);
@@ -734,7 +723,7 @@ fn sweep_is_deterministic_aggregates_by_hand_and_merges_shards() {
 fn sweep_refuses_seed_as_a_parameter() {
     let d = tmpdir("sweep-seed");
     let file = d.join("sw.toml");
-    std::fs::write(&file, SWEEP).unwrap();
+    std::fs::write(&file, sweep_scenario()).unwrap();
     let out = d.join("out");
     let o = kadsim(&["sweep", s(&file), "--param", "seed=1,2", "--replicas", "1", "--out", s(&out), "-q"]);
     assert_eq!(o.status.code(), Some(2));
