@@ -123,6 +123,14 @@ impl NodeId {
         NodeId(out)
     }
 
+    /// The top 64 bits, big-endian: the first word of [`Distance::of`].
+    #[inline(always)]
+    pub fn top(&self) -> u64 {
+        let mut hi = [0u8; 8];
+        hi.copy_from_slice(&self.0[0..8]);
+        u64::from_be_bytes(hi)
+    }
+
     /// The XOR distance to `other` (paper §2.1).
     #[inline]
     pub fn distance(&self, other: &NodeId) -> Distance {

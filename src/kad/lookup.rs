@@ -8,9 +8,11 @@
 //! learned again keeps the smaller depth). Failed candidates stay in the list,
 //! so that they are not queried again, but no longer count among "the k closest".
 
+use super::address::cmp_to;
 use super::config::{Config, Parallelism};
 use super::id::{Distance, NodeId};
 use super::message::{Contact, Contacts};
+use std::cmp::Ordering;
 
 /// Where a candidate stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,14 +30,26 @@ pub enum CandState {
 /// One node the lookup knows of.
 #[derive(Clone, Copy, Debug)]
 pub struct Candidate<A> {
-    /// Its distance to the target.
-    pub dist: Distance,
     /// The node.
     pub contact: Contact<A>,
     /// Discovery depth (1 for contacts from the own routing table).
     pub depth: u8,
     /// Query state.
     pub state: CandState,
+}
+
+/// The buffers a lookup works in, handed back by [`Lookup::into_buffers`] so
+/// that the next lookup reuses them (no allocation per lookup in steady state).
+#[derive(Debug)]
+pub struct LookupBuffers<A> {
+    cands: Vec<Candidate<A>>,
+    merge: Vec<Candidate<A>>,
+}
+
+impl<A> Default for LookupBuffers<A> {
+    fn default() -> Self {
+        LookupBuffers { cands: Vec::new(), merge: Vec::new() }
+    }
 }
 
 /// An iterative lookup for one target.
@@ -51,18 +65,28 @@ pub struct Lookup<A> {
     /// Shortlist length kept: 2k, the k closest plus as many spares for those that fail.
     cap: usize,
     cands: Vec<Candidate<A>>,
+    /// Scratch for merging a reply into `cands`.
+    merge: Vec<Candidate<A>>,
     /// Candidates in `cands` that failed: they stay listed but do not count
     /// against the cap, so that failures never crowd out live contacts.
     failed_n: usize,
     in_flight: usize,
-    /// Strict parallelism: closest distance when the current round started.
-    round_best: Option<Distance>,
+    /// Strict parallelism: closest candidate when the current round started.
+    round_best: Option<NodeId>,
     rounds: u32,
 }
 
 impl<A: Copy> Lookup<A> {
     /// A lookup of `target` by the node `own`, which never enters its own shortlist.
     pub fn new(target: NodeId, own: NodeId, cfg: &Config) -> Self {
+        Self::with_buffers(target, own, cfg, LookupBuffers::default())
+    }
+
+    /// As [`new`](Self::new), working in buffers left by an earlier lookup.
+    pub fn with_buffers(target: NodeId, own: NodeId, cfg: &Config, mut buf: LookupBuffers<A>) -> Self {
+        buf.cands.clear();
+        buf.merge.clear();
+        buf.cands.reserve(cfg.k * 2);
         Lookup {
             target,
             target_w: Distance::of(&target),
@@ -71,7 +95,8 @@ impl<A: Copy> Lookup<A> {
             alpha: cfg.alpha,
             strict: cfg.parallelism == Parallelism::Strict,
             cap: cfg.k * 2,
-            cands: Vec::with_capacity(cfg.k * 2),
+            cands: buf.cands,
+            merge: buf.merge,
             failed_n: 0,
             in_flight: 0,
             round_best: None,
@@ -79,9 +104,14 @@ impl<A: Copy> Lookup<A> {
         }
     }
 
+    /// The lookup's buffers, for the next lookup to reuse.
+    pub fn into_buffers(self) -> LookupBuffers<A> {
+        LookupBuffers { cands: self.cands, merge: self.merge }
+    }
+
     /// Heap bytes held by the shortlist.
     pub fn heap_bytes(&self) -> usize {
-        self.cands.capacity() * std::mem::size_of::<Candidate<A>>()
+        (self.cands.capacity() + self.merge.capacity()) * std::mem::size_of::<Candidate<A>>()
     }
 
     /// The target.
@@ -99,39 +129,72 @@ impl<A: Copy> Lookup<A> {
         self.in_flight
     }
 
+    #[inline]
+    fn cmp(&self, a: &NodeId, b: &NodeId) -> Ordering {
+        cmp_to(&self.target_w, a, b)
+    }
+
     /// Adds a contact learned at discovery depth `depth`. The own ID is ignored;
     /// a contact already known keeps the smaller depth.
     pub fn add(&mut self, contact: Contact<A>, depth: u8) {
-        if contact.id == self.own {
-            return;
-        }
-        let dist = self.target_w.to(&contact.id);
-        let live = self.cands.len() - self.failed_n;
-        if live >= self.cap && self.cands.last().is_some_and(|c| dist > c.dist) {
-            return; // beyond a full shortlist: not kept, nothing to update
-        }
-        match self.cands.binary_search_by(|c| c.dist.cmp(&dist)) {
-            Ok(i) => {
-                let c = &mut self.cands[i];
-                c.depth = c.depth.min(depth);
+        self.add_all(std::slice::from_ref(&contact), depth);
+    }
+
+    /// Adds the contacts of one reply, all learned at discovery depth `depth`:
+    /// they are sorted among themselves (a well-behaved reply already is, nearest
+    /// first) and merged into the sorted shortlist in one pass, instead of one
+    /// insertion each. The own ID is ignored; a contact already known keeps the
+    /// smaller depth; the shortlist is then cut back to its cap.
+    pub fn add_all(&mut self, contacts: &[Contact<A>], depth: u8) {
+        let mut incoming = std::mem::take(&mut self.merge);
+        incoming.clear();
+        let full = self.cands.len() - self.failed_n >= self.cap;
+        let last = self.cands.last().map(|c| c.contact.id);
+        for c in contacts {
+            if c.id == self.own {
+                continue;
             }
-            Err(i) => {
-                self.cands.insert(i, Candidate { dist, contact, depth, state: CandState::Fresh });
-                while self.cands.len() - self.failed_n > self.cap {
-                    match self.cands.last().map(|c| c.state) {
-                        Some(CandState::Fresh) => {}
-                        Some(CandState::Failed) => self.failed_n -= 1,
-                        _ => break,
-                    }
-                    self.cands.pop();
+            if full && last.is_some_and(|l| self.cmp(&c.id, &l) == Ordering::Greater) {
+                continue; // beyond a full shortlist: not kept, nothing to update
+            }
+            match self.index_of(&c.id) {
+                Some(i) => self.cands[i].depth = self.cands[i].depth.min(depth),
+                None => incoming.push(Candidate { contact: *c, depth, state: CandState::Fresh }),
+            }
+        }
+        if !incoming.is_empty() {
+            let tw = self.target_w;
+            incoming.sort_by(|a, b| cmp_to(&tw, &a.contact.id, &b.contact.id));
+            incoming.dedup_by(|a, b| a.contact.id == b.contact.id);
+            // Merge from the back: the largest of the two runs goes last.
+            let (mut i, mut j) = (self.cands.len(), incoming.len());
+            self.cands.extend_from_slice(&incoming);
+            let mut w = self.cands.len();
+            while j > 0 {
+                w -= 1;
+                if i > 0 && cmp_to(&tw, &self.cands[i - 1].contact.id, &incoming[j - 1].contact.id) == Ordering::Greater
+                {
+                    self.cands[w] = self.cands[i - 1];
+                    i -= 1;
+                } else {
+                    self.cands[w] = incoming[j - 1];
+                    j -= 1;
                 }
             }
+            while self.cands.len() - self.failed_n > self.cap {
+                match self.cands.last().map(|c| c.state) {
+                    Some(CandState::Fresh) => {}
+                    Some(CandState::Failed) => self.failed_n -= 1,
+                    _ => break,
+                }
+                self.cands.pop();
+            }
         }
+        self.merge = incoming;
     }
 
     fn index_of(&self, id: &NodeId) -> Option<usize> {
-        let dist = id.distance(&self.target);
-        self.cands.binary_search_by(|c| c.dist.cmp(&dist)).ok()
+        self.cands.binary_search_by(|c| self.cmp(&c.contact.id, id)).ok()
     }
 
     /// The k closest candidates that have not failed, nearest first.
@@ -149,8 +212,9 @@ impl<A: Copy> Lookup<A> {
             if self.in_flight > 0 {
                 return;
             }
-            let best = self.top_k().next().map(|c| c.dist);
-            let improved = self.rounds == 0 || matches!((best, self.round_best), (Some(b), Some(r)) if b < r);
+            let best = self.top_k().next().map(|c| c.contact.id);
+            let improved = self.rounds == 0
+                || matches!((best, self.round_best), (Some(b), Some(r)) if self.cmp(&b, &r) == Ordering::Less);
             self.round_best = best;
             self.rounds += 1;
             if improved { self.alpha } else { self.k }
@@ -187,9 +251,7 @@ impl<A: Copy> Lookup<A> {
         c.state = CandState::Answered;
         let depth = c.depth;
         self.in_flight -= 1;
-        for contact in contacts {
-            self.add(*contact, depth.saturating_add(1));
-        }
+        self.add_all(contacts, depth.saturating_add(1));
         Some(depth)
     }
 

@@ -4,6 +4,7 @@
 //! in, messages, timers and finished operations come out (DESIGN.md §2). Both the
 //! simulator and the real UDP node drive this one implementation.
 
+pub mod address;
 pub mod config;
 pub mod id;
 pub mod lookup;
@@ -13,10 +14,11 @@ pub mod routing;
 pub mod store;
 pub mod time;
 
+pub use address::Address;
 pub use config::{Config, ConfigError, Eviction, MAX_K, Parallelism};
 pub use id::{Distance, ID_BITS, Key, NodeId};
 pub use message::{Body, Contact, Contacts, Message, RequestKind, TxId, Value};
-pub use node::{Address, Command, Input, Node, OpId, OpKind, OpReport, Output, Stats, Timer};
+pub use node::{Command, Input, Node, OpId, OpKind, OpReport, Output, Stats, Timer};
 pub use routing::RoutingTable;
 pub use time::Time;
 

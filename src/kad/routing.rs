@@ -2,30 +2,58 @@
 //! with replacement caches and stale counters (§4.1) and accelerated-lookup
 //! splitting (§4.2).
 //!
-//! Buckets are leaves of a prefix tree, kept in a `Vec` sorted by their lowest
-//! ID, so the bucket of an ID is a binary search. Only non-empty regions of the
-//! tree exist: the table starts as one bucket covering the whole space and
-//! splits on demand. Inside a bucket the contacts are ordered least recently
-//! seen first; the replacement cache is ordered most recently seen first.
+//! Buckets are leaves of a prefix tree, kept sorted by their lowest ID, so the
+//! bucket of an ID is a binary search. Only non-empty regions of the tree exist:
+//! the table starts as one bucket covering the whole space and splits on
+//! demand. The layout is flat (DESIGN.md §6): every contact of every bucket,
+//! replacement caches included, lives in one vector of slots (12 bytes each in
+//! the simulator, see [`Address::Slot`]), bucket after bucket; a bucket is a
+//! 40-byte record of where its run starts and how long it is. Inside a bucket's
+//! run the contacts come first, least recently seen first, then its
+//! replacement cache, most recently seen first.
 
+use super::address::{Address, cmp_to};
 use super::id::{Distance, ID_BITS, NodeId};
 use super::message::Contact;
 use super::time::Time;
 use rand_core::RngCore;
-use std::cell::RefCell;
 
-/// One contact in a bucket: an ID and an address, 24 bytes in the simulator.
-/// Failure counts live apart, in the table's short list of failing contacts,
-/// since nearly every contact has none.
+/// One contact in a bucket. Failure counts live apart, in the table's short
+/// list of failing contacts, since nearly every contact has none.
 pub type Entry<A> = Contact<A>;
 
-/// A leaf of the routing tree: the IDs sharing `depth` leading bits with `lo`.
+/// A leaf of the routing tree: where its run of slots lies.
+#[derive(Clone, Copy, Debug)]
+struct Meta {
+    /// Lowest ID of the range: the IDs sharing `depth` leading bits with it.
+    lo: NodeId,
+    depth: u8,
+    /// Contacts, then replacements, in `slots[start..]`.
+    len: u8,
+    rlen: u8,
+    /// An eviction PING to the head contact is outstanding (paper §2.2).
+    evicting: bool,
+    start: u32,
+    last_lookup: Time,
+}
+
+impl Meta {
+    fn contains(&self, id: &NodeId) -> bool {
+        id.has_prefix(&self.lo, usize::from(self.depth))
+    }
+    fn end(&self) -> usize {
+        self.start as usize + usize::from(self.len)
+    }
+    fn run_end(&self) -> usize {
+        self.end() + usize::from(self.rlen)
+    }
+}
+
+/// A bucket as read from the table: its range and copies of its contacts.
 #[derive(Clone, Debug)]
 pub struct Bucket<A> {
     lo: NodeId,
     depth: u8,
-    /// An eviction PING to the head contact is outstanding (paper §2.2).
-    evicting: bool,
     last_lookup: Time,
     entries: Vec<Entry<A>>,
     replacements: Vec<Contact<A>>,
@@ -52,14 +80,6 @@ impl<A> Bucket<A> {
     pub fn last_lookup(&self) -> Time {
         self.last_lookup
     }
-    /// The smallest XOR distance from `target` to any ID of this bucket's range.
-    #[inline]
-    fn min_distance(&self, target: &NodeId) -> Distance {
-        self.lo.subtree_distance_range(self.depth(), target).0
-    }
-    fn contains(&self, id: &NodeId) -> bool {
-        id.has_prefix(&self.lo, self.depth())
-    }
 }
 
 /// What [`RoutingTable::seen`] did with a contact.
@@ -80,66 +100,77 @@ pub enum Seen<A> {
     Ignored,
 }
 
-/// Scratch for `closest`: buckets by least possible distance, then candidates
-/// as (distance, bucket, position).
-type Scratch = (Vec<(Distance, u32)>, Vec<(Distance, u32, u16)>);
-
-thread_local! {
-    /// Scratch for `closest`: bucket order and candidates. Shared by every table
-    /// on the thread so that a million nodes do not each carry a buffer.
-    static SCRATCH: RefCell<Scratch> =
-        const { RefCell::new((Vec::new(), Vec::new())) };
-}
-
 /// A node's routing table.
 #[derive(Clone, Debug)]
-pub struct RoutingTable<A> {
+pub struct RoutingTable<A: Address> {
     own: NodeId,
     k: u8,
     b: u8,
     cache: u8,
     stale_limit: u8,
-    /// Cached distance from the own ID to its k-th closest contact (`None`:
-    /// fewer than k contacts), for the relaxed split rule. Valid while
-    /// `near_valid`; any change to the set of contacts clears it.
-    near: Option<Distance>,
-    near_valid: bool,
-    /// Failed RPCs in a row of the contacts that have any (paper §4.1).
-    failing: Vec<(NodeId, u8)>,
     /// Ping the head of a full bucket when a newcomer arrives (§2.2); if false,
     /// only cache the newcomer and let failures evict (§4.1).
     ping_on_full: bool,
-    /// The top 64 bits of each bucket's lowest ID, densely packed: the bucket
-    /// search reads these few cache lines instead of the buckets themselves.
-    keys: Vec<u64>,
-    buckets: Vec<Bucket<A>>,
+    /// Cached common-prefix length of the own ID with its k-th closest contact
+    /// (`None`: fewer than k contacts), for the relaxed split rule. Valid while
+    /// `near_valid`; a change among the contacts at least that near clears it.
+    near: Option<u8>,
+    near_valid: bool,
+    /// Failed RPCs in a row of the contacts that have any (paper §4.1).
+    failing: Vec<(NodeId, u8)>,
+    metas: Vec<Meta>,
+    slots: Vec<A::Slot>,
 }
 
-impl<A: Copy + PartialEq> RoutingTable<A> {
+impl<A: Address> RoutingTable<A> {
     /// An empty table for the node `own`: one bucket covering the whole ID space.
     /// `cache` is the replacement-cache size; at least one newcomer is always
     /// kept while an eviction ping is outstanding.
     pub fn new(own: NodeId, k: usize, b: u8, cache: usize, stale_limit: u8, now: Time) -> Self {
         RoutingTable {
             own,
-            k: u8::try_from(k).unwrap_or(u8::MAX),
+            k: u8::try_from(k.max(1)).unwrap_or(u8::MAX),
             b: b.max(1),
             cache: u8::try_from(cache.max(1)).unwrap_or(u8::MAX),
             stale_limit,
+            ping_on_full: true,
             near: None,
             near_valid: false,
             failing: Vec::new(),
-            ping_on_full: true,
-            keys: vec![0],
-            buckets: vec![Bucket {
+            metas: vec![Meta {
                 lo: NodeId::default(),
                 depth: 0,
+                len: 0,
+                rlen: 0,
                 evicting: false,
+                start: 0,
                 last_lookup: now,
-                entries: Vec::new(),
-                replacements: Vec::new(),
             }],
+            slots: Vec::new(),
         }
+    }
+
+    /// Builds a table in one pass from its buckets, given in ID order as
+    /// `(lowest ID, depth, contacts)`: for drivers that know a settled
+    /// network's tables (the simulator's oracle bootstrap). The buckets must
+    /// partition the ID space, hold at most k contacts each, all in range and
+    /// none the own ID; this is checked in debug builds.
+    pub fn from_buckets<I>(own: NodeId, k: usize, b: u8, cache: usize, stale_limit: u8, now: Time, buckets: I) -> Self
+    where
+        I: IntoIterator<Item = (NodeId, u8, Vec<Contact<A>>)>,
+    {
+        let mut t = Self::new(own, k, b, cache, stale_limit, now);
+        t.metas.clear();
+        for (lo, depth, contacts) in buckets {
+            let start = t.slots.len() as u32;
+            let len = u8::try_from(contacts.len()).unwrap_or(u8::MAX);
+            t.slots.extend(contacts.into_iter().take(usize::from(len)).map(A::pack));
+            t.metas.push(Meta { lo, depth, len, rlen: 0, evicting: false, start, last_lookup: now });
+        }
+        t.slots.shrink_to_fit();
+        t.metas.shrink_to_fit();
+        debug_assert_eq!(t.check_invariants(), Ok(()));
+        t
     }
 
     /// Chooses the full-bucket policy: `true` pings the least-recently-seen
@@ -156,55 +187,96 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
         &self.own
     }
 
-    /// The buckets, in ID order.
-    pub fn buckets(&self) -> &[Bucket<A>] {
-        &self.buckets
+    /// Number of buckets (leaves of the tree).
+    pub fn bucket_count(&self) -> usize {
+        self.metas.len()
+    }
+
+    /// Number of buckets holding at least one contact.
+    pub fn nonempty_buckets(&self) -> usize {
+        self.metas.iter().filter(|m| m.len > 0).count()
+    }
+
+    /// Copies of the buckets, in ID order (for tests and reports; the hot
+    /// paths never build these).
+    pub fn buckets(&self) -> Vec<Bucket<A>> {
+        self.metas
+            .iter()
+            .map(|m| Bucket {
+                lo: m.lo,
+                depth: m.depth,
+                last_lookup: m.last_lookup,
+                entries: self.slots[m.start as usize..m.end()].iter().map(A::unpack).collect(),
+                replacements: self.slots[m.end()..m.run_end()].iter().map(A::unpack).collect(),
+            })
+            .collect()
     }
 
     /// Number of contacts held (not counting replacement caches).
     pub fn len(&self) -> usize {
-        self.buckets.iter().map(|b| b.entries.len()).sum()
+        self.metas.iter().map(|m| usize::from(m.len)).sum()
     }
 
     /// Whether the table holds no contact.
     pub fn is_empty(&self) -> bool {
-        self.buckets.iter().all(|b| b.entries.is_empty())
+        self.metas.iter().all(|m| m.len == 0)
     }
 
-    /// All contacts, bucket by bucket.
-    pub fn contacts(&self) -> impl Iterator<Item = &Entry<A>> {
-        self.buckets.iter().flat_map(|b| b.entries.iter())
+    /// All contacts, bucket by bucket, each least recently seen first.
+    pub fn contacts(&self) -> impl Iterator<Item = Contact<A>> + '_ {
+        self.metas.iter().flat_map(|m| self.slots[m.start as usize..m.end()].iter().map(A::unpack))
     }
 
     /// Whether `id` is in a bucket.
     pub fn contains(&self, id: &NodeId) -> bool {
-        self.buckets[self.bucket_of(id)].entries.iter().any(|e| e.id == *id)
+        let m = &self.metas[self.bucket_of(id)];
+        self.find(m.start as usize, m.end(), id).is_some()
     }
 
     /// Heap bytes held by the table, for memory accounting.
     pub fn heap_bytes(&self) -> usize {
-        self.buckets.capacity() * std::mem::size_of::<Bucket<A>>()
-            + self.keys.capacity() * std::mem::size_of::<u64>()
+        self.metas.capacity() * std::mem::size_of::<Meta>()
+            + self.slots.capacity() * std::mem::size_of::<A::Slot>()
             + self.failing.capacity() * std::mem::size_of::<(NodeId, u8)>()
-            + self
-                .buckets
-                .iter()
-                .map(|b| {
-                    b.entries.capacity() * std::mem::size_of::<Entry<A>>()
-                        + b.replacements.capacity() * std::mem::size_of::<Contact<A>>()
-                })
-                .sum::<usize>()
     }
 
+    /// The bucket whose range holds `id`: a binary search over the buckets'
+    /// lowest IDs, on their top 64 bits unless those tie.
+    #[inline]
     fn bucket_of(&self, id: &NodeId) -> usize {
-        let top = Distance::of(id).top();
-        let mut i = self.keys.partition_point(|k| *k <= top) - 1;
-        // Buckets deeper than 64 bits share their top word: step back to the
-        // last one that starts at or below `id`.
-        while self.buckets[i].lo > *id {
-            i -= 1;
+        let top = id.top();
+        let i = self.metas.partition_point(|m| {
+            let mt = m.lo.top();
+            mt < top || (mt == top && m.lo <= *id)
+        });
+        i - 1
+    }
+
+    /// Position of `id` among `slots[from..to]`.
+    #[inline]
+    fn find(&self, from: usize, to: usize, id: &NodeId) -> Option<usize> {
+        let top = id.top();
+        (from..to).find(|&i| A::top(&self.slots[i]) == top && A::unpack(&self.slots[i]).id == *id)
+    }
+
+    /// Inserts a slot at `at`, inside bucket `bi`'s run, moving the runs after it.
+    fn insert_slot(&mut self, bi: usize, at: usize, s: A::Slot) {
+        if self.slots.len() == self.slots.capacity() {
+            // Grow by an eighth: a million tables keep little slack.
+            self.slots.reserve_exact((self.slots.len() / 8).max(4));
         }
-        i
+        self.slots.insert(at, s);
+        for m in &mut self.metas[bi + 1..] {
+            m.start += 1;
+        }
+    }
+
+    /// Removes the slot at `at`, inside bucket `bi`'s run.
+    fn remove_slot(&mut self, bi: usize, at: usize) -> A::Slot {
+        for m in &mut self.metas[bi + 1..] {
+            m.start -= 1;
+        }
+        self.slots.remove(at)
     }
 
     /// Records that `id` at `addr` was heard from (paper §2.2: "when a Kademlia
@@ -214,56 +286,67 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
         if id == self.own {
             return Seen::Ignored;
         }
+        let slot = A::pack(Contact { id, addr });
         loop {
             let bi = self.bucket_of(&id);
-            let k = usize::from(self.k);
-            let bucket = &mut self.buckets[bi];
-            if let Some(pos) = bucket.entries.iter().position(|e| e.id == id) {
-                let mut e = bucket.entries.remove(pos);
-                e.addr = addr;
-                bucket.entries.push(e);
+            let m = self.metas[bi];
+            let (start, end) = (m.start as usize, m.end());
+            if let Some(pos) = self.find(start, end, &id) {
+                // To the tail: least recently seen first (paper §2.2).
+                self.slots[pos..end].rotate_left(1);
+                self.slots[end - 1] = slot;
                 self.clear_failures(&id);
                 return Seen::Refreshed;
             }
-            if bucket.entries.len() < k {
+            if m.len < self.k {
                 self.near_changed(&id);
-                let bucket = &mut self.buckets[bi];
-                bucket.replacements.retain(|c| c.id != id);
-                push_bounded(&mut bucket.entries, Contact { id, addr }, k);
+                if let Some(r) = self.find(end, m.run_end(), &id) {
+                    self.remove_slot(bi, r);
+                    self.metas[bi].rlen -= 1;
+                }
+                self.insert_slot(bi, end, slot);
+                self.metas[bi].len += 1;
                 return Seen::Inserted;
             }
             if self.may_split(bi, &id) {
                 self.split(bi);
                 continue;
             }
-            let cache = usize::from(self.cache);
             // A stale contact is replaced as soon as a replacement appears (§4.1).
-            let stale_pos = if self.failing.is_empty() {
-                None
-            } else {
-                self.buckets[bi].entries.iter().position(|e| self.is_stale(&e.id))
-            };
+            let stale_pos = if self.failing.is_empty() { None } else { (start..end).find(|&i| self.is_stale_slot(i)) };
             if let Some(pos) = stale_pos {
-                let gone = self.buckets[bi].entries[pos].id;
+                let gone = A::unpack(&self.slots[pos]).id;
                 self.near_changed(&gone);
                 self.near_changed(&id);
                 self.clear_failures(&gone);
-                let bucket = &mut self.buckets[bi];
-                bucket.entries.remove(pos);
-                bucket.entries.push(Contact { id, addr });
+                self.slots[pos..end].rotate_left(1);
+                self.slots[end - 1] = slot;
                 return Seen::Inserted;
             }
-            let bucket = &mut self.buckets[bi];
-            bucket.replacements.retain(|c| c.id != id);
-            if bucket.replacements.len() >= cache {
-                bucket.replacements.pop();
-            }
-            bucket.replacements.insert(0, Contact { id, addr });
-            if bucket.evicting || !self.ping_on_full {
+            self.cache_newcomer(bi, slot, &id);
+            let m = &mut self.metas[bi];
+            if m.evicting || !self.ping_on_full {
                 return Seen::Cached { ping: None };
             }
-            bucket.evicting = true;
-            return Seen::Cached { ping: Some(bucket.entries[0]) };
+            m.evicting = true;
+            return Seen::Cached { ping: Some(A::unpack(&self.slots[m.start as usize])) };
+        }
+    }
+
+    /// Puts a newcomer at the head of bucket `bi`'s replacement cache (most
+    /// recently seen first), dropping its older copy or, when full, the oldest.
+    fn cache_newcomer(&mut self, bi: usize, slot: A::Slot, id: &NodeId) {
+        let m = self.metas[bi];
+        let (front, run_end) = (m.end(), m.run_end());
+        if let Some(r) = self.find(front, run_end, id) {
+            self.slots[front..=r].rotate_right(1);
+            self.slots[front] = slot;
+        } else if m.rlen >= self.cache {
+            self.slots[front..run_end].rotate_right(1);
+            self.slots[front] = slot;
+        } else {
+            self.insert_slot(bi, front, slot);
+            self.metas[bi].rlen += 1;
         }
     }
 
@@ -273,23 +356,24 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
     /// holds at least k contacts: the relaxed rule that keeps every contact of
     /// that subtree (§2.4, "highly unbalanced trees").
     fn may_split(&mut self, bi: usize, newcomer: &NodeId) -> bool {
-        let bucket = &self.buckets[bi];
-        if bucket.depth() >= ID_BITS {
+        let m = &self.metas[bi];
+        let depth = usize::from(m.depth);
+        if depth >= ID_BITS {
             return false;
         }
-        if bucket.contains(&self.own) || !bucket.depth().is_multiple_of(usize::from(self.b)) {
+        if m.contains(&self.own) || !depth.is_multiple_of(usize::from(self.b)) {
             return true;
         }
         // Inside the smallest subtree around the own ID that holds at least k
         // contacts: that subtree's depth is the number of leading bits the k-th
         // closest contact shares with the own ID.
-        match self.near_radius() {
+        match self.near_prefix() {
             None => true,
-            Some(r) => newcomer.distance(&self.own).leading_zeros() >= r.leading_zeros(),
+            Some(r) => newcomer.common_prefix_len(&self.own) >= usize::from(r),
         }
     }
 
-    /// Whether the cached k-th closest distance, if valid, equals a fresh computation.
+    /// Whether the cached near prefix, if valid, equals a fresh computation.
     #[cfg(test)]
     pub(crate) fn near_cache_is_fresh(&mut self) -> bool {
         if !self.near_valid {
@@ -297,68 +381,93 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
         }
         let cached = self.near;
         self.near_valid = false;
-        cached == self.near_radius()
+        cached == self.near_prefix()
     }
 
-    /// Distance from the own ID to its k-th closest contact, cached.
-    fn near_radius(&mut self) -> Option<Distance> {
+    /// Common-prefix length of the own ID with its k-th closest contact,
+    /// cached: a count of the contacts by prefix length, read from the longest.
+    fn near_prefix(&mut self) -> Option<u8> {
         if !self.near_valid {
-            let k = usize::from(self.k);
-            let mut d: Vec<Distance> = self.contacts().map(|e| e.id.distance(&self.own)).collect();
-            self.near = (d.len() >= k).then(|| *d.select_nth_unstable(k - 1).1);
+            let mut count = [0u16; ID_BITS + 1];
+            for m in &self.metas {
+                for s in &self.slots[m.start as usize..m.end()] {
+                    let d = A::top(s) ^ self.own.top();
+                    let cpl =
+                        if d != 0 { d.leading_zeros() as usize } else { self.own.common_prefix_len(&A::unpack(s).id) };
+                    count[cpl] += 1;
+                }
+            }
+            let mut seen = 0usize;
+            self.near = None;
+            for cpl in (0..=ID_BITS).rev() {
+                seen += usize::from(count[cpl]);
+                if seen >= usize::from(self.k) {
+                    self.near = Some(cpl as u8);
+                    break;
+                }
+            }
             self.near_valid = true;
         }
         self.near
     }
 
     fn split(&mut self, bi: usize) {
-        let depth = self.buckets[bi].depth();
-        let old = &mut self.buckets[bi];
-        let hi_lo = old.lo.with_bit(depth, true);
-        let (keep, moved): (Vec<_>, Vec<_>) = old.entries.drain(..).partition(|e| !e.id.bit(depth));
-        let (keep_r, moved_r): (Vec<_>, Vec<_>) = old.replacements.drain(..).partition(|c| !c.id.bit(depth));
-        old.entries = keep;
-        old.replacements = keep_r;
-        old.depth += 1;
-        old.evicting = false;
-        let high = Bucket {
+        let m = self.metas[bi];
+        let depth = usize::from(m.depth);
+        let (start, end, run_end) = (m.start as usize, m.end(), m.run_end());
+        let high = |s: &A::Slot| A::unpack(s).id.bit(depth);
+        // Stable partition of the run: [low entries, low cache, high entries, high cache].
+        let run: Vec<A::Slot> = self.slots[start..run_end].to_vec();
+        let (entries, cache) = run.split_at(end - start);
+        let mut w = start;
+        let mut counts = [0u8; 4];
+        for (part, (src, want_high)) in
+            [(entries, false), (cache, false), (entries, true), (cache, true)].into_iter().enumerate()
+        {
+            for s in src.iter().filter(|s| high(s) == want_high) {
+                self.slots[w] = *s;
+                w += 1;
+                counts[part] += 1;
+            }
+        }
+        let hi_lo = m.lo.with_bit(depth, true);
+        let low = Meta { depth: m.depth + 1, len: counts[0], rlen: counts[1], evicting: false, ..m };
+        let high_meta = Meta {
             lo: hi_lo,
-            depth: old.depth,
+            depth: m.depth + 1,
+            len: counts[2],
+            rlen: counts[3],
             evicting: false,
-            last_lookup: old.last_lookup,
-            entries: moved,
-            replacements: moved_r,
+            start: m.start + u32::from(counts[0]) + u32::from(counts[1]),
+            last_lookup: m.last_lookup,
         };
-        self.buckets.reserve_exact(1);
-        self.keys.reserve_exact(1);
-        self.keys.insert(bi + 1, Distance::of(&hi_lo).top());
-        self.buckets.insert(bi + 1, high);
+        self.metas[bi] = low;
+        self.metas.insert(bi + 1, high_meta);
         for i in [bi, bi + 1] {
             self.promote_replacements(i);
-            let b = &mut self.buckets[i];
-            b.entries.shrink_to_fit();
-            b.replacements.shrink_to_fit();
         }
     }
 
-    /// Moves replacements into free room, most recently seen first (§4.1).
+    /// Moves replacements into free room, most recently seen first (§4.1): the
+    /// head of the cache sits right after the contacts, so promoting it is a
+    /// change of the boundary. Returns the last promoted.
     fn promote_replacements(&mut self, bi: usize) -> Option<Contact<A>> {
-        let k = usize::from(self.k);
         let mut last = None;
-        while self.buckets[bi].entries.len() < k && !self.buckets[bi].replacements.is_empty() {
-            let b = &mut self.buckets[bi];
-            let c = b.replacements.remove(0);
-            push_bounded(&mut b.entries, c, k);
+        while self.metas[bi].len < self.k && self.metas[bi].rlen > 0 {
+            let m = &mut self.metas[bi];
+            let c = A::unpack(&self.slots[m.end()]);
+            m.len += 1;
+            m.rlen -= 1;
             self.near_changed(&c.id);
             last = Some(c);
         }
         last
     }
 
-    /// A contact `id` entered or left the table: the cached k-th closest distance
-    /// stays valid only if `id` lies beyond it.
+    /// A contact `id` entered or left the table: the cached near prefix stays
+    /// valid only if `id` shares fewer bits with the own ID.
     fn near_changed(&mut self, id: &NodeId) {
-        if self.near_valid && self.near.is_some_and(|r| id.distance(&self.own) > r) {
+        if self.near_valid && self.near.is_some_and(|r| id.common_prefix_len(&self.own) < usize::from(r)) {
             return;
         }
         self.near_valid = false;
@@ -368,44 +477,46 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
     /// to the tail by [`seen`](Self::seen)) and the newcomer stays in the cache (§2.2).
     pub fn eviction_answered(&mut self, id: &NodeId) {
         let bi = self.bucket_of(id);
-        self.buckets[bi].evicting = false;
+        self.metas[bi].evicting = false;
     }
 
     /// The eviction PING to `id` went unanswered: evict it and promote the most
     /// recently seen replacement, which is returned (§2.2, §4.1).
     pub fn eviction_failed(&mut self, id: &NodeId) -> Option<Contact<A>> {
         let bi = self.bucket_of(id);
-        let b = &mut self.buckets[bi];
-        b.evicting = false;
-        if b.replacements.is_empty() {
+        self.metas[bi].evicting = false;
+        let m = self.metas[bi];
+        let pos = self.find(m.start as usize, m.end(), id);
+        if m.rlen == 0 {
             // Nobody waits: keep the contact, counting the failure (§4.1).
-            if b.entries.iter().any(|e| e.id == *id) {
+            if pos.is_some() {
                 self.count_failure(id);
             }
             return None;
         }
-        let before = b.entries.len();
-        b.entries.retain(|e| e.id != *id);
-        if b.entries.len() == before {
-            return None;
-        }
+        let pos = pos?;
+        self.remove_entry(bi, pos, id);
+        self.promote_replacements(bi)
+    }
+
+    fn remove_entry(&mut self, bi: usize, pos: usize, id: &NodeId) {
+        self.remove_slot(bi, pos);
+        self.metas[bi].len -= 1;
         self.clear_failures(id);
         self.near_changed(id);
-        self.promote_replacements(bi)
     }
 
     /// An RPC to `id` failed. After `stale_limit` failures in a row the contact
     /// is removed if a replacement waits, which is promoted and returned (§4.1).
     pub fn failed(&mut self, id: &NodeId) -> Option<Contact<A>> {
         let bi = self.bucket_of(id);
-        let pos = self.buckets[bi].entries.iter().position(|e| e.id == *id)?;
+        let m = self.metas[bi];
+        let pos = self.find(m.start as usize, m.end(), id)?;
         let failures = self.count_failure(id);
-        if failures < self.stale_limit || self.buckets[bi].replacements.is_empty() {
+        if failures < self.stale_limit || m.rlen == 0 {
             return None;
         }
-        self.buckets[bi].entries.remove(pos);
-        self.clear_failures(id);
-        self.near_changed(id);
+        self.remove_entry(bi, pos, id);
         self.promote_replacements(bi)
     }
 
@@ -416,6 +527,11 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
 
     fn is_stale(&self, id: &NodeId) -> bool {
         self.failures(id) >= self.stale_limit
+    }
+
+    fn is_stale_slot(&self, i: usize) -> bool {
+        let top = A::top(&self.slots[i]);
+        self.failing.iter().any(|(f, n)| f.top() == top && *n >= self.stale_limit && A::unpack(&self.slots[i]).id == *f)
     }
 
     /// Counts one more failure of `id`; returns the count.
@@ -440,91 +556,107 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
     /// Removes `id` outright (for instance a contact that turned out to have another ID).
     pub fn remove(&mut self, id: &NodeId) -> bool {
         let bi = self.bucket_of(id);
-        let b = &mut self.buckets[bi];
-        let before = b.entries.len();
-        b.entries.retain(|e| e.id != *id);
-        let removed = b.entries.len() != before;
-        if removed {
-            self.clear_failures(id);
-            self.near_changed(id);
-            self.promote_replacements(bi);
-        }
-        removed
+        let m = self.metas[bi];
+        let Some(pos) = self.find(m.start as usize, m.end(), id) else {
+            return false;
+        };
+        self.remove_entry(bi, pos, id);
+        self.promote_replacements(bi);
+        true
     }
 
-    /// Up to `n` contacts closest to `target` by XOR, nearest first, leaving out
-    /// `exclude` and stale contacts (paper §2.3: FIND_NODE "returns the k nodes it
-    /// knows about closest to the target"). Buckets are visited in order of their
-    /// least possible distance to `target`, and the walk stops once no further
-    /// bucket can hold a closer contact.
-    pub fn closest(&self, target: &NodeId, n: usize, exclude: Option<&NodeId>, out: &mut impl Extend<Contact<A>>) {
+    /// Appends to `out` up to `n` contacts closest to `target` by XOR, nearest
+    /// first, leaving out `exclude` and stale contacts (paper §2.3: FIND_NODE
+    /// "returns the k nodes it knows about closest to the target").
+    ///
+    /// The walk starts at the target's bucket and widens one level of the tree
+    /// at a time: the subtree sharing exactly j leading bits with the target is
+    /// a run of buckets next to the ones read so far, and every contact in it
+    /// is closer to the target than any contact sharing fewer bits. So each
+    /// level's contacts are sorted on their own and appended, and the walk
+    /// stops as soon as n are found; only the last level read may need a
+    /// partial selection. Nothing is allocated beyond `out`.
+    pub fn closest(&self, target: &NodeId, n: usize, exclude: Option<&NodeId>, out: &mut Vec<Contact<A>>) {
         if n == 0 {
             return;
         }
-        SCRATCH.with(|s| {
-            let (order, cands) = &mut *s.borrow_mut();
-            order.clear();
-            cands.clear();
-            let target_w = Distance::of(target);
-            let take = |cands: &mut Vec<(Distance, u32, u16)>, bi: usize| {
-                for (p, e) in self.buckets[bi].entries.iter().enumerate() {
-                    if Some(&e.id) == exclude || (!self.failing.is_empty() && self.is_stale(&e.id)) {
+        let base = out.len();
+        let tw = Distance::of(target);
+        let stale_check = !self.failing.is_empty();
+        let ex_top = exclude.map(NodeId::top);
+        let gather = |out: &mut Vec<Contact<A>>, m: &Meta| {
+            for s in &self.slots[m.start as usize..m.end()] {
+                if ex_top == Some(A::top(s)) || stale_check {
+                    let c = A::unpack(s);
+                    if Some(&c.id) == exclude || (stale_check && self.is_stale(&c.id)) {
                         continue;
                     }
-                    cands.push((target_w.to(&e.id), bi as u32, p as u16));
                 }
-            };
-            // Every ID outside the target's own bucket differs from the target
-            // within the bucket's prefix, so it is farther than every ID inside:
-            // when that bucket holds n contacts, no other bucket is read.
-            let tb = self.bucket_of(target);
-            take(cands, tb);
-            if cands.len() < n {
-                for (i, b) in self.buckets.iter().enumerate() {
-                    if i != tb && !b.entries.is_empty() {
-                        order.push((b.min_distance(target), i as u32));
-                    }
+                out.push(A::unpack(s));
+            }
+        };
+        // Sorts the level appended from `from` on; keeps only what fits in n.
+        let settle = |out: &mut Vec<Contact<A>>, from: usize| -> bool {
+            let room = n - (from - base);
+            let level = &mut out[from..];
+            if level.len() > room {
+                level.select_nth_unstable_by(room - 1, |a, b| cmp_to(&tw, &a.id, &b.id));
+                out.truncate(from + room);
+            }
+            out[from..].sort_unstable_by(|a, b| cmp_to(&tw, &a.id, &b.id));
+            out.len() - base >= n
+        };
+        let ti = self.bucket_of(target);
+        gather(out, &self.metas[ti]);
+        if settle(out, base) {
+            return;
+        }
+        // Buckets [lo, hi) are read: the subtree of the target at `depth`.
+        let (mut lo, mut hi) = (ti, ti + 1);
+        let shares = |m: &Meta| -> usize {
+            let d = m.lo.top() ^ tw.top();
+            if d != 0 { d.leading_zeros() as usize } else { m.lo.common_prefix_len(target) }
+        };
+        for j in (0..usize::from(self.metas[ti].depth)).rev() {
+            let from = out.len();
+            // The sibling subtree at level j: buckets whose lowest ID shares
+            // exactly j bits with the target, on the side where bit j differs.
+            if target.bit(j) {
+                while lo > 0 && shares(&self.metas[lo - 1]) >= j {
+                    lo -= 1;
+                    gather(out, &self.metas[lo]);
                 }
-                order.sort_unstable();
-                for &(md, bi) in order.iter() {
-                    if cands.len() >= n {
-                        cands.select_nth_unstable(n - 1);
-                        cands.truncate(n);
-                        if md >= cands[n - 1].0 {
-                            break;
-                        }
-                    }
-                    take(cands, bi as usize);
+            } else {
+                while hi < self.metas.len() && shares(&self.metas[hi]) >= j {
+                    gather(out, &self.metas[hi]);
+                    hi += 1;
                 }
             }
-            if cands.len() > n {
-                cands.select_nth_unstable(n - 1);
-                cands.truncate(n);
+            if out.len() > from && settle(out, from) {
+                return;
             }
-            cands.sort_unstable();
-            out.extend(cands.iter().map(|&(_, bi, pos)| self.buckets[bi as usize].entries[usize::from(pos)]));
-        });
+        }
     }
 
     /// Notes that a node lookup targeted `target`, which keeps its bucket fresh (paper §2.3).
     pub fn touch(&mut self, target: &NodeId, now: Time) {
         let bi = self.bucket_of(target);
-        self.buckets[bi].last_lookup = now;
+        self.metas[bi].last_lookup = now;
     }
 
     /// The earliest time at which some bucket becomes due for a refresh.
     pub fn next_refresh(&self, interval: std::time::Duration) -> Time {
-        self.buckets.iter().map(|b| b.last_lookup.plus(interval)).min().unwrap_or(Time::NEVER)
+        self.metas.iter().map(|m| m.last_lookup.plus(interval)).min().unwrap_or(Time::NEVER)
     }
 
     /// For every bucket without a lookup for `interval`, a random ID in its range
     /// to look up; the bucket counts as touched now (paper §2.3, bucket refresh).
     pub fn due_refreshes<R: RngCore>(&mut self, now: Time, interval: std::time::Duration, rng: &mut R) -> Vec<NodeId> {
         let mut out = Vec::new();
-        for b in &mut self.buckets {
-            if b.last_lookup.plus(interval) <= now {
-                b.last_lookup = now;
-                out.push(NodeId::random_in_prefix(&b.lo, b.depth(), rng));
+        for m in &mut self.metas {
+            if m.last_lookup.plus(interval) <= now {
+                m.last_lookup = now;
+                out.push(NodeId::random_in_prefix(&m.lo, usize::from(m.depth), rng));
             }
         }
         out
@@ -550,35 +682,44 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
     }
 
     /// Checks the table's structural invariants: buckets partition the ID space
-    /// in order; no bucket holds more than k contacts or a contact outside its
-    /// range, a duplicate, or the own ID.
+    /// in order and their runs tile the slots; no bucket holds more than k
+    /// contacts or a contact outside its range, a duplicate, or the own ID.
     pub fn check_invariants(&self) -> Result<(), String> {
         let mut expected_lo = Some(NodeId::default());
-        for b in &self.buckets {
-            if Some(b.lo) != expected_lo {
-                return Err(format!("bucket {:?}/{} does not follow its predecessor", b.lo, b.depth));
+        let mut next_start = 0usize;
+        for m in &self.metas {
+            if Some(m.lo) != expected_lo {
+                return Err(format!("bucket {:?}/{} does not follow its predecessor", m.lo, m.depth));
             }
-            if b.lo.truncated(b.depth()) != b.lo {
+            if m.lo.truncated(usize::from(m.depth)) != m.lo {
                 return Err("bucket lower bound has bits past its depth".into());
             }
-            expected_lo = next_prefix(&b.lo, b.depth());
-            if b.entries.len() > usize::from(self.k) {
-                return Err(format!("bucket holds {} > k contacts", b.entries.len()));
+            if m.start as usize != next_start {
+                return Err("bucket runs do not tile the slots".into());
             }
-            for (i, e) in b.entries.iter().enumerate() {
+            next_start = m.run_end();
+            expected_lo = next_prefix(&m.lo, usize::from(m.depth));
+            if m.len > self.k {
+                return Err(format!("bucket holds {} > k contacts", m.len));
+            }
+            let entries: Vec<Contact<A>> = self.slots[m.start as usize..m.end()].iter().map(A::unpack).collect();
+            for (i, e) in entries.iter().enumerate() {
                 if e.id == self.own {
                     return Err("own ID in the table".into());
                 }
-                if !b.contains(&e.id) {
+                if !m.contains(&e.id) {
                     return Err("contact outside its bucket's range".into());
                 }
-                if b.entries[..i].iter().any(|o| o.id == e.id) {
+                if entries[..i].iter().any(|o| o.id == e.id) {
                     return Err("duplicate contact".into());
                 }
             }
-            if b.replacements.iter().any(|c| c.id == self.own || !b.contains(&c.id)) {
+            if self.slots[m.end()..m.run_end()].iter().map(A::unpack).any(|c| c.id == self.own || !m.contains(&c.id)) {
                 return Err("bad replacement entry".into());
             }
+        }
+        if next_start != self.slots.len() {
+            return Err("slots beyond the last bucket".into());
         }
         if expected_lo.is_some() {
             return Err("buckets do not cover the ID space".into());
@@ -588,7 +729,7 @@ impl<A: Copy + PartialEq> RoutingTable<A> {
 }
 
 /// The lowest ID after the subtree `lo/depth`, or `None` past the end of the space.
-fn next_prefix(lo: &NodeId, depth: usize) -> Option<NodeId> {
+pub fn next_prefix(lo: &NodeId, depth: usize) -> Option<NodeId> {
     if depth == 0 {
         return None;
     }
@@ -606,16 +747,6 @@ fn next_prefix(lo: &NodeId, depth: usize) -> Option<NodeId> {
         }
         bit -= 1;
     }
-}
-
-/// Pushes, growing the buffer only as far as `cap` so a bucket never holds
-/// spare room beyond k entries.
-fn push_bounded<T>(v: &mut Vec<T>, x: T, cap: usize) {
-    if v.len() == v.capacity() {
-        let want = (v.capacity() * 2).max(4).min(cap.max(1));
-        v.reserve_exact(want.saturating_sub(v.len()).max(1));
-    }
-    v.push(x);
 }
 
 #[cfg(test)]

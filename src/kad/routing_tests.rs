@@ -52,7 +52,8 @@ fn only_the_bucket_holding_the_own_id_splits_paper_2_4() {
     // One more far contact: the far half stays one full bucket.
     let out = t.seen(id(0xF0, 100), 100);
     assert_eq!(far(&t), 1);
-    let last = t.buckets().last().unwrap();
+    let buckets = t.buckets();
+    let last = buckets.last().unwrap();
     assert_eq!((last.depth(), last.entries().len()), (1, K));
     // The far half does not hold the own ID, so the newcomer (farther than all)
     // waits while the least-recently-seen contact is pinged.
@@ -150,13 +151,15 @@ fn replacement_cache_most_recent_first_and_bounded_paper_4_1() {
     for i in 1..=5u8 {
         let _ = t.seen(id(0xF1, i), u32::from(i));
     }
-    let far = t.buckets().iter().find(|b| b.lo().bit(0)).unwrap();
+    let buckets = t.buckets();
+    let far = buckets.iter().find(|b| b.lo().bit(0)).unwrap();
     let cached: Vec<NodeId> = far.replacements().iter().map(|c| c.id).collect();
     // Cache of 3, most recently seen first.
     assert_eq!(cached, vec![id(0xF1, 5), id(0xF1, 4), id(0xF1, 3)]);
     // Seeing a cached node again moves it to the front.
     let _ = t.seen(id(0xF1, 3), 3);
-    let far = t.buckets().iter().find(|b| b.lo().bit(0)).unwrap();
+    let buckets = t.buckets();
+    let far = buckets.iter().find(|b| b.lo().bit(0)).unwrap();
     assert_eq!(far.replacements()[0].id, id(0xF1, 3));
 }
 

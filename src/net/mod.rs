@@ -13,3 +13,6 @@ pub mod repl;
 
 pub use endpoint::{Endpoint, NetStats};
 pub use node::{NetError, Node, NodeConfig, Stored};
+
+// A real node keeps whole contacts (full ID and socket address) in its table.
+crate::full_contact_address!(std::net::SocketAddr);

@@ -289,7 +289,7 @@ fn serve(socket: UdpSocket, mut ep: Endpoint, calls: Receiver<Call>, started: In
                     waiting.push((op, reply));
                 }
                 Ok(Call::Table(reply)) => {
-                    let _ = reply.send(ep.core().routing_table().contacts().copied().collect());
+                    let _ = reply.send(ep.core().routing_table().contacts().collect());
                 }
                 Ok(Call::Stats(reply)) => {
                     let _ = reply.send((ep.stats().clone(), ep.core().store().len()));

@@ -628,7 +628,7 @@ impl World {
                     alive: h.alive,
                     sessions: h.sessions,
                     rt_size: t.len() as u32,
-                    buckets: t.buckets().iter().filter(|b| !b.entries().is_empty()).count() as u32,
+                    buckets: t.nonempty_buckets() as u32,
                     stored_pairs: h.node.store().len() as u32,
                     msgs_sent: h.sent + s.sent,
                     msgs_received: h.received + s.received,

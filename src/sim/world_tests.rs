@@ -25,7 +25,7 @@ fn no_message_crosses_a_partition() {
         .flat_map(|(i, h)| {
             // Contacts in buckets and in replacement caches (which are promoted later).
             let t = h.node.routing_table();
-            let cached = t.buckets().iter().flat_map(|b| b.replacements().iter());
+            let cached: Vec<_> = t.buckets().iter().flat_map(|b| b.replacements().to_vec()).collect();
             t.contacts().chain(cached).map(move |c| (i as u32, c.addr)).collect::<Vec<_>>()
         })
         .collect();

@@ -24,15 +24,10 @@ use super::time::Time;
 use ops::Op;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
-use std::fmt::Debug;
-use std::hash::Hash;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// What a driver's address type must offer. A node index in the simulator, a
-/// `SocketAddr` on a real network.
-pub trait Address: Copy + Eq + Ord + Hash + Debug {}
-impl<T: Copy + Eq + Ord + Hash + Debug> Address for T {}
+pub use super::address::Address;
 
 /// The node's timers (a two-entry timer table, as in quinn-proto).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -130,7 +125,7 @@ struct Pending<A> {
 
 /// One Kademlia node.
 #[derive(Clone, Debug)]
-pub struct Node<A> {
+pub struct Node<A: Address> {
     id: NodeId,
     cfg: Arc<Config>,
     /// Boxed: its 300-odd bytes are used only when a request goes out, and out
