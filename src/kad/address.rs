@@ -64,3 +64,80 @@ pub fn cmp_to(target: &Distance, a: &NodeId, b: &NodeId) -> std::cmp::Ordering {
     let (ta, tb) = (a.top() ^ t, b.top() ^ t);
     ta.cmp(&tb).then_with(|| target.to(a).cmp(&target.to(b)))
 }
+
+/// Sorts `items` nearest first to the target given in word form, by the IDs
+/// `id` reads: on 128-bit keys (top 64 bits of the distance, then position)
+/// for short slices, the usual comparison sort when tops tie or the slice is long.
+/// A sorted slice costs one pass.
+pub fn sort_by_xor<T: Copy>(items: &mut [T], target: &Distance, id: impl Fn(&T) -> &NodeId) {
+    const SHORT: usize = 64;
+    let n = items.len();
+    if n <= 1 || items.is_sorted_by(|a, b| cmp_to(target, id(a), id(b)).is_le()) {
+        return;
+    }
+    let t = target.top();
+    let mut keys = [0u128; SHORT];
+    if n > SHORT {
+        items.sort_unstable_by(|a, b| cmp_to(target, id(a), id(b)));
+        return;
+    }
+    for (i, x) in items.iter().enumerate() {
+        keys[i] = u128::from(id(x).top() ^ t) << 64 | i as u128;
+    }
+    let keys = &mut keys[..n];
+    keys.sort_unstable();
+    if keys.windows(2).any(|w| w[0] >> 64 == w[1] >> 64) {
+        items.sort_unstable_by(|a, b| cmp_to(target, id(a), id(b)));
+        return;
+    }
+    // Apply the permutation in place, cycle by cycle: position p takes the
+    // item that was at keys[p]'s index.
+    let mut done = 0u64;
+    for start in 0..n {
+        if done >> start & 1 == 1 {
+            continue;
+        }
+        let first = items[start];
+        let mut p = start;
+        loop {
+            done |= 1 << p;
+            let from = (keys[p] as u64 & 0xff) as usize;
+            if from == start {
+                items[p] = first;
+                break;
+            }
+            items[p] = items[from];
+            p = from;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Matches a plain comparison sort by XOR distance, ties in the top 64 bits included.
+        #[test]
+        fn sort_by_xor_matches_comparison_sort(
+            ids in proptest::collection::vec((0u8..4, any::<[u8; 20]>()), 0..90),
+            target in any::<[u8; 20]>(),
+        ) {
+            // Few distinct first bytes and zeroed middles make top ties likely.
+            let ids: Vec<NodeId> = ids.into_iter().map(|(tie, mut b)| {
+                if tie == 0 { b[1..8].fill(0); b[0] &= 3; }
+                NodeId(b)
+            }).collect();
+            let mut uniq = ids.clone();
+            uniq.sort();
+            uniq.dedup();
+            let tw = Distance::of(&NodeId(target));
+            let mut got = uniq.clone();
+            sort_by_xor(&mut got, &tw, |x| x);
+            let mut want = uniq;
+            want.sort_by(|a, b| cmp_to(&tw, a, b));
+            prop_assert_eq!(got, want);
+        }
+    }
+}

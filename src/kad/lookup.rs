@@ -8,7 +8,7 @@
 //! learned again keeps the smaller depth). Failed candidates stay in the list,
 //! so that they are not queried again, but no longer count among "the k closest".
 
-use super::address::cmp_to;
+use super::address::{cmp_to, sort_by_xor};
 use super::config::{Config, Parallelism};
 use super::id::{Distance, NodeId};
 use super::message::{Contact, Contacts};
@@ -164,7 +164,7 @@ impl<A: Copy> Lookup<A> {
         }
         if !incoming.is_empty() {
             let tw = self.target_w;
-            incoming.sort_by(|a, b| cmp_to(&tw, &a.contact.id, &b.contact.id));
+            sort_by_xor(&mut incoming, &tw, |c| &c.contact.id);
             incoming.dedup_by(|a, b| a.contact.id == b.contact.id);
             // Merge from the back: the largest of the two runs goes last.
             let (mut i, mut j) = (self.cands.len(), incoming.len());

@@ -12,7 +12,7 @@
 //! run the contacts come first, least recently seen first, then its
 //! replacement cache, most recently seen first.
 
-use super::address::{Address, cmp_to};
+use super::address::{Address, cmp_to, sort_by_xor};
 use super::id::{Distance, ID_BITS, NodeId};
 use super::message::Contact;
 use super::time::Time;
@@ -603,7 +603,7 @@ impl<A: Address> RoutingTable<A> {
                 level.select_nth_unstable_by(room - 1, |a, b| cmp_to(&tw, &a.id, &b.id));
                 out.truncate(from + room);
             }
-            out[from..].sort_unstable_by(|a, b| cmp_to(&tw, &a.id, &b.id));
+            sort_by_xor(&mut out[from..], &tw, |c| &c.id);
             out.len() - base >= n
         };
         let ti = self.bucket_of(target);

@@ -1,6 +1,7 @@
 //! The discrete-event simulator: one seeded event queue driving thousands of
 //! `kad::Node`s over a simulated UDP transport (DESIGN.md §1, §3).
 
+pub mod addr;
 pub mod churn;
 pub mod latency;
 pub mod loss;

@@ -3,6 +3,7 @@
 //! draw from their own stream, so changing one part of a scenario does not
 //! reshuffle the others.
 
+use super::addr::id_from_top;
 use crate::kad::NodeId;
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
@@ -25,16 +26,20 @@ pub fn stream(master: u64, name: &str) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(derive(master, name, 0))
 }
 
-/// The ID of `node` in its `incarnation` (0 for its first session).
-pub fn node_id(master: u64, node: u32, incarnation: u32) -> NodeId {
+/// The ID of `node` in its `incarnation` (0 for its first session), at the
+/// `attempt`-th draw (0 unless an earlier draw repeated the top 64 bits of
+/// another ID): 64 bits from SHA-1, completed by [`id_from_top`].
+pub fn node_id(master: u64, node: u32, incarnation: u32, attempt: u32) -> NodeId {
     let mut h = Sha1::new();
     h.update(b"kadsim-node-id\0");
     h.update(master.to_le_bytes());
     h.update(node.to_le_bytes());
     h.update(incarnation.to_le_bytes());
-    let mut id = [0u8; 20];
-    id.copy_from_slice(&h.finalize());
-    NodeId(id)
+    if attempt > 0 {
+        h.update(attempt.to_le_bytes());
+    }
+    let d = h.finalize();
+    id_from_top(u64::from_be_bytes(d[..8].try_into().expect("SHA-1 digests are 20 bytes")))
 }
 
 #[cfg(test)]
@@ -47,6 +52,7 @@ mod tests {
         assert_ne!(derive(1, "node", 0), derive(1, "node", 1));
         assert_ne!(derive(1, "net", 0), derive(2, "net", 0));
         assert_eq!(derive(7, "net", 3), derive(7, "net", 3));
-        assert_ne!(node_id(1, 5, 0), node_id(1, 5, 1));
+        assert_ne!(node_id(1, 5, 0, 0), node_id(1, 5, 1, 0));
+        assert_ne!(node_id(1, 5, 0, 0), node_id(1, 5, 0, 1));
     }
 }

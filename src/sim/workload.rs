@@ -1,6 +1,7 @@
 //! The workload: node lookups, puts and gets started by live nodes, each kind a
 //! Poisson process at a per-node rate, keys uniform or Zipf over a population.
 
+use super::addr::SimAddr;
 use crate::kad::{Command, NodeId, Value};
 use crate::scenario::{KeyDistribution, Workload as WorkloadCfg};
 use rand_chacha::ChaCha8Rng;
@@ -111,7 +112,7 @@ impl Workload {
 
     /// The command for the next operation of `kind`, or `None` for a get while
     /// no key has been put yet.
-    pub fn command(&mut self, kind: WorkKind) -> Option<Command<u32>> {
+    pub fn command(&mut self, kind: WorkKind) -> Option<Command<SimAddr>> {
         match kind {
             WorkKind::Lookup => Some(Command::FindNode(NodeId::random(&mut self.rng))),
             WorkKind::Put => {

@@ -6,6 +6,7 @@
 //! seed; nothing iterates a hash map. A hash of the ordered event trace is kept
 //! so that two runs can be compared cheaply.
 
+use super::addr::SimAddr;
 use super::churn::{DurationDist, TraceEvent};
 use super::latency::LatencyModel;
 use super::loss::LossModel;
@@ -30,7 +31,7 @@ const JOIN_RETRY_US: u64 = 5_000_000;
 #[derive(Debug)]
 enum Event {
     /// A datagram arrives at `to`.
-    Deliver { to: u32, from: u32, msg: Message<u32> },
+    Deliver { to: u32, from: u32, msg: Message<SimAddr> },
     /// A timer of `node` in its incarnation `inc`.
     Timer { node: u32, inc: u32, timer: Timer },
     /// `node` comes up (for the first time or back from downtime).
@@ -47,7 +48,7 @@ enum Event {
 
 /// One node slot.
 struct Host {
-    node: Node<u32>,
+    node: Node<SimAddr>,
     alive: bool,
     joined: bool,
     /// Bumped at every departure, so that timers of a past session are ignored.
@@ -121,7 +122,7 @@ pub struct World {
     workload: Workload,
     /// The recorder of measurements.
     pub rec: Recorder,
-    out: Vec<Output<u32>>,
+    out: Vec<Output<SimAddr>>,
     scratch: Vec<(NodeId, u32)>,
     events: u64,
     hash: u64,
@@ -148,7 +149,7 @@ impl World {
         let partitions = Partitions::new(&sc.network.partitions, n, &mut part_rng);
         let hosts = (0..n as u32)
             .map(|i| Host {
-                node: new_node(seed, &cfg, i, 0, seeds::node_id(seed, i, 0), 0),
+                node: new_node(seed, &cfg, i, 0, seeds::node_id(seed, i, 0, 0), 0),
                 alive: false,
                 joined: false,
                 inc: 0,
@@ -246,12 +247,12 @@ impl World {
                 let size = se - ss;
                 if size <= k {
                     for &(cid, ci) in &ids[ss..se] {
-                        self.hosts[i].node.add_contact(cid, ci);
+                        self.hosts[i].node.add_contact(cid, SimAddr(ci));
                     }
                 } else {
                     for j in floyd_sample(&mut self.boot_rng, size, k) {
                         let (cid, ci) = ids[ss + j];
-                        self.hosts[i].node.add_contact(cid, ci);
+                        self.hosts[i].node.add_contact(cid, SimAddr(ci));
                     }
                 }
                 (s, e) = own_side;
@@ -353,7 +354,7 @@ impl World {
                     self.rec.count(|c| c.msgs_to_dead += 1);
                     return;
                 }
-                h.node.handle(Time(now), Input::Datagram { from, msg }, &mut self.out);
+                h.node.handle(Time(now), Input::Datagram { from: SimAddr(from), msg }, &mut self.out);
                 self.flush(to);
             }
             Event::Timer { node, inc, timer } => {
@@ -399,7 +400,7 @@ impl World {
         if h.sessions > 0 {
             let id = match self.sc.churn.rejoin_id {
                 RejoinId::Same => *h.node.id(),
-                RejoinId::New => seeds::node_id(seed, node, h.inc),
+                RejoinId::New => seeds::node_id(seed, node, h.inc, 0),
             };
             let s = *h.node.stats();
             h.sent += s.sent;
@@ -442,7 +443,11 @@ impl World {
         let via = self.live.items[(self.boot_rng.next_u64() % candidates as u64) as usize];
         let bid = *self.hosts[via as usize].node.id();
         let now = Time(self.now);
-        self.hosts[node as usize].node.start(now, Command::Join { bootstrap: via, id: Some(bid) }, &mut self.out);
+        self.hosts[node as usize].node.start(
+            now,
+            Command::Join { bootstrap: SimAddr(via), id: Some(bid) },
+            &mut self.out,
+        );
         self.flush(node);
     }
 
@@ -521,7 +526,7 @@ impl World {
         let mut out = std::mem::take(&mut self.out);
         for o in out.drain(..) {
             match o {
-                Output::Send { to, msg } => self.send(from, to, msg),
+                Output::Send { to, msg } => self.send(from, to.0, msg),
                 Output::SetTimer { at, timer } => {
                     let inc = self.hosts[from as usize].inc;
                     self.queue.push(at.0.max(self.now), Event::Timer { node: from, inc, timer });
@@ -532,7 +537,7 @@ impl World {
         self.out = out;
     }
 
-    fn send(&mut self, from: u32, to: u32, msg: Message<u32>) {
+    fn send(&mut self, from: u32, to: u32, msg: Message<SimAddr>) {
         let bytes = encoded_len(&msg) as u64;
         self.rec.count(|c| {
             c.msgs_sent += 1;
@@ -550,7 +555,7 @@ impl World {
         self.queue.push(self.now + delay, Event::Deliver { to, from, msg });
     }
 
-    fn done(&mut self, origin: u32, r: OpReport<u32>) {
+    fn done(&mut self, origin: u32, r: OpReport<SimAddr>) {
         if r.kind == OpKind::Join {
             let h = &mut self.hosts[origin as usize];
             if r.success {
@@ -679,7 +684,7 @@ impl World {
     }
 }
 
-fn new_node(seed: u64, cfg: &Arc<Config>, node: u32, inc: u32, id: NodeId, now: u64) -> Node<u32> {
+fn new_node(seed: u64, cfg: &Arc<Config>, node: u32, inc: u32, id: NodeId, now: u64) -> Node<SimAddr> {
     let rng_seed = seeds::derive(seed, "node", u64::from(node) << 32 | u64::from(inc));
     Node::new(id, cfg.clone(), rng_seed, Time(now)).expect("the scenario's protocol section was validated")
 }
