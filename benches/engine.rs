@@ -92,7 +92,7 @@ fn run_one(nodes: u32) {
     let sc = load_str(&text, "bench", &[]).expect("the bench scenario is valid");
     let dir = std::env::temp_dir().join(format!("kadsim-bench-{nodes}-{}", std::process::id()));
     let mut timer = Timer(Instant::now());
-    let outcome = runner::run(&sc, &dir, &mut timer).expect("the run writes its files");
+    let outcome = runner::run(&sc, &dir, &mut timer, 1).expect("the run writes its files");
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).expect("manifest")).expect("json");
     let peak_kb = std::fs::read_to_string("/proc/self/status")

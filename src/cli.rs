@@ -63,6 +63,10 @@ pub enum Cmd {
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
+        /// Worker threads (default: all cores; 1 runs sequentially). The
+        /// results are byte-identical for any value.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+        threads: Option<u32>,
     },
     /// Check a scenario file and print it with every default filled in.
     Validate {
@@ -227,7 +231,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Cmd::Merge { dirs, out } => commands::merge(&dirs, out.as_deref()),
         Cmd::Report { dir } => commands::report(&dir),
         Cmd::Node { listen, bootstrap, id, seed } => commands::node(&listen, &bootstrap, id.as_deref(), seed),
-        Cmd::Run { file, seed, set, out, quiet } => {
+        Cmd::Run { file, seed, set, out, quiet, threads } => {
             let mut set = set;
             if let Some(seed) = seed {
                 set.push(format!("seed={seed}"));
@@ -238,7 +242,8 @@ pub fn main(cli: Cli) -> ExitCode {
             };
             let dir = out.unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
             let mut progress = Bar::new(quiet || !std::io::stderr().is_terminal());
-            match runner::run(&sc, &dir, &mut progress) {
+            let threads = threads.map_or_else(runner::available_threads, |t| t as usize);
+            match runner::run(&sc, &dir, &mut progress, threads) {
                 Ok(o) => {
                     progress.finish();
                     if !quiet {

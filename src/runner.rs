@@ -74,15 +74,21 @@ pub struct Outcome {
 /// Simulated time between two progress ticks.
 const TICK_US: u64 = 1_000_000;
 
-/// Runs `sc` and writes its results to `dir`.
-pub fn run(sc: &Scenario, dir: &Path, progress: &mut dyn Progress) -> Result<Outcome, RunError> {
+/// The threads a run uses by default: every core the process may use.
+pub fn available_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Runs `sc` on `threads` threads and writes its results to `dir`. The
+/// results are the same for any number of threads.
+pub fn run(sc: &Scenario, dir: &Path, progress: &mut dyn Progress, threads: usize) -> Result<Outcome, RunError> {
     let trace = match (&sc.churn.model, &sc.churn.trace) {
         (ChurnModel::Trace, Some(path)) => read_trace(path, sc.nodes).map_err(|e| RunError::Trace(e.to_string()))?,
         _ => Vec::new(),
     };
     let out = |p: &Path, err| RunError::Output { path: p.to_path_buf(), err };
     std::fs::create_dir_all(dir).map_err(|e| out(dir, e))?;
-    let mut world = World::new(sc, trace);
+    let mut world = World::with_threads(sc, trace, threads);
     let setup = progress.elapsed().as_secs_f64();
     let end = world.end();
     let mut t = 0;
@@ -100,9 +106,9 @@ pub fn run(sc: &Scenario, dir: &Path, progress: &mut dyn Progress) -> Result<Out
 
     let file = |name: &str| dir.join(name);
     let p = file("ops.csv");
-    write_csv(&p, &world.rec.ops).map_err(|e| out(&p, e))?;
+    write_csv(&p, &world.recorder().ops).map_err(|e| out(&p, e))?;
     let p = file("timeseries.csv");
-    write_csv(&p, &world.rec.samples).map_err(|e| out(&p, e))?;
+    write_csv(&p, &world.recorder().samples).map_err(|e| out(&p, e))?;
     let p = file("nodes.csv");
     write_csv(&p, world.node_rows()).map_err(|e| out(&p, e))?;
     let p = file("buckets.csv");
@@ -114,8 +120,8 @@ pub fn run(sc: &Scenario, dir: &Path, progress: &mut dyn Progress) -> Result<Out
         ("warmup_s".to_string(), format!("{}", sc.warmup.as_secs_f64())),
         ("events".to_string(), stats.events.to_string()),
     ];
-    summary.extend(world.rec.summary());
-    if let Some(last) = world.rec.samples.last() {
+    summary.extend(world.recorder().summary());
+    if let Some(last) = world.recorder().samples.last() {
         summary.push(("end.alive".into(), last.alive.to_string()));
         summary.push(("end.rt_size.mean".into(), format!("{:.6}", last.rt_size_mean)));
         summary.push(("end.stored_pairs".into(), last.stored_pairs.to_string()));

@@ -30,6 +30,9 @@ pub enum CandState {
 /// One node the lookup knows of.
 #[derive(Clone, Copy, Debug)]
 pub struct Candidate<A> {
+    /// The top 64 bits of its distance to the target: candidates compare on
+    /// these, and on their full IDs only when these tie.
+    key: u64,
     /// The node.
     pub contact: Contact<A>,
     /// Discovery depth (1 for contacts from the own routing table).
@@ -44,11 +47,12 @@ pub struct Candidate<A> {
 pub struct LookupBuffers<A> {
     cands: Vec<Candidate<A>>,
     merge: Vec<Candidate<A>>,
+    incoming: Vec<Candidate<A>>,
 }
 
 impl<A> Default for LookupBuffers<A> {
     fn default() -> Self {
-        LookupBuffers { cands: Vec::new(), merge: Vec::new() }
+        LookupBuffers { cands: Vec::new(), merge: Vec::new(), incoming: Vec::new() }
     }
 }
 
@@ -65,8 +69,9 @@ pub struct Lookup<A> {
     /// Shortlist length kept: 2k, the k closest plus as many spares for those that fail.
     cap: usize,
     cands: Vec<Candidate<A>>,
-    /// Scratch for merging a reply into `cands`.
+    /// Scratch for merging a reply into `cands`: the merged list, and the reply.
     merge: Vec<Candidate<A>>,
+    incoming: Vec<Candidate<A>>,
     /// Candidates in `cands` that failed: they stay listed but do not count
     /// against the cap, so that failures never crowd out live contacts.
     failed_n: usize,
@@ -86,6 +91,7 @@ impl<A: Copy> Lookup<A> {
     pub fn with_buffers(target: NodeId, own: NodeId, cfg: &Config, mut buf: LookupBuffers<A>) -> Self {
         buf.cands.clear();
         buf.merge.clear();
+        buf.incoming.clear();
         buf.cands.reserve(cfg.k * 2);
         Lookup {
             target,
@@ -97,6 +103,7 @@ impl<A: Copy> Lookup<A> {
             cap: cfg.k * 2,
             cands: buf.cands,
             merge: buf.merge,
+            incoming: buf.incoming,
             failed_n: 0,
             in_flight: 0,
             round_best: None,
@@ -106,12 +113,12 @@ impl<A: Copy> Lookup<A> {
 
     /// The lookup's buffers, for the next lookup to reuse.
     pub fn into_buffers(self) -> LookupBuffers<A> {
-        LookupBuffers { cands: self.cands, merge: self.merge }
+        LookupBuffers { cands: self.cands, merge: self.merge, incoming: self.incoming }
     }
 
     /// Heap bytes held by the shortlist.
     pub fn heap_bytes(&self) -> usize {
-        (self.cands.capacity() + self.merge.capacity()) * std::mem::size_of::<Candidate<A>>()
+        (self.cands.capacity() + self.merge.capacity() + self.incoming.capacity()) * std::mem::size_of::<Candidate<A>>()
     }
 
     /// The target.
@@ -134,6 +141,17 @@ impl<A: Copy> Lookup<A> {
         cmp_to(&self.target_w, a, b)
     }
 
+    /// The order of two candidates by distance to the target.
+    #[inline]
+    fn cmp_cands(&self, a: &Candidate<A>, b: &Candidate<A>) -> Ordering {
+        a.key.cmp(&b.key).then_with(|| self.cmp(&a.contact.id, &b.contact.id))
+    }
+
+    /// A fresh candidate for `contact` at depth `depth`.
+    fn candidate(&self, contact: Contact<A>, depth: u8) -> Candidate<A> {
+        Candidate { key: contact.id.top() ^ self.target_w.top(), contact, depth, state: CandState::Fresh }
+    }
+
     /// Adds a contact learned at discovery depth `depth`. The own ID is ignored;
     /// a contact already known keeps the smaller depth.
     pub fn add(&mut self, contact: Contact<A>, depth: u8) {
@@ -143,58 +161,73 @@ impl<A: Copy> Lookup<A> {
     /// Adds the contacts of one reply, all learned at discovery depth `depth`:
     /// they are sorted among themselves (a well-behaved reply already is, nearest
     /// first) and merged into the sorted shortlist in one pass, instead of one
-    /// insertion each. The own ID is ignored; a contact already known keeps the
-    /// smaller depth; the shortlist is then cut back to its cap.
+    /// search and insertion each. The own ID is ignored; a contact already known
+    /// keeps the smaller depth; the shortlist is then cut back to its cap.
     pub fn add_all(&mut self, contacts: &[Contact<A>], depth: u8) {
-        let mut incoming = std::mem::take(&mut self.merge);
+        let mut incoming = std::mem::take(&mut self.incoming);
         incoming.clear();
         let full = self.cands.len() - self.failed_n >= self.cap;
-        let last = self.cands.last().map(|c| c.contact.id);
+        let last = self.cands.last().copied();
         for c in contacts {
             if c.id == self.own {
                 continue;
             }
-            if full && last.is_some_and(|l| self.cmp(&c.id, &l) == Ordering::Greater) {
+            let cand = self.candidate(*c, depth);
+            if full && last.is_some_and(|l| self.cmp_cands(&cand, &l) == Ordering::Greater) {
                 continue; // beyond a full shortlist: not kept, nothing to update
             }
-            match self.index_of(&c.id) {
-                Some(i) => self.cands[i].depth = self.cands[i].depth.min(depth),
-                None => incoming.push(Candidate { contact: *c, depth, state: CandState::Fresh }),
-            }
+            incoming.push(cand);
         }
-        if !incoming.is_empty() {
+        if incoming.is_empty() {
+            self.incoming = incoming;
+            return;
+        }
+        if !incoming.is_sorted_by(|a, b| self.cmp_cands(a, b).is_lt()) {
             let tw = self.target_w;
             sort_by_xor(&mut incoming, &tw, |c| &c.contact.id);
             incoming.dedup_by(|a, b| a.contact.id == b.contact.id);
-            // Merge from the back: the largest of the two runs goes last.
-            let (mut i, mut j) = (self.cands.len(), incoming.len());
-            self.cands.extend_from_slice(&incoming);
-            let mut w = self.cands.len();
-            while j > 0 {
-                w -= 1;
-                if i > 0 && cmp_to(&tw, &self.cands[i - 1].contact.id, &incoming[j - 1].contact.id) == Ordering::Greater
-                {
-                    self.cands[w] = self.cands[i - 1];
-                    i -= 1;
-                } else {
-                    self.cands[w] = incoming[j - 1];
-                    j -= 1;
+        }
+        // Merge the two sorted runs; a contact in both keeps the smaller depth.
+        let mut merged = std::mem::take(&mut self.merge);
+        merged.clear();
+        let old = &self.cands;
+        let (mut i, mut j) = (0, 0);
+        while i < old.len() && j < incoming.len() {
+            match self.cmp_cands(&old[i], &incoming[j]) {
+                Ordering::Less => {
+                    merged.push(old[i]);
+                    i += 1;
                 }
-            }
-            while self.cands.len() - self.failed_n > self.cap {
-                match self.cands.last().map(|c| c.state) {
-                    Some(CandState::Fresh) => {}
-                    Some(CandState::Failed) => self.failed_n -= 1,
-                    _ => break,
+                Ordering::Greater => {
+                    merged.push(incoming[j]);
+                    j += 1;
                 }
-                self.cands.pop();
+                Ordering::Equal => {
+                    let mut c = old[i];
+                    c.depth = c.depth.min(incoming[j].depth);
+                    merged.push(c);
+                    i += 1;
+                    j += 1;
+                }
             }
         }
-        self.merge = incoming;
+        merged.extend_from_slice(&old[i..]);
+        merged.extend_from_slice(&incoming[j..]);
+        self.merge = std::mem::replace(&mut self.cands, merged);
+        self.incoming = incoming;
+        while self.cands.len() - self.failed_n > self.cap {
+            match self.cands.last().map(|c| c.state) {
+                Some(CandState::Fresh) => {}
+                Some(CandState::Failed) => self.failed_n -= 1,
+                _ => break,
+            }
+            self.cands.pop();
+        }
     }
 
     fn index_of(&self, id: &NodeId) -> Option<usize> {
-        self.cands.binary_search_by(|c| self.cmp(&c.contact.id, id)).ok()
+        let key = id.top() ^ self.target_w.top();
+        self.cands.binary_search_by(|c| c.key.cmp(&key).then_with(|| self.cmp(&c.contact.id, id))).ok()
     }
 
     /// The k closest candidates that have not failed, nearest first.

@@ -18,7 +18,7 @@ pub use address::Address;
 pub use config::{Config, ConfigError, Eviction, MAX_K, Parallelism};
 pub use id::{Distance, ID_BITS, Key, NodeId};
 pub use message::{Body, Contact, Contacts, Message, RequestKind, TxId, Value};
-pub use node::{Command, Input, Node, OpId, OpKind, OpReport, Output, Stats, Timer};
+pub use node::{Command, Input, Node, OpId, OpKind, OpReport, Outbox, Output, Stats, Timer};
 pub use routing::RoutingTable;
 pub use time::Time;
 

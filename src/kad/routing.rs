@@ -155,16 +155,24 @@ impl<A: Address> RoutingTable<A> {
     /// network's tables (the simulator's oracle bootstrap). The buckets must
     /// partition the ID space, hold at most k contacts each, all in range and
     /// none the own ID; this is checked in debug builds.
-    pub fn from_buckets<I>(own: NodeId, k: usize, b: u8, cache: usize, stale_limit: u8, now: Time, buckets: I) -> Self
+    pub fn from_buckets<'a, I>(
+        own: NodeId,
+        k: usize,
+        b: u8,
+        cache: usize,
+        stale_limit: u8,
+        now: Time,
+        buckets: I,
+    ) -> Self
     where
-        I: IntoIterator<Item = (NodeId, u8, Vec<Contact<A>>)>,
+        I: IntoIterator<Item = (NodeId, u8, &'a [Contact<A>])>,
     {
         let mut t = Self::new(own, k, b, cache, stale_limit, now);
         t.metas.clear();
         for (lo, depth, contacts) in buckets {
             let start = t.slots.len() as u32;
             let len = u8::try_from(contacts.len()).unwrap_or(u8::MAX);
-            t.slots.extend(contacts.into_iter().take(usize::from(len)).map(A::pack));
+            t.slots.extend(contacts.iter().take(usize::from(len)).map(|c| A::pack(*c)));
             t.metas.push(Meta { lo, depth, len, rlen: 0, evicting: false, start, last_lookup: now });
         }
         t.slots.shrink_to_fit();

@@ -18,7 +18,7 @@
 //! - A malformed, oversized, unsolicited or unwanted datagram is dropped and
 //!   counted in [`NetStats`]; the endpoint never panics on input.
 
-use crate::kad::{Body, Command, Config, Contact, Input, Message, Node, NodeId, OpId, OpReport, Output, Time};
+use crate::kad::{Body, Command, Config, Contact, Input, Message, Node, NodeId, OpId, OpReport, Outbox, Output, Time};
 use crate::wire::krpc::{self, ERR_METHOD_UNKNOWN, ERR_PROTOCOL, Packet, PacketBody, Query, Response};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -90,7 +90,7 @@ enum Sent {
 pub struct Endpoint {
     core: Node<SocketAddr>,
     cfg: Arc<Config>,
-    out: Vec<Output<SocketAddr>>,
+    out: Outbox<SocketAddr>,
     rng: ChaCha8Rng,
     secrets: [[u8; 16]; 2],
     secret_since: Time,
@@ -131,7 +131,7 @@ impl Endpoint {
         Ok(Endpoint {
             core,
             cfg,
-            out: Vec::new(),
+            out: Outbox::new(),
             rng,
             secrets,
             secret_since: now,
@@ -490,13 +490,7 @@ impl Endpoint {
 
     /// Encodes the core's outputs. `reply_to` names the query being answered:
     /// (its source, the local tx given to the core, its KRPC `t`, the token to add).
-    fn flush(
-        &mut self,
-        now: Time,
-        out: &mut Vec<Output<SocketAddr>>,
-        mut reply_to: Option<ReplyTo>,
-        send: &mut Datagrams,
-    ) {
+    fn flush(&mut self, now: Time, out: &mut Outbox<SocketAddr>, mut reply_to: Option<ReplyTo>, send: &mut Datagrams) {
         let id = *self.core.id();
         for o in out.drain(..) {
             match o {

@@ -304,7 +304,7 @@ pub fn sweep(
                     let dir = out.join(run.dir(grid));
                     let started = Instant::now(); // wall clock, for the run's manifest only
                     let mut ticker = RunTicker { bar, done_s: 0, started };
-                    let row = runner::run(&scenarios[i], &dir, &mut ticker)
+                    let row = runner::run(&scenarios[i], &dir, &mut ticker, 1)
                         .map_err(|e| match e {
                             runner::RunError::Trace(_) => SweepError::Input(e.to_string()),
                             _ => SweepError::Internal(format!("run {}: {e}", run.dir(grid))),

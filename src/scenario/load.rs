@@ -216,6 +216,9 @@ fn validate(sc: &Scenario) -> Result<(), Invalid> {
     if sc.bootstrap.mode == BootstrapMode::Join && sc.bootstrap.join_rate.0 <= 0.0 {
         return invalid("bootstrap.join_rate", "expected a positive rate of joins per second");
     }
+    if sc.network.min_latency.0 == 0 {
+        return invalid("network.min_latency", "expected a positive duration (at least 1us)");
+    }
     validate_latency(&sc.network.latency)?;
     validate_loss(&sc.network.loss)?;
     for (i, p) in sc.network.partitions.iter().enumerate() {

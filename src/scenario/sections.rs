@@ -200,15 +200,31 @@ pub enum BootstrapMode {
 }
 
 /// `[network]`: the simulated UDP transport.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Network {
+    /// The least one-way latency: every latency sample is raised to at least
+    /// this. It is the lookahead of the parallel engine (no message sent in a
+    /// window of this length can arrive within it), so a larger value lets
+    /// more events run in parallel. Defaults to 1 ms; at least 1 µs.
+    pub min_latency: Dur,
     /// One-way latency.
     pub latency: Latency,
     /// Message loss.
     pub loss: Loss,
     /// Scheduled partitions, `[[network.partitions]]`.
     pub partitions: Vec<Partition>,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network {
+            min_latency: Dur::millis(1),
+            latency: Latency::default(),
+            loss: Loss::default(),
+            partitions: Vec::new(),
+        }
+    }
 }
 
 /// `[network.latency]`. Fields that do not apply to the chosen model are errors.

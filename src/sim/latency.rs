@@ -4,7 +4,7 @@
 //! coordinates (a point in a square plane plus an access-link height per node,
 //! drawn once when the model is built). Every model adds a jitter drawn
 //! uniformly from `[0, jitter)`. Samples are computed in floating point, rounded
-//! to whole microseconds and clamped to `[1 µs, MAX_LATENCY_US]`, so a message
+//! to whole microseconds and clamped to `[floor, MAX_LATENCY_US]` (the floor is `network.min_latency`, 1 µs for a bare model), so a message
 //! never arrives at the instant it was sent and `now + latency` never
 //! overflows. Every sample is a deterministic function of the RNG state
 //! (DESIGN.md §3); the constant and coordinate models with no jitter draw
@@ -12,6 +12,7 @@
 
 use crate::scenario::{self, Latency};
 use rand_chacha::ChaCha8Rng;
+use rand_core::RngCore;
 use rand_distr::{Distribution, Exp1, LogNormal, StandardUniform, Uniform};
 
 /// The longest latency a sample can have: 10⁶ s, in microseconds.
@@ -27,6 +28,8 @@ pub struct LatencyModel {
     kind: Kind,
     /// Jitter bound in microseconds (0: none).
     jitter: f64,
+    /// The least latency a sample can have, in microseconds (at least 1).
+    floor: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -90,7 +93,19 @@ impl LatencyModel {
                 Kind::Coordinates { nodes: coords, width, height_mean }
             }
         };
-        LatencyModel { kind, jitter: cfg.jitter.0 as f64 }
+        LatencyModel { kind, jitter: cfg.jitter.0 as f64, floor: 1 }
+    }
+
+    /// Raises every sample to at least `min_us` microseconds (`network.min_latency`):
+    /// the lookahead of the parallel engine.
+    pub fn with_floor(mut self, min_us: u64) -> LatencyModel {
+        self.floor = min_us.clamp(1, MAX_LATENCY_US);
+        self
+    }
+
+    /// The least latency a sample can have, in microseconds.
+    pub fn floor(&self) -> u64 {
+        self.floor
     }
 
     /// The one-way latency of a message from node `from` to node `to`, in
@@ -101,7 +116,7 @@ impl LatencyModel {
     /// With the coordinates model, if `from` or `to` is not below the node count
     /// given to [`LatencyModel::new`].
     #[inline]
-    pub fn sample(&self, from: u32, to: u32, rng: &mut ChaCha8Rng) -> u64 {
+    pub fn sample<R: RngCore>(&self, from: u32, to: u32, rng: &mut R) -> u64 {
         let base = match &self.kind {
             Kind::Constant(v) => *v,
             Kind::Uniform { dist, .. } => dist.sample(rng),
@@ -115,13 +130,13 @@ impl LatencyModel {
             0.0
         };
         let t = (base + jitter).round();
-        // NaN and anything below 1 µs become 1 µs.
+        // NaN and anything below the floor become the floor.
         if t >= MAX_LATENCY_US as f64 {
             MAX_LATENCY_US
-        } else if t >= 1.0 {
+        } else if t >= self.floor as f64 {
             t as u64
         } else {
-            1
+            self.floor
         }
     }
 

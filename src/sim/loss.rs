@@ -3,13 +3,30 @@
 //! Three models: none; independent loss with a fixed probability per message;
 //! and Gilbert–Elliott bursty loss, a two-state (good/bad) Markov chain per
 //! sending node, stepped once for every message that node sends and then
-//! losing the message with the current state's loss probability. Chain states
-//! are kept as one bit per node. Every decision is a deterministic function of
-//! the RNG state (DESIGN.md §3); the `none` model never draws from the RNG.
+//! losing the message with the current state's loss probability. The model
+//! holds only parameters; each sender keeps its own [`LossChain`] (one byte)
+//! and RNG, so senders on different threads never share state. Every decision
+//! is a deterministic function of the RNG state (DESIGN.md §3); the `none`
+//! model never draws from the RNG.
 
 use crate::scenario::{self, Loss};
-use rand_chacha::ChaCha8Rng;
+use rand_core::RngCore;
 use rand_distr::{Bernoulli, Distribution};
+
+/// One sender's Gilbert–Elliott chain: whether it has started and whether it
+/// is in the bad state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LossChain(u8);
+
+impl LossChain {
+    const STARTED: u8 = 1;
+    const BAD: u8 = 2;
+
+    /// Whether the chain is in the bad state.
+    pub fn is_bad(&self) -> bool {
+        self.0 & Self::BAD != 0
+    }
+}
 
 /// The loss model of a run, built once from the scenario.
 #[derive(Clone, Debug)]
@@ -34,12 +51,9 @@ struct GilbertElliott {
     to_good: Bernoulli,
     lose_good: Bernoulli,
     lose_bad: Bernoulli,
-    /// One bit per node: set while the node's chain is in the bad state.
-    bad: Vec<u64>,
-    /// One bit per node: its chain has started. A chain starts in its
-    /// stationary distribution (bad with probability π_bad), so that a short run
-    /// with many nodes sees the long-run loss rate from the first message.
-    started: Vec<u64>,
+    /// A chain starts in its stationary distribution (bad with probability
+    /// π_bad), so that a short run with many nodes sees the long-run loss rate
+    /// from the first message.
     start_bad: Bernoulli,
 }
 
@@ -50,11 +64,11 @@ fn bernoulli(p: f64) -> Bernoulli {
 }
 
 impl LossModel {
-    /// Builds the model of `cfg` for `nodes` sending nodes, applying the
+    /// Builds the model of `cfg`, applying the
     /// scenario's defaults to unset fields (independent rate 0.01;
     /// Gilbert–Elliott p_good_bad 0.01, p_bad_good 0.1, loss_good 0,
     /// loss_bad 0.5). Every Gilbert–Elliott chain starts in its stationary distribution.
-    pub fn new(cfg: &Loss, nodes: usize) -> LossModel {
+    pub fn new(cfg: &Loss) -> LossModel {
         let p = |x: Option<scenario::units::Probability>, default: f64| x.map_or(default, |x| x.0);
         let kind = match cfg.model {
             scenario::LossModel::None => Kind::None,
@@ -74,8 +88,6 @@ impl LossModel {
                     to_good: bernoulli(p_bad_good),
                     lose_good: bernoulli(loss_good),
                     lose_bad: bernoulli(loss_bad),
-                    bad: vec![0; nodes.div_ceil(64)],
-                    started: vec![0; nodes.div_ceil(64)],
                     start_bad: bernoulli(if p_good_bad + p_bad_good > 0.0 {
                         p_good_bad / (p_good_bad + p_bad_good)
                     } else {
@@ -87,34 +99,24 @@ impl LossModel {
         LossModel { kind }
     }
 
-    /// Whether the next message sent by node `from` is lost. With
-    /// Gilbert–Elliott this first steps `from`'s chain (two draws per call);
+    /// Whether the next message of the sender whose chain is `chain` is lost.
+    /// With Gilbert–Elliott this first steps the chain (two draws per call);
     /// independent loss draws once; none draws nothing.
-    ///
-    /// # Panics
-    ///
-    /// With Gilbert–Elliott, if `from` is not below the node count given to
-    /// [`LossModel::new`].
     #[inline]
-    pub fn lost(&mut self, from: u32, rng: &mut ChaCha8Rng) -> bool {
-        match &mut self.kind {
+    pub fn lost<R: RngCore>(&self, chain: &mut LossChain, rng: &mut R) -> bool {
+        match &self.kind {
             Kind::None => false,
             Kind::Independent { lose, .. } => lose.sample(rng),
             Kind::GilbertElliott(ge) => {
-                let (word, bit) = (from as usize / 64, 1u64 << (from % 64));
-                if ge.started[word] & bit == 0 {
-                    ge.started[word] |= bit;
-                    if ge.start_bad.sample(rng) {
-                        ge.bad[word] |= bit;
-                    }
+                if chain.0 & LossChain::STARTED == 0 {
+                    chain.0 = LossChain::STARTED | if ge.start_bad.sample(rng) { LossChain::BAD } else { 0 };
                 }
-                let was_bad = ge.bad[word] & bit != 0;
-                let bad = if was_bad { !ge.to_good.sample(rng) } else { ge.to_bad.sample(rng) };
+                let bad = if chain.is_bad() { !ge.to_good.sample(rng) } else { ge.to_bad.sample(rng) };
                 if bad {
-                    ge.bad[word] |= bit;
+                    chain.0 |= LossChain::BAD;
                     ge.lose_bad.sample(rng)
                 } else {
-                    ge.bad[word] &= !bit;
+                    chain.0 &= !LossChain::BAD;
                     ge.lose_good.sample(rng)
                 }
             }
@@ -143,17 +145,19 @@ mod tests {
     use super::*;
     use crate::scenario::LossModel as Name;
     use crate::scenario::units::Probability;
+    use rand_chacha::ChaCha8Rng;
     use rand_core::SeedableRng;
 
     /// `n` loss outcomes of the messages of `senders` nodes sent round-robin,
     /// grouped per sender.
     fn outcomes(cfg: &Loss, senders: u32, n: usize, seed: u64) -> Vec<Vec<bool>> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut m = LossModel::new(cfg, senders as usize);
+        let m = LossModel::new(cfg);
+        let mut chains = vec![LossChain::default(); senders as usize];
         let mut per = vec![Vec::new(); senders as usize];
         for i in 0..n {
             let from = (i as u32) % senders;
-            per[from as usize].push(m.lost(from, &mut rng));
+            per[from as usize].push(m.lost(&mut chains[from as usize], &mut rng));
         }
         per
     }
@@ -185,8 +189,9 @@ mod tests {
     fn none_never_loses_nor_draws() {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let before = rng.clone();
-        let mut m = LossModel::new(&Loss::default(), 10);
-        assert!((0..1000).all(|i| !m.lost(i % 10, &mut rng)));
+        let m = LossModel::new(&Loss::default());
+        let mut chain = LossChain::default();
+        assert!((0..1000).all(|_| !m.lost(&mut chain, &mut rng)));
         assert_eq!(rng, before);
         assert_eq!(m.stationary_loss_rate(), 0.0);
     }
@@ -195,7 +200,7 @@ mod tests {
     fn independent_default_rate() {
         // rate 0.01 over 200 000 messages: σ = √(0.01·0.99/200 000) = 0.00022.
         let cfg = Loss { model: Name::Independent, ..Loss::default() };
-        assert_eq!(LossModel::new(&cfg, 4).stationary_loss_rate(), 0.01);
+        assert_eq!(LossModel::new(&cfg).stationary_loss_rate(), 0.01);
         let r = rate(&outcomes(&cfg, 4, 200_000, 2));
         assert!((r - 0.01).abs() < 0.001, "rate {r}");
     }
@@ -204,7 +209,7 @@ mod tests {
     fn gilbert_elliott_default_rate_and_bursts() {
         // π_bad = 0.01 / (0.01 + 0.1) = 0.090909; loss rate = 0.5·π_bad = 0.045455.
         let cfg = Loss { model: Name::GilbertElliott, ..Loss::default() };
-        let m = LossModel::new(&cfg, 8);
+        let m = LossModel::new(&cfg);
         assert!((m.stationary_loss_rate() - 0.045_454_5).abs() < 1e-6);
         let per = outcomes(&cfg, 8, 1_000_000, 3);
         let r = rate(&per);
@@ -231,7 +236,7 @@ mod tests {
             loss_bad: Some(Probability(0.8)),
             ..Loss::default()
         };
-        assert!((LossModel::new(&cfg, 1).stationary_loss_rate() - 0.35).abs() < 1e-12);
+        assert!((LossModel::new(&cfg).stationary_loss_rate() - 0.35).abs() < 1e-12);
         let r = rate(&outcomes(&cfg, 3, 300_000, 5));
         assert!((r - 0.35).abs() < 0.01, "rate {r}");
     }
@@ -247,16 +252,14 @@ mod tests {
             loss_bad: Some(Probability(1.0)),
             ..Loss::default()
         };
-        let mut m = LossModel::new(&cfg, 70);
+        let m = LossModel::new(&cfg);
         let mut rng = ChaCha8Rng::seed_from_u64(6);
-        assert!(m.lost(69, &mut rng));
-        assert!(m.lost(69, &mut rng));
+        let mut chains = [LossChain::default(); 70];
+        assert!(m.lost(&mut chains[69], &mut rng));
+        assert!(m.lost(&mut chains[69], &mut rng));
         assert_eq!(m.stationary_loss_rate(), 1.0);
-        let fresh = LossModel::new(&cfg, 70);
-        let Kind::GilbertElliott(ge) = &fresh.kind else { unreachable!() };
-        assert!(ge.bad.iter().all(|&w| w == 0));
-        let Kind::GilbertElliott(ge) = &m.kind else { unreachable!() };
-        assert_eq!(ge.bad, vec![0, 1 << 5]);
+        assert!(chains[69].is_bad());
+        assert!(chains[..69].iter().all(|c| *c == LossChain::default()), "other senders' chains are untouched");
     }
 
     #[test]
@@ -273,6 +276,7 @@ mod tests {
 mod start_tests {
     use super::*;
     use crate::scenario::{Loss, LossModel as Model};
+    use rand_chacha::ChaCha8Rng;
     use rand_core::SeedableRng;
 
     #[test]
@@ -282,12 +286,13 @@ mod start_tests {
         // (π_bad = 0.01 / 0.11, loss_bad = 0.5) from the first message on.
         let cfg = Loss { model: Model::GilbertElliott, ..Loss::default() };
         let n = 100_000u32;
-        let mut m = LossModel::new(&cfg, n as usize);
+        let m = LossModel::new(&cfg);
+        let mut chains = vec![LossChain::default(); n as usize];
         let mut rng = ChaCha8Rng::seed_from_u64(9);
         let mut lost = 0u32;
         for _ in 0..5 {
-            for from in 0..n {
-                lost += u32::from(m.lost(from, &mut rng));
+            for chain in chains.iter_mut() {
+                lost += u32::from(m.lost(chain, &mut rng));
             }
         }
         let rate = f64::from(lost) / f64::from(5 * n);

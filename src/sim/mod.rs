@@ -2,13 +2,16 @@
 //! `kad::Node`s over a simulated UDP transport (DESIGN.md §1, §3).
 
 pub mod addr;
+pub mod bootstrap;
 pub mod churn;
 pub mod latency;
 pub mod loss;
 pub mod oracle;
+pub mod parallel;
 pub mod partition;
 pub mod queue;
 pub mod recorder;
 pub mod seeds;
+pub mod shard;
 pub mod workload;
 pub mod world;

@@ -1,10 +1,17 @@
-//! The event queue: events ordered by (integer time in microseconds, insertion
-//! sequence), so same-time events run first in, first out (DESIGN.md §3).
+//! The event queue: events ordered by (integer time in microseconds, key), so
+//! same-time events run in key order (DESIGN.md §3).
+//!
+//! [`push`](EventQueue::push) keys an event by its insertion sequence: same-time
+//! events run first in, first out. [`push_keyed`](EventQueue::push_keyed) keys it
+//! by who scheduled it and that scheduler's own sequence number, an order that
+//! does not depend on when, or on which thread, the event entered the queue:
+//! what lets a parallel run order its events as a sequential one does.
 //!
 //! The heap holds one 128-bit key per event, time (48 bits of microseconds,
-//! 8.9 years) above sequence (48 bits) above slab slot (32 bits), so ordering is
-//! one integer comparison; events live in a slab whose slots are reused, so a
-//! steady stream of messages allocates nothing.
+//! 8.9 years) above source (32 bits) above sequence (48 bits), beside the slab
+//! slot of the event, so ordering is one integer comparison; events live in a
+//! slab whose slots are reused, so a steady stream of messages allocates
+//! nothing.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -16,7 +23,7 @@ const SEQ_MASK: u64 = (1 << 48) - 1;
 /// A priority queue of events of type `E`.
 #[derive(Debug)]
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Reverse<u128>>,
+    heap: BinaryHeap<Reverse<(u128, u32)>>,
     slots: Vec<Option<E>>,
     free: Vec<u32>,
     seq: u64,
@@ -34,8 +41,16 @@ impl<E> EventQueue<E> {
         Self::default()
     }
 
-    /// Schedules `event` at `time` (µs), after every event already scheduled for that time.
+    /// Schedules `event` at `time` (µs), after every event already scheduled for
+    /// that time by `push`. Do not mix with [`push_keyed`](Self::push_keyed) in one queue.
     pub fn push(&mut self, time: u64, event: E) {
+        let seq = self.seq;
+        self.push_keyed(time, 0, seq, event);
+    }
+
+    /// Schedules `event` at `time` (µs) under the key (`source`, `seq`): among
+    /// same-time events, lower keys run first. Keys must be unique.
+    pub fn push_keyed(&mut self, time: u64, source: u32, seq: u64, event: E) {
         let slot = match self.free.pop() {
             Some(s) => {
                 self.slots[s as usize] = Some(event);
@@ -47,14 +62,14 @@ impl<E> EventQueue<E> {
             }
         };
         let time = time.min(MAX_TIME);
-        self.heap.push(Reverse(u128::from(time) << 80 | u128::from(self.seq & SEQ_MASK) << 32 | u128::from(slot)));
+        self.heap.push(Reverse((u128::from(time) << 80 | u128::from(source) << 48 | u128::from(seq & SEQ_MASK), slot)));
         self.seq += 1;
     }
 
     /// Removes and returns the earliest event with its time.
     pub fn pop(&mut self) -> Option<(u64, E)> {
-        let Reverse(key) = self.heap.pop()?;
-        let (time, slot) = ((key >> 80) as u64, key as u32);
+        let Reverse((key, slot)) = self.heap.pop()?;
+        let time = (key >> 80) as u64;
         let event = self.slots[slot as usize].take()?;
         self.free.push(slot);
         Some((time, event))
@@ -62,7 +77,7 @@ impl<E> EventQueue<E> {
 
     /// Time of the earliest event.
     pub fn peek_time(&self) -> Option<u64> {
-        self.heap.peek().map(|Reverse(k)| (*k >> 80) as u64)
+        self.heap.peek().map(|Reverse((k, _))| (*k >> 80) as u64)
     }
 
     /// Events waiting.
@@ -73,6 +88,13 @@ impl<E> EventQueue<E> {
     /// Whether no event waits.
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()
+    }
+
+    /// Heap bytes held (heap and slab), for memory accounting.
+    pub fn heap_bytes(&self) -> usize {
+        self.heap.capacity() * std::mem::size_of::<(u128, u32)>()
+            + self.slots.capacity() * std::mem::size_of::<Option<E>>()
+            + self.free.capacity() * 4
     }
 
     /// Events ever scheduled.
@@ -96,6 +118,25 @@ mod tests {
         q.push(4, "a2");
         let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
         assert_eq!(order, vec![(3, "a"), (4, "a2"), (5, "b1"), (5, "b2"), (5, "b3")]);
+    }
+
+    #[test]
+    fn keyed_events_run_in_key_order_whatever_the_insertion_order() {
+        let mut a = EventQueue::new();
+        let mut b = EventQueue::new();
+        let evs = [(5, 2, 0, "x"), (5, 1, 7, "y"), (4, 9, 9, "z"), (5, 1, 3, "w")];
+        for &(t, s, q, e) in &evs {
+            a.push_keyed(t, s, q, e);
+        }
+        for &(t, s, q, e) in evs.iter().rev() {
+            b.push_keyed(t, s, q, e);
+        }
+        fn order(q: &mut EventQueue<&'static str>) -> Vec<(u64, &'static str)> {
+            std::iter::from_fn(|| q.pop()).collect()
+        }
+        let want = vec![(4, "z"), (5, "w"), (5, "y"), (5, "x")];
+        assert_eq!(order(&mut a), want);
+        assert_eq!(order(&mut b), want);
     }
 
     proptest! {

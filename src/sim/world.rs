@@ -1,39 +1,56 @@
-//! The world: nodes, the event queue, the network, churn and workload models,
-//! and the loop that runs them (DESIGN.md §1, §3).
+//! The world: nodes in shards, the serial phase that owns everything global,
+//! and the loop of windows that runs them (DESIGN.md §1, §3, §6).
 //!
-//! A node is an index into `hosts`. Each event is handled in (time, insertion)
-//! order; every decision draws from one of the streams derived from the master
-//! seed; nothing iterates a hash map. A hash of the ordered event trace is kept
-//! so that two runs can be compared cheaply.
+//! Time advances in windows `[T, T + L)`, `L` being `network.min_latency`:
+//! no datagram sent inside a window can arrive inside it, so within a window
+//! no node can affect another, and the shards run side by side. A window starts
+//! at the earliest pending event and ends no later than the next sample, the
+//! end of the warm-up and the end of the run.
+//!
+//! Everything global changes in the serial phase between windows, in a fixed
+//! order: at a window's start the global events that fall inside it (joins
+//! and departures chosen by the churn model, workload arrivals, join retries)
+//! are decided, drawing from the serial streams, and become events of the
+//! nodes concerned at their exact times; after the window, the operations
+//! that finished in it are recorded in (time, node, operation) order. Two
+//! approximations follow, both within one window (1 ms by default): a
+//! workload operation picks its origin among the nodes live at the window's
+//! start, and a node's arrival or departure reaches the oracle at the start of
+//! the window in which it happens, so an operation finishing in that window
+//! is judged against it. The windows and every draw are the same whatever the
+//! thread count, so the outputs are byte-identical for any `--threads`.
 
 use super::addr::SimAddr;
+use super::bootstrap::{Shape, SortedIds, TableBuilder};
 use super::churn::{DurationDist, TraceEvent};
 use super::latency::LatencyModel;
 use super::loss::LossModel;
 use super::oracle::Oracle;
+use super::parallel::{Control, Shared};
 use super::partition::Partitions;
 use super::queue::EventQueue;
 use super::recorder::Recorder;
 use super::seeds;
+use super::shard::{Ctx, LocalEvent, Shard, event_hash};
 use super::workload::{WorkKind, Workload};
-use crate::kad::{Command, Config, Input, Message, Node, NodeId, OpKind, OpReport, Output, Time, Timer};
+use crate::kad::{NodeId, OpKind, OpReport, Time};
 use crate::metrics::OpRecord;
 use crate::scenario::{BootstrapMode, ChurnModel, LeaveMode, RejoinId, Scenario};
-use crate::wire::encoded_len;
 use rand_chacha::ChaCha8Rng;
-use rand_core::RngCore;
-use std::sync::Arc;
+use rand_core::{RngCore, SeedableRng};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 
 /// Delay before a failed join is tried again through another node.
 const JOIN_RETRY_US: u64 = 5_000_000;
 
-/// Something scheduled.
+/// Windows with fewer events than this in the last window run on the main
+/// thread alone: below it the barrier costs more than the second thread saves.
+const PARALLEL_MIN_EVENTS: u64 = 48;
+
+/// Something the serial phase decides.
 #[derive(Debug)]
-enum Event {
-    /// A datagram arrives at `to`.
-    Deliver { to: u32, from: u32, msg: Message<SimAddr> },
-    /// A timer of `node` in its incarnation `inc`.
-    Timer { node: u32, inc: u32, timer: Timer },
+enum Global {
     /// `node` comes up (for the first time or back from downtime).
     Up { node: u32 },
     /// `node` goes down.
@@ -46,18 +63,15 @@ enum Event {
     Sample,
 }
 
-/// One node slot.
-struct Host {
-    node: Node<SimAddr>,
+/// The serial phase's view of a node.
+#[derive(Clone, Copy, Debug, Default)]
+struct Status {
+    /// Top 64 bits of its current ID.
+    top: u64,
     alive: bool,
     joined: bool,
-    /// Bumped at every departure, so that timers of a past session are ignored.
     inc: u32,
     sessions: u32,
-    /// Counters carried over from past incarnations.
-    sent: u64,
-    received: u64,
-    dropped: u64,
 }
 
 /// Live nodes that have joined: the workload's origins and bootstrap choices.
@@ -98,34 +112,44 @@ impl LiveSet {
 pub struct RunStats {
     /// Events processed.
     pub events: u64,
-    /// Hash of the ordered event trace, as 16 hex digits.
+    /// Hash of the event trace, as 16 hex digits.
     pub trace_hash: String,
 }
 
 /// A simulation in progress.
 pub struct World {
+    shared: Shared,
+    co: Coordinator,
+    threads: usize,
+}
+
+/// Everything the serial phase owns.
+struct Coordinator {
     sc: Scenario,
-    cfg: Arc<Config>,
-    queue: EventQueue<Event>,
+    global: EventQueue<Global>,
+    /// Source sequence of the node events the serial phase schedules.
+    seq: u64,
     now: u64,
     end: u64,
-    hosts: Vec<Host>,
+    lookahead: u64,
+    next_sample: u64,
+    /// Earliest event held by any shard.
+    next_local: u64,
+    status: Vec<Status>,
+    /// Top 64 bits of every ID drawn in the run: they never repeat.
+    tops: BTreeSet<u64>,
     oracle: Oracle,
     live: LiveSet,
-    latency: LatencyModel,
-    loss: LossModel,
-    partitions: Partitions,
-    net_rng: ChaCha8Rng,
     churn_rng: ChaCha8Rng,
     boot_rng: ChaCha8Rng,
     sessions: Option<(DurationDist, DurationDist)>,
     workload: Workload,
-    /// The recorder of measurements.
-    pub rec: Recorder,
-    out: Vec<Output<SimAddr>>,
+    rec: Recorder,
+    reports: Vec<(u32, u32, OpReport<SimAddr>)>,
     scratch: Vec<(NodeId, u32)>,
     events: u64,
     hash: u64,
+    last_window_events: u64,
     /// When the last time-series row was taken.
     last_sample: u64,
     /// Nodes up, and when that count last changed: for node-seconds of uptime.
@@ -136,191 +160,405 @@ pub struct World {
 }
 
 impl World {
-    /// Builds the world of a validated scenario; `trace` holds the churn trace
-    /// when the scenario replays one.
+    /// Builds the world of a validated scenario on one thread; `trace` holds
+    /// the churn trace when the scenario replays one.
     pub fn new(sc: &Scenario, trace: Vec<TraceEvent>) -> World {
+        World::with_threads(sc, trace, 1)
+    }
+
+    /// Builds the world to run on `threads` threads (the results do not
+    /// depend on it). The oracle bootstrap, if any, uses them too.
+    pub fn with_threads(sc: &Scenario, trace: Vec<TraceEvent>, threads: usize) -> World {
+        let threads = threads.clamp(1, sc.nodes.max(1) as usize);
         let seed = sc.seed;
         let n = sc.nodes as usize;
         let cfg = Arc::new(sc.protocol.config());
         let mut net_rng = seeds::stream(seed, "network");
-        let latency = LatencyModel::new(&sc.network.latency, n, &mut net_rng);
-        let loss = LossModel::new(&sc.network.loss, n);
+        let latency = LatencyModel::new(&sc.network.latency, n, &mut net_rng).with_floor(sc.network.min_latency.0);
         let mut part_rng = seeds::stream(seed, "partitions");
         let partitions = Partitions::new(&sc.network.partitions, n, &mut part_rng);
-        let hosts = (0..n as u32)
-            .map(|i| Host {
-                node: new_node(seed, &cfg, i, 0, seeds::node_id(seed, i, 0, 0), 0),
-                alive: false,
-                joined: false,
-                inc: 0,
-                sessions: 0,
-                sent: 0,
-                received: 0,
-                dropped: 0,
-            })
-            .collect();
+        let lookahead = latency.floor();
+        let ctx = Ctx {
+            seed,
+            cfg,
+            latency,
+            loss: LossModel::new(&sc.network.loss),
+            partitions,
+            graceful: sc.churn.leave == LeaveMode::Graceful,
+            warmup: sc.warmup.0,
+            shards: threads as u32,
+        };
+        // First IDs, their top 64 bits redrawn where they repeat.
+        let mut tops = BTreeSet::new();
+        let mut status = vec![Status::default(); n];
+        for (i, st) in status.iter_mut().enumerate() {
+            st.top = draw_top(&mut tops, seed, i as u32, 0);
+        }
+        let ids: Vec<NodeId> = status.iter().map(|s| super::addr::id_from_top(s.top)).collect();
+        let shards = (0..threads as u32).map(|s| Mutex::new(Shard::new(&ctx, s, &ids))).collect();
+        let mailboxes = (0..threads).map(|_| Mutex::new(Vec::new())).collect();
         let sessions = (sc.churn.model == ChurnModel::Distributions).then(|| {
             (
                 sc.churn.session.as_ref().map_or_else(DurationDist::default_session, DurationDist::new),
                 sc.churn.downtime.as_ref().map_or_else(DurationDist::default_downtime, DurationDist::new),
             )
         });
-        let mut w = World {
-            cfg,
-            queue: EventQueue::new(),
+        let co = Coordinator {
+            global: EventQueue::new(),
+            seq: 0,
             now: 0,
             end: sc.duration.0,
-            hosts,
+            lookahead,
+            next_sample: sc.sample_interval.0.min(sc.duration.0),
+            next_local: u64::MAX,
+            status,
+            tops,
             oracle: Oracle::new(),
             live: LiveSet::new(n),
-            latency,
-            loss,
-            partitions,
-            net_rng,
             churn_rng: seeds::stream(seed, "churn"),
             boot_rng: seeds::stream(seed, "bootstrap"),
             sessions,
             workload: Workload::new(&sc.workload, seeds::stream(seed, "workload")),
             rec: Recorder::default(),
-            out: Vec::new(),
+            reports: Vec::new(),
             scratch: Vec::new(),
             events: 0,
-            hash: 0xcbf2_9ce4_8422_2325,
+            hash: 0,
+            last_window_events: 0,
             last_sample: 0,
             up_count: 0,
             up_changed: 0,
             warm_marked: false,
             sc: sc.clone(),
         };
+        let mut w = World { shared: Shared { ctx, shards, mailboxes }, co, threads };
         w.schedule_start(trace);
         w
     }
 
     fn schedule_start(&mut self, trace: Vec<TraceEvent>) {
-        let n = self.sc.nodes;
-        if self.sc.churn.model == ChurnModel::Trace {
+        let co = &mut self.co;
+        let n = co.sc.nodes;
+        if co.sc.churn.model == ChurnModel::Trace {
             for e in trace {
-                let ev = if e.up { Event::Up { node: e.node } } else { Event::Down { node: e.node } };
-                self.queue.push(e.time_us, ev);
+                let ev = if e.up { Global::Up { node: e.node } } else { Global::Down { node: e.node } };
+                co.global.push(e.time_us, ev);
             }
         } else {
-            match self.sc.bootstrap.mode {
+            match co.sc.bootstrap.mode {
                 BootstrapMode::Oracle => self.oracle_bootstrap(),
                 BootstrapMode::Join => {
-                    let gap = 1e6 / self.sc.bootstrap.join_rate.0;
+                    let gap = 1e6 / co.sc.bootstrap.join_rate.0;
                     for i in 0..n {
-                        self.queue.push((f64::from(i) * gap).round() as u64, Event::Up { node: i });
+                        co.global.push((f64::from(i) * gap).round() as u64, Global::Up { node: i });
                     }
                 }
             }
         }
+        let co = &mut self.co;
         for kind in WorkKind::ALL {
-            if let Some(gap) = self.workload.next_gap_us(kind, n as usize) {
-                self.queue.push(gap, Event::Work(kind));
+            if let Some(gap) = co.workload.next_gap_us(kind, n as usize) {
+                co.global.push(gap, Global::Work(kind));
             }
         }
-        self.queue.push(self.sc.sample_interval.0.min(self.end), Event::Sample);
+        co.global.push(co.next_sample, Global::Sample);
     }
 
     /// Every node up and joined at time 0, each routing table filled as a
-    /// settled network would hold it: for every subtree at distance level l
-    /// from the own ID, up to k nodes of it drawn at random (all of them where
-    /// there are at most k), farthest level first.
+    /// settled network would hold it (`super::bootstrap`). Tables are built in
+    /// parallel, each from its node's own random stream.
     fn oracle_bootstrap(&mut self) {
-        let n = self.hosts.len();
-        for i in 0..n as u32 {
-            let id = *self.hosts[i as usize].node.id();
-            self.oracle.insert(id, i);
-        }
-        let k = self.cfg.k;
-        let ids: Vec<(NodeId, u32)> = self.oracle.entries().to_vec();
-        for i in 0..n {
-            let own = *self.hosts[i].node.id();
-            // The own subtree narrows level by level; its two halves at each level
-            // are the own side and the sibling subtree, split by one binary
-            // search inside the current range.
-            let (mut s, mut e) = (0, ids.len());
-            for level in 0..crate::kad::ID_BITS {
-                let m = s + ids[s..e].partition_point(|(x, _)| !x.bit(level));
-                let (sibling, own_side) = if own.bit(level) { ((s, m), (m, e)) } else { ((m, e), (s, m)) };
-                let (ss, se) = sibling;
-                let size = se - ss;
-                if size <= k {
-                    for &(cid, ci) in &ids[ss..se] {
-                        self.hosts[i].node.add_contact(cid, SimAddr(ci));
-                    }
-                } else {
-                    for j in floyd_sample(&mut self.boot_rng, size, k) {
-                        let (cid, ci) = ids[ss + j];
-                        self.hosts[i].node.add_contact(cid, SimAddr(ci));
-                    }
-                }
-                (s, e) = own_side;
-                // Below the level where the own subtree holds nobody else, nothing remains.
-                if e - s <= 1 {
-                    break;
-                }
+        let co = &mut self.co;
+        let shared = &self.shared;
+        let pairs: Vec<(u64, u32)> = co.status.iter().enumerate().map(|(i, s)| (s.top, i as u32)).collect();
+        let ids = SortedIds::new(pairs.clone());
+        co.oracle = Oracle::from_pairs(pairs);
+        let cfg = &shared.ctx.cfg;
+        let shape = Shape { k: cfg.k, b: cfg.b };
+        let seed = co.sc.seed;
+        let fill = |s: usize| {
+            let mut shard = shared.shards[s].lock().expect("no worker panicked");
+            let mut builder = TableBuilder::default();
+            for (i, h) in shard.hosts_mut(&shared.ctx) {
+                let mut rng = ChaCha8Rng::seed_from_u64(seeds::derive(seed, "oracle", u64::from(i)));
+                builder.build(&ids, h.node.id().top(), shape, &mut rng);
+                h.node.bootstrap_table(Time::ZERO, builder.buckets());
+                h.alive = true;
+                h.sessions = 1;
             }
-            let h = &mut self.hosts[i];
-            h.alive = true;
-            h.joined = true;
-            h.sessions = 1;
-            self.up_count += 1;
-            self.live.insert(i as u32);
-            self.schedule_down(i as u32);
+        };
+        std::thread::scope(|scope| {
+            for s in 1..shared.shards.len() {
+                scope.spawn(move || fill(s));
+            }
+            fill(0);
+        });
+        for i in 0..co.status.len() {
+            let st = &mut co.status[i];
+            st.alive = true;
+            st.joined = true;
+            st.sessions = 1;
+            co.up_count += 1;
+            co.live.insert(i as u32);
+            co.schedule_down(i as u32);
         }
-    }
-
-    /// Adds the node-microseconds of uptime since the last change, then
-    /// restarts the count at `now`.
-    fn count_uptime(&mut self) {
-        self.rec.node_us += self.up_count as f64 * self.now.saturating_sub(self.up_changed) as f64;
-        self.up_changed = self.now;
     }
 
     /// The current simulated time in microseconds.
     pub fn now(&self) -> u64 {
-        self.now
+        self.co.now
     }
 
     /// The end of the run in microseconds.
     pub fn end(&self) -> u64 {
-        self.end
+        self.co.end
     }
 
     /// Events processed so far.
     pub fn events(&self) -> u64 {
-        self.events
+        self.co.events
     }
 
     /// The scenario being run.
     pub fn scenario(&self) -> &Scenario {
-        &self.sc
+        &self.co.sc
     }
 
-    /// Runs every event up to and including time `until` (capped at the end).
-    /// Returns false once the run is over.
+    /// The run's measurements.
+    pub fn recorder(&self) -> &Recorder {
+        &self.co.rec
+    }
+
+    /// Runs whole windows while they start no later than `until` (capped at
+    /// the end). Window boundaries never depend on `until`, so stopping here
+    /// and there does not change the run. Returns false once the run is over.
     pub fn run_until(&mut self, until: u64) -> bool {
-        let until = until.min(self.end);
-        while let Some(t) = self.queue.peek_time() {
-            if t > until {
-                break;
+        let until = until.min(self.co.end);
+        let threads = self.threads.min(self.shared.shards.len());
+        let more = if threads > 1 {
+            let (co, shared) = (&mut self.co, &self.shared);
+            let ctl = Control::new(threads);
+            let ctl = &ctl;
+            std::thread::scope(|scope| {
+                for w in 1..threads {
+                    scope.spawn(move || ctl.work(w, shared));
+                }
+                let more = loop {
+                    match co.window(shared, Some(ctl), until) {
+                        Step::Ran => {}
+                        Step::Idle(more) => break more,
+                    }
+                };
+                ctl.stop();
+                more
+            })
+        } else {
+            loop {
+                match self.co.window(&self.shared, None, until) {
+                    Step::Ran => {}
+                    Step::Idle(more) => break more,
+                }
             }
-            let Some((t, ev)) = self.queue.pop() else {
-                break;
-            };
-            if !self.warm_marked && t >= self.sc.warmup.0 {
-                self.mark_warmup();
-            }
-            self.now = t;
-            self.events += 1;
-            self.handle(ev);
+        };
+        if !self.co.warm_marked && until >= self.co.sc.warmup.0 {
+            self.co.mark_warmup();
         }
-        if !self.warm_marked && until >= self.sc.warmup.0 {
+        self.co.now = self.co.now.max(until);
+        more
+    }
+
+    /// Ends the run: the last sample if the final interval is open, and the stats.
+    pub fn finish(&mut self) -> RunStats {
+        while self.run_until(self.co.end) {}
+        if self.co.rec.samples.last().is_none_or(|s| s.time_s * 1e6 < self.co.end as f64) {
+            self.co.now = self.co.end;
+            self.co.sample(&self.shared);
+        }
+        RunStats { events: self.co.events, trace_hash: format!("{:016x}", self.co.hash) }
+    }
+
+    /// Calls `f` with every node slot, in index order.
+    fn each_host(&self, mut f: impl FnMut(u32, &super::shard::Host)) {
+        let ctx = &self.shared.ctx;
+        let guards: Vec<_> = self.shared.shards.iter().map(|s| s.lock().expect("no worker panicked")).collect();
+        for i in 0..self.co.status.len() as u32 {
+            f(i, guards[(i % ctx.shards) as usize].host(ctx, i));
+        }
+    }
+
+    /// One row per node, in index order.
+    pub fn node_rows(&self) -> Vec<crate::metrics::NodeRow> {
+        let mut rows = Vec::with_capacity(self.co.status.len());
+        self.each_host(|i, h| {
+            let t = h.node.routing_table();
+            let s = h.node.stats();
+            rows.push(crate::metrics::NodeRow {
+                node: i,
+                id: h.node.id().to_hex(),
+                alive: h.alive,
+                sessions: h.sessions,
+                rt_size: t.len() as u32,
+                buckets: t.nonempty_buckets() as u32,
+                stored_pairs: h.node.store().len() as u32,
+                msgs_sent: h.sent + s.sent,
+                msgs_received: h.received + s.received,
+                msgs_dropped: h.dropped + s.dropped(),
+            });
+        });
+        rows
+    }
+
+    /// Routing-table fill by classic bucket index over the nodes up (`buckets.csv`).
+    pub fn bucket_rows(&self) -> Vec<crate::metrics::BucketRow> {
+        const BITS: usize = crate::kad::ID_BITS;
+        let k = self.shared.ctx.cfg.k;
+        let (mut contacts, mut full) = (vec![0u64; BITS], vec![0u32; BITS]);
+        let mut per_node = vec![0usize; BITS];
+        let mut up = 0u32;
+        self.each_host(|_, h| {
+            if !h.alive {
+                return;
+            }
+            up += 1;
+            per_node.fill(0);
+            let own = h.node.id();
+            for c in h.node.routing_table().contacts() {
+                if let Some(i) = own.distance(&c.id).bucket_index() {
+                    per_node[i] += 1;
+                }
+            }
+            for (i, n) in per_node.iter().enumerate() {
+                contacts[i] += *n as u64;
+                full[i] += u32::from(*n >= k);
+            }
+        });
+        let nearest = contacts.iter().position(|c| *c > 0).unwrap_or(BITS - 1);
+        let denom = f64::from(up.max(1));
+        (nearest..BITS)
+            .rev()
+            .map(|i| crate::metrics::BucketRow {
+                bucket: i as u8,
+                nodes: up,
+                contacts_mean: contacts[i] as f64 / denom,
+                full_fraction: f64::from(full[i]) / denom,
+            })
+            .collect()
+    }
+
+    /// Mean bytes per node held by the nodes (struct plus heap) and the shards' queues.
+    pub fn node_memory_bytes(&self) -> f64 {
+        let mut total = 0usize;
+        self.each_host(|_, h| total += h.node.memory_bytes() + std::mem::size_of::<super::shard::Host>());
+        for s in &self.shared.shards {
+            total += s.lock().expect("no worker panicked").heap_bytes();
+        }
+        total as f64 / self.co.status.len().max(1) as f64
+    }
+
+    /// Takes `node` down now, as a crash (for tests).
+    #[cfg(test)]
+    pub(crate) fn crash(&mut self, node: u32) {
+        self.co.now = self.co.now.max(1);
+        self.co.down(&self.shared, node);
+    }
+
+    /// Reads a node slot (for tests).
+    #[cfg(test)]
+    pub(crate) fn host<R>(&self, node: u32, f: impl FnOnce(&super::shard::Host) -> R) -> R {
+        let ctx = &self.shared.ctx;
+        f(self.shared.shards[(node % ctx.shards) as usize].lock().unwrap().host(ctx, node))
+    }
+
+    /// The scheduled partitions (for tests).
+    #[cfg(test)]
+    pub(crate) fn partitions(&self) -> &Partitions {
+        &self.shared.ctx.partitions
+    }
+
+    /// Nodes the oracle counts alive (for tests).
+    #[cfg(test)]
+    pub(crate) fn oracle_len(&self) -> usize {
+        self.co.oracle.len()
+    }
+}
+
+/// What one call of [`Coordinator::window`] did.
+enum Step {
+    /// It ran a window.
+    Ran,
+    /// No window starts by the time asked for; `true` if the run goes on.
+    Idle(bool),
+}
+
+/// The top 64 bits of a new ID of `node`, redrawn until no other ID has them.
+fn draw_top(tops: &mut BTreeSet<u64>, seed: u64, node: u32, inc: u32) -> u64 {
+    (0..)
+        .map(|attempt| seeds::node_id(seed, node, inc, attempt).top())
+        .find(|t| tops.insert(*t))
+        .expect("an unused 64-bit prefix exists")
+}
+
+impl Coordinator {
+    /// Runs the serial phase and the window that starts at the earliest
+    /// pending event, if that is no later than `until`.
+    fn window(&mut self, shared: &Shared, ctl: Option<&Control>, until: u64) -> Step {
+        let start = self.global.peek_time().unwrap_or(u64::MAX).min(self.next_local);
+        if start > until {
+            return Step::Idle(start != u64::MAX && until < self.end);
+        }
+        if !self.warm_marked && start >= self.sc.warmup.0 {
             self.mark_warmup();
         }
-        self.now = until;
-        until < self.end && !self.queue.is_empty()
+        let mut end = start.saturating_add(self.lookahead).min(self.end + 1);
+        if self.next_sample > start {
+            end = end.min(self.next_sample);
+        }
+        if !self.warm_marked {
+            end = end.min(self.sc.warmup.0.max(start + 1));
+        }
+        while let Some(t) = self.global.peek_time()
+            && t < end
+        {
+            let Some((t, ev)) = self.global.pop() else { break };
+            self.now = t;
+            self.handle(shared, ev);
+        }
+        match ctl {
+            Some(ctl) if self.last_window_events >= PARALLEL_MIN_EVENTS => ctl.window(shared, end),
+            _ => (0..shared.shards.len()).for_each(|s| shared.run_shard(s, end)),
+        }
+        self.now = end - 1;
+        let mut next = u64::MAX;
+        let mut events = 0;
+        for s in &shared.shards {
+            let mut s = s.lock().expect("no worker panicked");
+            let c = std::mem::take(&mut s.counts);
+            self.rec.count(|r| {
+                r.msgs_sent += c.msgs_sent;
+                r.bytes_sent += c.bytes_sent;
+                r.msgs_lost += c.msgs_lost;
+                r.msgs_cut += c.msgs_cut;
+                r.msgs_to_dead += c.msgs_to_dead;
+                r.ops_started += c.ops_started as u32;
+            });
+            events += c.events;
+            self.hash = self.hash.wrapping_add(c.hash);
+            self.reports.append(&mut s.reports);
+            next = next.min(s.next_time());
+        }
+        self.events += events;
+        self.last_window_events = events;
+        self.next_local = next;
+        let mut reports = std::mem::take(&mut self.reports);
+        reports.sort_unstable_by_key(|(node, _, r)| (r.finished, *node, r.id));
+        for (node, inc, r) in reports.drain(..) {
+            let r = self.done(node, inc, r);
+            // The report's buffers go back to the pool of the shard that made them.
+            let shard = (node % shared.ctx.shards) as usize;
+            shared.shards[shard].lock().expect("no worker panicked").spent.push(r);
+        }
+        self.reports = reports;
+        Step::Ran
     }
 
     /// Notes the totals at the end of the warm-up, so that the summary's
@@ -332,148 +570,124 @@ impl World {
         self.warm_marked = true;
     }
 
-    fn mix(&mut self, x: u64) {
-        // FNV-1a over 64-bit words: cheap, stable across builds and platforms.
-        self.hash = (self.hash ^ x).wrapping_mul(0x0000_0100_0000_01b3);
+    /// Adds the node-microseconds of uptime since the last change, then
+    /// restarts the count at `now`.
+    fn count_uptime(&mut self) {
+        self.rec.node_us += self.up_count as f64 * self.now.saturating_sub(self.up_changed) as f64;
+        self.up_changed = self.now;
     }
 
-    fn handle(&mut self, ev: Event) {
-        let now = self.now;
-        self.mix(now);
-        match ev {
-            Event::Deliver { to, from, msg } => {
-                self.mix(1 | u64::from(to) << 8 | u64::from(from) << 36);
-                self.mix(u64::from(msg.tx));
-                if self.partitions.cut(now, from, to) {
-                    // The cut appeared while the datagram was in flight.
-                    self.rec.count(|c| c.msgs_cut += 1);
-                    return;
+    /// Schedules an event for `node` at the current time.
+    fn schedule_for(&mut self, shared: &Shared, node: u32, ev: LocalEvent) {
+        self.seq += 1;
+        let ctx = &shared.ctx;
+        let mut shard = shared.shards[(node % ctx.shards) as usize].lock().expect("no worker panicked");
+        shard.schedule(ctx, self.now, self.seq, node, ev);
+        self.next_local = self.next_local.min(self.now);
+    }
+
+    fn handle(&mut self, shared: &Shared, ev: Global) {
+        self.events += 1;
+        let what = match ev {
+            Global::Up { node } => {
+                self.up(shared, node);
+                3 | u64::from(node) << 8 | 1 << 63
+            }
+            Global::Down { node } => {
+                self.down(shared, node);
+                4 | u64::from(node) << 8 | 1 << 63
+            }
+            Global::RetryJoin { node, inc } => {
+                let st = self.status[node as usize];
+                if st.alive && st.inc == inc && !st.joined {
+                    if let Some(via) = self.bootstrap_node() {
+                        self.schedule_for(shared, node, LocalEvent::Join { inc, via });
+                    } else {
+                        self.joined_alone(node);
+                    }
                 }
-                let h = &mut self.hosts[to as usize];
-                if !h.alive {
-                    self.rec.count(|c| c.msgs_to_dead += 1);
-                    return;
-                }
-                h.node.handle(Time(now), Input::Datagram { from: SimAddr(from), msg }, &mut self.out);
-                self.flush(to);
+                5 | u64::from(node) << 8 | 1 << 63
             }
-            Event::Timer { node, inc, timer } => {
-                self.mix(2 | u64::from(node) << 8 | u64::from(inc) << 40);
-                let h = &mut self.hosts[node as usize];
-                if h.alive && h.inc == inc {
-                    h.node.handle(Time(now), Input::Timer(timer), &mut self.out);
-                    self.flush(node);
-                }
+            Global::Work(kind) => {
+                self.work(shared, kind);
+                6 | (kind as u64) << 8 | 1 << 63
             }
-            Event::Up { node } => {
-                self.mix(3 | u64::from(node) << 8);
-                self.up(node);
+            Global::Sample => {
+                self.sample(shared);
+                7 | 1 << 63
             }
-            Event::Down { node } => {
-                self.mix(4 | u64::from(node) << 8);
-                self.down(node);
-            }
-            Event::RetryJoin { node, inc } => {
-                self.mix(5 | u64::from(node) << 8);
-                let h = &self.hosts[node as usize];
-                if h.alive && h.inc == inc && !h.joined {
-                    self.join(node);
-                }
-            }
-            Event::Work(kind) => {
-                self.mix(6 | (kind as u64) << 8);
-                self.work(kind);
-            }
-            Event::Sample => {
-                self.mix(7);
-                self.sample();
-            }
+        };
+        self.hash = self.hash.wrapping_add(event_hash(self.now, what));
+    }
+
+    /// A random live node that has joined, with its ID, to join through.
+    fn bootstrap_node(&mut self) -> Option<(u32, NodeId)> {
+        let candidates = self.live.items.len();
+        if candidates == 0 {
+            return None;
         }
+        let via = self.live.items[(self.boot_rng.next_u64() % candidates as u64) as usize];
+        Some((via, super::addr::id_from_top(self.status[via as usize].top)))
     }
 
-    fn up(&mut self, node: u32) {
-        let seed = self.sc.seed;
-        let h = &mut self.hosts[node as usize];
-        if h.alive {
+    /// A node with nobody to join through has joined a network of one.
+    fn joined_alone(&mut self, node: u32) {
+        self.status[node as usize].joined = true;
+        self.live.insert(node);
+    }
+
+    fn up(&mut self, shared: &Shared, node: u32) {
+        let st = self.status[node as usize];
+        if st.alive {
             return;
         }
-        if h.sessions > 0 {
-            let id = match self.sc.churn.rejoin_id {
-                RejoinId::Same => *h.node.id(),
-                RejoinId::New => seeds::node_id(seed, node, h.inc, 0),
-            };
-            let s = *h.node.stats();
-            h.sent += s.sent;
-            h.received += s.received;
-            h.dropped += s.dropped();
-            h.node = new_node(seed, &self.cfg, node, h.inc, id, self.now);
-        }
-        h.alive = true;
-        h.sessions += 1;
-        let id = *h.node.id();
+        let top = if st.sessions > 0 && self.sc.churn.rejoin_id == RejoinId::New {
+            draw_top(&mut self.tops, self.sc.seed, node, st.inc)
+        } else {
+            st.top
+        };
+        let st = &mut self.status[node as usize];
+        st.top = top;
+        st.alive = true;
+        st.sessions += 1;
+        let id = super::addr::id_from_top(top);
         self.oracle.insert(id, node);
         self.count_uptime();
         self.up_count += 1;
         self.rec.count(|c| c.joins += 1);
-        if self.live.items.is_empty() {
-            // The first node is alone: it has joined a network of one.
-            self.hosts[node as usize].joined = true;
-            self.live.insert(node);
-        } else {
-            self.join(node);
+        let via = self.bootstrap_node();
+        if via.is_none() {
+            self.joined_alone(node);
         }
+        self.schedule_for(shared, node, LocalEvent::Up { id, via });
         self.schedule_down(node);
     }
 
     fn schedule_down(&mut self, node: u32) {
         if let Some((session, _)) = &self.sessions {
             let len = session.sample(&mut self.churn_rng);
-            self.queue.push(self.now.saturating_add(len), Event::Down { node });
+            self.global.push(self.now.saturating_add(len), Global::Down { node });
         }
     }
 
-    /// Starts the join procedure through a random live node (paper §2.3).
-    fn join(&mut self, node: u32) {
-        let candidates = self.live.items.len();
-        if candidates == 0 {
-            self.hosts[node as usize].joined = true;
-            self.live.insert(node);
+    fn down(&mut self, shared: &Shared, node: u32) {
+        let st = &mut self.status[node as usize];
+        if !st.alive {
             return;
         }
-        let via = self.live.items[(self.boot_rng.next_u64() % candidates as u64) as usize];
-        let bid = *self.hosts[via as usize].node.id();
-        let now = Time(self.now);
-        self.hosts[node as usize].node.start(
-            now,
-            Command::Join { bootstrap: SimAddr(via), id: Some(bid) },
-            &mut self.out,
-        );
-        self.flush(node);
-    }
-
-    fn down(&mut self, node: u32) {
-        let now = self.now;
-        let h = &mut self.hosts[node as usize];
-        if !h.alive {
-            return;
-        }
-        if self.sc.churn.leave == LeaveMode::Graceful {
-            h.node.hand_over(Time(now), &mut self.out);
-            self.flush(node);
-        }
-        let h = &mut self.hosts[node as usize];
-        h.alive = false;
-        h.joined = false;
-        h.inc += 1;
-        let id = *h.node.id();
+        st.alive = false;
+        st.joined = false;
+        st.inc += 1;
+        let id = super::addr::id_from_top(st.top);
         self.oracle.remove(id, node);
         self.count_uptime();
         self.up_count -= 1;
         self.live.remove(node);
         self.rec.count(|c| c.leaves += 1);
+        self.schedule_for(shared, node, LocalEvent::Down);
         if let Some((_, downtime)) = &self.sessions {
             let len = downtime.sample(&mut self.churn_rng);
-            self.queue.push(now.saturating_add(len), Event::Up { node });
+            self.global.push(self.now.saturating_add(len), Global::Up { node });
         }
     }
 
@@ -484,31 +698,31 @@ impl World {
     /// moment, however their number changes: a gap drawn for the nodes live
     /// when it was scheduled would stall the workload for as long as the first
     /// gap, drawn while almost no node had joined.
-    fn work(&mut self, kind: WorkKind) {
+    fn work(&mut self, shared: &Shared, kind: WorkKind) {
         let live = self.live.items.len();
-        let slots = self.hosts.len();
+        let slots = self.status.len();
         let slot = if slots > 0 { self.workload.pick(slots) } else { usize::MAX };
         if slot < live
             && let Some(cmd) = self.workload.command(kind)
         {
             let origin = self.live.items[slot];
-            let now = Time(self.now);
-            self.hosts[origin as usize].node.start(now, cmd, &mut self.out);
-            if self.now >= self.sc.warmup.0 {
-                self.rec.count(|c| c.ops_started += 1);
-            }
-            self.flush(origin);
+            self.schedule_for(shared, origin, LocalEvent::Start(cmd));
         }
         if let Some(gap) = self.workload.next_gap_us(kind, slots) {
-            self.queue.push(self.now.saturating_add(gap), Event::Work(kind));
+            self.global.push(self.now.saturating_add(gap), Global::Work(kind));
         }
     }
 
-    fn sample(&mut self) {
-        let alive: Vec<&Host> = self.hosts.iter().filter(|h| h.alive).collect();
-        let rt: usize = alive.iter().map(|h| h.node.routing_table().len()).sum();
-        let stored: u64 = alive.iter().map(|h| h.node.store().len() as u64).sum();
-        let n = alive.len();
+    fn sample(&mut self, shared: &Shared) {
+        let (mut n, mut rt, mut stored) = (0u64, 0u64, 0u64);
+        for s in &shared.shards {
+            let s = s.lock().expect("no worker panicked");
+            for (_, h) in s.hosts(&shared.ctx).filter(|(_, h)| h.alive) {
+                n += 1;
+                rt += h.node.routing_table().len() as u64;
+                stored += h.node.store().len() as u64;
+            }
+        }
         let rt_mean = if n == 0 { 0.0 } else { rt as f64 / n as f64 };
         // The interval is (partly) in the warm-up when it began before the warm-up ended.
         let warm = self.last_sample < self.sc.warmup.0;
@@ -516,54 +730,25 @@ impl World {
         self.count_uptime();
         self.rec.sample(self.now as f64 / 1e6, warm, n as u32, rt_mean, stored);
         if self.now < self.end {
-            let next = (self.now + self.sc.sample_interval.0).min(self.end);
-            self.queue.push(next, Event::Sample);
+            self.next_sample = (self.now + self.sc.sample_interval.0).min(self.end);
+            self.global.push(self.next_sample, Global::Sample);
+        } else {
+            self.next_sample = u64::MAX;
         }
     }
 
-    /// Carries out what node `from` asked for.
-    fn flush(&mut self, from: u32) {
-        let mut out = std::mem::take(&mut self.out);
-        for o in out.drain(..) {
-            match o {
-                Output::Send { to, msg } => self.send(from, to.0, msg),
-                Output::SetTimer { at, timer } => {
-                    let inc = self.hosts[from as usize].inc;
-                    self.queue.push(at.0.max(self.now), Event::Timer { node: from, inc, timer });
-                }
-                Output::Done(report) => self.done(from, report),
-            }
-        }
-        self.out = out;
-    }
-
-    fn send(&mut self, from: u32, to: u32, msg: Message<SimAddr>) {
-        let bytes = encoded_len(&msg) as u64;
-        self.rec.count(|c| {
-            c.msgs_sent += 1;
-            c.bytes_sent += bytes;
-        });
-        if self.partitions.cut(self.now, from, to) {
-            self.rec.count(|c| c.msgs_cut += 1);
-            return;
-        }
-        if self.loss.lost(from, &mut self.net_rng) {
-            self.rec.count(|c| c.msgs_lost += 1);
-            return;
-        }
-        let delay = self.latency.sample(from, to, &mut self.net_rng).max(1);
-        self.queue.push(self.now + delay, Event::Deliver { to, from, msg });
-    }
-
-    fn done(&mut self, origin: u32, r: OpReport<SimAddr>) {
+    /// Records an operation that `origin`, in its incarnation `inc`, finished,
+    /// and hands the report back.
+    fn done(&mut self, origin: u32, inc: u32, r: OpReport<SimAddr>) -> OpReport<SimAddr> {
         if r.kind == OpKind::Join {
-            let h = &mut self.hosts[origin as usize];
-            if r.success {
-                h.joined = true;
+            let st = self.status[origin as usize];
+            if !r.success {
+                let at = r.finished.0 + JOIN_RETRY_US;
+                self.global.push(at, Global::RetryJoin { node: origin, inc });
+            } else if st.alive && st.inc == inc {
+                // Not when the node left in the window that saw it join.
+                self.status[origin as usize].joined = true;
                 self.live.insert(origin);
-            } else {
-                let inc = h.inc;
-                self.queue.push(self.now + JOIN_RETRY_US, Event::RetryJoin { node: origin, inc });
             }
         }
         if r.kind == OpKind::Put && r.success {
@@ -571,9 +756,9 @@ impl World {
         }
         let user = matches!(r.kind, OpKind::FindNode | OpKind::Get | OpKind::Put);
         if r.started.0 < self.sc.warmup.0 || !(user || self.sc.output.maintenance_ops) {
-            return;
+            return r;
         }
-        let k = self.cfg.k;
+        let k = self.sc.protocol.config().k;
         let (success, found_fraction) = match r.kind {
             OpKind::FindNode | OpKind::Put | OpKind::Refresh | OpKind::Republish | OpKind::Join => {
                 self.oracle.closest(&r.target, k, Some(origin), &mut self.scratch);
@@ -608,100 +793,8 @@ impl World {
             replicas: r.replicas,
             deadline_hit: r.deadline_hit,
         });
+        r
     }
-
-    /// Ends the run: the last sample if the final interval is open, and the stats.
-    pub fn finish(&mut self) -> RunStats {
-        while self.run_until(self.end) {}
-        if self.rec.samples.last().is_none_or(|s| s.time_s * 1e6 < self.end as f64) {
-            self.sample();
-        }
-        RunStats { events: self.events, trace_hash: format!("{:016x}", self.hash) }
-    }
-
-    /// One row per node, in index order.
-    pub fn node_rows(&self) -> Vec<crate::metrics::NodeRow> {
-        self.hosts
-            .iter()
-            .enumerate()
-            .map(|(i, h)| {
-                let t = h.node.routing_table();
-                let s = h.node.stats();
-                crate::metrics::NodeRow {
-                    node: i as u32,
-                    id: h.node.id().to_hex(),
-                    alive: h.alive,
-                    sessions: h.sessions,
-                    rt_size: t.len() as u32,
-                    buckets: t.nonempty_buckets() as u32,
-                    stored_pairs: h.node.store().len() as u32,
-                    msgs_sent: h.sent + s.sent,
-                    msgs_received: h.received + s.received,
-                    msgs_dropped: h.dropped + s.dropped(),
-                }
-            })
-            .collect()
-    }
-
-    /// Routing-table fill by classic bucket index over the nodes up (`buckets.csv`).
-    pub fn bucket_rows(&self) -> Vec<crate::metrics::BucketRow> {
-        const BITS: usize = crate::kad::ID_BITS;
-        let k = self.cfg.k;
-        let (mut contacts, mut full) = (vec![0u64; BITS], vec![0u32; BITS]);
-        let mut per_node = vec![0usize; BITS];
-        let mut up = 0u32;
-        for h in self.hosts.iter().filter(|h| h.alive) {
-            up += 1;
-            per_node.fill(0);
-            let own = h.node.id();
-            for c in h.node.routing_table().contacts() {
-                if let Some(i) = own.distance(&c.id).bucket_index() {
-                    per_node[i] += 1;
-                }
-            }
-            for (i, n) in per_node.iter().enumerate() {
-                contacts[i] += *n as u64;
-                full[i] += u32::from(*n >= k);
-            }
-        }
-        let nearest = contacts.iter().position(|c| *c > 0).unwrap_or(BITS - 1);
-        let denom = f64::from(up.max(1));
-        (nearest..BITS)
-            .rev()
-            .map(|i| crate::metrics::BucketRow {
-                bucket: i as u8,
-                nodes: up,
-                contacts_mean: contacts[i] as f64 / denom,
-                full_fraction: f64::from(full[i]) / denom,
-            })
-            .collect()
-    }
-
-    /// Mean bytes per node held by the nodes (struct plus heap).
-    pub fn node_memory_bytes(&self) -> f64 {
-        let total: usize = self.hosts.iter().map(|h| h.node.memory_bytes() + std::mem::size_of::<Host>()).sum();
-        total as f64 / self.hosts.len().max(1) as f64
-    }
-}
-
-fn new_node(seed: u64, cfg: &Arc<Config>, node: u32, inc: u32, id: NodeId, now: u64) -> Node<SimAddr> {
-    let rng_seed = seeds::derive(seed, "node", u64::from(node) << 32 | u64::from(inc));
-    Node::new(id, cfg.clone(), rng_seed, Time(now)).expect("the scenario's protocol section was validated")
-}
-
-/// `k` distinct indices below `n`, by Floyd's algorithm, in increasing order.
-fn floyd_sample(rng: &mut ChaCha8Rng, n: usize, k: usize) -> Vec<usize> {
-    let mut chosen: Vec<usize> = Vec::with_capacity(k);
-    for j in n - k..n {
-        let t = (rng.next_u64() % (j as u64 + 1)) as usize;
-        if chosen.contains(&t) {
-            chosen.push(j);
-        } else {
-            chosen.push(t);
-        }
-    }
-    chosen.sort_unstable();
-    chosen
 }
 
 #[cfg(test)]

@@ -18,29 +18,24 @@ fn no_message_crosses_a_partition() {
          [workload]\nlookup_rate = 0.05\n",
     );
     w.run_until(60_000_000);
-    let known_before: Vec<(u32, u32)> = w
-        .hosts
-        .iter()
-        .enumerate()
-        .flat_map(|(i, h)| {
+    let known_before: Vec<(u32, u32)> = (0..120u32)
+        .flat_map(|i| {
             // Contacts in buckets and in replacement caches (which are promoted later).
-            let t = h.node.routing_table();
-            let cached: Vec<_> = t.buckets().iter().flat_map(|b| b.replacements().to_vec()).collect();
-            t.contacts().chain(cached).map(move |c| (i as u32, c.addr.0)).collect::<Vec<_>>()
+            w.host(i, |h| {
+                let t = h.node.routing_table();
+                let cached: Vec<_> = t.buckets().iter().flat_map(|b| b.replacements().to_vec()).collect();
+                t.contacts().chain(cached).map(move |c| (i, c.addr.0)).collect::<Vec<_>>()
+            })
         })
         .collect();
-    let timeouts_before: u64 = w.rec.ops.iter().map(|r| u64::from(r.timeouts)).sum();
+    let timeouts_before: u64 = w.recorder().ops.iter().map(|r| u64::from(r.timeouts)).sum();
     w.finish();
     let (mut same, mut across) = (0, 0);
-    for (i, h) in w.hosts.iter().enumerate() {
-        for c in h.node.routing_table().contacts() {
-            if w.partitions.cut(120_000_000, i as u32, c.addr.0) {
+    for i in 0..120u32 {
+        for c in w.host(i, |h| h.node.routing_table().contacts().collect::<Vec<_>>()) {
+            if w.partitions().cut(120_000_000, i, c.addr.0) {
                 across += 1;
-                assert!(
-                    known_before.contains(&(i as u32, c.addr.0)),
-                    "node {i} learned of {} across the cut",
-                    c.addr.0
-                );
+                assert!(known_before.contains(&(i, c.addr.0)), "node {i} learned of {} across the cut", c.addr.0);
             } else {
                 same += 1;
             }
@@ -48,8 +43,8 @@ fn no_message_crosses_a_partition() {
     }
     assert!(same > 1000, "tables still full on each side: {same}");
     assert!(across > 0, "contacts from before the cut linger until they fail");
-    assert!(w.rec.total.counts.msgs_cut > 0);
-    let timeouts_after: u64 = w.rec.ops.iter().map(|r| u64::from(r.timeouts)).sum();
+    assert!(w.recorder().total.counts.msgs_cut > 0);
+    let timeouts_after: u64 = w.recorder().ops.iter().map(|r| u64::from(r.timeouts)).sum();
     assert!(timeouts_after > timeouts_before, "queries into the cut time out");
 }
 
@@ -58,21 +53,17 @@ fn a_crashed_node_answers_nothing() {
     let mut w = world("nodes = 60\nduration = \"10m\"\n[bootstrap]\njoin_rate = 20\n[workload]\nlookup_rate = 0.05\n");
     w.run_until(120_000_000);
     let victim = 17u32;
-    w.down(victim);
-    let sent = w.hosts[victim as usize].node.stats().sent;
-    let received = w.hosts[victim as usize].node.stats().received;
-    let before = w.rec.total.counts.msgs_to_dead;
+    w.crash(victim);
+    w.run_until(w.now() + 1);
+    let (sent, received) = w.host(victim, |h| (h.node.stats().sent, h.node.stats().received));
+    let before = w.recorder().total.counts.msgs_to_dead;
     w.run_until(600_000_000);
-    let h = &w.hosts[victim as usize];
-    assert!(!h.alive);
-    assert_eq!(
-        (h.node.stats().sent, h.node.stats().received),
-        (sent, received),
-        "a crashed node neither sends nor hears"
-    );
-    assert!(w.rec.total.counts.msgs_to_dead > before, "others still tried it and timed out");
+    let (alive, stats) = w.host(victim, |h| (h.alive, (h.node.stats().sent, h.node.stats().received)));
+    assert!(!alive);
+    assert_eq!(stats, (sent, received), "a crashed node neither sends nor hears");
+    assert!(w.recorder().total.counts.msgs_to_dead > before, "others still tried it and timed out");
     // Its contacts notice: lookups that tried it count timeouts.
-    assert!(w.rec.ops.iter().any(|r| r.timeouts > 0));
+    assert!(w.recorder().ops.iter().any(|r| r.timeouts > 0));
 }
 
 #[test]
@@ -89,7 +80,7 @@ fn churned_nodes_come_back_and_rejoin() {
     let alive = rows.iter().filter(|r| r.alive).count();
     // Steady state: up a fraction 5 / (5 + 2) of the time, about 57 of 80.
     assert!((35..=75).contains(&alive), "{alive} alive");
-    assert_eq!(w.oracle.len(), alive, "the oracle tracks exactly the nodes up");
+    assert_eq!(w.oracle_len(), alive, "the oracle tracks exactly the nodes up");
 }
 
 #[test]
@@ -100,7 +91,7 @@ fn rows_straddling_the_warm_up_are_flagged_and_count_only_workload_ops() {
          [workload]\nlookup_rate = 0.05\n",
     );
     w.finish();
-    let flags: Vec<(f64, bool)> = w.rec.samples.iter().map(|r| (r.time_s, r.warmup)).collect();
+    let flags: Vec<(f64, bool)> = w.recorder().samples.iter().map(|r| (r.time_s, r.warmup)).collect();
     assert_eq!(flags, vec![(60.0, true), (120.0, true), (180.0, false), (240.0, false)]);
     // Joins spread over the run, written to ops.csv but not counted in the rows.
     let mut w = world(
@@ -109,9 +100,9 @@ fn rows_straddling_the_warm_up_are_flagged_and_count_only_workload_ops() {
          [workload]\nlookup_rate = 0.05\n",
     );
     w.finish();
-    assert!(w.rec.ops.iter().any(|r| r.kind == "join"), "maintenance ops are written");
-    let done: u32 = w.rec.samples.iter().map(|r| r.ops_done).sum();
-    let workload = w.rec.ops.iter().filter(|r| matches!(r.kind, "find_node" | "get" | "put")).count();
+    assert!(w.recorder().ops.iter().any(|r| r.kind == "join"), "maintenance ops are written");
+    let done: u32 = w.recorder().samples.iter().map(|r| r.ops_done).sum();
+    let workload = w.recorder().ops.iter().filter(|r| matches!(r.kind, "find_node" | "get" | "put")).count();
     assert_eq!(done as usize, workload, "the time series counts workload operations only");
 }
 
@@ -127,9 +118,9 @@ fn the_workload_rate_follows_the_nodes_live_while_they_join() {
              [workload]\nlookup_rate = 0\nput_rate = 0.01\nget_rate = 0\n"
         ));
         w.finish();
-        let puts = w.rec.ops.iter().filter(|r| r.kind == "put" && r.start_us >= 10_000_000).count();
+        let puts = w.recorder().ops.iter().filter(|r| r.kind == "put" && r.start_us >= 10_000_000).count();
         assert!((220..=360).contains(&puts), "seed {seed}: {puts} puts from 10 s to 300 s, expected 290 ± 70");
-        let first = w.rec.ops.iter().filter(|r| r.kind == "put").map(|r| r.start_us).min().unwrap_or(u64::MAX);
+        let first = w.recorder().ops.iter().filter(|r| r.kind == "put").map(|r| r.start_us).min().unwrap_or(u64::MAX);
         assert!(first < 15_000_000, "seed {seed}: the first put came at {} s", first / 1_000_000);
     }
 }

@@ -4,7 +4,7 @@
 //! Every random draw comes from one seeded ChaCha8 stream, so a test is a pure
 //! function of its seed.
 
-use kadsim::kad::{Command, Config, Input, Message, Node, NodeId, OpId, OpReport, Output, Time, Timer};
+use kadsim::kad::{Command, Config, Input, Message, Node, NodeId, OpId, OpReport, Outbox, Output, Time, Timer};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 use std::cmp::{Ordering, Reverse};
@@ -82,7 +82,7 @@ pub struct TestNet {
     rng: ChaCha8Rng,
     queue: BinaryHeap<Reverse<Scheduled>>,
     seq: u64,
-    out: Vec<Output<u32>>,
+    out: Outbox<u32>,
 }
 
 impl TestNet {
@@ -112,7 +112,7 @@ impl TestNet {
             rng,
             queue: BinaryHeap::new(),
             seq: 0,
-            out: Vec::new(),
+            out: Outbox::new(),
         }
     }
 
@@ -175,7 +175,7 @@ impl TestNet {
     }
 
     /// Turns node `from`'s outputs into events and reports.
-    fn dispatch(&mut self, from: u32, out: &mut Vec<Output<u32>>) {
+    fn dispatch(&mut self, from: u32, out: &mut Outbox<u32>) {
         for o in out.drain(..) {
             match o {
                 Output::Send { to, msg } => {

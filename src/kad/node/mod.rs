@@ -11,8 +11,10 @@
 //! buffer, not a million.
 
 mod ops;
+mod outbox;
 mod report;
 
+pub use outbox::Outbox;
 pub use report::{OpId, OpKind, OpReport, Stats};
 
 use super::config::{Config, ConfigError, Eviction};
@@ -114,7 +116,7 @@ enum Purpose {
 
 /// A request awaiting its reply.
 #[derive(Clone, Copy, Debug)]
-struct Pending<A> {
+pub(crate) struct Pending<A> {
     tx: TxId,
     to: A,
     peer: Option<NodeId>,
@@ -217,7 +219,7 @@ impl<A: Address> Node<A> {
     }
 
     /// Feeds one input at time `now`; outputs are appended to `out`.
-    pub fn handle(&mut self, now: Time, input: Input<A>, out: &mut Vec<Output<A>>) {
+    pub fn handle(&mut self, now: Time, input: Input<A>, out: &mut Outbox<A>) {
         match input {
             Input::Datagram { from, msg } => self.on_datagram(now, from, msg, out),
             Input::Timer(t) => self.on_timer(now, t, out),
@@ -227,7 +229,7 @@ impl<A: Address> Node<A> {
 
     /// Starts an operation at time `now`; its report arrives later as
     /// `Output::Done` (or at once, for a get the node can answer itself).
-    pub fn start(&mut self, now: Time, cmd: Command<A>, out: &mut Vec<Output<A>>) -> OpId {
+    pub fn start(&mut self, now: Time, cmd: Command<A>, out: &mut Outbox<A>) -> OpId {
         let id = self.begin(now, cmd, out);
         self.arm(Timer::Maintenance, self.maintenance_due, out);
         id
@@ -251,9 +253,22 @@ impl<A: Address> Node<A> {
         }
     }
 
+    /// Replaces the routing table by one built from its buckets, given in ID
+    /// order as `(lowest ID, depth, contacts)`: for drivers that know a settled
+    /// network's tables (the simulator's oracle bootstrap). See
+    /// [`RoutingTable::from_buckets`] for what the buckets must satisfy.
+    pub fn bootstrap_table<'a, I>(&mut self, now: Time, buckets: I)
+    where
+        I: IntoIterator<Item = (NodeId, u8, &'a [Contact<A>])>,
+    {
+        let c = &self.cfg;
+        self.table = RoutingTable::from_buckets(self.id, c.k, c.b, c.replacement_cache, c.stale_limit, now, buckets)
+            .with_eviction_ping(c.eviction == Eviction::Ping);
+    }
+
     /// Before leaving gracefully: STORE every held pair at the closest contact
     /// to its key, so that the pairs outlive this node's departure.
-    pub fn hand_over(&mut self, now: Time, out: &mut Vec<Output<A>>) {
+    pub fn hand_over(&mut self, now: Time, out: &mut Outbox<A>) {
         let pairs: Vec<(Key, Value, Duration)> = self
             .store
             .pairs()
@@ -262,16 +277,17 @@ impl<A: Address> Node<A> {
             .map(|p| (p.key, p.value.clone(), p.expires.since(now)))
             .collect();
         for (key, value, left) in pairs {
-            let mut to = Contacts::new();
+            let mut to = out.contacts();
             self.table.closest(&key, 1, None, &mut to);
-            if let Some(c) = to.first() {
+            if let Some(&c) = to.first() {
                 let body = Body::Store { key, value, ttl_secs: secs(left) };
                 self.send_request(now, c.addr, Some(c.id), body, Purpose::Background, out);
             }
+            out.recycle_contacts(to);
         }
     }
 
-    fn arm(&mut self, timer: Timer, at: Time, out: &mut Vec<Output<A>>) {
+    fn arm(&mut self, timer: Timer, at: Time, out: &mut Outbox<A>) {
         if at == Time::NEVER {
             return;
         }
@@ -282,7 +298,7 @@ impl<A: Address> Node<A> {
         }
     }
 
-    fn on_datagram(&mut self, now: Time, from: A, msg: Message<A>, out: &mut Vec<Output<A>>) {
+    fn on_datagram(&mut self, now: Time, from: A, msg: Message<A>, out: &mut Outbox<A>) {
         self.stats.received += 1;
         if msg.sender == self.id {
             self.stats.dropped_malformed += 1;
@@ -296,27 +312,30 @@ impl<A: Address> Node<A> {
     }
 
     /// Answers a request (paper §2.3) after refreshing its sender (paper §2.2).
-    fn on_request(&mut self, now: Time, from: A, msg: Message<A>, out: &mut Vec<Output<A>>) {
+    fn on_request(&mut self, now: Time, from: A, msg: Message<A>, out: &mut Outbox<A>) {
         self.saw(now, msg.sender, from, out);
         let body = match msg.body {
             Body::Ping => Body::Pong,
-            Body::FindNode { target } => Body::Nodes { contacts: self.closest(&target, Some(&msg.sender)) },
+            Body::FindNode { target } => Body::Nodes { contacts: self.closest(&target, Some(&msg.sender), out) },
             Body::FindValue { key } => match self.store.get_with_lifetime(&key, now) {
                 Some((value, left)) => Body::Found { value: value.clone(), ttl_secs: secs(left) },
-                None => Body::Nodes { contacts: self.closest(&key, Some(&msg.sender)) },
+                None => Body::Nodes { contacts: self.closest(&key, Some(&msg.sender), out) },
             },
             Body::Store { key, value, ttl_secs } => {
-                Body::Stored { accepted: self.accept_store(now, key, value, ttl_secs) }
+                Body::Stored { accepted: self.accept_store(now, key, value, ttl_secs, out) }
             }
-            Body::Pong | Body::Stored { .. } | Body::Nodes { .. } | Body::Found { .. } => return,
+            reply @ (Body::Pong | Body::Stored { .. } | Body::Nodes { .. } | Body::Found { .. }) => {
+                out.recycle_body(reply);
+                return;
+            }
         };
         self.stats.sent += 1;
         out.push(Output::Send { to: from, msg: Message { tx: msg.tx, sender: self.id, body } });
     }
 
-    /// The k closest contacts to `target`, without `exclude`.
-    fn closest(&self, target: &NodeId, exclude: Option<&NodeId>) -> Contacts<A> {
-        let mut contacts = Contacts::new();
+    /// The k closest contacts to `target`, without `exclude`, in a pooled buffer.
+    fn closest(&self, target: &NodeId, exclude: Option<&NodeId>, out: &mut Outbox<A>) -> Contacts<A> {
+        let mut contacts = out.contacts();
         self.table.closest(target, self.cfg.k, exclude, &mut contacts);
         contacts
     }
@@ -324,9 +343,9 @@ impl<A: Address> Node<A> {
     /// Stores a pair received by STORE. Its lifetime is the one offered, cut
     /// exponentially with the estimated number of nodes between this node and
     /// the key, so that caches far from the key expire sooner (paper §2.3).
-    fn accept_store(&mut self, now: Time, key: Key, value: Value, ttl_secs: u32) -> bool {
+    fn accept_store(&mut self, now: Time, key: Key, value: Value, ttl_secs: u32, out: &mut Outbox<A>) -> bool {
         let offered = Duration::from_secs(u64::from(ttl_secs)).min(self.cfg.expire_after);
-        let lifetime = offered / (1u32 << self.cache_halvings(&key));
+        let lifetime = offered / (1u32 << self.cache_halvings(&key, out));
         let expires = now.plus(lifetime);
         let ok = self.store.put(key, value, now, expires, self.cfg.republish_interval, self.cfg.max_stored_pairs);
         if ok {
@@ -345,11 +364,13 @@ impl<A: Address> Node<A> {
     /// full lifetime (paper §2.3: "exponentially inversely proportional to the
     /// number of nodes between the current node and the node whose ID is closest
     /// to the key ID … inferred from the bucket structure").
-    fn cache_halvings(&self, key: &Key) -> u32 {
-        let near = self.closest(&self.id, None);
+    fn cache_halvings(&self, key: &Key, out: &mut Outbox<A>) -> u32 {
+        let near = self.closest(&self.id, None, out);
         // Knowing fewer than k nodes, a node cannot tell how far its neighbourhood
         // reaches, and in so small a network every node is among the k closest.
-        let (true, Some(kth)) = (near.len() >= self.cfg.k, near.last()) else {
+        let kth = (near.len() >= self.cfg.k).then(|| near.last().copied()).flatten();
+        out.recycle_contacts(near);
+        let Some(kth) = kth else {
             return 0;
         };
         let radius = kth.id.distance(&self.id).as_f64();
@@ -363,32 +384,39 @@ impl<A: Address> Node<A> {
     }
 
     /// Validates a reply against its request and hands it to whoever waits.
-    fn on_reply(&mut self, now: Time, from: A, msg: Message<A>, out: &mut Vec<Output<A>>) {
+    fn on_reply(&mut self, now: Time, from: A, msg: Message<A>, out: &mut Outbox<A>) {
         let Some(i) = self.pending.iter().position(|p| p.tx == msg.tx) else {
             self.stats.dropped_unknown_tx += 1;
+            out.recycle_message(msg);
             return;
         };
         let p = self.pending[i];
         if p.to != from || p.peer.is_some_and(|id| id != msg.sender) {
             self.stats.dropped_wrong_sender += 1;
+            out.recycle_message(msg);
             return;
         }
         if !msg.body.answers(p.kind) {
             self.stats.dropped_unexpected += 1;
+            out.recycle_message(msg);
             return;
         }
         if let Body::Nodes { contacts } = &msg.body
             && contacts.len() > self.cfg.k
         {
             self.stats.dropped_malformed += 1;
+            out.recycle_message(msg);
             return;
         }
         self.pending.remove(i);
-        self.release_idle_buffers();
+        self.release_idle_buffers(out);
         self.saw(now, msg.sender, from, out);
         match p.purpose {
-            Purpose::Evict => self.table.eviction_answered(&msg.sender),
-            Purpose::Background => {}
+            Purpose::Evict => {
+                self.table.eviction_answered(&msg.sender);
+                out.recycle_message(msg);
+            }
+            Purpose::Background => out.recycle_message(msg),
             Purpose::Op(op) => self.op_reply(now, op, msg.sender, msg.body, out),
         }
     }
@@ -396,7 +424,7 @@ impl<A: Address> Node<A> {
     /// Refreshes `id` in the routing table and acts on the outcome: ping the
     /// least-recently-seen contact of a full bucket (paper §2.2), or hand pairs
     /// to a newly seen node (paper §2.5).
-    fn saw(&mut self, now: Time, id: NodeId, addr: A, out: &mut Vec<Output<A>>) {
+    fn saw(&mut self, now: Time, id: NodeId, addr: A, out: &mut Outbox<A>) {
         match self.table.seen(id, addr) {
             Seen::Inserted => self.new_contact(now, Contact { id, addr }, out),
             Seen::Cached { ping: Some(c) } => {
@@ -408,7 +436,7 @@ impl<A: Address> Node<A> {
 
     /// A node entered the routing table: send it every pair whose key it is
     /// closer to than this node (paper §2.5).
-    fn new_contact(&mut self, now: Time, c: Contact<A>, out: &mut Vec<Output<A>>) {
+    fn new_contact(&mut self, now: Time, c: Contact<A>, out: &mut Outbox<A>) {
         if !self.cfg.replicate_to_new_nodes || self.store.is_empty() {
             return;
         }
@@ -419,10 +447,11 @@ impl<A: Address> Node<A> {
         }
     }
 
-    /// An idle node keeps no room for requests: a million idle nodes add up.
-    fn release_idle_buffers(&mut self) {
+    /// An idle node keeps no room for requests (a million idle nodes add up):
+    /// the empty list goes back to the pool.
+    fn release_idle_buffers(&mut self, out: &mut Outbox<A>) {
         if self.pending.is_empty() && self.pending.capacity() > 0 {
-            self.pending = Vec::new();
+            out.recycle_pending(std::mem::take(&mut self.pending));
         }
     }
 
@@ -434,7 +463,7 @@ impl<A: Address> Node<A> {
         peer: Option<NodeId>,
         body: Body<A>,
         purpose: Purpose,
-        out: &mut Vec<Output<A>>,
+        out: &mut Outbox<A>,
     ) {
         let Some(kind) = body.request_kind() else {
             return;
@@ -446,13 +475,18 @@ impl<A: Address> Node<A> {
             }
         };
         let deadline = now.plus(self.cfg.rpc_timeout);
+        if self.pending.capacity() == 0
+            && let Some(v) = out.pending.pop()
+        {
+            self.pending = v;
+        }
         self.pending.push(Pending { tx, to, peer, kind, deadline, purpose });
         self.stats.sent += 1;
         out.push(Output::Send { to, msg: Message { tx, sender: self.id, body } });
         self.arm(Timer::Rpc, deadline, out);
     }
 
-    fn on_timer(&mut self, now: Time, timer: Timer, out: &mut Vec<Output<A>>) {
+    fn on_timer(&mut self, now: Time, timer: Timer, out: &mut Outbox<A>) {
         if self.armed[timer as usize].is_some_and(|a| a <= now) {
             self.armed[timer as usize] = None;
         }
@@ -470,7 +504,7 @@ impl<A: Address> Node<A> {
     /// Fails every request whose reply is overdue: the contact's stale counter
     /// grows (paper §4.1), an unanswered eviction ping evicts (paper §2.2), and
     /// the operation that waited frees the slot.
-    fn expire_requests(&mut self, now: Time, out: &mut Vec<Output<A>>) {
+    fn expire_requests(&mut self, now: Time, out: &mut Outbox<A>) {
         let mut i = 0;
         while i < self.pending.len() {
             if self.pending[i].deadline > now {
@@ -478,7 +512,7 @@ impl<A: Address> Node<A> {
                 continue;
             }
             let p = self.pending.remove(i);
-            self.release_idle_buffers();
+            self.release_idle_buffers(out);
             let promoted = match (p.purpose, p.peer) {
                 (Purpose::Evict, Some(peer)) => self.table.eviction_failed(&peer),
                 (_, Some(peer)) => self.table.failed(&peer),
@@ -495,7 +529,7 @@ impl<A: Address> Node<A> {
 
     /// Periodic upkeep: refresh buckets idle for an hour (paper §2.3), drop
     /// expired pairs, republish (paper §2.5).
-    fn maintain(&mut self, now: Time, out: &mut Vec<Output<A>>) {
+    fn maintain(&mut self, now: Time, out: &mut Outbox<A>) {
         let refresh = self.cfg.refresh_interval;
         let targets = self.table.due_refreshes(now, refresh, &mut *self.rng);
         if !self.table.is_empty() {

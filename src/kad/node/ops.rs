@@ -2,10 +2,10 @@
 //! reports. Each operation is a small state machine driven by replies and
 //! timeouts of the requests it sent.
 
-use super::{Address, Command, Node, Output, Purpose, Timer, secs};
+use super::{Address, Command, Node, Outbox, Output, Purpose, Timer, secs};
 use crate::kad::id::NodeId;
 use crate::kad::lookup::Lookup;
-use crate::kad::message::{Body, Contact, Contacts, RequestKind, Value};
+use crate::kad::message::{Body, Contact, RequestKind, Value};
 use crate::kad::node::report::{OpId, OpKind, OpReport};
 use crate::kad::time::Time;
 
@@ -27,7 +27,7 @@ pub(super) enum Phase<A> {
 
 /// A running operation.
 #[derive(Clone, Debug)]
-pub(super) struct Op<A> {
+pub(crate) struct Op<A> {
     id: OpId,
     kind: OpKind,
     target: NodeId,
@@ -60,7 +60,7 @@ impl<A: Copy> Op<A> {
 }
 
 impl<A: Address> Node<A> {
-    pub(super) fn begin(&mut self, now: Time, cmd: Command<A>, out: &mut Vec<Output<A>>) -> OpId {
+    pub(super) fn begin(&mut self, now: Time, cmd: Command<A>, out: &mut Outbox<A>) -> OpId {
         match cmd {
             Command::FindNode(target) => self.begin_lookup(now, OpKind::FindNode, target, None, out),
             Command::Get(key) => match self.store.get(&key, now) {
@@ -100,11 +100,16 @@ impl<A: Address> Node<A> {
         target: NodeId,
         phase: Phase<A>,
         payload: Option<(Value, Time)>,
-        out: &mut Vec<Output<A>>,
+        out: &mut Outbox<A>,
     ) -> OpId {
         let id = self.next_op;
         self.next_op += 1;
         let deadline = now.plus(self.cfg.op_timeout);
+        if self.ops.capacity() == 0
+            && let Some(v) = out.ops.pop()
+        {
+            self.ops = v;
+        }
         self.ops.push(Op {
             id,
             kind,
@@ -133,19 +138,19 @@ impl<A: Address> Node<A> {
         kind: OpKind,
         target: NodeId,
         payload: Option<(Value, Time)>,
-        out: &mut Vec<Output<A>>,
+        out: &mut Outbox<A>,
     ) -> OpId {
-        let mut lookup = Lookup::new(target, self.id, &self.cfg);
-        for c in self.closest(&target, None) {
-            lookup.add(c, 1);
-        }
+        let mut lookup = Lookup::with_buffers(target, self.id, &self.cfg, out.lookup_buffers());
+        let seeds = self.closest(&target, None, out);
+        lookup.add_all(&seeds, 1);
+        out.recycle_contacts(seeds);
         self.table.touch(&target, now);
         let id = self.push_op(now, kind, target, Phase::Lookup(lookup), payload, out);
         self.advance(now, self.ops.len() - 1, out);
         id
     }
 
-    fn begin_request(&mut self, now: Time, kind: OpKind, to: A, body: Body<A>, out: &mut Vec<Output<A>>) -> OpId {
+    fn begin_request(&mut self, now: Time, kind: OpKind, to: A, body: Body<A>, out: &mut Outbox<A>) -> OpId {
         let target = match &body {
             Body::Store { key, .. } | Body::FindValue { key } => *key,
             Body::FindNode { target } => *target,
@@ -162,21 +167,22 @@ impl<A: Address> Node<A> {
     }
 
     /// Sends the lookup's next queries, or ends the lookup when it has converged.
-    fn advance(&mut self, now: Time, idx: usize, out: &mut Vec<Output<A>>) {
+    fn advance(&mut self, now: Time, idx: usize, out: &mut Outbox<A>) {
         let op = &mut self.ops[idx];
         let Phase::Lookup(lookup) = &mut op.phase else {
             return;
         };
-        let mut queries = Contacts::new();
+        let mut queries = out.contacts();
         lookup.next_queries(&mut queries);
         let done = lookup.is_done();
         op.queried += queries.len() as u32;
         let (id, target) = (op.id, op.target);
         let get = op.kind == OpKind::Get;
-        for c in queries {
+        for &c in &queries {
             let body = if get { Body::FindValue { key: target } } else { Body::FindNode { target } };
             self.send_request(now, c.addr, Some(c.id), body, Purpose::Op(id), out);
         }
+        out.recycle_contacts(queries);
         if done {
             self.lookup_done(now, idx, out);
         }
@@ -184,12 +190,13 @@ impl<A: Address> Node<A> {
 
     /// A lookup converged: report it, or go on to the put's STOREs, or to the
     /// join's bucket refreshes.
-    fn lookup_done(&mut self, now: Time, idx: usize, out: &mut Vec<Output<A>>) {
+    fn lookup_done(&mut self, now: Time, idx: usize, out: &mut Outbox<A>) {
         let op = &mut self.ops[idx];
         let Phase::Lookup(lookup) = &op.phase else {
             return;
         };
-        let closest: Vec<Contact<A>> = lookup.result().map(|c| c.contact).collect();
+        let mut closest = out.contacts();
+        closest.extend(lookup.result().map(|c| c.contact));
         if op.kind != OpKind::Get {
             // A get's hops are those of the node that returned the value, if any (DESIGN.md §4).
             op.hops = lookup.result().next().map(|c| c.depth);
@@ -209,23 +216,30 @@ impl<A: Address> Node<A> {
             OpKind::Put | OpKind::Republish => {
                 let (Some((value, expires)), false) = (op.payload.clone(), closest.is_empty()) else {
                     self.finish(now, idx, false, false, out);
+                    out.recycle_contacts(closest);
                     return;
                 };
                 let (id, key) = (op.id, op.target);
                 let ttl = secs(expires.since(now));
                 op.queried += closest.len() as u32;
-                op.phase = Phase::Storing { outstanding: closest.len() as u32, closest: closest.clone() };
-                for c in closest {
+                let old = std::mem::replace(&mut op.phase, Phase::Awaiting);
+                if let Phase::Lookup(l) = old {
+                    out.recycle_lookup(l.into_buffers());
+                }
+                for &c in &closest {
                     let body = Body::Store { key, value: value.clone(), ttl_secs: ttl };
                     self.send_request(now, c.addr, Some(c.id), body, Purpose::Op(id), out);
                 }
+                self.ops[idx].phase = Phase::Storing { outstanding: closest.len() as u32, closest };
+                return;
             }
             OpKind::Ping | OpKind::Request => {}
         }
+        out.recycle_contacts(closest);
     }
 
     /// A reply for operation `op` from `sender` passed validation.
-    pub(super) fn op_reply(&mut self, now: Time, op: OpId, sender: NodeId, body: Body<A>, out: &mut Vec<Output<A>>) {
+    pub(super) fn op_reply(&mut self, now: Time, op: OpId, sender: NodeId, body: Body<A>, out: &mut Outbox<A>) {
         let Some(idx) = self.ops.iter().position(|o| o.id == op) else {
             return;
         };
@@ -235,6 +249,7 @@ impl<A: Address> Node<A> {
             Phase::Lookup(lookup) => match body {
                 Body::Nodes { contacts } => {
                     lookup.answered(&sender, &contacts);
+                    out.recycle_contacts(contacts);
                     self.advance(now, idx, out);
                 }
                 Body::Found { value, ttl_secs } => {
@@ -254,7 +269,10 @@ impl<A: Address> Node<A> {
             },
             Phase::Storing { outstanding, .. } => {
                 // Late replies to the lookup's FIND_NODEs are not STORE acknowledgements.
-                let Body::Stored { accepted } = body else { return };
+                let Body::Stored { accepted } = body else {
+                    out.recycle_body(body);
+                    return;
+                };
                 o.replicas += u32::from(accepted);
                 *outstanding -= 1;
                 if *outstanding == 0 {
@@ -265,12 +283,11 @@ impl<A: Address> Node<A> {
             Phase::Awaiting => {
                 if o.kind == OpKind::Join {
                     // The bootstrap node answered and is in the table: look up the own ID.
-                    let mut lookup = Lookup::new(self.id, self.id, &self.cfg);
-                    let mut seeds = Contacts::new();
-                    self.table.closest(&self.id, self.cfg.k, None, &mut seeds);
-                    for c in seeds {
-                        lookup.add(c, 1);
-                    }
+                    out.recycle_body(body);
+                    let mut lookup = Lookup::with_buffers(self.id, self.id, &self.cfg, out.lookup_buffers());
+                    let seeds = self.closest(&self.id, None, out);
+                    lookup.add_all(&seeds, 1);
+                    out.recycle_contacts(seeds);
                     self.table.touch(&self.id, now);
                     let o = &mut self.ops[idx];
                     o.target = self.id;
@@ -292,7 +309,7 @@ impl<A: Address> Node<A> {
         op: OpId,
         peer: Option<NodeId>,
         kind: RequestKind,
-        out: &mut Vec<Output<A>>,
+        out: &mut Outbox<A>,
     ) {
         let Some(idx) = self.ops.iter().position(|o| o.id == op) else {
             return;
@@ -321,7 +338,7 @@ impl<A: Address> Node<A> {
     }
 
     /// Ends every operation past its overall deadline with what it has.
-    pub(super) fn expire_ops(&mut self, now: Time, out: &mut Vec<Output<A>>) {
+    pub(super) fn expire_ops(&mut self, now: Time, out: &mut Outbox<A>) {
         let mut i = 0;
         while i < self.ops.len() {
             if self.ops[i].deadline > now {
@@ -338,11 +355,12 @@ impl<A: Address> Node<A> {
     }
 
     /// Removes operation `idx` and reports it.
-    fn finish(&mut self, now: Time, idx: usize, success: bool, deadline_hit: bool, out: &mut Vec<Output<A>>) {
+    fn finish(&mut self, now: Time, idx: usize, success: bool, deadline_hit: bool, out: &mut Outbox<A>) {
         let op = self.ops.remove(idx);
         if self.ops.is_empty() {
-            // An idle node keeps no room for operations: a million idle nodes add up.
-            self.ops = Vec::new();
+            // An idle node keeps no room for operations (a million idle nodes
+            // add up): the empty list goes back to the pool.
+            out.recycle_ops(std::mem::take(&mut self.ops));
         }
         let (closest, hops) = match op.phase {
             Phase::Lookup(lookup) => {
@@ -350,10 +368,13 @@ impl<A: Address> Node<A> {
                     OpKind::Get => op.hops,
                     _ => op.hops.or_else(|| lookup.result().next().map(|c| c.depth)),
                 };
-                (lookup.result().map(|c| c.contact).collect(), hops)
+                let mut closest = out.contacts();
+                closest.extend(lookup.result().map(|c| c.contact));
+                out.recycle_lookup(lookup.into_buffers());
+                (closest, hops)
             }
             Phase::Storing { closest, .. } => (closest, op.hops),
-            Phase::Awaiting => (Vec::new(), op.hops),
+            Phase::Awaiting => (out.contacts(), op.hops),
         };
         out.push(Output::Done(OpReport {
             id: op.id,

@@ -45,7 +45,7 @@ struct Net {
     seq: u64,
     now: u64,
     reports: Vec<(usize, OpReport<u32>)>,
-    out: Vec<Output<u32>>,
+    out: Outbox<u32>,
 }
 
 impl Net {
@@ -63,7 +63,7 @@ impl Net {
             seq: 0,
             now: 0,
             reports: Vec::new(),
-            out: Vec::new(),
+            out: Outbox::new(),
         }
     }
 
@@ -73,7 +73,7 @@ impl Net {
     }
 
     fn flush(&mut self, from: usize) {
-        for o in std::mem::take(&mut self.out) {
+        for o in std::mem::take(&mut *self.out) {
             match o {
                 Output::Send { to, msg } => {
                     self.push(self.now + 10 * MS, to as usize, Input::Datagram { from: from as u32, msg })
@@ -139,12 +139,12 @@ fn reply_echoes_the_random_transaction_id_paper_2_3() {
     let (a_id, b_id) = (id(1, 1), id(2, 2));
     let mut a = node(a_id, Config::default());
     let mut b = node(b_id, Config::default());
-    let mut out = Vec::new();
+    let mut out = Outbox::new();
     a.start(Time::ZERO, Command::Ping(1), &mut out);
     let (to, ping) = sends(&out).remove(0);
     assert_eq!((to, &ping.body), (1, &Body::Ping));
-    let mut out2 = Vec::new();
-    let mut b_out = Vec::new();
+    let mut out2 = Outbox::new();
+    let mut b_out = Outbox::new();
     a.start(Time::ZERO, Command::Ping(1), &mut out2);
     assert_ne!(sends(&out2)[0].1.tx, ping.tx, "each request draws its own transaction ID");
     b.handle(Time(5 * MS), Input::Datagram { from: 0, msg: ping.clone() }, &mut b_out);
@@ -163,7 +163,7 @@ fn the_four_rpcs_are_answered_paper_2_3() {
     let mut b = node(id(2, 2), Config::default());
     let a_id = id(1, 1);
     let key = id(0x70, 0);
-    let mut out = Vec::new();
+    let mut out = Outbox::new();
     let value: Value = Arc::from(&b"v"[..]);
     let store = Body::Store { key, value: value.clone(), ttl_secs: 3600 };
     b.handle(Time::ZERO, Input::Datagram { from: 0, msg: request(a_id, 7, store) }, &mut out);
@@ -191,7 +191,7 @@ fn the_four_rpcs_are_answered_paper_2_3() {
 #[test]
 fn every_message_received_refreshes_its_sender_paper_2_2() {
     let mut b = node(id(2, 2), Config::default());
-    let mut out = Vec::new();
+    let mut out = Outbox::new();
     b.handle(Time::ZERO, Input::Datagram { from: 0, msg: request(id(1, 1), 1, Body::Ping) }, &mut out);
     b.handle(Time::ZERO, Input::Datagram { from: 3, msg: request(id(3, 3), 2, Body::Ping) }, &mut out);
     b.handle(Time::ZERO, Input::Datagram { from: 0, msg: request(id(1, 1), 3, Body::Ping) }, &mut out);
@@ -203,7 +203,7 @@ fn every_message_received_refreshes_its_sender_paper_2_2() {
 fn hostile_replies_are_counted_and_dropped() {
     let mut a = node(id(1, 1), Config { k: 2, ..Config::default() });
     let b_id = id(2, 2);
-    let mut out = Vec::new();
+    let mut out = Outbox::new();
     a.start(Time::ZERO, Command::Join { bootstrap: 1, id: Some(b_id) }, &mut out);
     let (_, q) = sends(&out).remove(0);
     assert_eq!(q.body, Body::FindNode { target: id(1, 1) });
@@ -240,9 +240,9 @@ fn hostile_replies_are_counted_and_dropped() {
 
 /// A node with k = 2 whose table holds two near and two far contacts (0xF0..3
 /// least recently seen), and the outputs of a third far node's PING at 1 ms.
-fn full_far_bucket_then_newcomer(cfg: Config) -> (Node<u32>, Vec<Output<u32>>) {
+fn full_far_bucket_then_newcomer(cfg: Config) -> (Node<u32>, Outbox<u32>) {
     let mut a = node(NodeId::default(), Config { k: 2, ..cfg });
-    let mut out = Vec::new();
+    let mut out = Outbox::new();
     for (i, c) in [(1, id(0x01, 1)), (2, id(0x01, 2)), (3, id(0xF0, 3)), (4, id(0xF0, 4))] {
         a.handle(Time::ZERO, Input::Datagram { from: i, msg: request(c, i, Body::Ping) }, &mut out);
     }
@@ -277,7 +277,7 @@ fn lookups_end_by_their_deadline_and_count_timeouts() {
     // Contacts that never answer; RPC timeout longer than the overall deadline.
     let cfg = Config { op_timeout: Duration::from_secs(3), rpc_timeout: Duration::from_secs(10), ..Config::default() };
     let mut a = node(id(1, 1), cfg);
-    let mut out = Vec::new();
+    let mut out = Outbox::new();
     for i in 2..6u8 {
         a.handle(Time::ZERO, Input::Datagram { from: u32::from(i), msg: request(id(i, i), 1, Body::Ping) }, &mut out);
     }
@@ -317,7 +317,7 @@ fn lookups_end_by_their_deadline_and_count_timeouts() {
 fn stored_pair_lifetime_shrinks_with_distance_to_the_key_paper_2_3() {
     // A node whose 20 nearest contacts lie within distance 2^152 of it.
     let mut b = node(NodeId::default(), Config::default());
-    let mut out = Vec::new();
+    let mut out = Outbox::new();
     for i in 1..=20u8 {
         b.handle(
             Time::ZERO,
@@ -348,7 +348,7 @@ fn hourly_republish_unless_stored_within_the_hour_paper_2_5() {
         |out: &[Output<u32>]| sends(out).iter().filter(|(_, m)| m.body == Body::FindNode { target: key }).count();
     for restored in [false, true] {
         let mut b = node(id(2, 2), Config::default());
-        let mut out = Vec::new();
+        let mut out = Outbox::new();
         for i in 3..8u8 {
             b.handle(
                 Time::ZERO,
@@ -376,7 +376,7 @@ fn hourly_republish_unless_stored_within_the_hour_paper_2_5() {
 fn pair_handed_to_a_newly_seen_closer_node_paper_2_5() {
     let key = id(0x70, 0);
     let mut b = node(id(0x10, 0), Config::default());
-    let mut out = Vec::new();
+    let mut out = Outbox::new();
     let store = Body::Store { key, value: Arc::from(&b"v"[..]), ttl_secs: 86_400 };
     b.handle(Time::ZERO, Input::Datagram { from: 3, msg: request(id(3, 3), 2, store) }, &mut out);
     // A farther node appears: nothing to hand over. A closer one: it gets the pair.
@@ -599,7 +599,7 @@ fn add_contact_fills_the_table_without_messages() {
 #[test]
 fn graceful_hand_over_stores_each_pair_at_its_closest_contact() {
     let mut b = node(id(0x10, 0), Config::default());
-    let mut out = Vec::new();
+    let mut out = Outbox::new();
     for (i, c) in [(3u32, id(0x70, 1)), (4, id(0x20, 1))] {
         b.add_contact(c, i);
     }
@@ -671,7 +671,7 @@ mod hostile {
             msgs in proptest::collection::vec((0u32..64, any::<[u8; 20]>(), any::<u32>(), arb_body(), 0u64..5_000_000), 1..200),
         ) {
             let mut a = node(NodeId([0x55; 20]), Config { k: 8, max_stored_pairs: 50, ..Config::default() });
-            let mut out = Vec::new();
+            let mut out = Outbox::new();
             for i in 0..20u8 {
                 a.add_contact(NodeId([i.wrapping_mul(13); 20]), u32::from(i));
             }
