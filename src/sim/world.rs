@@ -782,7 +782,7 @@ impl Coordinator {
             end_us: r.finished.0,
             kind: r.kind.as_str(),
             origin,
-            target: r.target.to_hex(),
+            target: r.target,
             hops: r.hops,
             queried: r.queried,
             responses: r.responses,

@@ -2,6 +2,7 @@
 //! deterministic event loop. One binary, one file per topic.
 
 mod cli;
+mod engine;
 mod net;
 mod network;
 mod regression;

@@ -277,7 +277,7 @@ impl<A: Address> Node<A> {
             .map(|p| (p.key, p.value.clone(), p.expires.since(now)))
             .collect();
         for (key, value, left) in pairs {
-            let mut to = out.contacts();
+            let mut to = out.contacts_for(self.cfg.k);
             self.table.closest(&key, 1, None, &mut to);
             if let Some(&c) = to.first() {
                 let body = Body::Store { key, value, ttl_secs: secs(left) };
@@ -335,7 +335,7 @@ impl<A: Address> Node<A> {
 
     /// The k closest contacts to `target`, without `exclude`, in a pooled buffer.
     fn closest(&self, target: &NodeId, exclude: Option<&NodeId>, out: &mut Outbox<A>) -> Contacts<A> {
-        let mut contacts = out.contacts();
+        let mut contacts = out.contacts_for(self.cfg.k);
         self.table.closest(target, self.cfg.k, exclude, &mut contacts);
         contacts
     }
@@ -475,10 +475,10 @@ impl<A: Address> Node<A> {
             }
         };
         let deadline = now.plus(self.cfg.rpc_timeout);
-        if self.pending.capacity() == 0
-            && let Some(v) = out.pending.pop()
-        {
-            self.pending = v;
+        if self.pending.capacity() == 0 {
+            // Room for a lookup's α queries and a few more, so a pooled list rarely grows.
+            self.pending = out.pending.pop().unwrap_or_default();
+            self.pending.reserve(self.cfg.alpha + 5);
         }
         self.pending.push(Pending { tx, to, peer, kind, deadline, purpose });
         self.stats.sent += 1;

@@ -105,10 +105,9 @@ impl<A: Address> Node<A> {
         let id = self.next_op;
         self.next_op += 1;
         let deadline = now.plus(self.cfg.op_timeout);
-        if self.ops.capacity() == 0
-            && let Some(v) = out.ops.pop()
-        {
-            self.ops = v;
+        if self.ops.capacity() == 0 {
+            self.ops = out.ops.pop().unwrap_or_default();
+            self.ops.reserve(4);
         }
         self.ops.push(Op {
             id,
@@ -172,7 +171,7 @@ impl<A: Address> Node<A> {
         let Phase::Lookup(lookup) = &mut op.phase else {
             return;
         };
-        let mut queries = out.contacts();
+        let mut queries = out.contacts_for(self.cfg.k);
         lookup.next_queries(&mut queries);
         let done = lookup.is_done();
         op.queried += queries.len() as u32;
@@ -195,7 +194,7 @@ impl<A: Address> Node<A> {
         let Phase::Lookup(lookup) = &op.phase else {
             return;
         };
-        let mut closest = out.contacts();
+        let mut closest = out.contacts_for(self.cfg.k);
         closest.extend(lookup.result().map(|c| c.contact));
         if op.kind != OpKind::Get {
             // A get's hops are those of the node that returned the value, if any (DESIGN.md §4).
@@ -368,13 +367,13 @@ impl<A: Address> Node<A> {
                     OpKind::Get => op.hops,
                     _ => op.hops.or_else(|| lookup.result().next().map(|c| c.depth)),
                 };
-                let mut closest = out.contacts();
+                let mut closest = out.contacts_for(self.cfg.k);
                 closest.extend(lookup.result().map(|c| c.contact));
                 out.recycle_lookup(lookup.into_buffers());
                 (closest, hops)
             }
             Phase::Storing { closest, .. } => (closest, op.hops),
-            Phase::Awaiting => (out.contacts(), op.hops),
+            Phase::Awaiting => (out.contacts_for(self.cfg.k), op.hops),
         };
         out.push(Output::Done(OpReport {
             id: op.id,

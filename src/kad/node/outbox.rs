@@ -74,6 +74,14 @@ impl<A: Address> Outbox<A> {
         self.contacts.pop().unwrap_or_default()
     }
 
+    /// An empty contact list with room for `n` contacts. Pooled lists serve
+    /// replies, queries and results alike, so each is sized for the largest.
+    pub(crate) fn contacts_for(&mut self, n: usize) -> Contacts<A> {
+        let mut c = self.contacts();
+        c.reserve(n);
+        c
+    }
+
     /// Gives a contact list back to the pool.
     pub fn recycle_contacts(&mut self, c: Contacts<A>) {
         give(&mut self.contacts, c);
