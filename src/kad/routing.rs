@@ -8,7 +8,7 @@
 //! demand. The layout is flat (DESIGN.md §6): every contact of every bucket,
 //! replacement caches included, lives in one vector of slots (12 bytes each in
 //! the simulator, see [`Address::Slot`]), bucket after bucket; a bucket is a
-//! 40-byte record of where its run starts and how long it is. Inside a bucket's
+//! 32-byte record of where its run starts and how long it is. Inside a bucket's
 //! run the contacts come first, least recently seen first, then its
 //! replacement cache, most recently seen first.
 
@@ -34,10 +34,20 @@ struct Meta {
     /// An eviction PING to the head contact is outstanding (paper §2.2).
     evicting: bool,
     start: u32,
-    last_lookup: Time,
+    /// When a node lookup last targeted the range, in whole seconds (32 bits
+    /// hold 136 years, and keep the record at 32 bytes).
+    last_lookup_s: u32,
+}
+
+/// A time in whole seconds, rounded down.
+fn secs_of(t: Time) -> u32 {
+    u32::try_from(t.0 / 1_000_000).unwrap_or(u32::MAX)
 }
 
 impl Meta {
+    fn last_lookup(&self) -> Time {
+        Time(u64::from(self.last_lookup_s) * 1_000_000)
+    }
     fn contains(&self, id: &NodeId) -> bool {
         id.has_prefix(&self.lo, usize::from(self.depth))
     }
@@ -76,7 +86,7 @@ impl<A> Bucket<A> {
     pub fn replacements(&self) -> &[Contact<A>] {
         &self.replacements
     }
-    /// When a node lookup last targeted this bucket's range.
+    /// When a node lookup last targeted this bucket's range (whole seconds).
     pub fn last_lookup(&self) -> Time {
         self.last_lookup
     }
@@ -144,7 +154,7 @@ impl<A: Address> RoutingTable<A> {
                 rlen: 0,
                 evicting: false,
                 start: 0,
-                last_lookup: now,
+                last_lookup_s: secs_of(now),
             }],
             slots: Vec::new(),
         }
@@ -166,17 +176,20 @@ impl<A: Address> RoutingTable<A> {
     ) -> Self
     where
         I: IntoIterator<Item = (NodeId, u8, &'a [Contact<A>])>,
+        I::IntoIter: Clone,
     {
+        let buckets = buckets.into_iter();
+        // Sized exactly: a million tables built at once leave no slack behind.
+        let (n_buckets, n_contacts) = buckets.clone().fold((0, 0), |(b, c), (_, _, s)| (b + 1, c + s.len()));
         let mut t = Self::new(own, k, b, cache, stale_limit, now);
-        t.metas.clear();
+        t.metas = Vec::with_capacity(n_buckets);
+        t.slots = Vec::with_capacity(n_contacts);
         for (lo, depth, contacts) in buckets {
             let start = t.slots.len() as u32;
             let len = u8::try_from(contacts.len()).unwrap_or(u8::MAX);
             t.slots.extend(contacts.iter().take(usize::from(len)).map(|c| A::pack(*c)));
-            t.metas.push(Meta { lo, depth, len, rlen: 0, evicting: false, start, last_lookup: now });
+            t.metas.push(Meta { lo, depth, len, rlen: 0, evicting: false, start, last_lookup_s: secs_of(now) });
         }
-        t.slots.shrink_to_fit();
-        t.metas.shrink_to_fit();
         debug_assert_eq!(t.check_invariants(), Ok(()));
         t
     }
@@ -213,7 +226,7 @@ impl<A: Address> RoutingTable<A> {
             .map(|m| Bucket {
                 lo: m.lo,
                 depth: m.depth,
-                last_lookup: m.last_lookup,
+                last_lookup: m.last_lookup(),
                 entries: self.slots[m.start as usize..m.end()].iter().map(A::unpack).collect(),
                 replacements: self.slots[m.end()..m.run_end()].iter().map(A::unpack).collect(),
             })
@@ -271,7 +284,7 @@ impl<A: Address> RoutingTable<A> {
     fn insert_slot(&mut self, bi: usize, at: usize, s: A::Slot) {
         if self.slots.len() == self.slots.capacity() {
             // Grow by an eighth: a million tables keep little slack.
-            self.slots.reserve_exact((self.slots.len() / 8).max(4));
+            self.slots.reserve_exact(4);
         }
         self.slots.insert(at, s);
         for m in &mut self.metas[bi + 1..] {
@@ -447,7 +460,7 @@ impl<A: Address> RoutingTable<A> {
             rlen: counts[3],
             evicting: false,
             start: m.start + u32::from(counts[0]) + u32::from(counts[1]),
-            last_lookup: m.last_lookup,
+            last_lookup_s: m.last_lookup_s,
         };
         self.metas[bi] = low;
         self.metas.insert(bi + 1, high_meta);
@@ -649,12 +662,12 @@ impl<A: Address> RoutingTable<A> {
     /// Notes that a node lookup targeted `target`, which keeps its bucket fresh (paper §2.3).
     pub fn touch(&mut self, target: &NodeId, now: Time) {
         let bi = self.bucket_of(target);
-        self.metas[bi].last_lookup = now;
+        self.metas[bi].last_lookup_s = secs_of(now);
     }
 
     /// The earliest time at which some bucket becomes due for a refresh.
     pub fn next_refresh(&self, interval: std::time::Duration) -> Time {
-        self.metas.iter().map(|m| m.last_lookup.plus(interval)).min().unwrap_or(Time::NEVER)
+        self.metas.iter().map(|m| m.last_lookup().plus(interval)).min().unwrap_or(Time::NEVER)
     }
 
     /// For every bucket without a lookup for `interval`, a random ID in its range
@@ -662,8 +675,8 @@ impl<A: Address> RoutingTable<A> {
     pub fn due_refreshes<R: RngCore>(&mut self, now: Time, interval: std::time::Duration, rng: &mut R) -> Vec<NodeId> {
         let mut out = Vec::new();
         for m in &mut self.metas {
-            if m.last_lookup.plus(interval) <= now {
-                m.last_lookup = now;
+            if m.last_lookup().plus(interval) <= now {
+                m.last_lookup_s = secs_of(now);
                 out.push(NodeId::random_in_prefix(&m.lo, usize::from(m.depth), rng));
             }
         }
@@ -755,6 +768,12 @@ pub fn next_prefix(lo: &NodeId, depth: usize) -> Option<NodeId> {
         }
         bit -= 1;
     }
+}
+
+#[cfg(test)]
+#[test]
+fn a_bucket_record_takes_32_bytes() {
+    assert_eq!(std::mem::size_of::<Meta>(), 32);
 }
 
 #[cfg(test)]

@@ -179,7 +179,7 @@ impl TableBuilder {
     }
 
     /// The buckets built: `(lowest ID, depth, contacts)` in ID order.
-    pub fn buckets(&self) -> impl Iterator<Item = (NodeId, u8, &[Contact<SimAddr>])> {
+    pub fn buckets(&self) -> impl Iterator<Item = (NodeId, u8, &[Contact<SimAddr>])> + Clone {
         let mut at = 0;
         self.runs.iter().map(move |&(lo, depth, n)| {
             let mut b = [0u8; 20];

@@ -13,6 +13,7 @@
 mod ops;
 mod outbox;
 mod report;
+mod stream;
 
 pub use outbox::Outbox;
 pub use report::{OpId, OpKind, OpReport, Stats};
@@ -24,10 +25,10 @@ use super::routing::{RoutingTable, Seen};
 use super::store::Store;
 use super::time::Time;
 use ops::Op;
-use rand_chacha::ChaCha8Rng;
-use rand_core::{RngCore, SeedableRng};
+use rand_core::RngCore;
 use std::sync::Arc;
 use std::time::Duration;
+use stream::Stream;
 
 pub use super::address::Address;
 
@@ -128,17 +129,16 @@ pub(crate) struct Pending<A> {
 /// One Kademlia node.
 #[derive(Clone, Debug)]
 pub struct Node<A: Address> {
-    id: NodeId,
     cfg: Arc<Config>,
-    /// Boxed: its 300-odd bytes are used only when a request goes out, and out
-    /// of line they keep the fields every message touches on fewer cache lines.
-    rng: Box<ChaCha8Rng>,
+    /// The node's ChaCha stream (transaction IDs, refresh targets), kept at rest.
+    rng: Stream,
     table: RoutingTable<A>,
     store: Store,
     pending: Vec<Pending<A>>,
     ops: Vec<Op<A>>,
     next_op: OpId,
-    armed: [Option<Time>; 2],
+    /// When each timer was last asked for (`Time::NEVER`: not armed).
+    armed: [Time; 2],
     maintenance_due: Time,
     stats: Stats,
 }
@@ -151,8 +151,7 @@ impl<A: Address> Node<A> {
         let table = RoutingTable::new(id, cfg.k, cfg.b, cfg.replacement_cache, cfg.stale_limit, now)
             .with_eviction_ping(cfg.eviction == Eviction::Ping);
         Ok(Node {
-            id,
-            rng: Box::new(ChaCha8Rng::seed_from_u64(seed)),
+            rng: Stream::new(seed),
             maintenance_due: now.plus(cfg.refresh_interval),
             cfg,
             table,
@@ -160,14 +159,20 @@ impl<A: Address> Node<A> {
             pending: Vec::new(),
             ops: Vec::new(),
             next_op: 0,
-            armed: [None; 2],
+            armed: [Time::NEVER; 2],
             stats: Stats::default(),
         })
     }
 
+    /// The node's ID, by value.
+    #[inline]
+    fn own(&self) -> NodeId {
+        *self.table.own_id()
+    }
+
     /// The node's ID.
     pub fn id(&self) -> &NodeId {
-        &self.id
+        self.table.own_id()
     }
 
     /// The node's configuration.
@@ -215,7 +220,7 @@ impl<A: Address> Node<A> {
     /// The earliest time a timer the node asked for is due, for drivers that keep
     /// a single wake-up.
     pub fn poll_timeout(&self) -> Option<Time> {
-        self.armed.iter().flatten().min().copied()
+        self.armed.iter().min().copied().filter(|t| *t != Time::NEVER)
     }
 
     /// Feeds one input at time `now`; outputs are appended to `out`.
@@ -260,10 +265,19 @@ impl<A: Address> Node<A> {
     pub fn bootstrap_table<'a, I>(&mut self, now: Time, buckets: I)
     where
         I: IntoIterator<Item = (NodeId, u8, &'a [Contact<A>])>,
+        I::IntoIter: Clone,
     {
         let c = &self.cfg;
-        self.table = RoutingTable::from_buckets(self.id, c.k, c.b, c.replacement_cache, c.stale_limit, now, buckets)
-            .with_eviction_ping(c.eviction == Eviction::Ping);
+        self.table = RoutingTable::from_buckets(
+            *self.table.own_id(),
+            c.k,
+            c.b,
+            c.replacement_cache,
+            c.stale_limit,
+            now,
+            buckets,
+        )
+        .with_eviction_ping(c.eviction == Eviction::Ping);
     }
 
     /// Before leaving gracefully: STORE every held pair at the closest contact
@@ -292,15 +306,15 @@ impl<A: Address> Node<A> {
             return;
         }
         let slot = &mut self.armed[timer as usize];
-        if slot.is_none_or(|a| at < a) {
-            *slot = Some(at);
+        if at < *slot {
+            *slot = at;
             out.push(Output::SetTimer { at, timer });
         }
     }
 
     fn on_datagram(&mut self, now: Time, from: A, msg: Message<A>, out: &mut Outbox<A>) {
         self.stats.received += 1;
-        if msg.sender == self.id {
+        if msg.sender == self.own() {
             self.stats.dropped_malformed += 1;
             return;
         }
@@ -330,7 +344,7 @@ impl<A: Address> Node<A> {
             }
         };
         self.stats.sent += 1;
-        out.push(Output::Send { to: from, msg: Message { tx: msg.tx, sender: self.id, body } });
+        out.push(Output::Send { to: from, msg: Message { tx: msg.tx, sender: self.own(), body } });
     }
 
     /// The k closest contacts to `target`, without `exclude`, in a pooled buffer.
@@ -365,7 +379,7 @@ impl<A: Address> Node<A> {
     /// number of nodes between the current node and the node whose ID is closest
     /// to the key ID … inferred from the bucket structure").
     fn cache_halvings(&self, key: &Key, out: &mut Outbox<A>) -> u32 {
-        let near = self.closest(&self.id, None, out);
+        let near = self.closest(&self.own(), None, out);
         // Knowing fewer than k nodes, a node cannot tell how far its neighbourhood
         // reaches, and in so small a network every node is among the k closest.
         let kth = (near.len() >= self.cfg.k).then(|| near.last().copied()).flatten();
@@ -373,8 +387,8 @@ impl<A: Address> Node<A> {
         let Some(kth) = kth else {
             return 0;
         };
-        let radius = kth.id.distance(&self.id).as_f64();
-        let ratio = self.id.distance(key).as_f64() / radius;
+        let radius = kth.id.distance(&self.own()).as_f64();
+        let ratio = self.own().distance(key).as_f64() / radius;
         if ratio.is_finite() && ratio > 2.0 {
             // floor(ratio - 1), capped so that the shift stays in range.
             (ratio - 1.0).floor().min(31.0) as u32
@@ -440,7 +454,7 @@ impl<A: Address> Node<A> {
         if !self.cfg.replicate_to_new_nodes || self.store.is_empty() {
             return;
         }
-        let pairs: Vec<_> = self.store.closer_to(&self.id, &c.id, now).collect();
+        let pairs: Vec<_> = self.store.closer_to(&self.own(), &c.id, now).collect();
         for (key, value, ttl) in pairs {
             let body = Body::Store { key, value, ttl_secs: secs(ttl) };
             self.send_request(now, c.addr, Some(c.id), body, Purpose::Background, out);
@@ -469,7 +483,7 @@ impl<A: Address> Node<A> {
             return;
         };
         let tx = loop {
-            let tx = self.rng.next_u32();
+            let tx = self.rng.with(|r| r.next_u32());
             if !self.pending.iter().any(|p| p.tx == tx) {
                 break tx;
             }
@@ -482,13 +496,13 @@ impl<A: Address> Node<A> {
         }
         self.pending.push(Pending { tx, to, peer, kind, deadline, purpose });
         self.stats.sent += 1;
-        out.push(Output::Send { to, msg: Message { tx, sender: self.id, body } });
+        out.push(Output::Send { to, msg: Message { tx, sender: self.own(), body } });
         self.arm(Timer::Rpc, deadline, out);
     }
 
     fn on_timer(&mut self, now: Time, timer: Timer, out: &mut Outbox<A>) {
-        if self.armed[timer as usize].is_some_and(|a| a <= now) {
-            self.armed[timer as usize] = None;
+        if self.armed[timer as usize] <= now {
+            self.armed[timer as usize] = Time::NEVER;
         }
         self.expire_requests(now, out);
         self.expire_ops(now, out);
@@ -531,7 +545,8 @@ impl<A: Address> Node<A> {
     /// expired pairs, republish (paper §2.5).
     fn maintain(&mut self, now: Time, out: &mut Outbox<A>) {
         let refresh = self.cfg.refresh_interval;
-        let targets = self.table.due_refreshes(now, refresh, &mut *self.rng);
+        let table = &mut self.table;
+        let targets = self.rng.with(|r| table.due_refreshes(now, refresh, r));
         if !self.table.is_empty() {
             for target in targets {
                 self.begin_lookup(now, OpKind::Refresh, target, None, out);

@@ -86,7 +86,7 @@ impl<A: Address> Node<A> {
             Command::Request { to, body } => self.begin_request(now, OpKind::Request, to, body, out),
             Command::Join { bootstrap, id: Some(id) } => {
                 self.saw(now, id, bootstrap, out);
-                let own = self.id;
+                let own = self.own();
                 self.begin_lookup(now, OpKind::Join, own, None, out)
             }
             Command::Join { bootstrap, id: None } => self.begin_request(now, OpKind::Join, bootstrap, Body::Ping, out),
@@ -139,7 +139,7 @@ impl<A: Address> Node<A> {
         payload: Option<(Value, Time)>,
         out: &mut Outbox<A>,
     ) -> OpId {
-        let mut lookup = Lookup::with_buffers(target, self.id, &self.cfg, out.lookup_buffers());
+        let mut lookup = Lookup::with_buffers(target, self.own(), &self.cfg, out.lookup_buffers());
         let seeds = self.closest(&target, None, out);
         lookup.add_all(&seeds, 1);
         out.recycle_contacts(seeds);
@@ -207,7 +207,9 @@ impl<A: Address> Node<A> {
                 self.finish(now, idx, !closest.is_empty(), false, out);
                 // Refresh every bucket farther than the closest neighbour (paper §2.3).
                 if let Some(nearest) = closest.first() {
-                    for target in self.table.join_refreshes(&nearest.id, now, &mut *self.rng) {
+                    let table = &mut self.table;
+                    let nearest = nearest.id;
+                    for target in self.rng.with(|r| table.join_refreshes(&nearest, now, r)) {
                         self.begin_lookup(now, OpKind::Refresh, target, None, out);
                     }
                 }
@@ -283,13 +285,14 @@ impl<A: Address> Node<A> {
                 if o.kind == OpKind::Join {
                     // The bootstrap node answered and is in the table: look up the own ID.
                     out.recycle_body(body);
-                    let mut lookup = Lookup::with_buffers(self.id, self.id, &self.cfg, out.lookup_buffers());
-                    let seeds = self.closest(&self.id, None, out);
+                    let mut lookup = Lookup::with_buffers(self.own(), self.own(), &self.cfg, out.lookup_buffers());
+                    let seeds = self.closest(&self.own(), None, out);
                     lookup.add_all(&seeds, 1);
                     out.recycle_contacts(seeds);
-                    self.table.touch(&self.id, now);
+                    self.table.touch(&self.own(), now);
+                    let own = self.own();
                     let o = &mut self.ops[idx];
-                    o.target = self.id;
+                    o.target = own;
                     o.phase = Phase::Lookup(lookup);
                     self.advance(now, idx, out);
                 } else {
