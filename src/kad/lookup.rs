@@ -8,7 +8,7 @@
 //! learned again keeps the smaller depth). Failed candidates stay in the list,
 //! so that they are not queried again, but no longer count among "the k closest".
 
-use super::address::{cmp_to, sort_by_xor};
+use super::address::{Address, cmp_to};
 use super::config::{Config, Parallelism};
 use super::id::{Distance, NodeId};
 use super::message::{Contact, Contacts};
@@ -27,30 +27,43 @@ pub enum CandState {
     Failed,
 }
 
-/// One node the lookup knows of.
+/// One node the lookup knows of: 24 bytes in the simulator, so that a
+/// 40-candidate shortlist spans 15 cache lines.
 #[derive(Clone, Copy, Debug)]
-pub struct Candidate<A> {
+pub struct Candidate<A: Address> {
     /// The top 64 bits of its distance to the target: candidates compare on
     /// these, and on their full IDs only when these tie.
     key: u64,
-    /// The node.
-    pub contact: Contact<A>,
+    /// The node, in its stored form.
+    slot: A::Slot,
     /// Discovery depth (1 for contacts from the own routing table).
     pub depth: u8,
     /// Query state.
     pub state: CandState,
 }
 
+impl<A: Address> Candidate<A> {
+    /// The node.
+    pub fn contact(&self) -> Contact<A> {
+        A::unpack(&self.slot)
+    }
+
+    /// The node's ID.
+    pub fn id(&self) -> NodeId {
+        A::unpack(&self.slot).id
+    }
+}
+
 /// The buffers a lookup works in, handed back by [`Lookup::into_buffers`] so
 /// that the next lookup reuses them (no allocation per lookup in steady state).
 #[derive(Debug)]
-pub struct LookupBuffers<A> {
+pub struct LookupBuffers<A: Address> {
     cands: Vec<Candidate<A>>,
     merge: Vec<Candidate<A>>,
     incoming: Vec<Candidate<A>>,
 }
 
-impl<A> Default for LookupBuffers<A> {
+impl<A: Address> Default for LookupBuffers<A> {
     fn default() -> Self {
         LookupBuffers { cands: Vec::new(), merge: Vec::new(), incoming: Vec::new() }
     }
@@ -58,7 +71,7 @@ impl<A> Default for LookupBuffers<A> {
 
 /// An iterative lookup for one target.
 #[derive(Clone, Debug)]
-pub struct Lookup<A> {
+pub struct Lookup<A: Address> {
     target: NodeId,
     /// `target` in word form, to measure contacts against.
     target_w: Distance,
@@ -81,7 +94,7 @@ pub struct Lookup<A> {
     rounds: u32,
 }
 
-impl<A: Copy> Lookup<A> {
+impl<A: Address> Lookup<A> {
     /// A lookup of `target` by the node `own`, which never enters its own shortlist.
     pub fn new(target: NodeId, own: NodeId, cfg: &Config) -> Self {
         Self::with_buffers(target, own, cfg, LookupBuffers::default())
@@ -144,12 +157,17 @@ impl<A: Copy> Lookup<A> {
     /// The order of two candidates by distance to the target.
     #[inline]
     fn cmp_cands(&self, a: &Candidate<A>, b: &Candidate<A>) -> Ordering {
-        a.key.cmp(&b.key).then_with(|| self.cmp(&a.contact.id, &b.contact.id))
+        a.key.cmp(&b.key).then_with(|| self.cmp(&a.id(), &b.id()))
     }
 
     /// A fresh candidate for `contact` at depth `depth`.
     fn candidate(&self, contact: Contact<A>, depth: u8) -> Candidate<A> {
-        Candidate { key: contact.id.top() ^ self.target_w.top(), contact, depth, state: CandState::Fresh }
+        Candidate {
+            key: contact.id.top() ^ self.target_w.top(),
+            slot: A::pack(contact),
+            depth,
+            state: CandState::Fresh,
+        }
     }
 
     /// Adds a contact learned at discovery depth `depth`. The own ID is ignored;
@@ -184,8 +202,8 @@ impl<A: Copy> Lookup<A> {
         }
         if !incoming.is_sorted_by(|a, b| self.cmp_cands(a, b).is_lt()) {
             let tw = self.target_w;
-            sort_by_xor(&mut incoming, &tw, |c| &c.contact.id);
-            incoming.dedup_by(|a, b| a.contact.id == b.contact.id);
+            incoming.sort_unstable_by(|a, b| a.key.cmp(&b.key).then_with(|| cmp_to(&tw, &a.id(), &b.id())));
+            incoming.dedup_by(|a, b| a.key == b.key && a.id() == b.id());
         }
         // Merge the two sorted runs; a contact in both keeps the smaller depth.
         let mut merged = std::mem::take(&mut self.merge);
@@ -227,7 +245,7 @@ impl<A: Copy> Lookup<A> {
 
     fn index_of(&self, id: &NodeId) -> Option<usize> {
         let key = id.top() ^ self.target_w.top();
-        self.cands.binary_search_by(|c| c.key.cmp(&key).then_with(|| self.cmp(&c.contact.id, id))).ok()
+        self.cands.binary_search_by(|c| c.key.cmp(&key).then_with(|| self.cmp(&c.id(), id))).ok()
     }
 
     /// The k closest candidates that have not failed, nearest first.
@@ -245,7 +263,7 @@ impl<A: Copy> Lookup<A> {
             if self.in_flight > 0 {
                 return;
             }
-            let best = self.top_k().next().map(|c| c.contact.id);
+            let best = self.top_k().next().map(|c| c.id());
             let improved = self.rounds == 0
                 || matches!((best, self.round_best), (Some(b), Some(r)) if self.cmp(&b, &r) == Ordering::Less);
             self.round_best = best;
@@ -265,7 +283,7 @@ impl<A: Copy> Lookup<A> {
             }
             seen += 1;
             if c.state == CandState::Fresh {
-                out.push(c.contact);
+                out.push(A::unpack(&c.slot));
                 c.state = CandState::InFlight;
                 sent += 1;
             }
@@ -314,7 +332,7 @@ impl<A: Copy> Lookup<A> {
     /// The closest answered candidate other than `skip`: where a value lookup
     /// caches the pair it found (paper §2.3).
     pub fn closest_answered_except(&self, skip: &NodeId) -> Option<Contact<A>> {
-        self.cands.iter().find(|c| c.state == CandState::Answered && c.contact.id != *skip).map(|c| c.contact)
+        self.cands.iter().filter(|c| c.state == CandState::Answered).map(Candidate::contact).find(|c| c.id != *skip)
     }
 }
 

@@ -58,7 +58,7 @@ fn terminates_when_the_k_closest_have_all_answered_paper_2_3() {
     assert_eq!(ids(&q), vec![id(1, 0)]);
     l.answered(&id(1, 0), &[]);
     assert!(l.is_done());
-    let result: Vec<NodeId> = l.result().map(|c| c.contact.id).collect();
+    let result: Vec<NodeId> = l.result().map(|c| c.id()).collect();
     assert_eq!(result, vec![id(1, 0), id(4, 0)]);
 }
 
@@ -130,7 +130,7 @@ fn discovery_depth_keeps_the_smallest_design_4() {
     let mut q = Contacts::new();
     l.next_queries(&mut q);
     l.answered(&id(2, 0), &[c(1, 0), c(3, 0)]);
-    let depth = |l: &Lookup<u32>, x: NodeId| l.candidates().iter().find(|c| c.contact.id == x).unwrap().depth;
+    let depth = |l: &Lookup<u32>, x: NodeId| l.candidates().iter().find(|c| c.id() == x).unwrap().depth;
     assert_eq!(depth(&l, id(1, 0)), 3);
     assert_eq!(depth(&l, id(3, 0)), 1, "learned again from a deeper node: keeps depth 1");
     // Learned again at a smaller depth: the smaller wins.
@@ -146,7 +146,7 @@ fn the_own_node_never_enters_its_shortlist() {
     let mut q = Contacts::new();
     l.next_queries(&mut q);
     l.answered(&id(2, 0), &[c(0xFF, 0xFF)]);
-    assert!(l.candidates().iter().all(|c| c.contact.id != id(0xFF, 0xFF)));
+    assert!(l.candidates().iter().all(|c| c.id() != id(0xFF, 0xFF)));
 }
 
 #[test]

@@ -4,14 +4,14 @@
 
 use super::{Address, Command, Node, Outbox, Output, Purpose, Timer, secs};
 use crate::kad::id::NodeId;
-use crate::kad::lookup::Lookup;
+use crate::kad::lookup::{Candidate, Lookup};
 use crate::kad::message::{Body, Contact, RequestKind, Value};
 use crate::kad::node::report::{OpId, OpKind, OpReport};
 use crate::kad::time::Time;
 
 /// Where an operation stands.
 #[derive(Clone, Debug)]
-pub(super) enum Phase<A> {
+pub(super) enum Phase<A: Address> {
     /// Iterative lookup in progress.
     Lookup(Lookup<A>),
     /// A put's STOREs are out at the k closest nodes.
@@ -27,7 +27,7 @@ pub(super) enum Phase<A> {
 
 /// A running operation.
 #[derive(Clone, Debug)]
-pub(crate) struct Op<A> {
+pub(crate) struct Op<A: Address> {
     id: OpId,
     kind: OpKind,
     target: NodeId,
@@ -48,7 +48,7 @@ pub(crate) struct Op<A> {
     reply: Option<Box<Body<A>>>,
 }
 
-impl<A: Copy> Op<A> {
+impl<A: Address> Op<A> {
     /// Heap bytes held by the operation's lookup or store list.
     pub(super) fn heap_bytes(&self) -> usize {
         match &self.phase {
@@ -195,7 +195,7 @@ impl<A: Address> Node<A> {
             return;
         };
         let mut closest = out.contacts_for(self.cfg.k);
-        closest.extend(lookup.result().map(|c| c.contact));
+        closest.extend(lookup.result().map(Candidate::contact));
         if op.kind != OpKind::Get {
             // A get's hops are those of the node that returned the value, if any (DESIGN.md §4).
             op.hops = lookup.result().next().map(|c| c.depth);
@@ -371,7 +371,7 @@ impl<A: Address> Node<A> {
                     _ => op.hops.or_else(|| lookup.result().next().map(|c| c.depth)),
                 };
                 let mut closest = out.contacts_for(self.cfg.k);
-                closest.extend(lookup.result().map(|c| c.contact));
+                closest.extend(lookup.result().map(Candidate::contact));
                 out.recycle_lookup(lookup.into_buffers());
                 (closest, hops)
             }
