@@ -1,22 +1,45 @@
-//! Benchmarks of the engine: the event queue, the routing table, and whole runs
-//! at 10,000 and 100,000 nodes (events per second of the event loop, and peak
-//! memory per node). Run with `cargo bench --bench engine`; pass `queue`,
-//! `routing` or `run N` to run one part. Each whole run executes in a child
-//! process of its own, so that its peak resident memory is its own.
+//! Benchmarks of the engine: the event queue, the routing table, and whole
+//! runs of `scenarios/bench/join.toml` (nodes joining by the protocol) and
+//! `scenarios/bench/oracle.toml` (a settled network).
+//!
+//! ```text
+//! cargo bench --bench engine                      # all of the below at their default sizes
+//! cargo bench --bench engine -- queue | routing
+//! cargo bench --bench engine -- join N THREADS    # e.g. join 100000 2
+//! cargo bench --bench engine -- oracle N THREADS  # e.g. oracle 1000000 2
+//! cargo bench --bench engine -- compare OLD_KADSIM [N]
+//! ```
+//!
+//! Each whole run executes in a child process of its own, so that its peak
+//! resident memory is its own. `compare` times an older `kadsim` binary (for
+//! instance one built from commit efdc7e4) against this one on join.toml,
+//! alternating the two, three runs each with 1 and with 2 threads, and prints
+//! the medians and their ratios: this machine's speed drifts by 30%, so only
+//! ratios measured side by side mean anything.
 //!
 //! Wall-clock time is read here, in the benchmark, never in the simulation.
 
 use kadsim::kad::{NodeId, RoutingTable, Time};
 use kadsim::runner::{self, Progress};
-use kadsim::scenario::load_str;
+use kadsim::scenario::load_file;
 use kadsim::sim::queue::EventQueue;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+/// The allocator of the `kadsim` binary, so that memory figures match it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Median of `runs` timings of `f`, in seconds.
 fn median_of(runs: usize, mut f: impl FnMut() -> Duration) -> f64 {
     let mut t: Vec<f64> = (0..runs).map(|_| f().as_secs_f64()).collect();
+    median(&mut t)
+}
+
+fn median(t: &mut [f64]) -> f64 {
     t.sort_by(f64::total_cmp);
     t[t.len() / 2]
 }
@@ -78,53 +101,131 @@ impl Progress for Timer {
     }
 }
 
-/// One whole run of `nodes` nodes, in this process.
-fn run_one(nodes: u32) {
-    // About 100 + 20 + 50 operations per second at 10,000 nodes, 200 + 40 + 100 at 100,000.
-    let rate = if nodes <= 10_000 { 0.01 } else { 0.002 };
-    let (put, get) = (rate / 5.0, rate / 2.0);
-    let text = format!(
-        "name = \"bench\"\nnodes = {nodes}\nduration = \"5m\"\nwarmup = \"1m\"\n\
-         [bootstrap]\nmode = \"oracle\"\n\
-         [network.latency]\nmodel = \"coordinates\"\n\
-         [workload]\nlookup_rate = {rate}\nput_rate = {put}\nget_rate = {get}\nkeys = 10000\n"
-    );
-    let sc = load_str(&text, "bench", &[]).expect("the bench scenario is valid");
-    let dir = std::env::temp_dir().join(format!("kadsim-bench-{nodes}-{}", std::process::id()));
+fn scenarios() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench")
+}
+
+/// The overrides that size a bench scenario to `nodes` (join.toml joins N/10 per second).
+fn sized(which: &str, nodes: u32) -> Vec<String> {
+    let mut set = vec![format!("nodes={nodes}")];
+    if which == "join" {
+        set.push(format!("bootstrap.join_rate={}", f64::from(nodes) / 10.0));
+    }
+    set
+}
+
+/// One whole run of `scenarios/bench/WHICH.toml` at `nodes` nodes on `threads`
+/// threads, in this process.
+fn run_one(which: &str, nodes: u32, threads: usize) {
+    let file = scenarios().join(format!("{which}.toml"));
+    let sc = load_file(&file, &sized(which, nodes)).expect("the bench scenario is valid");
+    let dir = std::env::temp_dir().join(format!("kadsim-bench-{which}-{nodes}-{}", std::process::id()));
     let mut timer = Timer(Instant::now());
-    let outcome = runner::run(&sc, &dir, &mut timer, 1).expect("the run writes its files");
+    let outcome = runner::run(&sc, &dir, &mut timer, threads).expect("the run writes its files");
+    let wall = timer.elapsed().as_secs_f64();
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).expect("manifest")).expect("json");
+    let summary = std::fs::read_to_string(dir.join("summary.csv")).expect("summary");
+    let hops = summary.lines().find_map(|l| l.strip_prefix("find_node.hops.mean,")).unwrap_or("").to_string();
     let peak_kb = std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.to_string()))
         .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
         .unwrap_or(f64::NAN);
     println!(
-        "run       {:>7} nodes: {:>9} events, {:>5.2} M events/s (loop), set-up {:>5.1} s, peak {:>6.0} MB = {:>5.2} KB/node",
-        nodes,
+        "{which:<6} {nodes:>8} nodes, {threads} thr: {wall:>7.1} s wall, set-up {:>5.1} s, {:>11} events, \
+         {:>5.2} M events/s (loop), peak {:>6.0} MB = {:>5.2} KB/node, hops {hops}",
+        manifest["setup_time_s"].as_f64().unwrap_or(0.0),
         outcome.events,
         manifest["events_per_s"].as_f64().unwrap_or(0.0) / 1e6,
-        manifest["setup_time_s"].as_f64().unwrap_or(0.0),
         peak_kb / 1024.0,
         peak_kb / f64::from(nodes),
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Runs `engine WHICH N THREADS` in a child process.
+fn child(which: &str, nodes: u32, threads: usize) {
+    let exe = std::env::current_exe().expect("own path");
+    let status =
+        Command::new(&exe).args([which, &nodes.to_string(), &threads.to_string()]).status().expect("child runs");
+    assert!(status.success(), "{which} {nodes} failed");
+}
+
+/// Wall time of one `kadsim run` of `file` by the binary `exe`.
+fn time_cli(exe: &Path, file: &Path, set: &[String], threads: Option<usize>) -> f64 {
+    let out = std::env::temp_dir().join(format!("kadsim-bench-cmp-{}", std::process::id()));
+    let mut cmd = Command::new(exe);
+    cmd.arg("run").arg(file).arg("--out").arg(&out).arg("--quiet");
+    for s in set {
+        cmd.arg("--set").arg(s);
+    }
+    if let Some(t) = threads {
+        cmd.arg("--threads").arg(t.to_string());
+    }
+    let start = Instant::now();
+    let status = cmd.status().expect("kadsim runs");
+    let secs = start.elapsed().as_secs_f64();
+    assert!(status.success(), "{} failed", exe.display());
+    let _ = std::fs::remove_dir_all(&out);
+    secs
+}
+
+/// Times an older `kadsim` against this one on join.toml, side by side.
+fn compare(old: &Path, nodes: u32) {
+    let new = Path::new(env!("CARGO_BIN_EXE_kadsim"));
+    let file = scenarios().join("join.toml");
+    // The older engine knows no `network.min_latency` (its floor was 1 µs;
+    // join.toml's latency is a constant 0.6 ms, so the runs are the same).
+    let text = std::fs::read_to_string(&file).expect("join.toml");
+    let old_text: String =
+        text.lines().filter(|l| *l != "[network]" && !l.starts_with("min_latency")).map(|l| format!("{l}\n")).collect();
+    let old_file = std::env::temp_dir().join(format!("kadsim-bench-join-old-{}.toml", std::process::id()));
+    std::fs::write(&old_file, old_text).expect("temp file");
+    let set = sized("join", nodes);
+    let (mut o, mut n1, mut n2) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 1..=3 {
+        o.push(time_cli(old, &old_file, &set, None));
+        n1.push(time_cli(new, &file, &set, Some(1)));
+        n2.push(time_cli(new, &file, &set, Some(2)));
+        println!(
+            "round {round}: old {:.2} s, new 1 thread {:.2} s, new 2 threads {:.2} s",
+            o[round - 1],
+            n1[round - 1],
+            n2[round - 1]
+        );
+    }
+    let (o, n1, n2) = (median(&mut o), median(&mut n1), median(&mut n2));
+    println!(
+        "join {nodes} nodes, medians of 3: old {o:.2} s; new {n1:.2} s with 1 thread ({:.2}x), {n2:.2} s with 2 threads ({:.2}x)",
+        o / n1,
+        o / n2
+    );
+    let _ = std::fs::remove_file(&old_file);
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let num = |i: usize, default: u32| args.get(i).and_then(|n| n.parse().ok()).unwrap_or(default);
     match args.first().map(String::as_str) {
         Some("queue") => bench_queue(),
         Some("routing") => bench_routing(),
-        Some("run") => run_one(args.get(1).and_then(|n| n.parse().ok()).unwrap_or(10_000)),
+        Some(which @ ("join" | "oracle")) => run_one(which, num(1, 10_000), num(2, 1) as usize),
+        Some("compare") => match args.get(1) {
+            Some(old) => compare(Path::new(old), num(2, 10_000)),
+            None => eprintln!("usage: cargo bench --bench engine -- compare OLD_KADSIM [NODES]"),
+        },
         _ => {
             bench_queue();
             bench_routing();
-            let exe = std::env::current_exe().expect("own path");
-            for n in ["10000", "100000"] {
-                let status = std::process::Command::new(&exe).args(["run", n]).status().expect("child runs");
-                assert!(status.success(), "run {n} failed");
+            for (which, nodes, threads) in [
+                ("join", 10_000, 1),
+                ("join", 10_000, 2),
+                ("join", 100_000, 2),
+                ("oracle", 100_000, 2),
+                ("oracle", 1_000_000, 2),
+            ] {
+                child(which, nodes, threads);
             }
         }
     }

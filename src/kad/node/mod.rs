@@ -25,7 +25,6 @@ use super::routing::{RoutingTable, Seen};
 use super::store::Store;
 use super::time::Time;
 use ops::Op;
-use rand_core::RngCore;
 use std::sync::Arc;
 use std::time::Duration;
 use stream::Stream;
@@ -130,7 +129,7 @@ pub(crate) struct Pending<A> {
 #[derive(Clone, Debug)]
 pub struct Node<A: Address> {
     cfg: Arc<Config>,
-    /// The node's ChaCha stream (transaction IDs, refresh targets), kept at rest.
+    /// The node's random streams (transaction IDs, refresh targets), kept at rest.
     rng: Stream,
     table: RoutingTable<A>,
     store: Store,
@@ -483,7 +482,7 @@ impl<A: Address> Node<A> {
             return;
         };
         let tx = loop {
-            let tx = self.rng.with(|r| r.next_u32());
+            let tx = self.rng.next_tx();
             if !self.pending.iter().any(|p| p.tx == tx) {
                 break tx;
             }
