@@ -4,7 +4,7 @@
 use super::*;
 use crate::kad::config::Parallelism;
 use rand_chacha::ChaCha8Rng;
-use rand_core::SeedableRng;
+use rand_core::{RngCore, SeedableRng};
 use std::collections::BTreeMap;
 
 const MS: u64 = 1_000;
