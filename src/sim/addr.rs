@@ -1,16 +1,18 @@
-//! The simulator's address: a node index, whose routing-table slot takes 12
+//! The simulator's address: a node index, whose routing-table slot takes 10
 //! bytes (DESIGN.md §6).
 //!
-//! A simulated node's 160-bit ID is its top 64 bits followed by 96 bits that a
-//! fixed mixing function computes from them ([`id_from_top`]). The top bits
-//! are drawn at random and never repeat within a run (the world redraws on a
-//! collision), so two simulated IDs differ within their top 64 bits: those
-//! bits order contacts by XOR distance exactly as the full IDs do, and the
-//! full ID can be rebuilt from them. A routing table therefore stores a
-//! contact as the top 64 bits and the node index: 12 bytes, against 24 for
-//! the whole contact, and no world-wide table of IDs is read to rebuild it.
-//! For anything a Kademlia network of fewer than 2^64 nodes can observe, such
-//! IDs behave as uniformly random 160-bit IDs.
+//! A simulated node's 160-bit ID is a random 48-bit prefix, 16 zero bits, and
+//! 96 bits that a fixed mixing function computes from the prefix
+//! ([`id_from_top`]). Prefixes never repeat within a run (the world redraws on
+//! a collision), so two simulated IDs differ within their first 48 bits:
+//! those bits order contacts by XOR distance exactly as the full IDs do, for
+//! any target, and the full ID can be rebuilt from them. A routing table
+//! therefore stores a contact as its prefix and node index: 10 bytes, against
+//! 24 for the whole contact, and no world-wide table of IDs is read to rebuild
+//! it. A key (a SHA-1) shares 48 bits with some node of a million-node
+//! network with probability 4·10⁻⁹, so for everything a simulated network of
+//! up to millions of nodes can observe, these IDs behave as uniformly random
+//! 160-bit IDs: the routing tree never reaches below depth 48.
 
 use crate::kad::{Address, Contact, NodeId};
 
@@ -18,12 +20,16 @@ use crate::kad::{Address, Contact, NodeId};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct SimAddr(pub u32);
 
-/// A simulated contact as routing tables keep it: the ID's top 64 bits as two
-/// 32-bit halves (so the slot aligns to 4 bytes and takes 12) and the node index.
+/// Bits of a simulated ID drawn at random; the next 16 are zero.
+pub const PREFIX_BITS: u32 = 48;
+
+/// A simulated contact as routing tables keep it: the ID's 48-bit prefix and
+/// the node index, in 16-bit pieces so that the slot aligns to 2 bytes and
+/// takes 10.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SimSlot {
-    top: [u32; 2],
-    node: u32,
+    prefix: [u16; 3],
+    node: [u16; 2],
 }
 
 /// SplitMix64's finaliser: a bijective mixing of 64 bits.
@@ -33,9 +39,10 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The simulated ID whose top 64 bits are `top`.
+/// The simulated ID whose top 64 bits are `top` (a 48-bit prefix, then zeros).
 #[inline]
 pub fn id_from_top(top: u64) -> NodeId {
+    debug_assert_eq!(top & 0xffff, 0, "a simulated ID's bits 48 to 63 are zero");
     let mut b = [0u8; 20];
     b[0..8].copy_from_slice(&top.to_be_bytes());
     b[8..16].copy_from_slice(&mix(top ^ 0x9e37_79b9_7f4a_7c15).to_be_bytes());
@@ -49,23 +56,27 @@ impl Address for SimAddr {
     #[inline]
     fn pack(c: Contact<SimAddr>) -> SimSlot {
         let top = c.id.top();
-        debug_assert_eq!(c.id, id_from_top(top), "simulated IDs are rebuilt from their top 64 bits");
-        SimSlot { top: [(top >> 32) as u32, top as u32], node: c.addr.0 }
+        debug_assert_eq!(c.id, id_from_top(top), "simulated IDs are rebuilt from their prefix");
+        let n = c.addr.0;
+        SimSlot {
+            prefix: [(top >> 48) as u16, (top >> 32) as u16, (top >> 16) as u16],
+            node: [(n >> 16) as u16, n as u16],
+        }
     }
 
     #[inline]
     fn unpack(s: &SimSlot) -> Contact<SimAddr> {
-        Contact { id: id_from_top(Self::top(s)), addr: SimAddr(s.node) }
+        Contact { id: id_from_top(Self::top(s)), addr: Self::addr(s) }
     }
 
     #[inline]
     fn top(s: &SimSlot) -> u64 {
-        u64::from(s.top[0]) << 32 | u64::from(s.top[1])
+        u64::from(s.prefix[0]) << 48 | u64::from(s.prefix[1]) << 32 | u64::from(s.prefix[2]) << 16
     }
 
     #[inline]
     fn addr(s: &SimSlot) -> SimAddr {
-        SimAddr(s.node)
+        SimAddr(u32::from(s.node[0]) << 16 | u32::from(s.node[1]))
     }
 }
 
@@ -74,10 +85,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_slot_takes_12_bytes_and_round_trips() {
-        assert_eq!(std::mem::size_of::<SimSlot>(), 12);
-        for top in [0u64, 1, u64::MAX, 0x0123_4567_89ab_cdef] {
-            let c = Contact { id: id_from_top(top), addr: SimAddr(7) };
+    fn a_slot_takes_10_bytes_and_round_trips() {
+        assert_eq!(std::mem::size_of::<SimSlot>(), 10);
+        for (top, node) in [(0u64, 0u32), (1 << 16, 7), (u64::MAX << 16, u32::MAX), (0x0123_4567_89ab_0000, 65_536)] {
+            let c = Contact { id: id_from_top(top), addr: SimAddr(node) };
             let s = SimAddr::pack(c);
             assert_eq!(SimAddr::unpack(&s), c);
             assert_eq!(SimAddr::top(&s), top);
@@ -87,7 +98,8 @@ mod tests {
     #[test]
     fn low_bits_look_random() {
         // Consecutive tops give unrelated low bits: about half of them set.
-        let ones: u32 = (0..1000u64).map(|t| id_from_top(t).0[8..].iter().map(|b| b.count_ones()).sum::<u32>()).sum();
+        let ones: u32 =
+            (0..1000u64).map(|t| id_from_top(t << 16).0[8..].iter().map(|b| b.count_ones()).sum::<u32>()).sum();
         let share = f64::from(ones) / (1000.0 * 96.0);
         assert!((share - 0.5).abs() < 0.01, "{share}");
     }

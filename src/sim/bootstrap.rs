@@ -12,9 +12,9 @@
 //!   nodes (the relaxed rule of §2.4); else it is one full bucket of k nodes
 //!   drawn at random.
 //!
-//! Simulated IDs never share their top 64 bits (`super::addr`), so the tree
-//! never needs to look deeper than 64 bits, and the array holds just those bits
-//! and the node index: 12 bytes a node. Each subtree is a contiguous range of
+//! Simulated IDs never share their top 64 bits (`super::addr`: a 48-bit random
+//! prefix, then zeros), so the tree never needs to look deeper than 64 bits,
+//! and the array holds just those bits and the node index: 12 bytes a node. Each subtree is a contiguous range of
 //! the array, found by a binary search inside its parent's range, so a table
 //! costs O(log² n) searches plus its contacts.
 
@@ -220,7 +220,7 @@ mod tests {
 
     fn network(n: usize, seed: u64) -> Vec<u64> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut tops: Vec<u64> = (0..n).map(|_| rng.next_u64()).collect();
+        let mut tops: Vec<u64> = (0..n).map(|_| rng.next_u64() & !0xffff).collect();
         tops.sort_unstable();
         tops.dedup();
         tops

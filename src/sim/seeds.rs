@@ -3,7 +3,7 @@
 //! draw from their own stream, so changing one part of a scenario does not
 //! reshuffle the others.
 
-use super::addr::id_from_top;
+use super::addr::{PREFIX_BITS, id_from_top};
 use crate::kad::NodeId;
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
@@ -28,7 +28,7 @@ pub fn stream(master: u64, name: &str) -> ChaCha8Rng {
 
 /// The ID of `node` in its `incarnation` (0 for its first session), at the
 /// `attempt`-th draw (0 unless an earlier draw repeated the top 64 bits of
-/// another ID): 64 bits from SHA-1, completed by [`id_from_top`].
+/// another ID): a 48-bit prefix from SHA-1, completed by [`id_from_top`].
 pub fn node_id(master: u64, node: u32, incarnation: u32, attempt: u32) -> NodeId {
     let mut h = Sha1::new();
     h.update(b"kadsim-node-id\0");
@@ -39,7 +39,8 @@ pub fn node_id(master: u64, node: u32, incarnation: u32, attempt: u32) -> NodeId
         h.update(attempt.to_le_bytes());
     }
     let d = h.finalize();
-    id_from_top(u64::from_be_bytes(d[..8].try_into().expect("SHA-1 digests are 20 bytes")))
+    let top = u64::from_be_bytes(d[..8].try_into().expect("SHA-1 digests are 20 bytes"));
+    id_from_top(top >> (64 - PREFIX_BITS) << (64 - PREFIX_BITS))
 }
 
 #[cfg(test)]
