@@ -3,6 +3,7 @@
 
 pub mod addr;
 pub mod bootstrap;
+pub mod calendar;
 pub mod churn;
 pub mod latency;
 pub mod loss;

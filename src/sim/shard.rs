@@ -15,10 +15,10 @@
 //! draws (latency, loss) come from its own stream.
 
 use super::addr::SimAddr;
+use super::calendar::Calendar;
 use super::latency::LatencyModel;
 use super::loss::{LossChain, LossModel};
 use super::partition::Partitions;
-use super::queue::EventQueue;
 use super::seeds;
 use crate::kad::{Command, Config, Input, Message, Node, NodeId, OpReport, Outbox, Output, Time, Timer};
 use crate::wire::encoded_len;
@@ -150,7 +150,7 @@ pub struct Counts {
 pub struct Shard {
     index: u32,
     hosts: Vec<Host>,
-    queue: EventQueue<(u32, LocalEvent)>,
+    queue: Calendar<(u32, LocalEvent)>,
     /// Outgoing datagrams of this window, by destination shard.
     outgoing: Vec<Vec<Envelope>>,
     inbox: Vec<Envelope>,
@@ -202,7 +202,7 @@ impl Shard {
         Shard {
             index,
             hosts,
-            queue: EventQueue::new(),
+            queue: Calendar::new(ctx.latency.floor()),
             outgoing: (0..s).map(|_| Vec::new()).collect(),
             inbox: Vec::new(),
             out: Outbox::new(),
@@ -238,12 +238,12 @@ impl Shard {
     /// Schedules an event of the serial phase for `node` (source
     /// [`WORLD_SOURCE`], sequence `seq`).
     pub fn schedule(&mut self, ctx: &Ctx, time: u64, seq: u64, node: u32, ev: LocalEvent) {
-        self.queue.push_keyed(time, WORLD_SOURCE, seq, (node / ctx.shards, ev));
+        self.queue.push(time, WORLD_SOURCE, seq, (node / ctx.shards, ev));
     }
 
     /// Time of the earliest event this shard holds or has sent to another shard
     /// in the last window.
-    pub fn next_time(&self) -> u64 {
+    pub fn next_time(&mut self) -> u64 {
         self.queue.peek_time().unwrap_or(u64::MAX).min(self.sent_min)
     }
 
@@ -269,7 +269,7 @@ impl Shard {
         let s = ctx.shards;
         for e in self.inbox.drain(..) {
             let ev = LocalEvent::Deliver { from: e.from, msg: e.msg };
-            self.queue.push_keyed(e.time, e.from, e.seq, (e.to / s, ev));
+            self.queue.push(e.time, e.from, e.seq, (e.to / s, ev));
         }
         while self.queue.peek_time().is_some_and(|t| t < end) {
             let Some((now, (local, ev))) = self.queue.pop() else {
@@ -374,7 +374,7 @@ impl Shard {
                     let h = &mut self.hosts[local as usize];
                     let ev = LocalEvent::Timer { inc: h.inc, timer };
                     h.seq += 1;
-                    self.queue.push_keyed(at.0.max(now), node, h.seq, (local, ev));
+                    self.queue.push(at.0.max(now), node, h.seq, (local, ev));
                 }
                 Output::Done(report) => self.reports.push((node, self.hosts[local as usize].inc, report)),
             }
@@ -402,7 +402,7 @@ impl Shard {
         let dest = to % ctx.shards;
         if dest == self.index {
             let ev = LocalEvent::Deliver { from, msg };
-            self.queue.push_keyed(time, from, seq, (to / ctx.shards, ev));
+            self.queue.push(time, from, seq, (to / ctx.shards, ev));
         } else {
             self.sent_min = self.sent_min.min(time);
             self.outgoing[dest as usize].push(Envelope { time, from, seq, to, msg });
