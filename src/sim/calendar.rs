@@ -77,7 +77,11 @@ impl<E> Calendar<E> {
             let at = self.now.partition_point(|x| x.0 > e.0);
             self.now.insert(at, e);
         } else if slot < self.cur + SLOTS as u64 {
-            self.wheel[(slot % SLOTS as u64) as usize].push(e);
+            let bucket = &mut self.wheel[(slot % SLOTS as u64) as usize];
+            if bucket.capacity() == 0 {
+                bucket.reserve(16);
+            }
+            bucket.push(e);
             self.in_wheel += 1;
         } else {
             self.far.push(Reverse(e));
@@ -112,10 +116,16 @@ impl<E> Calendar<E> {
             let bucket = &mut self.wheel[(self.cur % SLOTS as u64) as usize];
             if !bucket.is_empty() {
                 self.in_wheel -= bucket.len();
-                self.now.append(bucket);
+                if self.now.is_empty() {
+                    // Swapping lets buffers circulate among the slots, so a
+                    // slot busier than ever before rarely has to grow.
+                    std::mem::swap(&mut self.now, bucket);
+                } else {
+                    self.now.append(bucket);
+                }
             }
             if !self.now.is_empty() {
-                self.now.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+                self.now.sort_unstable_by_key(|e| Reverse(e.0));
                 return true;
             }
         }
