@@ -14,6 +14,9 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 const SLOTS: usize = 4096;
+/// Room a slot starts with, and the most it keeps once emptied.
+const SLOT_START: usize = 64;
+const SLOT_KEEP: usize = 1024;
 
 /// Time (48 bits) above source (32) above sequence (48), as in `EventQueue`.
 fn key(time: u64, source: u32, seq: u64) -> u128 {
@@ -79,7 +82,7 @@ impl<E> Calendar<E> {
         } else if slot < self.cur + SLOTS as u64 {
             let bucket = &mut self.wheel[(slot % SLOTS as u64) as usize];
             if bucket.capacity() == 0 {
-                bucket.reserve(16);
+                bucket.reserve(SLOT_START);
             }
             bucket.push(e);
             self.in_wheel += 1;
@@ -116,12 +119,12 @@ impl<E> Calendar<E> {
             let bucket = &mut self.wheel[(self.cur % SLOTS as u64) as usize];
             if !bucket.is_empty() {
                 self.in_wheel -= bucket.len();
-                if self.now.is_empty() {
-                    // Swapping lets buffers circulate among the slots, so a
-                    // slot busier than ever before rarely has to grow.
-                    std::mem::swap(&mut self.now, bucket);
-                } else {
-                    self.now.append(bucket);
+                self.now.append(bucket);
+                if bucket.capacity() > SLOT_KEEP {
+                    // A burst (a join storm) grew it: every slot in turn sees
+                    // the burst, so keeping each one's peak would hold the
+                    // burst 4096 times over.
+                    *bucket = Vec::with_capacity(SLOT_START);
                 }
             }
             if !self.now.is_empty() {
