@@ -22,6 +22,7 @@
 use kadsim::kad::{NodeId, RoutingTable, Time};
 use kadsim::runner::{self, Progress};
 use kadsim::scenario::load_file;
+use kadsim::sim::calendar::Calendar;
 use kadsim::sim::queue::EventQueue;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -59,7 +60,24 @@ fn bench_queue() {
         }
         start.elapsed()
     });
-    println!("queue     pop+push with 10k pending     {:>8.1} M ops/s", N as f64 / secs / 1e6);
+    println!(
+        "queue     pop+push with 10k pending     {:>8.1} M ops/s (binary heap: the serial phase)",
+        N as f64 / secs / 1e6
+    );
+    let secs = median_of(5, || {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut q: Calendar<u64> = Calendar::new(1_000);
+        for i in 0..10_000 {
+            q.push(rng.next_u64() % 1_000_000, 0, i, i);
+        }
+        let start = Instant::now();
+        for i in 0..N {
+            let (t, _) = q.pop().expect("never empty");
+            q.push(t + 1 + rng.next_u64() % 200_000, 1, i, i);
+        }
+        start.elapsed()
+    });
+    println!("calendar  pop+push with 10k pending     {:>8.1} M ops/s (the shards)", N as f64 / secs / 1e6);
 }
 
 fn bench_routing() {

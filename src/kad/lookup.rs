@@ -59,13 +59,12 @@ impl<A: Address> Candidate<A> {
 #[derive(Debug)]
 pub struct LookupBuffers<A: Address> {
     cands: Vec<Candidate<A>>,
-    merge: Vec<Candidate<A>>,
     incoming: Vec<Candidate<A>>,
 }
 
 impl<A: Address> Default for LookupBuffers<A> {
     fn default() -> Self {
-        LookupBuffers { cands: Vec::new(), merge: Vec::new(), incoming: Vec::new() }
+        LookupBuffers { cands: Vec::new(), incoming: Vec::new() }
     }
 }
 
@@ -82,8 +81,7 @@ pub struct Lookup<A: Address> {
     /// Shortlist length kept: 2k, the k closest plus as many spares for those that fail.
     cap: usize,
     cands: Vec<Candidate<A>>,
-    /// Scratch for merging a reply into `cands`: the merged list, and the reply.
-    merge: Vec<Candidate<A>>,
+    /// Scratch for merging a reply into `cands`: the reply's new candidates.
     incoming: Vec<Candidate<A>>,
     /// Candidates in `cands` that failed: they stay listed but do not count
     /// against the cap, so that failures never crowd out live contacts.
@@ -103,7 +101,6 @@ impl<A: Address> Lookup<A> {
     /// As [`new`](Self::new), working in buffers left by an earlier lookup.
     pub fn with_buffers(target: NodeId, own: NodeId, cfg: &Config, mut buf: LookupBuffers<A>) -> Self {
         buf.cands.clear();
-        buf.merge.clear();
         buf.incoming.clear();
         buf.cands.reserve(cfg.k * 2);
         Lookup {
@@ -115,7 +112,6 @@ impl<A: Address> Lookup<A> {
             strict: cfg.parallelism == Parallelism::Strict,
             cap: cfg.k * 2,
             cands: buf.cands,
-            merge: buf.merge,
             incoming: buf.incoming,
             failed_n: 0,
             in_flight: 0,
@@ -126,12 +122,12 @@ impl<A: Address> Lookup<A> {
 
     /// The lookup's buffers, for the next lookup to reuse.
     pub fn into_buffers(self) -> LookupBuffers<A> {
-        LookupBuffers { cands: self.cands, merge: self.merge, incoming: self.incoming }
+        LookupBuffers { cands: self.cands, incoming: self.incoming }
     }
 
     /// Heap bytes held by the shortlist.
     pub fn heap_bytes(&self) -> usize {
-        (self.cands.capacity() + self.merge.capacity() + self.incoming.capacity()) * std::mem::size_of::<Candidate<A>>()
+        (self.cands.capacity() + self.incoming.capacity()) * std::mem::size_of::<Candidate<A>>()
     }
 
     /// The target.
@@ -205,33 +201,37 @@ impl<A: Address> Lookup<A> {
             incoming.sort_unstable_by(|a, b| a.key.cmp(&b.key).then_with(|| cmp_to(&tw, &a.id(), &b.id())));
             incoming.dedup_by(|a, b| a.key == b.key && a.id() == b.id());
         }
-        // Merge the two sorted runs; a contact in both keeps the smaller depth.
-        let mut merged = std::mem::take(&mut self.merge);
-        merged.clear();
-        let old = &self.cands;
-        let (mut i, mut j) = (0, 0);
-        while i < old.len() && j < incoming.len() {
-            match self.cmp_cands(&old[i], &incoming[j]) {
-                Ordering::Less => {
-                    merged.push(old[i]);
-                    i += 1;
-                }
-                Ordering::Greater => {
-                    merged.push(incoming[j]);
-                    j += 1;
-                }
-                Ordering::Equal => {
-                    let mut c = old[i];
-                    c.depth = c.depth.min(incoming[j].depth);
-                    merged.push(c);
-                    i += 1;
-                    j += 1;
-                }
+        // A contact already listed keeps the smaller depth and is not added
+        // again: one pass over both sorted runs.
+        let (mut i, mut keep) = (0, 0);
+        for j in 0..incoming.len() {
+            let c = incoming[j];
+            while i < self.cands.len() && self.cmp_cands(&self.cands[i], &c) == Ordering::Less {
+                i += 1;
+            }
+            if i < self.cands.len() && self.cmp_cands(&self.cands[i], &c) == Ordering::Equal {
+                self.cands[i].depth = self.cands[i].depth.min(c.depth);
+            } else {
+                incoming[keep] = c;
+                keep += 1;
             }
         }
-        merged.extend_from_slice(&old[i..]);
-        merged.extend_from_slice(&incoming[j..]);
-        self.merge = std::mem::replace(&mut self.cands, merged);
+        incoming.truncate(keep);
+        // Merge in place from the back: the larger of the two tails goes last,
+        // so only the shortlist itself is read and written.
+        let (mut i, mut j) = (self.cands.len(), incoming.len());
+        self.cands.extend_from_slice(&incoming);
+        let mut w = self.cands.len();
+        while j > 0 {
+            w -= 1;
+            if i > 0 && self.cmp_cands(&self.cands[i - 1], &incoming[j - 1]) == Ordering::Greater {
+                self.cands[w] = self.cands[i - 1];
+                i -= 1;
+            } else {
+                self.cands[w] = incoming[j - 1];
+                j -= 1;
+            }
+        }
         self.incoming = incoming;
         while self.cands.len() - self.failed_n > self.cap {
             match self.cands.last().map(|c| c.state) {
