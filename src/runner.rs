@@ -56,6 +56,8 @@ struct Manifest<'a> {
     wall_time_s: f64,
     setup_time_s: f64,
     events_per_s: f64,
+    /// Worker threads (the outputs do not depend on it).
+    threads: usize,
     node_memory_bytes_mean: f64,
     files: [&'static str; 5],
 }
@@ -137,6 +139,7 @@ pub fn run(sc: &Scenario, dir: &Path, progress: &mut dyn Progress, threads: usiz
         setup_time_s: setup,
         // Over the event loop only, not the set-up (tables filled by the oracle).
         events_per_s: if wall > setup { stats.events as f64 / (wall - setup) } else { 0.0 },
+        threads,
         node_memory_bytes_mean: world.node_memory_bytes(),
         files: ["ops.csv", "timeseries.csv", "nodes.csv", "buckets.csv", "summary.csv"],
     };
