@@ -10,6 +10,7 @@
 //! move to the wheel as it turns. A push is O(1), a pop amortised O(log m) for
 //! m events in a slot, against O(log n) cache misses for a heap of n.
 
+use super::queue::{Slab, event_key as key, key_time as time_of};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -17,15 +18,6 @@ const SLOTS: usize = 4096;
 /// Room a slot starts with, and the most it keeps once emptied.
 const SLOT_START: usize = 64;
 const SLOT_KEEP: usize = 1024;
-
-/// Time (48 bits) above source (32) above sequence (48), as in `EventQueue`.
-fn key(time: u64, source: u32, seq: u64) -> u128 {
-    u128::from(time.min(super::queue::MAX_TIME)) << 80 | u128::from(source) << 48 | u128::from(seq & ((1 << 48) - 1))
-}
-
-fn time_of(key: u128) -> u64 {
-    (key >> 80) as u64
-}
 
 /// A calendar queue of events of type `E`.
 #[derive(Debug)]
@@ -38,8 +30,7 @@ pub struct Calendar<E> {
     /// The events of slot `cur` and earlier, sorted by key, largest first.
     now: Vec<(u128, u32)>,
     far: BinaryHeap<Reverse<(u128, u32)>>,
-    events: Vec<Option<E>>,
-    free: Vec<u32>,
+    slab: Slab<E>,
 }
 
 impl<E> Calendar<E> {
@@ -53,24 +44,14 @@ impl<E> Calendar<E> {
             cur: 0,
             now: Vec::new(),
             far: BinaryHeap::new(),
-            events: Vec::new(),
-            free: Vec::new(),
+            slab: Slab::default(),
         }
     }
 
     /// Schedules `event` at `time` (µs) under the key (`source`, `seq`): among
     /// same-time events, lower keys run first. Keys must be unique.
     pub fn push(&mut self, time: u64, source: u32, seq: u64, event: E) {
-        let idx = match self.free.pop() {
-            Some(i) => {
-                self.events[i as usize] = Some(event);
-                i
-            }
-            None => {
-                self.events.push(Some(event));
-                (self.events.len() - 1) as u32
-            }
-        };
+        let idx = self.slab.insert(event);
         self.place((key(time, source, seq), idx));
     }
 
@@ -140,9 +121,7 @@ impl<E> Calendar<E> {
             return None;
         }
         let (k, idx) = self.now.pop()?;
-        let event = self.events[idx as usize].take()?;
-        self.free.push(idx);
-        Some((time_of(k), event))
+        Some((time_of(k), self.slab.take(idx)?))
     }
 
     /// Time of the earliest event.
@@ -158,8 +137,7 @@ impl<E> Calendar<E> {
         let entry = std::mem::size_of::<(u128, u32)>();
         (self.wheel.iter().map(Vec::capacity).sum::<usize>() + self.now.capacity() + self.far.capacity()) * entry
             + self.wheel.capacity() * std::mem::size_of::<Vec<(u128, u32)>>()
-            + self.events.capacity() * std::mem::size_of::<Option<E>>()
-            + self.free.capacity() * 4
+            + self.slab.heap_bytes()
     }
 }
 

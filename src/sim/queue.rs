@@ -20,18 +20,69 @@ use std::collections::BinaryHeap;
 pub const MAX_TIME: u64 = (1 << 48) - 1;
 const SEQ_MASK: u64 = (1 << 48) - 1;
 
+/// An event's ordering key: time (48 bits) above source (32) above sequence (48).
+pub(crate) fn event_key(time: u64, source: u32, seq: u64) -> u128 {
+    u128::from(time.min(MAX_TIME)) << 80 | u128::from(source) << 48 | u128::from(seq & SEQ_MASK)
+}
+
+/// The time part of an event key.
+pub(crate) fn key_time(key: u128) -> u64 {
+    (key >> 80) as u64
+}
+
+/// Events by slot number, slots reused: the queues order keys and slot
+/// numbers, and the events themselves stay put.
+#[derive(Debug)]
+pub(crate) struct Slab<E> {
+    events: Vec<Option<E>>,
+    free: Vec<u32>,
+}
+
+impl<E> Default for Slab<E> {
+    fn default() -> Self {
+        Slab { events: Vec::new(), free: Vec::new() }
+    }
+}
+
+impl<E> Slab<E> {
+    /// Stores `event`; returns its slot.
+    pub(crate) fn insert(&mut self, event: E) -> u32 {
+        match self.free.pop() {
+            Some(s) => {
+                self.events[s as usize] = Some(event);
+                s
+            }
+            None => {
+                self.events.push(Some(event));
+                (self.events.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Takes the event out of `slot`, freeing it.
+    pub(crate) fn take(&mut self, slot: u32) -> Option<E> {
+        let event = self.events[slot as usize].take()?;
+        self.free.push(slot);
+        Some(event)
+    }
+
+    /// Heap bytes held.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.events.capacity() * std::mem::size_of::<Option<E>>() + self.free.capacity() * 4
+    }
+}
+
 /// A priority queue of events of type `E`.
 #[derive(Debug)]
 pub struct EventQueue<E> {
     heap: BinaryHeap<Reverse<(u128, u32)>>,
-    slots: Vec<Option<E>>,
-    free: Vec<u32>,
+    slab: Slab<E>,
     seq: u64,
 }
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
-        EventQueue { heap: BinaryHeap::new(), slots: Vec::new(), free: Vec::new(), seq: 0 }
+        EventQueue { heap: BinaryHeap::new(), slab: Slab::default(), seq: 0 }
     }
 }
 
@@ -51,33 +102,20 @@ impl<E> EventQueue<E> {
     /// Schedules `event` at `time` (µs) under the key (`source`, `seq`): among
     /// same-time events, lower keys run first. Keys must be unique.
     pub fn push_keyed(&mut self, time: u64, source: u32, seq: u64, event: E) {
-        let slot = match self.free.pop() {
-            Some(s) => {
-                self.slots[s as usize] = Some(event);
-                s
-            }
-            None => {
-                self.slots.push(Some(event));
-                (self.slots.len() - 1) as u32
-            }
-        };
-        let time = time.min(MAX_TIME);
-        self.heap.push(Reverse((u128::from(time) << 80 | u128::from(source) << 48 | u128::from(seq & SEQ_MASK), slot)));
+        let slot = self.slab.insert(event);
+        self.heap.push(Reverse((event_key(time, source, seq), slot)));
         self.seq += 1;
     }
 
     /// Removes and returns the earliest event with its time.
     pub fn pop(&mut self) -> Option<(u64, E)> {
         let Reverse((key, slot)) = self.heap.pop()?;
-        let time = (key >> 80) as u64;
-        let event = self.slots[slot as usize].take()?;
-        self.free.push(slot);
-        Some((time, event))
+        Some((key_time(key), self.slab.take(slot)?))
     }
 
     /// Time of the earliest event.
     pub fn peek_time(&self) -> Option<u64> {
-        self.heap.peek().map(|Reverse((k, _))| (*k >> 80) as u64)
+        self.heap.peek().map(|Reverse((k, _))| key_time(*k))
     }
 
     /// Events waiting.
@@ -92,9 +130,7 @@ impl<E> EventQueue<E> {
 
     /// Heap bytes held (heap and slab), for memory accounting.
     pub fn heap_bytes(&self) -> usize {
-        self.heap.capacity() * std::mem::size_of::<(u128, u32)>()
-            + self.slots.capacity() * std::mem::size_of::<Option<E>>()
-            + self.free.capacity() * 4
+        self.heap.capacity() * std::mem::size_of::<(u128, u32)>() + self.slab.heap_bytes()
     }
 
     /// Events ever scheduled.

@@ -758,7 +758,7 @@ impl Coordinator {
         if r.started.0 < self.sc.warmup.0 || !(user || self.sc.output.maintenance_ops) {
             return r;
         }
-        let k = self.sc.protocol.config().k;
+        let k = self.sc.protocol.k;
         let (success, found_fraction) = match r.kind {
             OpKind::FindNode | OpKind::Put | OpKind::Refresh | OpKind::Republish | OpKind::Join => {
                 self.oracle.closest(&r.target, k, Some(origin), &mut self.scratch);
