@@ -33,6 +33,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 mod commands;
+mod run_summary;
 
 /// kadsim: a deterministic discrete-event simulator of Kademlia DHT networks.
 #[derive(Parser, Debug)]
@@ -241,17 +242,20 @@ pub fn main(cli: Cli) -> ExitCode {
                 Err(e) => return bad_input(&e),
             };
             let dir = out.unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
-            let mut progress = Bar::new(quiet || !std::io::stderr().is_terminal());
+            let on_terminal = std::io::stderr().is_terminal();
+            let mut progress = Bar::new(quiet || !on_terminal, !quiet && !on_terminal);
             let threads = threads.map_or_else(runner::available_threads, |t| t as usize);
             match runner::run(&sc, &dir, &mut progress, threads) {
                 Ok(o) => {
                     progress.finish();
-                    if !quiet {
-                        eprintln!("{} events, trace {}; results in {}", o.events, o.trace_hash, o.dir.display());
+                    for w in &o.warnings {
+                        eprintln!("kadsim: warning: {w}");
                     }
+                    let wall = progress.elapsed().as_secs_f64();
+                    put!("{}", run_summary::render(&sc.name, &o.summary, &o.dir, o.events, wall));
                     ExitCode::SUCCESS
                 }
-                Err(e @ RunError::Trace(_)) => {
+                Err(e @ (RunError::Trace(_) | RunError::Destination(_))) => {
                     progress.finish();
                     eprintln!("kadsim: {e}");
                     ExitCode::from(EXIT_BAD_INPUT)
@@ -332,17 +336,42 @@ impl SweepProgress for SweepBar {
     }
 }
 
-/// The progress bar: simulated time, events per second, ETA. Hidden when
-/// stderr is not a terminal or with --quiet. Wall-clock time is read here only,
+/// The progress bar: simulated time, events per second, ETA, in under 80
+/// columns. Hidden when stderr is not a terminal or with --quiet; off a
+/// terminal (a batch job's log) a heartbeat line goes to stderr at every 10% of
+/// simulated time instead, unless --quiet. Wall-clock time is read here only,
 /// for display and the manifest; the simulation never sees it.
 struct Bar {
     bar: ProgressBar,
     started: Instant,
+    /// Print heartbeat lines.
+    heartbeat: bool,
+    /// The next tenth of the run at which a heartbeat is due.
+    next_tenth: u64,
+}
+
+/// The bar's template: at most 16 + 1 + 40 + 1 + 8 + 5 + 8 = 79 columns.
+const BAR_TEMPLATE: &str = "{bar:16} {msg} {elapsed_precise} ETA {eta}";
+
+/// The bar's message: simulated seconds and event rate, at most 40 columns
+/// for any run shorter than 31 years.
+fn bar_message(now_us: u64, end_us: u64, events: u64, wall_s: f64) -> String {
+    format!("{}/{} s, {:.2}M ev/s", now_us / 1_000_000, end_us / 1_000_000, events as f64 / wall_s.max(1e-9) / 1e6)
+}
+
+/// A heartbeat line for logs: percent of simulated time, events, wall time.
+fn heartbeat_line(now_us: u64, end_us: u64, events: u64, wall_s: f64) -> String {
+    let pct = (now_us.min(end_us) * 100).checked_div(end_us).unwrap_or(100);
+    format!(
+        "kadsim: {pct:>3}% of {} s simulated, {:.1}M events, {wall_s:.0} s wall",
+        end_us / 1_000_000,
+        events as f64 / 1e6
+    )
 }
 
 impl Bar {
-    fn new(hidden: bool) -> Bar {
-        Bar { bar: styled_bar(hidden, "{bar:30} sim {msg} [{elapsed_precise}, ETA {eta}]"), started: Instant::now() }
+    fn new(hidden: bool, heartbeat: bool) -> Bar {
+        Bar { bar: styled_bar(hidden, BAR_TEMPLATE), started: Instant::now(), heartbeat, next_tenth: 1 }
     }
 
     fn finish(&self) {
@@ -352,18 +381,38 @@ impl Bar {
 
 impl Progress for Bar {
     fn tick(&mut self, now_us: u64, end_us: u64, events: u64) {
+        let wall = self.started.elapsed().as_secs_f64();
         self.bar.set_length(end_us / 1_000_000);
         self.bar.set_position(now_us / 1_000_000);
-        let wall = self.started.elapsed().as_secs_f64().max(1e-9);
-        self.bar.set_message(format!(
-            "{}/{} s, {:.2} M events/s",
-            now_us / 1_000_000,
-            end_us / 1_000_000,
-            events as f64 / wall / 1e6
-        ));
+        self.bar.set_message(bar_message(now_us, end_us, events, wall));
+        if self.heartbeat
+            && self.next_tenth <= 10
+            && now_us.saturating_mul(10) >= end_us.saturating_mul(self.next_tenth)
+        {
+            eprintln!("{}", heartbeat_line(now_us, end_us, events, wall));
+            while self.next_tenth <= 10 && now_us.saturating_mul(10) >= end_us.saturating_mul(self.next_tenth) {
+                self.next_tenth += 1;
+            }
+        }
     }
 
     fn elapsed(&self) -> Duration {
         self.started.elapsed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_progress_line_fits_80_columns_at_its_widest() {
+        // The widest values: a 31-year run, 999 M events/s, 99 h elapsed.
+        let end = 999_999_999 * 1_000_000;
+        let msg = bar_message(end, end, 999_000_000 * 1000, 1000.0);
+        assert!(msg.chars().count() <= 40, "{msg}");
+        let widest = format!("{} {msg} 99:59:59 ETA {}", "#".repeat(16), "59m 59s");
+        assert!(widest.chars().count() <= 80, "{} columns: {widest}", widest.chars().count());
+        assert!(heartbeat_line(end, end, u64::MAX, 1e6).chars().count() <= 80);
     }
 }

@@ -1,15 +1,22 @@
 //! Runs a scenario and writes its result files (DESIGN.md §5): `ops.csv`,
-//! `timeseries.csv`, `nodes.csv`, `buckets.csv`, `summary.csv`, then `manifest.json`. Each
-//! file is written under a temporary name and renamed when whole; the manifest
-//! comes last, so its presence means the run is complete.
+//! `timeseries.csv`, `nodes.csv`, `buckets.csv`, `summary.csv`, then
+//! `manifest.json`. The directory is written as a whole: the files go into a
+//! temporary sibling directory, which replaces the destination only when every
+//! file is complete (see [`staging`](crate::runner::staging)), so a results
+//! directory never mixes two runs and a failed or killed run leaves the
+//! previous results as they were.
 
 use crate::metrics::writer::{write_csv, write_json, write_summary};
-use crate::scenario::{ChurnModel, Scenario};
+use crate::metrics::{BucketRow, NodeRow, OpRecord, SampleRow};
+use crate::scenario::{BootstrapMode, ChurnModel, Scenario};
 use crate::sim::churn::read_trace;
-use crate::sim::world::World;
+use crate::sim::world::{Population, World};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+pub mod staging;
+use staging::{StageError, Staged};
 
 /// What the runner reports while it works. The simulation never reads it.
 pub trait Progress {
@@ -35,6 +42,9 @@ pub enum RunError {
     /// The churn trace is malformed (bad input, exit code 2).
     #[error("{0}")]
     Trace(String),
+    /// The destination exists and is not a results directory (exit code 2).
+    #[error("{0}")]
+    Destination(String),
     /// A result file could not be written (exit code 3).
     #[error("cannot write {path}: {err}")]
     Output {
@@ -45,12 +55,21 @@ pub enum RunError {
     },
 }
 
-/// The manifest of a run.
+/// The manifest of a run: what was run, by which build, from which command,
+/// and what came of it.
 #[derive(Serialize)]
 struct Manifest<'a> {
     kadsim_version: &'static str,
+    /// The git commit kadsim was built from (`-dirty` with local changes).
+    git_commit: &'static str,
+    /// The command line that started the run.
+    command_line: Vec<String>,
     scenario: &'a Scenario,
     seed: u64,
+    /// Things about this run a reader should know before trusting it.
+    warnings: &'a [String],
+    /// The network's effective size: by state, at the end of the warm-up and at the end.
+    population: Populations,
     events: u64,
     trace_hash: String,
     wall_time_s: f64,
@@ -62,6 +81,13 @@ struct Manifest<'a> {
     files: [&'static str; 5],
 }
 
+/// The population at the two moments a reader asks about.
+#[derive(Serialize)]
+struct Populations {
+    at_warmup: Option<Population>,
+    at_end: Population,
+}
+
 /// Summary of a finished run.
 #[derive(Clone, Debug)]
 pub struct Outcome {
@@ -71,7 +97,14 @@ pub struct Outcome {
     pub trace_hash: String,
     /// Where the files are.
     pub dir: PathBuf,
+    /// Warnings found while running (also in the manifest), one line each.
+    pub warnings: Vec<String>,
+    /// The rows of `summary.csv`.
+    pub summary: Vec<(String, String)>,
 }
+
+/// The git commit this binary was built from.
+pub const GIT_COMMIT: &str = env!("KADSIM_GIT_COMMIT");
 
 /// Simulated time between two progress ticks.
 const TICK_US: u64 = 1_000_000;
@@ -81,15 +114,18 @@ pub fn available_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Runs `sc` on `threads` threads and writes its results to `dir`. The
-/// results are the same for any number of threads.
+/// Runs `sc` on `threads` threads and writes its results to `dir`, replacing
+/// an earlier run's results there as a whole. The results are the same for
+/// any number of threads.
 pub fn run(sc: &Scenario, dir: &Path, progress: &mut dyn Progress, threads: usize) -> Result<Outcome, RunError> {
     let trace = match (&sc.churn.model, &sc.churn.trace) {
         (ChurnModel::Trace, Some(path)) => read_trace(path, sc.nodes).map_err(|e| RunError::Trace(e.to_string()))?,
         _ => Vec::new(),
     };
-    let out = |p: &Path, err| RunError::Output { path: p.to_path_buf(), err };
-    std::fs::create_dir_all(dir).map_err(|e| out(dir, e))?;
+    let staged = Staged::begin(dir).map_err(|e| match e {
+        StageError::Refused(msg) => RunError::Destination(msg),
+        StageError::Io(path, err) => RunError::Output { path, err },
+    })?;
     let mut world = World::with_threads(sc, trace, threads);
     let setup = progress.elapsed().as_secs_f64();
     let end = world.end();
@@ -106,15 +142,21 @@ pub fn run(sc: &Scenario, dir: &Path, progress: &mut dyn Progress, threads: usiz
     progress.tick(end, end, stats.events);
     let wall = progress.elapsed().as_secs_f64();
 
-    let file = |name: &str| dir.join(name);
+    let mut warnings: Vec<String> = Vec::new();
+    let at_warmup = world.population_at_warmup();
+    let at_end = world.population();
+    warnings.extend(unfinished_joins(sc, at_warmup));
+
+    let out = |p: &Path, err| RunError::Output { path: p.to_path_buf(), err };
+    let file = |name: &str| staged.dir().join(name);
     let p = file("ops.csv");
-    write_csv(&p, &world.recorder().ops).map_err(|e| out(&p, e))?;
+    write_csv(&p, &world.recorder().ops, &OpRecord::header_row()).map_err(|e| out(&p, e))?;
     let p = file("timeseries.csv");
-    write_csv(&p, &world.recorder().samples).map_err(|e| out(&p, e))?;
+    write_csv(&p, &world.recorder().samples, &SampleRow::default()).map_err(|e| out(&p, e))?;
     let p = file("nodes.csv");
-    write_csv(&p, world.node_rows()).map_err(|e| out(&p, e))?;
+    write_csv(&p, world.node_rows(), NodeRow::default()).map_err(|e| out(&p, e))?;
     let p = file("buckets.csv");
-    write_csv(&p, world.bucket_rows()).map_err(|e| out(&p, e))?;
+    write_csv(&p, world.bucket_rows(), BucketRow::default()).map_err(|e| out(&p, e))?;
     let p = file("summary.csv");
     let mut summary = vec![
         ("nodes".to_string(), sc.nodes.to_string()),
@@ -122,6 +164,7 @@ pub fn run(sc: &Scenario, dir: &Path, progress: &mut dyn Progress, threads: usiz
         ("warmup_s".to_string(), format!("{}", sc.warmup.as_secs_f64())),
         ("events".to_string(), stats.events.to_string()),
     ];
+    summary.extend(size_rows(sc, &world, at_warmup, at_end));
     summary.extend(world.recorder().summary());
     if let Some(last) = world.recorder().samples.last() {
         summary.push(("end.alive".into(), last.alive.to_string()));
@@ -131,8 +174,12 @@ pub fn run(sc: &Scenario, dir: &Path, progress: &mut dyn Progress, threads: usiz
     write_summary(&p, &summary).map_err(|e| out(&p, e))?;
     let manifest = Manifest {
         kadsim_version: env!("CARGO_PKG_VERSION"),
+        git_commit: GIT_COMMIT,
+        command_line: std::env::args().collect(),
         scenario: sc,
         seed: sc.seed,
+        warnings: &warnings,
+        population: Populations { at_warmup, at_end },
         events: stats.events,
         trace_hash: stats.trace_hash.clone(),
         wall_time_s: wall,
@@ -145,5 +192,47 @@ pub fn run(sc: &Scenario, dir: &Path, progress: &mut dyn Progress, threads: usiz
     };
     let p = file("manifest.json");
     write_json(&p, &manifest).map_err(|e| out(&p, e))?;
-    Ok(Outcome { events: stats.events, trace_hash: stats.trace_hash, dir: dir.to_path_buf() })
+    staged.commit().map_err(|e| match e {
+        StageError::Refused(msg) => RunError::Destination(msg),
+        StageError::Io(path, err) => RunError::Output { path, err },
+    })?;
+    Ok(Outcome { events: stats.events, trace_hash: stats.trace_hash, dir: dir.to_path_buf(), warnings, summary })
+}
+
+/// `summary.csv` rows on the network's effective size: the scenario's
+/// `nodes` counts node slots, which may never all be up at once.
+fn size_rows(sc: &Scenario, world: &World, at_warmup: Option<Population>, at_end: Population) -> Vec<(String, String)> {
+    let measured_s = sc.duration.as_secs_f64() - sc.warmup.as_secs_f64();
+    let alive_mean = world
+        .recorder()
+        .node_seconds_after_warmup()
+        .filter(|_| measured_s > 0.0)
+        .map_or(String::new(), |ns| format!("{:.3}", ns / measured_s));
+    vec![
+        ("nodes.ever_up".into(), (sc.nodes - at_end.never_up).to_string()),
+        ("nodes.joined_at_warmup".into(), at_warmup.map_or(String::new(), |p| p.joined.to_string())),
+        ("alive.mean".into(), alive_mean),
+    ]
+}
+
+/// A warning when nodes that should have joined during the warm-up had not
+/// finished joining when it ended: the measured network is then smaller, and
+/// still growing, than the scenario's `nodes` says.
+fn unfinished_joins(sc: &Scenario, at_warmup: Option<Population>) -> Option<String> {
+    let p = at_warmup?;
+    if sc.warmup.0 == 0 || sc.bootstrap.mode != BootstrapMode::Join || sc.churn.model != ChurnModel::None {
+        return None;
+    }
+    let unfinished = p.joining + p.never_up;
+    (unfinished > 0).then(|| {
+        format!(
+            "only {} of {} nodes had joined when the warm-up ended at {} s ({} still joining, {} not yet arrived): \
+             operations are measured on a network still growing; lengthen warmup or raise bootstrap.join_rate",
+            p.joined,
+            sc.nodes,
+            sc.warmup.as_secs_f64(),
+            p.joining,
+            p.never_up
+        )
+    })
 }

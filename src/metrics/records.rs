@@ -37,6 +37,28 @@ pub struct OpRecord {
     pub deadline_hit: bool,
 }
 
+impl OpRecord {
+    /// A record whose only use is naming the columns of an empty `ops.csv`.
+    pub fn header_row() -> OpRecord {
+        OpRecord {
+            start_us: 0,
+            end_us: 0,
+            kind: "find_node",
+            origin: 0,
+            target: crate::kad::NodeId([0; 20]),
+            hops: None,
+            queried: 0,
+            responses: 0,
+            timeouts: 0,
+            latency_us: 0,
+            success: false,
+            found_fraction: None,
+            replicas: 0,
+            deadline_hit: false,
+        }
+    }
+}
+
 /// Writes an ID as 40 hex digits: kept as 20 bytes in memory, so that
 /// recording an operation allocates nothing.
 fn hex_id<S: serde::Serializer>(id: &crate::kad::NodeId, s: S) -> Result<S::Ok, S::Error> {
@@ -74,7 +96,8 @@ pub struct SampleRow {
     pub ops_succeeded: u32,
     /// Mean hops of the node lookups finished.
     pub lookup_hops_mean: Option<f64>,
-    /// Median latency of the operations finished.
+    /// Median latency of the operations finished, all kinds pooled (the
+    /// per-kind columns below separate fast gets from slow node lookups).
     pub latency_p50_ms: Option<f64>,
     /// 90th percentile latency.
     pub latency_p90_ms: Option<f64>,
@@ -84,10 +107,46 @@ pub struct SampleRow {
     pub rt_size_mean: f64,
     /// Pairs stored over all nodes up.
     pub stored_pairs: u64,
+    /// Node lookups finished in the interval.
+    pub find_node_done: u32,
+    /// Of those, successful.
+    pub find_node_succeeded: u32,
+    /// Their success rate (empty when none finished).
+    pub find_node_success_rate: Option<f64>,
+    /// Their median latency.
+    pub find_node_latency_p50_ms: Option<f64>,
+    /// Their 90th percentile latency.
+    pub find_node_latency_p90_ms: Option<f64>,
+    /// Their 99th percentile latency.
+    pub find_node_latency_p99_ms: Option<f64>,
+    /// Gets finished in the interval.
+    pub get_done: u32,
+    /// Of those, successful (the value came back).
+    pub get_succeeded: u32,
+    /// Their success rate.
+    pub get_success_rate: Option<f64>,
+    /// Their median latency.
+    pub get_latency_p50_ms: Option<f64>,
+    /// Their 90th percentile latency.
+    pub get_latency_p90_ms: Option<f64>,
+    /// Their 99th percentile latency.
+    pub get_latency_p99_ms: Option<f64>,
+    /// Puts finished in the interval.
+    pub put_done: u32,
+    /// Of those, successful (a STORE acknowledged).
+    pub put_succeeded: u32,
+    /// Their success rate.
+    pub put_success_rate: Option<f64>,
+    /// Their median latency.
+    pub put_latency_p50_ms: Option<f64>,
+    /// Their 90th percentile latency.
+    pub put_latency_p90_ms: Option<f64>,
+    /// Their 99th percentile latency.
+    pub put_latency_p99_ms: Option<f64>,
 }
 
 /// One row of `nodes.csv`: a node at the end of the run.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct NodeRow {
     /// Node index.
     pub node: u32,
@@ -115,7 +174,7 @@ pub struct NodeRow {
 /// classic bucket index `i` of the paper (§2.2: bucket `i` holds the contacts
 /// at distance `2^i ≤ d < 2^(i+1)`), over the nodes up. Rows run from the
 /// farthest bucket (159) down to the nearest one that any node fills.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct BucketRow {
     /// Bucket index `i`: the contacts share `159 − i` leading bits with the node.
     pub bucket: u8,

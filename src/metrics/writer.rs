@@ -47,16 +47,33 @@ impl Drop for AtomicFile {
     }
 }
 
-/// Writes `rows` as CSV with a header to `dest`, atomically.
-pub fn write_csv<T: Serialize>(dest: &Path, rows: impl IntoIterator<Item = T>) -> std::io::Result<()> {
+/// Writes `rows` as CSV with a header to `dest`, atomically. With no rows the
+/// file still gets its header line, taken from `example` (whose values are not
+/// written), so that a run with nothing to report leaves a valid, empty table.
+pub fn write_csv<T: Serialize>(dest: &Path, rows: impl IntoIterator<Item = T>, example: T) -> std::io::Result<()> {
     let file = AtomicFile::create(dest)?;
     let mut w = csv::Writer::from_writer(file);
+    let mut any = false;
     for row in rows {
         w.serialize(row).map_err(std::io::Error::other)?;
+        any = true;
     }
     w.flush()?;
-    let file = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+    let mut file = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+    if !any {
+        file.write_all(header_line(&example)?.as_bytes())?;
+    }
     file.finish()
+}
+
+/// The CSV header line (with its newline) that serializing `example` writes.
+fn header_line<T: Serialize>(example: &T) -> std::io::Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.serialize(example).map_err(std::io::Error::other)?;
+    let bytes = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let end = text.find('\n').map_or(text.len(), |i| i + 1);
+    Ok(text[..end].to_string())
 }
 
 /// Writes `metric,value` rows to `dest`, atomically.
@@ -66,7 +83,7 @@ pub fn write_summary(dest: &Path, rows: &[(String, String)]) -> std::io::Result<
         metric: &'a str,
         value: &'a str,
     }
-    write_csv(dest, rows.iter().map(|(m, v)| Row { metric: m, value: v }))
+    write_csv(dest, rows.iter().map(|(m, v)| Row { metric: m, value: v }), Row { metric: "", value: "" })
 }
 
 /// Writes `value` as pretty JSON to `dest`, atomically.
@@ -96,6 +113,23 @@ mod tests {
         assert!(!dir.join("x.csv.tmp").exists());
         write_summary(&dest, &[("a".into(), "1".into())]).unwrap();
         assert_eq!(std::fs::read_to_string(&dest).unwrap(), "metric,value\na,1\n");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_table_without_rows_still_has_its_header() {
+        #[derive(Serialize)]
+        struct Row {
+            a: u32,
+            b_ms: Option<f64>,
+        }
+        let dir = std::env::temp_dir().join(format!("kadsim-writer-empty-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let dest = dir.join("e.csv");
+        write_csv(&dest, Vec::<Row>::new(), Row { a: 7, b_ms: Some(1.5) }).unwrap();
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "a,b_ms\n");
+        write_csv(&dest, vec![Row { a: 1, b_ms: None }], Row { a: 7, b_ms: None }).unwrap();
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "a,b_ms\n1,\n");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

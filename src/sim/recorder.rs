@@ -13,6 +13,30 @@ pub struct Interval {
     pub counts: SampleRow,
     hops: Vec<f64>,
     latency_ms: Vec<f64>,
+    /// Per workload kind (node lookups, gets, puts): finished, succeeded, latencies.
+    by_kind: [KindInterval; 3],
+}
+
+/// One workload kind's operations finished in an interval.
+#[derive(Clone, Debug, Default)]
+struct KindInterval {
+    done: u32,
+    succeeded: u32,
+    latency_ms: Vec<f64>,
+}
+
+/// The workload kinds, in the order of `Interval::by_kind`.
+const KINDS: [&str; 3] = ["find_node", "get", "put"];
+
+impl KindInterval {
+    /// `(done, succeeded, success rate, latency p50, p90, p99)`.
+    #[allow(clippy::type_complexity)]
+    fn close(mut self) -> (u32, u32, Option<f64>, Option<f64>, Option<f64>, Option<f64>) {
+        self.latency_ms.sort_by(f64::total_cmp);
+        let q = |p| quantile_sorted(&self.latency_ms, p);
+        let rate = (self.done > 0).then(|| f64::from(self.succeeded) / f64::from(self.done));
+        (self.done, self.succeeded, rate, q(0.5), q(0.9), q(0.99))
+    }
 }
 
 /// The run's measurements.
@@ -49,6 +73,13 @@ impl Recorder {
             }
             iv.latency_ms.push(rec.latency_us as f64 / 1e3);
         }
+        // Per kind for the time series only: the summary reads `ops` itself.
+        if let Some(k) = KINDS.iter().position(|k| *k == rec.kind) {
+            let by = &mut self.cur.by_kind[k];
+            by.done += 1;
+            by.succeeded += u32::from(rec.success);
+            by.latency_ms.push(rec.latency_us as f64 / 1e3);
+        }
         self.ops.push(rec);
     }
 
@@ -57,7 +88,27 @@ impl Recorder {
         let iv = std::mem::take(&mut self.cur);
         let mut lat = iv.latency_ms;
         lat.sort_by(f64::total_cmp);
+        let [f, g, p] = iv.by_kind;
+        let (f, g, p) = (f.close(), g.close(), p.close());
         self.samples.push(SampleRow {
+            find_node_done: f.0,
+            find_node_succeeded: f.1,
+            find_node_success_rate: f.2,
+            find_node_latency_p50_ms: f.3,
+            find_node_latency_p90_ms: f.4,
+            find_node_latency_p99_ms: f.5,
+            get_done: g.0,
+            get_succeeded: g.1,
+            get_success_rate: g.2,
+            get_latency_p50_ms: g.3,
+            get_latency_p90_ms: g.4,
+            get_latency_p99_ms: g.5,
+            put_done: p.0,
+            put_succeeded: p.1,
+            put_success_rate: p.2,
+            put_latency_p50_ms: p.3,
+            put_latency_p90_ms: p.4,
+            put_latency_p99_ms: p.5,
             time_s,
             warmup,
             alive,
@@ -76,6 +127,11 @@ impl Recorder {
         self.at_warmup = Some((self.total.counts.clone(), self.node_us));
     }
 
+    /// Node-seconds of uptime after the warm-up (`None` before it ended).
+    pub fn node_seconds_after_warmup(&self) -> Option<f64> {
+        self.at_warmup.as_ref().map(|(_, w)| (self.node_us - w) / 1e6)
+    }
+
     /// Applies `f` to the current interval and the run totals.
     pub fn count(&mut self, f: impl Fn(&mut SampleRow)) {
         f(&mut self.cur.counts);
@@ -88,7 +144,7 @@ impl Recorder {
         let mut rows: Vec<(String, String)> = Vec::new();
         let mut put = |k: &str, v: String| rows.push((k.to_string(), v));
         let fmt = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.6}"));
-        for kind in ["find_node", "get", "put"] {
+        for kind in KINDS {
             let ops: Vec<&OpRecord> = self.ops.iter().filter(|r| r.kind == kind).collect();
             let n = ops.len();
             let ok = ops.iter().filter(|r| r.success).count();

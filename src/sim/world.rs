@@ -116,6 +116,21 @@ pub struct RunStats {
     pub trace_hash: String,
 }
 
+/// How many nodes were in which state at one moment: the network's
+/// effective size, which may be far below the scenario's `nodes` when joins
+/// are slow or churn keeps nodes down.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Population {
+    /// Nodes up and joined (their join lookup finished, or tables filled by the oracle).
+    pub joined: u32,
+    /// Nodes up whose join is still under way.
+    pub joining: u32,
+    /// Nodes down that have been up before.
+    pub down: u32,
+    /// Nodes that have never come up yet.
+    pub never_up: u32,
+}
+
 /// A simulation in progress.
 pub struct World {
     shared: Shared,
@@ -157,6 +172,8 @@ struct Coordinator {
     up_changed: u64,
     /// Whether the totals at the end of the warm-up have been noted.
     warm_marked: bool,
+    /// The population when the warm-up ended.
+    at_warmup: Option<Population>,
 }
 
 impl World {
@@ -229,6 +246,7 @@ impl World {
             up_count: 0,
             up_changed: 0,
             warm_marked: false,
+            at_warmup: None,
             sc: sc.clone(),
         };
         let mut w = World { shared: Shared { ctx, shards, mailboxes }, co, threads };
@@ -375,6 +393,16 @@ impl World {
             self.co.sample(&self.shared);
         }
         RunStats { events: self.co.events, trace_hash: format!("{:016x}", self.co.hash) }
+    }
+
+    /// The population now.
+    pub fn population(&self) -> Population {
+        self.co.population()
+    }
+
+    /// The population at the end of the warm-up (`None` before it ends).
+    pub fn population_at_warmup(&self) -> Option<Population> {
+        self.co.at_warmup
     }
 
     /// Calls `f` with every node slot, in index order.
@@ -564,10 +592,24 @@ impl Coordinator {
     /// Notes the totals at the end of the warm-up, so that the summary's
     /// traffic rates cover only the time after it.
     fn mark_warmup(&mut self) {
+        self.at_warmup = Some(self.population());
         self.now = self.sc.warmup.0;
         self.count_uptime();
         self.rec.mark_warmup();
         self.warm_marked = true;
+    }
+
+    fn population(&self) -> Population {
+        let mut p = Population::default();
+        for st in &self.status {
+            match (st.alive, st.joined, st.sessions) {
+                (true, true, _) => p.joined += 1,
+                (true, false, _) => p.joining += 1,
+                (false, _, 0) => p.never_up += 1,
+                (false, _, _) => p.down += 1,
+            }
+        }
+        p
     }
 
     /// Adds the node-microseconds of uptime since the last change, then

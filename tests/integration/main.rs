@@ -7,4 +7,5 @@ mod net;
 mod network;
 mod regression;
 mod report;
+mod runs;
 mod testnet;
