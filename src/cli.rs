@@ -196,8 +196,11 @@ pub fn main(cli: Cli) -> ExitCode {
     match cli.command {
         Cmd::Validate { file, set } => match scenario::load_file(&file, &set) {
             Ok(sc) => {
-                match toml::to_string(&sc) {
-                    Ok(text) => put!("{text}"),
+                for w in scenario::warnings(&sc) {
+                    eprintln!("warning: {w}");
+                }
+                match toml::to_string(&sc.effective()) {
+                    Ok(text) => say!("{}", text.trim_end()),
                     Err(e) => {
                         eprintln!("kadsim: cannot print the scenario: {e}");
                         return ExitCode::from(EXIT_INTERNAL);

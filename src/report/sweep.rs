@@ -40,9 +40,6 @@ pub const METRICS: [(&str, &str); 12] = [
     ("end.rt_size.mean", "routing-table size at the end (contacts)"),
 ];
 
-/// Top-level scenario fields; any other one-word parameter is a protocol field.
-const TOP_LEVEL: [&str; 6] = ["name", "seed", "nodes", "duration", "warmup", "sample_interval"];
-
 /// One swept parameter and its values.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Param {
@@ -71,8 +68,7 @@ impl std::str::FromStr for Param {
                 "--param '{s}': seeds are not swept; replica r runs with --seed (or the file's seed) + r"
             ));
         }
-        let path =
-            if name.contains('.') || TOP_LEVEL.contains(&name) { name.to_string() } else { format!("protocol.{name}") };
+        let path = scenario::field_path(name);
         Ok(Param { name: name.to_string(), path, values })
     }
 }

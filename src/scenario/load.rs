@@ -1,7 +1,11 @@
-//! Reading a scenario: TOML syntax, schema, validation and `--set` overrides,
-//! each failure reported as one line naming the file, the field path, the line
-//! and column, and what was expected.
+//! Reading a scenario: TOML syntax, schema, validation, `--set` overrides and
+//! the refusal of scenarios too big to run ([`super::estimate`]), each failure
+//! reported as one line naming the file, the field path, the line and column,
+//! and what was expected.
 
+use super::clip::{clip, clip_message};
+use super::estimate::{self, Limits};
+use super::names::{check_run_name, field_path};
 use super::sections::*;
 use std::fmt;
 use std::path::Path;
@@ -22,16 +26,17 @@ pub struct ScenarioError {
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
+        // One line, whatever the parts hold, and no user value echoed at
+        // more than `clip::MAX_ECHO` bytes.
+        let one_line = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        write!(f, "{}", clip(&one_line(&self.file)))?;
         if let Some((line, col)) = self.position {
             write!(f, ":{line}:{col}")?;
         }
         if !self.path.is_empty() {
-            write!(f, ": {}", self.path)?;
+            write!(f, ": {}", clip(&one_line(&self.path)))?;
         }
-        // One line, whatever the underlying message holds.
-        let msg: Vec<&str> = self.message.split_whitespace().collect();
-        write!(f, ": {}", msg.join(" "))
+        write!(f, ": {}", clip_message(&one_line(&self.message)))
     }
 }
 
@@ -49,6 +54,9 @@ pub fn load_file(path: &Path, overrides: &[String]) -> Result<Scenario, Scenario
     let mut sc = load_str(&text, &label, overrides)?;
     if sc.name.is_empty() {
         sc.name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        if let Err(e) = check_run_name(&sc.name) {
+            return Err(at_path(&text, &label, "name", format!("the file name gives no usable run name: {e}")));
+        }
     }
     if let Some(trace) = &sc.churn.trace {
         let resolved =
@@ -61,8 +69,37 @@ pub fn load_file(path: &Path, overrides: &[String]) -> Result<Scenario, Scenario
     Ok(sc)
 }
 
-/// Parses and validates scenario text; `label` names it in errors.
+/// Parses and validates scenario text; `label` names it in errors. Refuses
+/// a scenario that cannot run on this machine ([`estimate::check`] with
+/// [`Limits::machine`]).
 pub fn load_str(text: &str, label: &str, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    load_str_within(text, label, overrides, &Limits::machine())
+}
+
+/// [`load_str`] against the given limits.
+pub fn load_str_within(
+    text: &str,
+    label: &str,
+    overrides: &[String],
+    limits: &Limits,
+) -> Result<Scenario, ScenarioError> {
+    let sc = parse(text, label, overrides)?;
+    if let Err((path, message)) = estimate::check(&sc, limits) {
+        // Named where the value comes from: the --set giving it, or the file.
+        let set = overrides.iter().find(|o| {
+            let p = field_path(o.split_once('=').map_or(o.as_str(), |(p, _)| p));
+            path == p || path.starts_with(&format!("{p}."))
+        });
+        return Err(match set {
+            Some(o) => ScenarioError { file: format!("--set {o}"), position: None, path, message },
+            None => at_path(text, label, &path, message),
+        });
+    }
+    Ok(sc)
+}
+
+/// The scenario of `text` with `overrides` applied, validated.
+fn parse(text: &str, label: &str, overrides: &[String]) -> Result<Scenario, ScenarioError> {
     let sc: Scenario = deserialize(text, label)?;
     if let Err((path, message)) = validate(&sc) {
         return Err(at_path(text, label, &path, message));
@@ -125,7 +162,10 @@ fn syntax(text: &str, label: &str, e: &toml::de::Error) -> ScenarioError {
 /// An error at a dotted `path`, positioned at that value if the text has it
 /// (list items are not followed: a `[[table]]` error is placed at its array).
 fn at_path(text: &str, label: &str, path: &str, message: String) -> ScenarioError {
-    let position = DeTable::parse(text).ok().map(|root| {
+    let position = DeTable::parse(text).ok().and_then(|root| {
+        // A field the file does not set at all has no position.
+        let first = path.split('.').next().unwrap_or_default();
+        root.get_ref().get(first)?;
         let mut span = root.span();
         let mut table = root.into_inner();
         let mut value: Option<DeValue> = None;
@@ -147,7 +187,7 @@ fn at_path(text: &str, label: &str, path: &str, message: String) -> ScenarioErro
                 value = Some(v);
             }
         }
-        line_col(text, span.start)
+        Some(line_col(text, span.start))
     });
     ScenarioError { file: label.to_string(), position, path: path.to_string(), message }
 }
@@ -160,7 +200,9 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// Applies `a.b.c=value`: the value is read as TOML (`8`, `0.5`, `true`,
-/// `"2h"`), or else taken as a string (`2h`, `strict`).
+/// `"2h"`), or else taken as a string (`2h`, `strict`). A one-word path other
+/// than a top-level key is a protocol field (`k=8` is `protocol.k=8`, see
+/// [`field_path`]).
 fn apply_override(table: &mut toml::Table, o: &str) -> Result<(), ScenarioError> {
     let bad =
         |message: String| ScenarioError { file: format!("--set {o}"), position: None, path: String::new(), message };
@@ -169,6 +211,7 @@ fn apply_override(table: &mut toml::Table, o: &str) -> Result<(), ScenarioError>
     if path.is_empty() || path.split('.').any(str::is_empty) {
         return Err(bad("expected path.to.field=value".into()));
     }
+    let path = field_path(path);
     let value = match format!("v = {}", raw.trim()).parse::<toml::Table>() {
         Ok(mut t) => t.remove("v").unwrap_or(toml::Value::String(raw.to_string())),
         Err(_) => toml::Value::String(raw.trim().to_string()),
@@ -195,6 +238,12 @@ fn invalid(path: &str, message: impl Into<String>) -> Result<(), Invalid> {
 /// Checks what the types alone cannot: ranges that depend on other fields and
 /// fields that do not apply to the chosen model.
 fn validate(sc: &Scenario) -> Result<(), Invalid> {
+    // Empty: the file's stem, checked by `load_file`.
+    if !sc.name.is_empty()
+        && let Err(e) = check_run_name(&sc.name)
+    {
+        return invalid("name", e);
+    }
     if sc.nodes == 0 {
         return invalid("nodes", "expected at least 1 node");
     }
@@ -230,6 +279,17 @@ fn validate(sc: &Scenario) -> Result<(), Invalid> {
     let w = &sc.workload;
     if w.keys == 0 && (w.put_rate.0 > 0.0 || w.get_rate.0 > 0.0) {
         return invalid("workload.keys", "expected at least 1 key when puts or gets are on");
+    }
+    // Values travel in KRPC messages, whose sizes are BEP 44's.
+    if w.value_size as usize > crate::wire::krpc::MAX_VALUE {
+        return invalid(
+            "workload.value_size",
+            format!(
+                "expected at most {} bytes (BEP 44's limit on a value), got {}",
+                crate::wire::krpc::MAX_VALUE,
+                w.value_size
+            ),
+        );
     }
     Ok(())
 }

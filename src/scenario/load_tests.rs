@@ -85,3 +85,57 @@ fn missing_trace_file_is_named() {
     assert!(e.contains(":3:9: churn.trace: trace file") && e.contains("nope.csv not found"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn out_of_range_values_and_names_are_field_errors() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "[workload]\nvalue_size = 1001\n",
+            "s.toml:2:14: workload.value_size: expected at most 1000 bytes (BEP 44's limit on a value), got 1001",
+        ),
+        ("name = \"/abs/path\"\n", "s.toml:1:8: name: expected a plain file name"),
+        ("name = \"../..\"\n", "s.toml:1:8: name: expected a plain file name"),
+        ("name = \"..\"\n", "s.toml:1:8: name: expected a plain file name"),
+        ("name = \"a\\\\b\"\n", "s.toml:1:8: name: expected a plain file name"),
+    ];
+    for (text, want) in cases {
+        let got = err(text);
+        assert!(got.starts_with(want), "for {text:?}\n got: {got}\nwant: {want}");
+    }
+    let o = vec!["name=../x".to_string()];
+    let e = load_str("", "s.toml", &o).unwrap_err().to_string();
+    assert!(e.starts_with("--set name=../x: name: expected a plain file name"), "{e}");
+}
+
+#[test]
+fn short_override_names_are_protocol_fields() {
+    let o = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let sc = load_str("", "s.toml", &o(&["k=8", "alpha=5", "nodes=30", "refresh_interval=2h"])).unwrap();
+    assert_eq!((sc.protocol.k, sc.protocol.alpha, sc.nodes), (8, 5, 30));
+    assert_eq!(sc.protocol.refresh_interval, crate::scenario::units::Dur::secs(7200));
+    let e = load_str("", "s.toml", &o(&["k=0"])).unwrap_err().to_string();
+    assert_eq!(e, "--set k=0: protocol.k: expected an integer from 1 to 255");
+}
+
+#[test]
+fn long_user_values_are_cut_in_errors() {
+    let long = "x".repeat(10_000);
+    let cases = [
+        format!("nodes = \"{long}\"\n"),
+        format!("[network.latency]\nmodel = \"{long}\"\n"),
+        format!("[network.latency]\nvalue = \"5{long}\"\n"),
+        format!("{long} = 3\n"),
+        format!("name = \"{long}\"\n"),
+        format!("a = \"{long}\n"),
+    ];
+    for text in &cases {
+        let got = err(text);
+        assert!(got.len() < 700, "{} bytes: {}", got.len(), &got[..300]);
+        assert!(!got.contains('\n'));
+    }
+    // Each cut value says how long it was.
+    assert!(err(&cases[0]).contains("…\" (10000 bytes), expected u32"), "{}", err(&cases[0]));
+    assert!(err(&cases[3]).contains("… (10000 bytes): unknown field"), "{}", err(&cases[3]));
+    let e = load_str("", "s.toml", &[format!("nodes={long}")]).unwrap_err().to_string();
+    assert!(e.len() < 700 && e.starts_with("--set nodes=xxx") && e.contains("bytes)"), "{e}");
+}

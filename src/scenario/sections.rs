@@ -240,18 +240,25 @@ pub struct Latency {
     /// constant.
     pub model: LatencyModel,
     /// Constant latency. Defaults to 50 ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<Dur>,
     /// Uniform lower bound. Defaults to 10 ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub min: Option<Dur>,
     /// Uniform upper bound. Defaults to 100 ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max: Option<Dur>,
     /// Lognormal median. Defaults to 50 ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub median: Option<Dur>,
     /// Lognormal σ of the underlying normal. Defaults to 0.5.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sigma: Option<NonNegative>,
     /// Side of the coordinate plane. Defaults to 150 ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<Dur>,
     /// Mean access-link height. Defaults to 5 ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_mean: Option<Dur>,
     /// Extra delay drawn uniformly from [0, jitter) for every message, with any
     /// model. Defaults to 0.
@@ -298,14 +305,19 @@ pub struct Loss {
     /// `p_bad_good`, losing with `loss_good` or `loss_bad`. Defaults to none.
     pub model: LossModel,
     /// Independent loss probability. Defaults to 0.01.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rate: Option<Probability>,
     /// Gilbert–Elliott good→bad transition probability. Defaults to 0.01.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub p_good_bad: Option<Probability>,
     /// Gilbert–Elliott bad→good transition probability. Defaults to 0.1.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub p_bad_good: Option<Probability>,
     /// Loss probability in the good state. Defaults to 0.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub loss_good: Option<Probability>,
     /// Loss probability in the bad state. Defaults to 0.5.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub loss_bad: Option<Probability>,
 }
 
@@ -350,10 +362,13 @@ pub struct Churn {
     /// Defaults to none.
     pub model: ChurnModel,
     /// Session length distribution. Defaults to Weibull, shape 0.5, scale 1 h.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub session: Option<Distribution>,
     /// Downtime length distribution. Defaults to exponential, mean 1 h.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub downtime: Option<Distribution>,
     /// The trace file, relative to the scenario file.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<PathBuf>,
     /// `"crash"`: a leaving node vanishes silently. `"graceful"`: it first hands
     /// each stored pair to the closest node it knows to the pair's key. Defaults to crash.
@@ -418,14 +433,19 @@ pub struct Distribution {
     /// Which family.
     pub dist: DistKind,
     /// Exponential mean.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mean: Option<Dur>,
     /// Weibull or Pareto shape.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub shape: Option<NonNegative>,
     /// Weibull or Pareto scale.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scale: Option<Dur>,
     /// Lognormal median.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub median: Option<Dur>,
     /// Lognormal σ.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sigma: Option<NonNegative>,
 }
 

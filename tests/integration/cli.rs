@@ -205,3 +205,231 @@ fn the_readme_scenario_tour_is_valid() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// Exit code 2 and one line containing `want`, for both `validate` and `run`;
+/// `run` writes nothing.
+fn refused(d: &Path, name: &str, text: &str, set: &[&str], want: &str) {
+    let file = d.join(format!("{name}.toml"));
+    std::fs::write(&file, text).unwrap();
+    let out = d.join(format!("{name}-out"));
+    for cmd in ["validate", "run"] {
+        let mut args = vec![cmd, file.to_str().unwrap()];
+        for s in set {
+            args.extend(["--set", s]);
+        }
+        if cmd == "run" {
+            args.extend(["--out", out.to_str().unwrap(), "--quiet"]);
+        }
+        let o = kadsim(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{cmd} {name}: {err}");
+        assert!(err.starts_with("kadsim: ") && err.contains(want), "{cmd} {name}:\n got: {err}\nwant: {want}");
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    assert!(!out.exists(), "{name}: nothing is written");
+}
+
+#[test]
+fn scenarios_too_big_to_run_are_refused_naming_the_field() {
+    let d = tmpdir("huge");
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "rows",
+            "duration = \"1h\"\nsample_interval = \"1us\"\n",
+            "rows.toml:2:19: sample_interval: 1us over 1h makes 3.6e9 timeseries rows",
+        ),
+        ("keys", "[workload]\nkeys = 4294967295\n", "keys.toml:2:8: workload.keys: 4294967295 keys"),
+        ("nodes", "nodes = 4294967295\n", "nodes.toml:1:9: nodes: 4294967295 nodes at about"),
+        ("oracle", "nodes = 50000000\n[bootstrap]\nmode = \"oracle\"\n", "oracle.toml:1:9: nodes: 50000000 nodes"),
+        (
+            "refresh",
+            "[protocol]\nrefresh_interval = \"1us\"\n",
+            "refresh.toml:2:20: protocol.refresh_interval: 1us makes every node refresh its buckets more than once per simulated millisecond; use at least 1ms",
+        ),
+        (
+            "churn",
+            "[churn]\nmodel = \"distributions\"\nsession = { dist = \"exponential\", mean = \"1us\" }\ndowntime = { dist = \"exponential\", mean = \"1us\" }\n",
+            "churn.toml:3:11: churn.session: a median session of 693ns",
+        ),
+        ("lookups", "[workload]\nlookup_rate = 1000\n", "lookups.toml:2:15: workload.lookup_rate: lookups at 1000"),
+    ];
+    for (name, text, want) in cases {
+        refused(&d, name, text, &[], want);
+        let err =
+            String::from_utf8_lossy(&kadsim(&["validate", d.join(format!("{name}.toml")).to_str().unwrap()]).stderr)
+                .to_string();
+        assert!(err.contains("over the") || err.ends_with("at least 1ms\n"), "says which limit: {err}");
+    }
+    // Through --set too, naming the override.
+    refused(
+        &d,
+        "set",
+        "nodes = 10\n",
+        &["nodes=4294967295"],
+        "kadsim: --set nodes=4294967295: nodes: 4294967295 nodes",
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn out_of_range_values_and_names_leaving_results_are_refused() {
+    let d = tmpdir("names");
+    refused(
+        &d,
+        "value",
+        "[workload]\nvalue_size = 1000000000\n",
+        &[],
+        "value.toml:2:14: workload.value_size: expected at most 1000 bytes",
+    );
+    refused(&d, "abs", "name = \"/abs/path\"\n", &[], "abs.toml:1:8: name: expected a plain file name");
+    refused(&d, "up", "name = \"../..\"\n", &[], "up.toml:1:8: name: expected a plain file name");
+    refused(&d, "setname", "nodes = 10\n", &["name=../../x"], "--set name=../../x: name: expected a plain file name");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn long_values_are_echoed_cut_with_their_length() {
+    let d = tmpdir("long");
+    let long = "x".repeat(20_000);
+    let cases = [
+        ("str", format!("nodes = \"{long}\"\n"), "…\" (20000 bytes), expected u32"),
+        ("key", format!("{long} = 1\n"), "… (20000 bytes): unknown field"),
+        ("variant", format!("[network.latency]\nmodel = \"{long}\"\n"), "…` (20000 bytes), expected one of"),
+        ("unit", format!("[network.latency]\nvalue = \"5{long}\"\n"), "…\" (20000 bytes)"),
+        ("name", format!("name = \"{long}\"\n"), "…\" (20000 bytes)"),
+        ("syntax", format!("a = \"{long}\n"), "invalid TOML"),
+    ];
+    for (name, text, want) in &cases {
+        let file = d.join(format!("{name}.toml"));
+        std::fs::write(&file, text).unwrap();
+        let o = kadsim(&["validate", file.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{name}");
+        assert!(err.len() < 600, "{name}: {} bytes: {}", err.len(), err.chars().take(300).collect::<String>());
+        assert!(err.contains(want), "{name}: {err}");
+    }
+    let good = d.join("good.toml");
+    std::fs::write(&good, "nodes = 10\n").unwrap();
+    let o = kadsim(&["validate", good.to_str().unwrap(), "--set", &format!("seed={long}")]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err.len() < 600 && err.contains("(20011 bytes): seed:") && err.contains("(20000 bytes), expected u64"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn run_and_validate_take_short_parameter_names() {
+    let d = tmpdir("short");
+    let file = d.join("s.toml");
+    std::fs::write(&file, "nodes = 40\nduration = \"1m\"\n[bootstrap]\njoin_rate = 40\n").unwrap();
+    let f = file.to_str().unwrap();
+    let o = kadsim(&["validate", f, "--set", "k=8", "--set", "alpha=2", "--set", "nodes=30"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(text.contains("k = 8") && text.contains("alpha = 2") && text.contains("nodes = 30"), "{text}");
+    let out = d.join("r");
+    let o = kadsim(&["run", f, "--set", "k=8", "--out", out.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["scenario"]["protocol"]["k"], 8, "the run used k = 8");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn validate_prints_every_effective_value_and_the_print_reloads() {
+    let d = tmpdir("effective");
+    let mut files: Vec<PathBuf> = Vec::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    for dir in [root.clone(), root.join("bench"), root.join("regression")] {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "toml") {
+                files.push(p);
+            }
+        }
+    }
+    // Nothing but the models chosen: every parameter comes from the defaults.
+    let bare = d.join("bare.toml");
+    std::fs::write(
+        &bare,
+        "nodes = 10\n[network.loss]\nmodel = \"gilbert_elliott\"\n[churn]\nmodel = \"distributions\"\n",
+    )
+    .unwrap();
+    files.push(bare.clone());
+    for (i, file) in files.iter().enumerate() {
+        let o = kadsim(&["validate", file.to_str().unwrap()]);
+        assert!(o.status.success(), "{}: {}", file.display(), String::from_utf8_lossy(&o.stderr));
+        let printed = String::from_utf8_lossy(&o.stdout).to_string();
+        let t: toml::Table = printed.parse().unwrap();
+        let net = &t["network"];
+        let latency = net["latency"].as_table().unwrap();
+        let need: &[&str] = match latency["model"].as_str().unwrap() {
+            "constant" => &["value"],
+            "uniform" => &["min", "max"],
+            "lognormal" => &["median", "sigma"],
+            _ => &["width", "height_mean"],
+        };
+        for f in need {
+            assert!(latency.contains_key(*f), "{}: network.latency.{f} missing in\n{printed}", file.display());
+        }
+        let loss = net["loss"].as_table().unwrap();
+        let need: &[&str] = match loss["model"].as_str().unwrap() {
+            "independent" => &["rate"],
+            "gilbert_elliott" => &["p_good_bad", "p_bad_good", "loss_good", "loss_bad"],
+            _ => &[],
+        };
+        for f in need {
+            assert!(loss.contains_key(*f), "{}: network.loss.{f} missing in\n{printed}", file.display());
+        }
+        if t["churn"]["model"].as_str() == Some("distributions") {
+            for f in ["session", "downtime"] {
+                assert!(t["churn"].get(f).is_some(), "{}: churn.{f} missing in\n{printed}", file.display());
+            }
+        }
+        // The printed file loads back to the same scenario.
+        let again = d.join(format!("again-{i}.toml"));
+        std::fs::write(&again, &printed).unwrap();
+        let o = kadsim(&["validate", again.to_str().unwrap()]);
+        assert!(o.status.success(), "{}: {}", file.display(), String::from_utf8_lossy(&o.stderr));
+        assert_eq!(String::from_utf8_lossy(&o.stdout), printed, "{}", file.display());
+    }
+    let o = kadsim(&["validate", bare.to_str().unwrap()]);
+    let printed = String::from_utf8_lossy(&o.stdout);
+    for want in ["value = \"50ms\"", "p_bad_good = 0.1", "loss_bad = 0.5", "shape = 0.5", "mean = \"1h\""] {
+        assert!(printed.contains(want), "{want} in\n{printed}");
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn validate_prints_warnings_on_stderr() {
+    let d = tmpdir("warn");
+    let file = d.join("w.toml");
+    std::fs::write(
+        &file,
+        "nodes = 2000\nduration = \"40m\"\nwarmup = \"5m\"\n[bootstrap]\njoin_rate = 1\n[[network.partitions]]\nstart = \"1m\"\nend = \"2m\"\nfraction = 0.3\n",
+    )
+    .unwrap();
+    let o = kadsim(&["validate", file.to_str().unwrap()]);
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(
+        lines[0].starts_with(
+            "warning: bootstrap.join_rate: at 1 joins per second only 301 of 2000 nodes have started joining by the end of the warm-up (5m); the last starts at 33m19s"
+        ),
+        "{err}"
+    );
+    assert!(lines[1].starts_with("warning: network.partitions.0: lies wholly inside the warm-up"), "{err}");
+    assert!(lines[2].ends_with("w.toml: ok"), "{err}");
+    // The shipped scenarios have none.
+    let o = kadsim(&["validate", Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/churn.toml").to_str().unwrap()]);
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("warning"));
+    let _ = std::fs::remove_dir_all(&d);
+}
