@@ -61,7 +61,8 @@ pub enum Cmd {
         /// Output directory (default results/NAME).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// No progress bar.
+        /// No progress bar or heartbeat lines (the closing summary and
+        /// warnings are still printed).
         #[arg(long, short)]
         quiet: bool,
         /// Worker threads (default: all cores; 1 runs sequentially). The
@@ -248,10 +249,15 @@ pub fn main(cli: Cli) -> ExitCode {
             let on_terminal = std::io::stderr().is_terminal();
             let mut progress = Bar::new(quiet || !on_terminal, !quiet && !on_terminal);
             let threads = threads.map_or_else(runner::available_threads, |t| t as usize);
+            // The scenario's warnings before the run, so that a long run can be stopped.
+            let early = scenario::warnings(&sc);
+            for w in &early {
+                eprintln!("kadsim: warning: {w}");
+            }
             match runner::run(&sc, &dir, &mut progress, threads) {
                 Ok(o) => {
                     progress.finish();
-                    for w in &o.warnings {
+                    for w in o.warnings.iter().filter(|w| !early.contains(w)) {
                         eprintln!("kadsim: warning: {w}");
                     }
                     let wall = progress.elapsed().as_secs_f64();

@@ -97,7 +97,8 @@ pub struct Outcome {
     pub trace_hash: String,
     /// Where the files are.
     pub dir: PathBuf,
-    /// Warnings found while running (also in the manifest), one line each.
+    /// Warnings (also in the manifest), one line each: first the scenario's
+    /// own ([`crate::scenario::warnings`]), then what the run found.
     pub warnings: Vec<String>,
     /// The rows of `summary.csv`.
     pub summary: Vec<(String, String)>,
@@ -142,10 +143,14 @@ pub fn run(sc: &Scenario, dir: &Path, progress: &mut dyn Progress, threads: usiz
     progress.tick(end, end, stats.events);
     let wall = progress.elapsed().as_secs_f64();
 
-    let mut warnings: Vec<String> = Vec::new();
+    // The scenario's own warnings, then what the run found: nodes still
+    // joining when the warm-up ended (unless the scenario's warning said so).
+    let mut warnings = crate::scenario::warnings(sc);
     let at_warmup = world.population_at_warmup();
     let at_end = world.population();
-    warnings.extend(unfinished_joins(sc, at_warmup));
+    if !warnings.iter().any(|w| w.starts_with("bootstrap.join_rate")) {
+        warnings.extend(unfinished_joins(sc, at_warmup));
+    }
 
     let out = |p: &Path, err| RunError::Output { path: p.to_path_buf(), err };
     let file = |name: &str| staged.dir().join(name);
@@ -172,11 +177,12 @@ pub fn run(sc: &Scenario, dir: &Path, progress: &mut dyn Progress, threads: usiz
         summary.push(("end.stored_pairs".into(), last.stored_pairs.to_string()));
     }
     write_summary(&p, &summary).map_err(|e| out(&p, e))?;
+    let effective = sc.effective();
     let manifest = Manifest {
         kadsim_version: env!("CARGO_PKG_VERSION"),
         git_commit: GIT_COMMIT,
         command_line: std::env::args().collect(),
-        scenario: sc,
+        scenario: &effective,
         seed: sc.seed,
         warnings: &warnings,
         population: Populations { at_warmup, at_end },

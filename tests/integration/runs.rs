@@ -136,11 +136,38 @@ fn slow_joins_are_reported_in_the_summary_and_as_a_warning() {
     assert!((80.0..140.0).contains(&alive), "about 90 up on average while measured, not {alive}");
     assert_eq!(summary(&run, "nodes"), "400");
     let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(stderr.contains("warning: only") && stderr.contains("of 400 nodes had joined"), "{stderr}");
+    assert!(stderr.contains("warning: bootstrap.join_rate") && stderr.contains("of 400 nodes"), "{stderr}");
     let m = manifest(&run);
     let warnings = m["warnings"].as_array().unwrap();
-    assert!(warnings.iter().any(|w| w.as_str().unwrap().contains("of 400 nodes had joined")), "{m}");
+    assert!(warnings.iter().any(|w| w.as_str().unwrap().contains("of 400 nodes")), "{m}");
     assert_eq!(m["population"]["at_warmup"]["joined"].as_u64(), Some(u64::from(joined)));
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn joins_still_under_way_when_the_warm_up_ends_are_found_by_the_run() {
+    let d = tmpdir("midjoin");
+    // Every join starts before the 20 s warm-up ends (the last at 19.9 s), but
+    // a join takes seconds over 300 ms links: the last ones are not done.
+    let f = write(
+        &d,
+        "mid.toml",
+        "name = \"mid\"\nnodes = 200\nduration = \"1m\"\nwarmup = \"20s\"\n[bootstrap]\njoin_rate = 10\n\
+         [network.latency]\nmodel = \"constant\"\nvalue = \"300ms\"\n[workload]\nlookup_rate = 0.01\nput_rate = 0\nget_rate = 0\n",
+    );
+    let run = d.join("run");
+    let o = kadsim(&["run", f.to_str().unwrap(), "--out", run.to_str().unwrap(), "-q"]);
+    ok(&o);
+    let m = manifest(&run);
+    let joining = m["population"]["at_warmup"]["joining"].as_u64().unwrap();
+    let joined = m["population"]["at_warmup"]["joined"].as_u64().unwrap();
+    assert!(joining > 0 && joined + joining == 200, "{m}");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let want = format!(
+        "warning: only {joined} of 200 nodes had joined when the warm-up ended at 20 s ({joining} still joining"
+    );
+    assert!(stderr.contains(&want), "{want}\n{stderr}");
+    assert!(m["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("still joining")));
     let _ = std::fs::remove_dir_all(&d);
 }
 
