@@ -6,7 +6,7 @@
 //! [`ScenarioError`] naming the file, the field path, the line and column, and
 //! what was expected.
 
-mod clip;
+pub mod clip;
 pub mod effective;
 pub mod estimate;
 mod load;

@@ -256,7 +256,8 @@ pub fn read_trace(path: &Path, nodes: u32) -> Result<Vec<TraceEvent>, TraceError
         file: file.clone(),
         line: line_at(pos),
         column: column.to_string(),
-        expected: one_line(expected),
+        // A value from the file is echoed cut to a couple of hundred bytes.
+        expected: one_line(crate::scenario::clip::clip_message(&expected).into_owned()),
     };
     let mut reader =
         csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(&text[..]);
@@ -513,5 +514,15 @@ mod tests {
         let missing = missing.to_string();
         assert!(missing.starts_with("/nonexistent/kadsim/trace.csv: cannot read the trace: "));
         assert!(!missing.contains('\n'), "{missing}");
+    }
+
+    #[test]
+    fn a_huge_value_in_a_trace_is_echoed_cut() {
+        let text = format!("time_s,node,event\n1,{},up\n", "7x".repeat(5000));
+        let (path, got) = read("huge", text.as_bytes());
+        let msg = got.unwrap_err().to_string();
+        assert!(msg.starts_with(&format!("{path}:2: node: expected a node index below 1000, got \"7x7x")), "{msg}");
+        assert!(msg.contains("(10000 bytes)"), "{msg}");
+        assert!(msg.len() < path.len() + 400, "{} bytes: {msg}", msg.len());
     }
 }
