@@ -669,3 +669,22 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, SweepError> {
     finish(&grid, &rows, out)?;
     Ok(rows.len())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replica_seeds_are_splitmix64_and_do_not_overlap() {
+        // SplitMix64 seeded with 0 first returns 0xE220A8397B1DCDAF (Vigna's reference splitmix64.c).
+        assert_eq!(replica_seed(0, 1), 0xE220_A839_7B1D_CDAF >> 1);
+        assert_eq!(replica_seed(42, 0), 42);
+        // Sets of 1000 replicas from seeds 1 and 2 share no seed (with seed + r they shared 999).
+        let a: std::collections::BTreeSet<u64> = (0..1000).map(|r| replica_seed(1, r)).collect();
+        let b: std::collections::BTreeSet<u64> = (0..1000).map(|r| replica_seed(2, r)).collect();
+        assert_eq!((a.len(), b.len()), (1000, 1000));
+        assert!(a.is_disjoint(&b));
+        // Every derived seed fits a TOML integer.
+        assert!(a.iter().chain(&b).all(|&s| s <= i64::MAX as u64));
+    }
+}
