@@ -86,29 +86,38 @@ pub enum Cmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Compare a candidate run against a base run: every metric, the
-    /// difference with a 95% bootstrap interval, Mann-Whitney and KS tests of
-    /// the hop-count and latency distributions, overlay CDF charts. Exits 1
-    /// when a --fail-if threshold is crossed.
+    /// Compare a candidate against a base: single runs or replica sets. Two
+    /// sets (or a run and a set) are compared between seeds: per-run values,
+    /// difference of means, 95% Welch interval and Welch's t-test for every
+    /// metric. Two single runs get a within-run bootstrap (labelled "within-run
+    /// only": it ignores seed-to-seed variation). Exits 1 when a --fail-if
+    /// threshold is crossed.
     Compare {
-        /// The base results directory.
-        base: PathBuf,
-        /// The candidate results directory.
-        cand: PathBuf,
+        /// BASE and CAND: each a run directory, or a directory of replicas (a
+        /// sweep point's runs/POINT, a sweep directory of one grid point).
+        #[arg(value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        /// A base directory (repeatable; their runs form one set), instead of BASE.
+        #[arg(long = "base", value_name = "DIR")]
+        base: Vec<PathBuf>,
+        /// A candidate directory (repeatable), instead of CAND.
+        #[arg(long = "cand", value_name = "DIR")]
+        cand: Vec<PathBuf>,
         /// Print Markdown tables instead of aligned text.
         #[arg(long)]
         markdown: bool,
         /// A regression threshold, e.g. 'hops.mean > +2%', 'success_rate < -0.01'
-        /// (change) or 'get.success_rate < 0.99' (value); repeatable.
+        /// (change; of the means for sets), 'get.success_rate < 0.99' (value),
+        /// 'hops.mean > +2% significant' (and the 95% interval excludes 0); repeatable.
         #[arg(long = "fail-if", value_name = "RULE")]
         fail_if: Vec<String>,
-        /// Bootstrap resamples for the intervals.
+        /// Bootstrap resamples for the within-run intervals.
         #[arg(long, default_value_t = 1000)]
         resamples: usize,
         /// Seed of the bootstrap.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Where to write the overlay charts (default CAND/compare).
+        /// Where to write the overlay charts (default: the first candidate directory's compare/).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Do not draw the overlay charts.
@@ -124,7 +133,9 @@ pub enum Cmd {
         /// other than nodes, duration, warmup is a protocol field (k, alpha, b).
         #[arg(long = "param", value_name = "NAME=V1,V2")]
         params: Vec<String>,
-        /// Runs per grid point; replica r uses seed (scenario seed or --seed) + r.
+        /// Runs per grid point. Replica 0 uses the seed (scenario seed or
+        /// --seed), replica r >= 1 a seed mixed from (seed, r) by SplitMix64,
+        /// the same at every grid point.
         #[arg(long, default_value_t = 3)]
         replicas: u32,
         /// Runs at a time (default: all cores). Results do not depend on it.
@@ -145,6 +156,10 @@ pub enum Cmd {
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
+        /// Write into an output directory that is not empty (files of the same
+        /// names are replaced; nothing is deleted).
+        #[arg(long)]
+        force: bool,
     },
     /// Join the shards of a sweep (written with --shard) into runs.csv,
     /// aggregate.csv and charts.
@@ -213,11 +228,15 @@ pub fn main(cli: Cli) -> ExitCode {
             Err(e) => bad_input(&e),
         },
         Cmd::Plot { dir, out } => plot(&dir, out.as_deref()),
-        Cmd::Compare { base, cand, markdown, fail_if, resamples, seed, out, no_charts } => {
-            let out = if no_charts { None } else { Some(out.unwrap_or_else(|| cand.join("compare"))) };
+        Cmd::Compare { dirs, base, cand, markdown, fail_if, resamples, seed, out, no_charts } => {
+            let (base, cand) = match commands::compare_sides(dirs, base, cand) {
+                Ok(sides) => sides,
+                Err(code) => return code,
+            };
+            let out = if no_charts { None } else { Some(out.unwrap_or_else(|| cand[0].join("compare"))) };
             commands::compare(&base, &cand, markdown, &fail_if, resamples, seed, out.as_deref())
         }
-        Cmd::Sweep { file, params, replicas, jobs, shard, seed, set, out, quiet } => {
+        Cmd::Sweep { file, params, replicas, jobs, shard, seed, set, out, quiet, force } => {
             let bar = SweepBar::new(quiet || !std::io::stderr().is_terminal());
             let code = commands::sweep(commands::SweepArgs {
                 file: &file,
@@ -228,6 +247,7 @@ pub fn main(cli: Cli) -> ExitCode {
                 seed,
                 set: &set,
                 out,
+                force,
                 bar: &bar,
             });
             bar.bar.finish_and_clear();

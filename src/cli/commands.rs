@@ -3,9 +3,11 @@
 //! (DESIGN.md §7: 1 a regression, 2 bad input, 3 an internal error).
 
 use super::{EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_REGRESSION};
-use crate::report::compare::{self, Comparison, Rule};
+use crate::report::compare::{self, Comparison};
+use crate::report::gate::Rule;
 use crate::report::markdown;
 use crate::report::results::Results;
+use crate::report::runset::{self, RunSet};
 use crate::report::sweep::{self, Grid, Param, Shard, SweepError, SweepProgress};
 use crate::scenario;
 use std::path::{Path, PathBuf};
@@ -23,10 +25,38 @@ fn read(dir: &Path) -> Result<Results, ExitCode> {
     Results::read(dir).map_err(|e| fail(EXIT_BAD_INPUT, e))
 }
 
+/// The directories of each side of `kadsim compare`: `BASE CAND`, or
+/// `--base DIR... --cand DIR...`.
+pub fn compare_sides(
+    dirs: Vec<PathBuf>,
+    base: Vec<PathBuf>,
+    cand: Vec<PathBuf>,
+) -> Result<(Vec<PathBuf>, Vec<PathBuf>), ExitCode> {
+    match (dirs.len(), base.is_empty(), cand.is_empty()) {
+        (0, false, false) => Ok((base, cand)),
+        (2, true, true) => {
+            let mut it = dirs.into_iter();
+            Ok((it.next().into_iter().collect(), it.collect()))
+        }
+        (0, _, _) if !base.is_empty() || !cand.is_empty() => Err(fail(
+            EXIT_BAD_INPUT,
+            format!(
+                "compare: give both --base DIR and --cand DIR (missing {})",
+                if base.is_empty() { "--base" } else { "--cand" }
+            ),
+        )),
+        (n, true, true) => Err(fail(
+            EXIT_BAD_INPUT,
+            format!("compare: expected two directories BASE CAND, got {n} (or use --base DIR... --cand DIR...)"),
+        )),
+        _ => Err(fail(EXIT_BAD_INPUT, "compare: give BASE CAND or --base DIR... --cand DIR..., not both")),
+    }
+}
+
 /// `kadsim compare`.
 pub fn compare(
-    base: &Path,
-    cand: &Path,
+    base: &[PathBuf],
+    cand: &[PathBuf],
     markdown: bool,
     fail_if: &[String],
     resamples: usize,
@@ -40,9 +70,9 @@ pub fn compare(
         Ok(r) => r,
         Err(e) => return fail(EXIT_BAD_INPUT, e),
     };
-    let (b, c) = match (read(base), read(cand)) {
+    let (b, c): (RunSet, RunSet) = match (runset::read_set(base, "base"), runset::read_set(cand, "candidate")) {
         (Ok(b), Ok(c)) => (b, c),
-        (Err(e), _) | (_, Err(e)) => return e,
+        (Err(e), _) | (_, Err(e)) => return fail(EXIT_BAD_INPUT, e),
     };
     let cmp = compare::compare(&b, &c, resamples, seed);
     // Every rule is checked before anything is printed, so a typo fails fast.
@@ -50,6 +80,9 @@ pub fn compare(
         Ok(v) => v,
         Err(e) => return fail(EXIT_BAD_INPUT, e),
     };
+    for w in &cmp.warnings {
+        eprintln!("kadsim: warning: {w}");
+    }
     put!("{}", cmp.render(markdown));
     if !verdicts.is_empty() {
         say!("");
@@ -105,6 +138,8 @@ pub struct SweepArgs<'a> {
     pub set: &'a [String],
     /// Output directory.
     pub out: Option<PathBuf>,
+    /// Write into a non-empty output directory.
+    pub force: bool,
     /// The bar.
     pub bar: &'a dyn SweepProgress,
 }
@@ -146,6 +181,9 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
         return fail(EXIT_BAD_INPUT, e);
     }
     let out = a.out.unwrap_or_else(|| PathBuf::from("results").join(format!("{}-sweep", base.name)));
+    if let Err(e) = sweep::check_out(&out, shard, a.force) {
+        return fail(sweep_code(&e), e);
+    }
     let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
     match sweep::sweep(&grid, shard, jobs, &out, a.bar) {
         Ok(n) => {

@@ -2,7 +2,7 @@
 //! directory: what was run, the summary table by operation kind, traffic and
 //! churn, the charts (drawn afresh), and the scenario as run.
 
-use super::compare::{num, table};
+use super::format::{num, table};
 use super::plot;
 use super::results::{Results, kind_label};
 use crate::metrics::writer::AtomicFile;

@@ -1,10 +1,16 @@
-//! Reports: charts, comparisons between runs, parameter sweeps and Markdown
-//! reports, all read back from the files a run wrote (DESIGN.md §1, §5).
+//! Reports: charts, comparisons between runs and replica sets, parameter
+//! sweeps and Markdown reports, all read back from the files a run wrote
+//! (DESIGN.md §1, §5).
 
+pub mod between;
 pub mod chart;
 pub mod compare;
+pub mod format;
+pub mod gate;
 pub mod markdown;
 pub mod plot;
 pub mod results;
+pub mod runset;
 pub mod stats;
 pub mod sweep;
+pub mod within;

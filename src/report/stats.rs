@@ -1,8 +1,9 @@
-//! Inferential statistics for `kadsim compare` (a base run against a candidate
-//! run) and `kadsim sweep` (replicas of one parameter grid point): a percentile
-//! bootstrap of a difference, the Mann–Whitney U and two-sample
-//! Kolmogorov–Smirnov tests, Student-t intervals, and the distribution
-//! functions they need.
+//! Inferential statistics for `kadsim compare` (a base run or replica set
+//! against a candidate one) and `kadsim sweep` (replicas of one parameter grid
+//! point): Welch's t interval and test of a difference of means over replicas,
+//! a percentile bootstrap of a difference within runs, the Mann–Whitney U and
+//! two-sample Kolmogorov–Smirnov tests, Student-t intervals, and the
+//! distribution functions they need.
 //!
 //! Everything is deterministic: the same inputs (and seed) give the same bits.
 //! Inputs must be NaN-free. Nothing panics on empty or tiny inputs; each
@@ -245,6 +246,93 @@ pub fn t_interval(xs: &[f64], level: f64) -> Option<Interval> {
     Some(Interval { low: m - half, high: m + half })
 }
 
+/// A difference of means between two sets of replicas, with its interval and test.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MeanDiff {
+    /// mean(cand) − mean(base).
+    pub diff: f64,
+    /// Standard error of the difference.
+    pub se: f64,
+    /// Degrees of freedom of the t distribution used (NaN when se = 0).
+    pub df: f64,
+    /// Confidence interval of the difference at the level asked for.
+    pub ci: Interval,
+    /// Two-sided p-value of "the means are equal".
+    pub p_value: f64,
+}
+
+/// The sample mean and variance (n − 1 denominator) of `xs`, n ≥ 2.
+fn mean_var(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let m = xs.iter().sum::<f64>() / n;
+    (m, xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0))
+}
+
+/// The difference of means cand − base of two sets of per-run values, its
+/// `level` interval diff ± t_{(1+level)/2, df}·se and the two-sided p-value
+/// 2·P(T_df > |diff/se|).
+///
+/// With n ≥ 2 on both sides this is Welch's unequal-variance t (Welch 1947;
+/// SciPy's `ttest_ind(cand, base, equal_var=False)`): se² = s_b²/n_b + s_c²/n_c,
+/// df by the Welch–Satterthwaite formula (s_b²/n_b + s_c²/n_c)² /
+/// ((s_b²/n_b)²/(n_b−1) + (s_c²/n_c)²/(n_c−1)). With one run on one side
+/// and n ≥ 2 on the other, the single run's seed-to-seed variance is taken to
+/// be the set's (Crawford & Howell 1998, a single case against a sample):
+/// se = s·√(1 + 1/n), df = n − 1. When se = 0 (every run of both sides gives
+/// the same value on its side) the interval is [diff, diff] and p is 1 for
+/// diff = 0, else 0. None with fewer than 2 runs on both sides together or
+/// an empty side.
+pub fn mean_diff(base: &[f64], cand: &[f64], level: f64) -> Option<MeanDiff> {
+    let (nb, nc) = (base.len(), cand.len());
+    if nb == 0 || nc == 0 || nb + nc < 3 {
+        return None;
+    }
+    let mean = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len() as f64;
+    let diff = mean(cand) - mean(base);
+    let (se, df) = if nb >= 2 && nc >= 2 {
+        let (vb, vc) = (mean_var(base).1 / nb as f64, mean_var(cand).1 / nc as f64);
+        let df = (vb + vc).powi(2) / (vb * vb / (nb - 1) as f64 + vc * vc / (nc - 1) as f64);
+        ((vb + vc).sqrt(), df)
+    } else {
+        let set = if nb >= 2 { base } else { cand };
+        let n = set.len() as f64;
+        ((mean_var(set).1 * (1.0 + 1.0 / n)).sqrt(), n - 1.0)
+    };
+    if se == 0.0 {
+        let p_value = if diff == 0.0 { 1.0 } else { 0.0 };
+        return Some(MeanDiff { diff, se, df: f64::NAN, ci: Interval { low: diff, high: diff }, p_value });
+    }
+    let half = student_t_quantile((1.0 + level) / 2.0, df) * se;
+    let p_value = student_t_two_sided_p(diff / se, df);
+    Some(MeanDiff { diff, se, df, ci: Interval { low: diff - half, high: diff + half }, p_value })
+}
+
+/// Two-sided p-value of a t statistic with `df` degrees of freedom:
+/// 2·P(T > |t|), computed from the upper tail directly so that small p-values
+/// keep their precision. NaN for NaN inputs or df ≤ 0.
+pub fn student_t_two_sided_p(t: f64, df: f64) -> f64 {
+    if t.is_nan() || df.is_nan() || df <= 0.0 {
+        return f64::NAN;
+    }
+    if t.is_infinite() {
+        return 0.0;
+    }
+    (2.0 * t_upper_tail(t.abs(), df)).clamp(0.0, 1.0)
+}
+
+/// Student's t CDF P(T ≤ t) with `df` degrees of freedom (df > 0). NaN for
+/// NaN inputs or df ≤ 0.
+pub fn student_t_cdf(t: f64, df: f64) -> f64 {
+    if t.is_nan() || df.is_nan() || df <= 0.0 {
+        return f64::NAN;
+    }
+    if t.is_infinite() {
+        return if t > 0.0 { 1.0 } else { 0.0 };
+    }
+    let upper = t_upper_tail(t.abs(), df);
+    if t >= 0.0 { 1.0 - upper } else { upper }
+}
+
 /// Standard normal CDF Φ(x) = erfc(−x/√2)/2, with erfc from W. J. Cody's
 /// rational Chebyshev approximations (Cody 1969, Math. Comp. 23; Netlib
 /// SPECFUN `CALERF`), relative error near 1e-15. NaN for NaN.
@@ -454,6 +542,61 @@ mod tests {
         assert_eq!(student_t_quantile(0.5, 7.0), 0.0);
         assert!(student_t_quantile(1.5, 7.0).is_nan());
         assert!(student_t_quantile(0.9, 0.0).is_nan());
+    }
+
+    #[test]
+    fn t_cdf_and_p_match_tables() {
+        // The table quantiles give back their probabilities: qt(0.975, 4) = 2.776445 → p = 0.05,
+        // qt(0.995, 10) = 3.169273 → p = 0.01 (mpmath: 0.0500000054, 0.0099999944 at these roundings).
+        close(student_t_two_sided_p(2.776445, 4.0), 0.0500000054, 1e-9);
+        close(student_t_two_sided_p(-3.169273, 10.0), 0.0099999944, 1e-9);
+        // mpmath.betainc: P(T ≤ −1 | df 3) = 0.19550110947788532; 2·P(T > 0.5 | df 7.3) = 0.6317935268;
+        // 2·P(T > 10 | df 3) = 0.0021283990584.
+        close(student_t_cdf(-1.0, 3.0), 0.19550110947788532, 1e-12);
+        close(student_t_cdf(1.0, 3.0), 1.0 - 0.19550110947788532, 1e-12);
+        close(student_t_two_sided_p(0.5, 7.3), 0.6317935268044415, 1e-12);
+        close(student_t_two_sided_p(10.0, 3.0), 0.0021283990584141502, 1e-14);
+        assert_eq!(student_t_two_sided_p(0.0, 5.0), 1.0);
+        assert_eq!(student_t_cdf(0.0, 5.0), 0.5);
+        assert!(student_t_cdf(1.0, 0.0).is_nan() && student_t_two_sided_p(f64::NAN, 3.0).is_nan());
+        // Round trip through the quantile.
+        for (p, df) in [(0.9, 2.5), (0.975, 8.0), (0.999, 30.0)] {
+            close(student_t_cdf(student_t_quantile(p, df), df), p, 1e-12);
+        }
+    }
+
+    #[test]
+    fn welch_matches_scipy_by_hand() {
+        // base [1..5]: mean 3, s² = 2.5; cand [2, 4, 6, 8, 10]: mean 6, s² = 10.
+        // se² = 2.5/5 + 10/5 = 2.5, t = 3/√2.5 = 1.8973666; df = 2.5²/(0.5²/4 + 2²/4) = 6.25/1.0625
+        // = 5.8823529. SciPy ttest_ind(cand, base, equal_var=False) and mpmath: p = 0.10753119493;
+        // t_{0.975, 5.882} = 2.4588237 → half-width 3.8877416.
+        let d = mean_diff(&[1.0, 2.0, 3.0, 4.0, 5.0], &[2.0, 4.0, 6.0, 8.0, 10.0], 0.95).unwrap();
+        close(d.diff, 3.0, 1e-15);
+        close(d.se, 2.5f64.sqrt(), 1e-15);
+        close(d.df, 5.882352941176471, 1e-12);
+        close(d.p_value, 0.10753119493062724, 1e-10);
+        close(d.ci.low, 3.0 - 3.887741643736976, 1e-9);
+        close(d.ci.high, 3.0 + 3.887741643736976, 1e-9);
+        // Swapped: the same p, the interval mirrored.
+        let e = mean_diff(&[2.0, 4.0, 6.0, 8.0, 10.0], &[1.0, 2.0, 3.0, 4.0, 5.0], 0.95).unwrap();
+        close(e.p_value, d.p_value, 1e-15);
+        close(e.ci.low, -d.ci.high, 1e-12);
+        // One run against five: se = s·√(1 + 1/5) = √3, t = 7/√3 = 4.0414519, df = 4:
+        // p = 0.0155853002, half-width t_{0.975,4}·√3 = 4.8089440 (mpmath).
+        let c = mean_diff(&[1.0, 2.0, 3.0, 4.0, 5.0], &[10.0], 0.95).unwrap();
+        close(c.diff, 7.0, 1e-15);
+        close(c.df, 4.0, 0.0);
+        close(c.p_value, 0.015585300188062104, 1e-10);
+        close(c.ci.high - c.ci.low, 2.0 * 4.808943986628499, 1e-8);
+        assert_eq!(mean_diff(&[10.0], &[1.0, 2.0, 3.0, 4.0, 5.0], 0.95).unwrap().p_value, c.p_value);
+        // Degenerate and too small.
+        let same = mean_diff(&[2.0, 2.0], &[2.0, 2.0, 2.0], 0.95).unwrap();
+        assert_eq!((same.p_value, same.ci), (1.0, Interval { low: 0.0, high: 0.0 }));
+        let apart = mean_diff(&[2.0, 2.0], &[3.0, 3.0], 0.95).unwrap();
+        assert_eq!((apart.p_value, apart.ci), (0.0, Interval { low: 1.0, high: 1.0 }));
+        assert_eq!(mean_diff(&[1.0], &[2.0], 0.95), None);
+        assert_eq!(mean_diff(&[], &[2.0, 3.0], 0.95), None);
     }
 
     #[test]

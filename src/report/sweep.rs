@@ -4,9 +4,12 @@
 //! (`aggregate.csv`), and a chart of each of its metrics against each
 //! parameter with error bars.
 //!
-//! Replica r of every grid point runs with seed `base + r`: the points share
-//! their random streams (common random numbers), so differences between points
-//! come from the parameters, not from the draws. Each run is deterministic and
+//! Replica 0 of every grid point runs with the base seed itself and replica
+//! r ≥ 1 with [`replica_seed`]`(base, r)`, a SplitMix64 mix of (base, r): the
+//! points share their random streams (common random numbers), so differences
+//! between points come from the parameters, not from the draws, while two
+//! sweeps from different base seeds share no run (with `base + r`, seeds 1..5
+//! and 2..6 shared four). Each run is deterministic and
 //! the rows are written in grid order, so the files are identical whatever the
 //! number of threads (`--jobs`) or shards (`--shard I/N`, joined by `merge`).
 
@@ -65,7 +68,7 @@ impl std::str::FromStr for Param {
         }
         if name == "seed" {
             return Err(format!(
-                "--param '{s}': seeds are not swept; replica r runs with --seed (or the file's seed) + r"
+                "--param '{s}': seeds are not swept; give --replicas N (replica seeds derive from --seed or the file's seed)"
             ));
         }
         let path = scenario::field_path(name);
@@ -118,6 +121,59 @@ fn sanitize(s: &str) -> String {
     s.chars().map(|c| if c.is_ascii_alphanumeric() || "=._-".contains(c) { c } else { '-' }).collect()
 }
 
+/// The seed of replica `r` of a sweep whose base seed is `seed`: the seed
+/// itself for r = 0; for r ≥ 1 the r-th output of a SplitMix64 generator
+/// seeded with `seed` (Steele, Lea & Flood 2014: state `seed + r·γ`,
+/// γ = 0x9E3779B97F4A7C15, through the Stafford variant-13 finalizer), keeping
+/// its top 63 bits so that it is a valid scenario seed (TOML integers are
+/// signed). The finalizer is a bijection and r·γ ≠ 1 modulo 2^64 for every
+/// r − r' that fits in a u32, so the replicas of base seeds 1 and 2 never
+/// coincide.
+pub fn replica_seed(seed: u64, r: u32) -> u64 {
+    if r == 0 {
+        return seed;
+    }
+    let mut z = seed.wrapping_add(u64::from(r).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    (z ^ (z >> 31)) >> 1
+}
+
+/// Checks that a sweep may write into `out`: it must be missing or empty
+/// unless `force`. A shard (`--shard I/N`, shards sharing one directory) may
+/// also find the runs and files of the other shards there, but not its own
+/// files nor a merged sweep's.
+pub fn check_out(out: &Path, shard: Option<Shard>, force: bool) -> Result<(), SweepError> {
+    if force || !out.exists() {
+        return Ok(());
+    }
+    let entries =
+        std::fs::read_dir(out).map_err(|e| SweepError::Input(format!("--out {}: cannot read: {e}", out.display())))?;
+    let mut names: Vec<String> =
+        entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    let foreign: Vec<&String> = match shard {
+        None => names.iter().collect(),
+        Some(sh) => {
+            let own = format!("shard-{}-of-{}.", sh.i, sh.n);
+            let other_shard = |n: &str| {
+                (n.starts_with("runs.shard-") && n.ends_with(".csv")
+                    || n.starts_with("sweep.shard-") && n.ends_with(".json"))
+                    && !n.contains(&own)
+            };
+            names.iter().filter(|n| *n != "runs" && !other_shard(n)).collect()
+        }
+    };
+    match foreign.first() {
+        None => Ok(()),
+        Some(first) => Err(SweepError::Input(format!(
+            "--out {}: not empty ({} entries, e.g. {first}); pass --force to write into it anyway",
+            out.display(),
+            names.len()
+        ))),
+    }
+}
+
 /// Most replicas per grid point.
 pub const MAX_REPLICAS: u32 = 10_000;
 
@@ -162,7 +218,7 @@ impl Grid {
                     index: runs.len(),
                     values: values.clone(),
                     replica: r,
-                    seed: self.base_seed.wrapping_add(u64::from(r)),
+                    seed: replica_seed(self.base_seed, r),
                 });
             }
         }
@@ -608,4 +664,23 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, SweepError> {
     let rows: Vec<Vec<String>> = rows.into_values().collect();
     finish(&grid, &rows, out)?;
     Ok(rows.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replica_seeds_are_splitmix64_and_do_not_overlap() {
+        // SplitMix64 seeded with 0 first returns 0xE220A8397B1DCDAF (Vigna's reference splitmix64.c).
+        assert_eq!(replica_seed(0, 1), 0xE220_A839_7B1D_CDAF >> 1);
+        assert_eq!(replica_seed(42, 0), 42);
+        // Sets of 1000 replicas from seeds 1 and 2 share no seed (with seed + r they shared 999).
+        let a: std::collections::BTreeSet<u64> = (0..1000).map(|r| replica_seed(1, r)).collect();
+        let b: std::collections::BTreeSet<u64> = (0..1000).map(|r| replica_seed(2, r)).collect();
+        assert_eq!((a.len(), b.len()), (1000, 1000));
+        assert!(a.is_disjoint(&b));
+        // Every derived seed fits a TOML integer.
+        assert!(a.iter().chain(&b).all(|&s| s <= i64::MAX as u64));
+    }
 }

@@ -282,7 +282,15 @@ fn compare_fixture_numbers_match_hand_arithmetic() {
     let d = tmpdir("cmp-fixture");
     let (base, cand) = fixtures(&d);
     let out = kadsim_ok(&["compare", s(&base), s(&cand), "--markdown", "--no-charts"]);
-    assert!(out.starts_with("base: base, candidate: cand; intervals: percentile bootstrap, 1000 resamples"), "{out}");
+    assert!(
+        out.starts_with(
+            "within-run only: base: base, candidate: cand; intervals: percentile bootstrap, 1000 resamples"
+        ),
+        "{out}"
+    );
+    // Two single runs: the output says what the intervals ignore.
+    assert!(out.contains("\n> **warning:** within-run only: these intervals and tests treat the operations"), "{out}");
+    assert!(out.contains("ignore seed-to-seed variation"), "{out}");
     let rows = markdown_rows(&out);
     // Cells: base, candidate, diff, diff %, CI.
     let row = |name: &str| rows.get(name).unwrap_or_else(|| panic!("no row {name} in\n{out}")).clone();
@@ -447,9 +455,11 @@ fn compare_fail_if_exit_codes_on_the_fixture() {
         assert_eq!(&verdicts, lines, "{rules:?}:\n{out}");
         if *code == 1 {
             assert!(err.contains("regression"), "{err}");
-        } else {
-            assert!(err.is_empty(), "{err}");
         }
+        // Single runs: stderr warns that seed-to-seed variation is ignored; nothing else unless it regressed.
+        assert!(err.starts_with("kadsim: warning: within-run only: "), "{err}");
+        let other: Vec<&str> = err.lines().filter(|l| !l.starts_with("kadsim: warning: ")).collect();
+        assert_eq!(other.len(), usize::from(*code == 1), "{err}");
     }
     // The candidate as base and the base as candidate: success 1 ≥ 0.99, hops fell by a third.
     let (got, out, _) = compare_rules(&cand, &base, &["success_rate < 0.99", "hops.mean > +2%"], &nc);
@@ -589,7 +599,10 @@ fn sweep_is_deterministic_aggregates_by_hand_and_merges_shards() {
     sweep(&file, &two, &["--jobs", "2"]);
     assert_same_files(&one, &two);
 
-    // runs.csv: 4 rows in grid order (k, then replica), seed = base seed 11 + replica.
+    // runs.csv: 4 rows in grid order (k, then replica); replica 0 has the base seed 11, replica 1 the
+    // first output of SplitMix64 seeded with 11, top 63 bits (computed in Python:
+    // z = 11 + 0x9E3779B97F4A7C15; z = (z ^ z>>30)·0xBF58476D1CE4E5B9; z = (z ^ z>>27)·0x94D049BB133111EB;
+    // (z ^ z>>31) >> 1, all mod 2^64), the same at both grid points.
     let (head, runs) = read_csv(&one.join("runs.csv"));
     assert_eq!(&head[..4], ["run", "k", "replica", "seed"]);
     let col = |name: &str| head.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
@@ -599,9 +612,9 @@ fn sweep_is_deterministic_aggregates_by_hand_and_merges_shards() {
         key,
         [
             ("runs/k=4/r0", "4", "0", "11"),
-            ("runs/k=4/r1", "4", "1", "12"),
+            ("runs/k=4/r1", "4", "1", "2916839690478819406"),
             ("runs/k=8/r0", "8", "0", "11"),
-            ("runs/k=8/r1", "8", "1", "12"),
+            ("runs/k=8/r1", "8", "1", "2916839690478819406"),
         ]
     );
     // Each row's metrics are those of its run directory, which ran with that seed and k.
@@ -651,6 +664,13 @@ fn sweep_is_deterministic_aggregates_by_hand_and_merges_shards() {
     assert_eq!(rec["runs"], 4);
     assert_eq!(rec["grid"]["base_seed"], 11);
 
+    // compare refuses a sweep directory of several grid points, naming the points to pick from;
+    // one point of it is a replica set, compared between seeds.
+    let err = bad_input(&["compare", s(&one), s(&two), "--no-charts"]);
+    assert!(err.contains("2 configurations") && err.contains("runs/k=4") && err.contains("runs/k=8"), "{err}");
+    let out = kadsim_ok(&["compare", s(&one.join("runs/k=4")), s(&one.join("runs/k=8")), "--no-charts"]);
+    assert!(out.starts_with("between-seed (2 vs 2 runs): base: jobs1/k=4, candidate: jobs1/k=8;"), "{out}");
+
     // Shards: each writes only its own files; merged, they equal the unsharded sweep.
     let (s1, s2, merged) = (d.join("shard1"), d.join("shard2"), d.join("merged"));
     sweep(&file, &s1, &["--shard", "1/2"]);
@@ -666,6 +686,17 @@ fn sweep_is_deterministic_aggregates_by_hand_and_merges_shards() {
     }
     kadsim_ok(&["merge", s(&s1), s(&s2), "--out", s(&merged)]);
     assert_same_files(&one, &merged);
+    // Shards may share one output directory (the second finds the first's files there), but a
+    // shard whose own files are there already needs --force.
+    let shared = d.join("shared");
+    sweep(&file, &shared, &["--shard", "1/2"]);
+    sweep(&file, &shared, &["--shard", "2/2"]);
+    let again = ["sweep", s(&file), "--param", "k=4,8", "--replicas", "2", "--out", s(&shared), "-q", "--shard", "2/2"];
+    let err = bad_input(&again);
+    assert!(err.contains("not empty") && err.contains("--force"), "{err}");
+    kadsim_ok(&[&again[..], &["--force"]].concat());
+    kadsim_ok(&["merge", s(&shared)]);
+    assert_same_files(&one, &shared);
     check_png(&merged.join("sweep_find_node_hops_mean_vs_k.png"));
     // The same shard twice, or a shard of another sweep (another base seed), is refused.
     let err = bad_input(&["merge", s(&s1), s(&s1), "--out", s(&d.join("twice"))]);
@@ -716,7 +747,7 @@ fn sweep_is_deterministic_aggregates_by_hand_and_merges_shards() {
     let _ = std::fs::remove_dir_all(&d);
 }
 
-/// Seeds are not a sweep parameter (replica r runs with the base seed + r, and
+/// Seeds are not a sweep parameter (replica seeds derive from the base seed, and
 /// runs.csv has its own `seed` column): `--param seed=...` is refused with one
 /// line rather than silently overwritten.
 #[test]
@@ -730,6 +761,328 @@ fn sweep_refuses_seed_as_a_parameter() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.starts_with("kadsim: ") && err.trim_end().lines().count() == 1 && err.contains("seed"), "{err}");
     assert!(!out.join("runs.csv").exists());
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// `kadsim sweep FILE --replicas N` without `--param` is a replica set of N
+/// runs: replica 0 on the seed, the others on mixed seeds, so the sets of two
+/// neighbouring seeds share no run (with `seed + r`, seeds 11..13 and 12..14
+/// shared two). A directory that is not empty is refused without `--force`.
+#[test]
+fn sweep_without_param_makes_a_replica_set_and_refuses_a_full_directory() {
+    let d = tmpdir("sweep-replicas");
+    let file = d.join("sw.toml");
+    std::fs::write(&file, sweep_scenario()).unwrap();
+    let (a, b) = (d.join("a"), d.join("b"));
+    let replicas = |out: &Path, extra: &[&str]| {
+        let mut args = vec!["sweep", s(&file), "--replicas", "3", "--out", s(out), "-q"];
+        args.extend_from_slice(extra);
+        args.iter().map(|x| x.to_string()).collect::<Vec<String>>()
+    };
+    let run = |args: Vec<String>| kadsim_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    run(replicas(&a, &[]));
+    let (head, rows) = read_csv(&a.join("runs.csv"));
+    assert_eq!(&head[..3], ["run", "replica", "seed"]);
+    let key: Vec<(&str, &str, &str)> = rows.iter().map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str())).collect();
+    // SplitMix64 outputs 1 and 2 from seed 11, top 63 bits (Python, as in the sweep test above).
+    assert_eq!(
+        key,
+        [
+            ("runs/base/r0", "0", "11"),
+            ("runs/base/r1", "1", "2916839690478819406"),
+            ("runs/base/r2", "2", "2419891404314872272"),
+        ]
+    );
+    for r in &rows {
+        let m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(a.join(&r[0]).join("manifest.json")).unwrap()).unwrap();
+        assert_eq!(m["seed"].to_string(), r[2], "{}", r[0]);
+    }
+    let (_, agg) = read_csv(&a.join("aggregate.csv"));
+    assert!(agg.iter().any(|c| c[0] == "find_node.hops.mean" && c[1] == "3"), "one point, n = 3: {agg:?}");
+
+    // The same directory again: refused with one line, nothing rewritten; with --force it runs.
+    let before = std::fs::read(a.join("runs.csv")).unwrap();
+    let args = replicas(&a, &[]);
+    let err = bad_input(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(err.contains(&format!("--out {}: not empty", a.display())) && err.contains("--force"), "{err}");
+    let foreign = d.join("notes");
+    std::fs::create_dir_all(&foreign).unwrap();
+    std::fs::write(foreign.join("notes.txt"), "mine").unwrap();
+    let args = replicas(&foreign, &[]);
+    let err = bad_input(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(err.contains("notes.txt"), "{err}");
+    assert!(!foreign.join("runs").exists(), "nothing written");
+    run(replicas(&a, &["--force"]));
+    assert_eq!(std::fs::read(a.join("runs.csv")).unwrap(), before, "same seeds, same runs");
+
+    // Seed 12: no run in common with seed 11's set.
+    run(replicas(&b, &["--seed", "12"]));
+    let seeds = |dir: &Path| -> HashSet<String> {
+        read_csv(&dir.join("runs.csv")).1.into_iter().map(|r| r[2].clone()).collect()
+    };
+    let (sa, sb) = (seeds(&a), seeds(&b));
+    assert_eq!((sa.len(), sb.len()), (3, 3));
+    assert!(sa.is_disjoint(&sb), "{sa:?} {sb:?}");
+    // The two sweep directories are replica sets: compared between seeds, without warnings.
+    let o = kadsim(&["compare", s(&a), s(&b), "--no-charts"]);
+    let (out, err) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(out.starts_with("between-seed (3 vs 3 runs): base: a, candidate: b;"), "{out}");
+    assert!(err.is_empty(), "{err}");
+    // A set against (a point directory of) itself: the shared runs are pointed out.
+    let o = kadsim(&["compare", "--base", s(&a), "--cand", s(&a.join("runs/base")), "--no-charts"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("kadsim: warning: base and candidate share 3 of their runs"), "{err}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+// ---------------------------------------------------------------------------
+// compare between seeds on hand-made replica sets
+// ---------------------------------------------------------------------------
+
+/// A results directory holding only what a between-seed comparison reads: a
+/// manifest with `seed` (and trace hash `t<seed>`), `summary.csv` with `metrics`,
+/// and header-only ops and time series.
+fn set_run(dir: &Path, seed: u64, metrics: &[(&str, f64)]) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        dir.join("manifest.json"),
+        format!(
+            r#"{{"scenario": {{"name": "fx", "seed": {seed}, "protocol": {{"k": 20}}}}, "seed": {seed}, "trace_hash": "t{seed}"}}"#
+        ),
+    )
+    .unwrap();
+    let mut summary = "metric,value\nnodes,10\nwarmup_s,0\n".to_string();
+    for (m, v) in metrics {
+        summary.push_str(&format!("{m},{v}\n"));
+    }
+    std::fs::write(dir.join("summary.csv"), summary).unwrap();
+    std::fs::write(dir.join("timeseries.csv"), format!("{TIMESERIES_HEADER}\n")).unwrap();
+    std::fs::write(dir.join("ops.csv"), format!("{OPS_HEADER}\n")).unwrap();
+}
+
+/// Splits between-seed Markdown output into the main table's rows and the per-run table's rows.
+fn set_tables(out: &str) -> (BTreeMap<String, Vec<String>>, BTreeMap<String, Vec<String>>) {
+    let (main, per_run) = out.split_once("Per-run values:").unwrap_or_else(|| panic!("no per-run table:\n{out}"));
+    (markdown_rows(main), markdown_rows(per_run))
+}
+
+#[test]
+fn compare_replica_sets_between_seeds_matches_welch_by_hand() {
+    let d = tmpdir("cmp-sets");
+    // Base: a directory of five replicas; hops 1..5, success 1, messages 100.
+    for (i, h) in [1.0, 2.0, 3.0, 4.0, 5.0].iter().enumerate() {
+        let m = [("find_node.hops.mean", *h), ("find_node.success_rate", 1.0), ("msgs.sent", 100.0)];
+        set_run(&d.join(format!("base/r{i}")), 100 + i as u64, &m);
+    }
+    // Candidate: five run directories given one by one; hops 2, 4, …, 10, success 1, messages 101.
+    for (i, h) in [2.0, 4.0, 6.0, 8.0, 10.0].iter().enumerate() {
+        let m = [("find_node.hops.mean", *h), ("find_node.success_rate", 1.0), ("msgs.sent", 101.0)];
+        set_run(&d.join(format!("cand/c{i}")), 200 + i as u64, &m);
+    }
+    let base = d.join("base");
+    let cands: Vec<String> = (0..5).map(|i| s(&d.join(format!("cand/c{i}"))).to_string()).collect();
+    let mut args = vec!["compare", "--base", s(&base), "--markdown", "--no-charts"];
+    for c in &cands {
+        args.extend(["--cand", c.as_str()]);
+    }
+    let o = kadsim(&args);
+    let (out, err) = (String::from_utf8(o.stdout).unwrap(), String::from_utf8(o.stderr).unwrap());
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.is_empty(), "distinct seeds and one configuration: no warning: {err}");
+    assert!(out.starts_with("between-seed (5 vs 5 runs): base: base, candidate: c0+c1+c2+c3+c4;"), "{out}");
+    assert!(out.contains("95% Welch t interval of the difference of means"), "{out}");
+    assert!(!out.contains("within-run"), "{out}");
+    let (rows, per_run) = set_tables(&out);
+    // Cells: base mean, candidate mean, diff, diff %, 95% CI, p.
+    // hops: means 3 and 6; s² = 2.5 and 10; se² = 2.5/5 + 10/5 = 2.5; Welch df = 6.25/(0.25/4 + 4/4)
+    // = 5.882353; t_{0.975, 5.882} = 2.4588237 (mpmath) → half-width 2.4588237·√2.5 = 3.8877416;
+    // t = 3/√2.5 = 1.8973666 → p = 0.10753 (SciPy ttest_ind(cand, base, equal_var=False)).
+    assert_eq!(rows["find_node.hops.mean"], ["3", "6", "+3", "+100.00%", "[-0.88774, +6.8877]", "0.1075"]);
+    // Constant and equal on both sides: no difference, p = 1.
+    assert_eq!(rows["find_node.success_rate"], ["1", "1", "0", "+0.00%", "[0, 0]", "1.0000"]);
+    // Constant on each side but different: the difference has no spread, p = 0.
+    assert_eq!(rows["msgs.sent"], ["100", "101", "+1", "+1.00%", "[+1, +1]", "< 1e-300"]);
+    // The run's size is not an outcome; no other metric is invented.
+    assert_eq!(rows.keys().filter(|k| k.contains('.')).count(), 3, "{out}");
+    assert!(!rows.contains_key("nodes"), "{out}");
+    // Every run's value, in run order.
+    assert_eq!(per_run["find_node.hops.mean"], ["1 2 3 4 5", "2 4 6 8 10"]);
+    // No distribution test on pooled operations, and it says so.
+    assert!(!out.contains("| distribution |"), "{out}");
+    assert!(out.contains("No Mann-Whitney or KS test: operations pooled over runs are not independent"), "{out}");
+    assert!(out.contains("1 of 3 metrics have p < 0.05; with no real change about 0.2 would, by chance."), "{out}");
+
+    // --fail-if on sets bounds the difference of means; `significant` also asks the interval to exclude 0.
+    let set_args = |rules: &[&str]| {
+        let mut a: Vec<String> = ["compare", "--base", s(&base), "--no-charts"].map(String::from).to_vec();
+        for c in &cands {
+            a.extend(["--cand".to_string(), c.clone()]);
+        }
+        for r in rules {
+            a.extend(["--fail-if".to_string(), r.to_string()]);
+        }
+        a
+    };
+    let cases: &[(&str, i32, &str)] = &[
+        ("hops.mean > +50%", 1, "FAIL hops.mean > +50%: measured +100.00%"),
+        (
+            "hops.mean > +50% significant",
+            0,
+            "ok   hops.mean > +50% significant: measured +100.00%, 95% CI of diff [-0.88774, +6.8877] covers 0: not significant",
+        ),
+        (
+            "msgs.sent > +0.5 significant",
+            1,
+            "FAIL msgs.sent > +0.5 significant: measured +1, 95% CI of diff [+1, +1] excludes 0",
+        ),
+        ("hops.mean > 5", 1, "FAIL hops.mean > 5: measured 6"),
+        (
+            "success_rate < -0.01 significant",
+            0,
+            "ok   success_rate < -0.01 significant: measured 0, 95% CI of diff [0, 0] covers 0: not significant",
+        ),
+    ];
+    for (rule, code, line) in cases {
+        let a = set_args(&[rule]);
+        let o = kadsim(&a.iter().map(String::as_str).collect::<Vec<_>>());
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(*code), "{rule}:\n{out}");
+        assert!(out.lines().any(|l| l == *line), "{rule}: no line {line:?} in\n{out}");
+    }
+    let a = set_args(&["hops.mean > 5 significant"]);
+    let err = bad_input(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(err.contains("applies to a change"), "{err}");
+
+    // One run against a set: the single run's variance is taken to be the set's (Crawford & Howell):
+    // diff = 3 − 10 = −7, se = √2.5·√(1 + 1/5) = √3, df = 4: t_{0.975,4}·√3 = 4.8089440,
+    // p = 2·P(T_4 > 7/√3 = 4.0414519) = 0.0155853 (mpmath).
+    let single = d.join("single");
+    set_run(&single, 300, &[("find_node.hops.mean", 10.0)]);
+    let o = kadsim(&["compare", s(&single), s(&base), "--markdown", "--no-charts"]);
+    let (out, err) = (String::from_utf8(o.stdout).unwrap(), String::from_utf8(o.stderr).unwrap());
+    assert!(out.starts_with("between-seed (1 vs 5 runs): base: single, candidate: base;"), "{out}");
+    assert!(err.contains("kadsim: warning: the base side is a single run"), "{err}");
+    let (rows, _) = set_tables(&out);
+    assert_eq!(rows["find_node.hops.mean"], ["10", "3", "-7", "-70.00%", "[-11.8089, -2.1911]", "0.0156"]);
+
+    // A run on both sides is pointed out; the same run twice in one set is refused.
+    let o = kadsim(&[
+        "compare",
+        "--base",
+        s(&base),
+        "--cand",
+        &cands[1],
+        "--cand",
+        &cands[2],
+        "--cand",
+        s(&base.join("r3")),
+        "--no-charts",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("warning: base and candidate share 1 of their runs") && err.contains("r3"), "{err}");
+    let err = bad_input(&[
+        "compare",
+        "--base",
+        s(&base),
+        "--base",
+        s(&base.join("r1")),
+        "--cand",
+        s(&d.join("cand")),
+        "--no-charts",
+    ]);
+    assert!(err.contains("the base set holds the same run twice"), "{err}");
+    // Runs of two configurations side by side under one directory: refused, naming them.
+    let err = bad_input(&["compare", s(&d), s(&base), "--no-charts"]);
+    assert!(err.contains("configurations") && err.contains("base") && err.contains("cand"), "{err}");
+    // Wrong numbers of directories, or both syntaxes at once: one line, exit 2.
+    for (args, want) in [
+        (vec!["compare", s(&base)], "expected two directories BASE CAND, got 1"),
+        (vec!["compare", s(&base), s(&base), s(&base)], "got 3"),
+        (vec!["compare", "--base", s(&base)], "missing --cand"),
+        (vec!["compare", s(&base), s(&base), "--cand", s(&base)], "not both"),
+        (vec!["compare", s(&d.join("empty-nowhere")), s(&base)], "no such directory"),
+    ] {
+        let err = bad_input(&args);
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    std::fs::create_dir_all(d.join("hollow/x")).unwrap();
+    let err = bad_input(&["compare", s(&d.join("hollow")), s(&base)]);
+    assert!(err.contains("no runs in it or below it"), "{err}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// The issue "Trustworthy experiments": `churn.toml` (made smaller: 400 nodes,
+/// 15 simulated minutes, still churning) with seed 1 against seed 2, one
+/// configuration. Single runs compared within runs come out "different";
+/// five replicas per side compared between seeds show no difference in any
+/// metric of summary.csv.
+#[test]
+fn two_seeds_of_one_churning_configuration_do_not_differ_between_seeds() {
+    let d = tmpdir("churn-seeds");
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/churn.toml");
+    let smaller = ["--set", "nodes=400", "--set", "duration=15m", "--set", "warmup=3m"];
+    for seed in ["1", "2"] {
+        let out = d.join(format!("seed{seed}"));
+        let mut args = vec!["sweep", s(&file), "--replicas", "5", "--seed", seed, "--out", s(&out), "-q"];
+        args.extend_from_slice(&smaller);
+        kadsim_ok(&args);
+    }
+    let (s1, s2) = (d.join("seed1"), d.join("seed2"));
+    assert!(summary_metric(&s1.join("runs/base/r0"), "churn.leaves") > 100.0, "the network churns");
+
+    // The old way: replica 0 of each (seeds 1 and 2) compared within runs flags differences.
+    let (r1, r2) = (s1.join("runs/base/r0"), s2.join("runs/base/r0"));
+    let o = kadsim(&["compare", s(&r1), s(&r2), "--markdown", "--no-charts"]);
+    let (out, err) = (String::from_utf8(o.stdout).unwrap(), String::from_utf8(o.stderr).unwrap());
+    assert!(out.starts_with("within-run only:"), "{out}");
+    assert!(err.contains("kadsim: warning: within-run only"), "{err}");
+    let rows = markdown_rows(&out);
+    let excluding_zero: Vec<&String> = rows
+        .iter()
+        .filter(|(_, c)| c.len() == 5 && c[4].starts_with('['))
+        .filter(|(_, c)| {
+            let (lo, hi) = interval(&c[4]);
+            lo > 0.0 || hi < 0.0
+        })
+        .map(|(n, _)| n)
+        .collect();
+    let low_p: Vec<&String> = rows
+        .iter()
+        .filter(|(n, c)| c.len() == 6 && !n.starts_with("distribution"))
+        .filter(|(_, c)| c[3].starts_with('<') || num(&c[3]) < 0.05 || c[5].starts_with('<') || num(&c[5]) < 0.05)
+        .map(|(n, _)| n)
+        .collect();
+    assert!(
+        excluding_zero.len() + low_p.len() >= 2,
+        "within-run: intervals excluding 0 {excluding_zero:?}, distributions with p < 0.05 {low_p:?}\n{out}"
+    );
+
+    // Between seeds: no metric differs (every p ≥ 0.05, every interval covers 0).
+    let o = kadsim(&["compare", s(&s1), s(&s2), "--markdown"]);
+    let (out, err) = (String::from_utf8(o.stdout).unwrap(), String::from_utf8(o.stderr).unwrap());
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.is_empty(), "no shared runs, no single run: {err}");
+    assert!(out.starts_with("between-seed (5 vs 5 runs): base: seed1, candidate: seed2;"), "{out}");
+    let (rows, per_run) = set_tables(&out);
+    let tested: Vec<(&String, &Vec<String>)> =
+        rows.iter().filter(|(_, c)| c.len() == 6 && c[4].starts_with('[')).collect();
+    assert!(tested.len() >= 45, "every metric of summary.csv: {}\n{out}", tested.len());
+    for (name, c) in &tested {
+        let (lo, hi) = interval(&c[4]);
+        assert!(lo <= 0.0 && 0.0 <= hi, "{name}: 95% CI [{lo}, {hi}] excludes 0\n{out}");
+        assert!(num(&c[5]) >= 0.05, "{name}: p = {}\n{out}", c[5]);
+    }
+    assert!(out.contains(&format!("0 of {} metrics have p < 0.05", tested.len())), "{out}");
+    assert_eq!(per_run["find_node.hops.mean"].iter().map(|c| c.split(' ').count()).collect::<Vec<_>>(), [5, 5]);
+    // The overlay charts pool each set's operations and say so.
+    check_png(&s2.join("compare/compare_latency_cdf.png"));
+    check_svg(
+        &s2.join("compare/compare_hops_cdf.svg"),
+        &["base: seed1 (5 runs, n = ", "candidate: seed2 (5 runs, n = "],
+    );
     let _ = std::fs::remove_dir_all(&d);
 }
 

@@ -1,0 +1,60 @@
+//! The between-seed comparison of two replica sets: every metric of
+//! `summary.csv`, one value per run, compared by the difference of the sets'
+//! means with a 95% Welch t interval and Welch's t-test (`stats::mean_diff`).
+//!
+//! The unit of replication is the run, not the operation: operations of one
+//! run share its network, churn trace and routing tables, so resampling them
+//! as independent draws says nothing about what another seed would give. The
+//! distribution tests of the within-run comparison (Mann–Whitney, KS on the
+//! operations) are therefore not run here; the per-run means and quantiles of
+//! hops and latency are compared like every other metric.
+
+use super::compare::Row;
+use super::results::Results;
+use super::stats;
+
+/// Summary rows that describe the run's size, not its outcome.
+const SIZE: [&str; 4] = ["nodes", "duration_s", "warmup_s", "events"];
+
+/// The metric names of `summary.csv` over all runs, in the order they first appear.
+fn metric_names<'a>(runs: impl Iterator<Item = &'a Results>) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for r in runs {
+        for (m, _) in &r.summary {
+            if !SIZE.contains(&m.as_str()) && !names.contains(m) {
+                names.push(m.clone());
+            }
+        }
+    }
+    names
+}
+
+/// The finite values of `metric` over `runs`, in run order.
+fn per_run(runs: &[Results], metric: &str) -> Vec<f64> {
+    runs.iter().filter_map(|r| r.metric(metric)).filter(|v| v.is_finite()).collect()
+}
+
+fn mean(xs: &[f64]) -> Option<f64> {
+    (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
+}
+
+/// One row per metric: the per-run values, the means, and the interval and
+/// p-value of the difference of means (none when a side has no value or both
+/// sides together have fewer than three runs).
+pub fn between_seed(base: &[Results], cand: &[Results]) -> Vec<Row> {
+    metric_names(base.iter().chain(cand))
+        .into_iter()
+        .map(|name| {
+            let (b, c) = (per_run(base, &name), per_run(cand, &name));
+            let md = stats::mean_diff(&b, &c, 0.95);
+            Row {
+                base: mean(&b),
+                cand: mean(&c),
+                ci: md.map(|d| d.ci),
+                p: md.map(|d| d.p_value),
+                runs: Some((b, c)),
+                name,
+            }
+        })
+        .collect()
+}
