@@ -44,6 +44,10 @@ pub struct Row {
     pub ci: Option<Interval>,
     /// Two-sided p-value of the difference (between seeds only: Welch's t-test).
     pub p: Option<f64>,
+    /// `p` adjusted by Holm's method over every metric of the comparison
+    /// (between seeds only): significant at 5% when below 0.05, with the
+    /// chance of any false alarm among all metrics held to 5%.
+    pub p_holm: Option<f64>,
     /// The per-run values of base and candidate (between seeds only).
     pub runs: Option<(Vec<f64>, Vec<f64>)>,
 }
@@ -51,7 +55,7 @@ pub struct Row {
 impl Row {
     /// A row without p-value or per-run values.
     pub fn new(name: String, base: Option<f64>, cand: Option<f64>, ci: Option<Interval>) -> Row {
-        Row { name, base, cand, ci, p: None, runs: None }
+        Row { name, base, cand, ci, p: None, p_holm: None, runs: None }
     }
 
     /// cand − base.
@@ -213,8 +217,8 @@ impl Comparison {
     }
 
     fn render_between(&self, markdown: bool, out: &mut String) {
-        let head = ["metric", "base mean", "candidate mean", "diff", "diff %", "95% CI of diff", "p"];
-        let body: Vec<[String; 7]> = self
+        let head = ["metric", "base mean", "candidate mean", "diff", "diff %", "95% CI of diff", "p", "p (Holm)"];
+        let body: Vec<[String; 8]> = self
             .rows
             .iter()
             .map(|r| {
@@ -226,15 +230,18 @@ impl Comparison {
                     pct(r.rel()),
                     interval(r.ci),
                     r.p.map_or(String::new(), pval),
+                    r.p_holm.map_or(String::new(), pval),
                 ]
             })
             .collect();
         out.push_str(&table(&head, &body, markdown));
         let tested = self.rows.iter().filter(|r| r.p.is_some()).count();
         let low = self.rows.iter().filter(|r| r.p.is_some_and(|p| p < 0.05)).count();
+        let holm = self.rows.iter().filter(|r| r.p_holm.is_some_and(|p| p < 0.05)).count();
         let _ = writeln!(
             out,
-            "\n{low} of {tested} metrics have p < 0.05; with no real change about {:.1} would, by chance.",
+            "\n{low} of {tested} metrics have p < 0.05; with no real change about {:.1} would, by chance. \
+             Corrected for testing {tested} metrics at once (Holm), {holm} differ significantly at 5%.",
             tested as f64 * 0.05
         );
         let _ = writeln!(

@@ -307,6 +307,27 @@ pub fn mean_diff(base: &[f64], cand: &[f64], level: f64) -> Option<MeanDiff> {
     Some(MeanDiff { diff, se, df, ci: Interval { low: diff - half, high: diff + half }, p_value })
 }
 
+/// Holm's step-down adjustment of p-values tested together (Holm 1979): the
+/// i-th smallest of the m p-values present becomes max over j ≤ i of
+/// (m − j + 1)·p_(j), capped at 1. Rejecting where the adjusted value is below
+/// α keeps the chance of any false alarm among all m tests at most α, which
+/// "no metric differs" needs when fifty metrics are compared at once. Missing
+/// p-values stay missing and do not count in m. As statsmodels'
+/// `multipletests(method="holm")`.
+pub fn holm(ps: &[Option<f64>]) -> Vec<Option<f64>> {
+    let mut order: Vec<usize> = (0..ps.len()).filter(|&i| ps[i].is_some_and(|p| !p.is_nan())).collect();
+    order.sort_by(|&a, &b| ps[a].unwrap_or(1.0).total_cmp(&ps[b].unwrap_or(1.0)).then(a.cmp(&b)));
+    let m = order.len();
+    let mut out = vec![None; ps.len()];
+    let mut running = 0.0f64;
+    for (j, &i) in order.iter().enumerate() {
+        let adj = ((m - j) as f64 * ps[i].unwrap_or(1.0)).min(1.0);
+        running = running.max(adj);
+        out[i] = Some(running);
+    }
+    out
+}
+
 /// Two-sided p-value of a t statistic with `df` degrees of freedom:
 /// 2·P(T > |t|), computed from the upper tail directly so that small p-values
 /// keep their precision. NaN for NaN inputs or df ≤ 0.
@@ -505,6 +526,23 @@ fn ln_gamma(x: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn holm_adjusts_as_statsmodels_does() {
+        // statsmodels.stats.multitest.multipletests([0.01, 0.04, 0.03, 0.005], method="holm")[1]
+        // = [0.03, 0.06, 0.06, 0.02]: sorted 0.005·4, 0.01·3, 0.03·2, max(0.04·1, 0.06).
+        let got = holm(&[Some(0.01), Some(0.04), None, Some(0.03), Some(0.005)]);
+        let want = [Some(0.03), Some(0.06), None, Some(0.06), Some(0.02)];
+        for (g, w) in got.iter().zip(want) {
+            assert_eq!(g.is_some(), w.is_some());
+            if let (Some(g), Some(w)) = (g, w) {
+                assert!((g - w).abs() < 1e-12, "{got:?}");
+            }
+        }
+        assert_eq!(holm(&[Some(0.6), Some(0.9)]), [Some(1.0), Some(1.0)], "capped at 1");
+        assert!(holm(&[]).is_empty());
+    }
+
     use super::*;
     use proptest::collection::vec;
 

@@ -899,11 +899,12 @@ fn compare_replica_sets_between_seeds_matches_welch_by_hand() {
     // hops: means 3 and 6; s² = 2.5 and 10; se² = 2.5/5 + 10/5 = 2.5; Welch df = 6.25/(0.25/4 + 4/4)
     // = 5.882353; t_{0.975, 5.882} = 2.4588237 (mpmath) → half-width 2.4588237·√2.5 = 3.8877416;
     // t = 3/√2.5 = 1.8973666 → p = 0.10753 (SciPy ttest_ind(cand, base, equal_var=False)).
-    assert_eq!(rows["find_node.hops.mean"], ["3", "6", "+3", "+100.00%", "[-0.88774, +6.8877]", "0.1075"]);
+    // Holm over the three p-values: 0 · 3, 0.10753 · 2 = 0.21506, max(1 · 1, 0.21506) = 1.
+    assert_eq!(rows["find_node.hops.mean"], ["3", "6", "+3", "+100.00%", "[-0.88774, +6.8877]", "0.1075", "0.2151"]);
     // Constant and equal on both sides: no difference, p = 1.
-    assert_eq!(rows["find_node.success_rate"], ["1", "1", "0", "+0.00%", "[0, 0]", "1.0000"]);
+    assert_eq!(rows["find_node.success_rate"], ["1", "1", "0", "+0.00%", "[0, 0]", "1.0000", "1.0000"]);
     // Constant on each side but different: the difference has no spread, p = 0.
-    assert_eq!(rows["msgs.sent"], ["100", "101", "+1", "+1.00%", "[+1, +1]", "< 1e-300"]);
+    assert_eq!(rows["msgs.sent"], ["100", "101", "+1", "+1.00%", "[+1, +1]", "< 1e-300", "< 1e-300"]);
     // The run's size is not an outcome; no other metric is invented.
     assert_eq!(rows.keys().filter(|k| k.contains('.')).count(), 3, "{out}");
     assert!(!rows.contains_key("nodes"), "{out}");
@@ -912,7 +913,7 @@ fn compare_replica_sets_between_seeds_matches_welch_by_hand() {
     // No distribution test on pooled operations, and it says so.
     assert!(!out.contains("| distribution |"), "{out}");
     assert!(out.contains("No Mann-Whitney or KS test: operations pooled over runs are not independent"), "{out}");
-    assert!(out.contains("1 of 3 metrics have p < 0.05; with no real change about 0.2 would, by chance."), "{out}");
+    assert!(out.contains("1 of 3 metrics have p < 0.05; with no real change about 0.2 would, by chance. Corrected for testing 3 metrics at once (Holm), 1 differ significantly at 5%."), "{out}");
 
     // --fail-if on sets bounds the difference of means; `significant` also asks the interval to exclude 0.
     let set_args = |rules: &[&str]| {
@@ -965,7 +966,7 @@ fn compare_replica_sets_between_seeds_matches_welch_by_hand() {
     assert!(out.starts_with("between-seed (1 vs 5 runs): base: single, candidate: base;"), "{out}");
     assert!(err.contains("kadsim: warning: the base side is a single run"), "{err}");
     let (rows, _) = set_tables(&out);
-    assert_eq!(rows["find_node.hops.mean"], ["10", "3", "-7", "-70.00%", "[-11.8089, -2.1911]", "0.0156"]);
+    assert_eq!(rows["find_node.hops.mean"], ["10", "3", "-7", "-70.00%", "[-11.8089, -2.1911]", "0.0156", "0.0156"]);
 
     // A run on both sides is pointed out; the same run twice in one set is refused.
     let o = kadsim(&[
@@ -1068,14 +1069,16 @@ fn two_seeds_of_one_churning_configuration_do_not_differ_between_seeds() {
     assert!(out.starts_with("between-seed (5 vs 5 runs): base: seed1, candidate: seed2;"), "{out}");
     let (rows, per_run) = set_tables(&out);
     let tested: Vec<(&String, &Vec<String>)> =
-        rows.iter().filter(|(_, c)| c.len() == 6 && c[4].starts_with('[')).collect();
+        rows.iter().filter(|(_, c)| c.len() == 7 && c[4].starts_with('[')).collect();
     assert!(tested.len() >= 45, "every metric of summary.csv: {}\n{out}", tested.len());
     for (name, c) in &tested {
         let (lo, hi) = interval(&c[4]);
         assert!(lo <= 0.0 && 0.0 <= hi, "{name}: 95% CI [{lo}, {hi}] excludes 0\n{out}");
         assert!(num(&c[5]) >= 0.05, "{name}: p = {}\n{out}", c[5]);
+        assert!(num(&c[6]) >= 0.05, "{name}: Holm p = {}\n{out}", c[6]);
     }
     assert!(out.contains(&format!("0 of {} metrics have p < 0.05", tested.len())), "{out}");
+    assert!(out.contains("at once (Holm), 0 differ significantly"), "{out}");
     assert_eq!(per_run["find_node.hops.mean"].iter().map(|c| c.split(' ').count()).collect::<Vec<_>>(), [5, 5]);
     // The overlay charts pool each set's operations and say so.
     check_png(&s2.join("compare/compare_latency_cdf.png"));
