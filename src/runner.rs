@@ -2,7 +2,7 @@
 //! `timeseries.csv`, `nodes.csv`, `buckets.csv`, `summary.csv`, then
 //! `manifest.json`. The directory is written as a whole: the files go into a
 //! temporary sibling directory, which replaces the destination only when every
-//! file is complete (see [`staging`](crate::runner::staging)), so a results
+//! file is complete (see [`staging`]), so a results
 //! directory never mixes two runs and a failed or killed run leaves the
 //! previous results as they were.
 
