@@ -7,6 +7,11 @@
 //! 12-byte slot (the ID's top 64 bits and a 32-bit node index) and rebuilds the
 //! full ID from those bits, which it can do because it draws its IDs so
 //! (`crate::sim::addr`). The protocol is written once, against [`Address`].
+//!
+//! An address type may also name an *admission group* ([`AddrGroup`]): the IP
+//! address and its subnet, by which a routing table limits how many contacts
+//! one host or one network may hold in a bucket (as libtorrent's
+//! `dht_restrict_routing_ips`). Simulated addresses have none, and pay nothing.
 
 use super::id::{Distance, NodeId};
 use super::message::Contact;
@@ -26,6 +31,77 @@ pub trait Address: Copy + Eq + Ord + Hash + Debug + Send + Sync + 'static {
     fn top(s: &Self::Slot) -> u64;
     /// The slot's address.
     fn addr(s: &Self::Slot) -> Self;
+    /// The admission group of this address, if it has one: the routing table
+    /// admits at most a configured few contacts per group key and bucket
+    /// ([`Config::max_per_ip_per_bucket`](super::Config::max_per_ip_per_bucket)).
+    /// `None` (the default) exempts the address from the limits at no cost.
+    #[inline]
+    fn group(&self) -> Option<AddrGroup> {
+        None
+    }
+}
+
+/// The keys by which a routing table limits admissions (not a part of the
+/// paper, whose §2.2 trusts any sender; the defence against one host filling
+/// a bucket with made-up IDs is libtorrent's `dht_restrict_routing_ips`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AddrGroup {
+    /// The exact host: an IPv6 address, or an IPv4 address mapped into IPv6.
+    pub ip: u128,
+    /// The host's network: the IPv4 /24 or the IPv6 /64 (mapped likewise).
+    pub subnet: u128,
+}
+
+impl AddrGroup {
+    /// The group of an IP address, or `None` for a loopback address: nodes on
+    /// one machine (tests, local networks on 127.0.0.1 or ::1) are never limited.
+    pub fn of_ip(ip: core::net::IpAddr) -> Option<AddrGroup> {
+        if ip.is_loopback() {
+            return None;
+        }
+        match ip {
+            core::net::IpAddr::V4(v4) => {
+                if v4.is_unspecified() {
+                    return None;
+                }
+                let ip = u128::from(v4.to_ipv6_mapped());
+                Some(AddrGroup { ip, subnet: ip & !0xff })
+            }
+            core::net::IpAddr::V6(v6) => {
+                if let Some(v4) = v6.to_ipv4_mapped() {
+                    return AddrGroup::of_ip(core::net::IpAddr::V4(v4));
+                }
+                let ip = u128::from(v6);
+                Some(AddrGroup { ip, subnet: ip & !u128::from(u64::MAX) })
+            }
+        }
+    }
+}
+
+/// Which admission group an address type of [`full_contact_address!`] has:
+/// integers (test addresses) none, socket addresses their IP's.
+pub trait HasGroup {
+    /// See [`Address::group`].
+    fn admission_group(&self) -> Option<AddrGroup>;
+}
+
+macro_rules! no_group {
+    ($($t:ty),*) => {$(
+        impl HasGroup for $t {
+            #[inline]
+            fn admission_group(&self) -> Option<AddrGroup> {
+                None
+            }
+        }
+    )*};
+}
+no_group!(u16, u32, u64, usize);
+
+impl HasGroup for core::net::SocketAddr {
+    #[inline]
+    fn admission_group(&self) -> Option<AddrGroup> {
+        AddrGroup::of_ip(self.ip())
+    }
 }
 
 /// Implements [`Address`] for types whose slot is the whole contact.
@@ -49,6 +125,10 @@ macro_rules! full_contact_address {
             #[inline]
             fn addr(s: &Self::Slot) -> Self {
                 s.addr
+            }
+            #[inline]
+            fn group(&self) -> Option<$crate::kad::address::AddrGroup> {
+                $crate::kad::address::HasGroup::admission_group(self)
             }
         }
     )*};
@@ -121,7 +201,25 @@ pub fn sort_by_xor<T: Copy>(items: &mut [T], target: &Distance, id: impl Fn(&T) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use core::net::SocketAddr;
     use proptest::prelude::*;
+
+    #[test]
+    fn socket_addresses_group_by_ip_and_subnet_loopback_exempt() {
+        let g = |s: &str| s.parse::<SocketAddr>().unwrap().group();
+        let (a, b, c) = (g("1.2.3.4:6881").unwrap(), g("1.2.3.4:7000").unwrap(), g("1.2.3.99:6881").unwrap());
+        assert_eq!(a, b, "the port does not matter");
+        assert_ne!(a.ip, c.ip);
+        assert_eq!(a.subnet, c.subnet, "one /24");
+        assert_ne!(a.subnet, g("1.2.4.4:1").unwrap().subnet);
+        assert_eq!(g("[::ffff:1.2.3.4]:1"), Some(a), "an IPv4-mapped address is its IPv4 address");
+        let (x, y) = (g("[2001:db8::1]:1").unwrap(), g("[2001:db8::ffff:2]:1").unwrap());
+        assert_eq!(x.subnet, y.subnet, "one /64");
+        assert_ne!(x.subnet, g("[2001:db8:0:1::1]:1").unwrap().subnet);
+        assert_eq!(g("127.0.0.1:1"), None);
+        assert_eq!(g("[::1]:1"), None);
+        assert_eq!(7u32.group(), None);
+    }
 
     proptest! {
         /// Matches a plain comparison sort by XOR distance, ties in the top 64 bits included.

@@ -81,6 +81,17 @@ pub struct Config {
     /// Upper bound on stored pairs, so a flood of STOREs cannot exhaust memory.
     /// Defaults to 100 000.
     pub max_stored_pairs: usize,
+    /// Contacts (replacement cache included) one IP address may hold in one
+    /// bucket. Not from the paper, whose §2.2 admits any sender: libtorrent's
+    /// `dht_restrict_routing_ips` allows one node per IP, so that one host
+    /// cannot fill a bucket with made-up IDs. Defaults to 1. Applies only to
+    /// addresses with an admission group ([`Address::group`](super::Address::group)):
+    /// loopback and simulated addresses are never limited.
+    pub max_per_ip_per_bucket: usize,
+    /// Contacts (replacement cache included) one IPv4 /24 or IPv6 /64 may hold
+    /// in one bucket, as [`max_per_ip_per_bucket`](Self::max_per_ip_per_bucket)
+    /// does for one IP. Defaults to 2.
+    pub max_per_subnet_per_bucket: usize,
 }
 
 impl Default for Config {
@@ -102,6 +113,8 @@ impl Default for Config {
             cache_on_get: true,
             replicate_to_new_nodes: true,
             max_stored_pairs: 100_000,
+            max_per_ip_per_bucket: 1,
+            max_per_subnet_per_bucket: 2,
         }
     }
 }
@@ -149,6 +162,14 @@ impl Config {
         }
         if self.max_stored_pairs == 0 {
             return err("max_stored_pairs", "expected an integer of at least 1");
+        }
+        for (field, n) in [
+            ("max_per_ip_per_bucket", self.max_per_ip_per_bucket),
+            ("max_per_subnet_per_bucket", self.max_per_subnet_per_bucket),
+        ] {
+            if n == 0 || n > MAX_K {
+                return err(field, &format!("expected an integer from 1 to {MAX_K}"));
+            }
         }
         Ok(())
     }

@@ -108,6 +108,13 @@ pub enum Seen<A> {
     },
     /// The own ID, never stored.
     Ignored,
+    /// The ID is known at another address that has not failed: the claim is
+    /// ignored and the contact keeps its address (a hijack, or a node that
+    /// moved; it gets in once its old entry is stale, §4.1).
+    Conflict,
+    /// The bucket already holds as many contacts of the newcomer's IP address
+    /// or subnet as allowed ([`Address::group`]): the newcomer is not admitted.
+    Refused,
 }
 
 /// A node's routing table.
@@ -121,6 +128,10 @@ pub struct RoutingTable<A: Address> {
     /// Ping the head of a full bucket when a newcomer arrives (§2.2); if false,
     /// only cache the newcomer and let failures evict (§4.1).
     ping_on_full: bool,
+    /// Admission limits per bucket (replacement cache included) for addresses
+    /// with a group: contacts per IP address, per subnet.
+    max_ip: u8,
+    max_subnet: u8,
     /// Cached common-prefix length of the own ID with its k-th closest contact
     /// (`None`: fewer than k contacts), for the relaxed split rule. Valid while
     /// `near_valid`; a change among the contacts at least that near clears it.
@@ -144,6 +155,8 @@ impl<A: Address> RoutingTable<A> {
             cache: u8::try_from(cache.max(1)).unwrap_or(u8::MAX),
             stale_limit,
             ping_on_full: true,
+            max_ip: 1,
+            max_subnet: 2,
             near: None,
             near_valid: false,
             failing: Vec::new(),
@@ -200,6 +213,15 @@ impl<A: Address> RoutingTable<A> {
     /// fail (§4.1).
     pub fn with_eviction_ping(mut self, ping: bool) -> Self {
         self.ping_on_full = ping;
+        self
+    }
+
+    /// Sets the admission limits per bucket (replacement cache included):
+    /// contacts per IP address and per subnet, for addresses with an
+    /// [`Address::group`] (a bare table: 1 and 2, as libtorrent's defaults).
+    pub fn with_admission_limits(mut self, per_ip: usize, per_subnet: usize) -> Self {
+        self.max_ip = u8::try_from(per_ip.max(1)).unwrap_or(u8::MAX);
+        self.max_subnet = u8::try_from(per_subnet.max(1)).unwrap_or(u8::MAX);
         self
     }
 
@@ -303,6 +325,15 @@ impl<A: Address> RoutingTable<A> {
     /// Records that `id` at `addr` was heard from (paper §2.2: "when a Kademlia
     /// node receives any message from another node, it updates the appropriate
     /// k-bucket for the sender's node ID").
+    ///
+    /// Two rules guard the table against forged senders. A known ID keeps its
+    /// address until it fails: a claim of that ID from another address is
+    /// neither refreshed nor moved but reported as [`Seen::Conflict`], unless
+    /// the contact at the old address is stale (§4.1: `stale_limit` failed
+    /// RPCs in a row), when the new address takes over. And a newcomer whose
+    /// address has an admission group ([`Address::group`]) is refused
+    /// ([`Seen::Refused`]) when its bucket, replacement cache included,
+    /// already holds the configured most contacts of its IP or subnet.
     pub fn seen(&mut self, id: NodeId, addr: A) -> Seen<A> {
         if id == self.own {
             return Seen::Ignored;
@@ -313,15 +344,40 @@ impl<A: Address> RoutingTable<A> {
             let m = self.metas[bi];
             let (start, end) = (m.start as usize, m.end());
             if let Some(pos) = self.find(start, end, &id) {
+                if A::addr(&self.slots[pos]) != addr {
+                    if !self.is_stale_slot(pos) {
+                        return Seen::Conflict;
+                    }
+                    if !self.admits(bi, addr, Some(pos)) {
+                        return Seen::Refused;
+                    }
+                    // The old address failed (§4.1): the claim from the new one
+                    // is a new contact for the same ID, at the tail.
+                    self.clear_failures(&id);
+                    self.slots[pos..end].rotate_left(1);
+                    self.slots[end - 1] = slot;
+                    return Seen::Inserted;
+                }
                 // To the tail: least recently seen first (paper §2.2).
                 self.slots[pos..end].rotate_left(1);
                 self.slots[end - 1] = slot;
                 self.clear_failures(&id);
                 return Seen::Refreshed;
             }
+            let cached = self.find(end, m.run_end(), &id);
+            if let Some(r) = cached
+                && A::addr(&self.slots[r]) != addr
+            {
+                return Seen::Conflict;
+            }
+            // A cached copy at this address is already counted in its groups.
+            let counted = cached.is_some();
             if m.len < self.k {
+                if !counted && !self.admits(bi, addr, None) {
+                    return Seen::Refused;
+                }
                 self.near_changed(&id);
-                if let Some(r) = self.find(end, m.run_end(), &id) {
+                if let Some(r) = cached {
                     self.remove_slot(bi, r);
                     self.metas[bi].rlen -= 1;
                 }
@@ -335,6 +391,9 @@ impl<A: Address> RoutingTable<A> {
             }
             // A stale contact is replaced as soon as a replacement appears (§4.1).
             let stale_pos = if self.failing.is_empty() { None } else { (start..end).find(|&i| self.is_stale_slot(i)) };
+            if !counted && !self.admits(bi, addr, stale_pos) {
+                return Seen::Refused;
+            }
             if let Some(pos) = stale_pos {
                 let gone = A::unpack(&self.slots[pos]).id;
                 self.near_changed(&gone);
@@ -342,9 +401,14 @@ impl<A: Address> RoutingTable<A> {
                 self.clear_failures(&gone);
                 self.slots[pos..end].rotate_left(1);
                 self.slots[end - 1] = slot;
+                if let Some(r) = cached {
+                    // Not in the cache as well as in the bucket.
+                    self.remove_slot(bi, r);
+                    self.metas[bi].rlen -= 1;
+                }
                 return Seen::Inserted;
             }
-            self.cache_newcomer(bi, slot, &id);
+            self.cache_newcomer(bi, slot, cached);
             let m = &mut self.metas[bi];
             if m.evicting || !self.ping_on_full {
                 return Seen::Cached { ping: None };
@@ -354,12 +418,35 @@ impl<A: Address> RoutingTable<A> {
         }
     }
 
+    /// Whether bucket `bi` may take one more contact at `addr` under the
+    /// admission limits, not counting the slot `except` (which is to be
+    /// replaced). Free for addresses without a group.
+    #[inline]
+    fn admits(&self, bi: usize, addr: A, except: Option<usize>) -> bool {
+        let Some(g) = addr.group() else {
+            return true;
+        };
+        let m = &self.metas[bi];
+        let (mut ip, mut net) = (0u32, 0u32);
+        for i in m.start as usize..m.run_end() {
+            if Some(i) == except {
+                continue;
+            }
+            if let Some(h) = A::addr(&self.slots[i]).group() {
+                ip += u32::from(h.ip == g.ip);
+                net += u32::from(h.subnet == g.subnet);
+            }
+        }
+        ip < u32::from(self.max_ip) && net < u32::from(self.max_subnet)
+    }
+
     /// Puts a newcomer at the head of bucket `bi`'s replacement cache (most
-    /// recently seen first), dropping its older copy or, when full, the oldest.
-    fn cache_newcomer(&mut self, bi: usize, slot: A::Slot, id: &NodeId) {
+    /// recently seen first), dropping its older copy (at `cached`) or, when
+    /// full, the oldest.
+    fn cache_newcomer(&mut self, bi: usize, slot: A::Slot, cached: Option<usize>) {
         let m = self.metas[bi];
         let (front, run_end) = (m.end(), m.run_end());
-        if let Some(r) = self.find(front, run_end, id) {
+        if let Some(r) = cached {
             self.slots[front..=r].rotate_right(1);
             self.slots[front] = slot;
         } else if m.rlen >= self.cache {
@@ -574,6 +661,26 @@ impl<A: Address> RoutingTable<A> {
         }
     }
 
+    /// The bits at which the own ID first differs from each live contact
+    /// other than `exclude` (bit i set: some contact shares exactly i leading
+    /// bits with the own ID). The own ID is closer to a key than every such
+    /// contact exactly when the key agrees with it at every set bit; stale
+    /// contacts do not count, as in [`closest`](Self::closest).
+    pub fn closer_bits(&self, exclude: &NodeId) -> NodeId {
+        let mut mask = NodeId::default();
+        for m in &self.metas {
+            for i in m.start as usize..m.end() {
+                let c = A::unpack(&self.slots[i]);
+                if c.id == *exclude || self.is_stale(&c.id) {
+                    continue;
+                }
+                let cpl = c.id.common_prefix_len(&self.own);
+                mask.0[cpl / 8] |= 0x80 >> (cpl % 8);
+            }
+        }
+        mask
+    }
+
     /// Removes `id` outright (for instance a contact that turned out to have another ID).
     pub fn remove(&mut self, id: &NodeId) -> bool {
         let bi = self.bucket_of(id);
@@ -737,6 +844,16 @@ impl<A: Address> RoutingTable<A> {
             }
             if self.slots[m.end()..m.run_end()].iter().map(A::unpack).any(|c| c.id == self.own || !m.contains(&c.id)) {
                 return Err("bad replacement entry".into());
+            }
+            let groups: Vec<_> =
+                self.slots[m.start as usize..m.run_end()].iter().filter_map(|s| A::addr(s).group()).collect();
+            for g in &groups {
+                if groups.iter().filter(|h| h.ip == g.ip).count() > usize::from(self.max_ip) {
+                    return Err("a bucket holds more contacts of one IP than allowed".into());
+                }
+                if groups.iter().filter(|h| h.subnet == g.subnet).count() > usize::from(self.max_subnet) {
+                    return Err("a bucket holds more contacts of one subnet than allowed".into());
+                }
             }
         }
         if next_start != self.slots.len() {

@@ -1,7 +1,7 @@
 //! The node's key/value store and the schedule of its pairs: expiry, hourly
 //! republishing and the original publisher's daily republishing (paper §2.5).
 
-use super::id::{Key, NodeId};
+use super::id::Key;
 use super::message::Value;
 use super::time::Time;
 use std::time::Duration;
@@ -156,25 +156,12 @@ impl Store {
         let published = self.published.iter().map(|p| p.republish_at);
         pairs.chain(published).min().unwrap_or(Time::NEVER)
     }
-
-    /// Pairs to hand to a newly seen node `newcomer` that is closer to their key
-    /// than this node `own` (paper §2.5), with their remaining lifetime.
-    pub fn closer_to(
-        &self,
-        own: &NodeId,
-        newcomer: &NodeId,
-        now: Time,
-    ) -> impl Iterator<Item = (Key, Value, Duration)> {
-        self.pairs
-            .iter()
-            .filter(move |p| p.expires > now && newcomer.distance(&p.key) < own.distance(&p.key))
-            .map(move |p| (p.key, p.value.clone(), p.expires.since(now)))
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kad::id::NodeId;
     use std::sync::Arc;
 
     const H: Duration = Duration::from_secs(3600);
@@ -228,17 +215,5 @@ mod tests {
         assert!(s.put(a, v("3"), Time::ZERO, Time::ZERO + 2 * H, H, 1), "a held key is updated");
         assert_eq!(s.pairs()[0].expires, Time::ZERO + 10 * H);
         assert_eq!(&*s.pairs()[0].value, b"3");
-    }
-
-    #[test]
-    fn closer_newcomer_gets_the_pairs_paper_2_5() {
-        let mut s = Store::default();
-        let key = NodeId([0; 20]);
-        s.put(key, v("x"), Time::ZERO, Time::ZERO + H, H, 10);
-        let own = NodeId([0x80; 20]);
-        let near = NodeId([0x01; 20]);
-        let far = NodeId([0xff; 20]);
-        assert_eq!(s.closer_to(&own, &near, Time::ZERO).count(), 1);
-        assert_eq!(s.closer_to(&own, &far, Time::ZERO).count(), 0);
     }
 }

@@ -166,6 +166,9 @@ impl Protocol {
             cache_on_get: self.cache_on_get,
             replicate_to_new_nodes: self.replicate_to_new_nodes,
             max_stored_pairs: self.max_stored_pairs,
+            // Simulated addresses have no admission group: these limits never apply.
+            max_per_ip_per_bucket: Config::default().max_per_ip_per_bucket,
+            max_per_subnet_per_bucket: Config::default().max_per_subnet_per_bucket,
         }
     }
 }

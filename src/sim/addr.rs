@@ -13,6 +13,9 @@
 //! network with probability 4·10⁻⁹, so for everything a simulated network of
 //! up to millions of nodes can observe, these IDs behave as uniformly random
 //! 160-bit IDs: the routing tree never reaches below depth 48.
+//!
+//! A simulated address has no admission group ([`Address::group`] is `None`):
+//! the per-IP and per-subnet limits of routing tables never apply to it.
 
 use crate::kad::{Address, Contact, NodeId};
 
@@ -93,6 +96,12 @@ mod tests {
             assert_eq!(SimAddr::unpack(&s), c);
             assert_eq!(SimAddr::top(&s), top);
         }
+    }
+
+    #[test]
+    fn simulated_addresses_have_no_admission_group() {
+        // So routing tables never count them against per-IP limits, at no cost.
+        assert_eq!(SimAddr(7).group(), None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod cli;
 mod engine;
+mod hardening_core;
 mod net;
 mod network;
 mod regression;

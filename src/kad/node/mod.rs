@@ -112,6 +112,10 @@ enum Purpose {
     Evict,
     /// A STORE that nobody waits for (caching, replication to a new node).
     Background,
+    /// The PING that verifies a newcomer first heard from in a request: its
+    /// answer from the same address under the same ID lets the hand-over of
+    /// stored pairs go ahead (paper §2.5).
+    Verify,
 }
 
 /// A request awaiting its reply.
@@ -148,7 +152,8 @@ impl<A: Address> Node<A> {
     pub fn new(id: NodeId, cfg: Arc<Config>, seed: u64, now: Time) -> Result<Self, ConfigError> {
         cfg.validate()?;
         let table = RoutingTable::new(id, cfg.k, cfg.b, cfg.replacement_cache, cfg.stale_limit, now)
-            .with_eviction_ping(cfg.eviction == Eviction::Ping);
+            .with_eviction_ping(cfg.eviction == Eviction::Ping)
+            .with_admission_limits(cfg.max_per_ip_per_bucket, cfg.max_per_subnet_per_bucket);
         Ok(Node {
             rng: Stream::new(seed),
             maintenance_due: now.plus(cfg.refresh_interval),
@@ -253,7 +258,7 @@ impl<A: Address> Node<A> {
                 }
                 false
             }
-            Seen::Ignored => false,
+            Seen::Ignored | Seen::Conflict | Seen::Refused => false,
         }
     }
 
@@ -276,7 +281,8 @@ impl<A: Address> Node<A> {
             now,
             buckets,
         )
-        .with_eviction_ping(c.eviction == Eviction::Ping);
+        .with_eviction_ping(c.eviction == Eviction::Ping)
+        .with_admission_limits(c.max_per_ip_per_bucket, c.max_per_subnet_per_bucket);
     }
 
     /// Before leaving gracefully: STORE every held pair at the closest contact
@@ -326,7 +332,7 @@ impl<A: Address> Node<A> {
 
     /// Answers a request (paper §2.3) after refreshing its sender (paper §2.2).
     fn on_request(&mut self, now: Time, from: A, msg: Message<A>, out: &mut Outbox<A>) {
-        self.saw(now, msg.sender, from, out);
+        self.saw(now, msg.sender, from, false, out);
         let body = match msg.body {
             Body::Ping => Body::Pong,
             Body::FindNode { target } => Body::Nodes { contacts: self.closest(&target, Some(&msg.sender), out) },
@@ -423,10 +429,18 @@ impl<A: Address> Node<A> {
         }
         self.pending.remove(i);
         self.release_idle_buffers(out);
-        self.saw(now, msg.sender, from, out);
+        // A reply to a fresh transaction ID, from the address asked (and under
+        // the ID expected, if one was): the sender is verified.
+        let inserted = self.saw(now, msg.sender, from, true, out);
         match p.purpose {
             Purpose::Evict => {
                 self.table.eviction_answered(&msg.sender);
+                out.recycle_message(msg);
+            }
+            Purpose::Verify => {
+                if !inserted {
+                    self.hand_over_to(now, Contact { id: msg.sender, addr: from }, out);
+                }
                 out.recycle_message(msg);
             }
             Purpose::Background => out.recycle_message(msg),
@@ -436,24 +450,90 @@ impl<A: Address> Node<A> {
 
     /// Refreshes `id` in the routing table and acts on the outcome: ping the
     /// least-recently-seen contact of a full bucket (paper §2.2), or hand pairs
-    /// to a newly seen node (paper §2.5).
-    fn saw(&mut self, now: Time, id: NodeId, addr: A, out: &mut Outbox<A>) {
+    /// to a newly seen node (paper §2.5) — at once if `verified` (it answered
+    /// a request of this node), else once it has answered a verification PING.
+    /// Returns whether the contact was newly inserted.
+    fn saw(&mut self, now: Time, id: NodeId, addr: A, verified: bool, out: &mut Outbox<A>) -> bool {
         match self.table.seen(id, addr) {
-            Seen::Inserted => self.new_contact(now, Contact { id, addr }, out),
+            Seen::Inserted => {
+                let c = Contact { id, addr };
+                if verified {
+                    self.hand_over_to(now, c, out);
+                } else {
+                    self.verify(now, c, out);
+                }
+                return true;
+            }
             Seen::Cached { ping: Some(c) } => {
                 self.send_request(now, c.addr, Some(c.id), Body::Ping, Purpose::Evict, out);
             }
+            Seen::Conflict => self.stats.conflicting_claims += 1,
+            Seen::Refused => self.stats.refused_admissions += 1,
             Seen::Cached { ping: None } | Seen::Refreshed | Seen::Ignored => {}
         }
+        false
     }
 
-    /// A node entered the routing table: send it every pair whose key it is
-    /// closer to than this node (paper §2.5).
-    fn new_contact(&mut self, now: Time, c: Contact<A>, out: &mut Outbox<A>) {
+    /// A contact entered the routing table without having answered this node
+    /// (it sent a request, or was promoted from a replacement cache): if it
+    /// would be handed any pair, PING it first, so that a forged sender
+    /// address earns nothing but this one small datagram. The hand-over
+    /// follows the answer ([`Purpose::Verify`]).
+    fn verify(&mut self, now: Time, c: Contact<A>, out: &mut Outbox<A>) {
         if !self.cfg.replicate_to_new_nodes || self.store.is_empty() {
             return;
         }
-        let pairs: Vec<_> = self.store.closer_to(&self.own(), &c.id, now).collect();
+        if self.pending.iter().any(|p| p.purpose == Purpose::Verify && p.peer == Some(c.id)) {
+            return;
+        }
+        let mut near = out.contacts_for(self.cfg.k);
+        let mask = self.table.closer_bits(&c.id);
+        let own = self.own();
+        let due = self.store.pairs().iter().any(|p| {
+            p.expires > now && own_is_closest(&own, &mask, &p.key) && {
+                near.clear();
+                self.table.closest(&p.key, self.cfg.k, None, &mut near);
+                near.iter().any(|x| x.id == c.id)
+            }
+        });
+        out.recycle_contacts(near);
+        if due {
+            self.stats.verification_pings += 1;
+            self.send_request(now, c.addr, Some(c.id), Body::Ping, Purpose::Verify, out);
+        }
+    }
+
+    /// Hands a verified newcomer the stored pairs it should hold (paper §2.5):
+    /// "for each of its <key,value> pairs, the node determines whether the new
+    /// node is one of the k closest nodes to the key; if so, it stores the pair
+    /// on the new node", and "to avoid redundant STORE RPCs … a node only
+    /// transfers a pair if its own ID is closer to the key than are the IDs of
+    /// other nodes". Both are judged on the routing table's view: the newcomer
+    /// is among the k closest contacts to the key, and this node is closer to
+    /// the key than every known contact other than the newcomer (the newcomer
+    /// itself may be closer: the pair's best holder must still receive it).
+    /// No further cap: the rule sends a pair only from its closest known
+    /// holder to one of its k closest nodes, which is what the paper's
+    /// replication wants, and only to an address that answered under the ID.
+    fn hand_over_to(&mut self, now: Time, c: Contact<A>, out: &mut Outbox<A>) {
+        if !self.cfg.replicate_to_new_nodes || self.store.is_empty() {
+            return;
+        }
+        let mut near = out.contacts_for(self.cfg.k);
+        let mask = self.table.closer_bits(&c.id);
+        let own = self.own();
+        let mut pairs = Vec::new();
+        for p in self.store.pairs() {
+            if p.expires <= now || !own_is_closest(&own, &mask, &p.key) {
+                continue;
+            }
+            near.clear();
+            self.table.closest(&p.key, self.cfg.k, None, &mut near);
+            if near.iter().any(|x| x.id == c.id) {
+                pairs.push((p.key, p.value.clone(), p.expires.since(now)));
+            }
+        }
+        out.recycle_contacts(near);
         for (key, value, ttl) in pairs {
             let body = Body::Store { key, value, ttl_secs: secs(ttl) };
             self.send_request(now, c.addr, Some(c.id), body, Purpose::Background, out);
@@ -532,7 +612,8 @@ impl<A: Address> Node<A> {
                 (_, None) => None,
             };
             if let Some(c) = promoted {
-                self.new_contact(now, c, out);
+                // Promoted from a replacement cache: heard from, not verified.
+                self.verify(now, c, out);
             }
             if let Purpose::Op(op) = p.purpose {
                 self.op_failure(now, op, p.peer, p.kind, out);
@@ -561,6 +642,15 @@ impl<A: Address> Node<A> {
         }
         self.maintenance_due = self.table.next_refresh(refresh).min(self.store.next_due());
     }
+}
+
+/// Whether `own` is closer to `key` than every contact whose bit is set in
+/// `mask` ([`RoutingTable::closer_bits`]): own is closer than a contact `c`
+/// exactly when the key agrees with own at the first bit where own and `c`
+/// differ.
+#[inline]
+fn own_is_closest(own: &NodeId, mask: &NodeId, key: &Key) -> bool {
+    own.0.iter().zip(&mask.0).zip(&key.0).all(|((o, m), k)| (o ^ k) & m == 0)
 }
 
 /// A lifetime in whole seconds, as a STORE carries it.

@@ -85,7 +85,8 @@ impl<A: Address> Node<A> {
             Command::Ping(addr) => self.begin_request(now, OpKind::Ping, addr, Body::Ping, out),
             Command::Request { to, body } => self.begin_request(now, OpKind::Request, to, body, out),
             Command::Join { bootstrap, id: Some(id) } => {
-                self.saw(now, id, bootstrap, out);
+                // Given by the user, not heard from: verified before any hand-over.
+                self.saw(now, id, bootstrap, false, out);
                 let own = self.own();
                 self.begin_lookup(now, OpKind::Join, own, None, out)
             }

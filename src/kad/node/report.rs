@@ -109,6 +109,17 @@ pub struct Stats {
     pub dropped_malformed: u64,
     /// STOREs refused because the store was full.
     pub stores_refused: u64,
+    /// Messages whose sender claimed an ID the routing table holds at another
+    /// address that has not failed: the claim was not admitted to the table
+    /// (a hijack attempt, or a node that moved). The message itself was handled.
+    pub conflicting_claims: u64,
+    /// Newcomers not admitted to the routing table because their bucket held
+    /// as many contacts of their IP address or subnet as allowed
+    /// (`Config::max_per_ip_per_bucket`). The message itself was handled.
+    pub refused_admissions: u64,
+    /// Verification PINGs sent to a contact first heard from in a request,
+    /// before handing it stored pairs (paper §2.5).
+    pub verification_pings: u64,
 }
 
 impl Stats {

@@ -375,24 +375,39 @@ fn hourly_republish_unless_stored_within_the_hour_paper_2_5() {
 }
 
 #[test]
-fn pair_handed_to_a_newly_seen_closer_node_paper_2_5() {
+fn pair_handed_to_a_newly_seen_closer_node_once_it_answers_paper_2_5() {
     let key = id(0x70, 0);
-    let mut b = node(id(0x10, 0), Config::default());
+    // k = 1: a newcomer gets the pair only if it is the closest known node to the key.
+    let mut b = node(id(0x10, 0), Config { k: 1, ..Config::default() });
     let mut out = Outbox::new();
     let store = Body::Store { key, value: Arc::from(&b"v"[..]), ttl_secs: 86_400 };
     b.handle(Time::ZERO, Input::Datagram { from: 3, msg: request(id(3, 3), 2, store) }, &mut out);
-    // A farther node appears: nothing to hand over. A closer one: it gets the pair.
+    // A farther node appears: nothing to hand over, not even a ping. A closer
+    // one: a verification PING first, the pair once it answers.
     for (addr, newcomer, expect) in [(4, id(0xF0, 1), false), (5, id(0x70, 1), true)] {
         out.clear();
         b.handle(Time(SEC), Input::Datagram { from: addr, msg: request(newcomer, 9, Body::Ping) }, &mut out);
+        let s = sends(&out);
+        assert!(s.iter().all(|(_, m)| !matches!(m.body, Body::Store { .. })), "no STORE before an answer");
+        let pings: Vec<_> = s.iter().filter(|(to, m)| *to == addr && m.body == Body::Ping).collect();
+        assert_eq!(pings.len(), usize::from(expect));
+        if !expect {
+            continue;
+        }
+        let tx = pings[0].1.tx;
+        out.clear();
+        let pong = Message { tx, sender: newcomer, body: Body::Pong };
+        b.handle(Time(SEC + 10 * MS), Input::Datagram { from: addr, msg: pong }, &mut out);
         let stores: Vec<_> = sends(&out).into_iter().filter(|(_, m)| matches!(m.body, Body::Store { .. })).collect();
-        assert_eq!(!stores.is_empty(), expect);
-        if expect {
-            assert_eq!(stores[0].0, addr);
-            match &stores[0].1.body {
-                Body::Store { key: k, ttl_secs, .. } => assert_eq!((*k, *ttl_secs), (key, 86_399)),
-                _ => unreachable!(),
+        assert_eq!(stores.len(), 1);
+        assert_eq!(stores[0].0, addr);
+        match &stores[0].1.body {
+            Body::Store { key: k, ttl_secs, .. } => {
+                // The lifetime left of the held pair (cut short at k = 1, paper §2.3).
+                let left = b.store().pairs()[0].expires.since(Time(SEC + 10 * MS)).as_secs();
+                assert_eq!((*k, u64::from(*ttl_secs)), (key, left));
             }
+            _ => unreachable!(),
         }
     }
 }
