@@ -53,15 +53,16 @@ pub struct AddrGroup {
 }
 
 impl AddrGroup {
-    /// The group of an IP address, or `None` for a loopback address: nodes on
-    /// one machine (tests, local networks on 127.0.0.1 or ::1) are never limited.
+    /// The group of an IP address, or `None` for an address of the own
+    /// machine or network: loopback (nodes on one machine: tests, local
+    /// networks on 127.0.0.1 or ::1), private (10/8, 172.16/12, 192.168/16,
+    /// IPv6 fc00::/7), link-local and unspecified addresses are never limited,
+    /// as the real node's STORE quota exempts them. An off-path attacker's
+    /// nodes are on public addresses.
     pub fn of_ip(ip: core::net::IpAddr) -> Option<AddrGroup> {
-        if ip.is_loopback() {
-            return None;
-        }
         match ip {
             core::net::IpAddr::V4(v4) => {
-                if v4.is_unspecified() {
+                if v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified() {
                     return None;
                 }
                 let ip = u128::from(v4.to_ipv6_mapped());
@@ -70,6 +71,9 @@ impl AddrGroup {
             core::net::IpAddr::V6(v6) => {
                 if let Some(v4) = v6.to_ipv4_mapped() {
                     return AddrGroup::of_ip(core::net::IpAddr::V4(v4));
+                }
+                if v6.is_loopback() || v6.is_unique_local() || v6.is_unicast_link_local() || v6.is_unspecified() {
+                    return None;
                 }
                 let ip = u128::from(v6);
                 Some(AddrGroup { ip, subnet: ip & !u128::from(u64::MAX) })
@@ -205,7 +209,7 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn socket_addresses_group_by_ip_and_subnet_loopback_exempt() {
+    fn socket_addresses_group_by_ip_and_subnet_local_networks_exempt() {
         let g = |s: &str| s.parse::<SocketAddr>().unwrap().group();
         let (a, b, c) = (g("1.2.3.4:6881").unwrap(), g("1.2.3.4:7000").unwrap(), g("1.2.3.99:6881").unwrap());
         assert_eq!(a, b, "the port does not matter");
@@ -218,6 +222,9 @@ mod tests {
         assert_ne!(x.subnet, g("[2001:db8:0:1::1]:1").unwrap().subnet);
         assert_eq!(g("127.0.0.1:1"), None);
         assert_eq!(g("[::1]:1"), None);
+        for local in ["10.1.2.3:1", "192.168.0.9:1", "172.16.0.1:1", "169.254.1.1:1", "[fd00::1]:1", "[fe80::1]:1"] {
+            assert_eq!(g(local), None, "{local}: a local network is never limited");
+        }
         assert_eq!(7u32.group(), None);
     }
 

@@ -86,7 +86,8 @@ pub struct Config {
     /// `dht_restrict_routing_ips` allows one node per IP, so that one host
     /// cannot fill a bucket with made-up IDs. Defaults to 1. Applies only to
     /// addresses with an admission group ([`Address::group`](super::Address::group)):
-    /// loopback and simulated addresses are never limited.
+    /// loopback, private and link-local addresses (tests, local networks) and
+    /// simulated addresses are never limited.
     pub max_per_ip_per_bucket: usize,
     /// Contacts (replacement cache included) one IPv4 /24 or IPv6 /64 may hold
     /// in one bucket, as [`max_per_ip_per_bucket`](Self::max_per_ip_per_bucket)

@@ -334,3 +334,99 @@ fn relaxed_split_keeps_the_whole_smallest_subtree_with_k_contacts_paper_2_4() {
     assert!(matches!(t.seen(id(0x82, 0), 6), Seen::Cached { .. }));
     t.check_invariants().unwrap();
 }
+
+#[test]
+fn a_known_id_keeps_its_address_until_it_is_stale_paper_4_1() {
+    let mut t = table(K, 1); // stale after 5 failures
+    let x = id(0x80, 1);
+    assert_eq!(t.seen(x, 1), Seen::Inserted);
+    assert_eq!(t.seen(id(0x81, 1), 2), Seen::Inserted);
+    assert_eq!(t.seen(x, 9), Seen::Conflict, "a claim from another address is not admitted");
+    let addr_of = |t: &RoutingTable<u32>, x: NodeId| t.contacts().find(|c| c.id == x).map(|c| c.addr);
+    assert_eq!(addr_of(&t, x), Some(1));
+    assert_eq!(ids_of(&t, 0), vec![x, id(0x81, 1)], "nor refreshed");
+    for _ in 0..4 {
+        t.failed(&x);
+    }
+    assert_eq!(t.seen(x, 9), Seen::Conflict, "four failures are not stale yet");
+    t.failed(&x);
+    assert_eq!(t.seen(x, 9), Seen::Inserted, "a stale contact's ID may move");
+    assert_eq!(addr_of(&t, x), Some(9));
+    assert_eq!(t.failures(&x), 0);
+    assert_eq!(t.seen(x, 9), Seen::Refreshed);
+    assert_eq!(t.seen(x, 1), Seen::Conflict, "and keeps its new address in turn");
+    t.check_invariants().unwrap();
+}
+
+#[test]
+fn a_cached_id_keeps_its_address_too() {
+    let mut t = full_far_bucket().with_eviction_ping(false);
+    let y = id(0xF1, 1);
+    assert!(matches!(t.seen(y, 51), Seen::Cached { .. }));
+    assert_eq!(t.seen(y, 52), Seen::Conflict);
+    assert_eq!(
+        t.buckets().iter().flat_map(|b| b.replacements().to_vec()).find(|c| c.id == y).map(|c| c.addr),
+        Some(51)
+    );
+}
+
+/// A public test address `203.0.net.host`.
+fn admission_addr(net: u8, host: u8, port: u16) -> core::net::SocketAddr {
+    core::net::SocketAddr::from(([203, 0, net, host], port))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Whatever arrives, no bucket (replacement cache included) holds more
+    /// contacts of one IP or one /24 than allowed; loopback is never limited;
+    /// a refused or conflicting claim leaves the table as it was.
+    #[test]
+    fn admission_limits_hold_for_socket_addresses(
+        per_ip in 1usize..3,
+        extra in 0usize..3,
+        ops in proptest::collection::vec((arb_id(), 0u8..4, 0u8..4, 1u16..3, 0u8..8), 1..300),
+    ) {
+        use core::net::SocketAddr;
+        let per_subnet = per_ip + extra;
+        let mut t: RoutingTable<SocketAddr> =
+            RoutingTable::new(NodeId::default(), 4, 1, 2, 2, Time::ZERO).with_admission_limits(per_ip, per_subnet);
+        for (x, net, host, port, what) in ops {
+            let addr = if net == 3 { SocketAddr::from(([127, 0, 0, 1], u16::from(host) + 1)) } else { admission_addr(net, host, port) };
+            if what == 7 {
+                let pick = t.contacts().nth(usize::from(host)).map(|c| c.id);
+                if let Some(y) = pick { t.failed(&y); }
+                continue;
+            }
+            // Every contact held, cached or not (a refused newcomer may still
+            // have split its bucket, moving contacts between buckets).
+            let held = |t: &RoutingTable<SocketAddr>| {
+                let mut v: Vec<(NodeId, SocketAddr)> =
+                    t.buckets().iter().flat_map(|b| b.entries().iter().chain(b.replacements()).map(|c| (c.id, c.addr)).collect::<Vec<_>>()).collect();
+                v.sort();
+                v
+            };
+            let before = held(&t);
+            let r = t.seen(x, addr);
+            if matches!(r, Seen::Refused | Seen::Conflict) {
+                prop_assert_eq!(before, held(&t));
+            }
+            if net == 3 {
+                prop_assert_ne!(r, Seen::Refused);
+            }
+            prop_assert!(t.check_invariants().is_ok(), "{:?}", t.check_invariants());
+            for b in t.buckets() {
+                let addrs: Vec<SocketAddr> = b.entries().iter().chain(b.replacements()).map(|c| c.addr).filter(|a| !a.ip().is_loopback()).collect();
+                for a in &addrs {
+                    let same_ip = addrs.iter().filter(|o| o.ip() == a.ip()).count();
+                    let same_net = addrs.iter().filter(|o| match (o.ip(), a.ip()) {
+                        (core::net::IpAddr::V4(p), core::net::IpAddr::V4(q)) => p.octets()[..3] == q.octets()[..3],
+                        _ => false,
+                    }).count();
+                    prop_assert!(same_ip <= per_ip, "{} contacts of {}", same_ip, a.ip());
+                    prop_assert!(same_net <= per_subnet, "{} contacts of the /24 of {}", same_net, a.ip());
+                }
+            }
+        }
+    }
+}
