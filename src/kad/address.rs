@@ -82,7 +82,7 @@ impl AddrGroup {
     }
 }
 
-/// Which admission group an address type of [`full_contact_address!`] has:
+/// Which admission group an address type of [`full_contact_address!`](crate::full_contact_address) has:
 /// integers (test addresses) none, socket addresses their IP's.
 pub trait HasGroup {
     /// See [`Address::group`].
