@@ -493,7 +493,7 @@ impl<A: Address> Node<A> {
             p.expires > now && own_is_closest(&own, &mask, &p.key) && {
                 near.clear();
                 self.table.closest(&p.key, self.cfg.k, None, &mut near);
-                near.iter().any(|x| x.id == c.id)
+                near.iter().any(|x| x.id == c.id && x.addr == c.addr)
             }
         });
         out.recycle_contacts(near);
@@ -529,7 +529,7 @@ impl<A: Address> Node<A> {
             }
             near.clear();
             self.table.closest(&p.key, self.cfg.k, None, &mut near);
-            if near.iter().any(|x| x.id == c.id) {
+            if near.iter().any(|x| x.id == c.id && x.addr == c.addr) {
                 pairs.push((p.key, p.value.clone(), p.expires.since(now)));
             }
         }
