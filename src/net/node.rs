@@ -2,7 +2,7 @@
 //! [`Endpoint`], maps the wall clock to the core's time, and serves blocking
 //! calls from any number of threads through a channel.
 
-use super::endpoint::{Datagrams, Endpoint, NetStats};
+use super::endpoint::{Datagrams, Endpoint, NetStats, ReplyLimits};
 use crate::kad::{Body, Command, Config, Contact, NodeId, OpReport, Time};
 use crate::wire::krpc;
 use rand_chacha::ChaCha8Rng;
@@ -27,6 +27,8 @@ pub struct NodeConfig {
     pub kad: Config,
     /// Seed of the node's random choices (default: from the clock and process ID).
     pub seed: Option<u64>,
+    /// The reply budget of each source IP (default: [`ReplyLimits::default`]).
+    pub limits: ReplyLimits,
 }
 
 /// Pairs a node on the network stores at most by default: with values of at
@@ -41,6 +43,7 @@ impl Default for NodeConfig {
             id: None,
             kad: Config { max_stored_pairs: MAX_STORED_PAIRS, ..Config::default() },
             seed: None,
+            limits: ReplyLimits::default(),
         }
     }
 }
@@ -124,6 +127,7 @@ impl Node {
         let mut endpoint = Endpoint::new(id, Arc::new(cfg.kad.clone()), seed, Time::ZERO)?;
         endpoint.set_local_addr(addr);
         endpoint.reseed_tokens(os_entropy());
+        endpoint.set_limits(cfg.limits);
         let (calls, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name(format!("kadsim-node-{addr}"))
@@ -274,6 +278,10 @@ fn os_entropy() -> [u8; 32] {
 
 /// Longest wait for a datagram before the thread looks at its calls again.
 const POLL: Duration = Duration::from_millis(10);
+/// Most datagrams read in one go before the thread looks at its calls,
+/// timers and sends again: under a flood the node still answers its callers
+/// and sends its replies every few milliseconds.
+const BATCH: usize = 256;
 
 /// The node's thread: socket, timers and calls.
 fn serve(socket: UdpSocket, mut ep: Endpoint, calls: Receiver<Call>, started: Instant) {
@@ -313,11 +321,19 @@ fn serve(socket: UdpSocket, mut ep: Endpoint, calls: Receiver<Call>, started: In
         }
         let wait = ep.next_timer().map_or(POLL, |t| Duration::from_micros(t.0.saturating_sub(now().0))).min(POLL);
         let _ = socket.set_read_timeout(Some(wait.max(Duration::from_micros(200))));
-        match socket.recv_from(&mut buf) {
-            Ok((n, from)) => ep.on_datagram(now(), from, &buf[..n], &mut send),
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
-            // ICMP port unreachable and the like surface here on some systems: a lost datagram.
-            Err(_) => {}
+        // Block for the first datagram, then take what else is queued without
+        // waiting, up to BATCH. A failed read is a timeout, or ICMP port
+        // unreachable and the like, which surface here on some systems: a
+        // lost datagram.
+        if let Ok((n, from)) = socket.recv_from(&mut buf) {
+            ep.on_datagram(now(), from, &buf[..n], &mut send);
+            if socket.set_nonblocking(true).is_ok() {
+                for _ in 1..BATCH {
+                    let Ok((n, from)) = socket.recv_from(&mut buf) else { break };
+                    ep.on_datagram(now(), from, &buf[..n], &mut send);
+                }
+                let _ = socket.set_nonblocking(false);
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod cli;
 mod engine;
+mod hardening_net;
 mod net;
 mod network;
 mod regression;
