@@ -9,12 +9,14 @@
 //! - A KRPC reply does not say what it answers, so every query sent is
 //!   remembered by (address, transaction ID) until its reply, error or expiry.
 //! - BEP 44 `put` needs a write token from an earlier `get` to the same node.
-//!   Tokens from every `get` reply are kept per address; a STORE to a node with
-//!   no fresh token first sends that node a `get` for the key and sends the
-//!   `put` when the token arrives (the core's RPC timeout covers both).
-//! - Tokens this node hands out are the first 4 bytes of SHA-1(secret ‖ IP),
-//!   the secret rotated every 5 minutes and the previous one still accepted
-//!   (BEP 5: tokens are accepted for up to 10 minutes).
+//!   Tokens from every `get` reply are kept per (address, target), as nodes
+//!   such as libtorrent bind a token to the target; a STORE to a node with no
+//!   fresh token for its key first sends that node a `get` for the key and
+//!   sends the `put` when the token arrives (the core's RPC timeout covers both).
+//! - Tokens this node hands out are the first 4 bytes of
+//!   SHA-1(secret ‖ IP ‖ target), the secret rotated every 5 minutes and the
+//!   previous one still accepted (BEP 5: tokens are accepted for up to 10
+//!   minutes); a token for one target does not store another.
 //! - A malformed, oversized, unsolicited or unwanted datagram is dropped and
 //!   counted in [`NetStats`]; the endpoint never panics on input.
 //! - Anti-amplification (as QUIC's, RFC 9000 §8.1): to an address not yet
@@ -153,8 +155,9 @@ impl NetStats {
 /// What a query sent was.
 #[derive(Clone, Debug)]
 enum Sent {
-    /// A core request of this kind.
-    Core(crate::kad::RequestKind),
+    /// A core request of this kind; for a `get`, its target (the write
+    /// token in the reply is for that target).
+    Core(crate::kad::RequestKind, Option<NodeId>),
     /// A `get` sent only to obtain a write token for this STORE.
     TokenFor {
         /// The core's STORE message, sent as a `put` once the token arrives.
@@ -172,8 +175,9 @@ pub struct Endpoint {
     rng: ChaCha8Rng,
     secrets: [[u8; 16]; 2],
     secret_since: Time,
-    /// Tokens received: address → (token, when).
-    tokens: BTreeMap<SocketAddr, (Vec<u8>, Time)>,
+    /// Tokens received: (address, target) → (token, when). Nodes such as
+    /// libtorrent bind a token to the target it was asked for.
+    tokens: BTreeMap<(SocketAddr, NodeId), (Vec<u8>, Time)>,
     /// Queries awaiting a reply: (address, transaction) → (what, when sent).
     pending: BTreeMap<(SocketAddr, u32), (Sent, Time)>,
     /// Local transaction IDs handed to the core for remote queries.
@@ -533,19 +537,22 @@ impl Endpoint {
         self.peer_ids.insert(addr, (id, now));
     }
 
-    /// The write token for `ip` under secret `which` (0 current, 1 previous).
-    fn token(&self, ip: IpAddr, which: usize) -> Vec<u8> {
+    /// The write token for `ip` and `target` under secret `which` (0 current,
+    /// 1 previous): bound to the target, as libtorrent's, so that a token
+    /// obtained for one item cannot store another.
+    fn token(&self, ip: IpAddr, target: &NodeId, which: usize) -> Vec<u8> {
         let mut h = Sha1::new();
         h.update(self.secrets[which]);
         match ip {
             IpAddr::V4(a) => h.update(a.octets()),
             IpAddr::V6(a) => h.update(a.octets()),
         }
+        h.update(target.0);
         h.finalize()[..TOKEN_LEN].to_vec()
     }
 
-    fn token_ok(&self, ip: IpAddr, token: &[u8]) -> bool {
-        token == self.token(ip, 0).as_slice() || token == self.token(ip, 1).as_slice()
+    fn token_ok(&self, ip: IpAddr, target: &NodeId, token: &[u8]) -> bool {
+        token == self.token(ip, target, 0).as_slice() || token == self.token(ip, target, 1).as_slice()
     }
 
     /// Sends a query. To an address this node has never heard from, queries
@@ -589,15 +596,21 @@ impl Endpoint {
 
     fn on_query(&mut self, now: Time, from: SocketAddr, t: Vec<u8>, id: NodeId, query: Query, send: &mut Datagrams) {
         self.rotate(now);
-        // Replies to `get` and `get_peers` carry a write token (BEP 44, BEP 5).
-        let is_get = matches!(query, Query::Get { .. } | Query::GetPeers { .. });
+        // Replies to `get` and `get_peers` carry a write token for their target (BEP 44, BEP 5).
+        let token_for = match &query {
+            Query::Get { target } => Some(*target),
+            Query::GetPeers { info_hash } => Some(*info_hash),
+            _ => None,
+        };
         let body = match query {
             Query::Ping => Body::Ping,
             Query::FindNode { target } => Body::FindNode { target },
             Query::Get { target } => Body::FindValue { key: target },
             Query::GetPeers { info_hash } => Body::FindNode { target: info_hash },
             Query::Put { token, v, target, ttl } => {
-                if self.token_ok(from.ip(), &token) {
+                let immutable = krpc::immutable_target(&v);
+                let key = target.unwrap_or(immutable);
+                if self.token_ok(from.ip(), &key, &token) {
                     // Only the holder of this IP could have read the token.
                     self.validate(from);
                 } else {
@@ -608,8 +621,6 @@ impl Endpoint {
                     self.stats.over_quota += 1;
                     return self.error(now, from, t, krpc::ERR_GENERIC, "store quota exceeded", send);
                 }
-                let immutable = krpc::immutable_target(&v);
-                let key = target.unwrap_or(immutable);
                 // A string-key put may not replace an immutable item (BEP 44: its value is fixed by its key).
                 if key != immutable
                     && self.core.store().get(&key, now).is_some_and(|held| krpc::immutable_target(held) == key)
@@ -628,7 +639,7 @@ impl Endpoint {
         self.next_local_tx = self.next_local_tx.wrapping_add(1);
         let mut out = std::mem::take(&mut self.out);
         self.core.handle(now, Input::Datagram { from, msg: Message { tx, sender: id, body } }, &mut out);
-        let token = is_get.then(|| self.token(from.ip(), 0));
+        let token = token_for.map(|target| self.token(from.ip(), &target, 0));
         self.answering = Some((from.ip(), now));
         self.flush(now, &mut out, Some((from, tx, t, token)), send);
         self.answering = None;
@@ -646,8 +657,14 @@ impl Endpoint {
         };
         // It answered a query: the address is its own.
         self.validate(from);
-        if let Some(token) = &r.token {
-            self.remember_token(from, token.clone(), now);
+        // A token is kept for the target of the `get` that brought it.
+        let target = match &sent {
+            Sent::Core(_, target) => *target,
+            Sent::TokenFor { store: Message { body: Body::Store { key, .. }, .. } } => Some(*key),
+            _ => None,
+        };
+        if let (Some(token), Some(target)) = (&r.token, target) {
+            self.remember_token(from, target, token.clone(), now);
         }
         use crate::kad::RequestKind as K;
         let body = match sent {
@@ -665,10 +682,10 @@ impl Endpoint {
                 }
                 return;
             }
-            Sent::Core(K::Ping) => Body::Pong,
-            Sent::Core(K::Store) => Body::Stored { accepted: true },
-            Sent::Core(K::FindNode) => Body::Nodes { contacts: contacts(r.nodes, self.local) },
-            Sent::Core(K::FindValue) => match r.v {
+            Sent::Core(K::Ping, _) => Body::Pong,
+            Sent::Core(K::Store, _) => Body::Stored { accepted: true },
+            Sent::Core(K::FindNode, _) => Body::Nodes { contacts: contacts(r.nodes, self.local) },
+            Sent::Core(K::FindValue, _) => match r.v {
                 Some(v) => Body::Found {
                     value: Arc::from(v),
                     ttl_secs: r.ttl.unwrap_or(self.cfg.expire_after.as_secs().min(u64::from(u32::MAX)) as u32),
@@ -695,9 +712,9 @@ impl Endpoint {
         let (tx, body) = match sent {
             Sent::Probe => return,
             Sent::TokenFor { store } => (store.tx, Body::Stored { accepted: false }),
-            Sent::Core(K::Store) => (tx, Body::Stored { accepted: false }),
-            Sent::Core(K::FindNode | K::FindValue) => (tx, Body::Nodes { contacts: Vec::new() }),
-            Sent::Core(K::Ping) => (tx, Body::Pong),
+            Sent::Core(K::Store, _) => (tx, Body::Stored { accepted: false }),
+            Sent::Core(K::FindNode | K::FindValue, _) => (tx, Body::Nodes { contacts: Vec::new() }),
+            Sent::Core(K::Ping, _) => (tx, Body::Pong),
         };
         self.feed(now, from, Message { tx, sender, body }, send);
     }
@@ -710,18 +727,16 @@ impl Endpoint {
         self.out = out;
     }
 
-    fn remember_token(&mut self, from: SocketAddr, token: Vec<u8>, now: Time) {
-        if self.tokens.len() >= MAX_TOKENS && !self.tokens.contains_key(&from) {
-            let oldest = self.tokens.iter().min_by_key(|(_, (_, at))| *at).map(|(a, _)| *a);
-            if let Some(a) = oldest {
-                self.tokens.remove(&a);
-            }
+    fn remember_token(&mut self, from: SocketAddr, target: NodeId, token: Vec<u8>, now: Time) {
+        if self.tokens.len() >= MAX_TOKENS && !self.tokens.contains_key(&(from, target)) {
+            // Forget some token (the lowest address's): cheap, and at worst costs a `get`.
+            self.tokens.pop_first();
         }
-        self.tokens.insert(from, (token, now));
+        self.tokens.insert((from, target), (token, now));
     }
 
-    fn fresh_token(&self, to: SocketAddr, now: Time) -> Option<Vec<u8>> {
-        self.tokens.get(&to).filter(|(_, at)| now.since(*at) < TOKEN_FRESH).map(|(t, _)| t.clone())
+    fn fresh_token(&self, to: SocketAddr, target: NodeId, now: Time) -> Option<Vec<u8>> {
+        self.tokens.get(&(to, target)).filter(|(_, at)| now.since(*at) < TOKEN_FRESH).map(|(t, _)| t.clone())
     }
 
     fn track(&mut self, to: SocketAddr, tx: u32, sent: Sent, now: Time) {
@@ -745,7 +760,7 @@ impl Endpoint {
         // An immutable item's target is the SHA-1 of its bencoding (plain BEP 44);
         // any other target is kadsim's string-key extension.
         let query = Query::Put { token, v: value.to_vec(), target: Some(*key), ttl: Some(*ttl_secs) };
-        self.track(to, store.tx, Sent::Core(crate::kad::RequestKind::Store), now);
+        self.track(to, store.tx, Sent::Core(crate::kad::RequestKind::Store, None), now);
         let id = *self.core.id();
         if !self.send_packet(to, store.tx.to_be_bytes().to_vec(), PacketBody::Query { id, query }, send) {
             self.pending.remove(&(to, store.tx));
@@ -770,7 +785,7 @@ impl Endpoint {
                         Body::Ping => Query::Ping,
                         Body::FindNode { target } => Query::FindNode { target: *target },
                         Body::FindValue { key } => Query::Get { target: *key },
-                        Body::Store { key, .. } => match self.fresh_token(to, now) {
+                        Body::Store { key, .. } => match self.fresh_token(to, *key, now) {
                             Some(token) => {
                                 self.send_put(to, msg, token, now, send);
                                 continue;
@@ -791,7 +806,11 @@ impl Endpoint {
                         _ => continue,
                     };
                     let tx = msg.tx;
-                    self.track(to, tx, Sent::Core(kind), now);
+                    let target = match &msg.body {
+                        Body::FindValue { key } => Some(*key),
+                        _ => None,
+                    };
+                    self.track(to, tx, Sent::Core(kind, target), now);
                     if !self.send_packet(to, t, PacketBody::Query { id, query }, send) {
                         self.pending.remove(&(to, tx));
                     }
@@ -1047,9 +1066,9 @@ mod tests {
     }
 
     /// The token `ep` hands to `from` in its reply to a `get`.
-    fn token_from(ep: &mut Endpoint, now: Time, from: SocketAddr) -> Vec<u8> {
+    fn token_from(ep: &mut Endpoint, now: Time, from: SocketAddr, target: NodeId) -> Vec<u8> {
         let mut send = Datagrams::new();
-        ep.on_datagram(now, from, &query(b"peer", b"g", Query::Get { target: NodeId::hash_of(b"k") }), &mut send);
+        ep.on_datagram(now, from, &query(b"peer", b"g", Query::Get { target }), &mut send);
         match answers(&send).remove(0).body {
             PacketBody::Response { response, .. } => response.token.expect("a get reply carries a token"),
             other => panic!("{other:?}"),
@@ -1061,7 +1080,7 @@ mod tests {
         let mut ep = endpoint(6);
         let peer = addr(9);
         let t0 = Time::from_secs(10);
-        let token = token_from(&mut ep, t0, peer);
+        let token = token_from(&mut ep, t0, peer, krpc::immutable_target(b"x"));
         let put = |token: &[u8]| {
             query(b"peer", b"p", Query::Put { token: token.to_vec(), v: b"x".to_vec(), target: None, ttl: None })
         };
@@ -1083,19 +1102,82 @@ mod tests {
     }
 
     #[test]
+    fn a_token_for_one_target_does_not_store_another() {
+        let mut ep = endpoint(12);
+        let peer = addr(9);
+        let now = Time::from_secs(10);
+        let (first, second) = (b"first item".to_vec(), b"second item".to_vec());
+        let token = token_from(&mut ep, now, peer, krpc::immutable_target(&first));
+        let mut send = Datagrams::new();
+        let put = |v: &[u8], t: &[u8]| {
+            query(
+                b"peer",
+                t,
+                Query::Put { token: token.clone(), v: v.to_vec(), target: Some(krpc::immutable_target(v)), ttl: None },
+            )
+        };
+        ep.on_datagram(now, peer, &put(&second, b"2"), &mut send);
+        assert!(
+            matches!(answers(&send).remove(0).body, PacketBody::Error { code: ERR_PROTOCOL, .. }),
+            "refused with 203"
+        );
+        assert_eq!((ep.core().store().len(), ep.stats().bad_token), (0, 1));
+        ep.on_datagram(now, peer, &put(&first, b"1"), &mut send);
+        assert_eq!(ep.core().store().len(), 1, "the token stores the item it was asked for");
+    }
+
+    /// A client of a node that binds tokens to targets (as libtorrent does):
+    /// each STORE is preceded by a `get` for its own key, and the `put`
+    /// carries the token that `get` brought.
+    #[test]
+    fn each_put_carries_a_token_got_for_its_own_target() {
+        let (mut a, b) = (endpoint(13), addr(2001));
+        let now = Time::from_secs(1);
+        let b_id = NodeId::hash_of(b"libtorrent");
+        let mut puts = Vec::new();
+        for v in [&b"one"[..], b"two"] {
+            let key = krpc::immutable_target(v);
+            let mut send = Datagrams::new();
+            let store = Body::Store { key, value: Arc::from(v), ttl_secs: 60 };
+            let op = a.start(now, Command::Request { to: b, body: store }, &mut send);
+            // Play b: answer a get with a token naming its target, a put with an ack.
+            while let Some((_, bytes)) = send.pop() {
+                let p = krpc::decode(&bytes).unwrap();
+                let PacketBody::Query { query, .. } = p.body else { continue };
+                let response = match query {
+                    Query::Get { target } => Response { token: Some(target.0[..4].to_vec()), ..Response::default() },
+                    Query::Put { token, target, .. } => {
+                        puts.push((target, token));
+                        Response::default()
+                    }
+                    other => panic!("{other:?}"),
+                };
+                let r = Packet { t: p.t, version: None, body: PacketBody::Response { id: b_id, response } };
+                a.on_datagram(now, b, &krpc::encode(&r), &mut send);
+            }
+            let report = a.take_reports().into_iter().find(|r| r.id == op).expect("the STORE ended");
+            assert!(matches!(report.reply, Some(Body::Stored { accepted: true })), "{report:?}");
+        }
+        assert_eq!(puts.len(), 2);
+        for (target, token) in puts {
+            assert_eq!(Some(token), target.map(|t| t.0[..4].to_vec()), "the token of the put's own target");
+        }
+    }
+
+    #[test]
     fn one_public_address_may_fill_an_eighth_of_the_store_per_hour() {
         let cfg = Config { max_stored_pairs: 80, ..Config::default() };
         let mut ep = Endpoint::new(NodeId::hash_of(b"q"), Arc::new(cfg), 1, Time::ZERO).unwrap();
         let (public, other) = (SocketAddr::from(([203, 0, 113, 5], 6881)), SocketAddr::from(([198, 51, 100, 7], 6881)));
         let mut send = Datagrams::new();
         let mut put_all = |ep: &mut Endpoint, from: SocketAddr, now: Time, n: usize| {
-            let token = token_from(ep, now, from);
             for i in 0..n {
                 let v = format!("{from} {now:?} {i}").into_bytes();
+                let token = token_from(ep, now, from, krpc::immutable_target(&v));
                 ep.on_datagram(
                     now,
                     from,
-                    &query(b"peer", b"p", Query::Put { token: token.clone(), v, target: None, ttl: None }),
+                    &query(b"peer", b"p", Query::Put { token, v, target: None, ttl: None }),
                     &mut send,
                 );
             }
@@ -1115,9 +1197,9 @@ mod tests {
         let mut ep = endpoint(7);
         let peer = addr(9);
         let now = Time::from_secs(10);
-        let token = token_from(&mut ep, now, peer);
         let v = b"Hello World!".to_vec();
         let target = krpc::immutable_target(&v);
+        let token = token_from(&mut ep, now, peer, target);
         let mut send = Datagrams::new();
         let honest = Query::Put { token: token.clone(), v: v.clone(), target: Some(target), ttl: None };
         ep.on_datagram(now, peer, &query(b"peer", b"1", honest), &mut send);
@@ -1194,9 +1276,9 @@ mod tests {
         let (big, small) = (NodeId::hash_of(b"big"), NodeId::hash_of(b"small"));
         let mut send = Datagrams::new();
         let peer = addr(40000);
-        let token = token_from(&mut ep, Time::from_secs(1), peer);
         for (key, v) in [(big, vec![b'x'; 1000]), (small, b"hi".to_vec())] {
-            let put = Query::Put { token: token.clone(), v, target: Some(key), ttl: None };
+            let token = token_from(&mut ep, Time::from_secs(1), peer, key);
+            let put = Query::Put { token, v, target: Some(key), ttl: None };
             ep.on_datagram(Time::from_secs(1), peer, &query(b"peer", b"p", put), &mut send);
         }
         assert_eq!(ep.core().store().len(), 2);

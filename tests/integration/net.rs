@@ -244,6 +244,35 @@ fn a_mainline_node_gets_an_immutable_item_a_kadsim_node_put() {
     node.shutdown();
 }
 
+/// Two items put in a row by one kadsim node to the same mainline nodes: each
+/// `put` carries a token got for its own target (libtorrent binds tokens to
+/// targets; mainline does not, and must take them all the same), and a
+/// mainline node finds both.
+#[test]
+#[allow(deprecated)]
+fn two_immutable_items_put_in_a_row_to_mainline_nodes_are_both_found() {
+    let (net, _) = mainline_net(8);
+    let node = kadsim_in(&net, 4500);
+    assert!(node.bootstrapped());
+    let values = [b"first of two items".to_vec(), b"second of two items".to_vec()];
+    let keys: Vec<NodeId> = values
+        .iter()
+        .map(|v| {
+            let stored = node.put_immutable(v).expect("mainline nodes acknowledge the put");
+            assert!(stored.replicas >= 1);
+            stored.key
+        })
+        .collect();
+    for (v, key) in values.iter().zip(&keys) {
+        let got = net.nodes[6].get_immutable(mainline::Id::from_bytes(key.0).expect("20 bytes"));
+        assert_eq!(got.as_deref(), Some(&v[..]), "mainline finds the item");
+        assert_eq!(node.get_immutable(*key).expect("get").as_deref(), Some(&v[..]), "kadsim finds it back");
+    }
+    let (st, _) = node.stats().expect("stats");
+    assert_eq!(st.errors_received, 0, "no put was refused: {st:?}");
+    node.shutdown();
+}
+
 // ---------------------------------------------------------------------------
 // The prompt of `kadsim node`
 // ---------------------------------------------------------------------------
@@ -502,8 +531,8 @@ impl Expected {
 struct Raw {
     sock: UdpSocket,
     to: SocketAddr,
-    /// The node's write token for 127.0.0.1, once a `get` brought it.
-    token: Option<Vec<u8>>,
+    /// The node's write tokens for 127.0.0.1, per target, as `get`s brought them.
+    tokens: std::collections::BTreeMap<NodeId, Vec<u8>>,
     expected: Expected,
 }
 
@@ -511,7 +540,7 @@ impl Raw {
     fn new(to: SocketAddr) -> Raw {
         let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
         sock.set_read_timeout(Some(Duration::from_millis(50))).expect("timeout");
-        Raw { sock, to, token: None, expected: Expected::default() }
+        Raw { sock, to, tokens: Default::default(), expected: Expected::default() }
     }
 
     /// Sends `bytes` and notes what the node will make of them, as
@@ -525,12 +554,26 @@ impl Raw {
             Err(_) => e.malformed += 1,
             Ok(Packet { body: PacketBody::Response { .. } | PacketBody::Error { .. }, .. }) => e.unexpected += 1,
             Ok(Packet { body: PacketBody::Query { query: Query::Other { .. }, .. }, .. }) => e.unknown_method += 1,
-            Ok(Packet { body: PacketBody::Query { query: Query::Put { token, .. }, .. }, .. }) => {
-                if self.token.as_ref() != Some(&token) {
+            Ok(Packet { body: PacketBody::Query { query: Query::Put { token, target, v, .. }, .. }, .. }) => {
+                // Tokens are bound to the target (an immutable item's when none is given).
+                let key = target.unwrap_or_else(|| krpc::immutable_target(&v));
+                if self.tokens.get(&key) != Some(&token) {
                     e.bad_token += 1;
                 }
             }
             Ok(_) => {}
+        }
+    }
+
+    /// The node's write token for `target`, from a `get`.
+    fn token_for(&mut self, target: NodeId) -> Vec<u8> {
+        self.send(&query(b"tk", Query::Get { target }));
+        match self.reply(b"tk") {
+            PacketBody::Response { response: Response { token: Some(token), .. }, .. } => {
+                self.tokens.insert(target, token.clone());
+                token
+            }
+            other => panic!("a get brings a token, not {other:?}"),
         }
     }
 
@@ -677,7 +720,7 @@ fn hostile_datagrams_are_counted_and_dropped_and_the_node_serves_on() {
         }
         other => panic!("a get of an unknown key gets a token and contacts, not {other:?}"),
     };
-    raw.token = Some(token.clone());
+    raw.tokens.insert(target, token.clone());
     raw.send(&put(b"p1", &token, &item, None));
     assert!(matches!(raw.reply(b"p1"), PacketBody::Response { .. }));
     assert_eq!(h.stats().expect("stats").1, 1, "the put stored one pair");
@@ -696,7 +739,8 @@ fn hostile_datagrams_are_counted_and_dropped_and_the_node_serves_on() {
     let big = vec![b'v'; krpc::MAX_VALUE + 1];
     raw.send(&put(b"p2", &token, &big, None));
     assert!(matches!(raw.reply(b"p2"), PacketBody::Error { code: krpc::ERR_VALUE_TOO_BIG, .. }));
-    raw.send(&put(b"p3", &token, &big[..krpc::MAX_VALUE], None));
+    let token3 = raw.token_for(krpc::immutable_target(&big[..krpc::MAX_VALUE]));
+    raw.send(&put(b"p3", &token3, &big[..krpc::MAX_VALUE], None));
     assert!(matches!(raw.reply(b"p3"), PacketBody::Response { .. }));
     assert_eq!(h.stats().expect("stats").1, 2, "the 1000-byte value is stored, the 1001-byte one is not");
     // (Asked directly, so that the answer is h's own.)
@@ -713,9 +757,10 @@ fn hostile_datagrams_are_counted_and_dropped_and_the_node_serves_on() {
     let (mut accepted, mut refused) = (0, 0);
     for batch in 0..10 {
         let ts: Vec<Vec<u8>> = (0..20).map(|i| format!("f{:03}", batch * 20 + i).into_bytes()).collect();
-        for t in &ts {
-            let key = NodeId::hash_of(t);
-            raw.send(&put(t, &token, t, Some(key)));
+        // (All tokens first: waiting for one skips whatever else arrives.)
+        let tokens: Vec<Vec<u8>> = ts.iter().map(|t| raw.token_for(NodeId::hash_of(t))).collect();
+        for (t, token) in ts.iter().zip(&tokens) {
+            raw.send(&put(t, token, t, Some(NodeId::hash_of(t))));
         }
         for (t, reply) in raw.replies(&ts) {
             match reply {
