@@ -13,6 +13,10 @@
 //!   such as libtorrent bind a token to the target; a STORE to a node with no
 //!   fresh token for its key first sends that node a `get` for the key and
 //!   sends the `put` when the token arrives (the core's RPC timeout covers both).
+//! - Values are kept in the core as the raw bencoding of BEP 44's `v` (any
+//!   bencoded value: `5:hello`, `i42e`, `d1:ai1ee`), so that an immutable
+//!   item's target is the SHA-1 of exactly what is stored; [`super::Node`]
+//!   wraps and unwraps byte strings for its callers.
 //! - Tokens this node hands out are the first 4 bytes of
 //!   SHA-1(secret ‖ IP ‖ target), the secret rotated every 5 minutes and the
 //!   previous one still accepted (BEP 5: tokens are accepted for up to 10
@@ -608,7 +612,7 @@ impl Endpoint {
             Query::Get { target } => Body::FindValue { key: target },
             Query::GetPeers { info_hash } => Body::FindNode { target: info_hash },
             Query::Put { token, v, target, ttl } => {
-                let immutable = krpc::immutable_target(&v);
+                let immutable = krpc::bencoded_target(&v);
                 let key = target.unwrap_or(immutable);
                 if self.token_ok(from.ip(), &key, &token) {
                     // Only the holder of this IP could have read the token.
@@ -623,7 +627,7 @@ impl Endpoint {
                 }
                 // A string-key put may not replace an immutable item (BEP 44: its value is fixed by its key).
                 if key != immutable
-                    && self.core.store().get(&key, now).is_some_and(|held| krpc::immutable_target(held) == key)
+                    && self.core.store().get(&key, now).is_some_and(|held| krpc::bencoded_target(held) == key)
                 {
                     return self.error(now, from, t, ERR_PROTOCOL, "immutable item", send);
                 }
@@ -943,7 +947,8 @@ mod tests {
 
         // A STORE needs a write token: get first, then put (BEP 44).
         let key = NodeId::hash_of(b"greeting");
-        let put = p.run(0, Command::Put(key, Arc::from(&b"hello"[..])));
+        // (Values are held as their bencoding: BEP 44's v may be any bencoded value.)
+        let put = p.run(0, Command::Put(key, Arc::from(&b"5:hello"[..])));
         assert!(put.success && put.replicas == 1, "{put:?}");
         assert_eq!(p.eps[1].core().store().len(), 1);
         let queries: Vec<Query> = p
@@ -962,7 +967,7 @@ mod tests {
         // The value comes back from the other side.
         let get = p.run(1, Command::Get(key));
         assert_eq!(get.kind, OpKind::Get);
-        assert_eq!(get.value.as_deref(), Some(&b"hello"[..]));
+        assert_eq!(get.value.as_deref(), Some(&b"5:hello"[..]));
         assert_eq!(p.eps[0].stats().dropped(), 0);
         assert_eq!(p.eps[1].stats().dropped(), 0);
     }
@@ -971,8 +976,8 @@ mod tests {
     fn an_immutable_item_is_put_as_plain_bep44_with_its_target() {
         let mut p = Pair::new();
         p.run(0, Command::Ping(p.addrs[1]));
-        let v = b"Hello World!";
-        let key = krpc::immutable_target(v);
+        let v = b"12:Hello World!";
+        let key = krpc::immutable_target(b"Hello World!");
         assert!(p.run(0, Command::Put(key, Arc::from(&v[..]))).success);
         let put = p.log.iter().find_map(|(_, b)| match krpc::decode(b).unwrap().body {
             PacketBody::Query { query: q @ Query::Put { .. }, .. } => Some(q),
@@ -980,6 +985,22 @@ mod tests {
         });
         assert!(matches!(put, Some(Query::Put { target: Some(t), .. }) if t == key), "{put:?}");
         assert!(p.eps[1].core().store().get(&key, Time::from_secs(2)).is_some());
+    }
+
+    #[test]
+    fn dictionaries_lists_and_integers_are_stored_and_served_as_bep44_items() {
+        let mut p = Pair::new();
+        assert!(p.run(0, Command::Ping(p.addrs[1])).success);
+        for raw in [&b"d4:name6:kadsim7:versioni1ee"[..], b"l5:helloi42ee", b"i-1234e"] {
+            let key = krpc::bencoded_target(raw);
+            let put = p.run(0, Command::Put(key, Arc::from(raw)));
+            assert!(put.success && put.replicas == 1, "{put:?}");
+            let get = p.run(1, Command::Get(key));
+            assert_eq!(get.value.as_deref(), Some(raw), "{}", String::from_utf8_lossy(raw));
+        }
+        assert_eq!(p.eps[1].core().store().len(), 3);
+        // On the wire, v is the value itself, not a string holding it.
+        assert!(p.log.iter().any(|(_, b)| b.windows(9).any(|w| w == b"1:vi-1234")));
     }
 
     #[test]
@@ -1206,7 +1227,7 @@ mod tests {
         let forged = Query::Put { token, v: b"forged".to_vec(), target: Some(target), ttl: None };
         ep.on_datagram(now, peer, &query(b"peer", b"2", forged), &mut send);
         assert!(matches!(answers(&send).remove(1).body, PacketBody::Error { code: ERR_PROTOCOL, .. }));
-        assert_eq!(ep.core().store().get(&target, now).map(|v| v.to_vec()), Some(v));
+        assert_eq!(ep.core().store().get(&target, now).map(|v| v.to_vec()), Some(krpc::bencode_bytes(&v)));
     }
 
     #[test]
