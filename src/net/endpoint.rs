@@ -1336,6 +1336,7 @@ mod tests {
             let from = SocketAddr::from(([192, 0, 2, 1], 1000 + i as u16));
             let bytes = query(b"stranger", b"t", q);
             let sent = sent_after(&mut ep, from, &bytes);
+            eprintln!("{what}: {} bytes in, {sent} bytes out ({:.2}x)", bytes.len(), sent as f64 / bytes.len() as f64);
             assert!(sent > 0, "{what}: answered");
             assert!(sent <= 4 * bytes.len(), "{what}: {sent} bytes sent for {} received", bytes.len());
         }
