@@ -11,7 +11,7 @@ pub mod endpoint;
 pub mod node;
 pub mod repl;
 
-pub use endpoint::{Endpoint, NetStats};
+pub use endpoint::{Endpoint, NetStats, ReplyLimits};
 pub use node::{NetError, Node, NodeConfig, Stored};
 
 // A real node keeps whole contacts (full ID and socket address) in its table.

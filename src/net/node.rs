@@ -2,7 +2,7 @@
 //! [`Endpoint`], maps the wall clock to the core's time, and serves blocking
 //! calls from any number of threads through a channel.
 
-use super::endpoint::{Datagrams, Endpoint, NetStats};
+use super::endpoint::{Datagrams, Endpoint, NetStats, ReplyLimits};
 use crate::kad::{Body, Command, Config, Contact, NodeId, OpReport, Time};
 use crate::wire::krpc;
 use rand_chacha::ChaCha8Rng;
@@ -27,6 +27,8 @@ pub struct NodeConfig {
     pub kad: Config,
     /// Seed of the node's random choices (default: from the clock and process ID).
     pub seed: Option<u64>,
+    /// The reply budget of each source IP (default: [`ReplyLimits::default`]).
+    pub limits: ReplyLimits,
 }
 
 /// Pairs a node on the network stores at most by default: with values of at
@@ -41,6 +43,7 @@ impl Default for NodeConfig {
             id: None,
             kad: Config { max_stored_pairs: MAX_STORED_PAIRS, ..Config::default() },
             seed: None,
+            limits: ReplyLimits::default(),
         }
     }
 }
@@ -57,6 +60,9 @@ pub enum NetError {
     /// A value longer than BEP 44 allows.
     #[error("value of {0} bytes is over the limit of {max} bytes", max = krpc::MAX_VALUE)]
     ValueTooLarge(usize),
+    /// Not one canonical bencoded value of at most 1000 bytes.
+    #[error("not a bencoded value of at most {max} bytes", max = krpc::MAX_VALUE)]
+    BadValue,
     /// The node asked did not answer.
     #[error("no reply from {0}")]
     NoReply(SocketAddr),
@@ -124,6 +130,7 @@ impl Node {
         let mut endpoint = Endpoint::new(id, Arc::new(cfg.kad.clone()), seed, Time::ZERO)?;
         endpoint.set_local_addr(addr);
         endpoint.reseed_tokens(os_entropy());
+        endpoint.set_limits(cfg.limits);
         let (calls, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name(format!("kadsim-node-{addr}"))
@@ -164,18 +171,33 @@ impl Node {
         if value.len() > krpc::MAX_VALUE { Err(NetError::ValueTooLarge(value.len())) } else { Ok(()) }
     }
 
-    /// Stores `value` under `key` at the k closest nodes (paper §2.3).
+    /// Stores the byte string `value` under `key` at the k closest nodes (paper §2.3).
     pub fn put_key(&self, key: NodeId, value: &[u8]) -> Result<Stored, NetError> {
         Self::check_len(value)?;
-        let r = self.run(Command::Put(key, Arc::from(value)))?;
+        self.put_bencoded_key(key, &krpc::bencode_bytes(value))
+    }
+
+    /// Stores the value whose raw bencoding is `raw` (BEP 44: any bencoded
+    /// value) under `key` at the k closest nodes.
+    pub fn put_bencoded_key(&self, key: NodeId, raw: &[u8]) -> Result<Stored, NetError> {
+        if !krpc::valid_value(raw) {
+            return Err(NetError::BadValue);
+        }
+        let r = self.run(Command::Put(key, Arc::from(raw)))?;
         if !r.success {
             return Err(NetError::NotStored);
         }
         Ok(Stored { key, replicas: r.replicas })
     }
 
-    /// Looks `key` up (paper §2.3); `None` when no node returned it.
+    /// Looks `key` up (paper §2.3); `None` when no node returned it. A byte
+    /// string comes back as its content, any other value as its bencoding.
     pub fn get_key(&self, key: NodeId) -> Result<Option<Vec<u8>>, NetError> {
+        Ok(self.get_bencoded_key(key)?.map(unwrap_value))
+    }
+
+    /// Looks `key` up; the raw bencoding of the value found.
+    pub fn get_bencoded_key(&self, key: NodeId) -> Result<Option<Vec<u8>>, NetError> {
         Ok(self.run(Command::Get(key))?.value.map(|v| v.to_vec()))
     }
 
@@ -189,14 +211,29 @@ impl Node {
         self.get_key(NodeId::hash_of(key.as_bytes()))
     }
 
-    /// Stores a BEP 44 immutable item: its key is the SHA-1 of its bencoding.
+    /// Stores a BEP 44 immutable item, the byte string `value`: its key is
+    /// the SHA-1 of its bencoding.
     pub fn put_immutable(&self, value: &[u8]) -> Result<Stored, NetError> {
         self.put_key(krpc::immutable_target(value), value)
     }
 
-    /// Gets a BEP 44 immutable item; a value that does not hash to `target` is refused.
+    /// Gets a BEP 44 immutable item (see [`Node::get_key`] for what comes
+    /// back); a value that does not hash to `target` is refused.
     pub fn get_immutable(&self, target: NodeId) -> Result<Option<Vec<u8>>, NetError> {
-        Ok(self.get_key(target)?.filter(|v| krpc::immutable_target(v) == target))
+        Ok(self.get_immutable_bencoded(target)?.map(unwrap_value))
+    }
+
+    /// Stores a BEP 44 immutable item of any bencoded value, given as its raw
+    /// bencoding (`i42e`, `l1:a1:be`, `d1:ki1ee`, `5:hello`): its key is the
+    /// SHA-1 of `raw`.
+    pub fn put_immutable_bencoded(&self, raw: &[u8]) -> Result<Stored, NetError> {
+        self.put_bencoded_key(krpc::bencoded_target(raw), raw)
+    }
+
+    /// Gets a BEP 44 immutable item as its raw bencoding; a value that does
+    /// not hash to `target` is refused.
+    pub fn get_immutable_bencoded(&self, target: NodeId) -> Result<Option<Vec<u8>>, NetError> {
+        Ok(self.get_bencoded_key(target)?.filter(|v| krpc::bencoded_target(v) == target))
     }
 
     /// The k closest nodes to `target` that answered an iterative lookup (paper §2.3).
@@ -210,12 +247,19 @@ impl Node {
         if r.success { Ok(r.target) } else { Err(NetError::NoReply(addr)) }
     }
 
-    /// Sends one request (PING, STORE, FIND_NODE, FIND_VALUE) to `to`; its reply.
-    pub fn request(&self, to: SocketAddr, body: Body<SocketAddr>) -> Result<Body<SocketAddr>, NetError> {
-        if let Body::Store { value, .. } = &body {
+    /// Sends one request (PING, STORE, FIND_NODE, FIND_VALUE) to `to`; its
+    /// reply. A STORE's value is a byte string; a value found comes back as
+    /// in [`Node::get_key`].
+    pub fn request(&self, to: SocketAddr, mut body: Body<SocketAddr>) -> Result<Body<SocketAddr>, NetError> {
+        if let Body::Store { value, .. } = &mut body {
             Self::check_len(value)?;
+            *value = Arc::from(krpc::bencode_bytes(value));
         }
-        self.run(Command::Request { to, body })?.reply.ok_or(NetError::NoReply(to))
+        let mut reply = self.run(Command::Request { to, body })?.reply.ok_or(NetError::NoReply(to))?;
+        if let Body::Found { value, .. } = &mut reply {
+            *value = Arc::from(unwrap_value(value.to_vec()));
+        }
+        Ok(reply)
     }
 
     /// The contacts of the routing table, bucket by bucket.
@@ -253,6 +297,14 @@ impl Drop for Node {
     }
 }
 
+/// The content of a value's raw bencoding if it is a byte string, else the bencoding itself.
+fn unwrap_value(raw: Vec<u8>) -> Vec<u8> {
+    match krpc::bytes_content(&raw) {
+        Some(content) => content.to_vec(),
+        None => raw,
+    }
+}
+
 /// A seed from the clock and the process ID, for nodes not given one.
 fn clock_seed() -> u64 {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
@@ -274,6 +326,10 @@ fn os_entropy() -> [u8; 32] {
 
 /// Longest wait for a datagram before the thread looks at its calls again.
 const POLL: Duration = Duration::from_millis(10);
+/// Most datagrams read in one go before the thread looks at its calls,
+/// timers and sends again: under a flood the node still answers its callers
+/// and sends its replies every few milliseconds.
+const BATCH: usize = 256;
 
 /// The node's thread: socket, timers and calls.
 fn serve(socket: UdpSocket, mut ep: Endpoint, calls: Receiver<Call>, started: Instant) {
@@ -313,11 +369,19 @@ fn serve(socket: UdpSocket, mut ep: Endpoint, calls: Receiver<Call>, started: In
         }
         let wait = ep.next_timer().map_or(POLL, |t| Duration::from_micros(t.0.saturating_sub(now().0))).min(POLL);
         let _ = socket.set_read_timeout(Some(wait.max(Duration::from_micros(200))));
-        match socket.recv_from(&mut buf) {
-            Ok((n, from)) => ep.on_datagram(now(), from, &buf[..n], &mut send),
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
-            // ICMP port unreachable and the like surface here on some systems: a lost datagram.
-            Err(_) => {}
+        // Block for the first datagram, then take what else is queued without
+        // waiting, up to BATCH. A failed read is a timeout, or ICMP port
+        // unreachable and the like, which surface here on some systems: a
+        // lost datagram.
+        if let Ok((n, from)) = socket.recv_from(&mut buf) {
+            ep.on_datagram(now(), from, &buf[..n], &mut send);
+            if socket.set_nonblocking(true).is_ok() {
+                for _ in 1..BATCH {
+                    let Ok((n, from)) = socket.recv_from(&mut buf) else { break };
+                    ep.on_datagram(now(), from, &buf[..n], &mut send);
+                }
+                let _ = socket.set_nonblocking(false);
+            }
         }
     }
 }

@@ -7,6 +7,13 @@
 //! the string, which only kadsim nodes accept. A `put` may also carry `ttl`
 //! (remaining lifetime in seconds), and a `get` reply may carry `ttl`.
 //!
+//! A BEP 44 value `v` may be any bencoded value (byte string, integer, list,
+//! dictionary), as libtorrent stores them: [`Query::Put`] and [`Response`]
+//! carry it as its raw bencoding (e.g. `5:hello`, `i42e`, `d1:ai1ee`), which
+//! is what an immutable item's target hashes ([`bencoded_target`]). A byte
+//! string may hold up to [`MAX_VALUE`] bytes; any other value's bencoding may
+//! be up to [`MAX_VALUE`] bytes long.
+//!
 //! [`encode`] writes dictionary keys in sorted order, so its output is the one
 //! canonical bencoding (BEP 3) and has exactly the size that
 //! [`super::encoded_len`] charges in the simulator. [`decode`] is strict about
@@ -21,9 +28,10 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 /// Largest datagram [`decode`] parses; longer ones are rejected unread. BEP 44
 /// sizes its 1000-byte value limit to fit a typical 1500-byte MTU.
 pub const MAX_DATAGRAM: usize = 1500;
-/// Largest value `v`, in bytes of its content. BEP 44 ("Mutable Items": "Storing nodes MAY
-/// reject put requests where the bencoded form of v is longer than 1000 bytes") bounds the
-/// bencoded form; kadsim bounds the content, so a 1000-byte value (1005 bytes bencoded) passes.
+/// Largest value `v`. BEP 44 ("Mutable Items": "Storing nodes MAY reject put requests where
+/// the bencoded form of v is longer than 1000 bytes") bounds the bencoded form; kadsim bounds
+/// a byte string's content, so a 1000-byte string (1005 bytes bencoded) passes, and any other
+/// value's bencoding.
 pub const MAX_VALUE: usize = 1000;
 /// The client version `v` kadsim sends (BEP 5: "two character client identifier
 /// registered in BEP 20 followed by a two character version identifier").
@@ -88,7 +96,8 @@ pub enum Query {
     FindNode { target: NodeId },
     /// BEP 44 get (also used for kadsim's string keys): `target`.
     Get { target: NodeId },
-    /// BEP 44 put. `v` is the content of the bencoded byte string `v` (kadsim only stores byte-string values).
+    /// BEP 44 put. `v` is the raw bencoding of the value (any bencoded value; see the module docs);
+    /// a `v` that is not one valid bencoded value is sent as a byte string holding it.
     /// `target` is the key to store under: SHA-1(bencode(v)) for an immutable item (when absent, that is
     /// what it means), a string key's SHA-1 in kadsim's extension. `ttl` (kadsim's extension) is the
     /// remaining lifetime in seconds. `token` is the write token of an earlier `get` reply (BEP 44, "put message").
@@ -110,7 +119,7 @@ pub struct Response {
     pub nodes: Option<Vec<(NodeId, SocketAddrV4)>>,
     /// Write token (BEP 5 `get_peers`, BEP 44 `get`).
     pub token: Option<Vec<u8>>,
-    /// BEP 44 get reply value: content of the byte string `v`.
+    /// BEP 44 get reply value: the raw bencoding of `v` (as in [`Query::Put`]).
     pub v: Option<Vec<u8>>,
     /// kadsim extension: remaining lifetime in seconds of `v`.
     pub ttl: Option<u32>,
@@ -153,6 +162,57 @@ pub fn query_tx(buf: &[u8]) -> Option<Vec<u8>> {
     }
     let t = msg.get(b"t")?.as_bytes()?;
     (!t.is_empty() && t.len() <= 32).then(|| t.to_vec())
+}
+
+/// BEP 44 immutable target of a value given as its raw bencoding: SHA-1 of it.
+pub fn bencoded_target(raw: &[u8]) -> NodeId {
+    let mut id = [0u8; 20];
+    id.copy_from_slice(&Sha1::digest(raw));
+    NodeId(id)
+}
+
+/// The raw bencoding of the byte string `content` (`<len>:<bytes>`).
+pub fn bencode_bytes(content: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(content.len() + 6);
+    bencode::encode(&Bencode::Bytes(content), &mut out);
+    out
+}
+
+/// The content of `raw` if it is the bencoding of a byte string.
+pub fn bytes_content(raw: &[u8]) -> Option<&[u8]> {
+    bencode::decode(raw).ok()?.as_bytes()
+}
+
+/// Whether `raw` is one canonical bencoded value that fits in a `v` (within
+/// [`MAX_VALUE`] and nested shallowly enough to decode inside a message).
+pub fn valid_value(raw: &[u8]) -> bool {
+    match bencode::decode(raw) {
+        Ok(Bencode::Bytes(b)) => b.len() <= MAX_VALUE,
+        Ok(v) => raw.len() <= MAX_VALUE && depth(&v) <= MAX_VALUE_DEPTH,
+        Err(_) => false,
+    }
+}
+
+/// Deepest nesting inside a `v`: a KRPC message puts `v` two containers deep,
+/// and the whole message may nest at most [`bencode::MAX_DEPTH`] levels.
+pub const MAX_VALUE_DEPTH: usize = bencode::MAX_DEPTH - 2;
+
+/// Nesting depth of lists and dictionaries in `v` (0 for a string or integer).
+fn depth(v: &Bencode<'_>) -> usize {
+    match v {
+        Bencode::List(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        Bencode::Dict(entries) => 1 + entries.iter().map(|(_, v)| depth(v)).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// The value to splice into a message for the raw bencoding `raw`: itself
+/// when valid, else a byte string holding it.
+fn spliced(raw: &[u8]) -> Bencode<'_> {
+    match bencode::decode(raw) {
+        Ok(v) if depth(&v) <= MAX_VALUE_DEPTH => v,
+        _ => Bencode::Bytes(raw),
+    }
 }
 
 /// BEP 44 immutable target: SHA-1 of the bencoded byte string of `v` (`<len>:<bytes>`).
@@ -200,7 +260,7 @@ pub fn encode(p: &Packet) -> Vec<u8> {
                     if let Some(ttl) = ttl {
                         a.push((b"ttl", Int(i64::from(*ttl))));
                     }
-                    a.push((b"v", Bytes(v)));
+                    a.push((b"v", spliced(v)));
                     b"put"
                 }
                 Query::Other { method } => method.as_bytes(),
@@ -228,7 +288,7 @@ pub fn encode(p: &Packet) -> Vec<u8> {
                 r.push((b"ttl", Int(i64::from(ttl))));
             }
             if let Some(v) = &response.v {
-                r.push((b"v", Bytes(v)));
+                r.push((b"v", spliced(v)));
             }
             top.push((b"r", Dict(r)));
             b"r"
@@ -280,7 +340,7 @@ pub fn decode(buf: &[u8]) -> Result<Packet, DecodeError> {
                 }
                 b"put" => Query::Put {
                     token: required(limited(a, "a.token", MAX_TOKEN)?, "a.token")?,
-                    v: required(limited(a, "a.v", MAX_VALUE)?, "a.v")?,
+                    v: required(value(a, "a.v")?, "a.v")?,
                     target: id20(a, "a.target")?,
                     ttl: ttl(a, "a.ttl")?,
                 },
@@ -294,7 +354,7 @@ pub fn decode(buf: &[u8]) -> Result<Packet, DecodeError> {
             let response = Response {
                 nodes: nodes(r)?,
                 token: limited(r, "r.token", MAX_TOKEN)?,
-                v: limited(r, "r.v", MAX_VALUE)?,
+                v: value(r, "r.v")?,
                 ttl: ttl(r, "r.ttl")?,
             };
             PacketBody::Response { id, response }
@@ -372,6 +432,21 @@ fn limited(d: &Bencode<'_>, field: &'static str, max: usize) -> Result<Option<Ve
         Some(b) if b.len() > max => Err(DecodeError::BadField { field, why: "too long" }),
         b => Ok(b.map(<[u8]>::to_vec)),
     }
+}
+
+/// A BEP 44 `v`, any bencoded value, as its raw bencoding: a byte string of
+/// at most [`MAX_VALUE`] bytes, or another value of at most [`MAX_VALUE`]
+/// bytes bencoded. (The decoder is canonical, so re-encoding gives back the
+/// very bytes received.)
+fn value(d: &Bencode<'_>, field: &'static str) -> Result<Option<Vec<u8>>, DecodeError> {
+    let Some(v) = d.get(key_of(field)) else { return Ok(None) };
+    let mut raw = Vec::new();
+    bencode::encode(v, &mut raw);
+    let too_long = match v {
+        Bencode::Bytes(b) => b.len() > MAX_VALUE,
+        _ => raw.len() > MAX_VALUE,
+    };
+    if too_long { Err(DecodeError::BadField { field, why: "too long" }) } else { Ok(Some(raw)) }
 }
 
 /// kadsim's `ttl`: seconds, a non-negative integer fitting u32.
@@ -492,11 +567,34 @@ mod tests {
         let response = Response {
             nodes: Some(vec![(id(ID_A), SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 1), 6881))]),
             token: Some(b"tk".to_vec()),
-            v: Some(b"hi".to_vec()),
+            v: Some(b"2:hi".to_vec()),
             ttl: Some(60),
         };
         assert_eq!(p.body, r(response));
         assert_eq!(encode(&p), wire);
+    }
+
+    #[test]
+    fn any_bencoded_value_is_carried_raw_and_hashed_as_bencoded() {
+        // BEP 44: v may be any bencoded type; libtorrent stores dictionaries, lists and integers.
+        for raw in [&b"i42e"[..], b"i-7e", b"le", b"li1e3:abce", b"d1:ai1e1:bl1:xee", b"12:Hello World!"] {
+            let wire =
+                format!("d1:ad2:id20:{ID_A}5:token2:tk1:v{}e1:q3:put1:t2:aa1:y1:qe", String::from_utf8_lossy(raw));
+            let p = decode(wire.as_bytes()).unwrap();
+            let PacketBody::Query { query: Query::Put { v, .. }, .. } = &p.body else { panic!("{p:?}") };
+            assert_eq!(v, raw);
+            assert_eq!(encode(&p), wire.as_bytes(), "re-encodes byte-exact");
+            assert!(valid_value(raw));
+        }
+        assert_eq!(bencoded_target(b"12:Hello World!"), immutable_target(b"Hello World!"));
+        assert_eq!(bencoded_target(b"i42e"), NodeId::hash_of(b"i42e"));
+        assert_eq!(bytes_content(b"5:hello"), Some(&b"hello"[..]));
+        assert_eq!(bytes_content(b"i5e"), None);
+        // A non-string v whose bencoding exceeds 1000 bytes is refused; so is an invalid one.
+        let long_list = format!("l{}e", "i1e".repeat(333)); // 1001 bytes
+        let wire = format!("d1:ad2:id20:{ID_A}5:token2:tk1:v{long_list}e1:q3:put1:t2:aa1:y1:qe");
+        assert_eq!(decode(wire.as_bytes()), Err(DecodeError::BadField { field: "a.v", why: "too long" }));
+        assert!(!valid_value(long_list.as_bytes()) && !valid_value(b"i01e") && !valid_value(b"hello"));
     }
 
     fn put_with_v(len: usize) -> Vec<u8> {
@@ -529,7 +627,6 @@ mod tests {
             (resp(&format!("5:token65:{}", "k".repeat(65))).into_bytes(), "65-byte token"),
             (resp("3:ttli-1e").into_bytes(), "negative ttl"),
             (resp("3:ttli4294967296e").into_bytes(), "ttl over u32"),
-            (resp("1:vli1ee").into_bytes(), "v not a byte string"),
             (format!("d1:eli201e257:{}e1:t2:aa1:y1:ee", "m".repeat(257)).into_bytes(), "257-byte message"),
             (b"d1:eli201ee1:t2:aa1:y1:ee".to_vec(), "error without message"),
             (b"d1:el3:abc3:abce1:t2:aa1:y1:ee".to_vec(), "error code not an integer"),
@@ -570,9 +667,10 @@ mod tests {
         for len in [0, 1, 9, 10, 99, 100, 999, 1000] {
             for ttl in [0, 5, 9, 10, 86_400, u32::MAX] {
                 let value: Arc<[u8]> = Arc::from(vec![0u8; len]);
-                let put = Query::Put { token: vec![7; 4], v: vec![0; len], target: Some(me), ttl: Some(ttl) };
+                let v = bencode_bytes(&vec![0; len]);
+                let put = Query::Put { token: vec![7; 4], v: v.clone(), target: Some(me), ttl: Some(ttl) };
                 assert_eq!(ks(query(put)), sim(Body::Store { key: me, value: value.clone(), ttl_secs: ttl }));
-                let found = Response { token: Some(vec![7; 4]), v: Some(vec![0; len]), ttl: Some(ttl), nodes: None };
+                let found = Response { token: Some(vec![7; 4]), v: Some(v), ttl: Some(ttl), nodes: None };
                 assert_eq!(ks(reply(found)), sim(Body::Found { value, ttl_secs: ttl }), "len {len} ttl {ttl}");
             }
         }
@@ -597,13 +695,42 @@ mod tests {
         proptest::collection::vec(any::<u8>(), len)
     }
 
+    /// A BEP 44 `v` as its raw bencoding: a byte string, an integer, or a
+    /// small list or dictionary of them.
+    fn value() -> impl Strategy<Value = Vec<u8>> {
+        let leaf = prop_oneof![
+            bytes(0..=MAX_VALUE).prop_map(|b| bencode_bytes(&b)),
+            any::<i64>().prop_map(|n| format!("i{n}e").into_bytes()),
+        ];
+        let small = prop_oneof![
+            bytes(0..=20).prop_map(|b| bencode_bytes(&b)),
+            any::<i64>().prop_map(|n| format!("i{n}e").into_bytes())
+        ];
+        let list = proptest::collection::vec(small.clone(), 0..8).prop_map(|items| {
+            let mut out = b"l".to_vec();
+            items.iter().for_each(|i| out.extend_from_slice(i));
+            out.push(b'e');
+            out
+        });
+        let dict = proptest::collection::btree_map(bytes(0..=8), small, 0..8).prop_map(|entries| {
+            let mut out = b"d".to_vec();
+            for (k, v) in entries {
+                out.extend_from_slice(&bencode_bytes(&k));
+                out.extend_from_slice(&v);
+            }
+            out.push(b'e');
+            out
+        });
+        prop_oneof![leaf, list, dict]
+    }
+
     fn query() -> impl Strategy<Value = Query> {
         prop_oneof![
             Just(Query::Ping),
             node_id().prop_map(|target| Query::FindNode { target }),
             node_id().prop_map(|target| Query::Get { target }),
             node_id().prop_map(|info_hash| Query::GetPeers { info_hash }),
-            (bytes(0..=MAX_TOKEN), bytes(0..=MAX_VALUE), proptest::option::of(node_id()), any::<Option<u32>>())
+            (bytes(0..=MAX_TOKEN), value(), proptest::option::of(node_id()), any::<Option<u32>>())
                 .prop_map(|(token, v, target, ttl)| Query::Put { token, v, target, ttl }),
             "put\\(mutable\\)|[a-z_]{1,20}|\\PC{1,16}"
                 .prop_filter("a known method", |m| !["ping", "find_node", "get", "put", "get_peers"]
@@ -615,7 +742,7 @@ mod tests {
     fn packet() -> impl Strategy<Value = Packet> {
         let addr = any::<(u32, u16)>().prop_map(|(ip, port)| SocketAddrV4::new(Ipv4Addr::from(ip), port));
         let nodes = proptest::option::of(proptest::collection::vec((node_id(), addr), 0..=8));
-        let (token, v) = (proptest::option::of(bytes(0..=MAX_TOKEN)), proptest::option::of(bytes(0..=MAX_VALUE)));
+        let (token, v) = (proptest::option::of(bytes(0..=MAX_TOKEN)), proptest::option::of(value()));
         let response = (nodes, token, v, any::<Option<u32>>()).prop_map(|(nodes, token, v, ttl)| Response {
             nodes,
             token,

@@ -4,6 +4,7 @@
 mod cli;
 mod engine;
 mod hardening_core;
+mod hardening_net;
 mod net;
 mod network;
 mod regression;
