@@ -192,6 +192,14 @@ pub enum Cmd {
         /// Seed of the node's random choices (default: from the clock).
         #[arg(long)]
         seed: Option<u64>,
+        /// Most contacts of one public IP address per routing-table bucket
+        /// (as libtorrent's restrict-routing-IPs; loopback and private
+        /// addresses are exempt).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+        max_per_ip: u32,
+        /// Most contacts of one public /24 (IPv4) or /64 (IPv6) per bucket.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64))]
+        max_per_subnet: u32,
     },
 }
 
@@ -255,7 +263,9 @@ pub fn main(cli: Cli) -> ExitCode {
         }
         Cmd::Merge { dirs, out } => commands::merge(&dirs, out.as_deref()),
         Cmd::Report { dir } => commands::report(&dir),
-        Cmd::Node { listen, bootstrap, id, seed } => commands::node(&listen, &bootstrap, id.as_deref(), seed),
+        Cmd::Node { listen, bootstrap, id, seed, max_per_ip, max_per_subnet } => {
+            commands::node(&listen, &bootstrap, id.as_deref(), seed, (max_per_ip, max_per_subnet))
+        }
         Cmd::Run { file, seed, set, out, quiet, threads } => {
             let mut set = set;
             if let Some(seed) = seed {

@@ -237,8 +237,8 @@ fn node_id(s: &str, what: &str) -> Result<crate::kad::NodeId, ExitCode> {
     crate::kad::NodeId::from_hex(s).map_err(|_| fail(EXIT_BAD_INPUT, format!("{what} '{s}': expected 40 hex digits")))
 }
 
-/// `kadsim node`.
-pub fn node(listen: &str, bootstrap: &[String], id: Option<&str>, seed: Option<u64>) -> ExitCode {
+/// `kadsim node`; `limits` are the admission limits per bucket: (per IP, per subnet).
+pub fn node(listen: &str, bootstrap: &[String], id: Option<&str>, seed: Option<u64>, limits: (u32, u32)) -> ExitCode {
     use crate::net::{Node, NodeConfig, repl};
     use std::io::IsTerminal;
     let parsed = (|| {
@@ -253,7 +253,10 @@ pub fn node(listen: &str, bootstrap: &[String], id: Option<&str>, seed: Option<u
             }
         }
         let id = id.map(|i| node_id(i, "--id")).transpose()?;
-        Ok(NodeConfig { listen, bootstrap: boot, id, seed, ..NodeConfig::default() })
+        let mut cfg = NodeConfig { listen, bootstrap: boot, id, seed, ..NodeConfig::default() };
+        cfg.kad.max_per_ip_per_bucket = limits.0 as usize;
+        cfg.kad.max_per_subnet_per_bucket = limits.1 as usize;
+        Ok(cfg)
     })();
     let cfg = match parsed {
         Ok(c) => c,

@@ -147,6 +147,16 @@ pub struct NetStats {
     /// Replies sent with fewer contacts than the core gave, to stay within
     /// the anti-amplification limit.
     pub replies_trimmed: u64,
+    /// The core's count of messages claiming a node ID that the routing table
+    /// holds at another address that has not failed: not admitted (an ID
+    /// hijack attempt, or a node that moved). Filled in by [`Endpoint::stats`].
+    pub conflicting_claims: u64,
+    /// The core's count of newcomers refused because their bucket already held
+    /// as many contacts of their IP or subnet as allowed.
+    pub refused_admissions: u64,
+    /// The core's verification PINGs to contacts first heard from in a query,
+    /// sent before any stored pair is handed to them (paper §2.5).
+    pub verification_pings: u64,
 }
 
 impl NetStats {
@@ -276,9 +286,15 @@ impl Endpoint {
         &self.core
     }
 
-    /// The counters.
-    pub fn stats(&self) -> &NetStats {
-        &self.stats
+    /// The counters: the endpoint's own, with the core's defence counters.
+    pub fn stats(&self) -> NetStats {
+        let core = self.core.stats();
+        NetStats {
+            conflicting_claims: core.conflicting_claims,
+            refused_admissions: core.refused_admissions,
+            verification_pings: core.verification_pings,
+            ..self.stats.clone()
+        }
     }
 
     /// Operations finished since the last call.
@@ -1001,6 +1017,21 @@ mod tests {
         assert_eq!(p.eps[1].core().store().len(), 3);
         // On the wire, v is the value itself, not a string holding it.
         assert!(p.log.iter().any(|(_, b)| b.windows(9).any(|w| w == b"1:vi-1234")));
+    }
+
+    #[test]
+    fn a_ping_claiming_a_known_id_from_another_port_is_counted_and_moves_nothing() {
+        let mut p = Pair::new();
+        assert!(p.run(0, Command::Ping(p.addrs[1])).success);
+        let victim = *p.eps[1].id();
+        let q = Packet { t: vec![7, 7], version: None, body: PacketBody::Query { id: victim, query: Query::Ping } };
+        let mut send = Datagrams::new();
+        p.eps[0].on_datagram(Time::from_secs(2), addr(6666), &krpc::encode(&q), &mut send);
+        let stats = p.eps[0].stats();
+        assert_eq!(stats.conflicting_claims, 1, "{stats:?}");
+        let held: Vec<_> = p.eps[0].core().routing_table().contacts().filter(|c| c.id == victim).collect();
+        assert_eq!(held.len(), 1);
+        assert_eq!(held[0].addr, p.addrs[1], "the contact keeps its verified address");
     }
 
     #[test]

@@ -348,7 +348,7 @@ fn serve(socket: UdpSocket, mut ep: Endpoint, calls: Receiver<Call>, started: In
                     let _ = reply.send(ep.core().routing_table().contacts().collect());
                 }
                 Ok(Call::Stats(reply)) => {
-                    let _ = reply.send((ep.stats().clone(), ep.core().store().len()));
+                    let _ = reply.send((ep.stats(), ep.core().store().len()));
                 }
                 Ok(Call::Stop) | Err(mpsc::TryRecvError::Disconnected) => return,
                 Err(mpsc::TryRecvError::Empty) => break,

@@ -100,3 +100,15 @@ fn a_flood_of_puts_from_one_ip_leaves_pings_from_another_answered_within_1s() {
     assert!(st.rate_limited > 0, "the flooding IP was held to its budget: {st:?}");
     node.shutdown();
 }
+
+#[test]
+fn the_node_command_takes_admission_limits_and_refuses_zero() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kadsim"))
+        .args(["node", "--max-per-ip", "0"])
+        .output()
+        .expect("the kadsim binary runs");
+    assert_eq!(out.status.code(), Some(2));
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_kadsim")).args(["node", "--help"]).output().unwrap();
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(text.contains("--max-per-ip") && text.contains("--max-per-subnet"), "{text}");
+}
