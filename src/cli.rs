@@ -130,7 +130,8 @@ pub enum Cmd {
         /// The scenario file (TOML).
         file: PathBuf,
         /// A swept parameter: NAME=V1,V2,... (repeatable). A one-word name
-        /// other than nodes, duration, warmup is a protocol field (k, alpha, b).
+        /// other than a top-level field (name, seed, nodes, duration, warmup,
+        /// sample_interval) is a protocol field (k, alpha, b), as in `run --set`.
         #[arg(long = "param", value_name = "NAME=V1,V2")]
         params: Vec<String>,
         /// Runs per grid point. Replica 0 uses the seed (scenario seed or
