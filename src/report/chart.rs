@@ -1,12 +1,15 @@
-//! One chart description, drawn with plotters to both PNG and SVG.
+//! One chart description, drawn to PNG, SVG and PDF.
 //!
 //! Charts are data first: a [`Chart`] holds a title, axis labels with units and
-//! its series; [`Chart::save`] draws it twice, to `<stem>.png` and
-//! `<stem>.svg`, each written under a temporary name and renamed when whole.
-//! The font (DejaVu Sans) is compiled into the binary and registered with
-//! plotters' `ab_glyph` backend, so charts render the same on a machine with no
-//! system fonts. Colours are the Okabe–Ito palette, readable by colour-blind
-//! readers and in greyscale print.
+//! its series. [`Chart::save_as`] lays it out once with plotters as SVG, then
+//! renders that drawing with resvg: PNG rasterised by tiny-skia, SVG with text
+//! as outlines (plus the words in `<title>`/`<desc>`), PDF by svg2pdf with the
+//! font embedded. Text is shaped by rustybuzz from the embedded DejaVu Sans in
+//! every format, so glyphs sit at the font's own advances and kerning (plotters'
+//! bitmap text rounded each advance: "node lookup s", "gets(n = 507)") and
+//! nothing depends on the fonts of the machine that draws or views a chart.
+//! Colours are the Okabe–Ito palette, readable by colour-blind readers and in
+//! greyscale print.
 
 use crate::metrics::writer::AtomicFile;
 use plotters::coord::Shift;
@@ -18,8 +21,9 @@ use std::sync::Once;
 
 /// The font, embedded so that charts never depend on the machine's fonts.
 const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-/// The family name charts ask for.
-const FAMILY: &str = "sans-serif";
+/// The family name charts ask for: the embedded font's own name, so that the
+/// SVG renderer (usvg) finds it in the font database built from [`FONT`].
+const FAMILY: &str = "DejaVu Sans";
 /// Chart size in pixels (PNG) and user units (SVG).
 pub const SIZE: (u32, u32) = (960, 600);
 
@@ -133,6 +137,45 @@ pub struct ChartError {
     pub msg: String,
 }
 
+/// A chart file format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Raster, for slides and quick looks.
+    Png,
+    /// Vector, text as outlines.
+    Svg,
+    /// Vector, for LaTeX papers, font embedded.
+    Pdf,
+}
+
+impl Format {
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Png => "png",
+            Format::Svg => "svg",
+            Format::Pdf => "pdf",
+        }
+    }
+}
+
+/// usvg's options: the embedded font as the only one, and the default family.
+fn usvg_options() -> resvg::usvg::Options<'static> {
+    let mut opt = resvg::usvg::Options { font_family: FAMILY.to_string(), ..Default::default() };
+    opt.fontdb_mut().load_font_data(FONT.to_vec());
+    opt
+}
+
+/// The drawing rasterised at its own size, as PNG bytes.
+fn png_of(tree: &resvg::usvg::Tree) -> Result<Vec<u8>, String> {
+    let size = tree.size().to_int_size();
+    let mut pixmap =
+        resvg::tiny_skia::Pixmap::new(size.width(), size.height()).ok_or_else(|| "empty drawing".to_string())?;
+    pixmap.fill(resvg::tiny_skia::Color::WHITE);
+    resvg::render(tree, resvg::tiny_skia::Transform::default(), &mut pixmap.as_mut());
+    pixmap.encode_png().map_err(|e| e.to_string())
+}
+
 fn register() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -207,29 +250,66 @@ impl Chart {
     }
 
     /// Draws to `<stem>.png` and `<stem>.svg`; returns both paths.
-    pub fn save(&self, stem: &Path) -> Result<[PathBuf; 2], ChartError> {
+    pub fn save(&self, stem: &Path) -> Result<Vec<PathBuf>, ChartError> {
+        self.save_as(stem, &[Format::Png, Format::Svg])
+    }
+
+    /// Draws the chart once as SVG with plotters, then renders that drawing
+    /// with resvg into each of `formats`: PNG rasterised from it, SVG with its
+    /// text turned into outlines (it needs no font on the reader's machine),
+    /// PDF by svg2pdf with the font embedded. Text is laid out by one shaper
+    /// (rustybuzz, in usvg) from the embedded DejaVu Sans in every format, so
+    /// glyphs are spaced by the font's own advances and kerning. Each file is
+    /// written under a temporary name and renamed when whole.
+    pub fn save_as(&self, stem: &Path, formats: &[Format]) -> Result<Vec<PathBuf>, ChartError> {
         register();
-        let png = stem.with_extension("png");
-        let svg = stem.with_extension("svg");
-        // PNG: drawn to a temporary file whose name still ends in .png, then renamed.
-        let tmp = stem.with_extension("tmp.png");
         let fail = |path: &Path, msg: String| ChartError { path: path.to_path_buf(), msg };
-        {
-            let area = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
-            self.draw(&area).map_err(|m| fail(&png, m))?;
-            area.present().map_err(|e| fail(&png, e.to_string()))?;
-        }
-        std::fs::rename(&tmp, &png).map_err(|e| fail(&png, e.to_string()))?;
+        let svg_path = stem.with_extension("svg");
         let mut text = String::new();
         {
             let area = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
-            self.draw(&area).map_err(|m| fail(&svg, m))?;
-            area.present().map_err(|e| fail(&svg, e.to_string()))?;
+            self.draw(&area).map_err(|m| fail(&svg_path, m))?;
+            area.present().map_err(|e| fail(&svg_path, e.to_string()))?;
         }
-        let mut f = AtomicFile::create(&svg).map_err(|e| fail(&svg, e.to_string()))?;
-        f.write_all(text.as_bytes()).map_err(|e| fail(&svg, e.to_string()))?;
-        f.finish().map_err(|e| fail(&svg, e.to_string()))?;
-        Ok([png, svg])
+        let tree = resvg::usvg::Tree::from_str(&text, &usvg_options()).map_err(|e| fail(&svg_path, e.to_string()))?;
+        let mut files = Vec::new();
+        for f in formats {
+            let path = stem.with_extension(f.extension());
+            let bytes = match f {
+                Format::Png => png_of(&tree).map_err(|m| fail(&path, m))?,
+                Format::Svg => self.with_text(&tree.to_string(&resvg::usvg::WriteOptions::default())).into_bytes(),
+                Format::Pdf => {
+                    svg2pdf::to_pdf(&tree, svg2pdf::ConversionOptions::default(), svg2pdf::PageOptions::default())
+                        .map_err(|e| fail(&path, e.to_string()))?
+                }
+            };
+            let mut out = AtomicFile::create(&path).map_err(|e| fail(&path, e.to_string()))?;
+            out.write_all(&bytes).map_err(|e| fail(&path, e.to_string()))?;
+            out.finish().map_err(|e| fail(&path, e.to_string()))?;
+            files.push(path);
+        }
+        Ok(files)
+    }
+
+    /// The SVG with its words kept as words: its text is drawn as outlines,
+    /// so the title and every label and legend entry also go into `<title>`
+    /// and `<desc>`, for search, screen readers and tests.
+    fn with_text(&self, svg: &str) -> String {
+        let esc = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+        let mut words = vec![self.x_label.clone(), self.y_label.clone()];
+        words.extend(self.y2_label.iter().cloned());
+        words.extend(self.series.iter().map(|s| s.name.clone()));
+        words.extend(self.shade.iter().map(|s| s.2.clone()));
+        words.extend(self.hline.iter().map(|h| h.1.clone()));
+        let meta = format!(
+            "<title>{}</title><desc>{}</desc>",
+            esc(&self.title),
+            words.iter().filter(|w| !w.is_empty()).map(|w| esc(w)).collect::<Vec<_>>().join("\n")
+        );
+        match svg.find("<svg").and_then(|i| svg[i..].find('>').map(|j| i + j + 1)) {
+            Some(at) => format!("{}{meta}{}", &svg[..at], &svg[at..]),
+            None => svg.to_string(),
+        }
     }
 
     /// Draws the chart on `area`.
@@ -450,6 +530,79 @@ mod tests {
             step_points(&[(1.0, 0.5), (2.0, 1.0)], 3.0),
             vec![(1.0, 0.0), (1.0, 0.5), (2.0, 0.5), (2.0, 1.0), (3.0, 1.0)]
         );
+    }
+
+    /// The runs of ink columns (first, last) in rows `rows` of a rendered PNG.
+    fn ink_runs(png_path: &Path, rows: std::ops::Range<usize>) -> Vec<(usize, usize)> {
+        let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(png_path).unwrap()));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        let (w, ch) = (info.width as usize, info.color_type.samples());
+        let dark = |x: usize| rows.clone().any(|y| buf[(y * w + x) * ch] < 140);
+        let mut runs = Vec::new();
+        let mut start = None;
+        for x in 0..w {
+            match (dark(x), start) {
+                (true, None) => start = Some(x),
+                (false, Some(s)) => {
+                    runs.push((s, x - 1));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        runs
+    }
+
+    /// A chart whose x-axis label is `label`, drawn as PNG, SVG and PDF.
+    fn label_chart(label: &str, dir: &Path) -> Vec<PathBuf> {
+        let chart = Chart {
+            title: String::new(),
+            x_label: label.into(),
+            y_label: "y".into(),
+            y2_label: None,
+            series: vec![Series::new("a", vec![(0.0, 0.0), (1.0, 1.0)], Mark::Line { dots: false })],
+            shade: None,
+            hline: None,
+            y_range: None,
+            y2_range: None,
+            legend_low: false,
+            integer_x: false,
+            x_pad: false,
+        };
+        chart.save_as(&dir.join("label"), &[Format::Png, Format::Svg, Format::Pdf]).unwrap()
+    }
+
+    #[test]
+    fn words_of_a_label_are_spaced_as_the_font_says() {
+        // "lookups lookups lookups" is 21 glyphs in three words. Drawn right,
+        // the two widest gaps between glyph columns are the two spaces, well
+        // apart from the gaps inside words. plotters' own bitmap text rounded
+        // each glyph's advance, so spaces shrank and gaps opened inside words:
+        // legends read "node lookup s (n = 1037)" and "gets(n = 507)".
+        let dir = std::env::temp_dir().join(format!("kadsim-glyphs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let files = label_chart("lookups lookups lookups", &dir);
+        // The x-axis label's band: below the tick labels, above the bottom edge.
+        let runs = ink_runs(&files[0], (SIZE.1 as usize - 38)..(SIZE.1 as usize - 12));
+        assert_eq!(runs.len(), 21, "one run of ink per glyph: {runs:?}");
+        let gaps: Vec<usize> = runs.windows(2).map(|w| w[1].0 - w[0].1).collect();
+        let mut order: Vec<usize> = (0..gaps.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(gaps[i]));
+        let mut widest = [order[0], order[1]];
+        widest.sort_unstable();
+        assert_eq!(widest, [6, 13], "the widest gaps are the spaces: {gaps:?}");
+        let inside = gaps.iter().enumerate().filter(|(i, _)| *i != 6 && *i != 13).map(|(_, g)| *g);
+        let inside_max = inside.max().unwrap();
+        assert!(gaps[6].min(gaps[13]) >= inside_max + 3, "a space stands out from the gaps in a word: {gaps:?}");
+        // The SVG needs no font (its text is outlines); the PDF embeds DejaVu Sans.
+        let svg = std::fs::read_to_string(&files[1]).unwrap();
+        assert!(!svg.contains("<text"), "text as paths in the SVG");
+        let pdf = std::fs::read(&files[2]).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+        assert!(pdf.windows(10).any(|w| w == b"DejaVuSans"), "the PDF embeds its font");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
