@@ -85,6 +85,22 @@ pub enum Cmd {
         /// Where to write the charts (default: the results directory).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// File formats, comma-separated: png, svg, pdf.
+        #[arg(long, default_value = "png,svg", value_name = "LIST")]
+        format: String,
+        /// Width in pixels (PNG) or points (SVG, PDF).
+        #[arg(long, default_value_t = 960)]
+        width: u32,
+        /// Height in pixels or points.
+        #[arg(long, default_value_t = 600)]
+        height: u32,
+        /// Multiplies every text size (e.g. 1.6 for a figure shrunk to a
+        /// paper's column).
+        #[arg(long, default_value_t = 1.0)]
+        font_scale: f64,
+        /// Leave the title out (a paper's figure has a caption instead).
+        #[arg(long)]
+        no_title: bool,
     },
     /// Compare a candidate against a base: single runs or replica sets. Two
     /// sets (or a run and a set) are compared between seeds: per-run values,
@@ -236,7 +252,19 @@ pub fn main(cli: Cli) -> ExitCode {
             }
             Err(e) => bad_input(&e),
         },
-        Cmd::Plot { dir, out } => plot(&dir, out.as_deref()),
+        Cmd::Plot { dir, out, format, width, height, font_scale, no_title } => {
+            let style = crate::report::chart::parse_formats(&format).and_then(|formats| {
+                let style = crate::report::chart::Style { formats, width, height, font_scale, title: !no_title };
+                style.check().map(|_| style)
+            });
+            match style {
+                Ok(style) => plot(&dir, out.as_deref(), &style),
+                Err(e) => {
+                    eprintln!("kadsim: {e}");
+                    ExitCode::from(EXIT_BAD_INPUT)
+                }
+            }
+        }
         Cmd::Compare { dirs, base, cand, markdown, fail_if, resamples, seed, out, no_charts } => {
             let (base, cand) = match commands::compare_sides(dirs, base, cand) {
                 Ok(sides) => sides,
@@ -310,7 +338,7 @@ pub fn main(cli: Cli) -> ExitCode {
     }
 }
 
-fn plot(dir: &Path, out: Option<&Path>) -> ExitCode {
+fn plot(dir: &Path, out: Option<&Path>, style: &crate::report::chart::Style) -> ExitCode {
     let results = match Results::read(dir) {
         Ok(r) => r,
         Err(e) => {
@@ -323,7 +351,7 @@ fn plot(dir: &Path, out: Option<&Path>) -> ExitCode {
         eprintln!("kadsim: cannot create {}: {e}", out.display());
         return ExitCode::from(EXIT_INTERNAL);
     }
-    match plot::plot_run(&results, out) {
+    match plot::plot_run_styled(&results, out, style) {
         Ok(files) => {
             for f in files {
                 say!("{}", f.display());

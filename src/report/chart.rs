@@ -137,6 +137,71 @@ pub struct ChartError {
     pub msg: String,
 }
 
+/// How charts are drawn: formats, size, text scale, title. The default is
+/// PNG and SVG at 960×600 with titles, as `kadsim plot` draws without flags.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Style {
+    /// Files to write, one per format.
+    pub formats: Vec<Format>,
+    /// Width in pixels (PNG) or user units (SVG, PDF points).
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+    /// Every text size and the room for axis labels multiplied by this.
+    pub font_scale: f64,
+    /// Whether to draw the title (a paper's figure has a caption instead).
+    pub title: bool,
+}
+
+impl Default for Style {
+    fn default() -> Style {
+        Style { formats: vec![Format::Png, Format::Svg], width: SIZE.0, height: SIZE.1, font_scale: 1.0, title: true }
+    }
+}
+
+impl Style {
+    /// Checks sizes and scale: one line naming the option at fault.
+    pub fn check(&self) -> Result<(), String> {
+        if !(200..=10_000).contains(&self.width) || !(150..=10_000).contains(&self.height) {
+            return Err(format!(
+                "--width {} --height {}: expected a width of 200 to 10000 and a height of 150 to 10000",
+                self.width, self.height
+            ));
+        }
+        if !(self.font_scale.is_finite() && (0.25..=5.0).contains(&self.font_scale)) {
+            return Err(format!("--font-scale {}: expected 0.25 to 5", self.font_scale));
+        }
+        if self.formats.is_empty() {
+            return Err("--format: expected at least one of png, svg, pdf".into());
+        }
+        Ok(())
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Format, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "png" => Ok(Format::Png),
+            "svg" => Ok(Format::Svg),
+            "pdf" => Ok(Format::Pdf),
+            other => Err(format!("--format: '{other}' is not one of png, svg, pdf")),
+        }
+    }
+}
+
+/// Parses `png,svg,pdf` into formats, without repeats, in the order given.
+pub fn parse_formats(list: &str) -> Result<Vec<Format>, String> {
+    let mut out: Vec<Format> = Vec::new();
+    for f in list.split(',') {
+        let f: Format = f.parse()?;
+        if !out.contains(&f) {
+            out.push(f);
+        }
+    }
+    Ok(out)
+}
+
 /// A chart file format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -251,29 +316,34 @@ impl Chart {
 
     /// Draws to `<stem>.png` and `<stem>.svg`; returns both paths.
     pub fn save(&self, stem: &Path) -> Result<Vec<PathBuf>, ChartError> {
-        self.save_as(stem, &[Format::Png, Format::Svg])
+        self.save_styled(stem, &Style::default())
+    }
+
+    /// Draws in `formats` at the default size.
+    pub fn save_as(&self, stem: &Path, formats: &[Format]) -> Result<Vec<PathBuf>, ChartError> {
+        self.save_styled(stem, &Style { formats: formats.to_vec(), ..Style::default() })
     }
 
     /// Draws the chart once as SVG with plotters, then renders that drawing
-    /// with resvg into each of `formats`: PNG rasterised from it, SVG with its
+    /// with resvg into each of the style's formats: PNG rasterised from it, SVG with its
     /// text turned into outlines (it needs no font on the reader's machine),
     /// PDF by svg2pdf with the font embedded. Text is laid out by one shaper
     /// (rustybuzz, in usvg) from the embedded DejaVu Sans in every format, so
     /// glyphs are spaced by the font's own advances and kerning. Each file is
     /// written under a temporary name and renamed when whole.
-    pub fn save_as(&self, stem: &Path, formats: &[Format]) -> Result<Vec<PathBuf>, ChartError> {
+    pub fn save_styled(&self, stem: &Path, style: &Style) -> Result<Vec<PathBuf>, ChartError> {
         register();
         let fail = |path: &Path, msg: String| ChartError { path: path.to_path_buf(), msg };
         let svg_path = stem.with_extension("svg");
         let mut text = String::new();
         {
-            let area = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
-            self.draw(&area).map_err(|m| fail(&svg_path, m))?;
+            let area = SVGBackend::with_string(&mut text, (style.width, style.height)).into_drawing_area();
+            self.draw(&area, style).map_err(|m| fail(&svg_path, m))?;
             area.present().map_err(|e| fail(&svg_path, e.to_string()))?;
         }
         let tree = resvg::usvg::Tree::from_str(&text, &usvg_options()).map_err(|e| fail(&svg_path, e.to_string()))?;
         let mut files = Vec::new();
-        for f in formats {
+        for f in &style.formats {
             let path = stem.with_extension(f.extension());
             let bytes = match f {
                 Format::Png => png_of(&tree).map_err(|m| fail(&path, m))?,
@@ -313,19 +383,25 @@ impl Chart {
     }
 
     /// Draws the chart on `area`.
-    pub fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    pub fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, style: &Style) -> Result<(), String> {
+        let z = style.font_scale;
+        let px = |size: f64| (size * z).round().max(1.0);
+        let room = |size: u32| (f64::from(size) * z).round() as u32;
         let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
         area.fill(&WHITE).map_err(e)?;
         let (x0, x1) = self.x_span();
         let (y0, y1) = self.y_span(false);
         let (z0, z1) = self.y_span(true);
         let has_right = self.series.iter().any(|s| s.secondary);
-        let mut chart = ChartBuilder::on(area)
-            .caption(&self.title, (FAMILY, 24).into_font())
+        let mut builder = ChartBuilder::on(area);
+        if style.title && !self.title.is_empty() {
+            builder.caption(&self.title, (FAMILY, px(24.0)).into_font());
+        }
+        let mut chart = builder
             .margin(18)
-            .x_label_area_size(52)
-            .y_label_area_size(78)
-            .right_y_label_area_size(if has_right { 86 } else { 0 })
+            .x_label_area_size(room(52))
+            .y_label_area_size(room(78))
+            .right_y_label_area_size(if has_right { room(86) } else { 0 })
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(e)?
             .set_secondary_coord(x0..x1, z0..z1);
@@ -339,8 +415,8 @@ impl Chart {
             .x_labels(x_ticks)
             .x_label_formatter(&x_fmt)
             .y_label_formatter(&|y: &f64| tick(*y))
-            .label_style((FAMILY, 15))
-            .axis_desc_style((FAMILY, 17))
+            .label_style((FAMILY, px(15.0)))
+            .axis_desc_style((FAMILY, px(17.0)))
             .light_line_style(RGBColor(235, 235, 235))
             .bold_line_style(RGBColor(215, 215, 215))
             .draw()
@@ -350,8 +426,8 @@ impl Chart {
                 .configure_secondary_axes()
                 .y_desc(self.y2_label.as_deref().unwrap_or(""))
                 .y_label_formatter(&|y: &f64| tick(*y))
-                .label_style((FAMILY, 15))
-                .axis_desc_style((FAMILY, 17))
+                .label_style((FAMILY, px(15.0)))
+                .axis_desc_style((FAMILY, px(17.0)))
                 .draw()
                 .map_err(e)?;
         }
@@ -446,7 +522,7 @@ impl Chart {
                 })
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK.mix(0.4))
-                .label_font((FAMILY, 15))
+                .label_font((FAMILY, px(15.0)))
                 .draw()
                 .map_err(e)?;
         }

@@ -11,7 +11,7 @@
 //! | `traffic` | messages and bytes sent per node up per second over time |
 //! | `buckets` | mean contacts per node in each bucket i (§2.2), with k marked |
 
-use super::chart::{Chart, ChartError, Mark, Series, ecdf};
+use super::chart::{Chart, ChartError, Mark, Series, Style, ecdf};
 use super::results::{Results, kind_label};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -175,6 +175,11 @@ pub fn buckets(r: &Results) -> Chart {
 
 /// Writes every chart of `r` into `out` (PNG and SVG) and returns the files.
 pub fn plot_run(r: &Results, out: &Path) -> Result<Vec<PathBuf>, ChartError> {
+    plot_run_styled(r, out, &Style::default())
+}
+
+/// Writes every chart of `r` into `out` in `style` and returns the files.
+pub fn plot_run_styled(r: &Results, out: &Path, style: &Style) -> Result<Vec<PathBuf>, ChartError> {
     let mut charts = vec![
         ("hops_hist", hops_histogram(r)),
         ("hops_cdf", hops_cdf(r)),
@@ -187,7 +192,7 @@ pub fn plot_run(r: &Results, out: &Path) -> Result<Vec<PathBuf>, ChartError> {
     }
     let mut files = Vec::new();
     for (stem, chart) in charts {
-        files.extend(chart.save(&out.join(stem))?);
+        files.extend(chart.save_styled(&out.join(stem), style)?);
     }
     Ok(files)
 }

@@ -3,6 +3,7 @@
 
 mod cli;
 mod engine;
+mod figures;
 mod hardening_core;
 mod hardening_net;
 mod net;
