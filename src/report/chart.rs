@@ -125,6 +125,24 @@ pub struct Chart {
     /// Room on both sides of the x range, so that end points and their error
     /// bars are not clipped.
     pub x_pad: bool,
+    /// The x values are log10 of the quantity (see [`log10_x`]): ticks at
+    /// whole decades, labelled with the quantity (1, 10, 100, 1k, 10k).
+    pub log_x: bool,
+}
+
+/// Smallest value a log axis shows; anything at or below it (a get answered
+/// from the origin's own store takes 0 ms) is drawn at it.
+pub const LOG_FLOOR: f64 = 0.1;
+
+/// Points with x replaced by log10(x), x floored at [`LOG_FLOOR`], for a chart with `log_x`.
+pub fn log10_x(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    points.iter().map(|&(x, y)| (x.max(LOG_FLOOR).log10(), y)).collect()
+}
+
+/// The label of a tick at `x` on a log axis: the quantity at whole decades,
+/// nothing between them.
+fn log_tick(x: f64) -> String {
+    if (x - x.round()).abs() < 1e-6 { tick(10f64.powi(x.round() as i32)) } else { String::new() }
 }
 
 /// Why a chart could not be saved.
@@ -289,6 +307,10 @@ impl Chart {
             xs.push(*b);
         }
         let (lo, hi) = span(xs.into_iter(), false);
+        if self.log_x {
+            // Whole decades around the data, so that the ticks fall on them.
+            return (lo.floor(), hi.ceil().max(lo.floor() + 1.0));
+        }
         if self.x_pad {
             let pad = (hi - lo) * 0.06;
             return (lo - pad, hi + pad);
@@ -405,9 +427,17 @@ impl Chart {
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(e)?
             .set_secondary_coord(x0..x1, z0..z1);
-        let integer_x = self.integer_x;
-        let x_fmt = move |x: &f64| if integer_x { format!("{}", x.round() as i64) } else { tick(*x) };
-        let x_ticks = if integer_x { ((x1 - x0).ceil() as usize + 1).clamp(2, 24) } else { 10 };
+        let (integer_x, log_x) = (self.integer_x, self.log_x);
+        let x_fmt = move |x: &f64| {
+            if log_x {
+                log_tick(*x)
+            } else if integer_x {
+                format!("{}", x.round() as i64)
+            } else {
+                tick(*x)
+            }
+        };
+        let x_ticks = if integer_x || log_x { ((x1 - x0).ceil() as usize + 1).clamp(2, 24) } else { 10 };
         chart
             .configure_mesh()
             .x_desc(&self.x_label)
@@ -646,6 +676,7 @@ mod tests {
             legend_low: false,
             integer_x: false,
             x_pad: false,
+            log_x: false,
         };
         chart.save_as(&dir.join("label"), &[Format::Png, Format::Svg, Format::Pdf]).unwrap()
     }
@@ -679,6 +710,22 @@ mod tests {
         assert!(pdf.starts_with(b"%PDF-"));
         assert!(pdf.windows(10).any(|w| w == b"DejaVuSans"), "the PDF embeds its font");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn log_axes_label_whole_decades_only() {
+        assert_eq!(log_tick(0.0), "1");
+        assert_eq!(log_tick(2.0), "100");
+        assert_eq!(log_tick(4.0), "10k");
+        assert_eq!(log_tick(-1.0), "0.1");
+        assert_eq!(log_tick(2.5), "");
+        assert_eq!(log10_x(&[(0.0, 0.1), (1000.0, 1.0)]), vec![(-1.0, 0.1), (3.0, 1.0)]);
+        let chart = Chart {
+            series: vec![Series::new("a", log10_x(&[(150.0, 0.5), (12_000.0, 1.0)]), Mark::Step)],
+            log_x: true,
+            ..Chart::default()
+        };
+        assert_eq!(chart.x_span(), (2.0, 5.0), "from 100 to 100k ms");
     }
 
     #[test]

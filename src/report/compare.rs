@@ -17,7 +17,7 @@
 use super::between::between_seed;
 use super::chart::{Mark, Series, ecdf};
 use super::format::{num, pct, pval, signed, table};
-use super::plot::{cdf_chart, hops_of, latencies_ms_of};
+use super::plot::{cdf_chart, hops_of, latencies_ms_of, latency_cdf_chart};
 use super::results::{Results, kind_label};
 use super::runset::{self, RunSet};
 use super::stats::{Interval, Test};
@@ -283,7 +283,11 @@ impl Comparison {
                 Series::new(format!("base: {} ({}n = {})", labels.0, runs(base), b.len()), ecdf(&b), Mark::Step),
                 Series::new(format!("candidate: {} ({}n = {})", labels.1, runs(cand), c.len()), ecdf(&c), Mark::Step),
             ];
-            let chart = cdf_chart(title, unit, series, stem == "compare_hops_cdf");
+            let chart = if stem == "compare_hops_cdf" {
+                cdf_chart(title, unit, series, true)
+            } else {
+                latency_cdf_chart(title, series)
+            };
             files.extend(chart.save(&out.join(stem))?);
         }
         Ok(files)

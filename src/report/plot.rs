@@ -11,7 +11,7 @@
 //! | `traffic` | messages and bytes sent per node up per second over time |
 //! | `buckets` | mean contacts per node in each bucket i (§2.2), with k marked |
 
-use super::chart::{Chart, ChartError, Mark, Series, Style, ecdf};
+use super::chart::{Chart, ChartError, Mark, Series, Style, ecdf, log10_x};
 use super::results::{Results, kind_label};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -94,7 +94,14 @@ pub fn hops_cdf(r: &Results) -> Chart {
 
 /// Latency CDF by operation kind.
 pub fn latency_cdf(r: &Results) -> Chart {
-    cdf_chart(format!("{}: operation latency CDF", r.name()), "latency (ms)", cdf_by_kind(r, latencies_ms_of), false)
+    latency_cdf_chart(format!("{}: operation latency CDF", r.name()), cdf_by_kind(r, latencies_ms_of))
+}
+
+/// A latency CDF on a log axis: gets answered in tens of milliseconds and node
+/// lookups waiting seconds for their last replies both stay readable.
+pub fn latency_cdf_chart(title: String, series: Vec<Series>) -> Chart {
+    let series = series.into_iter().map(|s| Series { points: log10_x(&s.points), ..s }).collect();
+    Chart { log_x: true, x_pad: false, ..cdf_chart(title, "latency (ms, log scale)", series, false) }
 }
 
 fn warmup_shade(r: &Results) -> Option<(f64, f64, String)> {

@@ -136,7 +136,7 @@ fn plot_draws_every_chart_readable_and_rejects_bad_dirs() {
     let expected: [(&str, Vec<&str>); 6] = [
         ("hops_hist", vec!["tiny: hop count", "hops (discovery depth)", "fraction of operations", &node_lookups]),
         ("hops_cdf", vec!["tiny: hop count CDF", "hops (discovery depth)", &node_lookups]),
-        ("latency_cdf", vec!["tiny: operation latency CDF", "latency (ms)"]),
+        ("latency_cdf", vec!["tiny: operation latency CDF", "latency (ms, log scale)"]),
         ("success_alive", vec!["tiny: success rate and nodes up", "simulated time (s)", "nodes up"]),
         ("traffic", vec!["tiny: traffic per node", "simulated time (s)", "messages sent per node per second"]),
         ("buckets", vec!["tiny: routing-table fill by bucket", "bucket i", "k = 20"]),
@@ -548,7 +548,7 @@ fn compare_catches_an_injected_regression_in_simulated_runs() {
             "candidate: worse",
         ],
     );
-    check_svg(&worse.join("compare/compare_latency_cdf.svg"), &["latency (ms)"]);
+    check_svg(&worse.join("compare/compare_latency_cdf.svg"), &["latency (ms, log scale)"]);
     let _ = std::fs::remove_dir_all(&d);
 }
 
