@@ -1,19 +1,8 @@
 //! The `kadsim` binary as a user runs it: `run` and `validate`, their outputs,
 //! their determinism, and their errors.
 
+use crate::bin::{kadsim, tmpdir};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn kadsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kadsim")).args(args).output().expect("the kadsim binary runs")
-}
-
-fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kadsim-it-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// A small scenario with every model switched on: churn, loss, jitter, a partition.
 const SMALL: &str = r#"

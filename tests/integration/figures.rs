@@ -1,19 +1,8 @@
 //! Charts as figures for a paper: `kadsim plot` in PNG, SVG and PDF, at a
 //! chosen size and text scale, with or without the title.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn kadsim(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_kadsim")).args(args).output().expect("the kadsim binary runs")
-}
-
-fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kadsim-fig-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use crate::bin::{kadsim, tmpdir};
+use std::path::Path;
 
 /// Width, height and the count of dark pixels in the top `band` rows, in the
 /// middle third of the columns (where a title is centred; legends sit right).
@@ -30,7 +19,7 @@ fn png_facts(path: &Path, band: usize) -> (u32, u32, usize) {
 
 #[test]
 fn plot_writes_every_format_at_the_asked_size_with_or_without_title() {
-    let d = tmpdir("formats");
+    let d = tmpdir("fig-formats");
     let f = d.join("s.toml");
     std::fs::write(
         &f,

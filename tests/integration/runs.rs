@@ -3,19 +3,9 @@
 //! made, files that other commands accept even when empty, and terminal output
 //! fit for a terminal or a log.
 
+use crate::bin::{kadsim, tmpdir};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn kadsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kadsim")).args(args).output().expect("the kadsim binary runs")
-}
-
-fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kadsim-runs-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use std::process::Output;
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
@@ -65,7 +55,7 @@ fn ok(o: &Output) -> String {
 
 #[test]
 fn a_run_without_measured_operations_writes_tables_that_every_command_reads() {
-    let d = tmpdir("empty");
+    let d = tmpdir("runs-empty");
     let f = write(
         &d,
         "idle.toml",
@@ -86,7 +76,7 @@ fn a_run_without_measured_operations_writes_tables_that_every_command_reads() {
 
 #[test]
 fn timeseries_splits_success_and_latency_by_operation_kind() {
-    let d = tmpdir("kinds");
+    let d = tmpdir("runs-kinds");
     let f = write(&d, "s.toml", SMALL);
     let run = d.join("run");
     ok(&kadsim(&["run", f.to_str().unwrap(), "--out", run.to_str().unwrap(), "-q"]));
@@ -120,7 +110,7 @@ fn timeseries_splits_success_and_latency_by_operation_kind() {
 
 #[test]
 fn slow_joins_are_reported_in_the_summary_and_as_a_warning() {
-    let d = tmpdir("slowjoin");
+    let d = tmpdir("runs-slowjoin");
     // 400 nodes at one join per second: about 61 are in when the 60 s warm-up ends.
     let f = write(
         &d,
@@ -146,7 +136,7 @@ fn slow_joins_are_reported_in_the_summary_and_as_a_warning() {
 
 #[test]
 fn joins_still_under_way_when_the_warm_up_ends_are_found_by_the_run() {
-    let d = tmpdir("midjoin");
+    let d = tmpdir("runs-midjoin");
     // Every join starts before the 20 s warm-up ends (the last at 19.9 s), but
     // a join takes seconds over 300 ms links: the last ones are not done.
     let f = write(
@@ -173,7 +163,7 @@ fn joins_still_under_way_when_the_warm_up_ends_are_found_by_the_run() {
 
 #[test]
 fn the_manifest_names_the_build_and_the_command_line() {
-    let d = tmpdir("prov");
+    let d = tmpdir("runs-prov");
     let f = write(&d, "s.toml", SMALL);
     let run = d.join("run");
     ok(&kadsim(&["run", f.to_str().unwrap(), "--out", run.to_str().unwrap(), "-q", "--set", "seed=7"]));
@@ -202,7 +192,7 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn a_results_directory_never_mixes_two_runs() {
-    let d = tmpdir("whole");
+    let d = tmpdir("runs-whole");
     let f = write(&d, "s.toml", SMALL);
     let (fs, run) = (f.to_str().unwrap(), d.join("run"));
     let rs = run.to_str().unwrap();
@@ -235,7 +225,7 @@ fn a_results_directory_never_mixes_two_runs() {
 
 #[test]
 fn an_output_directory_of_other_files_is_refused_not_emptied() {
-    let d = tmpdir("refuse");
+    let d = tmpdir("runs-refuse");
     let f = write(&d, "s.toml", SMALL);
     let mine = d.join("paper");
     std::fs::create_dir(&mine).unwrap();
@@ -252,7 +242,7 @@ fn an_output_directory_of_other_files_is_refused_not_emptied() {
 
 #[test]
 fn a_run_ends_with_a_summary_and_logs_a_heartbeat_off_a_terminal() {
-    let d = tmpdir("talk");
+    let d = tmpdir("runs-talk");
     let f = write(&d, "s.toml", SMALL);
     let run = d.join("run");
     // stderr is a pipe here, as in a batch job: no bar, a heartbeat per 10%.
