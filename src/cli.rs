@@ -78,29 +78,24 @@ pub enum Cmd {
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
     },
-    /// Draw a run's charts (PNG and SVG) next to its CSVs.
+    /// Draw a run's charts next to its CSVs; given several runs, draw them
+    /// together on one chart each (hop and latency CDFs, success and traffic
+    /// over time).
     Plot {
-        /// A results directory written by `kadsim run`.
-        dir: PathBuf,
-        /// Where to write the charts (default: the results directory).
+        /// Results directories written by `kadsim run`: one run, or several to
+        /// overlay.
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        /// Names of the overlaid runs in the legends, comma-separated, one per
+        /// DIR (default: the directories' names).
+        #[arg(long, value_name = "A,B,...")]
+        label: Option<String>,
+        /// Where to write the charts (default: the results directory; for
+        /// several runs, ./overlay).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// File formats, comma-separated: png, svg, pdf.
-        #[arg(long, default_value = "png,svg", value_name = "LIST")]
-        format: String,
-        /// Width in pixels (PNG) or points (SVG, PDF).
-        #[arg(long, default_value_t = 960)]
-        width: u32,
-        /// Height in pixels or points.
-        #[arg(long, default_value_t = 600)]
-        height: u32,
-        /// Multiplies every text size (e.g. 1.6 for a figure shrunk to a
-        /// paper's column).
-        #[arg(long, default_value_t = 1.0)]
-        font_scale: f64,
-        /// Leave the title out (a paper's figure has a caption instead).
-        #[arg(long)]
-        no_title: bool,
+        #[command(flatten)]
+        chart: ChartOpts,
     },
     /// Compare a candidate against a base: single runs or replica sets. Two
     /// sets (or a run and a set) are compared between seeds: per-run values,
@@ -139,6 +134,8 @@ pub enum Cmd {
         /// Do not draw the overlay charts.
         #[arg(long)]
         no_charts: bool,
+        #[command(flatten)]
+        chart: ChartOpts,
     },
     /// Run a scenario over a grid of parameter values, several replicas each,
     /// in parallel; write runs.csv, aggregate.csv and charts.
@@ -177,6 +174,8 @@ pub enum Cmd {
         /// names are replaced; nothing is deleted).
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        chart: ChartOpts,
     },
     /// Join the shards of a sweep (written with --shard) into runs.csv,
     /// aggregate.csv and charts.
@@ -187,11 +186,15 @@ pub enum Cmd {
         /// Output directory (default: the first directory).
         #[arg(long)]
         out: Option<PathBuf>,
+        #[command(flatten)]
+        chart: ChartOpts,
     },
     /// Write report.md for a run: what was run, the summary tables, the charts.
     Report {
         /// A results directory written by `kadsim run`.
         dir: PathBuf,
+        #[command(flatten)]
+        chart: ChartOpts,
     },
     /// Run a node on a real UDP socket (KRPC, BitTorrent Mainline DHT format)
     /// with a command prompt on standard input; `help` lists the commands.
@@ -252,28 +255,29 @@ pub fn main(cli: Cli) -> ExitCode {
             }
             Err(e) => bad_input(&e),
         },
-        Cmd::Plot { dir, out, format, width, height, font_scale, no_title } => {
-            let style = crate::report::chart::parse_formats(&format).and_then(|formats| {
-                let style = crate::report::chart::Style { formats, width, height, font_scale, title: !no_title };
-                style.check().map(|_| style)
-            });
-            match style {
-                Ok(style) => plot(&dir, out.as_deref(), &style),
-                Err(e) => {
-                    eprintln!("kadsim: {e}");
-                    ExitCode::from(EXIT_BAD_INPUT)
-                }
-            }
-        }
-        Cmd::Compare { dirs, base, cand, markdown, fail_if, resamples, seed, out, no_charts } => {
+        Cmd::Plot { dirs, label, out, chart } => match chart.style() {
+            Ok(style) if dirs.len() == 1 && label.is_none() => plot(&dirs[0], out.as_deref(), &style),
+            Ok(style) => overlay(&dirs, label.as_deref(), out.as_deref(), &style),
+            Err(code) => code,
+        },
+        Cmd::Compare { dirs, base, cand, markdown, fail_if, resamples, seed, out, no_charts, chart } => {
+            let style = match chart.style() {
+                Ok(style) => style,
+                Err(code) => return code,
+            };
             let (base, cand) = match commands::compare_sides(dirs, base, cand) {
                 Ok(sides) => sides,
                 Err(code) => return code,
             };
             let out = if no_charts { None } else { Some(out.unwrap_or_else(|| cand[0].join("compare"))) };
-            commands::compare(&base, &cand, markdown, &fail_if, resamples, seed, out.as_deref())
+            let charts = out.as_deref().map(|o| (o, &style));
+            commands::compare(&base, &cand, markdown, &fail_if, resamples, seed, charts)
         }
-        Cmd::Sweep { file, params, replicas, jobs, shard, seed, set, out, quiet, force } => {
+        Cmd::Sweep { file, params, replicas, jobs, shard, seed, set, out, quiet, force, chart } => {
+            let style = match chart.style() {
+                Ok(style) => style,
+                Err(code) => return code,
+            };
             let bar = SweepBar::new(quiet || !std::io::stderr().is_terminal());
             let code = commands::sweep(commands::SweepArgs {
                 file: &file,
@@ -286,12 +290,19 @@ pub fn main(cli: Cli) -> ExitCode {
                 out,
                 force,
                 bar: &bar,
+                style: &style,
             });
             bar.bar.finish_and_clear();
             code
         }
-        Cmd::Merge { dirs, out } => commands::merge(&dirs, out.as_deref()),
-        Cmd::Report { dir } => commands::report(&dir),
+        Cmd::Merge { dirs, out, chart } => match chart.style() {
+            Ok(style) => commands::merge(&dirs, out.as_deref(), &style),
+            Err(code) => code,
+        },
+        Cmd::Report { dir, chart } => match chart.style() {
+            Ok(style) => commands::report(&dir, &style),
+            Err(code) => code,
+        },
         Cmd::Node { listen, bootstrap, id, seed, max_per_ip, max_per_subnet } => {
             commands::node(&listen, &bootstrap, id.as_deref(), seed, (max_per_ip, max_per_subnet))
         }
@@ -334,6 +345,76 @@ pub fn main(cli: Cli) -> ExitCode {
                     ExitCode::from(EXIT_INTERNAL)
                 }
             }
+        }
+    }
+}
+
+/// How charts are drawn: the options `plot`, `compare`, `sweep`, `merge`
+/// and `report` share.
+#[derive(clap::Args, Debug)]
+pub struct ChartOpts {
+    /// Chart file formats, comma-separated: png, svg, pdf.
+    #[arg(long, default_value = "png,svg", value_name = "LIST")]
+    format: String,
+    /// Chart width in pixels (PNG) or points (SVG, PDF).
+    #[arg(long, default_value_t = crate::report::chart::SIZE.0)]
+    width: u32,
+    /// Chart height in pixels or points.
+    #[arg(long, default_value_t = crate::report::chart::SIZE.1)]
+    height: u32,
+    /// Multiplies every text size of the charts.
+    #[arg(long, default_value_t = 1.0)]
+    font_scale: f64,
+    /// Leave the charts' titles out (a paper's figure has a caption instead).
+    #[arg(long)]
+    no_title: bool,
+}
+
+impl ChartOpts {
+    /// The style, or exit code 2 after one line naming the option at fault.
+    pub fn style(&self) -> Result<crate::report::chart::Style, ExitCode> {
+        crate::report::chart::Style::from_options(&self.format, self.width, self.height, self.font_scale, self.no_title)
+            .map_err(|e| {
+                eprintln!("kadsim: {e}");
+                ExitCode::from(EXIT_BAD_INPUT)
+            })
+    }
+}
+
+/// `kadsim plot DIR1 DIR2 ...`: several runs on one chart each.
+fn overlay(dirs: &[PathBuf], label: Option<&str>, out: Option<&Path>, style: &crate::report::chart::Style) -> ExitCode {
+    let mut runs = Vec::new();
+    for d in dirs {
+        match Results::read(d) {
+            Ok(r) => runs.push(r),
+            Err(e) => {
+                eprintln!("kadsim: {e}");
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
+        }
+    }
+    let labels = match plot::run_labels(&runs, label) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("kadsim: {e}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let out = out.map_or_else(|| PathBuf::from("overlay"), Path::to_path_buf);
+    if let Err(e) = std::fs::create_dir_all(&out) {
+        eprintln!("kadsim: cannot create {}: {e}", out.display());
+        return ExitCode::from(EXIT_INTERNAL);
+    }
+    match plot::plot_runs(&runs, &labels, &out, style) {
+        Ok(files) => {
+            for f in files {
+                say!("{}", f.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kadsim: {e}");
+            ExitCode::from(EXIT_INTERNAL)
         }
     }
 }

@@ -3,6 +3,7 @@
 //! (DESIGN.md §7: 1 a regression, 2 bad input, 3 an internal error).
 
 use super::{EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_REGRESSION};
+use crate::report::chart::Style;
 use crate::report::compare::{self, Comparison};
 use crate::report::gate::Rule;
 use crate::report::markdown;
@@ -61,7 +62,7 @@ pub fn compare(
     fail_if: &[String],
     resamples: usize,
     seed: u64,
-    charts: Option<&Path>,
+    charts: Option<(&Path, &Style)>,
 ) -> ExitCode {
     if !(1..=MAX_RESAMPLES).contains(&resamples) {
         return fail(EXIT_BAD_INPUT, format!("--resamples {resamples}: expected 1 to {MAX_RESAMPLES}"));
@@ -92,14 +93,15 @@ pub fn compare(
     }
     // The charts come last, so that a failure to draw them never hides a verdict.
     let mut chart_error = None;
-    if let Some(out) = charts {
+    if let Some((out, style)) = charts {
         let drawn = std::fs::create_dir_all(out)
             .map_err(|e| format!("cannot create {}: {e}", out.display()))
-            .and_then(|_| Comparison::charts(&b, &c, &cmp.labels, out).map_err(|e| e.to_string()));
+            .and_then(|_| Comparison::charts(&b, &c, &cmp.labels, out, style).map_err(|e| e.to_string()));
         match drawn {
             Ok(files) => {
                 say!("");
-                for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == "png")) {
+                let first = style.formats[0].extension();
+                for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == first)) {
                     say!("chart: {}", f.display());
                 }
             }
@@ -142,6 +144,8 @@ pub struct SweepArgs<'a> {
     pub force: bool,
     /// The bar.
     pub bar: &'a dyn SweepProgress,
+    /// How the charts are drawn.
+    pub style: &'a Style,
 }
 
 fn sweep_code(e: &SweepError) -> u8 {
@@ -185,7 +189,7 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
         return fail(sweep_code(&e), e);
     }
     let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    match sweep::sweep(&grid, shard, jobs, &out, a.bar) {
+    match sweep::sweep(&grid, shard, jobs, &out, a.bar, a.style) {
         Ok(n) => {
             eprintln!(
                 "{n} runs{}; results in {}",
@@ -199,9 +203,9 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
 }
 
 /// `kadsim merge`.
-pub fn merge(dirs: &[PathBuf], out: Option<&Path>) -> ExitCode {
+pub fn merge(dirs: &[PathBuf], out: Option<&Path>, style: &Style) -> ExitCode {
     let out = out.map(Path::to_path_buf).unwrap_or_else(|| dirs[0].clone());
-    match sweep::merge(dirs, &out) {
+    match sweep::merge(dirs, &out, style) {
         Ok(n) => {
             eprintln!("{n} runs merged; results in {}", out.display());
             ExitCode::SUCCESS
@@ -211,12 +215,12 @@ pub fn merge(dirs: &[PathBuf], out: Option<&Path>) -> ExitCode {
 }
 
 /// `kadsim report`.
-pub fn report(dir: &Path) -> ExitCode {
+pub fn report(dir: &Path, style: &Style) -> ExitCode {
     let r = match read(dir) {
         Ok(r) => r,
         Err(e) => return e,
     };
-    match markdown::write_report(&r) {
+    match markdown::write_report(&r, style) {
         Ok(path) => {
             say!("{}", path.display());
             ExitCode::SUCCESS

@@ -264,6 +264,7 @@ impl Comparison {
         cand: &RunSet,
         labels: &(String, String),
         out: &Path,
+        style: &super::chart::Style,
     ) -> Result<Vec<PathBuf>, super::chart::ChartError> {
         let mut files = Vec::new();
         for (stem, what, unit, f) in [
@@ -288,7 +289,7 @@ impl Comparison {
             } else {
                 latency_cdf_chart(title, series)
             };
-            files.extend(chart.save(&out.join(stem))?);
+            files.extend(chart.save_styled(&out.join(stem), style)?);
         }
         Ok(files)
     }

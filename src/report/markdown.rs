@@ -2,6 +2,7 @@
 //! directory: what was run, the summary table by operation kind, traffic and
 //! churn, the charts (drawn afresh), and the scenario as run.
 
+use super::chart::Style;
 use super::format::{num, table};
 use super::plot;
 use super::results::{Results, kind_label};
@@ -11,12 +12,13 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 /// The charts of the report, with their captions.
-const CHARTS: [(&str, &str); 6] = [
+const CHARTS: [(&str, &str); 7] = [
     ("hops_hist", "Hop count (discovery depth) by operation kind"),
     ("hops_cdf", "Hop count CDF"),
-    ("latency_cdf", "Operation latency CDF"),
-    ("success_alive", "Success rate per interval and nodes up"),
-    ("traffic", "Messages and bytes sent per node per second"),
+    ("latency_cdf", "Operation latency CDF (log axis)"),
+    ("success_alive", "Success rate per interval of each operation kind, and nodes up"),
+    ("traffic", "Messages sent per node per second: lookup and maintenance traffic (log axis)"),
+    ("bandwidth", "Bytes sent per node per second: lookup and maintenance traffic (log axis)"),
     ("buckets", "Routing-table fill by bucket"),
 ];
 
@@ -105,9 +107,14 @@ pub fn render(r: &Results) -> String {
     out.push_str(&table(&["quantity", "value"], &rows, true));
     out.push_str("\n## Charts\n\n");
     for (stem, caption) in CHARTS {
-        if r.dir.join(format!("{stem}.png")).exists() {
-            let _ = writeln!(out, "![{caption}]({stem}.png)\n\n*{caption}* ([SVG]({stem}.svg))\n");
-        }
+        // The image shown: the PNG, else the SVG; the other formats linked.
+        let present: Vec<&str> =
+            ["png", "svg", "pdf"].into_iter().filter(|ext| r.dir.join(format!("{stem}.{ext}")).exists()).collect();
+        let Some(shown) = present.iter().find(|e| **e != "pdf") else { continue };
+        let links: Vec<String> =
+            present.iter().filter(|e| *e != shown).map(|e| format!("[{}]({stem}.{e})", e.to_uppercase())).collect();
+        let links = if links.is_empty() { String::new() } else { format!(" ({})", links.join(", ")) };
+        let _ = writeln!(out, "![{caption}]({stem}.{shown})\n\n*{caption}*{links}\n");
     }
     out.push_str("## Scenario as run\n\n```toml\n");
     // TOML has no null: fields left unset (JSON null) are dropped, as in the file.
@@ -136,8 +143,8 @@ fn without_nulls(v: serde_json::Value) -> serde_json::Value {
 
 /// Draws the charts afresh (an older chart may be of another run written to
 /// the same directory), then writes `report.md` in the results directory.
-pub fn write_report(r: &Results) -> Result<PathBuf, String> {
-    plot::plot_run(r, &r.dir).map_err(|e| e.to_string())?;
+pub fn write_report(r: &Results, style: &Style) -> Result<PathBuf, String> {
+    plot::plot_run_styled(r, &r.dir, style).map_err(|e| e.to_string())?;
     let path = r.dir.join("report.md");
     let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
     let mut f = AtomicFile::create(&path).map_err(fail)?;

@@ -1,17 +1,22 @@
-//! `kadsim plot`: the charts of one run, written next to its CSVs as PNG and
-//! SVG. Each chart is built from the files alone, so a run from another
-//! machine or version plots the same way.
+//! `kadsim plot`: the charts of one run, written next to its CSVs, and the
+//! overlays of several runs on one chart. Each chart is built from the files
+//! alone, so a run from another machine or version plots the same way.
 //!
 //! | file stem | what it shows |
 //! |---|---|
 //! | `hops_hist` | hop count (DESIGN.md §4 discovery depth) by operation kind, as a fraction of the operations with a result |
 //! | `hops_cdf` | the same as an empirical CDF |
-//! | `latency_cdf` | operation latency CDF, ms |
-//! | `success_alive` | success rate per interval (left) and nodes up (right) over time, warm-up shaded |
-//! | `traffic` | messages and bytes sent per node up per second over time |
+//! | `latency_cdf` | operation latency CDF, ms, log axis |
+//! | `success_alive` | success rate per interval of each operation kind (left, fitted) and nodes up (right), warm-up and partitions shaded |
+//! | `traffic` | messages sent per node up per second, lookup and maintenance traffic, log axis |
+//! | `bandwidth` | the same in bytes |
 //! | `buckets` | mean contacts per node in each bucket i (§2.2), with k marked |
+//!
+//! Overlays ([`plot_runs`]) draw several runs, one style per run: the node
+//! lookups' hop and latency CDFs, the gets' latency CDF, the node lookups'
+//! success over time and the traffic over time.
 
-use super::chart::{Chart, ChartError, Mark, Series, Style, ecdf, log10_x};
+use super::chart::{Chart, ChartError, Mark, Series, Shade, Style, Tone, ecdf, log10_x, log10_y};
 use super::results::{Results, kind_label};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -54,19 +59,19 @@ pub fn hops_histogram(r: &Results) -> Chart {
     Chart {
         title: format!("{}: hop count", r.name()),
         x_label: "hops (discovery depth)".into(),
-        y_label: "fraction of operations with a result".into(),
+        y_label: "fraction of operations".into(),
         series,
         integer_x: true,
         ..Chart::default()
     }
 }
 
-/// A CDF chart: one step series per sample, y from 0 to 1, legend low.
+/// A CDF chart: one step series per sample, y from 0 to 1, legend preferably low.
 pub fn cdf_chart(title: String, x_label: &str, series: Vec<Series>, integer_x: bool) -> Chart {
     Chart {
         title,
         x_label: x_label.into(),
-        y_label: "fraction of operations ≤ x".into(),
+        y_label: "fraction ≤ x".into(),
         series,
         y_range: Some((0.0, 1.02)),
         legend_low: true,
@@ -104,78 +109,146 @@ pub fn latency_cdf_chart(title: String, series: Vec<Series>) -> Chart {
     Chart { log_x: true, x_pad: false, ..cdf_chart(title, "latency (ms, log scale)", series, false) }
 }
 
-fn warmup_shade(r: &Results) -> Option<(f64, f64, String)> {
+/// The warm-up and the partitions of `r`, shaded.
+pub fn shades(r: &Results) -> Vec<Shade> {
+    let mut out = Vec::new();
     let w = r.warmup_s();
-    (w > 0.0).then(|| (0.0, w, "warm-up".to_string()))
+    if w > 0.0 {
+        out.push(Shade { from: 0.0, to: w, label: "warm-up".into(), tone: Tone::Grey });
+    }
+    for (start, end, _) in r.partitions() {
+        out.push(Shade { from: start, to: end, label: "partition".into(), tone: Tone::Warm });
+    }
+    out
 }
 
-/// Success rate per interval and nodes up, over time.
-pub fn success_alive(r: &Results) -> Chart {
-    let rate = r
-        .samples
+/// The success rate of `kind` per sample interval (intervals where some finished).
+fn success_points(r: &Results, kind: &str) -> Vec<(f64, f64)> {
+    r.samples
         .iter()
-        .filter(|s| s.ops_done > 0)
-        .map(|s| (s.time_s, f64::from(s.ops_succeeded) / f64::from(s.ops_done)))
-        .collect();
+        .filter_map(|s| {
+            let (done, ok) = s.done_of(kind);
+            (done > 0).then(|| (s.time_s, f64::from(ok) / f64::from(done)))
+        })
+        .collect()
+}
+
+/// Success rate per interval of each operation kind, and nodes up, over
+/// time; the left axis fitted to the rates (marked with a break when it does
+/// not start at 0), the warm-up and any partition shaded.
+pub fn success_alive(r: &Results) -> Chart {
+    let per_kind = r.samples.iter().any(|s| s.find_node_done + s.get_done + s.put_done > 0);
+    let mut series: Vec<Series> = if per_kind {
+        r.kinds()
+            .iter()
+            .map(|k| Series::new(kind_label(k).to_string(), success_points(r, k), Mark::Line { dots: false }))
+            .collect()
+    } else {
+        vec![Series::new("all operations", success_points(r, "all"), Mark::Line { dots: false })]
+    };
     let alive = r.samples.iter().map(|s| (s.time_s, f64::from(s.alive))).collect();
+    series.push(Series::new("nodes up (right)", alive, Mark::Line { dots: false }).on_right().styled_as(6));
     Chart {
         title: format!("{}: success rate and nodes up", r.name()),
         x_label: "simulated time (s)".into(),
-        y_label: "operations succeeded / finished".into(),
+        y_label: "success rate per interval".into(),
         y2_label: Some("nodes up".into()),
-        series: vec![
-            Series::new("success rate (left)", rate, Mark::Line { dots: true }),
-            Series::new("nodes up (right)", alive, Mark::Line { dots: false }).on_right(),
-        ],
-        shade: warmup_shade(r),
-        y_range: Some((0.0, 1.05)),
-        legend_low: true,
+        series,
+        shades: shades(r),
+        y_fit: true,
         ..Chart::default()
     }
 }
 
-/// Messages and bytes per node up per second, over time: each interval's
-/// count divided by its length and by the mean of the nodes up at its start
-/// and at its end.
-pub fn traffic(r: &Results) -> Chart {
-    let (mut msgs, mut bytes) = (Vec::new(), Vec::new());
+/// Per interval, `count(sample)` divided by the interval's length and by the
+/// mean of the nodes up at its start and at its end.
+fn per_node_per_s(r: &Results, count: impl Fn(&super::results::Sample) -> Option<u64>) -> Vec<(f64, f64)> {
+    let mut out = Vec::new();
     let (mut t0, mut alive0) = (0.0, None::<f64>);
     for s in &r.samples {
         let dt = s.time_s - t0;
         let alive1 = f64::from(s.alive);
         let nodes = (alive0.unwrap_or(alive1) + alive1) / 2.0;
-        if dt > 0.0 && nodes > 0.0 {
-            msgs.push((s.time_s, s.msgs_sent as f64 / dt / nodes));
-            bytes.push((s.time_s, s.bytes_sent as f64 / dt / nodes));
+        if dt > 0.0
+            && nodes > 0.0
+            && let Some(c) = count(s)
+        {
+            out.push((s.time_s, c as f64 / dt / nodes));
         }
         t0 = s.time_s;
         alive0 = Some(alive1);
     }
+    out
+}
+
+/// A count read from a sample.
+type Count = fn(&super::results::Sample) -> Option<u64>;
+
+/// Whether the run's time series splits lookup from maintenance traffic.
+fn has_split(r: &Results) -> bool {
+    r.samples.iter().all(|s| s.lookup_msgs_sent.is_some() && s.maintenance_msgs_sent.is_some()) && !r.samples.is_empty()
+}
+
+/// Traffic per node up per second over time, lookup and maintenance traffic
+/// apart (total only for runs that predate the split), on a log axis so that
+/// the join phase's burst and the steady state after it both read.
+fn traffic_chart(r: &Results, bytes: bool) -> Chart {
+    let (what, unit) = if bytes { ("bandwidth", "bytes") } else { ("traffic", "messages") };
+    let mut series = Vec::new();
+    if has_split(r) {
+        let (l, m): (Count, Count) = if bytes {
+            (|s| s.lookup_bytes_sent, |s| s.maintenance_bytes_sent)
+        } else {
+            (|s| s.lookup_msgs_sent, |s| s.maintenance_msgs_sent)
+        };
+        series.push(Series::new(
+            "lookup (workload operations)",
+            log10_y(&per_node_per_s(r, l)),
+            Mark::Line { dots: false },
+        ));
+        series.push(Series::new("maintenance", log10_y(&per_node_per_s(r, m)), Mark::Line { dots: false }));
+    } else {
+        let total = per_node_per_s(r, |s| Some(if bytes { s.bytes_sent } else { s.msgs_sent }));
+        series.push(Series::new("all traffic", log10_y(&total), Mark::Line { dots: false }));
+    }
     Chart {
-        title: format!("{}: traffic per node", r.name()),
+        title: format!("{}: {what} per node", r.name()),
         x_label: "simulated time (s)".into(),
-        y_label: "messages sent per node per second".into(),
-        y2_label: Some("bytes sent per node per second".into()),
-        series: vec![
-            Series::new("messages (left)", msgs, Mark::Line { dots: true }),
-            Series::new("bytes (right)", bytes, Mark::Line { dots: false }).on_right(),
-        ],
-        shade: warmup_shade(r),
+        y_label: format!("{unit} sent per node per s (log)"),
+        series,
+        shades: shades(r),
+        log_y: true,
         ..Chart::default()
     }
 }
 
+/// Messages per node up per second, lookup and maintenance traffic apart.
+pub fn traffic(r: &Results) -> Chart {
+    traffic_chart(r, false)
+}
+
+/// Bytes per node up per second, lookup and maintenance traffic apart.
+pub fn bandwidth(r: &Results) -> Chart {
+    traffic_chart(r, true)
+}
+
+/// What the buckets chart needs said: why a mean can exceed k.
+pub const BUCKETS_NOTE: &str = "Bucket i counts every contact at distance 2^i to 2^(i+1). \
+Near its own ID a node keeps splitting full buckets (§2.4, §4.2: the smallest subtree \
+holding k contacts is kept whole), so one distance range can hold more than k contacts.";
+
 /// Routing-table fill by bucket index, with k marked.
 pub fn buckets(r: &Results) -> Chart {
     let points = r.buckets.iter().map(|b| (f64::from(b.bucket), b.contacts_mean)).collect();
+    let above_k = r.k().is_some_and(|k| r.buckets.iter().any(|b| b.contacts_mean > k));
     Chart {
         title: format!("{}: routing-table fill by bucket", r.name()),
-        x_label: "bucket i (contacts at distance 2^i to 2^(i+1))".into(),
+        x_label: "bucket i (distance 2^i to 2^(i+1))".into(),
         y_label: "contacts per node (mean)".into(),
         series: vec![Series::new("mean contacts", points, Mark::Bars { width: 0.8, offset: 0.0 })],
         hline: r.k().map(|k| (k, format!("k = {k}"))),
-        legend_low: false,
         integer_x: true,
+        note: above_k.then(|| BUCKETS_NOTE.to_string()),
         ..Chart::default()
     }
 }
@@ -185,20 +258,137 @@ pub fn plot_run(r: &Results, out: &Path) -> Result<Vec<PathBuf>, ChartError> {
     plot_run_styled(r, out, &Style::default())
 }
 
-/// Writes every chart of `r` into `out` in `style` and returns the files.
-pub fn plot_run_styled(r: &Results, out: &Path, style: &Style) -> Result<Vec<PathBuf>, ChartError> {
+/// Every chart of `r` with its file stem.
+pub fn run_charts(r: &Results) -> Vec<(&'static str, Chart)> {
     let mut charts = vec![
         ("hops_hist", hops_histogram(r)),
         ("hops_cdf", hops_cdf(r)),
         ("latency_cdf", latency_cdf(r)),
         ("success_alive", success_alive(r)),
         ("traffic", traffic(r)),
+        ("bandwidth", bandwidth(r)),
     ];
     if !r.buckets.is_empty() {
         charts.push(("buckets", buckets(r)));
     }
+    charts
+}
+
+/// Writes every chart of `r` into `out` in `style` and returns the files.
+pub fn plot_run_styled(r: &Results, out: &Path, style: &Style) -> Result<Vec<PathBuf>, ChartError> {
     let mut files = Vec::new();
-    for (stem, chart) in charts {
+    for (stem, chart) in run_charts(r) {
+        files.extend(chart.save_styled(&out.join(stem), style)?);
+    }
+    Ok(files)
+}
+
+/// The labels of runs drawn together: the given ones, else each run's
+/// directory name (with its scenario name when two directories share a name).
+pub fn run_labels(runs: &[Results], given: Option<&str>) -> Result<Vec<String>, String> {
+    if let Some(list) = given {
+        let labels: Vec<String> = list.split(',').map(|l| l.trim().to_string()).collect();
+        if labels.len() != runs.len() {
+            return Err(format!(
+                "--label: {} labels for {} runs; give one per run, comma-separated",
+                labels.len(),
+                runs.len()
+            ));
+        }
+        if let Some(empty) = labels.iter().position(String::is_empty) {
+            return Err(format!("--label: label {} is empty", empty + 1));
+        }
+        return Ok(labels);
+    }
+    let name = |r: &Results| r.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| r.name());
+    let names: Vec<String> = runs.iter().map(name).collect();
+    Ok(names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let twice = names.iter().filter(|m| *m == n).count() > 1;
+            if twice { format!("{n} ({})", i + 1) } else { n.clone() }
+        })
+        .collect())
+}
+
+/// The shades runs drawn together share: the first run's, when every run has them.
+fn common_shades(runs: &[Results]) -> Vec<Shade> {
+    let first = runs.first().map(shades).unwrap_or_default();
+    if runs.iter().all(|r| shades(r) == first) { first } else { Vec::new() }
+}
+
+/// Several runs on one chart each, the way a paper compares variants: hop and
+/// latency CDFs of the node lookups, the gets' latency CDF (when every run
+/// has gets), the node lookups' success rate over time and the traffic over
+/// time. Run i is drawn in style i on every chart.
+pub fn overlay_charts(runs: &[Results], labels: &[String]) -> Vec<(&'static str, Chart)> {
+    let title = |what: &str| format!("{what}: {}", labels.join(" vs "));
+    let named = |i: usize, n: usize| with_n(&labels[i], n);
+    let cdf = |kind: &str, f: fn(&Results, &str) -> Vec<f64>| -> Vec<Series> {
+        runs.iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let v = f(r, kind);
+                Series::new(named(i, v.len()), ecdf(&v), Mark::Step).styled_as(i)
+            })
+            .collect()
+    };
+    let mut charts = vec![
+        (
+            "overlay_hops_cdf",
+            cdf_chart(title("Node lookup hops"), "hops (discovery depth)", cdf("find_node", hops_of), true),
+        ),
+        ("overlay_latency_cdf", latency_cdf_chart(title("Node lookup latency"), cdf("find_node", latencies_ms_of))),
+    ];
+    if runs.iter().all(|r| r.ops_of("get").next().is_some()) {
+        charts.push(("overlay_get_latency_cdf", latency_cdf_chart(title("Get latency"), cdf("get", latencies_ms_of))));
+    }
+    let kind = if runs.iter().all(|r| r.samples.iter().any(|s| s.find_node_done > 0)) { "find_node" } else { "all" };
+    let success = runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Series::new(labels[i].clone(), success_points(r, kind), Mark::Line { dots: false }).styled_as(i))
+        .collect();
+    charts.push((
+        "overlay_success",
+        Chart {
+            title: title(if kind == "find_node" { "Node lookup success" } else { "Success" }),
+            x_label: "simulated time (s)".into(),
+            y_label: "success rate per interval".into(),
+            series: success,
+            shades: common_shades(runs),
+            y_fit: true,
+            ..Chart::default()
+        },
+    ));
+    let traffic = runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let t = per_node_per_s(r, |s| Some(s.msgs_sent));
+            Series::new(labels[i].clone(), log10_y(&t), Mark::Line { dots: false }).styled_as(i)
+        })
+        .collect();
+    charts.push((
+        "overlay_traffic",
+        Chart {
+            title: title("Traffic per node"),
+            x_label: "simulated time (s)".into(),
+            y_label: "messages sent per node per s (log)".into(),
+            series: traffic,
+            shades: common_shades(runs),
+            log_y: true,
+            ..Chart::default()
+        },
+    ));
+    charts
+}
+
+/// Writes the overlays of `runs` (labelled `labels`) into `out` in `style`.
+pub fn plot_runs(runs: &[Results], labels: &[String], out: &Path, style: &Style) -> Result<Vec<PathBuf>, ChartError> {
+    let mut files = Vec::new();
+    for (stem, chart) in overlay_charts(runs, labels) {
         files.extend(chart.save_styled(&out.join(stem), style)?);
     }
     Ok(files)

@@ -47,6 +47,49 @@ pub struct Sample {
     pub ops_done: u32,
     /// Of those, successful.
     pub ops_succeeded: u32,
+    /// Node lookups finished (0 in runs that predate the per-kind columns).
+    #[serde(default)]
+    pub find_node_done: u32,
+    /// Of those, successful.
+    #[serde(default)]
+    pub find_node_succeeded: u32,
+    /// Gets finished.
+    #[serde(default)]
+    pub get_done: u32,
+    /// Of those, successful.
+    #[serde(default)]
+    pub get_succeeded: u32,
+    /// Puts finished.
+    #[serde(default)]
+    pub put_done: u32,
+    /// Of those, successful.
+    #[serde(default)]
+    pub put_succeeded: u32,
+    /// Messages of workload operations (requests and their replies); empty
+    /// in runs that predate the split.
+    #[serde(default)]
+    pub lookup_msgs_sent: Option<u64>,
+    /// Their bytes.
+    #[serde(default)]
+    pub lookup_bytes_sent: Option<u64>,
+    /// Messages of maintenance: join, refresh, republish, hand-over, pings.
+    #[serde(default)]
+    pub maintenance_msgs_sent: Option<u64>,
+    /// Their bytes.
+    #[serde(default)]
+    pub maintenance_bytes_sent: Option<u64>,
+}
+
+impl Sample {
+    /// Operations of `kind` finished in the interval and how many succeeded.
+    pub fn done_of(&self, kind: &str) -> (u32, u32) {
+        match kind {
+            "find_node" => (self.find_node_done, self.find_node_succeeded),
+            "get" => (self.get_done, self.get_succeeded),
+            "put" => (self.put_done, self.put_succeeded),
+            _ => (self.ops_done, self.ops_succeeded),
+        }
+    }
 }
 
 /// A row of `buckets.csv` as read back.
@@ -165,6 +208,19 @@ impl Results {
     /// The bucket size k the run used.
     pub fn k(&self) -> Option<f64> {
         self.manifest["scenario"]["protocol"]["k"].as_f64()
+    }
+
+    /// The scheduled partitions as (start, end, fraction cut off), seconds,
+    /// from the scenario in the manifest.
+    pub fn partitions(&self) -> Vec<(f64, f64, f64)> {
+        let secs = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => crate::scenario::units::Dur::parse(s).ok().map(|d| d.as_secs_f64()),
+            other => other.as_f64(),
+        };
+        let list = self.manifest["scenario"]["network"]["partitions"].as_array().cloned().unwrap_or_default();
+        list.iter()
+            .filter_map(|p| Some((secs(&p["start"])?, secs(&p["end"])?, p["fraction"].as_f64().unwrap_or(0.0))))
+            .collect()
     }
 
     /// The warm-up's length in seconds (from the summary).

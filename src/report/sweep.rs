@@ -13,7 +13,7 @@
 //! the rows are written in grid order, so the files are identical whatever the
 //! number of threads (`--jobs`) or shards (`--shard I/N`, joined by `merge`).
 
-use super::chart::{Chart, Mark, Series};
+use super::chart::{Chart, Mark, Series, Style};
 use super::results::read_csv;
 use super::stats;
 use crate::metrics::writer::{AtomicFile, write_json};
@@ -338,6 +338,7 @@ pub fn sweep(
     jobs: usize,
     out: &Path,
     bar: &dyn SweepProgress,
+    style: &Style,
 ) -> Result<usize, SweepError> {
     let runs: Vec<RunSpec> = grid.runs().into_iter().filter(|r| shard.is_none_or(|s| s.owns(r.index))).collect();
     // Every scenario is checked before anything runs.
@@ -384,7 +385,7 @@ pub fn sweep(
             let p = out.join(format!("sweep.{tag}.json"));
             write_json(&p, &record).map_err(|e| io(&p, e))?;
         }
-        None => finish(grid, &rows, out)?,
+        None => finish(grid, &rows, out, style)?,
     }
     Ok(rows.len())
 }
@@ -432,19 +433,22 @@ fn write_rows(path: &Path, grid: &Grid, rows: &[Vec<String>]) -> Result<(), Swee
     file.finish().map_err(|e| io(path, e))
 }
 
-/// Writes `runs.csv`, `aggregate.csv`, the charts and `sweep.json` of a whole grid.
-fn finish(grid: &Grid, rows: &[Vec<String>], out: &Path) -> Result<(), SweepError> {
+/// Writes `runs.csv`, `aggregate.csv`, the charts (in `charts/`) and
+/// `sweep.json` of a whole grid.
+fn finish(grid: &Grid, rows: &[Vec<String>], out: &Path, style: &Style) -> Result<(), SweepError> {
     write_rows(&out.join("runs.csv"), grid, rows)?;
     let agg = aggregate(grid, rows);
     write_aggregate(&out.join("aggregate.csv"), grid, &agg)?;
+    let charts = out.join("charts");
+    std::fs::create_dir_all(&charts).map_err(|e| io(&charts, e))?;
     for (metric, label) in METRICS {
         for (pi, p) in grid.params.iter().enumerate() {
             let chart = chart(grid, &agg, metric, label, pi);
             if chart.series.iter().all(|s| s.points.is_empty()) {
                 continue;
             }
-            let stem = out.join(format!("sweep_{}_vs_{}", metric.replace('.', "_"), sanitize(&p.name)));
-            chart.save(&stem).map_err(|e| SweepError::Internal(e.to_string()))?;
+            let stem = charts.join(format!("{}_vs_{}", metric.replace('.', "_"), sanitize(&p.name)));
+            chart.save_styled(&stem, style).map_err(|e| SweepError::Internal(e.to_string()))?;
         }
     }
     let record =
@@ -523,9 +527,30 @@ fn write_aggregate(path: &Path, grid: &Grid, cells: &[Cell]) -> Result<(), Sweep
     file.finish().map_err(|e| io(path, e))
 }
 
+/// The y-axis label of a sweep chart of `metric`: a few words and the unit
+/// (the chart's title keeps the long name).
+pub fn axis_label(metric: &str) -> &'static str {
+    match metric {
+        "find_node.success_rate" => "lookup success rate",
+        "find_node.hops.mean" => "mean hops",
+        "find_node.hops.p90" => "hops, 90th pct.",
+        "find_node.latency_ms.mean" => "mean latency (ms)",
+        "find_node.latency_ms.p90" => "latency, 90th pct. (ms)",
+        "find_node.found_fraction.mean" => "k closest found",
+        "get.success_rate" => "get success rate",
+        "get.latency_ms.mean" => "mean get latency (ms)",
+        "put.replicas.mean" => "replicas per put",
+        "msgs.per_live_node_per_s" => "messages / node / s",
+        "bytes.per_live_node_per_s" => "bytes / node / s",
+        "end.rt_size.mean" => "contacts per table",
+        _ => "value",
+    }
+}
+
 /// `metric` against parameter `pi`: one series per combination of the other
-/// parameters' values, error bars from the 95% intervals. Non-numeric values
-/// are placed at their positions 0, 1, 2, … on the x axis.
+/// parameters' values, the mean over replicas with its 95% interval as a
+/// band. Non-numeric values are placed at their positions 0, 1, 2, … on the
+/// x axis.
 fn chart(grid: &Grid, cells: &[Cell], metric: &str, label: &str, pi: usize) -> Chart {
     let p = &grid.params[pi];
     let numeric = p.values.iter().all(|v| v.parse::<f64>().is_ok());
@@ -541,7 +566,7 @@ fn chart(grid: &Grid, cells: &[Cell], metric: &str, label: &str, pi: usize) -> C
             .filter(|(j, _)| *j != pi)
             .map(|(j, q)| format!("{}={}", q.name, c.values[j]))
             .collect();
-        let name = if others.is_empty() { label.to_string() } else { others.join(", ") };
+        let name = if others.is_empty() { "mean".to_string() } else { others.join(", ") };
         let at = match groups.iter().position(|g| g.0 == name) {
             Some(i) => i,
             None => {
@@ -557,17 +582,28 @@ fn chart(grid: &Grid, cells: &[Cell], metric: &str, label: &str, pi: usize) -> C
         .map(|(name, mut pts, errs)| {
             let mut both: Vec<((f64, f64), (f64, f64))> = pts.drain(..).zip(errs).collect();
             both.sort_by(|a, b| a.0.0.total_cmp(&b.0.0));
-            let (pts, errs): (Vec<_>, Vec<_>) = both.into_iter().unzip();
-            Series::new(name, pts, Mark::Line { dots: true }).with_errors(errs)
+            let (pts, band): (Vec<_>, Vec<_>) = both.into_iter().unzip();
+            let s = Series::new(name, pts, Mark::Line { dots: true });
+            if grid.replicas > 1 { s.with_band(band) } else { s }
         })
         .collect();
+    let note = if grid.replicas > 1 {
+        format!(
+            "Lines: mean of {} replicas; bands: 95% Student-t interval of the mean.{}",
+            grid.replicas,
+            if numeric { String::new() } else { format!(" {}: {}.", p.name, p.values.join(", ")) }
+        )
+    } else {
+        "One replica per point: no interval (sweep --replicas 3 or more for bands).".to_string()
+    };
     Chart {
         title: format!("{label} vs {}", p.name),
-        x_label: if numeric { p.name.clone() } else { format!("{} ({})", p.name, p.values.join(", ")) },
-        y_label: format!("{label}, mean of {} replicas ± 95% CI", grid.replicas),
+        x_label: p.name.clone(),
+        y_label: axis_label(metric).to_string(),
         series,
         integer_x: !numeric || p.values.iter().all(|v| v.parse::<i64>().is_ok()),
         x_pad: true,
+        note: Some(note),
         ..Chart::default()
     }
 }
@@ -593,7 +629,7 @@ fn read_shard(path: &Path, grid: &Grid) -> Result<Vec<(u64, Vec<String>)>, Sweep
 /// Joins the shards found in `dirs` (`sweep.shard-I-of-N.json` and
 /// `runs.shard-I-of-N.csv`) into a whole sweep in `out`: every run of the grid
 /// must be present exactly once.
-pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, SweepError> {
+pub fn merge(dirs: &[PathBuf], out: &Path, style: &Style) -> Result<usize, SweepError> {
     let mut grid: Option<Grid> = None;
     let mut rows: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     let mut found = 0;
@@ -662,7 +698,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, SweepError> {
     }
     std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
     let rows: Vec<Vec<String>> = rows.into_values().collect();
-    finish(&grid, &rows, out)?;
+    finish(&grid, &rows, out, style)?;
     Ok(rows.len())
 }
 

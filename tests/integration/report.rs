@@ -93,7 +93,7 @@ fn ops_of(dir: &Path, kind: &str) -> Vec<BTreeMap<String, String>> {
         .collect()
 }
 
-/// Decodes a PNG and checks what a reader would see: 960×600, several
+/// Decodes a PNG and checks what a reader would see: 720×450, several
 /// colours, and a real share of ink (non-white pixels).
 fn check_png(path: &Path) {
     let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -102,12 +102,12 @@ fn check_png(path: &Path) {
     let mut reader = decoder.read_info().unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut buf = vec![0; reader.output_buffer_size()];
     let info = reader.next_frame(&mut buf).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert_eq!((info.width, info.height), (960, 600), "{}", path.display());
+    assert_eq!((info.width, info.height), (720, 450), "{}", path.display());
     assert_eq!(info.bit_depth, png::BitDepth::Eight, "{}", path.display());
     let channels = info.color_type.samples();
     let colour_channels = if channels >= 3 { 3 } else { 1 };
     let pixels: Vec<&[u8]> = buf[..info.buffer_size()].chunks_exact(channels).collect();
-    assert_eq!(pixels.len(), 960 * 600);
+    assert_eq!(pixels.len(), 720 * 450);
     let colours: HashSet<&[u8]> = pixels.iter().map(|p| &p[..colour_channels]).collect();
     assert!(colours.len() > 5, "{}: only {} colours", path.display(), colours.len());
     let ink = pixels.iter().filter(|p| p[..colour_channels].iter().any(|&c| c < 240)).count();
@@ -118,7 +118,7 @@ fn check_png(path: &Path) {
 fn check_svg(path: &Path, texts: &[&str]) {
     let svg = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert!(svg.trim_start().starts_with("<svg") || svg.contains("<svg"), "{}", path.display());
-    assert!(svg.contains(r#"width="960" height="600""#), "{}: size", path.display());
+    assert!(svg.contains(r#"width="720" height="450""#), "{}: size", path.display());
     for t in texts {
         assert!(svg.contains(t), "{} lacks the text {t:?}", path.display());
     }
@@ -133,16 +133,17 @@ fn plot_draws_every_chart_readable_and_rejects_bad_dirs() {
     let lookups = ops_of(&run, "find_node").iter().filter(|o| !o["hops"].is_empty()).count();
     assert!(lookups > 100, "the tiny run did lookups: {lookups}");
     let node_lookups = format!("node lookups (n = {lookups})");
-    let expected: [(&str, Vec<&str>); 6] = [
+    let expected: [(&str, Vec<&str>); 7] = [
         ("hops_hist", vec!["tiny: hop count", "hops (discovery depth)", "fraction of operations", &node_lookups]),
         ("hops_cdf", vec!["tiny: hop count CDF", "hops (discovery depth)", &node_lookups]),
         ("latency_cdf", vec!["tiny: operation latency CDF", "latency (ms, log scale)"]),
-        ("success_alive", vec!["tiny: success rate and nodes up", "simulated time (s)", "nodes up"]),
-        ("traffic", vec!["tiny: traffic per node", "simulated time (s)", "messages sent per node per second"]),
+        ("success_alive", vec!["tiny: success rate and nodes up", "simulated time (s)", "nodes up", "node lookups"]),
+        ("traffic", vec!["tiny: traffic per node", "simulated time (s)", "messages sent per node per s (log)"]),
+        ("bandwidth", vec!["tiny: bandwidth per node", "bytes sent per node per s (log)"]),
         ("buckets", vec!["tiny: routing-table fill by bucket", "bucket i", "k = 20"]),
     ];
     let printed: Vec<&str> = out.lines().collect();
-    assert_eq!(printed.len(), 12, "one printed path per file:\n{out}");
+    assert_eq!(printed.len(), 14, "one printed path per file:\n{out}");
     for (stem, texts) in &expected {
         for ext in ["png", "svg"] {
             let p = charts.join(format!("{stem}.{ext}"));
@@ -657,8 +658,11 @@ fn sweep_is_deterministic_aggregates_by_hand_and_merges_shards() {
     assert!(agg.iter().any(|a| a[0] == "4" && a[1] == "find_node.hops.mean"), "the headline metric is aggregated");
 
     // A chart of a headline metric against k.
-    check_png(&one.join("sweep_find_node_hops_mean_vs_k.png"));
-    check_svg(&one.join("sweep_find_node_hops_mean_vs_k.svg"), &["mean hops of node lookups vs k"]);
+    check_png(&one.join("charts/find_node_hops_mean_vs_k.png"));
+    check_svg(
+        &one.join("charts/find_node_hops_mean_vs_k.svg"),
+        &["mean hops of node lookups vs k", "mean hops", "95% Student-t interval"],
+    );
     let rec: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(one.join("sweep.json")).unwrap()).unwrap();
     assert_eq!(rec["runs"], 4);
@@ -697,7 +701,7 @@ fn sweep_is_deterministic_aggregates_by_hand_and_merges_shards() {
     kadsim_ok(&[&again[..], &["--force"]].concat());
     kadsim_ok(&["merge", s(&shared)]);
     assert_same_files(&one, &shared);
-    check_png(&merged.join("sweep_find_node_hops_mean_vs_k.png"));
+    check_png(&merged.join("charts/find_node_hops_mean_vs_k.png"));
     // The same shard twice, or a shard of another sweep (another base seed), is refused.
     let err = bad_input(&["merge", s(&s1), s(&s1), "--out", s(&d.join("twice"))]);
     assert!(err.contains("appears in two shards"), "{err}");
@@ -1130,7 +1134,7 @@ fn report_writes_markdown_with_counts_and_charts() {
     let mean = lookups.iter().map(|o| num(&o["hops"])).sum::<f64>() / lookups.len() as f64;
     close(num(&row_of("node lookups")[hops_col]), mean, 1e-4, "node lookups hops mean");
     // Every chart is linked, and every link points to a file that exists and decodes.
-    for stem in ["hops_hist", "hops_cdf", "latency_cdf", "success_alive", "traffic", "buckets"] {
+    for stem in ["hops_hist", "hops_cdf", "latency_cdf", "success_alive", "traffic", "bandwidth", "buckets"] {
         assert!(md.contains(&format!("]({stem}.png)")), "{stem}.png linked:\n{md}");
         assert!(md.contains(&format!("]({stem}.svg)")), "{stem}.svg linked");
         check_png(&run.join(format!("{stem}.png")));

@@ -1,0 +1,331 @@
+//! One chart description, drawn to PNG, SVG and PDF.
+//!
+//! Charts are data first: a [`Chart`] holds a title, axis labels with units,
+//! its series and its guides (shaded intervals, a reference line, a note).
+//! [`Chart::save_styled`] lays it out once with plotters as SVG ([`draw`]),
+//! then renders that drawing with resvg ([`render`]): PNG rasterised by
+//! tiny-skia, SVG with text as outlines (plus the words in `<title>`/`<desc>`),
+//! PDF by svg2pdf with the font embedded. Text is shaped by rustybuzz from the
+//! embedded DejaVu Sans in every format, so glyphs sit at the font's own
+//! advances and kerning (plotters' bitmap text rounded each advance: "node
+//! lookup s", "gets(n = 507)") and nothing depends on the fonts of the machine
+//! that draws or views a chart. Tick labels share one format per axis
+//! ([`ticks`]); the legend goes where it covers no data ([`legend`]). Colours
+//! are the Okabe–Ito palette, readable by colour-blind readers, and lines
+//! after the first are dashed, so that they also part in greyscale print.
+
+pub mod draw;
+pub mod legend;
+pub mod render;
+pub mod ticks;
+
+use crate::metrics::writer::AtomicFile;
+use plotters::prelude::*;
+pub use render::{FAMILY, Format, SIZE, Style, parse_formats};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// How a series is drawn.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Mark {
+    /// Straight segments between points, with a dot at each when `dots`.
+    Line {
+        /// Whether to mark each point.
+        dots: bool,
+    },
+    /// An empirical CDF: horizontal steps, rising at each point.
+    Step,
+    /// Bars of `width` (x units), shifted by `offset` from each x (grouped bars).
+    Bars {
+        /// Bar width in x units.
+        width: f64,
+        /// Shift from the x value, for side-by-side groups.
+        offset: f64,
+    },
+}
+
+/// One series of a chart.
+#[derive(Clone, Debug)]
+pub struct Series {
+    /// Legend entry.
+    pub name: String,
+    /// (x, y) points in ascending x.
+    pub points: Vec<(f64, f64)>,
+    /// Error bars: (low, high) for each point, or empty.
+    pub errors: Vec<(f64, f64)>,
+    /// A shaded band: (low, high) for each point, or empty (an interval
+    /// across replicas drawn as an area, not as bars).
+    pub band: Vec<(f64, f64)>,
+    /// How it is drawn.
+    pub mark: Mark,
+    /// Plotted against the right-hand axis.
+    pub secondary: bool,
+    /// Its colour and dash: the series' own index when `None`. Overlays give
+    /// one run the same style on every chart.
+    pub style_index: Option<usize>,
+}
+
+impl Series {
+    /// A series drawn as `mark` against the left axis.
+    pub fn new(name: impl Into<String>, points: Vec<(f64, f64)>, mark: Mark) -> Series {
+        Series {
+            name: name.into(),
+            points,
+            errors: Vec::new(),
+            band: Vec::new(),
+            mark,
+            secondary: false,
+            style_index: None,
+        }
+    }
+
+    /// The same series against the right-hand axis.
+    pub fn on_right(mut self) -> Series {
+        self.secondary = true;
+        self
+    }
+
+    /// With error bars.
+    pub fn with_errors(mut self, errors: Vec<(f64, f64)>) -> Series {
+        self.errors = errors;
+        self
+    }
+
+    /// With a shaded band.
+    pub fn with_band(mut self, band: Vec<(f64, f64)>) -> Series {
+        self.band = band;
+        self
+    }
+
+    /// Drawn in the colour and dash of series `i`.
+    pub fn styled_as(mut self, i: usize) -> Series {
+        self.style_index = Some(i);
+        self
+    }
+}
+
+/// The colour of a shaded interval.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tone {
+    /// Grey: the warm-up.
+    Grey,
+    /// Orange: a network partition.
+    Warm,
+}
+
+/// A shaded x interval with its legend text (the warm-up, a partition).
+/// Intervals of one label share one legend entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shade {
+    /// Start (x units).
+    pub from: f64,
+    /// End.
+    pub to: f64,
+    /// Legend text.
+    pub label: String,
+    /// Colour.
+    pub tone: Tone,
+}
+
+/// A chart: title, axes, series and optional guides.
+#[derive(Clone, Debug, Default)]
+pub struct Chart {
+    /// Title above the plot.
+    pub title: String,
+    /// x-axis label, with unit.
+    pub x_label: String,
+    /// Left y-axis label, with unit.
+    pub y_label: String,
+    /// Right y-axis label, when any series is secondary.
+    pub y2_label: Option<String>,
+    /// The data.
+    pub series: Vec<Series>,
+    /// Shaded x intervals (the warm-up, partitions).
+    pub shades: Vec<Shade>,
+    /// A horizontal reference line on the left axis, with its legend text.
+    pub hline: Option<(f64, String)>,
+    /// Fixed left y range (else from the data, starting at 0 when all y ≥ 0
+    /// unless `y_fit`).
+    pub y_range: Option<(f64, f64)>,
+    /// Fixed right y range.
+    pub y2_range: Option<(f64, f64)>,
+    /// The left y axis starts just below the data instead of at 0, so that a
+    /// band of 97–99% is not a flat line; the axis is marked with a break
+    /// when it does not start at 0.
+    pub y_fit: bool,
+    /// Prefer the legend low (lower right) rather than high (upper right);
+    /// either way it goes where it covers no data.
+    pub legend_low: bool,
+    /// x ticks at integers only (hop counts, bucket indices).
+    pub integer_x: bool,
+    /// Room on both sides of the x range, so that end points and their error
+    /// bars are not clipped.
+    pub x_pad: bool,
+    /// The x values are log10 of the quantity (see [`log10_x`]): ticks at
+    /// whole decades, labelled with the quantity (1, 10, 100, 1k, 10k).
+    pub log_x: bool,
+    /// The left y values are log10 of the quantity (see [`log10_y`]).
+    pub log_y: bool,
+    /// A note printed under the plot (what a reader needs to read it right).
+    pub note: Option<String>,
+}
+
+/// Smallest value a log axis shows; anything at or below it (a get answered
+/// from the origin's own store takes 0 ms) is drawn at it.
+pub const LOG_FLOOR: f64 = 0.1;
+
+/// Points with x replaced by log10(x), x floored at [`LOG_FLOOR`], for a chart with `log_x`.
+pub fn log10_x(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    points.iter().map(|&(x, y)| (x.max(LOG_FLOOR).log10(), y)).collect()
+}
+
+/// Points with y replaced by log10(y), for a chart with `log_y`; points
+/// with y ≤ 0 (nothing sent) have no place on a log axis and are left out.
+pub fn log10_y(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    points.iter().filter(|p| p.1 > 0.0).map(|&(x, y)| (x, y.log10())).collect()
+}
+
+/// Why a chart could not be saved.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {path}: {msg}")]
+pub struct ChartError {
+    /// The file.
+    pub path: PathBuf,
+    /// What went wrong.
+    pub msg: String,
+}
+
+/// What a drawing came out as: where the legend went and the left axis's range.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layout {
+    /// The legend's box in the plot's pixels and the data samples it covers.
+    pub legend: Option<(legend::Rect, usize)>,
+    /// The left y axis's range as drawn.
+    pub y: (f64, f64),
+    /// Whether the left y axis is drawn with a break (it does not start at 0).
+    pub y_cut: bool,
+}
+
+/// Room above the data tried in turn (fractions of the data's range), until
+/// the legend finds a place that covers no data.
+pub const HEADROOM: [f64; 4] = [0.12, 0.3, 0.5, 0.8];
+
+impl Chart {
+    /// Draws to `<stem>.png` and `<stem>.svg`; returns both paths.
+    pub fn save(&self, stem: &Path) -> Result<Vec<PathBuf>, ChartError> {
+        self.save_styled(stem, &Style::default())
+    }
+
+    /// Draws in `formats` at the default size.
+    pub fn save_as(&self, stem: &Path, formats: &[Format]) -> Result<Vec<PathBuf>, ChartError> {
+        self.save_styled(stem, &Style { formats: formats.to_vec(), ..Style::default() })
+    }
+
+    /// The chart as plotters' SVG and its layout: drawn with more room above
+    /// the data in turn ([`HEADROOM`]) until the legend covers no data, else
+    /// the drawing where it covers least.
+    pub fn svg(&self, style: &Style) -> Result<(String, Layout), String> {
+        let mut best: Option<(String, Layout)> = None;
+        for headroom in HEADROOM {
+            let mut text = String::new();
+            let layout = {
+                let area = SVGBackend::with_string(&mut text, (style.width, style.height)).into_drawing_area();
+                let layout = draw::draw(self, &area, style, headroom)?;
+                area.present().map_err(|e| e.to_string())?;
+                layout
+            };
+            let covered = |l: &Layout| l.legend.map_or(0, |(_, n)| n);
+            let done = covered(&layout) == 0;
+            if best.as_ref().is_none_or(|(_, b)| covered(&layout) < covered(b)) {
+                best = Some((text, layout));
+            }
+            if done {
+                break;
+            }
+        }
+        best.ok_or_else(|| "nothing drawn".to_string())
+    }
+
+    /// The layout the chart gets in `style`.
+    pub fn layout(&self, style: &Style) -> Result<Layout, String> {
+        self.svg(style).map(|(_, l)| l)
+    }
+
+    /// Draws the chart once as SVG with plotters, then renders that drawing
+    /// with resvg into each of the style's formats: PNG rasterised from it, SVG with its
+    /// text turned into outlines (it needs no font on the reader's machine),
+    /// PDF by svg2pdf with the font embedded. Text is laid out by one shaper
+    /// (rustybuzz, in usvg) from the embedded DejaVu Sans in every format, so
+    /// glyphs are spaced by the font's own advances and kerning. Each file is
+    /// written under a temporary name and renamed when whole.
+    pub fn save_styled(&self, stem: &Path, style: &Style) -> Result<Vec<PathBuf>, ChartError> {
+        draw::register();
+        let fail = |path: &Path, msg: String| ChartError { path: path.to_path_buf(), msg };
+        let svg_path = stem.with_extension("svg");
+        let (text, layout) = self.svg(style).map_err(|m| fail(&svg_path, m))?;
+        let tree =
+            resvg::usvg::Tree::from_str(&text, &render::usvg_options()).map_err(|e| fail(&svg_path, e.to_string()))?;
+        let mut files = Vec::new();
+        for f in &style.formats {
+            let path = stem.with_extension(f.extension());
+            let bytes = match f {
+                Format::Png => render::png_of(&tree).map_err(|m| fail(&path, m))?,
+                Format::Svg => self.with_text(&render::svg_of(&tree), &layout).into_bytes(),
+                Format::Pdf => render::pdf_of(&tree).map_err(|m| fail(&path, m))?,
+            };
+            let mut out = AtomicFile::create(&path).map_err(|e| fail(&path, e.to_string()))?;
+            out.write_all(&bytes).map_err(|e| fail(&path, e.to_string()))?;
+            out.finish().map_err(|e| fail(&path, e.to_string()))?;
+            files.push(path);
+        }
+        Ok(files)
+    }
+
+    /// The SVG with its words kept as words: its text is drawn as outlines,
+    /// so the title and every label, legend entry and note also go into
+    /// `<title>` and `<desc>`, for search, screen readers and tests.
+    fn with_text(&self, svg: &str, layout: &Layout) -> String {
+        let esc = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+        let mut words = vec![self.x_label.clone(), self.y_label.clone()];
+        words.extend(self.y2_label.iter().cloned());
+        words.extend(self.series.iter().map(|s| s.name.clone()));
+        for s in &self.shades {
+            if !words.contains(&s.label) {
+                words.push(s.label.clone());
+            }
+        }
+        words.extend(self.hline.iter().map(|h| h.1.clone()));
+        if layout.y_cut {
+            words.push(format!("y axis starts at {}", ticks::short(layout.y.0)));
+        }
+        words.extend(self.note.iter().cloned());
+        let meta = format!(
+            "<title>{}</title><desc>{}</desc>",
+            esc(&self.title),
+            words.iter().filter(|w| !w.is_empty()).map(|w| esc(w)).collect::<Vec<_>>().join("\n")
+        );
+        match svg.find("<svg").and_then(|i| svg[i..].find('>').map(|j| i + j + 1)) {
+            Some(at) => format!("{}{meta}{}", &svg[..at], &svg[at..]),
+            None => svg.to_string(),
+        }
+    }
+}
+
+/// Empirical CDF points of `values`: one (x, F(x)) per distinct value.
+pub fn ecdf(values: &[f64]) -> Vec<(f64, f64)> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    v.sort_by(f64::total_cmp);
+    let n = v.len() as f64;
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    for (i, x) in v.iter().enumerate() {
+        let f = (i + 1) as f64 / n;
+        match out.last_mut() {
+            Some(last) if last.0 == *x => last.1 = f,
+            _ => out.push((*x, f)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
