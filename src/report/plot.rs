@@ -74,6 +74,7 @@ pub fn cdf_chart(title: String, x_label: &str, series: Vec<Series>, integer_x: b
         y_label: "fraction ≤ x".into(),
         series,
         y_range: Some((0.0, 1.02)),
+        y_label_max: Some(1.0),
         legend_low: true,
         integer_x,
         x_pad: true,
@@ -156,6 +157,7 @@ pub fn success_alive(r: &Results) -> Chart {
         series,
         shades: shades(r),
         y_fit: true,
+        y_label_max: Some(1.0),
         ..Chart::default()
     }
 }
@@ -359,6 +361,7 @@ pub fn overlay_charts(runs: &[Results], labels: &[String]) -> Vec<(&'static str,
             series: success,
             shades: common_shades(runs),
             y_fit: true,
+            y_label_max: Some(1.0),
             ..Chart::default()
         },
     ));

@@ -251,7 +251,16 @@ pub fn draw<DB: DrawingBackend>(
             x_format.label(*x)
         }
     };
-    let y_fmt = move |y: &f64| if log_y { log_label(*y) } else { y_format.label(*y) };
+    let y_max = chart.y_label_max.unwrap_or(f64::INFINITY);
+    let y_fmt = move |y: &f64| {
+        if *y > y_max + 1e-9 {
+            String::new()
+        } else if log_y {
+            log_label(*y)
+        } else {
+            y_format.label(*y)
+        }
+    };
     ctx.configure_mesh()
         .x_desc(&chart.x_label)
         .y_desc(&chart.y_label)

@@ -168,6 +168,9 @@ pub struct Chart {
     pub log_y: bool,
     /// A note printed under the plot (what a reader needs to read it right).
     pub note: Option<String>,
+    /// No left-axis tick label above this value (a rate's axis stops
+    /// labelling at 1 even when room is made above the data for the legend).
+    pub y_label_max: Option<f64>,
 }
 
 /// Smallest value a log axis shows; anything at or below it (a get answered
