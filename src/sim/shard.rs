@@ -369,7 +369,7 @@ impl Shard {
         let mut out = std::mem::take(&mut self.out);
         for o in out.drain(..) {
             match o {
-                Output::Send { to, msg } => self.send(ctx, now, local, node, to.0, msg),
+                Output::Send { to, msg, .. } => self.send(ctx, now, local, node, to.0, msg),
                 Output::SetTimer { at, timer } => {
                     let h = &mut self.hosts[local as usize];
                     let ev = LocalEvent::Timer { inc: h.inc, timer };
