@@ -33,7 +33,7 @@ use super::recorder::Recorder;
 use super::seeds;
 use super::shard::{Ctx, LocalEvent, Shard, event_hash};
 use super::workload::{WorkKind, Workload};
-use crate::kad::{NodeId, OpKind, OpReport, Time};
+use crate::kad::{NodeId, OpKind, OpReport, Time, Traffic};
 use crate::metrics::OpRecord;
 use crate::scenario::{BootstrapMode, ChurnModel, LeaveMode, RejoinId, Scenario};
 use rand_chacha::ChaCha8Rng;
@@ -564,6 +564,10 @@ impl Coordinator {
             self.rec.count(|r| {
                 r.msgs_sent += c.msgs_sent;
                 r.bytes_sent += c.bytes_sent;
+                r.lookup_msgs_sent += c.msgs_by_traffic[Traffic::Lookup as usize];
+                r.lookup_bytes_sent += c.bytes_by_traffic[Traffic::Lookup as usize];
+                r.maintenance_msgs_sent += c.msgs_by_traffic[Traffic::Maintenance as usize];
+                r.maintenance_bytes_sent += c.bytes_by_traffic[Traffic::Maintenance as usize];
                 r.msgs_lost += c.msgs_lost;
                 r.msgs_cut += c.msgs_cut;
                 r.msgs_to_dead += c.msgs_to_dead;
