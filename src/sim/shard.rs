@@ -138,15 +138,11 @@ pub struct Host {
 /// What a shard counted in a window.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Counts {
-    /// Messages sent.
-    pub msgs_sent: u64,
-    /// KRPC bytes sent.
-    pub bytes_sent: u64,
-    /// Messages sent by class, indexed by `Traffic as usize`: they add up
-    /// to `msgs_sent`.
-    pub msgs_by_traffic: [u64; 2],
-    /// KRPC bytes sent by class: they add up to `bytes_sent`.
-    pub bytes_by_traffic: [u64; 2],
+    /// Messages sent, by class (indexed by `Traffic as usize`); the total is
+    /// their sum, so that a message costs no more counting than before the split.
+    pub msgs_sent: [u64; 2],
+    /// KRPC bytes sent, by class.
+    pub bytes_sent: [u64; 2],
     /// Lost by the loss model.
     pub msgs_lost: u64,
     /// Dropped by a partition.
@@ -406,11 +402,8 @@ impl Shard {
 
     fn send(&mut self, ctx: &Ctx, now: u64, local: u32, to: u32, msg: Message<SimAddr>, traffic: Traffic) {
         let from = local * ctx.shards + self.index;
-        let bytes = encoded_len(&msg) as u64;
-        self.counts.msgs_sent += 1;
-        self.counts.bytes_sent += bytes;
-        self.counts.msgs_by_traffic[traffic as usize] += 1;
-        self.counts.bytes_by_traffic[traffic as usize] += bytes;
+        self.counts.msgs_sent[traffic as usize] += 1;
+        self.counts.bytes_sent[traffic as usize] += encoded_len(&msg) as u64;
         if ctx.partitions.cut(now, from, to) {
             self.counts.msgs_cut += 1;
             self.out.recycle_message(msg);

@@ -562,12 +562,13 @@ impl Coordinator {
             let mut s = s.lock().expect("no worker panicked");
             let c = std::mem::take(&mut s.counts);
             self.rec.count(|r| {
-                r.msgs_sent += c.msgs_sent;
-                r.bytes_sent += c.bytes_sent;
-                r.lookup_msgs_sent += c.msgs_by_traffic[Traffic::Lookup as usize];
-                r.lookup_bytes_sent += c.bytes_by_traffic[Traffic::Lookup as usize];
-                r.maintenance_msgs_sent += c.msgs_by_traffic[Traffic::Maintenance as usize];
-                r.maintenance_bytes_sent += c.bytes_by_traffic[Traffic::Maintenance as usize];
+                let (l, m) = (Traffic::Lookup as usize, Traffic::Maintenance as usize);
+                r.msgs_sent += c.msgs_sent[l] + c.msgs_sent[m];
+                r.bytes_sent += c.bytes_sent[l] + c.bytes_sent[m];
+                r.lookup_msgs_sent += c.msgs_sent[l];
+                r.lookup_bytes_sent += c.bytes_sent[l];
+                r.maintenance_msgs_sent += c.msgs_sent[m];
+                r.maintenance_bytes_sent += c.bytes_sent[m];
                 r.msgs_lost += c.msgs_lost;
                 r.msgs_cut += c.msgs_cut;
                 r.msgs_to_dead += c.msgs_to_dead;
