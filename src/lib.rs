@@ -14,7 +14,8 @@
 //! node.start(Time::ZERO, Command::Ping(1), &mut out);
 //! for o in std::mem::take(&mut *out) {
 //!     match o {
-//!         Output::Send { to, msg } => { /* deliver msg to `to`, later: Input::Datagram */ }
+//!         // `traffic`: lookup or maintenance, for drivers that count them (`kad::traffic`).
+//!         Output::Send { to, msg, traffic } => { /* deliver msg to `to`, later: Input::Datagram */ }
 //!         Output::SetTimer { at, timer } => { /* at `at`: node.handle(at, Input::Timer(timer), ..) */ }
 //!         Output::Done(report) => out.recycle_report(report), // read it, then hand its buffers back
 //!     }

@@ -13,6 +13,7 @@ pub mod node;
 pub mod routing;
 pub mod store;
 pub mod time;
+pub mod traffic;
 
 pub use address::{AddrGroup, Address};
 pub use config::{Config, ConfigError, Eviction, MAX_K, Parallelism};
@@ -21,6 +22,7 @@ pub use message::{Body, Contact, Contacts, Message, RequestKind, TxId, Value};
 pub use node::{Command, Input, Node, OpId, OpKind, OpReport, Outbox, Output, Stats, Timer};
 pub use routing::RoutingTable;
 pub use time::Time;
+pub use traffic::Traffic;
 
 #[cfg(test)]
 mod purity_tests {

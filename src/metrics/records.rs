@@ -143,6 +143,20 @@ pub struct SampleRow {
     pub put_latency_p90_ms: Option<f64>,
     /// Their 99th percentile latency.
     pub put_latency_p99_ms: Option<f64>,
+    /// Of `msgs_sent`, lookup traffic (`kad::traffic`, after Li et al., IPTPS
+    /// 2004): the requests of the workload's node lookups, gets and puts and
+    /// the replies to them. Last in the row, with the three below, so that
+    /// readers of the older columns by position keep working.
+    pub lookup_msgs_sent: u64,
+    /// Of `bytes_sent`, lookup traffic.
+    pub lookup_bytes_sent: u64,
+    /// Of `msgs_sent`, maintenance traffic: everything else (joins, bucket
+    /// refreshes, republishing, hand-overs, eviction and verification PINGs,
+    /// and the replies to them). `lookup_msgs_sent + maintenance_msgs_sent =
+    /// msgs_sent`.
+    pub maintenance_msgs_sent: u64,
+    /// Of `bytes_sent`, maintenance traffic.
+    pub maintenance_bytes_sent: u64,
 }
 
 /// One row of `nodes.csv`: a node at the end of the run.

@@ -798,7 +798,9 @@ impl Endpoint {
                     *e = (*e).min(at);
                 }
                 Output::Done(report) => self.reports.push(report),
-                Output::Send { to, msg } if msg.body.is_request() => {
+                // The traffic class counts a simulation's lookup and maintenance
+                // traffic (`kad::traffic`); a real node has no use for it.
+                Output::Send { to, msg, .. } if msg.body.is_request() => {
                     let kind = msg.body.request_kind().expect("a request has a kind");
                     let t = msg.tx.to_be_bytes().to_vec();
                     let query = match &msg.body {
@@ -835,7 +837,7 @@ impl Endpoint {
                         self.pending.remove(&(to, tx));
                     }
                 }
-                Output::Send { to, msg } => {
+                Output::Send { to, msg, .. } => {
                     // A reply: only ever to the query being handled.
                     let Some((_, _, t, token)) = reply_to.take_if(|r| r.0 == to && r.1 == msg.tx) else {
                         continue;

@@ -179,16 +179,20 @@ impl Recorder {
         put("msgs.cut", t.msgs_cut.to_string());
         put("msgs.to_dead", t.msgs_to_dead.to_string());
         put("bytes.sent", t.bytes_sent.to_string());
-        // Per node that is up, after the warm-up (node-seconds of uptime).
-        if let Some((w, w_node_us)) = &self.at_warmup {
-            let node_s = (self.node_us - w_node_us) / 1e6;
-            let rate = |n: u64| fmt((node_s > 0.0).then(|| n as f64 / node_s));
-            put("msgs.per_live_node_per_s", rate(t.msgs_sent - w.msgs_sent));
-            put("bytes.per_live_node_per_s", rate(t.bytes_sent - w.bytes_sent));
-        } else {
-            put("msgs.per_live_node_per_s", String::new());
-            put("bytes.per_live_node_per_s", String::new());
-        }
+        // Per node that is up, after the warm-up (node-seconds of uptime); then
+        // the same split into lookup and maintenance traffic (`kad::traffic`).
+        let rate = |count: fn(&SampleRow) -> u64| {
+            self.at_warmup.as_ref().map_or_else(String::new, |(w, w_node_us)| {
+                let node_s = (self.node_us - w_node_us) / 1e6;
+                fmt((node_s > 0.0).then(|| (count(t) - count(w)) as f64 / node_s))
+            })
+        };
+        put("msgs.per_live_node_per_s", rate(|r| r.msgs_sent));
+        put("bytes.per_live_node_per_s", rate(|r| r.bytes_sent));
+        put("msgs.lookup_per_live_node_per_s", rate(|r| r.lookup_msgs_sent));
+        put("msgs.maintenance_per_live_node_per_s", rate(|r| r.maintenance_msgs_sent));
+        put("bytes.lookup_per_live_node_per_s", rate(|r| r.lookup_bytes_sent));
+        put("bytes.maintenance_per_live_node_per_s", rate(|r| r.maintenance_bytes_sent));
         put("churn.joins", t.joins.to_string());
         put("churn.leaves", t.leaves.to_string());
         rows

@@ -13,6 +13,11 @@
 //! not depend on how the nodes are split into shards or on which thread runs
 //! which shard, so every thread count gives the same run. Each node's network
 //! draws (latency, loss) come from its own stream.
+//!
+//! Every message sent is counted, in total and by class (lookup or maintenance
+//! traffic, `kad::traffic`): a request in the class the core gave it, a reply
+//! in the class of the request it answers, which travels beside the message on
+//! its delivery event (never in the message, which stays the wire's).
 
 use super::addr::SimAddr;
 use super::calendar::Calendar;
@@ -20,7 +25,7 @@ use super::latency::LatencyModel;
 use super::loss::{LossChain, LossModel};
 use super::partition::Partitions;
 use super::seeds;
-use crate::kad::{Command, Config, Input, Message, Node, NodeId, OpReport, Outbox, Output, Time, Timer};
+use crate::kad::{Command, Config, Input, Message, Node, NodeId, OpReport, Outbox, Output, Time, Timer, Traffic};
 use crate::wire::encoded_len;
 use rand_core::SeedableRng;
 use rand_pcg::Pcg64Mcg;
@@ -58,6 +63,9 @@ pub enum LocalEvent {
         from: u32,
         /// The message.
         msg: Message<SimAddr>,
+        /// Its class: a request's own, a reply's that of its request. A reply
+        /// sent while handling a request takes the request's class.
+        traffic: Traffic,
     },
     /// A timer of the node's incarnation `inc`.
     Timer {
@@ -100,6 +108,8 @@ pub struct Envelope {
     pub to: u32,
     /// The message.
     pub msg: Message<SimAddr>,
+    /// Its class (see [`LocalEvent::Deliver`]).
+    pub traffic: Traffic,
 }
 
 /// One node slot.
@@ -128,10 +138,11 @@ pub struct Host {
 /// What a shard counted in a window.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Counts {
-    /// Messages sent.
-    pub msgs_sent: u64,
-    /// KRPC bytes sent.
-    pub bytes_sent: u64,
+    /// Messages sent, by class (indexed by `Traffic as usize`); the total is
+    /// their sum, so that a message costs no more counting than before the split.
+    pub msgs_sent: [u64; 2],
+    /// KRPC bytes sent, by class.
+    pub bytes_sent: [u64; 2],
     /// Lost by the loss model.
     pub msgs_lost: u64,
     /// Dropped by a partition.
@@ -268,7 +279,7 @@ impl Shard {
         }
         let s = ctx.shards;
         for e in self.inbox.drain(..) {
-            let ev = LocalEvent::Deliver { from: e.from, msg: e.msg };
+            let ev = LocalEvent::Deliver { from: e.from, msg: e.msg, traffic: e.traffic };
             self.queue.push(e.time, e.from, e.seq, (e.to / s, ev));
         }
         while self.queue.peek_time().is_some_and(|t| t < end) {
@@ -289,7 +300,7 @@ impl Shard {
         self.counts.events += 1;
         let h = &mut self.hosts[local as usize];
         let what = match ev {
-            LocalEvent::Deliver { from, msg } => {
+            LocalEvent::Deliver { from, msg, traffic } => {
                 let what = 1 | u64::from(node) << 8 | u64::from(from) << 36 ^ u64::from(msg.tx) << 4;
                 if ctx.partitions.cut(now, from, node) {
                     // The cut appeared while the datagram was in flight.
@@ -300,14 +311,14 @@ impl Shard {
                     self.out.recycle_message(msg);
                 } else {
                     h.node.handle(Time(now), Input::Datagram { from: SimAddr(from), msg }, &mut self.out);
-                    self.flush(ctx, now, local);
+                    self.flush(ctx, now, local, Some(traffic));
                 }
                 what
             }
             LocalEvent::Timer { inc, timer } => {
                 if h.alive && h.inc == inc {
                     h.node.handle(Time(now), Input::Timer(timer), &mut self.out);
-                    self.flush(ctx, now, local);
+                    self.flush(ctx, now, local, None);
                 }
                 2 | u64::from(node) << 8 | u64::from(inc) << 40
             }
@@ -329,7 +340,7 @@ impl Shard {
             LocalEvent::Down => {
                 if ctx.graceful {
                     h.node.hand_over(Time(now), &mut self.out);
-                    self.flush(ctx, now, local);
+                    self.flush(ctx, now, local, None);
                 }
                 let h = &mut self.hosts[local as usize];
                 h.alive = false;
@@ -348,7 +359,7 @@ impl Shard {
                     if now >= ctx.warmup {
                         self.counts.ops_started += 1;
                     }
-                    self.flush(ctx, now, local);
+                    self.flush(ctx, now, local, None);
                 }
                 6 | u64::from(node) << 8
             }
@@ -360,16 +371,23 @@ impl Shard {
     fn join(&mut self, ctx: &Ctx, now: u64, local: u32, via: u32, via_id: NodeId) {
         let cmd = Command::Join { bootstrap: SimAddr(via), id: Some(via_id) };
         self.hosts[local as usize].node.start(Time(now), cmd, &mut self.out);
-        self.flush(ctx, now, local);
+        self.flush(ctx, now, local, None);
     }
 
-    /// Carries out what node `local` asked for.
-    fn flush(&mut self, ctx: &Ctx, now: u64, local: u32) {
+    /// Carries out what node `local` asked for. `answering` is the class of
+    /// the datagram it was handling, if any: the class of the reply to it.
+    fn flush(&mut self, ctx: &Ctx, now: u64, local: u32, answering: Option<Traffic>) {
         let node = local * ctx.shards + self.index;
         let mut out = std::mem::take(&mut self.out);
         for o in out.drain(..) {
             match o {
-                Output::Send { to, msg } => self.send(ctx, now, local, node, to.0, msg),
+                Output::Send { to, msg, traffic } => {
+                    // Only a datagram is answered; a reply without one would be a
+                    // bug of the core, counted as maintenance in a release build.
+                    debug_assert!(traffic.is_some() || answering.is_some(), "a reply to nothing");
+                    let traffic = traffic.or(answering).unwrap_or(Traffic::Maintenance);
+                    self.send(ctx, now, local, to.0, msg, traffic);
+                }
                 Output::SetTimer { at, timer } => {
                     let h = &mut self.hosts[local as usize];
                     let ev = LocalEvent::Timer { inc: h.inc, timer };
@@ -382,9 +400,10 @@ impl Shard {
         self.out = out;
     }
 
-    fn send(&mut self, ctx: &Ctx, now: u64, local: u32, from: u32, to: u32, msg: Message<SimAddr>) {
-        self.counts.msgs_sent += 1;
-        self.counts.bytes_sent += encoded_len(&msg) as u64;
+    fn send(&mut self, ctx: &Ctx, now: u64, local: u32, to: u32, msg: Message<SimAddr>, traffic: Traffic) {
+        let from = local * ctx.shards + self.index;
+        self.counts.msgs_sent[traffic as usize] += 1;
+        self.counts.bytes_sent[traffic as usize] += encoded_len(&msg) as u64;
         if ctx.partitions.cut(now, from, to) {
             self.counts.msgs_cut += 1;
             self.out.recycle_message(msg);
@@ -401,11 +420,11 @@ impl Shard {
         let seq = h.seq;
         let dest = to % ctx.shards;
         if dest == self.index {
-            let ev = LocalEvent::Deliver { from, msg };
+            let ev = LocalEvent::Deliver { from, msg, traffic };
             self.queue.push(time, from, seq, (to / ctx.shards, ev));
         } else {
             self.sent_min = self.sent_min.min(time);
-            self.outgoing[dest as usize].push(Envelope { time, from, seq, to, msg });
+            self.outgoing[dest as usize].push(Envelope { time, from, seq, to, msg, traffic });
         }
     }
 }

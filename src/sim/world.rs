@@ -33,7 +33,7 @@ use super::recorder::Recorder;
 use super::seeds;
 use super::shard::{Ctx, LocalEvent, Shard, event_hash};
 use super::workload::{WorkKind, Workload};
-use crate::kad::{NodeId, OpKind, OpReport, Time};
+use crate::kad::{NodeId, OpKind, OpReport, Time, Traffic};
 use crate::metrics::OpRecord;
 use crate::scenario::{BootstrapMode, ChurnModel, LeaveMode, RejoinId, Scenario};
 use rand_chacha::ChaCha8Rng;
@@ -562,8 +562,13 @@ impl Coordinator {
             let mut s = s.lock().expect("no worker panicked");
             let c = std::mem::take(&mut s.counts);
             self.rec.count(|r| {
-                r.msgs_sent += c.msgs_sent;
-                r.bytes_sent += c.bytes_sent;
+                let (l, m) = (Traffic::Lookup as usize, Traffic::Maintenance as usize);
+                r.msgs_sent += c.msgs_sent[l] + c.msgs_sent[m];
+                r.bytes_sent += c.bytes_sent[l] + c.bytes_sent[m];
+                r.lookup_msgs_sent += c.msgs_sent[l];
+                r.lookup_bytes_sent += c.bytes_sent[l];
+                r.maintenance_msgs_sent += c.msgs_sent[m];
+                r.maintenance_bytes_sent += c.bytes_sent[m];
                 r.msgs_lost += c.msgs_lost;
                 r.msgs_cut += c.msgs_cut;
                 r.msgs_to_dead += c.msgs_to_dead;

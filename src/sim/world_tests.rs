@@ -124,3 +124,31 @@ fn the_workload_rate_follows_the_nodes_live_while_they_join() {
         assert!(first < 15_000_000, "seed {seed}: the first put came at {} s", first / 1_000_000);
     }
 }
+
+#[test]
+fn replies_count_in_the_class_of_their_requests_on_any_shard() {
+    // A settled network (oracle tables, no refresh due within the run, no
+    // stored pair to hand over) running node lookups only: every message,
+    // replies included, is lookup traffic, whether it crossed shards or not.
+    let text = "nodes = 300\nduration = \"2m\"\nwarmup = \"0s\"\nsample_interval = \"30s\"\n\
+        [bootstrap]\nmode = \"oracle\"\n[workload]\nlookup_rate = 0.05\nput_rate = 0\nget_rate = 0\n";
+    let sc = load_str(text, "test.toml", &[]).unwrap();
+    let mut w = World::with_threads(&sc, Vec::new(), 2);
+    w.finish();
+    let t = &w.recorder().total.counts;
+    assert!(t.msgs_sent > 1000, "{} messages", t.msgs_sent);
+    assert_eq!((t.lookup_msgs_sent, t.lookup_bytes_sent), (t.msgs_sent, t.bytes_sent));
+    assert_eq!((t.maintenance_msgs_sent, t.maintenance_bytes_sent), (0, 0));
+    // Joining by the protocol without a workload: maintenance only.
+    let mut w = world(
+        "nodes = 100\nduration = \"2m\"\n[bootstrap]\njoin_rate = 20\n\
+         [workload]\nlookup_rate = 0\nput_rate = 0\nget_rate = 0\n",
+    );
+    w.finish();
+    let t = &w.recorder().total.counts;
+    assert!(t.maintenance_msgs_sent > 1000 && t.lookup_msgs_sent == 0, "{t:?}");
+    for r in &w.recorder().samples {
+        assert_eq!(r.lookup_msgs_sent + r.maintenance_msgs_sent, r.msgs_sent);
+        assert_eq!(r.lookup_bytes_sent + r.maintenance_bytes_sent, r.bytes_sent);
+    }
+}

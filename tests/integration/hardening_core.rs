@@ -35,7 +35,7 @@ fn req(sender: NodeId, tx: u32, body: Body<SocketAddr>) -> Message<SocketAddr> {
 fn sends(out: &Outbox<SocketAddr>) -> Vec<(SocketAddr, Message<SocketAddr>)> {
     out.iter()
         .filter_map(|o| match o {
-            Output::Send { to, msg } => Some((*to, msg.clone())),
+            Output::Send { to, msg, .. } => Some((*to, msg.clone())),
             _ => None,
         })
         .collect()

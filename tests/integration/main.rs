@@ -13,3 +13,4 @@ mod regression;
 mod report;
 mod runs;
 mod testnet;
+mod traffic;

@@ -178,7 +178,7 @@ impl TestNet {
     fn dispatch(&mut self, from: u32, out: &mut Outbox<u32>) {
         for o in out.drain(..) {
             match o {
-                Output::Send { to, msg } => {
+                Output::Send { to, msg, .. } => {
                     self.sent += 1;
                     if self.loss > 0.0 && self.unit() < self.loss {
                         self.lost += 1;

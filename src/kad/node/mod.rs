@@ -24,6 +24,7 @@ use super::message::{Body, Contact, Contacts, Message, RequestKind, TxId, Value}
 use super::routing::{RoutingTable, Seen};
 use super::store::Store;
 use super::time::Time;
+use super::traffic::Traffic;
 use ops::Op;
 use std::sync::Arc;
 use std::time::Duration;
@@ -90,6 +91,12 @@ pub enum Output<A> {
         to: A,
         /// The message.
         msg: Message<A>,
+        /// A request's class, lookup or maintenance traffic, decided by the
+        /// operation or timer that sent it; `None` for a reply, which belongs
+        /// to the class of the request it answers: only the requester knows
+        /// it, so a driver that counts traffic carries it with the request
+        /// ([`Traffic`]).
+        traffic: Option<Traffic>,
     },
     /// Deliver `Input::Timer(timer)` at `at` (or soon after). Later requests for
     /// the same timer do not cancel earlier ones; a timer that fires early is harmless.
@@ -106,16 +113,30 @@ pub enum Output<A> {
 /// Why an outstanding request was sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Purpose {
-    /// Part of an operation.
-    Op(OpId),
+    /// Part of an operation, of the class of its kind ([`OpKind::traffic`]).
+    Op(OpId, Traffic),
     /// The PING to a bucket's least-recently-seen contact (paper §2.2).
     Evict,
-    /// A STORE that nobody waits for (caching, replication to a new node).
-    Background,
+    /// A STORE that nobody waits for: a get's caching STORE (lookup traffic,
+    /// paper §2.3), a hand-over to a new node or before leaving (maintenance,
+    /// paper §2.5).
+    Background(Traffic),
     /// The PING that verifies a newcomer first heard from in a request: its
     /// answer from the same address under the same ID lets the hand-over of
     /// stored pairs go ahead (paper §2.5).
     Verify,
+}
+
+impl Purpose {
+    /// The class of the request (see [`crate::kad::traffic`]): an
+    /// operation's, a background STORE's own, and maintenance for the PINGs
+    /// of eviction checks (paper §2.2) and newcomer verification (§2.5).
+    fn traffic(self) -> Traffic {
+        match self {
+            Purpose::Op(_, t) | Purpose::Background(t) => t,
+            Purpose::Evict | Purpose::Verify => Traffic::Maintenance,
+        }
+    }
 }
 
 /// A request awaiting its reply.
@@ -300,7 +321,7 @@ impl<A: Address> Node<A> {
             self.table.closest(&key, 1, None, &mut to);
             if let Some(&c) = to.first() {
                 let body = Body::Store { key, value, ttl_secs: secs(left) };
-                self.send_request(now, c.addr, Some(c.id), body, Purpose::Background, out);
+                self.send_request(now, c.addr, Some(c.id), body, Purpose::Background(Traffic::Maintenance), out);
             }
             out.recycle_contacts(to);
         }
@@ -349,7 +370,7 @@ impl<A: Address> Node<A> {
             }
         };
         self.stats.sent += 1;
-        out.push(Output::Send { to: from, msg: Message { tx: msg.tx, sender: self.own(), body } });
+        out.push(Output::Send { to: from, msg: Message { tx: msg.tx, sender: self.own(), body }, traffic: None });
     }
 
     /// The k closest contacts to `target`, without `exclude`, in a pooled buffer.
@@ -443,8 +464,8 @@ impl<A: Address> Node<A> {
                 }
                 out.recycle_message(msg);
             }
-            Purpose::Background => out.recycle_message(msg),
-            Purpose::Op(op) => self.op_reply(now, op, msg.sender, msg.body, out),
+            Purpose::Background(_) => out.recycle_message(msg),
+            Purpose::Op(op, _) => self.op_reply(now, op, msg.sender, msg.body, out),
         }
     }
 
@@ -536,7 +557,7 @@ impl<A: Address> Node<A> {
         out.recycle_contacts(near);
         for (key, value, ttl) in pairs {
             let body = Body::Store { key, value, ttl_secs: secs(ttl) };
-            self.send_request(now, c.addr, Some(c.id), body, Purpose::Background, out);
+            self.send_request(now, c.addr, Some(c.id), body, Purpose::Background(Traffic::Maintenance), out);
         }
     }
 
@@ -575,7 +596,8 @@ impl<A: Address> Node<A> {
         }
         self.pending.push(Pending { tx, to, peer, kind, deadline, purpose });
         self.stats.sent += 1;
-        out.push(Output::Send { to, msg: Message { tx, sender: self.own(), body } });
+        let traffic = Some(purpose.traffic());
+        out.push(Output::Send { to, msg: Message { tx, sender: self.own(), body }, traffic });
         self.arm(Timer::Rpc, deadline, out);
     }
 
@@ -615,7 +637,7 @@ impl<A: Address> Node<A> {
                 // Promoted from a replacement cache: heard from, not verified.
                 self.verify(now, c, out);
             }
-            if let Purpose::Op(op) = p.purpose {
+            if let Purpose::Op(op, _) = p.purpose {
                 self.op_failure(now, op, p.peer, p.kind, out);
             }
         }

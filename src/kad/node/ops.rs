@@ -159,7 +159,7 @@ impl<A: Address> Node<A> {
         let id = self.push_op(now, kind, target, Phase::Awaiting, None, out);
         if body.is_request() {
             self.ops.last_mut().expect("just pushed").queried += 1;
-            self.send_request(now, to, None, body, Purpose::Op(id), out);
+            self.send_request(now, to, None, body, Purpose::Op(id, kind.traffic()), out);
         } else {
             self.finish(now, self.ops.len() - 1, false, false, out);
         }
@@ -178,9 +178,10 @@ impl<A: Address> Node<A> {
         op.queried += queries.len() as u32;
         let (id, target) = (op.id, op.target);
         let get = op.kind == OpKind::Get;
+        let purpose = Purpose::Op(id, op.kind.traffic());
         for &c in &queries {
             let body = if get { Body::FindValue { key: target } } else { Body::FindNode { target } };
-            self.send_request(now, c.addr, Some(c.id), body, Purpose::Op(id), out);
+            self.send_request(now, c.addr, Some(c.id), body, purpose, out);
         }
         out.recycle_contacts(queries);
         if done {
@@ -222,6 +223,8 @@ impl<A: Address> Node<A> {
                     return;
                 };
                 let (id, key) = (op.id, op.target);
+                // A put's STOREs are lookup traffic, a republish's maintenance.
+                let purpose = Purpose::Op(id, op.kind.traffic());
                 let ttl = secs(expires.since(now));
                 op.queried += closest.len() as u32;
                 let old = std::mem::replace(&mut op.phase, Phase::Awaiting);
@@ -230,7 +233,7 @@ impl<A: Address> Node<A> {
                 }
                 for &c in &closest {
                     let body = Body::Store { key, value: value.clone(), ttl_secs: ttl };
-                    self.send_request(now, c.addr, Some(c.id), body, Purpose::Op(id), out);
+                    self.send_request(now, c.addr, Some(c.id), body, purpose, out);
                 }
                 self.ops[idx].phase = Phase::Storing { outstanding: closest.len() as u32, closest };
                 return;
@@ -259,12 +262,13 @@ impl<A: Address> Node<A> {
                     o.hops = lookup.answered(&sender, &[]);
                     o.value = Some(value.clone());
                     let cache_at = lookup.closest_answered_except(&sender);
-                    let key = o.target;
+                    let (key, traffic) = (o.target, o.kind.traffic());
                     self.finish(now, idx, true, false, out);
                     if let (true, Some(c)) = (self.cfg.cache_on_get, cache_at) {
-                        // The cached copy lives no longer than the pair itself (paper §2.5).
+                        // The cached copy lives no longer than the pair itself
+                        // (paper §2.5). The STORE is part of the get: lookup traffic.
                         let body = Body::Store { key, value, ttl_secs };
-                        self.send_request(now, c.addr, Some(c.id), body, Purpose::Background, out);
+                        self.send_request(now, c.addr, Some(c.id), body, Purpose::Background(traffic), out);
                     }
                 }
                 _ => {}

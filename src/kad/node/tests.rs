@@ -20,7 +20,7 @@ fn node(own: NodeId, cfg: Config) -> Node<u32> {
 fn sends(out: &[Output<u32>]) -> Vec<(u32, Message<u32>)> {
     out.iter()
         .filter_map(|o| match o {
-            Output::Send { to, msg } => Some((*to, msg.clone())),
+            Output::Send { to, msg, .. } => Some((*to, msg.clone())),
             _ => None,
         })
         .collect()
@@ -39,15 +39,22 @@ fn request(sender: NodeId, tx: TxId, body: Body<u32>) -> Message<u32> {
     Message { tx, sender, body }
 }
 
+/// A node's input, with the class of the datagram it delivers (`None` for a timer).
+type Event = (usize, Input<u32>, Option<Traffic>);
+
 /// A minimal network: constant 10 ms latency, events ordered by (time, seq).
+/// Each datagram carries its traffic class beside it, as in the simulator: a
+/// request's from the core, a reply's from the request it answers.
 struct Net {
     nodes: Vec<Node<u32>>,
     dead: Vec<bool>,
-    events: BTreeMap<(u64, u64), (usize, Input<u32>)>,
+    events: BTreeMap<(u64, u64), Event>,
     seq: u64,
     now: u64,
     reports: Vec<(usize, OpReport<u32>)>,
     out: Outbox<u32>,
+    /// Every datagram sent: (time, sender, recipient, message, class).
+    sent: Vec<(u64, usize, usize, Message<u32>, Traffic)>,
 }
 
 impl Net {
@@ -66,21 +73,27 @@ impl Net {
             now: 0,
             reports: Vec::new(),
             out: Outbox::new(),
+            sent: Vec::new(),
         }
     }
 
-    fn push(&mut self, at: u64, to: usize, input: Input<u32>) {
+    fn push(&mut self, at: u64, to: usize, input: Input<u32>, class: Option<Traffic>) {
         self.seq += 1;
-        self.events.insert((at, self.seq), (to, input));
+        self.events.insert((at, self.seq), (to, input, class));
     }
 
-    fn flush(&mut self, from: usize) {
+    /// Carries out node `from`'s outputs; `answering` is the class of the
+    /// datagram it was handling, which its reply takes.
+    fn flush(&mut self, from: usize, answering: Option<Traffic>) {
         for o in std::mem::take(&mut *self.out) {
             match o {
-                Output::Send { to, msg } => {
-                    self.push(self.now + 10 * MS, to as usize, Input::Datagram { from: from as u32, msg })
+                Output::Send { to, msg, traffic } => {
+                    let class = traffic.or(answering).expect("a reply answers a datagram");
+                    self.sent.push((self.now, from, to as usize, msg.clone(), class));
+                    let input = Input::Datagram { from: from as u32, msg };
+                    self.push(self.now + 10 * MS, to as usize, input, Some(class))
                 }
-                Output::SetTimer { at, timer } => self.push(at.0.max(self.now), from, Input::Timer(timer)),
+                Output::SetTimer { at, timer } => self.push(at.0.max(self.now), from, Input::Timer(timer), None),
                 Output::Done(r) => self.reports.push((from, r)),
             }
         }
@@ -88,7 +101,7 @@ impl Net {
 
     fn start(&mut self, i: usize, cmd: Command<u32>) -> OpId {
         let id = self.nodes[i].start(Time(self.now), cmd, &mut self.out);
-        self.flush(i);
+        self.flush(i, None);
         id
     }
 
@@ -97,13 +110,13 @@ impl Net {
             if entry.key().0 > t {
                 break;
             }
-            let ((at, _), (to, input)) = entry.remove_entry();
+            let ((at, _), (to, input, class)) = entry.remove_entry();
             self.now = at;
             if self.dead[to] {
                 continue;
             }
             self.nodes[to].handle(Time(at), input, &mut self.out);
-            self.flush(to);
+            self.flush(to, class);
         }
         self.now = t;
     }
@@ -718,3 +731,6 @@ mod hostile {
         }
     }
 }
+
+#[path = "traffic_tests.rs"]
+mod traffic;
