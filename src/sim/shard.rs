@@ -14,10 +14,11 @@
 //! which shard, so every thread count gives the same run. Each node's network
 //! draws (latency, loss) come from its own stream.
 //!
-//! Every message sent is counted, in total and by class (lookup or maintenance
-//! traffic, `kad::traffic`): a request in the class the core gave it, a reply
-//! in the class of the request it answers, which travels beside the message on
-//! its delivery event (never in the message, which stays the wire's).
+//! Every message sent is counted in its class, lookup or maintenance traffic
+//! (`kad::traffic`; the totals are the sums of the classes): a request in the
+//! class the core gave it, a reply in the class of the request it answers,
+//! which travels beside the message on its delivery event (never in the
+//! message, which stays what the wire carries).
 
 use super::addr::SimAddr;
 use super::calendar::Calendar;
