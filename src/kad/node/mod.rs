@@ -775,3 +775,7 @@ fn secs(d: Duration) -> u32 {
 #[cfg(test)]
 #[path = "tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "adversary_tests.rs"]
+mod adversary_tests;
