@@ -176,6 +176,9 @@ pub fn run(sc: &Scenario, dir: &Path, progress: &mut dyn Progress, threads: usiz
         summary.push(("end.rt_size.mean".into(), format!("{:.6}", last.rt_size_mean)));
         summary.push(("end.stored_pairs".into(), last.stored_pairs.to_string()));
     }
+    // Last, so that readers of the older rows by position keep working.
+    summary.extend(world.recorder().adversary_summary());
+    summary.extend(world.adversary_summary());
     write_summary(&p, &summary).map_err(|e| out(&p, e))?;
     let effective = sc.effective();
     let manifest = Manifest {

@@ -1,6 +1,10 @@
 //! Protocol parameters, each named as in the paper with the paper's default.
 
+use super::behaviour::Behaviour;
 use std::time::Duration;
+
+/// The most disjoint lookup paths ([`Config::disjoint_paths`]).
+pub const MAX_PATHS: usize = 16;
 
 /// The largest `k` (and `α`) a node accepts. Deployed networks use 8
 /// (BitTorrent), 16 (Ethereum discv5) and 20 (libp2p, the paper); a reply of k
@@ -93,6 +97,24 @@ pub struct Config {
     /// in one bucket, as [`max_per_ip_per_bucket`](Self::max_per_ip_per_bucket)
     /// does for one IP. Defaults to 2.
     pub max_per_subnet_per_bucket: usize,
+    /// S/Kademlia's disjoint lookups (Baumgart & Mies 2007, §4.4): a lookup
+    /// spreads its first candidates over `d` paths, each path a lookup of the
+    /// paper's with its own α in flight, and each node is queried by at most
+    /// one path (the path that first learned of it), so that the paths stay
+    /// disjoint and an attacker on one cannot steer the others. The lookup
+    /// ends when every path has converged, or at the first value (or quorum)
+    /// of any path; a node lookup's result merges the paths. Not in the
+    /// paper. Defaults to 1 (the paper's single lookup). Loose parallelism only.
+    pub disjoint_paths: usize,
+    /// A value lookup accepts a value only once this many distinct nodes have
+    /// returned it, byte for byte (after S/Kademlia §4.4's majority over the
+    /// paths, and the quorum reads of storage systems); until then it keeps
+    /// querying. Not in the paper, which takes the first value (§2.3).
+    /// Defaults to 1.
+    pub value_quorum: usize,
+    /// How this node answers requests: honestly (the default) or as an
+    /// attacker ([`Behaviour`]). A hook of the simulator's adversaries.
+    pub behaviour: Behaviour,
 }
 
 impl Default for Config {
@@ -116,6 +138,9 @@ impl Default for Config {
             max_stored_pairs: 100_000,
             max_per_ip_per_bucket: 1,
             max_per_subnet_per_bucket: 2,
+            disjoint_paths: 1,
+            value_quorum: 1,
+            behaviour: Behaviour::HONEST,
         }
     }
 }
@@ -171,6 +196,15 @@ impl Config {
             if n == 0 || n > MAX_K {
                 return err(field, &format!("expected an integer from 1 to {MAX_K}"));
             }
+        }
+        if self.disjoint_paths == 0 || self.disjoint_paths > MAX_PATHS {
+            return err("disjoint_paths", &format!("expected an integer from 1 to {MAX_PATHS}"));
+        }
+        if self.disjoint_paths > 1 && self.parallelism == Parallelism::Strict {
+            return err("disjoint_paths", "expected 1 with strict parallelism (disjoint paths run loose lookups)");
+        }
+        if self.value_quorum == 0 || self.value_quorum > self.k {
+            return err("value_quorum", &format!("expected an integer from 1 to k ({})", self.k));
         }
         Ok(())
     }

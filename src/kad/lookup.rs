@@ -7,9 +7,17 @@
 //! contact first learned from a node at depth d has depth d + 1, and a contact
 //! learned again keeps the smaller depth). Failed candidates stay in the list,
 //! so that they are not queried again, but no longer count among "the k closest".
+//!
+//! With `disjoint_paths = d > 1` (S/Kademlia, Baumgart & Mies 2007, §4.4) each
+//! candidate belongs to one of d paths: the seeds are dealt out round-robin,
+//! nearest first, and a contact learned from a reply joins the path of the node
+//! that replied, unless a path already holds it. A path queries only its own
+//! candidates, keeps its own α in flight and converges by the paper's rule over
+//! its own k closest; so no node is queried by two paths, and a poisoned path
+//! cannot draw the others into its colluders, which are already its own.
 
 use super::address::{Address, cmp_to};
-use super::config::{Config, Parallelism};
+use super::config::{Config, MAX_PATHS, Parallelism};
 use super::id::{Distance, NodeId};
 use super::message::{Contact, Contacts};
 use std::cmp::Ordering;
@@ -40,6 +48,8 @@ pub struct Candidate<A: Address> {
     pub depth: u8,
     /// Query state.
     pub state: CandState,
+    /// The disjoint path it belongs to (0 with a single path).
+    pub path: u8,
 }
 
 impl<A: Address> Candidate<A> {
@@ -78,7 +88,11 @@ pub struct Lookup<A: Address> {
     k: usize,
     alpha: usize,
     strict: bool,
-    /// Shortlist length kept: 2k, the k closest plus as many spares for those that fail.
+    /// Disjoint paths (S/Kademlia §4.4); 1 is the paper's lookup.
+    paths: usize,
+    /// Queries in flight per path (with more than one path).
+    in_flight_by: [u8; MAX_PATHS],
+    /// Shortlist length kept: 2k per path, the k closest plus as many spares for those that fail.
     cap: usize,
     cands: Vec<Candidate<A>>,
     /// Scratch for merging a reply into `cands`: the reply's new candidates.
@@ -102,7 +116,8 @@ impl<A: Address> Lookup<A> {
     pub fn with_buffers(target: NodeId, own: NodeId, cfg: &Config, mut buf: LookupBuffers<A>) -> Self {
         buf.cands.clear();
         buf.incoming.clear();
-        buf.cands.reserve(cfg.k * 2);
+        let paths = cfg.disjoint_paths.clamp(1, MAX_PATHS);
+        buf.cands.reserve(cfg.k * 2 * paths);
         Lookup {
             target,
             target_w: Distance::of(&target),
@@ -110,7 +125,9 @@ impl<A: Address> Lookup<A> {
             k: cfg.k,
             alpha: cfg.alpha,
             strict: cfg.parallelism == Parallelism::Strict,
-            cap: cfg.k * 2,
+            paths,
+            in_flight_by: [0; MAX_PATHS],
+            cap: cfg.k * 2 * paths,
             cands: buf.cands,
             incoming: buf.incoming,
             failed_n: 0,
@@ -156,13 +173,26 @@ impl<A: Address> Lookup<A> {
         a.key.cmp(&b.key).then_with(|| self.cmp(&a.id(), &b.id()))
     }
 
-    /// A fresh candidate for `contact` at depth `depth`.
-    fn candidate(&self, contact: Contact<A>, depth: u8) -> Candidate<A> {
+    /// A fresh candidate for `contact` at depth `depth` on path `path`.
+    fn candidate(&self, contact: Contact<A>, depth: u8, path: u8) -> Candidate<A> {
         Candidate {
             key: contact.id.top() ^ self.target_w.top(),
             slot: A::pack(contact),
             depth,
             state: CandState::Fresh,
+            path,
+        }
+    }
+
+    /// Seeds the lookup with the origin's own closest contacts (depth 1),
+    /// dealt out over the disjoint paths round-robin, nearest first
+    /// (S/Kademlia §4.4: "distributes them into d independent lookup buckets").
+    pub fn seed(&mut self, contacts: &[Contact<A>]) {
+        self.add_all(contacts, 1);
+        if self.paths > 1 {
+            for (i, c) in self.cands.iter_mut().enumerate() {
+                c.path = (i % self.paths) as u8;
+            }
         }
     }
 
@@ -178,6 +208,12 @@ impl<A: Address> Lookup<A> {
     /// search and insertion each. The own ID is ignored; a contact already known
     /// keeps the smaller depth; the shortlist is then cut back to its cap.
     pub fn add_all(&mut self, contacts: &[Contact<A>], depth: u8) {
+        self.add_all_on(contacts, depth, 0);
+    }
+
+    /// [`add_all`](Self::add_all) onto path `path`: a contact a path already
+    /// holds stays on its path.
+    fn add_all_on(&mut self, contacts: &[Contact<A>], depth: u8, path: u8) {
         let mut incoming = std::mem::take(&mut self.incoming);
         incoming.clear();
         let full = self.cands.len() - self.failed_n >= self.cap;
@@ -186,7 +222,7 @@ impl<A: Address> Lookup<A> {
             if c.id == self.own {
                 continue;
             }
-            let cand = self.candidate(*c, depth);
+            let cand = self.candidate(*c, depth, path);
             if full && last.is_some_and(|l| self.cmp_cands(&cand, &l) == Ordering::Greater) {
                 continue; // beyond a full shortlist: not kept, nothing to update
             }
@@ -253,12 +289,20 @@ impl<A: Address> Lookup<A> {
         self.cands.iter().filter(|c| c.state != CandState::Failed).take(self.k)
     }
 
+    /// The k closest candidates of path `p` that have not failed, nearest first.
+    fn top_k_of(&self, p: u8) -> impl Iterator<Item = &Candidate<A>> {
+        self.cands.iter().filter(move |c| c.path == p && c.state != CandState::Failed).take(self.k)
+    }
+
     /// Appends to `out` the candidates to query now and marks them in flight.
     /// Loose parallelism keeps up to α queries in flight among the k closest;
     /// strict parallelism starts a new round only when the last one is over:
     /// α queries after a round that found a closer node, otherwise all of the
     /// k closest not yet queried (paper §2.3).
     pub fn next_queries(&mut self, out: &mut Contacts<A>) {
+        if self.paths > 1 {
+            return self.next_queries_disjoint(out);
+        }
         let quota = if self.strict {
             if self.in_flight > 0 {
                 return;
@@ -291,6 +335,31 @@ impl<A: Address> Lookup<A> {
         self.in_flight += sent;
     }
 
+    /// Loose parallelism on each disjoint path: up to α of its queries in
+    /// flight among its own k closest (S/Kademlia §4.4).
+    fn next_queries_disjoint(&mut self, out: &mut Contacts<A>) {
+        for p in 0..self.paths {
+            let quota = self.alpha.saturating_sub(usize::from(self.in_flight_by[p]));
+            let (mut sent, mut seen) = (0, 0);
+            for c in self.cands.iter_mut().filter(|c| usize::from(c.path) == p) {
+                if sent >= quota || seen >= self.k {
+                    break;
+                }
+                if c.state == CandState::Failed {
+                    continue;
+                }
+                seen += 1;
+                if c.state == CandState::Fresh {
+                    out.push(A::unpack(&c.slot));
+                    c.state = CandState::InFlight;
+                    sent += 1;
+                }
+            }
+            self.in_flight_by[p] += sent as u8;
+            self.in_flight += sent;
+        }
+    }
+
     /// `id` answered with `contacts`. Returns the answering candidate's depth, or
     /// `None` if `id` was not in flight in this lookup.
     pub fn answered(&mut self, id: &NodeId, contacts: &[Contact<A>]) -> Option<u8> {
@@ -300,9 +369,12 @@ impl<A: Address> Lookup<A> {
             return None;
         }
         c.state = CandState::Answered;
-        let depth = c.depth;
+        let (depth, path) = (c.depth, c.path);
         self.in_flight -= 1;
-        self.add_all(contacts, depth.saturating_add(1));
+        if self.paths > 1 {
+            self.in_flight_by[usize::from(path)] -= 1;
+        }
+        self.add_all_on(contacts, depth.saturating_add(1), path);
         Some(depth)
     }
 
@@ -314,17 +386,25 @@ impl<A: Address> Lookup<A> {
             self.cands[i].state = CandState::Failed;
             self.failed_n += 1;
             self.in_flight -= 1;
+            if self.paths > 1 {
+                self.in_flight_by[usize::from(self.cands[i].path)] -= 1;
+            }
         }
     }
 
     /// The paper's termination: each of the k closest candidates that have not
     /// failed has been queried and has answered (paper §2.3). A lookup with no
-    /// candidate left is over too.
+    /// candidate left is over too. With disjoint paths, every path by this
+    /// rule over its own candidates.
     pub fn is_done(&self) -> bool {
+        if self.paths > 1 {
+            return (0..self.paths as u8).all(|p| self.top_k_of(p).all(|c| c.state == CandState::Answered));
+        }
         self.top_k().all(|c| c.state == CandState::Answered)
     }
 
-    /// The result: up to k closest candidates that answered, nearest first.
+    /// The result: up to k closest candidates that answered, nearest first
+    /// (with disjoint paths, the paths' results merged).
     pub fn result(&self) -> impl Iterator<Item = &Candidate<A>> {
         self.cands.iter().filter(|c| c.state == CandState::Answered).take(self.k)
     }

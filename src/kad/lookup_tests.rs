@@ -189,3 +189,47 @@ fn failed_candidates_do_not_crowd_out_live_ones() {
     assert!(l.is_done());
     assert_eq!(l.result().count(), 2);
 }
+
+/// S/Kademlia §4.4: the seeds are dealt out over d paths nearest first, each
+/// path keeps its own α in flight among its own candidates, a reply's new
+/// contacts join the replier's path, a contact a path holds stays on it (so
+/// no node is queried by two paths), and the lookup ends when every path has
+/// converged; the result merges the paths.
+#[test]
+fn disjoint_paths_query_each_node_once_and_merge_s_kademlia_4_4() {
+    let cfg = Config { k: 2, alpha: 1, disjoint_paths: 2, ..Config::default() };
+    let mut l: Lookup<u32> = Lookup::new(NodeId::default(), id(0xFF, 0xFF), &cfg);
+    l.seed(&[c(1, 0), c(2, 0), c(3, 0), c(4, 0)]);
+    let paths: Vec<u8> = l.candidates().iter().map(|x| x.path).collect();
+    assert_eq!(paths, vec![0, 1, 0, 1], "round-robin, nearest first");
+    let mut q = Contacts::new();
+    l.next_queries(&mut q);
+    assert_eq!(ids(&q), vec![id(1, 0), id(2, 0)], "α = 1 on each path");
+    // Path 0's node 1 answers with a new contact (0x05) and one path 1 holds (0x04).
+    assert_eq!(l.answered(&id(1, 0), &[c(5, 0), c(4, 0)]), Some(1));
+    let on = |l: &Lookup<u32>, x: NodeId| l.candidates().iter().find(|c| c.id() == x).unwrap().path;
+    assert_eq!(on(&l, id(5, 0)), 0, "a new contact joins the replier's path");
+    assert_eq!(on(&l, id(4, 0)), 1, "a contact a path holds stays on it");
+    let mut q = Contacts::new();
+    l.next_queries(&mut q);
+    assert_eq!(ids(&q), vec![id(3, 0)], "path 0's next; path 1 still waits for node 2");
+    l.failed(&id(2, 0));
+    let mut q = Contacts::new();
+    l.next_queries(&mut q);
+    assert_eq!(ids(&q), vec![id(4, 0)], "path 1 goes on with its own");
+    assert!(!l.is_done());
+    l.answered(&id(3, 0), &[]);
+    assert!(!l.is_done(), "path 1 waits for node 4");
+    l.answered(&id(4, 0), &[]);
+    assert!(l.is_done(), "both paths converged: node 5 is beyond path 0's k closest");
+    let result: Vec<NodeId> = l.result().map(Candidate::id).collect();
+    assert_eq!(result, vec![id(1, 0), id(3, 0)], "the k closest answered over both paths");
+}
+
+/// One path is the paper's lookup: everything on path 0.
+#[test]
+fn a_single_path_is_the_papers_lookup() {
+    let mut l = lookup(3, 2, Parallelism::Loose);
+    l.seed(&[c(1, 0), c(2, 0), c(3, 0)]);
+    assert!(l.candidates().iter().all(|x| x.path == 0));
+}

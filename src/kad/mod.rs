@@ -5,6 +5,7 @@
 //! simulator and the real UDP node drive this one implementation.
 
 pub mod address;
+pub mod behaviour;
 pub mod config;
 pub mod id;
 pub mod lookup;
@@ -16,7 +17,8 @@ pub mod time;
 pub mod traffic;
 
 pub use address::{AddrGroup, Address};
-pub use config::{Config, ConfigError, Eviction, MAX_K, Parallelism};
+pub use behaviour::Behaviour;
+pub use config::{Config, ConfigError, Eviction, MAX_K, MAX_PATHS, Parallelism};
 pub use id::{Distance, ID_BITS, Key, NodeId};
 pub use message::{Body, Contact, Contacts, Message, RequestKind, TxId, Value};
 pub use node::{Command, Input, Node, OpId, OpKind, OpReport, Outbox, Output, Stats, Timer};

@@ -35,6 +35,20 @@ pub struct OpRecord {
     pub replicas: u32,
     /// Whether the overall deadline cut it off.
     pub deadline_hit: bool,
+    /// With an adversary (empty without): whether the target region was
+    /// attacked, i.e. at least one malicious node is among the true k
+    /// closest live nodes to the target (origin excluded) when the operation
+    /// is judged, at its end, as `success` is. The columns from here on come
+    /// last, so that readers of the older columns by position keep working.
+    pub attacked: Option<bool>,
+    /// With an adversary: whether the result set (the up to k closest nodes
+    /// that answered) is non-empty and all malicious: the operation was
+    /// eclipsed.
+    pub eclipsed: Option<bool>,
+    /// Gets, with an adversary: whether the value returned was a forged one
+    /// (`wrong_value` attackers, `kad::behaviour::forged_value`); such a get
+    /// does not count as a success.
+    pub wrong_value: Option<bool>,
 }
 
 impl OpRecord {
@@ -55,6 +69,9 @@ impl OpRecord {
             found_fraction: None,
             replicas: 0,
             deadline_hit: false,
+            attacked: None,
+            eclipsed: None,
+            wrong_value: None,
         }
     }
 }
@@ -157,6 +174,12 @@ pub struct SampleRow {
     pub maintenance_msgs_sent: u64,
     /// Of `bytes_sent`, maintenance traffic.
     pub maintenance_bytes_sent: u64,
+    /// With an adversary (empty without): workload operations finished in
+    /// the interval whose result set was all malicious (eclipsed).
+    pub eclipsed: Option<u32>,
+    /// With an adversary: gets finished in the interval that returned a
+    /// forged value.
+    pub wrong_values: Option<u32>,
 }
 
 /// One row of `nodes.csv`: a node at the end of the run.

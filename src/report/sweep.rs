@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 /// Headline metrics recorded per run (names of `summary.csv`), each with the
 /// label of its chart against each parameter.
-pub const METRICS: [(&str, &str); 12] = [
+pub const METRICS: [(&str, &str); 17] = [
     ("find_node.success_rate", "node lookup success rate"),
     ("find_node.hops.mean", "mean hops of node lookups"),
     ("find_node.hops.p90", "90th percentile of node lookup hops"),
@@ -41,6 +41,12 @@ pub const METRICS: [(&str, &str); 12] = [
     ("msgs.per_live_node_per_s", "messages per node per second"),
     ("bytes.per_live_node_per_s", "bytes per node per second"),
     ("end.rt_size.mean", "routing-table size at the end (contacts)"),
+    // The adversary's (empty without one), last so that the older columns of runs.csv keep their places.
+    ("find_node.attacked.success_rate", "node lookup success, attacked targets"),
+    ("get.attacked.success_rate", "get success rate, attacked keys"),
+    ("find_node.eclipsed_fraction", "node lookups eclipsed"),
+    ("get.eclipsed_fraction", "gets eclipsed"),
+    ("get.wrong_value_fraction", "gets with a wrong value"),
 ];
 
 /// One swept parameter and its values.
@@ -447,7 +453,10 @@ fn finish(grid: &Grid, rows: &[Vec<String>], out: &Path, style: &Style) -> Resul
             if chart.series.iter().all(|s| s.points.is_empty()) {
                 continue;
             }
-            let stem = charts.join(format!("{}_vs_{}", metric.replace('.', "_"), sanitize(&p.name)));
+            // No dot in the stem: the extension would replace what follows it
+            // (`--param network.loss.rate` gave `..._vs_network.png`).
+            let stem =
+                charts.join(format!("{}_vs_{}", metric.replace('.', "_"), sanitize(&p.name).replace('.', "_")));
             chart.save_styled(&stem, style).map_err(|e| SweepError::Internal(e.to_string()))?;
         }
     }
@@ -543,6 +552,11 @@ pub fn axis_label(metric: &str) -> &'static str {
         "msgs.per_live_node_per_s" => "messages / node / s",
         "bytes.per_live_node_per_s" => "bytes / node / s",
         "end.rt_size.mean" => "contacts per table",
+        "find_node.attacked.success_rate" => "success, attacked targets",
+        "get.attacked.success_rate" => "get success, attacked keys",
+        "find_node.eclipsed_fraction" => "lookups eclipsed",
+        "get.eclipsed_fraction" => "gets eclipsed",
+        "get.wrong_value_fraction" => "gets with a wrong value",
         _ => "value",
     }
 }

@@ -276,6 +276,7 @@ fn validate(sc: &Scenario) -> Result<(), Invalid> {
         }
     }
     validate_churn(&sc.churn)?;
+    super::adversary::validate(&sc.adversary, sc.nodes, sc.duration)?;
     let w = &sc.workload;
     if w.keys == 0 && (w.put_rate.0 > 0.0 || w.get_rate.0 > 0.0) {
         return invalid("workload.keys", "expected at least 1 key when puts or gets are on");

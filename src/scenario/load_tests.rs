@@ -10,7 +10,10 @@ fn err(text: &str) -> String {
 #[test]
 fn defaults_are_the_papers() {
     let sc = load_str("", "s.toml", &[]).unwrap();
-    assert_eq!(sc.protocol.config(), crate::kad::Config::default());
+    // The simulator's one departure: no per-subnet admission limit unless asked
+    // for (`max_per_subnet_per_bucket`), a defence that is off by default.
+    let paper = crate::kad::Config { max_per_subnet_per_bucket: crate::kad::MAX_K, ..crate::kad::Config::default() };
+    assert_eq!(sc.protocol.config(), paper);
     assert_eq!(sc, Scenario::default());
 }
 

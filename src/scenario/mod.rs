@@ -6,6 +6,7 @@
 //! [`ScenarioError`] naming the file, the field path, the line and column, and
 //! what was expected.
 
+pub mod adversary;
 pub mod clip;
 pub mod effective;
 pub mod estimate;

@@ -5,7 +5,7 @@
 /// The top-level keys of a scenario file: its fields and its sections. A
 /// one-word name among them is used as it is; any other one-word name is a
 /// protocol field.
-pub const TOP_LEVEL: [&str; 12] = [
+pub const TOP_LEVEL: [&str; 13] = [
     "name",
     "seed",
     "nodes",
@@ -18,6 +18,7 @@ pub const TOP_LEVEL: [&str; 12] = [
     "churn",
     "workload",
     "output",
+    "adversary",
 ];
 
 /// The dotted field path a parameter name stands for: `k` → `protocol.k`,
@@ -61,6 +62,8 @@ mod tests {
         assert_eq!(field_path("sample_interval"), "sample_interval");
         assert_eq!(field_path("network.loss.rate"), "network.loss.rate");
         assert_eq!(field_path("churn"), "churn");
+        assert_eq!(field_path("adversary.fraction"), "adversary.fraction");
+        assert_eq!(field_path("disjoint_paths"), "protocol.disjoint_paths");
     }
 
     #[test]

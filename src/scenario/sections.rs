@@ -33,6 +33,8 @@ pub struct Scenario {
     pub workload: Workload,
     /// What the output files include.
     pub output: Output,
+    /// Malicious nodes (none by default).
+    pub adversary: super::adversary::Adversary,
 }
 
 impl Default for Scenario {
@@ -50,6 +52,7 @@ impl Default for Scenario {
             churn: Churn::default(),
             workload: Workload::default(),
             output: Output::default(),
+            adversary: super::adversary::Adversary::default(),
         }
     }
 }
@@ -93,6 +96,27 @@ pub struct Protocol {
     pub replicate_to_new_nodes: bool,
     /// Pairs a node stores at most. Defaults to 100 000.
     pub max_stored_pairs: usize,
+    /// S/Kademlia disjoint lookups over d paths (Baumgart & Mies 2007, §4.4):
+    /// each node is queried by at most one path, each path keeps α queries in
+    /// flight, a get ends at the first value (or quorum) of any path and a node
+    /// lookup merges the paths' results. A defence, not in the paper; loose
+    /// parallelism only. Defaults to 1 (off).
+    pub disjoint_paths: usize,
+    /// A get accepts a value only once this many distinct nodes returned it
+    /// byte for byte, and queries on until then. A defence against
+    /// `wrong_value` adversaries, not in the paper (§2.3 takes the first
+    /// value). From 1 to k. Defaults to 1 (off).
+    pub value_quorum: usize,
+    /// Contacts one simulated /24 may hold in one bucket, replacement cache
+    /// included: the real node's admission limit (libtorrent's
+    /// `dht_restrict_routing_ips`, `kadsim node --max-per-subnet`), run by the
+    /// same routing-table code. Only addresses with a group are counted: the
+    /// adversary's nodes when `adversary.subnets` is set (each honest node is
+    /// on a /24 of its own, so never limited). Applies to contacts the
+    /// protocol admits, not to tables the oracle bootstrap builds. Defaults to
+    /// no limit (off); 2 is libtorrent's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_per_subnet_per_bucket: Option<usize>,
 }
 
 /// Names of the full-bucket policies.
@@ -136,6 +160,9 @@ impl Default for Protocol {
             cache_on_get: c.cache_on_get,
             replicate_to_new_nodes: c.replicate_to_new_nodes,
             max_stored_pairs: c.max_stored_pairs,
+            disjoint_paths: c.disjoint_paths,
+            value_quorum: c.value_quorum,
+            max_per_subnet_per_bucket: None,
         }
     }
 }
@@ -166,9 +193,12 @@ impl Protocol {
             cache_on_get: self.cache_on_get,
             replicate_to_new_nodes: self.replicate_to_new_nodes,
             max_stored_pairs: self.max_stored_pairs,
-            // Simulated addresses have no admission group: these limits never apply.
+            // Every simulated node has an IP address of its own: one per IP never binds.
             max_per_ip_per_bucket: Config::default().max_per_ip_per_bucket,
-            max_per_subnet_per_bucket: Config::default().max_per_subnet_per_bucket,
+            max_per_subnet_per_bucket: self.max_per_subnet_per_bucket.unwrap_or(crate::kad::MAX_K),
+            disjoint_paths: self.disjoint_paths,
+            value_quorum: self.value_quorum,
+            behaviour: crate::kad::Behaviour::HONEST,
         }
     }
 }

@@ -14,14 +14,45 @@
 //! up to millions of nodes can observe, these IDs behave as uniformly random
 //! 160-bit IDs: the routing tree never reaches below depth 48.
 //!
-//! A simulated address has no admission group ([`Address::group`] is `None`):
-//! the per-IP and per-subnet limits of routing tables never apply to it.
+//! A simulated address may carry an admission group ([`Address::group`]), so
+//! that the routing tables' per-subnet limits, the real node's defence against
+//! one network filling a bucket, run on simulated sybils by the same code. Its
+//! top 4 bits are a group tag: 0 for a node on a /24 of its own (every honest
+//! node, and the adversary's unless `adversary.subnets` is set), which has no
+//! group and is never limited, as one node at one IP of its own /24 can never
+//! exceed a limit of at least one; t = 1..15 for the adversary's simulated
+//! /24 number t, in which each node has an IP of its own. The low 28 bits are
+//! the node index, so the slot stays 10 bytes.
 
-use crate::kad::{Address, Contact, NodeId};
+use crate::kad::{AddrGroup, Address, Contact, NodeId};
 
-/// A node index: where a simulated datagram goes.
+/// A node index and its group tag: where a simulated datagram goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct SimAddr(pub u32);
+
+/// Bits of a simulated address that hold the node index: at most 2^28 nodes.
+pub const NODE_BITS: u32 = 28;
+
+impl SimAddr {
+    /// Node `node` in simulated /24 number `tag` (0: a /24 of its own).
+    #[inline]
+    pub fn new(node: u32, tag: u8) -> SimAddr {
+        debug_assert!(node < 1 << NODE_BITS && tag < 16);
+        SimAddr(node | u32::from(tag) << NODE_BITS)
+    }
+
+    /// The node index.
+    #[inline]
+    pub fn node(self) -> u32 {
+        self.0 & ((1 << NODE_BITS) - 1)
+    }
+
+    /// The group tag (0: none).
+    #[inline]
+    pub fn tag(self) -> u8 {
+        (self.0 >> NODE_BITS) as u8
+    }
+}
 
 /// Bits of a simulated ID drawn at random; the next 16 are zero.
 pub const PREFIX_BITS: u32 = 48;
@@ -81,6 +112,15 @@ impl Address for SimAddr {
     fn addr(s: &SimSlot) -> SimAddr {
         SimAddr(u32::from(s.node[0]) << 16 | u32::from(s.node[1]))
     }
+
+    /// A tagged address is in simulated /24 number `tag` at an IP of its own
+    /// (the node index); an untagged one has no group. The keys are abstract
+    /// (they name no real address) and never meet a socket address's.
+    #[inline]
+    fn group(&self) -> Option<AddrGroup> {
+        let tag = self.tag();
+        (tag != 0).then(|| AddrGroup { ip: 1 << 64 | u128::from(self.node()), subnet: 2 << 64 | u128::from(tag) })
+    }
 }
 
 #[cfg(test)]
@@ -99,9 +139,17 @@ mod tests {
     }
 
     #[test]
-    fn simulated_addresses_have_no_admission_group() {
-        // So routing tables never count them against per-IP limits, at no cost.
+    fn untagged_addresses_have_no_admission_group_tagged_ones_share_a_subnet() {
+        // So routing tables never count honest nodes against limits, at no cost.
         assert_eq!(SimAddr(7).group(), None);
+        assert_eq!(SimAddr::new(7, 0).group(), None);
+        let (a, b, c) = (SimAddr::new(7, 3).group().unwrap(), SimAddr::new(8, 3).group().unwrap(), SimAddr::new(9, 4));
+        assert_eq!(a.subnet, b.subnet, "one simulated /24");
+        assert_ne!(a.ip, b.ip, "an IP each");
+        assert_ne!(a.subnet, c.group().unwrap().subnet);
+        assert_eq!((c.node(), c.tag()), (9, 4));
+        let s = SimAddr::pack(Contact { id: id_from_top(1 << 16), addr: c });
+        assert_eq!(SimAddr::addr(&s), c, "the tag survives the 10-byte slot");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! `kad::Node`s over a simulated UDP transport (DESIGN.md §1, §3).
 
 pub mod addr;
+pub mod adversary;
 pub mod bootstrap;
 pub mod calendar;
 pub mod churn;

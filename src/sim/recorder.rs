@@ -15,6 +15,9 @@ pub struct Interval {
     latency_ms: Vec<f64>,
     /// Per workload kind (node lookups, gets, puts): finished, succeeded, latencies.
     by_kind: [KindInterval; 3],
+    /// Workload operations eclipsed, gets that returned a forged value.
+    eclipsed: u32,
+    wrong_values: u32,
 }
 
 /// One workload kind's operations finished in an interval.
@@ -54,6 +57,9 @@ pub struct Recorder {
     pub node_us: f64,
     /// The totals and node-microseconds at the end of the warm-up.
     at_warmup: Option<(SampleRow, f64)>,
+    /// Whether the scenario has an adversary: its columns and rows are
+    /// filled, else left empty.
+    pub adversary: bool,
 }
 
 impl Recorder {
@@ -72,6 +78,8 @@ impl Recorder {
                 iv.hops.push(f64::from(h));
             }
             iv.latency_ms.push(rec.latency_us as f64 / 1e3);
+            iv.eclipsed += u32::from(rec.eclipsed == Some(true));
+            iv.wrong_values += u32::from(rec.wrong_value == Some(true));
         }
         // Per kind for the time series only: the summary reads `ops` itself.
         if let Some(k) = KINDS.iter().position(|k| *k == rec.kind) {
@@ -118,6 +126,8 @@ impl Recorder {
             latency_p99_ms: quantile_sorted(&lat, 0.99),
             rt_size_mean,
             stored_pairs,
+            eclipsed: self.adversary.then_some(iv.eclipsed),
+            wrong_values: self.adversary.then_some(iv.wrong_values),
             ..iv.counts
         });
     }
@@ -195,6 +205,39 @@ impl Recorder {
         put("bytes.maintenance_per_live_node_per_s", rate(|r| r.maintenance_bytes_sent));
         put("churn.joins", t.joins.to_string());
         put("churn.leaves", t.leaves.to_string());
+        rows
+    }
+
+    /// The adversary's rows of `summary.csv`, by workload kind: the success
+    /// rate (and found fraction) of the operations whose target region was
+    /// attacked and of the others, the share eclipsed, and the share of gets
+    /// that returned a forged value. Every row is present with or without an
+    /// adversary, empty without one (and a rate with no operation to count is
+    /// empty), so that compare and sweep see the same metrics in every run.
+    pub fn adversary_summary(&self) -> Vec<(String, String)> {
+        let mut rows: Vec<(String, String)> = Vec::new();
+        let on = self.adversary;
+        let fmt = |x: Option<f64>| x.filter(|_| on).map_or(String::new(), |v| format!("{v:.6}"));
+        let share = |ops: &[&OpRecord], f: &dyn Fn(&OpRecord) -> bool| {
+            (!ops.is_empty()).then(|| ops.iter().filter(|r| f(r)).count() as f64 / ops.len() as f64)
+        };
+        for kind in KINDS {
+            let ops: Vec<&OpRecord> = self.ops.iter().filter(|r| r.kind == kind).collect();
+            let (hit, clear): (Vec<&OpRecord>, Vec<&OpRecord>) = ops.iter().partition(|r| r.attacked == Some(true));
+            let count = if on { hit.len().to_string() } else { String::new() };
+            rows.push((format!("{kind}.attacked.count"), count));
+            for (side, set) in [("attacked", &hit), ("not_attacked", &clear)] {
+                rows.push((format!("{kind}.{side}.success_rate"), fmt(share(set, &|r| r.success))));
+                if kind != "get" {
+                    let f: Vec<f64> = set.iter().filter_map(|r| r.found_fraction).collect();
+                    rows.push((format!("{kind}.{side}.found_fraction.mean"), fmt(mean(&f))));
+                }
+            }
+            rows.push((format!("{kind}.eclipsed_fraction"), fmt(share(&ops, &|r| r.eclipsed == Some(true)))));
+            if kind == "get" {
+                rows.push(("get.wrong_value_fraction".into(), fmt(share(&ops, &|r| r.wrong_value == Some(true)))));
+            }
+        }
         rows
     }
 }

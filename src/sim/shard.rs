@@ -26,7 +26,9 @@ use super::latency::LatencyModel;
 use super::loss::{LossChain, LossModel};
 use super::partition::Partitions;
 use super::seeds;
-use crate::kad::{Command, Config, Input, Message, Node, NodeId, OpReport, Outbox, Output, Time, Timer, Traffic};
+use crate::kad::{
+    Command, Config, Contact, Input, Message, Node, NodeId, OpReport, Outbox, Output, Time, Timer, Traffic,
+};
 use crate::wire::encoded_len;
 use rand_core::SeedableRng;
 use rand_pcg::Pcg64Mcg;
@@ -53,6 +55,37 @@ pub struct Ctx {
     pub warmup: u64,
     /// Number of shards.
     pub shards: u32,
+    /// The adversary, if the scenario has one.
+    pub adversary: Option<AdversaryCtx>,
+}
+
+/// What the engine knows of the adversary's nodes.
+pub struct AdversaryCtx {
+    /// Whether each node index is malicious.
+    pub malicious: Vec<bool>,
+    /// Each node's address group tag (`super::addr`): 0 for honest nodes.
+    pub tags: Vec<u8>,
+    /// The malicious nodes' protocol: the scenario's, with their behaviours.
+    pub cfg: Arc<Config>,
+    /// Every malicious node as a contact, for the poisoning replies.
+    pub colluders: Arc<[Contact<SimAddr>]>,
+}
+
+impl Ctx {
+    /// The address of node `node`, with its group tag.
+    #[inline]
+    pub fn addr(&self, node: u32) -> SimAddr {
+        match &self.adversary {
+            Some(a) => SimAddr::new(node, a.tags[node as usize]),
+            None => SimAddr(node),
+        }
+    }
+
+    /// Whether node `node` is malicious.
+    #[inline]
+    pub fn malicious(&self, node: u32) -> bool {
+        self.adversary.as_ref().is_some_and(|a| a.malicious[node as usize])
+    }
 }
 
 /// Something that happens to one node.
@@ -188,7 +221,16 @@ pub fn event_hash(time: u64, what: u64) -> u64 {
 /// A fresh node of index `node` in incarnation `inc`.
 pub fn new_node(ctx: &Ctx, node: u32, inc: u32, id: NodeId, now: u64) -> Node<SimAddr> {
     let rng_seed = seeds::derive(ctx.seed, "node", u64::from(node) << 32 | u64::from(inc));
-    Node::new(id, ctx.cfg.clone(), rng_seed, Time(now)).expect("the scenario's protocol section was validated")
+    match &ctx.adversary {
+        Some(a) if a.malicious[node as usize] => {
+            let mut n = Node::new(id, a.cfg.clone(), rng_seed, Time(now)).expect("validated with the protocol");
+            n.set_colluders(a.colluders.clone());
+            n
+        }
+        _ => {
+            Node::new(id, ctx.cfg.clone(), rng_seed, Time(now)).expect("the scenario's protocol section was validated")
+        }
+    }
 }
 
 impl Shard {
@@ -311,7 +353,7 @@ impl Shard {
                     self.counts.msgs_to_dead += 1;
                     self.out.recycle_message(msg);
                 } else {
-                    h.node.handle(Time(now), Input::Datagram { from: SimAddr(from), msg }, &mut self.out);
+                    h.node.handle(Time(now), Input::Datagram { from: ctx.addr(from), msg }, &mut self.out);
                     self.flush(ctx, now, local, Some(traffic));
                 }
                 what
@@ -370,7 +412,7 @@ impl Shard {
 
     /// Starts the join procedure through `via` (paper §2.3).
     fn join(&mut self, ctx: &Ctx, now: u64, local: u32, via: u32, via_id: NodeId) {
-        let cmd = Command::Join { bootstrap: SimAddr(via), id: Some(via_id) };
+        let cmd = Command::Join { bootstrap: ctx.addr(via), id: Some(via_id) };
         self.hosts[local as usize].node.start(Time(now), cmd, &mut self.out);
         self.flush(ctx, now, local, None);
     }
@@ -387,7 +429,7 @@ impl Shard {
                     // bug of the core, counted as maintenance in a release build.
                     debug_assert!(traffic.is_some() || answering.is_some(), "a reply to nothing");
                     let traffic = traffic.or(answering).unwrap_or(Traffic::Maintenance);
-                    self.send(ctx, now, local, to.0, msg, traffic);
+                    self.send(ctx, now, local, to.node(), msg, traffic);
                 }
                 Output::SetTimer { at, timer } => {
                     let h = &mut self.hosts[local as usize];

@@ -174,6 +174,12 @@ struct Coordinator {
     warm_marked: bool,
     /// The population when the warm-up ended.
     at_warmup: Option<Population>,
+    /// Whether each node is malicious (empty without an adversary).
+    malicious: Vec<bool>,
+    /// The malicious nodes, ascending.
+    adv_nodes: Vec<u32>,
+    /// The Sybil attack's victims.
+    victims: Vec<u32>,
 }
 
 impl World {
@@ -195,6 +201,21 @@ impl World {
         let mut part_rng = seeds::stream(seed, "partitions");
         let partitions = Partitions::new(&sc.network.partitions, n, &mut part_rng);
         let lookahead = latency.floor();
+        // First IDs, their top 64 bits redrawn where they repeat; then the
+        // adversary's, placed as the scenario says.
+        let mut tops = BTreeSet::new();
+        let mut status = vec![Status::default(); n];
+        for (i, st) in status.iter_mut().enumerate() {
+            st.top = draw_top(&mut tops, seed, i as u32, 0);
+        }
+        let mut node_tops: Vec<u64> = status.iter().map(|s| s.top).collect();
+        let adversary = super::adversary::setup(sc, &cfg, &mut node_tops, &mut tops);
+        for (st, top) in status.iter_mut().zip(&node_tops) {
+            st.top = *top;
+        }
+        let (adv_nodes, victims) =
+            adversary.as_ref().map_or((Vec::new(), Vec::new()), |a| (a.nodes.clone(), a.victims.clone()));
+        let malicious = adversary.as_ref().map_or_else(Vec::new, |a| a.ctx.malicious.clone());
         let ctx = Ctx {
             seed,
             cfg,
@@ -204,13 +225,8 @@ impl World {
             graceful: sc.churn.leave == LeaveMode::Graceful,
             warmup: sc.warmup.0,
             shards: threads as u32,
+            adversary: adversary.map(|a| a.ctx),
         };
-        // First IDs, their top 64 bits redrawn where they repeat.
-        let mut tops = BTreeSet::new();
-        let mut status = vec![Status::default(); n];
-        for (i, st) in status.iter_mut().enumerate() {
-            st.top = draw_top(&mut tops, seed, i as u32, 0);
-        }
         let ids: Vec<NodeId> = status.iter().map(|s| super::addr::id_from_top(s.top)).collect();
         let shards = (0..threads as u32).map(|s| Mutex::new(Shard::new(&ctx, s, &ids))).collect();
         let mailboxes = (0..threads).map(|_| Mutex::new(Vec::new())).collect();
@@ -220,7 +236,7 @@ impl World {
                 sc.churn.downtime.as_ref().map_or_else(DurationDist::default_downtime, DurationDist::new),
             )
         });
-        let co = Coordinator {
+        let mut co = Coordinator {
             global: EventQueue::new(),
             seq: 0,
             now: 0,
@@ -247,8 +263,12 @@ impl World {
             up_changed: 0,
             warm_marked: false,
             at_warmup: None,
+            malicious,
+            adv_nodes,
+            victims,
             sc: sc.clone(),
         };
+        co.rec.adversary = sc.adversary.enabled();
         let mut w = World { shared: Shared { ctx, shards, mailboxes }, co, threads };
         w.schedule_start(trace);
         w
@@ -268,9 +288,19 @@ impl World {
                 BootstrapMode::Join => {
                     let gap = 1e6 / co.sc.bootstrap.join_rate.0;
                     for i in 0..n {
-                        co.global.push((f64::from(i) * gap).round() as u64, Global::Up { node: i });
+                        if !co.joins_late(i) {
+                            co.global.push((f64::from(i) * gap).round() as u64, Global::Up { node: i });
+                        }
                     }
                 }
+            }
+            // An adversary joining later comes up from `join_at` at the join rate.
+            let co = &mut self.co;
+            let gap = 1e6 / co.sc.bootstrap.join_rate.0.max(1e-9);
+            let late: Vec<u32> = co.adv_nodes.iter().copied().filter(|&i| co.joins_late(i)).collect();
+            for (j, i) in late.into_iter().enumerate() {
+                let at = co.sc.adversary.join_at.0 as f64 + j as f64 * gap;
+                co.global.push(at.round() as u64, Global::Up { node: i });
             }
         }
         let co = &mut self.co;
@@ -288,9 +318,18 @@ impl World {
     fn oracle_bootstrap(&mut self) {
         let co = &mut self.co;
         let shared = &self.shared;
-        let pairs: Vec<(u64, u32)> = co.status.iter().enumerate().map(|(i, s)| (s.top, i as u32)).collect();
-        let ids = SortedIds::new(pairs.clone());
+        let pairs: Vec<(u64, u32)> = co
+            .status
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !co.joins_late(*i as u32))
+            .map(|(i, s)| (s.top, i as u32))
+            .collect();
+        // The tables hold addresses, with their group tags.
+        let ids = SortedIds::new(pairs.iter().map(|&(t, i)| (t, shared.ctx.addr(i).0)).collect());
         co.oracle = Oracle::from_pairs(pairs);
+        let late: Vec<bool> = (0..co.status.len() as u32).map(|i| co.joins_late(i)).collect();
+        let late = &late;
         let cfg = &shared.ctx.cfg;
         let shape = Shape { k: cfg.k, b: cfg.b };
         let seed = co.sc.seed;
@@ -298,6 +337,9 @@ impl World {
             let mut shard = shared.shards[s].lock().expect("no worker panicked");
             let mut builder = TableBuilder::default();
             for (i, h) in shard.hosts_mut(&shared.ctx) {
+                if late[i as usize] {
+                    continue;
+                }
                 let mut rng = ChaCha8Rng::seed_from_u64(seeds::derive(seed, "oracle", u64::from(i)));
                 builder.build(&ids, h.node.id().top(), shape, &mut rng);
                 h.node.bootstrap_table(Time::ZERO, builder.buckets());
@@ -312,6 +354,9 @@ impl World {
             fill(0);
         });
         for i in 0..co.status.len() {
+            if co.joins_late(i as u32) {
+                continue;
+            }
             let st = &mut co.status[i];
             st.alive = true;
             st.joined = true;
@@ -471,6 +516,40 @@ impl World {
                 full_fraction: f64::from(full[i]) / denom,
             })
             .collect()
+    }
+
+    /// The adversary's rows of `summary.csv` that need the nodes' state at the
+    /// end: how many nodes are malicious, and the share of malicious contacts
+    /// in the routing tables (buckets, not replacement caches) of the honest
+    /// nodes up, and of the Sybil attack's victims (empty for other
+    /// placements). Every row is present, empty without an adversary.
+    pub fn adversary_summary(&self) -> Vec<(String, String)> {
+        let co = &self.co;
+        let on = co.sc.adversary.enabled();
+        let (mut all, mut bad, mut v_all, mut v_bad) = (0u64, 0u64, 0u64, 0u64);
+        if on {
+            self.each_host(|i, h| {
+                if !h.alive || co.is_malicious(i) {
+                    return;
+                }
+                let victim = co.victims.contains(&i);
+                for c in h.node.routing_table().contacts() {
+                    let m = u64::from(co.is_malicious(c.addr.node()));
+                    all += 1;
+                    bad += m;
+                    if victim {
+                        v_all += 1;
+                        v_bad += m;
+                    }
+                }
+            });
+        }
+        let share = |b: u64, a: u64| if a == 0 { String::new() } else { format!("{:.6}", b as f64 / a as f64) };
+        vec![
+            ("adversary.nodes".into(), if on { co.adv_nodes.len().to_string() } else { String::new() }),
+            ("adversary.rt_share".into(), share(bad, all)),
+            ("adversary.victim_rt_share".into(), share(v_bad, v_all)),
+        ]
     }
 
     /// Mean bytes per node held by the nodes (struct plus heap) and the shards' queues.
@@ -710,7 +789,21 @@ impl Coordinator {
         self.schedule_down(node);
     }
 
+    /// Whether `node` is malicious.
+    fn is_malicious(&self, node: u32) -> bool {
+        self.malicious.get(node as usize).copied().unwrap_or(false)
+    }
+
+    /// Whether `node` is malicious and comes up at `adversary.join_at` > 0.
+    fn joins_late(&self, node: u32) -> bool {
+        self.sc.adversary.join_at.0 > 0 && self.is_malicious(node)
+    }
+
     fn schedule_down(&mut self, node: u32) {
+        // The adversary keeps its nodes up.
+        if self.is_malicious(node) {
+            return;
+        }
         if let Some((session, _)) = &self.sessions {
             let len = session.sample(&mut self.churn_rng);
             self.global.push(self.now.saturating_add(len), Global::Down { node });
@@ -753,7 +846,10 @@ impl Coordinator {
             && let Some(cmd) = self.workload.command(kind)
         {
             let origin = self.live.items[slot];
-            self.schedule_for(shared, origin, LocalEvent::Start(cmd));
+            // Only honest nodes are users: a malicious origin drops the operation.
+            if !self.is_malicious(origin) {
+                self.schedule_for(shared, origin, LocalEvent::Start(cmd));
+            }
         }
         if let Some(gap) = self.workload.next_gap_us(kind, slots) {
             self.global.push(self.now.saturating_add(gap), Global::Work(kind));
@@ -806,7 +902,7 @@ impl Coordinator {
             return r;
         }
         let k = self.sc.protocol.k;
-        let (success, found_fraction) = match r.kind {
+        let (mut success, found_fraction) = match r.kind {
             OpKind::FindNode | OpKind::Put | OpKind::Refresh | OpKind::Republish | OpKind::Join => {
                 self.oracle.closest(&r.target, k, Some(origin), &mut self.scratch);
                 let truth = &self.scratch;
@@ -824,6 +920,21 @@ impl Coordinator {
             }
             _ => (r.success, None),
         };
+        let (mut attacked, mut eclipsed, mut wrong_value) = (None, None, None);
+        if !self.malicious.is_empty() || self.sc.adversary.enabled() {
+            if !matches!(r.kind, OpKind::FindNode | OpKind::Put | OpKind::Refresh | OpKind::Republish | OpKind::Join) {
+                self.oracle.closest(&r.target, k, Some(origin), &mut self.scratch);
+            }
+            let bad = |node: u32| self.malicious.get(node as usize).copied().unwrap_or(false);
+            attacked = Some(self.scratch.iter().any(|(_, n)| bad(*n)));
+            eclipsed = Some(!r.closest.is_empty() && r.closest.iter().all(|c| bad(c.addr.node())));
+            if r.kind == OpKind::Get {
+                let forged = r.value.as_deref().is_some_and(crate::kad::behaviour::is_forged);
+                wrong_value = Some(forged);
+                // A forged value is no success: the get did not return the value.
+                success &= !forged;
+            }
+        }
         self.rec.op(OpRecord {
             start_us: r.started.0,
             end_us: r.finished.0,
@@ -839,6 +950,9 @@ impl Coordinator {
             found_fraction,
             replicas: r.replicas,
             deadline_hit: r.deadline_hit,
+            attacked,
+            eclipsed,
+            wrong_value,
         });
         r
     }

@@ -1,6 +1,7 @@
 //! Integration tests: whole networks of `kad::Node`s driven by a small
 //! deterministic event loop. One binary, one file per topic.
 
+mod adversary;
 mod bin;
 mod cli;
 mod engine;

@@ -18,6 +18,7 @@ mod stream;
 pub use outbox::Outbox;
 pub use report::{OpId, OpKind, OpReport, Stats};
 
+use super::behaviour::{self, Behaviour};
 use super::config::{Config, ConfigError, Eviction};
 use super::id::{Key, NodeId};
 use super::message::{Body, Contact, Contacts, Message, RequestKind, TxId, Value};
@@ -165,6 +166,8 @@ pub struct Node<A: Address> {
     armed: [Time; 2],
     maintenance_due: Time,
     stats: Stats,
+    /// The malicious contacts a poisoning node answers with (`Behaviour::POISON`).
+    colluders: Option<Arc<[Contact<A>]>>,
 }
 
 impl<A: Address> Node<A> {
@@ -186,6 +189,7 @@ impl<A: Address> Node<A> {
             next_op: 0,
             armed: [Time::NEVER; 2],
             stats: Stats::default(),
+            colluders: None,
         })
     }
 
@@ -198,6 +202,14 @@ impl<A: Address> Node<A> {
     /// The node's ID.
     pub fn id(&self) -> &NodeId {
         self.table.own_id()
+    }
+
+    /// Hands a malicious node the contacts of its fellow attackers: a node
+    /// with [`Behaviour::POISON`] answers FIND_NODE and FIND_VALUE with the k
+    /// of them closest to the target (an attacker running many nodes knows
+    /// them all). Honest nodes never read it.
+    pub fn set_colluders(&mut self, colluders: Arc<[Contact<A>]>) {
+        self.colluders = Some(colluders);
     }
 
     /// The node's configuration.
@@ -352,25 +364,105 @@ impl<A: Address> Node<A> {
     }
 
     /// Answers a request (paper §2.3) after refreshing its sender (paper §2.2).
+    /// A malicious node answers as its [`Behaviour`] says instead.
     fn on_request(&mut self, now: Time, from: A, msg: Message<A>, out: &mut Outbox<A>) {
         self.saw(now, msg.sender, from, false, out);
-        let body = match msg.body {
-            Body::Ping => Body::Pong,
-            Body::FindNode { target } => Body::Nodes { contacts: self.closest(&target, Some(&msg.sender), out) },
-            Body::FindValue { key } => match self.store.get_with_lifetime(&key, now) {
-                Some((value, left)) => Body::Found { value: value.clone(), ttl_secs: secs(left) },
-                None => Body::Nodes { contacts: self.closest(&key, Some(&msg.sender), out) },
-            },
-            Body::Store { key, value, ttl_secs } => {
-                Body::Stored { accepted: self.accept_store(now, key, value, ttl_secs, out) }
+        let bad = self.cfg.behaviour;
+        let body = if bad.is_honest() {
+            match msg.body {
+                Body::Ping => Body::Pong,
+                Body::FindNode { target } => Body::Nodes { contacts: self.closest(&target, Some(&msg.sender), out) },
+                Body::FindValue { key } => self.find_value(now, &key, &msg.sender, out),
+                Body::Store { key, value, ttl_secs } => {
+                    Body::Stored { accepted: self.accept_store(now, key, value, ttl_secs, out) }
+                }
+                reply @ (Body::Pong | Body::Stored { .. } | Body::Nodes { .. } | Body::Found { .. }) => {
+                    out.recycle_body(reply);
+                    return;
+                }
             }
-            reply @ (Body::Pong | Body::Stored { .. } | Body::Nodes { .. } | Body::Found { .. }) => {
-                out.recycle_body(reply);
-                return;
+        } else {
+            match self.answer_as(bad, now, msg.sender, msg.body, out) {
+                Some(body) => body,
+                None => return,
             }
         };
         self.stats.sent += 1;
         out.push(Output::Send { to: from, msg: Message { tx: msg.tx, sender: self.own(), body }, traffic: None });
+    }
+
+    /// The honest answer to FIND_VALUE: the value if held, else the k closest contacts (paper §2.3).
+    fn find_value(&mut self, now: Time, key: &Key, sender: &NodeId, out: &mut Outbox<A>) -> Body<A> {
+        match self.store.get_with_lifetime(key, now) {
+            Some((value, left)) => Body::Found { value: value.clone(), ttl_secs: secs(left) },
+            None => Body::Nodes { contacts: self.closest(key, Some(sender), out) },
+        }
+    }
+
+    /// The answer of a malicious node to a request `body` from `sender`, or
+    /// `None` to send none; precedence as in the table of [`behaviour`].
+    fn answer_as(
+        &mut self,
+        bad: Behaviour,
+        now: Time,
+        sender: NodeId,
+        body: Body<A>,
+        out: &mut Outbox<A>,
+    ) -> Option<Body<A>> {
+        if bad.has(Behaviour::BLACK_HOLE) || !body.is_request() {
+            out.recycle_body(body);
+            return None;
+        }
+        Some(match body {
+            Body::Ping => Body::Pong,
+            Body::Store { .. } if bad.has(Behaviour::DROP_STORE) => Body::Stored { accepted: true },
+            Body::Store { key, value, ttl_secs } => {
+                Body::Stored { accepted: self.accept_store(now, key, value, ttl_secs, out) }
+            }
+            Body::FindValue { key } if bad.has(Behaviour::WRONG_VALUE) => {
+                Body::Found { value: behaviour::forged_value(&key), ttl_secs: secs(self.cfg.expire_after) }
+            }
+            Body::FindNode { target } | Body::FindValue { key: target } if bad.has(Behaviour::POISON) => {
+                Body::Nodes { contacts: self.colluders_closest(&target, &sender, out) }
+            }
+            Body::FindValue { key } if bad.has(Behaviour::FREE_RIDE) => match self.store.get_with_lifetime(&key, now) {
+                Some((value, left)) => Body::Found { value: value.clone(), ttl_secs: secs(left) },
+                None => Body::Nodes { contacts: out.contacts_for(self.cfg.k) },
+            },
+            Body::FindNode { .. } if bad.has(Behaviour::FREE_RIDE) => {
+                Body::Nodes { contacts: out.contacts_for(self.cfg.k) }
+            }
+            Body::FindNode { target } => Body::Nodes { contacts: self.closest(&target, Some(&sender), out) },
+            Body::FindValue { key } => self.find_value(now, &key, &sender, out),
+            reply => {
+                out.recycle_body(reply);
+                return None;
+            }
+        })
+    }
+
+    /// The k colluders closest to `target`, without the requester and this
+    /// node, nearest first, in a pooled buffer: one pass over the list keeping
+    /// a sorted top k, so nothing is allocated per request.
+    fn colluders_closest(&self, target: &NodeId, requester: &NodeId, out: &mut Outbox<A>) -> Contacts<A> {
+        let k = self.cfg.k;
+        let mut best = out.contacts_for(k);
+        let Some(all) = &self.colluders else {
+            return best;
+        };
+        let own = self.own();
+        for c in all.iter().filter(|c| c.id != *requester && c.id != own) {
+            let d = c.id.distance(target);
+            if best.len() == k && best.last().is_some_and(|l| l.id.distance(target) <= d) {
+                continue;
+            }
+            let at = best.partition_point(|x| x.id.distance(target) < d);
+            if best.len() == k {
+                best.pop();
+            }
+            best.insert(at, *c);
+        }
+        best
     }
 
     /// The k closest contacts to `target`, without `exclude`, in a pooled buffer.
@@ -683,3 +775,7 @@ fn secs(d: Duration) -> u32 {
 #[cfg(test)]
 #[path = "tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "adversary_tests.rs"]
+mod adversary_tests;

@@ -46,6 +46,9 @@ pub(crate) struct Op<A: Address> {
     value: Option<Value>,
     /// Boxed: a reply may hold k contacts inline, and most operations have none.
     reply: Option<Box<Body<A>>>,
+    /// A get under a value quorum (`Config::value_quorum` > 1): the distinct
+    /// values returned so far and how many nodes returned each.
+    votes: Vec<(Value, u32)>,
 }
 
 impl<A: Address> Op<A> {
@@ -125,6 +128,7 @@ impl<A: Address> Node<A> {
             payload,
             value: None,
             reply: None,
+            votes: Vec::new(),
         });
         self.arm(Timer::Rpc, deadline, out);
         id
@@ -142,7 +146,7 @@ impl<A: Address> Node<A> {
     ) -> OpId {
         let mut lookup = Lookup::with_buffers(target, self.own(), &self.cfg, out.lookup_buffers());
         let seeds = self.closest(&target, None, out);
-        lookup.add_all(&seeds, 1);
+        lookup.seed(&seeds);
         out.recycle_contacts(seeds);
         self.table.touch(&target, now);
         let id = self.push_op(now, kind, target, Phase::Lookup(lookup), payload, out);
@@ -258,8 +262,32 @@ impl<A: Address> Node<A> {
                     self.advance(now, idx, out);
                 }
                 Body::Found { value, ttl_secs } => {
-                    // The first value ends a value lookup (paper §2.3).
-                    o.hops = lookup.answered(&sender, &[]);
+                    let depth = lookup.answered(&sender, &[]);
+                    if self.cfg.value_quorum > 1 {
+                        // Accepted only once `value_quorum` distinct nodes
+                        // returned it byte for byte; each candidate answers
+                        // once, so the votes come from distinct nodes.
+                        let votes = match o.votes.iter_mut().find(|(v, _)| *v == value) {
+                            Some((_, n)) => {
+                                *n += 1;
+                                *n
+                            }
+                            None => {
+                                o.votes.push((value.clone(), 1));
+                                1
+                            }
+                        };
+                        if (votes as usize) < self.cfg.value_quorum {
+                            self.advance(now, idx, out);
+                            return;
+                        }
+                    }
+                    let o = &mut self.ops[idx];
+                    let Phase::Lookup(lookup) = &o.phase else {
+                        return;
+                    };
+                    // The first value (or the first to reach the quorum) ends a value lookup (paper §2.3).
+                    o.hops = depth;
                     o.value = Some(value.clone());
                     let cache_at = lookup.closest_answered_except(&sender);
                     let (key, traffic) = (o.target, o.kind.traffic());
@@ -292,7 +320,7 @@ impl<A: Address> Node<A> {
                     out.recycle_body(body);
                     let mut lookup = Lookup::with_buffers(self.own(), self.own(), &self.cfg, out.lookup_buffers());
                     let seeds = self.closest(&self.own(), None, out);
-                    lookup.add_all(&seeds, 1);
+                    lookup.seed(&seeds);
                     out.recycle_contacts(seeds);
                     self.table.touch(&self.own(), now);
                     let own = self.own();
