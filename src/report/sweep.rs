@@ -455,8 +455,7 @@ fn finish(grid: &Grid, rows: &[Vec<String>], out: &Path, style: &Style) -> Resul
             }
             // No dot in the stem: the extension would replace what follows it
             // (`--param network.loss.rate` gave `..._vs_network.png`).
-            let stem =
-                charts.join(format!("{}_vs_{}", metric.replace('.', "_"), sanitize(&p.name).replace('.', "_")));
+            let stem = charts.join(format!("{}_vs_{}", metric.replace('.', "_"), sanitize(&p.name).replace('.', "_")));
             chart.save_styled(&stem, style).map_err(|e| SweepError::Internal(e.to_string()))?;
         }
     }

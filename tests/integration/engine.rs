@@ -71,7 +71,7 @@ fn outputs_are_byte_identical_for_any_thread_count() {
         assert!(ops.iter().filter(|&&b| b == b'\n').count() > 500, "{name}: the runs did work");
         let ts = std::str::from_utf8(&first[1].1).expect("text");
         let header = ts.lines().next().expect("header");
-        assert!(header.ends_with(",lookup_msgs_sent,lookup_bytes_sent,maintenance_msgs_sent,maintenance_bytes_sent"));
+        assert!(header.contains(",lookup_msgs_sent,lookup_bytes_sent,maintenance_msgs_sent,maintenance_bytes_sent"));
     }
 }
 
