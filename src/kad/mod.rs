@@ -16,8 +16,8 @@ pub mod time;
 pub mod traffic;
 
 pub use address::{AddrGroup, Address};
-pub use config::{Config, ConfigError, Eviction, MAX_K, Parallelism};
-pub use id::{Distance, ID_BITS, Key, NodeId};
+pub use config::{BucketLayout, Config, ConfigError, Eviction, MAX_K, Parallelism};
+pub use id::{Distance, ID_BITS, IdWidth, Key, MAX_ID_BITS, NodeId};
 pub use message::{Body, Contact, Contacts, Message, RequestKind, TxId, Value};
 pub use node::{Command, Input, Node, OpId, OpKind, OpReport, Outbox, Output, Stats, Timer};
 pub use routing::RoutingTable;

@@ -84,7 +84,9 @@ pub fn load_str_within(
     limits: &Limits,
 ) -> Result<Scenario, ScenarioError> {
     let sc = parse(text, label, overrides)?;
-    if let Err((path, message)) = estimate::check(&sc, limits) {
+    let too_many = (sc.nodes >= crate::sim::addr::MAX_NODES)
+        .then(|| ("nodes".to_string(), format!("expected fewer than {} nodes", crate::sim::addr::MAX_NODES)));
+    if let Some((path, message)) = estimate::check(&sc, limits).err().or(too_many) {
         // Named where the value comes from: the --set giving it, or the file.
         let set = overrides.iter().find(|o| {
             let p = field_path(o.split_once('=').map_or(o.as_str(), |(p, _)| p));
@@ -246,6 +248,15 @@ fn validate(sc: &Scenario) -> Result<(), Invalid> {
     }
     if sc.nodes == 0 {
         return invalid("nodes", "expected at least 1 node");
+    }
+    if crate::kad::IdWidth::from_bits(usize::from(sc.protocol.id_bits)).is_none() {
+        return invalid(
+            "protocol.id_bits",
+            format!(
+                "expected 160 (SHA-1: the paper, BitTorrent) or 256 (SHA-256: libp2p; Keccak-256: Ethereum), got {}",
+                sc.protocol.id_bits
+            ),
+        );
     }
     if sc.duration.0 == 0 {
         return invalid("duration", "expected a positive duration");

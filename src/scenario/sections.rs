@@ -1,7 +1,7 @@
 //! The sections of a scenario file, with their defaults.
 
 use super::units::{Dur, NonNegative, Probability};
-use crate::kad::{Config, Eviction, Parallelism};
+use crate::kad::{BucketLayout, Config, Eviction, IdWidth, Parallelism};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -65,6 +65,16 @@ pub struct Protocol {
     pub alpha: usize,
     /// b, bits per lookup step (paper §4.2). Defaults to 1.
     pub b: u8,
+    /// Bits of node IDs and keys: 160 (paper §2.1, SHA-1; BitTorrent, BEP 5)
+    /// or 256 (SHA-256 in libp2p's Kademlia; Keccak-256 in Ethereum's
+    /// discv5). Keys are the SHA-1 or SHA-256 of their names. Defaults to 160.
+    pub id_bits: u16,
+    /// `"tree"`: the paper's routing tree (§2.4: the own bucket splits, and
+    /// so do buckets near the own ID by the relaxed rule, and §4.2's when b >
+    /// 1). `"log_distance"`: one bucket per log-distance, as Ethereum's
+    /// discv5 (a bucket i for distances in [2^i, 2^(i+1)), never split; b
+    /// must be 1). Defaults to tree.
+    pub buckets: BucketsName,
     /// `"loose"` or `"strict"` (paper §2.3). Defaults to loose.
     pub parallelism: ParallelismName,
     /// `"lazy"` (paper §4.1: cache newcomers, replace contacts that fail) or
@@ -95,6 +105,16 @@ pub struct Protocol {
     pub max_stored_pairs: usize,
 }
 
+/// Names of the bucket layouts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BucketsName {
+    /// Paper §2.4.
+    Tree,
+    /// discv5's per-distance buckets.
+    LogDistance,
+}
+
 /// Names of the full-bucket policies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -123,6 +143,8 @@ impl Default for Protocol {
             k: c.k,
             alpha: c.alpha,
             b: c.b,
+            id_bits: c.id_width.bits() as u16,
+            buckets: BucketsName::Tree,
             parallelism: ParallelismName::Loose,
             eviction: EvictionName::Lazy,
             replacement_cache: c.replacement_cache,
@@ -141,12 +163,23 @@ impl Default for Protocol {
 }
 
 impl Protocol {
+    /// The ID width `id_bits` names (160 bits for an unsupported value, which
+    /// validation refuses).
+    pub fn id_width(&self) -> IdWidth {
+        IdWidth::from_bits(usize::from(self.id_bits)).unwrap_or_default()
+    }
+
     /// The core's configuration.
     pub fn config(&self) -> Config {
         Config {
             k: self.k,
             alpha: self.alpha,
             b: self.b,
+            id_width: self.id_width(),
+            buckets: match self.buckets {
+                BucketsName::Tree => BucketLayout::Tree,
+                BucketsName::LogDistance => BucketLayout::LogDistance,
+            },
             parallelism: match self.parallelism {
                 ParallelismName::Loose => Parallelism::Loose,
                 ParallelismName::Strict => Parallelism::Strict,
