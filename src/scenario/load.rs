@@ -6,6 +6,7 @@
 use super::clip::{clip, clip_message};
 use super::estimate::{self, Limits};
 use super::names::{check_run_name, field_path};
+use super::profiles::Profile;
 use super::sections::*;
 use std::fmt;
 use std::path::Path;
@@ -100,18 +101,47 @@ pub fn load_str_within(
     Ok(sc)
 }
 
-/// The scenario of `text` with `overrides` applied, validated.
+/// The scenario of `text` with its profile under it and `overrides` applied,
+/// validated.
 fn parse(text: &str, label: &str, overrides: &[String]) -> Result<Scenario, ScenarioError> {
     let sc: Scenario = deserialize(text, label)?;
-    if let Err((path, message)) = validate(&sc) {
-        return Err(at_path(text, label, &path, message));
-    }
-    if overrides.is_empty() {
+    if overrides.is_empty() && sc.profile == Profile::Paper {
+        if let Err((path, message)) = validate(&sc) {
+            return Err(at_path(text, label, &path, message));
+        }
         return Ok(sc);
     }
     let mut table: toml::Table = toml::from_str(text).map_err(|e| syntax(text, label, &e))?;
     for o in overrides {
         apply_override(&mut table, o)?;
+    }
+    // The profile (the file's, or one given by --set) under everything else.
+    let profile = match table.get("profile") {
+        None => Profile::Paper,
+        Some(v) => v.clone().try_into::<Profile>().map_err(|e| ScenarioError {
+            file: format!("--set {}", overrides.join(" --set ")),
+            position: None,
+            path: "profile".into(),
+            message: e.message().to_string(),
+        })?,
+    };
+    let table = super::profiles::merge(profile.table(), table);
+    if overrides.is_empty() {
+        // Positions name the file's own lines; a field the profile set has none.
+        let merged = toml::to_string(&table).map_err(|e| ScenarioError {
+            file: label.to_string(),
+            position: None,
+            path: String::new(),
+            message: e.to_string(),
+        })?;
+        let sc: Scenario = deserialize(&merged, label).map_err(|mut e| {
+            e.position = None;
+            e
+        })?;
+        return match validate(&sc) {
+            Ok(()) => Ok(sc),
+            Err((path, message)) => Err(at_path(text, label, &path, message)),
+        };
     }
     let label = format!("--set {}", overrides.join(" --set "));
     let merged = toml::to_string(&table).map_err(|e| ScenarioError {

@@ -9,6 +9,11 @@ use std::path::PathBuf;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Scenario {
+    /// The deployed Kademlia whose parameters the scenario starts from:
+    /// `"paper"` (the default), `"mainline"`, `"ipfs"` or `"discv5"`
+    /// ([`Profile`](super::Profile), which documents each and its sources).
+    /// Fields the file sets override the profile's.
+    pub profile: super::Profile,
     /// Name of the run; results go to `results/<name>/`. Defaults to the file's stem.
     pub name: String,
     /// Master seed of every random stream. Defaults to 1.
@@ -38,6 +43,7 @@ pub struct Scenario {
 impl Default for Scenario {
     fn default() -> Self {
         Scenario {
+            profile: super::Profile::Paper,
             name: String::new(),
             seed: 1,
             nodes: 1000,
@@ -520,6 +526,22 @@ pub struct Workload {
     pub zipf_exponent: NonNegative,
     /// Bytes per value. Defaults to 64.
     pub value_size: u32,
+    /// What puts and gets carry, which sets their KRPC sizes: `"values"`
+    /// (BEP 44 `put` and `get`: the paper's STORE and FIND_VALUE) or
+    /// `"peers"` (BEP 5 `announce_peer` and `get_peers`: a value is a peer's
+    /// compact address stored under an infohash; the latest announce is the
+    /// one kept). Defaults to values.
+    pub records: Records,
+}
+
+/// What puts and gets carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Records {
+    /// BEP 44 values.
+    Values,
+    /// BEP 5 peers under infohashes.
+    Peers,
 }
 
 impl Default for Workload {
@@ -532,6 +554,7 @@ impl Default for Workload {
             key_distribution: KeyDistribution::Uniform,
             zipf_exponent: NonNegative(1.0),
             value_size: 64,
+            records: Records::Values,
         }
     }
 }

@@ -26,7 +26,7 @@ use super::loss::{LossChain, LossModel};
 use super::partition::Partitions;
 use super::seeds;
 use crate::kad::{Command, Config, Input, Message, Node, NodeId, OpReport, Outbox, Output, Time, Timer, Traffic};
-use crate::wire::encoded_len;
+use crate::wire::{Sizing, encoded_len_as};
 use rand_core::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 use std::sync::{Arc, Mutex};
@@ -52,6 +52,8 @@ pub struct Ctx {
     pub warmup: u64,
     /// Number of shards.
     pub shards: u32,
+    /// How messages are charged: ID width, values or peers (`crate::wire::size`).
+    pub sizing: Sizing,
 }
 
 /// Something that happens to one node.
@@ -406,7 +408,7 @@ impl Shard {
 
     fn send(&mut self, ctx: &Ctx, now: u64, local: u32, to: u32, msg: Message<SimAddr>, traffic: Traffic) {
         let from = local * ctx.shards + self.index;
-        let bytes = encoded_len(&msg) as u64;
+        let bytes = encoded_len_as(&msg, ctx.sizing) as u64;
         self.counts.msgs_sent += 1;
         self.counts.bytes_sent += bytes;
         self.counts.msgs_by_traffic[traffic as usize] += 1;

@@ -204,6 +204,10 @@ impl World {
             graceful: sc.churn.leave == LeaveMode::Graceful,
             warmup: sc.warmup.0,
             shards: threads as u32,
+            sizing: crate::wire::Sizing {
+                width: sc.protocol.id_width(),
+                peers: sc.workload.records == crate::scenario::Records::Peers,
+            },
         };
         // First IDs, their top 64 bits redrawn where they repeat.
         let mut tops = BTreeSet::new();
