@@ -239,12 +239,12 @@ mod tests {
             let ids: Vec<NodeId> = ids.into_iter().map(|(tie, mut b)| {
                 if tie == 0 { b[1..8].fill(0); b[0] &= 3; }
                 if tie == 1 { b[1..7].fill(0); b[0] &= 1; }
-                NodeId(b)
+                NodeId::from_bytes(b)
             }).collect();
             let mut uniq = ids.clone();
             uniq.sort();
             uniq.dedup();
-            let tw = Distance::of(&NodeId(target));
+            let tw = Distance::of(&NodeId::from_bytes(target));
             let mut got = uniq.clone();
             sort_by_xor(&mut got, &tw, |x| x);
             let mut want = uniq;

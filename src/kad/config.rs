@@ -1,6 +1,7 @@
 //! Protocol parameters, each named as in the paper with the paper's default.
 
 use super::behaviour::Behaviour;
+use super::id::IdWidth;
 use std::time::Duration;
 
 /// The most disjoint lookup paths ([`Config::disjoint_paths`]).
@@ -38,6 +39,23 @@ pub enum Eviction {
     Ping,
 }
 
+/// How the routing table divides the ID space into buckets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BucketLayout {
+    /// The paper's routing tree (§2.4): the bucket holding the own ID splits
+    /// when full, and so does a full bucket inside the smallest subtree around
+    /// the own ID that holds k contacts (the relaxed rule for "highly
+    /// unbalanced trees"), and with `b > 1` the buckets of §4.2. The default.
+    Tree,
+    /// One bucket per log-distance and nothing else: bucket i holds contacts
+    /// at distances in [2^i, 2^(i+1)) (paper §2.2's flat view), a full bucket
+    /// never splits. Ethereum's discv5 ("The node table ... 256 k-buckets ...
+    /// bucket i contains nodes at logarithmic distance i"; discv5 spec,
+    /// node table) and libtorrent's default table are laid out so. Only the
+    /// own bucket splits, which yields exactly those buckets; `b` must be 1.
+    LogDistance,
+}
+
 /// The parameters of one Kademlia node. `Config::default()` is the paper's.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
@@ -49,6 +67,13 @@ pub struct Config {
     /// a full bucket at depth `d` not holding the own ID is split when
     /// `d mod b != 0`. Defaults to 1 (no acceleration).
     pub b: u8,
+    /// The width of IDs and keys: 160 bits (paper §2.1, SHA-1; BitTorrent's
+    /// BEP 5) or 256 (SHA-256 in libp2p, Keccak-256 in Ethereum's discv5).
+    /// Every node of a network must use the same width; a node's own ID must
+    /// fit it. Defaults to 160.
+    pub id_width: IdWidth,
+    /// How the routing table divides the ID space. Defaults to the paper's tree.
+    pub buckets: BucketLayout,
     /// Whether lookups use loose or strict parallelism (paper §2.3). Defaults to loose.
     pub parallelism: Parallelism,
     /// Full-bucket policy: lazy replacement (§4.1) or ping-before-evict (§2.2).
@@ -123,6 +148,8 @@ impl Default for Config {
             k: 20,
             alpha: 3,
             b: 1,
+            id_width: IdWidth::Bits160,
+            buckets: BucketLayout::Tree,
             parallelism: Parallelism::Loose,
             eviction: Eviction::Lazy,
             replacement_cache: 4,
@@ -167,6 +194,9 @@ impl Config {
         }
         if self.b == 0 || self.b > 8 {
             return err("b", "expected an integer from 1 to 8");
+        }
+        if self.buckets == BucketLayout::LogDistance && self.b != 1 {
+            return err("b", "expected 1 with bucket layout \"log_distance\" (b > 1 splits buckets, §4.2)");
         }
         if self.replacement_cache > 255 {
             return err("replacement_cache", "expected an integer from 0 to 255");

@@ -153,7 +153,9 @@ mod tests {
 
     #[test]
     fn small_message_in_the_simulator() {
-        // Queued by the million: keep a message near one cache line.
-        assert!(std::mem::size_of::<Message<u32>>() <= 80, "{}", std::mem::size_of::<Message<u32>>());
+        // Queued by the million: keep a message near one cache line and a
+        // half. Two 32-byte IDs (sender, and a STORE's key) make it 96 bytes,
+        // where 20-byte IDs made it 80 (measured in README, Performance).
+        assert!(std::mem::size_of::<Message<u32>>() <= 96, "{}", std::mem::size_of::<Message<u32>>());
     }
 }

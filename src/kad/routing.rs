@@ -8,12 +8,13 @@
 //! demand. The layout is flat (DESIGN.md §6): every contact of every bucket,
 //! replacement caches included, lives in one vector of slots (12 bytes each in
 //! the simulator, see [`Address::Slot`]), bucket after bucket; a bucket is a
-//! 32-byte record of where its run starts and how long it is. Inside a bucket's
+//! 44-byte record of its range and of where its run starts and how long it is. Inside a bucket's
 //! run the contacts come first, least recently seen first, then its
 //! replacement cache, most recently seen first.
 
 use super::address::{Address, cmp_to, sort_by_xor};
-use super::id::{Distance, ID_BITS, NodeId};
+use super::config::BucketLayout;
+use super::id::{Distance, IdWidth, MAX_ID_BITS, NodeId};
 use super::message::Contact;
 use super::time::Time;
 use rand_core::RngCore;
@@ -35,7 +36,7 @@ struct Meta {
     evicting: bool,
     start: u32,
     /// When a node lookup last targeted the range, in whole seconds (32 bits
-    /// hold 136 years, and keep the record at 32 bytes).
+    /// hold 136 years, and keep the record at 44 bytes).
     last_lookup_s: u32,
 }
 
@@ -121,6 +122,12 @@ pub enum Seen<A> {
 #[derive(Clone, Debug)]
 pub struct RoutingTable<A: Address> {
     own: NodeId,
+    /// The width of the ID space: how deep the tree may grow, how wide random
+    /// refresh targets are.
+    width: IdWidth,
+    /// The relaxed split rule of §2.4 and the §4.2 splits are on
+    /// ([`BucketLayout::Tree`]); off, only the own bucket splits.
+    relaxed: bool,
     k: u8,
     b: u8,
     cache: u8,
@@ -150,6 +157,8 @@ impl<A: Address> RoutingTable<A> {
     pub fn new(own: NodeId, k: usize, b: u8, cache: usize, stale_limit: u8, now: Time) -> Self {
         RoutingTable {
             own,
+            width: IdWidth::Bits160,
+            relaxed: true,
             k: u8::try_from(k.max(1)).unwrap_or(u8::MAX),
             b: b.max(1),
             cache: u8::try_from(cache.max(1)).unwrap_or(u8::MAX),
@@ -205,6 +214,14 @@ impl<A: Address> RoutingTable<A> {
         }
         debug_assert_eq!(t.check_invariants(), Ok(()));
         t
+    }
+
+    /// Sets the width of the ID space (a bare table: 160 bits) and the bucket
+    /// layout (a bare table: the paper's tree).
+    pub fn with_layout(mut self, width: IdWidth, layout: BucketLayout) -> Self {
+        self.width = width;
+        self.relaxed = layout == BucketLayout::Tree;
+        self
     }
 
     /// Chooses the full-bucket policy: `true` pings the least-recently-seen
@@ -466,10 +483,17 @@ impl<A: Address> RoutingTable<A> {
     fn may_split(&mut self, bi: usize, newcomer: &NodeId) -> bool {
         let m = &self.metas[bi];
         let depth = usize::from(m.depth);
-        if depth >= ID_BITS {
+        // A depth is a byte: at 256 bits the last split leaves buckets of two IDs.
+        if depth >= self.width.bits().min(usize::from(u8::MAX)) {
             return false;
         }
-        if m.contains(&self.own) || !depth.is_multiple_of(usize::from(self.b)) {
+        if m.contains(&self.own) {
+            return true;
+        }
+        if !self.relaxed {
+            return false;
+        }
+        if !depth.is_multiple_of(usize::from(self.b)) {
             return true;
         }
         // Inside the smallest subtree around the own ID that holds at least k
@@ -496,7 +520,7 @@ impl<A: Address> RoutingTable<A> {
     /// cached: a count of the contacts by prefix length, read from the longest.
     fn near_prefix(&mut self) -> Option<u8> {
         if !self.near_valid {
-            let mut count = [0u16; ID_BITS + 1];
+            let mut count = [0u16; MAX_ID_BITS + 1];
             for m in &self.metas {
                 for s in &self.slots[m.start as usize..m.end()] {
                     let d = A::top(s) ^ self.own.top();
@@ -507,7 +531,7 @@ impl<A: Address> RoutingTable<A> {
             }
             let mut seen = 0usize;
             self.near = None;
-            for cpl in (0..=ID_BITS).rev() {
+            for cpl in (0..=MAX_ID_BITS).rev() {
                 seen += usize::from(count[cpl]);
                 if seen >= usize::from(self.k) {
                     self.near = Some(cpl as u8);
@@ -784,7 +808,7 @@ impl<A: Address> RoutingTable<A> {
         for m in &mut self.metas {
             if m.last_lookup().plus(interval) <= now {
                 m.last_lookup_s = secs_of(now);
-                out.push(NodeId::random_in_prefix(&m.lo, usize::from(m.depth), rng));
+                out.push(NodeId::random_in_prefix(&m.lo, usize::from(m.depth), self.width, rng));
             }
         }
         out
@@ -798,11 +822,11 @@ impl<A: Address> RoutingTable<A> {
     /// still lie inside the unsplit own bucket, and they are refreshed too. Each
     /// target's bucket counts as touched now.
     pub fn join_refreshes<R: RngCore>(&mut self, neighbour: &NodeId, now: Time, rng: &mut R) -> Vec<NodeId> {
-        let near = neighbour.common_prefix_len(&self.own).min(ID_BITS - 1);
+        let near = neighbour.common_prefix_len(&self.own).min(self.width.bits() - 1);
         let mut out = Vec::with_capacity(near);
         for level in 0..near {
             let prefix = self.own.with_bit(level, !self.own.bit(level));
-            let target = NodeId::random_in_prefix(&prefix, level + 1, rng);
+            let target = NodeId::random_in_prefix(&prefix, level + 1, self.width, rng);
             self.touch(&target, now);
             out.push(target);
         }
@@ -889,8 +913,9 @@ pub fn next_prefix(lo: &NodeId, depth: usize) -> Option<NodeId> {
 
 #[cfg(test)]
 #[test]
-fn a_bucket_record_takes_32_bytes() {
-    assert_eq!(std::mem::size_of::<Meta>(), 32);
+fn a_bucket_record_takes_44_bytes() {
+    // A 32-byte lowest ID (256 bits at most), depth, lengths, flag, start, time.
+    assert_eq!(std::mem::size_of::<Meta>(), 44);
 }
 
 #[cfg(test)]

@@ -234,11 +234,11 @@ fn arb_id() -> impl Strategy<Value = NodeId> {
     // Mostly random IDs, some sharing long prefixes with the own ID (zero), so
     // that deep splits happen.
     prop_oneof![
-        proptest::array::uniform20(any::<u8>()).prop_map(NodeId),
+        proptest::array::uniform20(any::<u8>()).prop_map(NodeId::from_bytes),
         (0usize..40, any::<u64>()).prop_map(|(z, r)| {
             let mut b = [0u8; 20];
             b[12..20].copy_from_slice(&r.to_be_bytes());
-            NodeId(b).with_bit(z.min(159), true).truncated(160)
+            NodeId::from_bytes(b).with_bit(z.min(159), true).truncated(160)
         }),
         Just(NodeId::default()),
     ]

@@ -59,7 +59,7 @@ impl OpRecord {
             end_us: 0,
             kind: "find_node",
             origin: 0,
-            target: crate::kad::NodeId([0; 20]),
+            target: crate::kad::NodeId::default(),
             hops: None,
             queried: 0,
             responses: 0,

@@ -226,6 +226,16 @@ impl Endpoint {
     /// A node with ID `id` and configuration `cfg`; `seed` drives its random
     /// choices and its token secrets.
     pub fn new(id: NodeId, cfg: Arc<Config>, seed: u64, now: Time) -> Result<Endpoint, crate::kad::ConfigError> {
+        // KRPC carries 20-byte IDs (BEP 5, "Node IDs ... 160-bit"): a real
+        // node is a Mainline DHT node, 160 bits by construction.
+        if cfg.id_width != crate::kad::IdWidth::Bits160 {
+            return Err(crate::kad::ConfigError {
+                field: "id_width",
+                expected:
+                    "160 bits on a real network: KRPC (BEP 5) carries 20-byte IDs; 256-bit IDs are for simulations"
+                        .into(),
+            });
+        }
         let core = Node::new(id, cfg.clone(), seed, now)?;
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6b72_7063_746f_6b6e);
         let mut secrets = [[0u8; 16]; 2];
@@ -567,7 +577,7 @@ impl Endpoint {
             IpAddr::V4(a) => h.update(a.octets()),
             IpAddr::V6(a) => h.update(a.octets()),
         }
-        h.update(target.0);
+        h.update(target.as_bytes());
         h.finalize()[..TOKEN_LEN].to_vec()
     }
 
@@ -915,6 +925,15 @@ mod tests {
 
     fn endpoint(n: u8) -> Endpoint {
         Endpoint::new(NodeId::hash_of(&[n]), Arc::new(Config::default()), u64::from(n), Time::ZERO).unwrap()
+    }
+
+    #[test]
+    fn a_real_node_refuses_256_bit_ids() {
+        // BEP 5's KRPC has 20-byte IDs: no real node runs a 256-bit space.
+        let cfg = Config { id_width: crate::kad::IdWidth::Bits256, ..Config::default() };
+        let err = Endpoint::new(NodeId::default(), Arc::new(cfg), 1, Time::ZERO).err().expect("refused");
+        assert_eq!(err.field, "id_width");
+        assert!(err.to_string().contains("KRPC (BEP 5) carries 20-byte IDs"), "{err}");
     }
 
     /// Two endpoints wired back to back: delivers every datagram at once

@@ -6,6 +6,7 @@
 use super::clip::{clip, clip_message};
 use super::estimate::{self, Limits};
 use super::names::{check_run_name, field_path};
+use super::profiles::Profile;
 use super::sections::*;
 use std::fmt;
 use std::path::Path;
@@ -84,7 +85,9 @@ pub fn load_str_within(
     limits: &Limits,
 ) -> Result<Scenario, ScenarioError> {
     let sc = parse(text, label, overrides)?;
-    if let Err((path, message)) = estimate::check(&sc, limits) {
+    let too_many = (sc.nodes >= crate::sim::addr::MAX_NODES)
+        .then(|| ("nodes".to_string(), format!("expected fewer than {} nodes", crate::sim::addr::MAX_NODES)));
+    if let Some((path, message)) = estimate::check(&sc, limits).err().or(too_many) {
         // Named where the value comes from: the --set giving it, or the file.
         let set = overrides.iter().find(|o| {
             let p = field_path(o.split_once('=').map_or(o.as_str(), |(p, _)| p));
@@ -98,18 +101,47 @@ pub fn load_str_within(
     Ok(sc)
 }
 
-/// The scenario of `text` with `overrides` applied, validated.
+/// The scenario of `text` with its profile under it and `overrides` applied,
+/// validated.
 fn parse(text: &str, label: &str, overrides: &[String]) -> Result<Scenario, ScenarioError> {
     let sc: Scenario = deserialize(text, label)?;
-    if let Err((path, message)) = validate(&sc) {
-        return Err(at_path(text, label, &path, message));
-    }
-    if overrides.is_empty() {
+    if overrides.is_empty() && sc.profile == Profile::Paper {
+        if let Err((path, message)) = validate(&sc) {
+            return Err(at_path(text, label, &path, message));
+        }
         return Ok(sc);
     }
     let mut table: toml::Table = toml::from_str(text).map_err(|e| syntax(text, label, &e))?;
     for o in overrides {
         apply_override(&mut table, o)?;
+    }
+    // The profile (the file's, or one given by --set) under everything else.
+    let profile = match table.get("profile") {
+        None => Profile::Paper,
+        Some(v) => v.clone().try_into::<Profile>().map_err(|e| ScenarioError {
+            file: format!("--set {}", overrides.join(" --set ")),
+            position: None,
+            path: "profile".into(),
+            message: e.message().to_string(),
+        })?,
+    };
+    let table = super::profiles::merge(profile.table(), table);
+    if overrides.is_empty() {
+        // Positions name the file's own lines; a field the profile set has none.
+        let merged = toml::to_string(&table).map_err(|e| ScenarioError {
+            file: label.to_string(),
+            position: None,
+            path: String::new(),
+            message: e.to_string(),
+        })?;
+        let sc: Scenario = deserialize(&merged, label).map_err(|mut e| {
+            e.position = None;
+            e
+        })?;
+        return match validate(&sc) {
+            Ok(()) => Ok(sc),
+            Err((path, message)) => Err(at_path(text, label, &path, message)),
+        };
     }
     let label = format!("--set {}", overrides.join(" --set "));
     let merged = toml::to_string(&table).map_err(|e| ScenarioError {
@@ -246,6 +278,15 @@ fn validate(sc: &Scenario) -> Result<(), Invalid> {
     }
     if sc.nodes == 0 {
         return invalid("nodes", "expected at least 1 node");
+    }
+    if crate::kad::IdWidth::from_bits(usize::from(sc.protocol.id_bits)).is_none() {
+        return invalid(
+            "protocol.id_bits",
+            format!(
+                "expected 160 (SHA-1: the paper, BitTorrent) or 256 (SHA-256: libp2p; Keccak-256: Ethereum), got {}",
+                sc.protocol.id_bits
+            ),
+        );
     }
     if sc.duration.0 == 0 {
         return invalid("duration", "expected a positive duration");

@@ -12,11 +12,13 @@ pub mod effective;
 pub mod estimate;
 mod load;
 pub mod names;
+pub mod profiles;
 mod sections;
 pub mod units;
 mod warnings;
 
 pub use load::{ScenarioError, load_file, load_str, load_str_within};
 pub use names::field_path;
+pub use profiles::Profile;
 pub use sections::*;
 pub use warnings::warnings;

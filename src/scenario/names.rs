@@ -5,7 +5,8 @@
 /// The top-level keys of a scenario file: its fields and its sections. A
 /// one-word name among them is used as it is; any other one-word name is a
 /// protocol field.
-pub const TOP_LEVEL: [&str; 13] = [
+pub const TOP_LEVEL: [&str; 14] = [
+    "profile",
     "name",
     "seed",
     "nodes",

@@ -1,7 +1,7 @@
 //! The sections of a scenario file, with their defaults.
 
 use super::units::{Dur, NonNegative, Probability};
-use crate::kad::{Config, Eviction, Parallelism};
+use crate::kad::{BucketLayout, Config, Eviction, IdWidth, Parallelism};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -9,6 +9,11 @@ use std::path::PathBuf;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Scenario {
+    /// The deployed Kademlia whose parameters the scenario starts from:
+    /// `"paper"` (the default), `"mainline"`, `"ipfs"` or `"discv5"`
+    /// ([`Profile`](super::Profile), which documents each and its sources).
+    /// Fields the file sets override the profile's.
+    pub profile: super::Profile,
     /// Name of the run; results go to `results/<name>/`. Defaults to the file's stem.
     pub name: String,
     /// Master seed of every random stream. Defaults to 1.
@@ -40,6 +45,7 @@ pub struct Scenario {
 impl Default for Scenario {
     fn default() -> Self {
         Scenario {
+            profile: super::Profile::Paper,
             name: String::new(),
             seed: 1,
             nodes: 1000,
@@ -68,6 +74,16 @@ pub struct Protocol {
     pub alpha: usize,
     /// b, bits per lookup step (paper §4.2). Defaults to 1.
     pub b: u8,
+    /// Bits of node IDs and keys: 160 (paper §2.1, SHA-1; BitTorrent, BEP 5)
+    /// or 256 (SHA-256 in libp2p's Kademlia; Keccak-256 in Ethereum's
+    /// discv5). Keys are the SHA-1 or SHA-256 of their names. Defaults to 160.
+    pub id_bits: u16,
+    /// `"tree"`: the paper's routing tree (§2.4: the own bucket splits, and
+    /// so do buckets near the own ID by the relaxed rule, and §4.2's when b >
+    /// 1). `"log_distance"`: one bucket per log-distance, as Ethereum's
+    /// discv5 (a bucket i for distances in [2^i, 2^(i+1)), never split; b
+    /// must be 1). Defaults to tree.
+    pub buckets: BucketsName,
     /// `"loose"` or `"strict"` (paper §2.3). Defaults to loose.
     pub parallelism: ParallelismName,
     /// `"lazy"` (paper §4.1: cache newcomers, replace contacts that fail) or
@@ -119,6 +135,16 @@ pub struct Protocol {
     pub max_per_subnet_per_bucket: Option<usize>,
 }
 
+/// Names of the bucket layouts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BucketsName {
+    /// Paper §2.4.
+    Tree,
+    /// discv5's per-distance buckets.
+    LogDistance,
+}
+
 /// Names of the full-bucket policies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -147,6 +173,8 @@ impl Default for Protocol {
             k: c.k,
             alpha: c.alpha,
             b: c.b,
+            id_bits: c.id_width.bits() as u16,
+            buckets: BucketsName::Tree,
             parallelism: ParallelismName::Loose,
             eviction: EvictionName::Lazy,
             replacement_cache: c.replacement_cache,
@@ -168,12 +196,23 @@ impl Default for Protocol {
 }
 
 impl Protocol {
+    /// The ID width `id_bits` names (160 bits for an unsupported value, which
+    /// validation refuses).
+    pub fn id_width(&self) -> IdWidth {
+        IdWidth::from_bits(usize::from(self.id_bits)).unwrap_or_default()
+    }
+
     /// The core's configuration.
     pub fn config(&self) -> Config {
         Config {
             k: self.k,
             alpha: self.alpha,
             b: self.b,
+            id_width: self.id_width(),
+            buckets: match self.buckets {
+                BucketsName::Tree => BucketLayout::Tree,
+                BucketsName::LogDistance => BucketLayout::LogDistance,
+            },
             parallelism: match self.parallelism {
                 ParallelismName::Loose => Parallelism::Loose,
                 ParallelismName::Strict => Parallelism::Strict,
@@ -517,6 +556,22 @@ pub struct Workload {
     pub zipf_exponent: NonNegative,
     /// Bytes per value. Defaults to 64.
     pub value_size: u32,
+    /// What puts and gets carry, which sets their KRPC sizes: `"values"`
+    /// (BEP 44 `put` and `get`: the paper's STORE and FIND_VALUE) or
+    /// `"peers"` (BEP 5 `announce_peer` and `get_peers`: a value is a peer's
+    /// compact address stored under an infohash; the latest announce is the
+    /// one kept). Defaults to values.
+    pub records: Records,
+}
+
+/// What puts and gets carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Records {
+    /// BEP 44 values.
+    Values,
+    /// BEP 5 peers under infohashes.
+    Peers,
 }
 
 impl Default for Workload {
@@ -529,6 +584,7 @@ impl Default for Workload {
             key_distribution: KeyDistribution::Uniform,
             zipf_exponent: NonNegative(1.0),
             value_size: 64,
+            records: Records::Values,
         }
     }
 }

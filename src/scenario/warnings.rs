@@ -126,7 +126,12 @@ fn workload(sc: &Scenario, w: &mut Vec<String>) {
         w.push("workload.get_rate: no get starts: gets ask for keys put earlier and put_rate is 0".into());
     }
     let p = &sc.protocol;
-    if l.put_rate.0 > 0.0 && p.expire_after <= p.republish_interval {
+    // A profile whose storers do not republish (BEP 5, libp2p) sets the two
+    // equal on purpose.
+    let base = sc.profile.base().protocol;
+    let profiles_own = sc.profile != super::Profile::Paper
+        && (p.expire_after, p.republish_interval) == (base.expire_after, base.republish_interval);
+    if l.put_rate.0 > 0.0 && p.expire_after <= p.republish_interval && !profiles_own {
         w.push(format!(
             "protocol.republish_interval: {} is not shorter than expire_after ({}): pairs expire before they are republished",
             p.republish_interval, p.expire_after

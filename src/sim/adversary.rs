@@ -5,10 +5,10 @@
 //! seed, after the honest IDs, so that the honest nodes keep the IDs they
 //! have without an adversary.
 
-use super::addr::{SimAddr, id_from_top};
+use super::addr::{SimAddr, WIDE, id_from_top};
 use super::seeds;
 use super::shard::AdversaryCtx;
-use crate::kad::{Config, Contact};
+use crate::kad::{Config, Contact, IdWidth};
 use crate::scenario::Scenario;
 use crate::scenario::adversary::{IdPlacement, Victims};
 use rand_core::RngCore;
@@ -63,6 +63,8 @@ pub fn setup(sc: &Scenario, cfg: &Config, tops: &mut [u64], used: &mut BTreeSet<
         _ => Vec::new(),
     };
     let fresh = |want: u64, used: &mut BTreeSet<u64>| used.insert(want);
+    // A 256-bit network's simulated IDs carry the width bit (`super::addr::WIDE`).
+    let wide = if cfg.id_width == IdWidth::Bits256 { WIDE } else { 0 };
     match a.ids {
         IdPlacement::Random => {}
         IdPlacement::Eclipse => {
@@ -71,7 +73,7 @@ pub fn setup(sc: &Scenario, cfg: &Config, tops: &mut [u64], used: &mut BTreeSet<
             let mut c = 0u64;
             for &i in &nodes {
                 let top = loop {
-                    let top = t ^ (c << 16);
+                    let top = (t ^ (c << 16)) | wide;
                     c += 1;
                     if fresh(top, used) {
                         break top;
@@ -91,7 +93,7 @@ pub fn setup(sc: &Scenario, cfg: &Config, tops: &mut [u64], used: &mut BTreeSet<
                 let flip = 1u64 << (63 - level);
                 let top = loop {
                     let low = rng.next_u64() & (flip - 1) & PREFIX_MASK;
-                    let top = (vt & keep) | (!vt & flip) | low;
+                    let top = (vt & keep) | (!vt & flip) | low | wide;
                     if fresh(top, used) {
                         break top;
                     }

@@ -10,7 +10,8 @@
 //!   most k; else it splits if its depth is not a multiple of `b` (§4.2) or if
 //!   its nodes lie in the smallest subtree around the own ID that holds k
 //!   nodes (the relaxed rule of §2.4); else it is one full bucket of k nodes
-//!   drawn at random.
+//!   drawn at random. With the log-distance layout (discv5) only the own
+//!   subtree splits.
 //!
 //! Simulated IDs never share their top 64 bits (`super::addr`: a 48-bit random
 //! prefix, then zeros), so the tree never needs to look deeper than 64 bits,
@@ -72,6 +73,9 @@ pub struct Shape {
     pub k: usize,
     /// Bits per routing step (§4.2).
     pub b: u8,
+    /// Buckets other than the own split by §2.4's relaxed rule and §4.2
+    /// ([`BucketLayout::Tree`](crate::kad::BucketLayout::Tree)).
+    pub relaxed: bool,
 }
 
 impl TableBuilder {
@@ -145,7 +149,9 @@ impl TableBuilder {
         rng: &mut R,
     ) {
         let n = e - s;
-        let splits = depth < 64 && (!depth.is_multiple_of(usize::from(shape.b)) || near.is_some_and(|r| level >= r));
+        let splits = depth < 64
+            && shape.relaxed
+            && (!depth.is_multiple_of(usize::from(shape.b)) || near.is_some_and(|r| level >= r));
         if n <= shape.k {
             self.leaf_all(ids, lo, depth, s, e, None);
         } else if splits {
@@ -182,7 +188,7 @@ impl TableBuilder {
     pub fn buckets(&self) -> impl Iterator<Item = (NodeId, u8, &[Contact<SimAddr>])> + Clone {
         let mut at = 0;
         self.runs.iter().map(move |&(lo, depth, n)| {
-            let mut b = [0u8; 20];
+            let mut b = [0u8; 32];
             b[..8].copy_from_slice(&lo.to_be_bytes());
             let slice = &self.contacts[at..at + n];
             at += n;
@@ -213,14 +219,18 @@ fn contact(ids: &SortedIds, i: usize) -> Contact<SimAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kad::{Node, Time, config::Config};
+    use crate::kad::{BucketLayout, IdWidth, Node, Time, config::Config};
     use rand_chacha::ChaCha8Rng;
     use rand_core::SeedableRng;
     use std::sync::Arc;
 
     fn network(n: usize, seed: u64) -> Vec<u64> {
+        network_of(n, seed, IdWidth::Bits160)
+    }
+
+    fn network_of(n: usize, seed: u64, width: IdWidth) -> Vec<u64> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut tops: Vec<u64> = (0..n).map(|_| rng.next_u64() & !0xffff).collect();
+        let mut tops: Vec<u64> = (0..n).map(|_| super::super::addr::top_of(rng.next_u64(), width)).collect();
         tops.sort_unstable();
         tops.dedup();
         tops
@@ -229,10 +239,14 @@ mod tests {
     /// Mean contacts per node of oracle tables, and of tables fed every other
     /// node through the core's own `seen()`, nearest first.
     fn oracle_and_fed(n: usize, b: u8, nodes_checked: usize) -> (f64, f64) {
-        let tops = network(n, 7);
+        oracle_and_fed_with(n, nodes_checked, Config { b, ..Config::default() })
+    }
+
+    fn oracle_and_fed_with(n: usize, nodes_checked: usize, cfg: Config) -> (f64, f64) {
+        let tops = network_of(n, 7, cfg.id_width);
         let ids = SortedIds::new(tops.iter().enumerate().map(|(i, &t)| (t, i as u32)).collect());
-        let cfg = Arc::new(Config { b, ..Config::default() });
-        let shape = Shape { k: cfg.k, b };
+        let cfg = Arc::new(cfg);
+        let shape = Shape { k: cfg.k, b: cfg.b, relaxed: cfg.buckets == BucketLayout::Tree };
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let (mut oracle, mut fed) = (0usize, 0usize);
         let mut builder = TableBuilder::default();
@@ -273,12 +287,24 @@ mod tests {
     }
 
     #[test]
+    fn log_distance_oracle_tables_match_the_core_at_256_bits() {
+        // discv5's layout: one bucket per log-distance, none split but the
+        // own; fewer contacts than the tree's, as the near buckets do not split.
+        let cfg = Config { id_width: IdWidth::Bits256, buckets: BucketLayout::LogDistance, k: 16, ..Config::default() };
+        let (oracle, fed) = oracle_and_fed_with(5000, 25, cfg);
+        assert!((oracle - fed).abs() / fed < 0.01, "oracle {oracle:.1} against fed {fed:.1}");
+        let (tree, _) =
+            oracle_and_fed_with(5000, 25, Config { id_width: IdWidth::Bits256, k: 16, ..Config::default() });
+        assert!(oracle < tree, "log-distance {oracle:.1} against tree {tree:.1}");
+    }
+
+    #[test]
     fn small_networks_keep_everyone() {
         let tops = network(15, 3);
         let ids = SortedIds::new(tops.iter().enumerate().map(|(i, &t)| (t, i as u32)).collect());
         let mut builder = TableBuilder::default();
         let mut rng = ChaCha8Rng::seed_from_u64(2);
-        builder.build(&ids, tops[4], Shape { k: 20, b: 1 }, &mut rng);
+        builder.build(&ids, tops[4], Shape { k: 20, b: 1, relaxed: true }, &mut rng);
         assert_eq!(builder.len(), 14);
     }
 }

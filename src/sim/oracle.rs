@@ -105,7 +105,7 @@ mod tests {
             // Sometimes aim at an alive ID itself.
             let target = match (near, ids.get(removed)) {
                 (true, Some(id)) => *id,
-                _ => NodeId(target),
+                _ => NodeId::from_bytes(target),
             };
             let exclude = (ids.len() > removed).then_some(removed as u32);
             let mut want: Vec<(NodeId, u32)> = ids.iter().enumerate().skip(removed).map(|(i, id)| (*id, i as u32)).filter(|(_, i)| Some(*i) != exclude).collect();

@@ -3,8 +3,8 @@
 //! draw from their own stream, so changing one part of a scenario does not
 //! reshuffle the others.
 
-use super::addr::{PREFIX_BITS, id_from_top};
-use crate::kad::NodeId;
+use super::addr::{id_from_top, top_of};
+use crate::kad::{IdWidth, NodeId};
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
 use sha1::{Digest, Sha1};
@@ -28,8 +28,9 @@ pub fn stream(master: u64, name: &str) -> ChaCha8Rng {
 
 /// The ID of `node` in its `incarnation` (0 for its first session), at the
 /// `attempt`-th draw (0 unless an earlier draw repeated the top 64 bits of
-/// another ID): a 48-bit prefix from SHA-1, completed by [`id_from_top`].
-pub fn node_id(master: u64, node: u32, incarnation: u32, attempt: u32) -> NodeId {
+/// another ID): a 48-bit prefix from SHA-1, completed by [`id_from_top`] to
+/// an ID of `width`.
+pub fn node_id(master: u64, node: u32, incarnation: u32, attempt: u32, width: IdWidth) -> NodeId {
     let mut h = Sha1::new();
     h.update(b"kadsim-node-id\0");
     h.update(master.to_le_bytes());
@@ -40,7 +41,7 @@ pub fn node_id(master: u64, node: u32, incarnation: u32, attempt: u32) -> NodeId
     }
     let d = h.finalize();
     let top = u64::from_be_bytes(d[..8].try_into().expect("SHA-1 digests are 20 bytes"));
-    id_from_top(top >> (64 - PREFIX_BITS) << (64 - PREFIX_BITS))
+    id_from_top(top_of(top, width))
 }
 
 #[cfg(test)]
@@ -53,7 +54,9 @@ mod tests {
         assert_ne!(derive(1, "node", 0), derive(1, "node", 1));
         assert_ne!(derive(1, "net", 0), derive(2, "net", 0));
         assert_eq!(derive(7, "net", 3), derive(7, "net", 3));
-        assert_ne!(node_id(1, 5, 0, 0), node_id(1, 5, 1, 0));
-        assert_ne!(node_id(1, 5, 0, 0), node_id(1, 5, 0, 1));
+        let w = IdWidth::Bits160;
+        assert_ne!(node_id(1, 5, 0, 0, w), node_id(1, 5, 1, 0, w));
+        assert_ne!(node_id(1, 5, 0, 0, w), node_id(1, 5, 0, 1, w));
+        assert_eq!(node_id(1, 5, 0, 0, w).0[..6], node_id(1, 5, 0, 0, IdWidth::Bits256).0[..6]);
     }
 }

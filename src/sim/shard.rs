@@ -29,7 +29,7 @@ use super::seeds;
 use crate::kad::{
     Command, Config, Contact, Input, Message, Node, NodeId, OpReport, Outbox, Output, Time, Timer, Traffic,
 };
-use crate::wire::encoded_len;
+use crate::wire::{Sizing, encoded_len_as};
 use rand_core::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 use std::sync::{Arc, Mutex};
@@ -55,6 +55,8 @@ pub struct Ctx {
     pub warmup: u64,
     /// Number of shards.
     pub shards: u32,
+    /// How messages are charged: ID width, values or peers (`crate::wire::size`).
+    pub sizing: Sizing,
     /// The adversary, if the scenario has one.
     pub adversary: Option<AdversaryCtx>,
 }
@@ -445,8 +447,9 @@ impl Shard {
 
     fn send(&mut self, ctx: &Ctx, now: u64, local: u32, to: u32, msg: Message<SimAddr>, traffic: Traffic) {
         let from = local * ctx.shards + self.index;
+        let bytes = encoded_len_as(&msg, ctx.sizing) as u64;
         self.counts.msgs_sent[traffic as usize] += 1;
-        self.counts.bytes_sent[traffic as usize] += encoded_len(&msg) as u64;
+        self.counts.bytes_sent[traffic as usize] += bytes;
         if ctx.partitions.cut(now, from, to) {
             self.counts.msgs_cut += 1;
             self.out.recycle_message(msg);

@@ -2,7 +2,7 @@
 //! Poisson process at a per-node rate, keys uniform or Zipf over a population.
 
 use super::addr::SimAddr;
-use crate::kad::{Command, NodeId, Value};
+use crate::kad::{Command, IdWidth, NodeId, Value};
 use crate::scenario::{KeyDistribution, Workload as WorkloadCfg};
 use rand_chacha::ChaCha8Rng;
 use rand_core::RngCore;
@@ -37,11 +37,19 @@ pub struct Workload {
     /// Keys with a put under way and none succeeded yet, sorted.
     pending: Vec<(NodeId, u32)>,
     puts: u64,
+    /// The width of keys and lookup targets.
+    width: IdWidth,
 }
 
-/// Key `i` of the population: the SHA-1 of `"key-<i>"`.
+/// Key `i` of the population at 160 bits: the SHA-1 of `"key-<i>"`.
 pub fn key(i: u32) -> NodeId {
-    NodeId::hash_of(format!("key-{i}").as_bytes())
+    key_of(i, IdWidth::Bits160)
+}
+
+/// Key `i` of the population in a space of `width`: the SHA-1 (160 bits) or
+/// SHA-256 (256 bits) of `"key-<i>"` ([`NodeId::hash_of_width`]).
+pub fn key_of(i: u32, width: IdWidth) -> NodeId {
+    NodeId::hash_of_width(format!("key-{i}").as_bytes(), width)
 }
 
 impl Workload {
@@ -54,7 +62,14 @@ impl Workload {
             was_put: vec![false; cfg.keys as usize],
             pending: Vec::new(),
             puts: 0,
+            width: IdWidth::Bits160,
         }
+    }
+
+    /// This workload with keys and lookup targets of `width` (160 bits unless set).
+    pub fn with_width(mut self, width: IdWidth) -> Workload {
+        self.width = width;
+        self
     }
 
     /// Operations of `kind` per node per second.
@@ -114,14 +129,14 @@ impl Workload {
     /// no key has been put yet.
     pub fn command(&mut self, kind: WorkKind) -> Option<Command<SimAddr>> {
         match kind {
-            WorkKind::Lookup => Some(Command::FindNode(NodeId::random(&mut self.rng))),
+            WorkKind::Lookup => Some(Command::FindNode(NodeId::random_width(&mut self.rng, self.width))),
             WorkKind::Put => {
                 let n = self.cfg.keys as usize;
                 if n == 0 {
                     return None;
                 }
                 let i = self.rank(n) as u32;
-                let k = key(i);
+                let k = key_of(i, self.width);
                 if !self.was_put[i as usize]
                     && let Err(pos) = self.pending.binary_search(&(k, i))
                 {
@@ -140,7 +155,7 @@ impl Workload {
                     return None;
                 }
                 let r = self.rank(self.put_order.len());
-                Some(Command::Get(key(self.put_order[r])))
+                Some(Command::Get(key_of(self.put_order[r], self.width)))
             }
         }
     }

@@ -33,7 +33,7 @@ use super::recorder::Recorder;
 use super::seeds;
 use super::shard::{Ctx, LocalEvent, Shard, event_hash};
 use super::workload::{WorkKind, Workload};
-use crate::kad::{NodeId, OpKind, OpReport, Time, Traffic};
+use crate::kad::{IdWidth, NodeId, OpKind, OpReport, Time, Traffic};
 use crate::metrics::OpRecord;
 use crate::scenario::{BootstrapMode, ChurnModel, LeaveMode, RejoinId, Scenario};
 use rand_chacha::ChaCha8Rng;
@@ -206,7 +206,7 @@ impl World {
         let mut tops = BTreeSet::new();
         let mut status = vec![Status::default(); n];
         for (i, st) in status.iter_mut().enumerate() {
-            st.top = draw_top(&mut tops, seed, i as u32, 0);
+            st.top = draw_top(&mut tops, seed, i as u32, 0, cfg.id_width);
         }
         let mut node_tops: Vec<u64> = status.iter().map(|s| s.top).collect();
         let adversary = super::adversary::setup(sc, &cfg, &mut node_tops, &mut tops);
@@ -225,6 +225,10 @@ impl World {
             graceful: sc.churn.leave == LeaveMode::Graceful,
             warmup: sc.warmup.0,
             shards: threads as u32,
+            sizing: crate::wire::Sizing {
+                width: sc.protocol.id_width(),
+                peers: sc.workload.records == crate::scenario::Records::Peers,
+            },
             adversary: adversary.map(|a| a.ctx),
         };
         let ids: Vec<NodeId> = status.iter().map(|s| super::addr::id_from_top(s.top)).collect();
@@ -251,7 +255,7 @@ impl World {
             churn_rng: seeds::stream(seed, "churn"),
             boot_rng: seeds::stream(seed, "bootstrap"),
             sessions,
-            workload: Workload::new(&sc.workload, seeds::stream(seed, "workload")),
+            workload: Workload::new(&sc.workload, seeds::stream(seed, "workload")).with_width(sc.protocol.id_width()),
             rec: Recorder::default(),
             reports: Vec::new(),
             scratch: Vec::new(),
@@ -331,7 +335,7 @@ impl World {
         let late: Vec<bool> = (0..co.status.len() as u32).map(|i| co.joins_late(i)).collect();
         let late = &late;
         let cfg = &shared.ctx.cfg;
-        let shape = Shape { k: cfg.k, b: cfg.b };
+        let shape = Shape { k: cfg.k, b: cfg.b, relaxed: cfg.buckets == crate::kad::BucketLayout::Tree };
         let seed = co.sc.seed;
         let fill = |s: usize| {
             let mut shard = shared.shards[s].lock().expect("no worker panicked");
@@ -467,7 +471,7 @@ impl World {
             let s = h.node.stats();
             rows.push(crate::metrics::NodeRow {
                 node: i,
-                id: h.node.id().to_hex(),
+                id: h.node.id().to_hex_width(self.shared.ctx.cfg.id_width),
                 alive: h.alive,
                 sessions: h.sessions,
                 rt_size: t.len() as u32,
@@ -483,10 +487,11 @@ impl World {
 
     /// Routing-table fill by classic bucket index over the nodes up (`buckets.csv`).
     pub fn bucket_rows(&self) -> Vec<crate::metrics::BucketRow> {
-        const BITS: usize = crate::kad::ID_BITS;
+        let width = self.shared.ctx.cfg.id_width;
+        let bits = width.bits();
         let k = self.shared.ctx.cfg.k;
-        let (mut contacts, mut full) = (vec![0u64; BITS], vec![0u32; BITS]);
-        let mut per_node = vec![0usize; BITS];
+        let (mut contacts, mut full) = (vec![0u64; bits], vec![0u32; bits]);
+        let mut per_node = vec![0usize; bits];
         let mut up = 0u32;
         self.each_host(|_, h| {
             if !h.alive {
@@ -496,7 +501,7 @@ impl World {
             per_node.fill(0);
             let own = h.node.id();
             for c in h.node.routing_table().contacts() {
-                if let Some(i) = own.distance(&c.id).bucket_index() {
+                if let Some(i) = own.distance(&c.id).bucket_index(width) {
                     per_node[i] += 1;
                 }
             }
@@ -505,9 +510,9 @@ impl World {
                 full[i] += u32::from(*n >= k);
             }
         });
-        let nearest = contacts.iter().position(|c| *c > 0).unwrap_or(BITS - 1);
+        let nearest = contacts.iter().position(|c| *c > 0).unwrap_or(bits - 1);
         let denom = f64::from(up.max(1));
-        (nearest..BITS)
+        (nearest..bits)
             .rev()
             .map(|i| crate::metrics::BucketRow {
                 bucket: i as u8,
@@ -598,9 +603,9 @@ enum Step {
 }
 
 /// The top 64 bits of a new ID of `node`, redrawn until no other ID has them.
-fn draw_top(tops: &mut BTreeSet<u64>, seed: u64, node: u32, inc: u32) -> u64 {
+fn draw_top(tops: &mut BTreeSet<u64>, seed: u64, node: u32, inc: u32, width: IdWidth) -> u64 {
     (0..)
-        .map(|attempt| seeds::node_id(seed, node, inc, attempt).top())
+        .map(|attempt| seeds::node_id(seed, node, inc, attempt, width).top())
         .find(|t| tops.insert(*t))
         .expect("an unused 64-bit prefix exists")
 }
@@ -768,7 +773,7 @@ impl Coordinator {
             return;
         }
         let top = if st.sessions > 0 && self.sc.churn.rejoin_id == RejoinId::New {
-            draw_top(&mut self.tops, self.sc.seed, node, st.inc)
+            draw_top(&mut self.tops, self.sc.seed, node, st.inc, self.sc.protocol.id_width())
         } else {
             st.top
         };

@@ -168,7 +168,7 @@ pub fn query_tx(buf: &[u8]) -> Option<Vec<u8>> {
 pub fn bencoded_target(raw: &[u8]) -> NodeId {
     let mut id = [0u8; 20];
     id.copy_from_slice(&Sha1::digest(raw));
-    NodeId(id)
+    NodeId::from_bytes(id)
 }
 
 /// The raw bencoding of the byte string `content` (`<len>:<bytes>`).
@@ -223,7 +223,7 @@ pub fn immutable_target(v: &[u8]) -> NodeId {
     let digest = Sha1::new().chain_update(&prefix).chain_update(v).finalize();
     let mut id = [0u8; 20];
     id.copy_from_slice(&digest);
-    NodeId(id)
+    NodeId::from_bytes(id)
 }
 
 /// The datagram of `p`, dictionary keys sorted (BEP 3), so byte-for-byte what
@@ -237,24 +237,24 @@ pub fn encode(p: &Packet) -> Vec<u8> {
     let y: &[u8] = match &p.body {
         PacketBody::Query { id, query } => {
             // Argument keys in sorted order: id, target, token, ttl, v.
-            let mut a: Vec<(&[u8], Bencode<'_>)> = vec![(b"id", Bytes(&id.0))];
+            let mut a: Vec<(&[u8], Bencode<'_>)> = vec![(b"id", Bytes(id.as_bytes()))];
             let method: &[u8] = match query {
                 Query::Ping => b"ping",
                 Query::FindNode { target } => {
-                    a.push((b"target", Bytes(&target.0)));
+                    a.push((b"target", Bytes(target.as_bytes())));
                     b"find_node"
                 }
                 Query::Get { target } => {
-                    a.push((b"target", Bytes(&target.0)));
+                    a.push((b"target", Bytes(target.as_bytes())));
                     b"get"
                 }
                 Query::GetPeers { info_hash } => {
-                    a.push((b"info_hash", Bytes(&info_hash.0)));
+                    a.push((b"info_hash", Bytes(info_hash.as_bytes())));
                     b"get_peers"
                 }
                 Query::Put { token, v, target, ttl } => {
                     if let Some(target) = target {
-                        a.push((b"target", Bytes(&target.0)));
+                        a.push((b"target", Bytes(target.as_bytes())));
                     }
                     a.push((b"token", Bytes(token)));
                     if let Some(ttl) = ttl {
@@ -271,11 +271,11 @@ pub fn encode(p: &Packet) -> Vec<u8> {
         }
         PacketBody::Response { id, response } => {
             // Return-value keys in sorted order: id, nodes, token, ttl, v.
-            let mut r: Vec<(&[u8], Bencode<'_>)> = vec![(b"id", Bytes(&id.0))];
+            let mut r: Vec<(&[u8], Bencode<'_>)> = vec![(b"id", Bytes(id.as_bytes()))];
             if let Some(nodes) = &response.nodes {
                 compact.reserve(nodes.len() * COMPACT_NODE);
                 for (id, addr) in nodes {
-                    compact.extend_from_slice(&id.0);
+                    compact.extend_from_slice(id.as_bytes());
                     compact.extend_from_slice(&addr.ip().octets());
                     compact.extend_from_slice(&addr.port().to_be_bytes());
                 }
@@ -420,7 +420,7 @@ fn id20(d: &Bencode<'_>, field: &'static str) -> Result<Option<NodeId>, DecodeEr
     match bytes(d, field)? {
         None => Ok(None),
         Some(b) => match <[u8; 20]>::try_from(b) {
-            Ok(id) => Ok(Some(NodeId(id))),
+            Ok(id) => Ok(Some(NodeId::from_bytes(id))),
             Err(_) => Err(DecodeError::BadField { field, why: "not 20 bytes" }),
         },
     }
@@ -470,7 +470,7 @@ fn nodes(r: &Bencode<'_>) -> Result<Option<Vec<(NodeId, SocketAddrV4)>>, DecodeE
         let mut id = [0u8; 20];
         id.copy_from_slice(&c[..20]);
         let ip = Ipv4Addr::new(c[20], c[21], c[22], c[23]);
-        (NodeId(id), SocketAddrV4::new(ip, u16::from_be_bytes([c[24], c[25]])))
+        (NodeId::from_bytes(id), SocketAddrV4::new(ip, u16::from_be_bytes([c[24], c[25]])))
     };
     Ok(Some(b.chunks_exact(COMPACT_NODE).map(parse).collect()))
 }
@@ -488,7 +488,7 @@ mod tests {
     const ID_M: &str = "mnopqrstuvwxyz123456";
 
     fn id(s: &str) -> NodeId {
-        NodeId(s.as_bytes().try_into().unwrap())
+        NodeId::from_bytes(s.as_bytes().try_into().unwrap())
     }
 
     /// A packet as in BEP 5's examples: `t` = "aa", no version; queries from ID_A, responses from ID_M.
@@ -688,7 +688,7 @@ mod tests {
     }
 
     fn node_id() -> impl Strategy<Value = NodeId> {
-        any::<[u8; 20]>().prop_map(NodeId)
+        any::<[u8; 20]>().prop_map(NodeId::from_bytes)
     }
 
     fn bytes(len: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = Vec<u8>> {

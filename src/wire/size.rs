@@ -14,11 +14,31 @@
 //! implementations such as `mainline` require it); a `target` other than the
 //! SHA-1 of the bencoded value, and `ttl`, are kadsim's extension of BEP 44 for
 //! string keys and lifetimes. A refused STORE is answered with a KRPC error.
+//!
+//! Two variations ([`Sizing`]) serve the simulator's profiles:
+//! - *Peers* (BEP 5's tracker use): FIND_VALUE is `get_peers` with an
+//!   `info_hash`, answered by `id`, `token` and `values` (a list of 6-byte
+//!   compact peers: the value) or `nodes`; STORE is `announce_peer` with
+//!   `info_hash`, `port` and `token`, answered by `id`.
+//! - *Wide IDs*: a 256-bit network is charged as KRPC with 32-byte IDs,
+//!   targets and keys, and 38-byte compact node infos. libp2p (protobuf) and
+//!   discv5 (RLP) encode differently; the charge keeps one scale for all.
 
-use crate::kad::{Body, Message};
+use crate::kad::{Body, IdWidth, Message};
+
+/// How the simulator charges messages: ID width and what values are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Sizing {
+    /// Width of IDs and keys on the wire.
+    pub width: IdWidth,
+    /// Gets and puts are BEP 5 `get_peers` and `announce_peer`.
+    pub peers: bool,
+}
 
 /// Bytes of one contact in compact node info (BEP 5): 20-byte ID, 4-byte IPv4, 2-byte port.
 pub const ADDR_V4: usize = 26;
+/// The port an `announce_peer` announces (BitTorrent's customary 6881).
+const ANNOUNCE_PORT: i64 = 6881;
 /// Bytes of a write token (BEP 44), as kadsim issues them.
 pub const TOKEN_LEN: usize = 4;
 /// IPv4 and UDP headers, which [`encoded_len`] does not include.
@@ -58,17 +78,29 @@ fn bint(n: i64) -> usize {
 
 /// The UDP payload size of `msg` as KRPC; contacts count as IPv4 compact node info.
 pub fn encoded_len<A>(msg: &Message<A>) -> usize {
-    let id = entry("id", bstr(20));
+    encoded_len_as(msg, Sizing::default())
+}
+
+/// The UDP payload size of `msg` as KRPC with `sizing`'s IDs and records
+/// (see the module documentation).
+pub fn encoded_len_as<A>(msg: &Message<A>, sizing: Sizing) -> usize {
+    let idb = sizing.width.bytes();
+    let id = entry("id", bstr(idb));
     let envelope = 2 + entry("t", bstr(TX_LEN)) + entry("v", bstr(VERSION_LEN)) + entry("y", bstr(1));
     let query = |name: &str, args: usize| envelope + entry("q", bstr(name.len())) + entry("a", 2 + id + args);
     let reply = |fields: usize| envelope + entry("r", 2 + id + fields);
     match &msg.body {
         Body::Ping => query("ping", 0),
-        Body::FindNode { .. } => query("find_node", entry("target", bstr(20))),
-        Body::FindValue { .. } => query("get", entry("target", bstr(20))),
+        Body::FindNode { .. } => query("find_node", entry("target", bstr(idb))),
+        Body::FindValue { .. } if sizing.peers => query("get_peers", entry("info_hash", bstr(idb))),
+        Body::FindValue { .. } => query("get", entry("target", bstr(idb))),
+        Body::Store { .. } if sizing.peers => query(
+            "announce_peer",
+            entry("info_hash", bstr(idb)) + entry("port", bint(ANNOUNCE_PORT)) + entry("token", bstr(TOKEN_LEN)),
+        ),
         Body::Store { value, ttl_secs, .. } => query(
             "put",
-            entry("target", bstr(20))
+            entry("target", bstr(idb))
                 + entry("token", bstr(TOKEN_LEN))
                 + entry("ttl", bint(i64::from(*ttl_secs)))
                 + entry("v", bstr(value.len())),
@@ -81,7 +113,10 @@ pub fn encoded_len<A>(msg: &Message<A>) -> usize {
             // A `get` that found no value also returns a token; the codec cannot
             // tell the two replies apart without the request, and neither can a
             // size estimate, so both are charged as find_node replies.
-            reply(entry("nodes", bstr(contacts.len() * ADDR_V4)))
+            reply(entry("nodes", bstr(contacts.len() * (idb + ADDR_V4 - 20))))
+        }
+        Body::Found { value, .. } if sizing.peers => {
+            reply(entry("token", bstr(TOKEN_LEN)) + entry("values", 2 + bstr(value.len())))
         }
         Body::Found { value, ttl_secs } => reply(
             entry("token", bstr(TOKEN_LEN)) + entry("ttl", bint(i64::from(*ttl_secs))) + entry("v", bstr(value.len())),
@@ -121,6 +156,42 @@ mod tests {
         assert_eq!(eight - empty, 8 * 26 + 2);
         // BEP 5's find_node query: 92 bytes with a 2-byte tx; + 2 + 9.
         assert_eq!(encoded_len(&msg(Body::FindNode { target: NodeId::default() })), 103);
+    }
+
+    #[test]
+    fn mainline_replies_of_8_contacts_cost_8_compact_node_infos() {
+        // BEP 5's find_node response, "d1:rd2:id20:...5:nodes208:...e1:t2:aa1:y1:re",
+        // with 8 contacts of 26 bytes; kadsim's 4-byte tx and version add 11.
+        let peers = Sizing { width: IdWidth::Bits160, peers: true };
+        let contacts: Contacts<u32> = (0..8).map(|i| Contact { id: NodeId::default(), addr: i }).collect();
+        let reply = encoded_len_as(&msg(Body::Nodes { contacts }), peers);
+        assert_eq!(
+            reply,
+            "d1:rd2:id20:".len() + 20 + "5:nodes208:".len() + 8 * 26 + "e1:t4:....1:v4:KS011:y1:re".len()
+        );
+        assert_eq!(reply, 277);
+        // get_peers: BEP 5's example is 95 bytes with a 2-byte tx; + 2 + 9.
+        assert_eq!(encoded_len_as(&msg(Body::FindValue { key: NodeId::default() }), peers), 106);
+        // get_peers answered with one peer: BEP 5's "values" list of compact peers.
+        let found = Body::Found { value: Arc::from(vec![0u8; 6]), ttl_secs: 60 };
+        let want =
+            "d1:rd2:id20:".len() + 20 + "5:token4:....6:valuesl6:......e".len() + "e1:t4:....1:v4:KS011:y1:re".len();
+        assert_eq!(encoded_len_as(&msg(found), peers), want);
+        // announce_peer: BEP 5's example (with implied_port, 2-byte tx, 8-byte token)
+        // less "12:implied_porti1e" and 4 token bytes, plus 11.
+        let store = Body::Store { key: NodeId::default(), value: Arc::from(vec![0u8; 6]), ttl_secs: 60 };
+        let bep5 = "d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:porti6881e5:token8:aoeusnthe1:q13:announce_peer1:t2:aa1:y1:qe";
+        assert_eq!(encoded_len_as(&msg(store), peers), bep5.len() - 4 + 11);
+    }
+
+    #[test]
+    fn wide_ids_cost_32_bytes_and_38_per_contact() {
+        let wide = Sizing { width: IdWidth::Bits256, peers: false };
+        assert_eq!(encoded_len_as(&msg(Body::Ping), wide), 67 + 12);
+        assert_eq!(encoded_len_as(&msg(Body::FindNode { target: NodeId::default() }), wide), 103 + 24);
+        let contacts: Contacts<u32> = (0..16).map(|i| Contact { id: NodeId::default(), addr: i }).collect();
+        let n = encoded_len_as(&msg(Body::Nodes { contacts }), wide);
+        assert_eq!(n, 58 + 12 + "5:nodes608:".len() + 16 * 38);
     }
 
     #[test]

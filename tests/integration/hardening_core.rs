@@ -141,7 +141,7 @@ fn a_verified_newcomer_gets_exactly_the_pairs_it_should_hold_paper_2_5() {
         // Near the own ID: many pairs; anywhere: few or none.
         let newcomer = if near {
             let mut id = own;
-            id.0[2..].iter_mut().for_each(|b| *b = rng.next_u32() as u8);
+            id.0[2..20].iter_mut().for_each(|b| *b = rng.next_u32() as u8);
             id
         } else {
             NodeId::random(&mut rng)

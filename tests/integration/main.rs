@@ -10,6 +10,7 @@ mod hardening_core;
 mod hardening_net;
 mod net;
 mod network;
+mod profiles;
 mod regression;
 mod report;
 mod runs;

@@ -140,7 +140,7 @@ fn mainline_net(n: usize) -> (mainline::Testnet, Vec<(NodeId, SocketAddr)>) {
         .iter()
         .map(|d| {
             let info = d.info();
-            (NodeId(*info.id().as_bytes()), SocketAddr::V4(info.local_addr()))
+            (NodeId::from_bytes(*info.id().as_bytes()), SocketAddr::V4(info.local_addr()))
         })
         .collect();
     (net, nodes)
@@ -202,7 +202,7 @@ fn a_kadsim_node_gets_an_immutable_item_a_mainline_node_put() {
     assert!(node.bootstrapped());
     let value = b"put by mainline, got by kadsim".to_vec();
     let target = net.nodes[3].put_immutable(&value).expect("mainline stores the item");
-    let key = NodeId(*target.as_bytes());
+    let key = NodeId::from_bytes(*target.as_bytes());
     assert_eq!(key, krpc::immutable_target(&value), "both crates hash BEP 44 items alike");
 
     // The mainline nodes that hold it hand it out to kadsim's `get`.
@@ -239,7 +239,7 @@ fn a_mainline_node_gets_an_immutable_item_a_kadsim_node_put() {
     let value = b"put by kadsim, got by mainline".to_vec();
     let stored = node.put_immutable(&value).expect("mainline nodes acknowledge kadsim's put");
     assert!(stored.replicas >= 1);
-    let got = net.nodes[5].get_immutable(mainline::Id::from_bytes(stored.key.0).expect("20 bytes"));
+    let got = net.nodes[5].get_immutable(mainline::Id::from_bytes(stored.key.as_bytes()).expect("20 bytes"));
     assert_eq!(got.as_deref(), Some(&value[..]), "mainline finds the item kadsim put");
     node.shutdown();
 }
@@ -264,7 +264,7 @@ fn two_immutable_items_put_in_a_row_to_mainline_nodes_are_both_found() {
         })
         .collect();
     for (v, key) in values.iter().zip(&keys) {
-        let got = net.nodes[6].get_immutable(mainline::Id::from_bytes(key.0).expect("20 bytes"));
+        let got = net.nodes[6].get_immutable(mainline::Id::from_bytes(key.as_bytes()).expect("20 bytes"));
         assert_eq!(got.as_deref(), Some(&v[..]), "mainline finds the item");
         assert_eq!(node.get_immutable(*key).expect("get").as_deref(), Some(&v[..]), "kadsim finds it back");
     }
@@ -520,7 +520,7 @@ fn the_prompt_ends_cleanly_at_the_end_of_its_input() {
 // ---------------------------------------------------------------------------
 
 /// The sender ID of the raw socket.
-const RAW_ID: NodeId = NodeId([0x42; 20]);
+const RAW_ID: NodeId = NodeId::from_bytes([0x42; 20]);
 
 fn query(t: &[u8], query: Query) -> Vec<u8> {
     krpc::encode(&Packet { t: t.to_vec(), version: None, body: PacketBody::Query { id: RAW_ID, query } })
@@ -690,9 +690,9 @@ fn hostile_datagrams_are_counted_and_dropped_and_the_node_serves_on() {
     // get_peers (BEP 5): kadsim tracks no peers, so it answers with its closest
     // nodes and a token, as a node that knows no peers of the torrent does.
     let mut get_peers = b"d1:ad2:id20:".to_vec();
-    get_peers.extend_from_slice(&RAW_ID.0);
+    get_peers.extend_from_slice(RAW_ID.as_bytes());
     get_peers.extend_from_slice(b"9:info_hash20:");
-    get_peers.extend_from_slice(&NodeId::hash_of(b"a torrent").0);
+    get_peers.extend_from_slice(NodeId::hash_of(b"a torrent").as_bytes());
     get_peers.extend_from_slice(b"e1:q9:get_peers1:t2:gp1:y1:qe");
     raw.send(&get_peers);
     match raw.reply(b"gp") {
@@ -701,9 +701,9 @@ fn hostile_datagrams_are_counted_and_dropped_and_the_node_serves_on() {
     }
     // announce_peer (BEP 5), which kadsim does not serve: error 204.
     let mut announce = b"d1:ad2:id20:".to_vec();
-    announce.extend_from_slice(&RAW_ID.0);
+    announce.extend_from_slice(RAW_ID.as_bytes());
     announce.extend_from_slice(b"9:info_hash20:");
-    announce.extend_from_slice(&NodeId::hash_of(b"a torrent").0);
+    announce.extend_from_slice(NodeId::hash_of(b"a torrent").as_bytes());
     announce.extend_from_slice(b"4:porti6881e5:token4:abcde1:q13:announce_peer1:t2:ap1:y1:qe");
     raw.send(&announce);
     match raw.reply(b"ap") {
@@ -712,7 +712,7 @@ fn hostile_datagrams_are_counted_and_dropped_and_the_node_serves_on() {
     }
     // A BEP 44 mutable put (public key and signature): error 204 too.
     let mut mutable = b"d1:ad2:id20:".to_vec();
-    mutable.extend_from_slice(&RAW_ID.0);
+    mutable.extend_from_slice(RAW_ID.as_bytes());
     mutable.extend_from_slice(b"1:k32:");
     mutable.extend_from_slice(&[7; 32]);
     mutable.extend_from_slice(b"3:seqi1e3:sig64:");

@@ -175,7 +175,11 @@ impl<A: Address> Node<A> {
     /// (transaction IDs and refresh targets come from it), created at `now`.
     pub fn new(id: NodeId, cfg: Arc<Config>, seed: u64, now: Time) -> Result<Self, ConfigError> {
         cfg.validate()?;
+        if !id.fits(cfg.id_width) {
+            return Err(ConfigError { field: "id_width", expected: "an own ID that fits the ID width".into() });
+        }
         let table = RoutingTable::new(id, cfg.k, cfg.b, cfg.replacement_cache, cfg.stale_limit, now)
+            .with_layout(cfg.id_width, cfg.buckets)
             .with_eviction_ping(cfg.eviction == Eviction::Ping)
             .with_admission_limits(cfg.max_per_ip_per_bucket, cfg.max_per_subnet_per_bucket);
         Ok(Node {
@@ -314,6 +318,7 @@ impl<A: Address> Node<A> {
             now,
             buckets,
         )
+        .with_layout(c.id_width, c.buckets)
         .with_eviction_ping(c.eviction == Eviction::Ping)
         .with_admission_limits(c.max_per_ip_per_bucket, c.max_per_subnet_per_bucket);
     }

@@ -9,8 +9,12 @@ use crate::kad::message::{Body, Contact, RequestKind, Value};
 use crate::kad::node::report::{OpId, OpKind, OpReport};
 use crate::kad::time::Time;
 
-/// Where an operation stands.
+/// Where an operation stands. The lookup is kept inline although it is the
+/// largest variant (32-byte IDs, S/Kademlia's per-path counters): an
+/// operation's phase changes in place, and boxing it would allocate per
+/// operation for a few hundred bytes per operation in flight.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Phase<A: Address> {
     /// Iterative lookup in progress.
     Lookup(Lookup<A>),

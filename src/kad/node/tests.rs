@@ -678,18 +678,18 @@ mod hostile {
     use proptest::prelude::*;
 
     fn arb_body() -> impl Strategy<Value = Body<u32>> {
-        let contact = (any::<[u8; 20]>(), 0u32..64).prop_map(|(b, a)| Contact { id: NodeId(b), addr: a });
+        let contact = (any::<[u8; 20]>(), 0u32..64).prop_map(|(b, a)| Contact { id: NodeId::from_bytes(b), addr: a });
         prop_oneof![
             Just(Body::Ping),
             Just(Body::Pong),
             any::<bool>().prop_map(|accepted| Body::Stored { accepted }),
-            any::<[u8; 20]>().prop_map(|t| Body::FindNode { target: NodeId(t) }),
-            any::<[u8; 20]>().prop_map(|t| Body::FindValue { key: NodeId(t) }),
+            any::<[u8; 20]>().prop_map(|t| Body::FindNode { target: NodeId::from_bytes(t) }),
+            any::<[u8; 20]>().prop_map(|t| Body::FindValue { key: NodeId::from_bytes(t) }),
             proptest::collection::vec(contact, 0..300).prop_map(|contacts| Body::Nodes { contacts }),
             (proptest::collection::vec(any::<u8>(), 0..2000), any::<u32>())
                 .prop_map(|(v, ttl_secs)| Body::Found { value: Arc::from(v), ttl_secs }),
             (any::<[u8; 20]>(), proptest::collection::vec(any::<u8>(), 0..2000), any::<u32>())
-                .prop_map(|(k, v, ttl_secs)| Body::Store { key: NodeId(k), value: Arc::from(v), ttl_secs }),
+                .prop_map(|(k, v, ttl_secs)| Body::Store { key: NodeId::from_bytes(k), value: Arc::from(v), ttl_secs }),
         ]
     }
 
@@ -700,14 +700,14 @@ mod hostile {
         fn random_datagrams_never_panic_and_unknown_replies_are_counted(
             msgs in proptest::collection::vec((0u32..64, any::<[u8; 20]>(), any::<u32>(), arb_body(), 0u64..5_000_000), 1..200),
         ) {
-            let mut a = node(NodeId([0x55; 20]), Config { k: 8, max_stored_pairs: 50, ..Config::default() });
+            let mut a = node(NodeId::from_bytes([0x55; 20]), Config { k: 8, max_stored_pairs: 50, ..Config::default() });
             let mut out = Outbox::new();
             for i in 0..20u8 {
-                a.add_contact(NodeId([i.wrapping_mul(13); 20]), u32::from(i));
+                a.add_contact(NodeId::from_bytes([i.wrapping_mul(13); 20]), u32::from(i));
             }
-            a.start(Time::ZERO, Command::FindNode(NodeId([1; 20])), &mut out);
-            a.start(Time::ZERO, Command::Get(NodeId([3; 20])), &mut out);
-            a.start(Time::ZERO, Command::Get(NodeId([2; 20])), &mut out);
+            a.start(Time::ZERO, Command::FindNode(NodeId::from_bytes([1; 20])), &mut out);
+            a.start(Time::ZERO, Command::Get(NodeId::from_bytes([3; 20])), &mut out);
+            a.start(Time::ZERO, Command::Get(NodeId::from_bytes([2; 20])), &mut out);
             let mut sent: Vec<TxId> = sends(&out).iter().map(|(_, m)| m.tx).collect();
             out.clear();
             let mut now = 0;
@@ -715,7 +715,7 @@ mod hostile {
                 now += dt;
                 let request = body.is_request();
                 let before = *a.stats();
-                a.handle(Time(now), Input::Datagram { from, msg: Message { tx, sender: NodeId(sender), body } }, &mut out);
+                a.handle(Time(now), Input::Datagram { from, msg: Message { tx, sender: NodeId::from_bytes(sender), body } }, &mut out);
                 let after = *a.stats();
                 prop_assert_eq!(after.received, before.received + 1);
                 if !request && !sent.contains(&tx) {

@@ -1,0 +1,178 @@
+//! Profiles: `profile = "paper" | "mainline" | "ipfs" | "discv5"` at the top
+//! of a scenario sets many fields at once to the values of a deployed
+//! Kademlia. A profile is a base under the file: every field the file (or
+//! `--set`) gives overrides the profile's, and fields neither sets keep the
+//! paper's defaults. Each profile below is TOML, each value with its source.
+//!
+//! What kadsim does not model of these systems (each profile's doc names
+//! it): the wire formats other than KRPC (libp2p's protobuf and discv5's
+//! RLP/ENR messages are charged as KRPC with IDs of their width), signed
+//! records, multiple peers per infohash (a get_peers returns the latest
+//! announce), and the good/questionable distinction of BEP 5 (approximated by
+//! pinging the least-recently-seen contact of a full bucket, §2.2).
+
+use serde::{Deserialize, Serialize};
+
+/// The profile a scenario starts from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    /// The paper's parameters (Maymounkov & Mazières 2002): every default of
+    /// kadsim. Sets nothing.
+    #[default]
+    Paper,
+    /// BitTorrent's Mainline DHT (BEP 5, "DHT Protocol"): k = 8, 160-bit IDs,
+    /// buckets split only around the own ID, 15-minute bucket refresh, the
+    /// least-recently-seen contact of a full bucket pinged before eviction,
+    /// and a get_peers/announce_peer workload storing 6-byte compact peer
+    /// addresses under infohashes, charged at their KRPC sizes.
+    Mainline,
+    /// libp2p's Kademlia as IPFS runs it (libp2p kad-dht specification;
+    /// go-libp2p-kad-dht): 256-bit keyspace (SHA-256), k = 20, α = 10,
+    /// provider records that expire after 48 h and that their provider
+    /// republishes every 22 h.
+    Ipfs,
+    /// Ethereum's node discovery v5 (devp2p discv5 specification, "Node
+    /// Table" and "Lookup"): 256-bit IDs (Keccak-256), k = 16, 256
+    /// log-distance buckets, α = 3, node lookups only.
+    Discv5,
+}
+
+/// BEP 5 (<https://www.bittorrent.org/beps/bep_0005.html>).
+const MAINLINE: &str = r#"
+[protocol]
+# "Each bucket can only hold K nodes, currently eight."
+k = 8
+# 160-bit node IDs and infohashes (SHA-1 space).
+id_bits = 160
+# "When a bucket is full of known good nodes, no more nodes may be added
+# unless our own node ID falls within the range of the bucket": only the own
+# bucket splits.
+buckets = "log_distance"
+# "If there are any questionable nodes in the bucket, the least recently seen
+# node is pinged": ping before evict (a node is questionable after 15 minutes
+# of silence; kadsim pings the least-recently-seen contact whatever its age).
+eviction = "ping"
+# "Buckets that have not been changed in 15 minutes should be refreshed."
+refresh_interval = "15m"
+# Peers are not replicated by storers, nor cached along lookup paths: the
+# torrent client re-announces (libtorrent: every 15 minutes, peers expire
+# after 30 minutes without an announce, dht_storage.cpp).
+republish_interval = "30m"
+expire_after = "30m"
+publisher_republish_interval = "15m"
+cache_on_get = false
+replicate_to_new_nodes = false
+
+[workload]
+# get_peers / announce_peer: a value is a peer's compact IP/port (6 bytes,
+# "Compact IP-address/port info"), stored under an infohash.
+records = "peers"
+value_size = 6
+"#;
+
+/// libp2p kad-dht spec (<https://github.com/libp2p/specs/blob/master/kad-dht/README.md>)
+/// and go-libp2p-kad-dht's Amino defaults (`amino/defaults.go`).
+const IPFS: &str = r#"
+[protocol]
+# Keys and peer IDs are compared as SHA-256 digests: a 256-bit keyspace.
+id_bits = 256
+# "k ... replication parameter ... default value of 20".
+k = 20
+# "α ... concurrency of node and value lookups ... default value of 10".
+alpha = 10
+# go-libp2p-kbucket keeps one bucket per common-prefix length, splitting the
+# last (own) one only.
+buckets = "log_distance"
+# Provider records: DefaultProvideValidity = 48h, DefaultReprovideInterval = 22h.
+# Storers do not republish (the provider does) nor cache along lookup paths.
+expire_after = "48h"
+publisher_republish_interval = "22h"
+republish_interval = "48h"
+cache_on_get = false
+replicate_to_new_nodes = false
+# go-libp2p-kad-dht refreshes its routing table every 10 minutes.
+refresh_interval = "10m"
+"#;
+
+/// devp2p discv5 (<https://github.com/ethereum/devp2p/blob/master/discv5/discv5-theory.md>).
+const DISCV5: &str = r#"
+[protocol]
+# Node IDs are keccak256 of the public key: 256 bits.
+id_bits = 256
+# "For each 0 <= i < 256, every node keeps a k-bucket for nodes of
+# logdistance(self, n) == i ... The protocol uses k = 16."
+k = 16
+buckets = "log_distance"
+# "The lookup initiator starts by picking α closest nodes ... α = 3".
+alpha = 3
+# A full bucket's least-recently-seen entry is revalidated (pinged) before a
+# newcomer replaces it.
+eviction = "ping"
+
+[workload]
+# Discovery only: no values are stored.
+put_rate = 0
+get_rate = 0
+"#;
+
+impl Profile {
+    /// The scenario the profile alone gives: its fields, and defaults elsewhere.
+    pub fn base(self) -> super::Scenario {
+        let text = toml::to_string(&self.table()).expect("a table serializes");
+        let mut sc: super::Scenario = toml::from_str(&text).expect("the profiles are valid scenarios");
+        sc.profile = self;
+        sc
+    }
+
+    /// The fields the profile sets, as a TOML table (empty for the paper).
+    pub fn table(self) -> toml::Table {
+        let text = match self {
+            Profile::Paper => "",
+            Profile::Mainline => MAINLINE,
+            Profile::Ipfs => IPFS,
+            Profile::Discv5 => DISCV5,
+        };
+        text.parse().expect("the profiles are valid TOML")
+    }
+}
+
+/// `over` laid over `base`: tables merge key by key, any other value of
+/// `over` replaces `base`'s.
+pub fn merge(mut base: toml::Table, over: toml::Table) -> toml::Table {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => {
+                let merged = merge(std::mem::take(b), o);
+                *b = merged;
+            }
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+    base
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Scenario;
+
+    #[test]
+    fn every_profile_is_a_valid_scenario_fragment() {
+        for p in [Profile::Paper, Profile::Mainline, Profile::Ipfs, Profile::Discv5] {
+            let text = toml::to_string(&p.table()).unwrap();
+            let sc: Scenario = toml::from_str(&text).unwrap_or_else(|e| panic!("{p:?}: {e}"));
+            assert!(sc.protocol.config().validate().is_ok(), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn merge_keeps_what_the_file_does_not_set() {
+        let base: toml::Table = "a = 1\n[t]\nx = 1\ny = 2\n".parse().unwrap();
+        let over: toml::Table = "b = 2\n[t]\ny = 3\n".parse().unwrap();
+        let m = merge(base, over);
+        assert_eq!(m.to_string(), "a = 1\nb = 2\n\n[t]\nx = 1\ny = 3\n");
+    }
+}
