@@ -401,11 +401,20 @@ fn overlay(dirs: &[PathBuf], label: Option<&str>, out: Option<&Path>, style: &cr
         }
     };
     let out = out.map_or_else(|| PathBuf::from("overlay"), Path::to_path_buf);
-    if let Err(e) = std::fs::create_dir_all(&out) {
+    draw_into(&out, |out| plot::plot_runs(&runs, &labels, out, style))
+}
+
+/// Creates `out`, draws into it and prints each file written; a failure is
+/// one line and exit code 3.
+fn draw_into(
+    out: &Path,
+    draw: impl FnOnce(&Path) -> Result<Vec<PathBuf>, crate::report::chart::ChartError>,
+) -> ExitCode {
+    if let Err(e) = std::fs::create_dir_all(out) {
         eprintln!("kadsim: cannot create {}: {e}", out.display());
         return ExitCode::from(EXIT_INTERNAL);
     }
-    match plot::plot_runs(&runs, &labels, &out, style) {
+    match draw(out) {
         Ok(files) => {
             for f in files {
                 say!("{}", f.display());
@@ -427,23 +436,7 @@ fn plot(dir: &Path, out: Option<&Path>, style: &crate::report::chart::Style) -> 
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
-    let out = out.unwrap_or(dir);
-    if let Err(e) = std::fs::create_dir_all(out) {
-        eprintln!("kadsim: cannot create {}: {e}", out.display());
-        return ExitCode::from(EXIT_INTERNAL);
-    }
-    match plot::plot_run_styled(&results, out, style) {
-        Ok(files) => {
-            for f in files {
-                say!("{}", f.display());
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("kadsim: {e}");
-            ExitCode::from(EXIT_INTERNAL)
-        }
-    }
+    draw_into(out.unwrap_or(dir), |out| plot::plot_run_styled(&results, out, style))
 }
 
 /// The sweep's one bar over all runs: simulated seconds of every run.

@@ -316,22 +316,7 @@ impl<A: Address> Lookup<A> {
         } else {
             self.alpha.saturating_sub(self.in_flight)
         };
-        let mut sent = 0;
-        let mut seen = 0;
-        for c in self.cands.iter_mut() {
-            if sent >= quota || seen >= self.k {
-                break;
-            }
-            if c.state == CandState::Failed {
-                continue;
-            }
-            seen += 1;
-            if c.state == CandState::Fresh {
-                out.push(A::unpack(&c.slot));
-                c.state = CandState::InFlight;
-                sent += 1;
-            }
-        }
+        let sent = send_fresh(self.cands.iter_mut(), quota, self.k, out);
         self.in_flight += sent;
     }
 
@@ -340,21 +325,8 @@ impl<A: Address> Lookup<A> {
     fn next_queries_disjoint(&mut self, out: &mut Contacts<A>) {
         for p in 0..self.paths {
             let quota = self.alpha.saturating_sub(usize::from(self.in_flight_by[p]));
-            let (mut sent, mut seen) = (0, 0);
-            for c in self.cands.iter_mut().filter(|c| usize::from(c.path) == p) {
-                if sent >= quota || seen >= self.k {
-                    break;
-                }
-                if c.state == CandState::Failed {
-                    continue;
-                }
-                seen += 1;
-                if c.state == CandState::Fresh {
-                    out.push(A::unpack(&c.slot));
-                    c.state = CandState::InFlight;
-                    sent += 1;
-                }
-            }
+            let path = self.cands.iter_mut().filter(|c| usize::from(c.path) == p);
+            let sent = send_fresh(path, quota, self.k, out);
             self.in_flight_by[p] += sent as u8;
             self.in_flight += sent;
         }
@@ -414,6 +386,34 @@ impl<A: Address> Lookup<A> {
     pub fn closest_answered_except(&self, skip: &NodeId) -> Option<Contact<A>> {
         self.cands.iter().filter(|c| c.state == CandState::Answered).map(Candidate::contact).find(|c| c.id != *skip)
     }
+}
+
+/// Queries the fresh candidates among the first k not failed of `cands`
+/// (nearest first), at most `quota` of them (paper §2.3: the α closest not yet
+/// queried of the k closest); marks them in flight, appends their contacts to
+/// `out` and returns how many were sent.
+fn send_fresh<'a, A: Address + 'a>(
+    cands: impl Iterator<Item = &'a mut Candidate<A>>,
+    quota: usize,
+    k: usize,
+    out: &mut Contacts<A>,
+) -> usize {
+    let (mut sent, mut seen) = (0, 0);
+    for c in cands {
+        if sent >= quota || seen >= k {
+            break;
+        }
+        if c.state == CandState::Failed {
+            continue;
+        }
+        seen += 1;
+        if c.state == CandState::Fresh {
+            out.push(A::unpack(&c.slot));
+            c.state = CandState::InFlight;
+            sent += 1;
+        }
+    }
+    sent
 }
 
 #[cfg(test)]
