@@ -79,6 +79,15 @@ pub struct Config {
     /// Full-bucket policy: lazy replacement (§4.1) or ping-before-evict (§2.2).
     /// Defaults to lazy.
     pub eviction: Eviction,
+    /// BEP 5's good/questionable rule: a contact that has not answered this
+    /// node for this long (nor sent it a request after answering once) is
+    /// questionable; a full bucket pings only questionable contacts, least
+    /// recently seen first, retries a failed ping once, and keeps the
+    /// newcomer waiting when all are good; bucket changes count as refreshes
+    /// ([`RoutingTable::with_questionable_after`](super::RoutingTable::with_questionable_after)).
+    /// BEP 5 uses 15 minutes. Defaults to `None`: the paper's §2.2, which
+    /// pings the least-recently-seen contact whatever its age.
+    pub questionable_after: Option<Duration>,
     /// Replacement-cache entries per bucket (paper §4.1, which gives no size).
     /// Defaults to 4: enough to replace the failed contacts of a bucket between
     /// two refreshes, at 96 bytes per full bucket.
@@ -152,6 +161,7 @@ impl Default for Config {
             buckets: BucketLayout::Tree,
             parallelism: Parallelism::Loose,
             eviction: Eviction::Lazy,
+            questionable_after: None,
             replacement_cache: 4,
             stale_limit: 5,
             rpc_timeout: Duration::from_secs(2),
@@ -215,6 +225,9 @@ impl Config {
             if d.is_zero() {
                 return err(field, "expected a positive duration");
             }
+        }
+        if self.questionable_after.is_some_and(|d| d < Duration::from_secs(1)) {
+            return err("questionable_after", "expected a duration of at least 1 s");
         }
         if self.max_stored_pairs == 0 {
             return err("max_stored_pairs", "expected an integer of at least 1");

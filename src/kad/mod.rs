@@ -22,7 +22,7 @@ pub use config::{BucketLayout, Config, ConfigError, Eviction, MAX_K, MAX_PATHS, 
 pub use id::{Distance, ID_BITS, IdWidth, Key, MAX_ID_BITS, NodeId};
 pub use message::{Body, Contact, Contacts, Message, RequestKind, TxId, Value};
 pub use node::{Command, Input, Node, OpId, OpKind, OpReport, Outbox, Output, Stats, Timer};
-pub use routing::RoutingTable;
+pub use routing::{AfterFailedPing, RoutingTable};
 pub use time::Time;
 pub use traffic::Traffic;
 

@@ -118,6 +118,19 @@ pub enum Seen<A> {
     Refused,
 }
 
+/// What follows an unanswered eviction PING ([`RoutingTable::eviction_failed`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterFailedPing<A> {
+    /// Nothing: the contact stays (no newcomer waits, or it was not in a
+    /// bucket any more).
+    Nothing,
+    /// The contact was evicted and this replacement took its place: heard
+    /// from, never verified.
+    Promoted(Contact<A>),
+    /// PING the contact once more before evicting it (BEP 5).
+    PingAgain(Contact<A>),
+}
+
 /// A node's routing table.
 #[derive(Clone, Debug)]
 pub struct RoutingTable<A: Address> {
@@ -139,6 +152,13 @@ pub struct RoutingTable<A: Address> {
     /// with a group: contacts per IP address, per subnet.
     max_ip: u8,
     max_subnet: u8,
+    /// BEP 5's good/questionable rule: a contact is questionable once this
+    /// many seconds passed since it last proved good; 0 turns the rule off.
+    questionable_s: u32,
+    /// With the rule on, one stamp per slot, aligned with `slots`: 1 + the
+    /// second at which the contact last proved good, 0 if it never answered
+    /// this node. Empty when the rule is off, so the paper's table pays nothing.
+    ages: Vec<u32>,
     /// Cached common-prefix length of the own ID with its k-th closest contact
     /// (`None`: fewer than k contacts), for the relaxed split rule. Valid while
     /// `near_valid`; a change among the contacts at least that near clears it.
@@ -166,6 +186,8 @@ impl<A: Address> RoutingTable<A> {
             ping_on_full: true,
             max_ip: 1,
             max_subnet: 2,
+            questionable_s: 0,
+            ages: Vec::new(),
             near: None,
             near_valid: false,
             failing: Vec::new(),
@@ -242,6 +264,94 @@ impl<A: Address> RoutingTable<A> {
         self
     }
 
+    /// Turns on BEP 5's good/questionable rule for full buckets ("a good node
+    /// is a node has responded to one of our queries within the last 15
+    /// minutes. A node is also good if it has ever responded to one of our
+    /// queries and has sent us a query within the last 15 minutes. After 15
+    /// minutes of inactivity, a node becomes questionable"), with `after` in
+    /// place of the 15 minutes; `None` leaves the paper's §2.2 rule, which
+    /// pings the least-recently-seen contact whatever its age. With the rule
+    /// on, a full bucket pings its least-recently-seen *questionable*
+    /// contact for a newcomer, and none when every contact is good (the
+    /// newcomer waits in the replacement cache); an answered ping moves on
+    /// to the next questionable contact while a newcomer waits, and an
+    /// unanswered one is sent once more before the contact is evicted (BEP 5,
+    /// "Routing Table"). Bucket changes (a contact added or replaced, a
+    /// pinged contact answering) count as lookups in the bucket's range for
+    /// the refresh (BEP 5: "Buckets that have not been changed in 15 minutes
+    /// should be refreshed"). Contacts already held count as good at `now`.
+    pub fn with_questionable_after(mut self, after: Option<std::time::Duration>, now: Time) -> Self {
+        self.questionable_s = after.map_or(0, |d| u32::try_from(d.as_secs().max(1)).unwrap_or(u32::MAX));
+        self.ages = if self.on() { vec![secs_of(now).saturating_add(1); self.slots.len()] } else { Vec::new() };
+        self
+    }
+
+    /// Whether the good/questionable rule is on.
+    #[inline]
+    fn on(&self) -> bool {
+        self.questionable_s != 0
+    }
+
+    /// Whether the contact in slot `i` is good at second `now_s` (rule on).
+    fn good(&self, i: usize, now_s: u32) -> bool {
+        let a = self.ages[i];
+        a != 0 && now_s.saturating_add(1).saturating_sub(a) < self.questionable_s
+    }
+
+    /// The first questionable contact of bucket `bi`, least recently seen first.
+    fn first_questionable(&self, bi: usize, now_s: u32) -> Option<usize> {
+        let m = &self.metas[bi];
+        (m.start as usize..m.end()).find(|&i| !self.good(i, now_s))
+    }
+
+    /// Whether the contact `id` is good at `now` under the good/questionable
+    /// rule (`None` when the rule is off or `id` is not in a bucket).
+    pub fn is_good(&self, id: &NodeId, now: Time) -> Option<bool> {
+        if !self.on() {
+            return None;
+        }
+        let m = &self.metas[self.bucket_of(id)];
+        self.find(m.start as usize, m.end(), id).map(|i| self.good(i, secs_of(now)))
+    }
+
+    /// The stamp of a contact heard from at second `now_s`, whose slot so far
+    /// (if any) is `old`: good now if it answered a request (`verified`), or
+    /// if it sent one after having answered once; else never answered.
+    fn stamp(&self, old: Option<usize>, now_s: u32, verified: bool) -> u32 {
+        if !self.on() {
+            return 0;
+        }
+        let answered_once = old.is_some_and(|i| self.ages[i] != 0);
+        if verified || answered_once { now_s.saturating_add(1) } else { 0 }
+    }
+
+    /// A bucket changed at `now_s`: under the rule, it is fresh for the refresh.
+    fn bucket_changed(&mut self, bi: usize, now_s: u32) {
+        if self.on() {
+            self.metas[bi].last_lookup_s = now_s;
+        }
+    }
+
+    /// Moves slot `pos` to the end of `slots[pos..end]` as `slot` stamped `age`.
+    fn put_at_tail(&mut self, pos: usize, end: usize, slot: A::Slot, age: u32) {
+        self.slots[pos..end].rotate_left(1);
+        self.slots[end - 1] = slot;
+        if self.on() {
+            self.ages[pos..end].rotate_left(1);
+            self.ages[end - 1] = age;
+        }
+    }
+
+    /// Moves slot `last` to `front` (shifting the slots between) as `slot` stamped `age`.
+    fn put_at_front(&mut self, front: usize, last: usize, slot: A::Slot, age: u32) {
+        self.slots[front..=last].rotate_right(1);
+        self.slots[front] = slot;
+        if self.on() {
+            self.ages[front..=last].rotate_right(1);
+            self.ages[front] = age;
+        }
+    }
+
     /// The owner's ID.
     pub fn own_id(&self) -> &NodeId {
         &self.own
@@ -298,6 +408,7 @@ impl<A: Address> RoutingTable<A> {
         self.metas.capacity() * std::mem::size_of::<Meta>()
             + self.slots.capacity() * std::mem::size_of::<A::Slot>()
             + self.failing.capacity() * std::mem::size_of::<(NodeId, u8)>()
+            + self.ages.capacity() * std::mem::size_of::<u32>()
     }
 
     /// The bucket whose range holds `id`: a binary search over the buckets'
@@ -320,12 +431,15 @@ impl<A: Address> RoutingTable<A> {
     }
 
     /// Inserts a slot at `at`, inside bucket `bi`'s run, moving the runs after it.
-    fn insert_slot(&mut self, bi: usize, at: usize, s: A::Slot) {
+    fn insert_slot(&mut self, bi: usize, at: usize, s: A::Slot, age: u32) {
         if self.slots.len() == self.slots.capacity() {
             // Grow by an eighth: a million tables keep little slack.
             self.slots.reserve_exact(4);
         }
         self.slots.insert(at, s);
+        if self.on() {
+            self.ages.insert(at, age);
+        }
         for m in &mut self.metas[bi + 1..] {
             m.start += 1;
         }
@@ -335,6 +449,9 @@ impl<A: Address> RoutingTable<A> {
     fn remove_slot(&mut self, bi: usize, at: usize) -> A::Slot {
         for m in &mut self.metas[bi + 1..] {
             m.start -= 1;
+        }
+        if self.on() {
+            self.ages.remove(at);
         }
         self.slots.remove(at)
     }
@@ -352,10 +469,18 @@ impl<A: Address> RoutingTable<A> {
     /// ([`Seen::Refused`]) when its bucket, replacement cache included,
     /// already holds the configured most contacts of its IP or subnet.
     pub fn seen(&mut self, id: NodeId, addr: A) -> Seen<A> {
+        self.heard(id, addr, Time::ZERO, true)
+    }
+
+    /// [`seen`](Self::seen), at `now`, of a message that was (`verified`) or
+    /// was not a reply to a request of this node: the good/questionable rule
+    /// ([`with_questionable_after`](Self::with_questionable_after)) reads both.
+    pub fn heard(&mut self, id: NodeId, addr: A, now: Time, verified: bool) -> Seen<A> {
         if id == self.own {
             return Seen::Ignored;
         }
         let slot = A::pack(Contact { id, addr });
+        let now_s = secs_of(now);
         loop {
             let bi = self.bucket_of(&id);
             let m = self.metas[bi];
@@ -371,13 +496,12 @@ impl<A: Address> RoutingTable<A> {
                     // The old address failed (§4.1): the claim from the new one
                     // is a new contact for the same ID, at the tail.
                     self.clear_failures(&id);
-                    self.slots[pos..end].rotate_left(1);
-                    self.slots[end - 1] = slot;
+                    self.put_at_tail(pos, end, slot, self.stamp(None, now_s, verified));
+                    self.bucket_changed(bi, now_s);
                     return Seen::Inserted;
                 }
                 // To the tail: least recently seen first (paper §2.2).
-                self.slots[pos..end].rotate_left(1);
-                self.slots[end - 1] = slot;
+                self.put_at_tail(pos, end, slot, self.stamp(Some(pos), now_s, verified));
                 self.clear_failures(&id);
                 return Seen::Refreshed;
             }
@@ -394,12 +518,14 @@ impl<A: Address> RoutingTable<A> {
                     return Seen::Refused;
                 }
                 self.near_changed(&id);
+                let age = self.stamp(cached, now_s, verified);
                 if let Some(r) = cached {
                     self.remove_slot(bi, r);
                     self.metas[bi].rlen -= 1;
                 }
-                self.insert_slot(bi, end, slot);
+                self.insert_slot(bi, end, slot, age);
                 self.metas[bi].len += 1;
+                self.bucket_changed(bi, now_s);
                 return Seen::Inserted;
             }
             if self.may_split(bi, &id) {
@@ -416,22 +542,27 @@ impl<A: Address> RoutingTable<A> {
                 self.near_changed(&gone);
                 self.near_changed(&id);
                 self.clear_failures(&gone);
-                self.slots[pos..end].rotate_left(1);
-                self.slots[end - 1] = slot;
+                self.put_at_tail(pos, end, slot, self.stamp(cached, now_s, verified));
                 if let Some(r) = cached {
                     // Not in the cache as well as in the bucket.
                     self.remove_slot(bi, r);
                     self.metas[bi].rlen -= 1;
                 }
+                self.bucket_changed(bi, now_s);
                 return Seen::Inserted;
             }
-            self.cache_newcomer(bi, slot, cached);
-            let m = &mut self.metas[bi];
-            if m.evicting || !self.ping_on_full {
+            self.cache_newcomer(bi, slot, cached, self.stamp(cached, now_s, verified));
+            if self.metas[bi].evicting || !self.ping_on_full {
                 return Seen::Cached { ping: None };
             }
-            m.evicting = true;
-            return Seen::Cached { ping: Some(A::unpack(&self.slots[m.start as usize])) };
+            // The paper pings the least-recently-seen contact (§2.2); BEP 5
+            // the least-recently-seen questionable one, and none if all are good.
+            let head = if self.on() { self.first_questionable(bi, now_s) } else { Some(self.metas[bi].start as usize) };
+            let Some(i) = head else {
+                return Seen::Cached { ping: None };
+            };
+            self.metas[bi].evicting = true;
+            return Seen::Cached { ping: Some(A::unpack(&self.slots[i])) };
         }
     }
 
@@ -460,17 +591,15 @@ impl<A: Address> RoutingTable<A> {
     /// Puts a newcomer at the head of bucket `bi`'s replacement cache (most
     /// recently seen first), dropping its older copy (at `cached`) or, when
     /// full, the oldest.
-    fn cache_newcomer(&mut self, bi: usize, slot: A::Slot, cached: Option<usize>) {
+    fn cache_newcomer(&mut self, bi: usize, slot: A::Slot, cached: Option<usize>, age: u32) {
         let m = self.metas[bi];
         let (front, run_end) = (m.end(), m.run_end());
         if let Some(r) = cached {
-            self.slots[front..=r].rotate_right(1);
-            self.slots[front] = slot;
+            self.put_at_front(front, r, slot, age);
         } else if m.rlen >= self.cache {
-            self.slots[front..run_end].rotate_right(1);
-            self.slots[front] = slot;
+            self.put_at_front(front, run_end - 1, slot, age);
         } else {
-            self.insert_slot(bi, front, slot);
+            self.insert_slot(bi, front, slot, age);
             self.metas[bi].rlen += 1;
         }
     }
@@ -550,14 +679,18 @@ impl<A: Address> RoutingTable<A> {
         let high = |s: &A::Slot| A::unpack(s).id.bit(depth);
         // Stable partition of the run: [low entries, low cache, high entries, high cache].
         let run: Vec<A::Slot> = self.slots[start..run_end].to_vec();
-        let (entries, cache) = run.split_at(end - start);
+        let ages: Vec<u32> = if self.on() { self.ages[start..run_end].to_vec() } else { Vec::new() };
+        let (entries, cache) = (0..end - start, end - start..run_end - start);
         let mut w = start;
         let mut counts = [0u8; 4];
         for (part, (src, want_high)) in
-            [(entries, false), (cache, false), (entries, true), (cache, true)].into_iter().enumerate()
+            [(entries.clone(), false), (cache.clone(), false), (entries, true), (cache, true)].into_iter().enumerate()
         {
-            for s in src.iter().filter(|s| high(s) == want_high) {
-                self.slots[w] = *s;
+            for j in src.filter(|&j| high(&run[j]) == want_high) {
+                self.slots[w] = run[j];
+                if let Some(&a) = ages.get(j) {
+                    self.ages[w] = a;
+                }
                 w += 1;
                 counts[part] += 1;
             }
@@ -605,30 +738,62 @@ impl<A: Address> RoutingTable<A> {
         self.near_valid = false;
     }
 
-    /// The eviction PING to `id` was answered: the contact stays (it was moved
-    /// to the tail by [`seen`](Self::seen)) and the newcomer stays in the cache (§2.2).
-    pub fn eviction_answered(&mut self, id: &NodeId) {
+    /// The eviction PING to `id` was answered at `now`: the contact stays (it
+    /// was moved to the tail by [`heard`](Self::heard)) and the newcomer stays
+    /// in the cache (§2.2). Under the good/questionable rule, the bucket's
+    /// next questionable contact is returned to be pinged while a newcomer
+    /// waits (BEP 5: "If the pinged node responds then the next least
+    /// recently seen questionable node is pinged until one fails to respond
+    /// or all of the nodes in the bucket are known to be good").
+    pub fn eviction_answered(&mut self, id: &NodeId, now: Time) -> Option<Contact<A>> {
+        let bi = self.bucket_of(id);
+        self.metas[bi].evicting = false;
+        if !self.on() {
+            return None;
+        }
+        let now_s = secs_of(now);
+        self.bucket_changed(bi, now_s);
+        if self.metas[bi].rlen == 0 {
+            return None;
+        }
+        let i = self.first_questionable(bi, now_s)?;
+        self.metas[bi].evicting = true;
+        Some(A::unpack(&self.slots[i]))
+    }
+
+    /// Gives up the eviction PING of `id`'s bucket without an outcome (a
+    /// driver filling a table without messages).
+    pub fn cancel_eviction(&mut self, id: &NodeId) {
         let bi = self.bucket_of(id);
         self.metas[bi].evicting = false;
     }
 
     /// The eviction PING to `id` went unanswered: evict it and promote the most
-    /// recently seen replacement, which is returned (§2.2, §4.1).
-    pub fn eviction_failed(&mut self, id: &NodeId) -> Option<Contact<A>> {
+    /// recently seen replacement (§2.2, §4.1). Under the good/questionable
+    /// rule a contact that had not failed is pinged once more first (BEP 5:
+    /// "it is suggested to try once more before discarding the node").
+    pub fn eviction_failed(&mut self, id: &NodeId) -> AfterFailedPing<A> {
         let bi = self.bucket_of(id);
         self.metas[bi].evicting = false;
         let m = self.metas[bi];
-        let pos = self.find(m.start as usize, m.end(), id);
+        let Some(pos) = self.find(m.start as usize, m.end(), id) else {
+            return AfterFailedPing::Nothing;
+        };
         if m.rlen == 0 {
             // Nobody waits: keep the contact, counting the failure (§4.1).
-            if pos.is_some() {
-                self.count_failure(id);
-            }
-            return None;
+            self.count_failure(id);
+            return AfterFailedPing::Nothing;
         }
-        let pos = pos?;
+        if self.on() && self.failures(id) == 0 {
+            self.count_failure(id);
+            self.metas[bi].evicting = true;
+            return AfterFailedPing::PingAgain(A::unpack(&self.slots[pos]));
+        }
         self.remove_entry(bi, pos, id);
-        self.promote_replacements(bi)
+        match self.promote_replacements(bi) {
+            Some(c) => AfterFailedPing::Promoted(c),
+            None => AfterFailedPing::Nothing,
+        }
     }
 
     fn remove_entry(&mut self, bi: usize, pos: usize, id: &NodeId) {
@@ -882,6 +1047,9 @@ impl<A: Address> RoutingTable<A> {
         }
         if next_start != self.slots.len() {
             return Err("slots beyond the last bucket".into());
+        }
+        if self.on() && self.ages.len() != self.slots.len() {
+            return Err("one age per slot under the good/questionable rule".into());
         }
         if expected_lo.is_some() {
             return Err("buckets do not cover the ID space".into());

@@ -125,7 +125,7 @@ fn full_bucket_evicts_an_unresponsive_head_paper_2_2() {
     assert_eq!(t.seen(id(0xF1, 2), 52), Seen::Cached { ping: None });
     // No answer: the head goes, the most recently seen newcomer comes in at the tail.
     let promoted = t.eviction_failed(&head.id);
-    assert_eq!(promoted, Some(Contact { id: id(0xF1, 2), addr: 52 }));
+    assert_eq!(promoted, AfterFailedPing::Promoted(Contact { id: id(0xF1, 2), addr: 52 }));
     assert!(!t.contains(&head.id));
     assert_eq!(*ids_of(&t, 1).last().unwrap(), id(0xF1, 2));
     t.check_invariants().unwrap();
@@ -138,7 +138,7 @@ fn full_bucket_keeps_a_responsive_head_and_drops_the_newcomer_paper_2_2() {
     assert!(matches!(t.seen(id(0xF1, 1), 51), Seen::Cached { ping: Some(_) }));
     // The head answers: it moves to the tail; the newcomer stays out of the bucket.
     assert_eq!(t.seen(head, 0), Seen::Refreshed);
-    t.eviction_answered(&head);
+    assert_eq!(t.eviction_answered(&head, Time::ZERO), None, "the paper pings one contact per newcomer");
     assert_eq!(*ids_of(&t, 1).last().unwrap(), head);
     assert!(!t.contains(&id(0xF1, 1)));
     // The next newcomer triggers a new ping, of the new head.
@@ -268,22 +268,31 @@ proptest! {
     /// ID, buckets partition the ID space, and contacts stay in least-recently-seen
     /// order (paper §2.2).
     #[test]
-    fn routing_invariants_hold(k in 1usize..6, b in 1u8..4, ops in proptest::collection::vec(arb_op(), 1..300)) {
-        let mut t: RoutingTable<u32> = RoutingTable::new(NodeId::default(), k, b, 2, 2, Time::ZERO);
+    fn routing_invariants_hold(
+        k in 1usize..6,
+        b in 1u8..4,
+        bep5 in any::<bool>(),
+        ops in proptest::collection::vec((arb_op(), any::<bool>()), 1..300),
+    ) {
+        // With BEP 5's rule on, a contact is questionable 3 s after it last proved good.
+        let after = bep5.then(|| std::time::Duration::from_secs(3));
+        let mut t: RoutingTable<u32> =
+            RoutingTable::new(NodeId::default(), k, b, 2, 2, Time::ZERO).with_questionable_after(after, Time::ZERO);
         let mut clock = 0u64;
         let mut stamp: BTreeMap<NodeId, u64> = BTreeMap::new();
-        for op in ops {
+        for (op, verified) in ops {
             clock += 1;
+            let now = Time(clock * 1_000_000);
             let before: Vec<NodeId> = t.contacts().map(|e| e.id).collect();
             let pick = |i: usize| before.get(i % before.len().max(1)).copied();
-            match op {
+            match op.clone() {
                 Op::Seen(x) => {
-                    if t.seen(x, 0) == Seen::Refreshed {
+                    if t.heard(x, 0, now, verified) == Seen::Refreshed {
                         stamp.insert(x, clock);
                     }
                 }
                 Op::Failed(i) => if let Some(x) = pick(i) { t.failed(&x); },
-                Op::EvictAnswered(i) => if let Some(x) = pick(i) { t.eviction_answered(&x); },
+                Op::EvictAnswered(i) => if let Some(x) = pick(i) { t.eviction_answered(&x, now); },
                 Op::EvictFailed(i) => if let Some(x) = pick(i) { t.eviction_failed(&x); },
             }
             for e in t.contacts() {
@@ -292,6 +301,9 @@ proptest! {
                 }
             }
             prop_assert!(t.check_invariants().is_ok(), "{:?}", t.check_invariants());
+            if let Op::Seen(x) = op && verified && t.contains(&x) {
+                prop_assert_eq!(t.is_good(&x, now), bep5.then_some(true), "a contact that just answered is good");
+            }
             for bucket in t.buckets() {
                 prop_assert!(bucket.entries().len() <= k);
                 let stamps: Vec<u64> = bucket.entries().iter().map(|e| stamp[&e.id]).collect();
@@ -429,4 +441,112 @@ proptest! {
             }
         }
     }
+}
+
+/// BEP 5's good/questionable rule, 15 minutes, on a table whose far bucket
+/// (IDs 0xF0..) holds K contacts that answered at second `answered_at[i]`.
+fn bep5_far_bucket(answered_at: [u64; K]) -> RoutingTable<u32> {
+    let q = Some(std::time::Duration::from_secs(15 * 60));
+    let mut t = table(K, 1).with_questionable_after(q, Time::ZERO);
+    for i in 0..K as u8 {
+        t.heard(id(0x01, i), 100 + u32::from(i), Time::ZERO, true);
+    }
+    for (i, at) in answered_at.iter().enumerate() {
+        let i = i as u8;
+        t.heard(id(0xF0, i), u32::from(i), Time(at * 1_000_000), true);
+    }
+    t
+}
+
+const MIN: u64 = 60;
+
+#[test]
+fn a_bucket_of_good_nodes_pings_nobody_bep_5() {
+    // Every contact answered within 15 minutes: "When the bucket is full of
+    // good nodes, the new node is simply discarded" (it waits in the cache).
+    let mut t = bep5_far_bucket([0, 60, 120, 180]);
+    assert_eq!(t.heard(id(0xF1, 1), 51, Time(14 * MIN * 1_000_000), false), Seen::Cached { ping: None });
+    assert_eq!(t.is_good(&id(0xF0, 0), Time(14 * MIN * 1_000_000)), Some(true));
+    // At 15 minutes the least recently seen becomes questionable and is pinged.
+    let at = Time(15 * MIN * 1_000_000);
+    assert_eq!(t.is_good(&id(0xF0, 0), at), Some(false));
+    assert_eq!(t.heard(id(0xF1, 2), 52, at, false), Seen::Cached { ping: Some(Contact { id: id(0xF0, 0), addr: 0 }) });
+    t.check_invariants().unwrap();
+}
+
+#[test]
+fn a_node_that_never_answered_is_questionable_at_once_bep_5() {
+    let mut t = bep5_far_bucket([0, 60, 120, 180]);
+    // 0xF0,1 sends a request: it moves to the tail but stays good (it has
+    // answered once: "ever responded ... and has sent us a query").
+    t.heard(id(0xF0, 1), 1, Time(5 * MIN * 1_000_000), false);
+    assert_eq!(t.is_good(&id(0xF0, 1), Time(19 * MIN * 1_000_000)), Some(true));
+    // A contact that entered by a request and never answered is not good.
+    let mut u = table(K, 1).with_questionable_after(Some(std::time::Duration::from_secs(900)), Time::ZERO);
+    u.heard(id(0xF0, 9), 9, Time::ZERO, false);
+    assert_eq!(u.is_good(&id(0xF0, 9), Time::ZERO), Some(false));
+    // In a full bucket of good contacts, such a contact is the one pinged,
+    // though it is not the least recently seen.
+    let mut t = bep5_far_bucket([0, 60, 120, 180]);
+    t.remove(&id(0xF0, 2));
+    t.heard(id(0xF0, 7), 7, Time(200 * 1_000_000), false);
+    let got = t.heard(id(0xF1, 1), 51, Time(300 * 1_000_000), false);
+    assert_eq!(got, Seen::Cached { ping: Some(Contact { id: id(0xF0, 7), addr: 7 }) });
+}
+
+#[test]
+fn answered_pings_move_on_to_the_next_questionable_node_bep_5() {
+    // Two questionable contacts (answered at 0 and 1 min), two good ones.
+    let mut t = bep5_far_bucket([0, 60, 20 * MIN, 21 * MIN]);
+    let now = Time(22 * MIN * 1_000_000);
+    let first = Contact { id: id(0xF0, 0), addr: 0 };
+    assert_eq!(t.heard(id(0xF1, 1), 51, now, false), Seen::Cached { ping: Some(first) });
+    // It answers: the next questionable one is pinged, for the same newcomer.
+    t.heard(first.id, first.addr, now, true);
+    let second = Contact { id: id(0xF0, 1), addr: 1 };
+    assert_eq!(t.eviction_answered(&first.id, now), Some(second));
+    // It answers too: every contact is good, nobody more is pinged.
+    t.heard(second.id, second.addr, now, true);
+    assert_eq!(t.eviction_answered(&second.id, now), None);
+    assert!(!t.contains(&id(0xF1, 1)), "the newcomer stays out");
+    assert_eq!(t.heard(id(0xF1, 2), 52, now, false), Seen::Cached { ping: None });
+    t.check_invariants().unwrap();
+}
+
+#[test]
+fn a_failed_ping_is_tried_once_more_before_eviction_bep_5() {
+    let mut t = bep5_far_bucket([0, 60, 20 * MIN, 21 * MIN]);
+    let now = Time(22 * MIN * 1_000_000);
+    let head = Contact { id: id(0xF0, 0), addr: 0 };
+    assert_eq!(t.heard(id(0xF1, 1), 51, now, false), Seen::Cached { ping: Some(head) });
+    // "it is suggested to try once more before discarding the node"
+    assert_eq!(t.eviction_failed(&head.id), AfterFailedPing::PingAgain(head));
+    assert!(t.contains(&head.id));
+    assert_eq!(t.heard(id(0xF1, 2), 52, now, false), Seen::Cached { ping: None }, "one ping out at a time");
+    assert_eq!(t.eviction_failed(&head.id), AfterFailedPing::Promoted(Contact { id: id(0xF1, 2), addr: 52 }));
+    assert!(!t.contains(&head.id));
+    t.check_invariants().unwrap();
+    // The paper's rule evicts at the first failure (§2.2).
+    let mut p = full_far_bucket();
+    let ping = p.seen(id(0xF1, 1), 51);
+    let Seen::Cached { ping: Some(h) } = ping else { panic!("{ping:?}") };
+    assert!(matches!(p.eviction_failed(&h.id), AfterFailedPing::Promoted(_)));
+}
+
+#[test]
+fn a_changed_bucket_counts_as_refreshed_bep_5() {
+    let interval = std::time::Duration::from_secs(15 * 60);
+    let mut t = bep5_far_bucket([0, 0, 0, 0]);
+    let mut paper = full_far_bucket();
+    assert_eq!(t.next_refresh(interval), Time(15 * MIN * 1_000_000));
+    // A contact added to the far half at 10 min: that bucket is fresh until 25 min.
+    t.remove(&id(0xF0, 3));
+    t.heard(id(0xF0, 8), 8, Time(10 * MIN * 1_000_000), true);
+    let far = t.buckets().into_iter().find(|b| b.lo().bit(0)).unwrap();
+    assert_eq!(far.last_lookup(), Time(10 * MIN * 1_000_000));
+    // The paper's table counts lookups only (§2.3).
+    paper.remove(&id(0xF0, 3));
+    paper.heard(id(0xF0, 8), 8, Time(10 * MIN * 1_000_000), true);
+    let far = paper.buckets().into_iter().find(|b| b.lo().bit(0)).unwrap();
+    assert_eq!(far.last_lookup(), Time::ZERO);
 }

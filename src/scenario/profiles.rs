@@ -8,8 +8,7 @@
 //! it): the wire formats other than KRPC (libp2p's protobuf and discv5's
 //! RLP/ENR messages are charged as KRPC with IDs of their width), signed
 //! records, multiple peers per infohash (a get_peers returns the latest
-//! announce), and the good/questionable distinction of BEP 5 (approximated by
-//! pinging the least-recently-seen contact of a full bucket, §2.2).
+//! announce).
 
 use serde::{Deserialize, Serialize};
 
@@ -22,8 +21,9 @@ pub enum Profile {
     #[default]
     Paper,
     /// BitTorrent's Mainline DHT (BEP 5, "DHT Protocol"): k = 8, 160-bit IDs,
-    /// buckets split only around the own ID, 15-minute bucket refresh, the
-    /// least-recently-seen contact of a full bucket pinged before eviction,
+    /// buckets split only around the own ID, 15-minute bucket refresh, good
+    /// and questionable nodes (15 minutes; a full bucket pings its
+    /// least-recently-seen questionable contact before evicting it),
     /// and a get_peers/announce_peer workload storing 6-byte compact peer
     /// addresses under infohashes, charged at their KRPC sizes.
     Mainline,
@@ -50,9 +50,13 @@ id_bits = 160
 # bucket splits.
 buckets = "log_distance"
 # "If there are any questionable nodes in the bucket, the least recently seen
-# node is pinged": ping before evict (a node is questionable after 15 minutes
-# of silence; kadsim pings the least-recently-seen contact whatever its age).
+# node is pinged": ping before evict, and only questionable nodes.
 eviction = "ping"
+# "A good node is a node has responded to one of our queries within the last
+# 15 minutes. A node is also good if it has ever responded to one of our
+# queries and has sent us a query within the last 15 minutes. After 15
+# minutes of inactivity, a node becomes questionable."
+questionable_after = "15m"
 # "Buckets that have not been changed in 15 minutes should be refreshed."
 refresh_interval = "15m"
 # Peers are not replicated by storers, nor cached along lookup paths: the

@@ -90,6 +90,15 @@ pub struct Protocol {
     /// `"ping"` (paper §2.2: ping the least-recently-seen contact of a full
     /// bucket for every newcomer). Defaults to lazy.
     pub eviction: EvictionName,
+    /// BEP 5's good/questionable rule: a contact silent this long (no answer
+    /// to this node, nor a request after having answered once) is
+    /// questionable. A full bucket then pings only questionable contacts,
+    /// least recently seen first, and keeps the newcomer waiting when all are
+    /// good; a failed ping is retried once; a bucket changing counts as its
+    /// refresh. BEP 5: "15m" (the mainline profile). Defaults to "0s": off,
+    /// the paper's §2.2 (the least-recently-seen contact is pinged whatever
+    /// its age).
+    pub questionable_after: Dur,
     /// Replacement-cache size per bucket (paper §4.1). Defaults to 4.
     pub replacement_cache: usize,
     /// Failures in a row before a contact is stale (paper §4.1). Defaults to 5.
@@ -177,6 +186,7 @@ impl Default for Protocol {
             buckets: BucketsName::Tree,
             parallelism: ParallelismName::Loose,
             eviction: EvictionName::Lazy,
+            questionable_after: Dur(0),
             replacement_cache: c.replacement_cache,
             stale_limit: c.stale_limit,
             rpc_timeout: d(c.rpc_timeout),
@@ -221,6 +231,7 @@ impl Protocol {
                 EvictionName::Lazy => Eviction::Lazy,
                 EvictionName::Ping => Eviction::Ping,
             },
+            questionable_after: (self.questionable_after.0 > 0).then(|| self.questionable_after.std()),
             replacement_cache: self.replacement_cache,
             stale_limit: self.stale_limit,
             rpc_timeout: self.rpc_timeout.std(),

@@ -22,7 +22,7 @@ use super::behaviour::{self, Behaviour};
 use super::config::{Config, ConfigError, Eviction};
 use super::id::{Key, NodeId};
 use super::message::{Body, Contact, Contacts, Message, RequestKind, TxId, Value};
-use super::routing::{RoutingTable, Seen};
+use super::routing::{AfterFailedPing, RoutingTable, Seen};
 use super::store::Store;
 use super::time::Time;
 use super::traffic::Traffic;
@@ -181,7 +181,8 @@ impl<A: Address> Node<A> {
         let table = RoutingTable::new(id, cfg.k, cfg.b, cfg.replacement_cache, cfg.stale_limit, now)
             .with_layout(cfg.id_width, cfg.buckets)
             .with_eviction_ping(cfg.eviction == Eviction::Ping)
-            .with_admission_limits(cfg.max_per_ip_per_bucket, cfg.max_per_subnet_per_bucket);
+            .with_admission_limits(cfg.max_per_ip_per_bucket, cfg.max_per_subnet_per_bucket)
+            .with_questionable_after(cfg.questionable_after, now);
         Ok(Node {
             rng: Stream::new(seed),
             maintenance_due: now.plus(cfg.refresh_interval),
@@ -286,12 +287,13 @@ impl<A: Address> Node<A> {
     /// table, or the simulator's oracle mode). A full bucket keeps its contacts
     /// and caches the newcomer. Returns whether the contact is now in a bucket.
     pub fn add_contact(&mut self, id: NodeId, addr: A) -> bool {
-        match self.table.seen(id, addr) {
+        // Not heard from by this node: under BEP 5's rule, of unknown status.
+        match self.table.heard(id, addr, Time::ZERO, false) {
             Seen::Inserted | Seen::Refreshed => true,
             Seen::Cached { ping } => {
                 if let Some(c) = ping {
-                    // No ping goes out: count the head as having answered.
-                    self.table.eviction_answered(&c.id);
+                    // No ping goes out: the head stays.
+                    self.table.cancel_eviction(&c.id);
                 }
                 false
             }
@@ -320,7 +322,8 @@ impl<A: Address> Node<A> {
         )
         .with_layout(c.id_width, c.buckets)
         .with_eviction_ping(c.eviction == Eviction::Ping)
-        .with_admission_limits(c.max_per_ip_per_bucket, c.max_per_subnet_per_bucket);
+        .with_admission_limits(c.max_per_ip_per_bucket, c.max_per_subnet_per_bucket)
+        .with_questionable_after(c.questionable_after, now);
     }
 
     /// Before leaving gracefully: STORE every held pair at the closest contact
@@ -552,7 +555,9 @@ impl<A: Address> Node<A> {
         let inserted = self.saw(now, msg.sender, from, true, out);
         match p.purpose {
             Purpose::Evict => {
-                self.table.eviction_answered(&msg.sender);
+                if let Some(c) = self.table.eviction_answered(&msg.sender, now) {
+                    self.send_request(now, c.addr, Some(c.id), Body::Ping, Purpose::Evict, out);
+                }
                 out.recycle_message(msg);
             }
             Purpose::Verify => {
@@ -572,7 +577,7 @@ impl<A: Address> Node<A> {
     /// a request of this node), else once it has answered a verification PING.
     /// Returns whether the contact was newly inserted.
     fn saw(&mut self, now: Time, id: NodeId, addr: A, verified: bool, out: &mut Outbox<A>) -> bool {
-        match self.table.seen(id, addr) {
+        match self.table.heard(id, addr, now, verified) {
             Seen::Inserted => {
                 let c = Contact { id, addr };
                 if verified {
@@ -726,7 +731,15 @@ impl<A: Address> Node<A> {
             let p = self.pending.remove(i);
             self.release_idle_buffers(out);
             let promoted = match (p.purpose, p.peer) {
-                (Purpose::Evict, Some(peer)) => self.table.eviction_failed(&peer),
+                (Purpose::Evict, Some(peer)) => match self.table.eviction_failed(&peer) {
+                    AfterFailedPing::Promoted(c) => Some(c),
+                    AfterFailedPing::PingAgain(c) => {
+                        // Queued behind the requests still to be checked.
+                        self.send_request(now, c.addr, Some(c.id), Body::Ping, Purpose::Evict, out);
+                        None
+                    }
+                    AfterFailedPing::Nothing => None,
+                },
                 (_, Some(peer)) => self.table.failed(&peer),
                 (_, None) => None,
             };
