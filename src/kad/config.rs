@@ -7,6 +7,11 @@ use std::time::Duration;
 /// The most disjoint lookup paths ([`Config::disjoint_paths`]).
 pub const MAX_PATHS: usize = 16;
 
+/// The most values one key may hold ([`Config::values_per_key`]):
+/// libtorrent's `dht_max_peers_reply`, the most peers one `get_peers` reply
+/// carries (100 compact peers take 800 bytes of KRPC).
+pub const MAX_VALUES_PER_KEY: usize = 100;
+
 /// The largest `k` (and `α`) a node accepts. Deployed networks use 8
 /// (BitTorrent), 16 (Ethereum discv5) and 20 (libp2p, the paper); a reply of k
 /// contacts takes 26·k bytes of a datagram.
@@ -116,6 +121,11 @@ pub struct Config {
     /// Hand stored pairs to a newly seen node closer to their key (paper §2.5).
     /// Defaults to true.
     pub replicate_to_new_nodes: bool,
+    /// Values a key holds at most: 1 in the paper (a STORE replaces the
+    /// value, §2.3); more makes a key hold a set, as BEP 5's `get_peers`
+    /// returns every peer that announced an infohash (and IPFS a key's
+    /// providers). A FIND_VALUE is answered with the whole set. Defaults to 1.
+    pub values_per_key: usize,
     /// Upper bound on stored pairs, so a flood of STOREs cannot exhaust memory.
     /// Defaults to 100 000.
     pub max_stored_pairs: usize,
@@ -172,6 +182,7 @@ impl Default for Config {
             publisher_republish_interval: Duration::from_secs(24 * 3600),
             cache_on_get: true,
             replicate_to_new_nodes: true,
+            values_per_key: 1,
             max_stored_pairs: 100_000,
             max_per_ip_per_bucket: 1,
             max_per_subnet_per_bucket: 2,
@@ -231,6 +242,9 @@ impl Config {
         }
         if self.max_stored_pairs == 0 {
             return err("max_stored_pairs", "expected an integer of at least 1");
+        }
+        if self.values_per_key == 0 || self.values_per_key > MAX_VALUES_PER_KEY {
+            return err("values_per_key", &format!("expected an integer from 1 to {MAX_VALUES_PER_KEY}"));
         }
         for (field, n) in [
             ("max_per_ip_per_bucket", self.max_per_ip_per_bucket),

@@ -49,6 +49,9 @@ pub struct OpRecord {
     /// (`wrong_value` attackers, `kad::behaviour::forged_value`); such a get
     /// does not count as a success.
     pub wrong_value: Option<bool>,
+    /// Gets with `workload.records = "peers"` (empty otherwise): how many
+    /// peers the get_peers returned (0 when none).
+    pub peers: Option<u32>,
 }
 
 impl OpRecord {
@@ -72,6 +75,7 @@ impl OpRecord {
             attacked: None,
             eclipsed: None,
             wrong_value: None,
+            peers: None,
         }
     }
 }

@@ -653,7 +653,7 @@ impl Endpoint {
                 }
                 // A string-key put may not replace an immutable item (BEP 44: its value is fixed by its key).
                 if key != immutable
-                    && self.core.store().get(&key, now).is_some_and(|held| krpc::bencoded_target(held) == key)
+                    && self.core.store().get(&key, now).is_some_and(|held| krpc::bencoded_target(&held) == key)
                 {
                     return self.error(now, from, t, ERR_PROTOCOL, "immutable item", send);
                 }

@@ -7,8 +7,7 @@
 //! What kadsim does not model of these systems (each profile's doc names
 //! it): the wire formats other than KRPC (libp2p's protobuf and discv5's
 //! RLP/ENR messages are charged as KRPC with IDs of their width), signed
-//! records, multiple peers per infohash (a get_peers returns the latest
-//! announce).
+//! records.
 
 use serde::{Deserialize, Serialize};
 
@@ -67,6 +66,11 @@ expire_after = "30m"
 publisher_republish_interval = "15m"
 cache_on_get = false
 replicate_to_new_nodes = false
+# "If the queried node has peers for the infohash, they are returned in a key
+# "values" as a list of strings": a storer keeps every peer that announced,
+# each expiring on its own; libtorrent replies with at most 100
+# (dht_max_peers_reply).
+values_per_key = 100
 
 [workload]
 # get_peers / announce_peer: a value is a peer's compact IP/port (6 bytes,

@@ -119,6 +119,12 @@ pub struct Protocol {
     pub cache_on_get: bool,
     /// Hand pairs to newly seen closer nodes (paper §2.5). Defaults to true.
     pub replicate_to_new_nodes: bool,
+    /// Values one key holds at most: 1 in the paper (a STORE replaces the
+    /// value); more makes a key hold a set, answered whole by FIND_VALUE, as
+    /// BEP 5's `get_peers` returns the peers that announced an infohash
+    /// (the mainline profile: 100, libtorrent's most peers per reply). Up to
+    /// 100. Defaults to 1.
+    pub values_per_key: usize,
     /// Pairs a node stores at most. Defaults to 100 000.
     pub max_stored_pairs: usize,
     /// S/Kademlia disjoint lookups over d paths (Baumgart & Mies 2007, §4.4):
@@ -197,6 +203,7 @@ impl Default for Protocol {
             publisher_republish_interval: d(c.publisher_republish_interval),
             cache_on_get: c.cache_on_get,
             replicate_to_new_nodes: c.replicate_to_new_nodes,
+            values_per_key: c.values_per_key,
             max_stored_pairs: c.max_stored_pairs,
             disjoint_paths: c.disjoint_paths,
             value_quorum: c.value_quorum,
@@ -242,6 +249,7 @@ impl Protocol {
             publisher_republish_interval: self.publisher_republish_interval.std(),
             cache_on_get: self.cache_on_get,
             replicate_to_new_nodes: self.replicate_to_new_nodes,
+            values_per_key: self.values_per_key,
             max_stored_pairs: self.max_stored_pairs,
             // Every simulated node has an IP address of its own: one per IP never binds.
             max_per_ip_per_bucket: Config::default().max_per_ip_per_bucket,
@@ -569,9 +577,10 @@ pub struct Workload {
     pub value_size: u32,
     /// What puts and gets carry, which sets their KRPC sizes: `"values"`
     /// (BEP 44 `put` and `get`: the paper's STORE and FIND_VALUE) or
-    /// `"peers"` (BEP 5 `announce_peer` and `get_peers`: a value is a peer's
-    /// compact address stored under an infohash; the latest announce is the
-    /// one kept). Defaults to values.
+    /// `"peers"` (BEP 5 `announce_peer` and `get_peers`: a value is the
+    /// announcing node's 6-byte compact address, stored under an infohash;
+    /// `value_size` must be 6; with `protocol.values_per_key` > 1 a key holds
+    /// every peer that announced it). Defaults to values.
     pub records: Records,
 }
 

@@ -182,6 +182,11 @@ impl Recorder {
             if kind == "put" {
                 put("put.replicas.mean", fmt(per(|r| r.replicas)));
             }
+            if kind == "get" {
+                // Peers per get_peers that found any (records = "peers" only).
+                let peers: Vec<f64> = ops.iter().filter(|r| r.success).filter_map(|r| r.peers.map(f64::from)).collect();
+                put("get.peers.mean", fmt(mean(&peers)));
+            }
         }
         let t = &self.total.counts;
         put("msgs.sent", t.msgs_sent.to_string());

@@ -603,6 +603,16 @@ enum Step {
 }
 
 /// The top 64 bits of a new ID of `node`, redrawn until no other ID has them.
+/// BEP 5's compact peer info of simulated node `node`: a 4-byte IPv4
+/// address (10.0.0.0/8 plus the index) and BitTorrent's port 6881.
+fn compact_peer(node: u32) -> crate::kad::Value {
+    let ip = 0x0A00_0000u32.wrapping_add(node);
+    let mut b = [0u8; 6];
+    b[..4].copy_from_slice(&ip.to_be_bytes());
+    b[4..].copy_from_slice(&6881u16.to_be_bytes());
+    crate::kad::Value::from(b.to_vec())
+}
+
 fn draw_top(tops: &mut BTreeSet<u64>, seed: u64, node: u32, inc: u32, width: IdWidth) -> u64 {
     (0..)
         .map(|attempt| seeds::node_id(seed, node, inc, attempt, width).top())
@@ -851,6 +861,14 @@ impl Coordinator {
             && let Some(cmd) = self.workload.command(kind)
         {
             let origin = self.live.items[slot];
+            let cmd = match cmd {
+                // A peer announces itself: its compact address (BEP 5), so that
+                // its re-announces refresh one entry of the infohash's set.
+                crate::kad::Command::Put(key, _) if self.sc.workload.records == crate::scenario::Records::Peers => {
+                    crate::kad::Command::Put(key, compact_peer(origin))
+                }
+                cmd => cmd,
+            };
             // Only honest nodes are users: a malicious origin drops the operation.
             if !self.is_malicious(origin) {
                 self.schedule_for(shared, origin, LocalEvent::Start(cmd));
@@ -940,6 +958,9 @@ impl Coordinator {
                 success &= !forged;
             }
         }
+        let peers = (r.kind == OpKind::Get && self.sc.workload.records == crate::scenario::Records::Peers).then(|| {
+            r.value.as_ref().filter(|_| success).map_or(0, |v| v.len().div_ceil(crate::wire::PEER_LEN) as u32)
+        });
         self.rec.op(OpRecord {
             start_us: r.started.0,
             end_us: r.finished.0,
@@ -958,6 +979,7 @@ impl Coordinator {
             attacked,
             eclipsed,
             wrong_value,
+            peers,
         });
         r
     }

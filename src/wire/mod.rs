@@ -8,4 +8,4 @@ pub mod bencode;
 pub mod krpc;
 mod size;
 
-pub use size::{ADDR_V4, Sizing, TOKEN_LEN, UDP_IPV4_OVERHEAD, encoded_len, encoded_len_as};
+pub use size::{ADDR_V4, PEER_LEN, Sizing, TOKEN_LEN, UDP_IPV4_OVERHEAD, encoded_len, encoded_len_as};

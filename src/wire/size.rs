@@ -37,6 +37,8 @@ pub struct Sizing {
 
 /// Bytes of one contact in compact node info (BEP 5): 20-byte ID, 4-byte IPv4, 2-byte port.
 pub const ADDR_V4: usize = 26;
+/// Bytes of a peer in compact IP/port info (BEP 5): 4-byte IPv4, 2-byte port.
+pub const PEER_LEN: usize = 6;
 /// The port an `announce_peer` announces (BitTorrent's customary 6881).
 const ANNOUNCE_PORT: i64 = 6881;
 /// Bytes of a write token (BEP 44), as kadsim issues them.
@@ -116,7 +118,9 @@ pub fn encoded_len_as<A>(msg: &Message<A>, sizing: Sizing) -> usize {
             reply(entry("nodes", bstr(contacts.len() * (idb + ADDR_V4 - 20))))
         }
         Body::Found { value, .. } if sizing.peers => {
-            reply(entry("token", bstr(TOKEN_LEN)) + entry("values", 2 + bstr(value.len())))
+            // A list of 6-byte compact peers, one string each.
+            let peers: usize = value.chunks(PEER_LEN).map(|p| bstr(p.len())).sum();
+            reply(entry("token", bstr(TOKEN_LEN)) + entry("values", 2 + peers))
         }
         Body::Found { value, ttl_secs } => reply(
             entry("token", bstr(TOKEN_LEN)) + entry("ttl", bint(i64::from(*ttl_secs))) + entry("v", bstr(value.len())),
@@ -177,6 +181,9 @@ mod tests {
         let want =
             "d1:rd2:id20:".len() + 20 + "5:token4:....6:valuesl6:......e".len() + "e1:t4:....1:v4:KS011:y1:re".len();
         assert_eq!(encoded_len_as(&msg(found), peers), want);
+        // Three peers: three 6-byte strings in the list.
+        let three = Body::Found { value: Arc::from(vec![0u8; 18]), ttl_secs: 60 };
+        assert_eq!(encoded_len_as(&msg(three), peers), want + 2 * "6:......".len());
         // announce_peer: BEP 5's example (with implied_port, 2-byte tx, 8-byte token)
         // less "12:implied_porti1e" and 4 token bytes, plus 11.
         let store = Body::Store { key: NodeId::default(), value: Arc::from(vec![0u8; 6]), ttl_secs: 60 };

@@ -402,7 +402,7 @@ impl<A: Address> Node<A> {
     /// The honest answer to FIND_VALUE: the value if held, else the k closest contacts (paper §2.3).
     fn find_value(&mut self, now: Time, key: &Key, sender: &NodeId, out: &mut Outbox<A>) -> Body<A> {
         match self.store.get_with_lifetime(key, now) {
-            Some((value, left)) => Body::Found { value: value.clone(), ttl_secs: secs(left) },
+            Some((value, left)) => Body::Found { value, ttl_secs: secs(left) },
             None => Body::Nodes { contacts: self.closest(key, Some(sender), out) },
         }
     }
@@ -434,7 +434,7 @@ impl<A: Address> Node<A> {
                 Body::Nodes { contacts: self.colluders_closest(&target, &sender, out) }
             }
             Body::FindValue { key } if bad.has(Behaviour::FREE_RIDE) => match self.store.get_with_lifetime(&key, now) {
-                Some((value, left)) => Body::Found { value: value.clone(), ttl_secs: secs(left) },
+                Some((value, left)) => Body::Found { value, ttl_secs: secs(left) },
                 None => Body::Nodes { contacts: out.contacts_for(self.cfg.k) },
             },
             Body::FindNode { .. } if bad.has(Behaviour::FREE_RIDE) => {
@@ -487,7 +487,8 @@ impl<A: Address> Node<A> {
         let offered = Duration::from_secs(u64::from(ttl_secs)).min(self.cfg.expire_after);
         let lifetime = offered / (1u32 << self.cache_halvings(&key, out));
         let expires = now.plus(lifetime);
-        let ok = self.store.put(key, value, now, expires, self.cfg.republish_interval, self.cfg.max_stored_pairs);
+        let c = &self.cfg;
+        let ok = self.store.put(key, value, now, expires, c.republish_interval, c.max_stored_pairs, c.values_per_key);
         if ok {
             self.maintenance_due = self.maintenance_due.min(self.store.next_due());
         } else {

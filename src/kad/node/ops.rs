@@ -72,7 +72,6 @@ impl<A: Address> Node<A> {
             Command::FindNode(target) => self.begin_lookup(now, OpKind::FindNode, target, None, out),
             Command::Get(key) => match self.store.get(&key, now) {
                 Some(value) => {
-                    let value = value.clone();
                     let id = self.push_op(now, OpKind::Get, key, Phase::Awaiting, None, out);
                     let op = self.ops.last_mut().expect("just pushed");
                     op.hops = Some(0);
