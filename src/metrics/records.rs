@@ -49,6 +49,10 @@ pub struct OpRecord {
     /// (`wrong_value` attackers, `kad::behaviour::forged_value`); such a get
     /// does not count as a success.
     pub wrong_value: Option<bool>,
+    /// The operation's number: 1 for the first row, 2 for the next… (rows
+    /// are in completion order, the same for any thread count). `trace.csv`
+    /// names operations by it. Last, so that readers by position keep working.
+    pub op: u64,
 }
 
 impl OpRecord {
@@ -72,6 +76,7 @@ impl OpRecord {
             attacked: None,
             eclipsed: None,
             wrong_value: None,
+            op: 0,
         }
     }
 }

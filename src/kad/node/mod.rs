@@ -562,7 +562,12 @@ impl<A: Address> Node<A> {
                 out.recycle_message(msg);
             }
             Purpose::Background(_) => out.recycle_message(msg),
-            Purpose::Op(op, _) => self.op_reply(now, op, msg.sender, msg.body, out),
+            Purpose::Op(op, _) => {
+                if self.cfg.trace.is_some() {
+                    self.trace_answered(now, op, p.tx, &msg.body);
+                }
+                self.op_reply(now, op, msg.sender, msg.body, out)
+            }
         }
     }
 
@@ -692,6 +697,9 @@ impl<A: Address> Node<A> {
             self.pending.reserve(self.cfg.alpha + 5);
         }
         self.pending.push(Pending { tx, to, peer, kind, deadline, purpose });
+        if let (Purpose::Op(op, _), Some(_)) = (purpose, &self.cfg.trace) {
+            self.trace_sent(now, op, tx, to, peer, kind);
+        }
         self.stats.sent += 1;
         let traffic = Some(purpose.traffic());
         out.push(Output::Send { to, msg: Message { tx, sender: self.own(), body }, traffic });
@@ -735,6 +743,9 @@ impl<A: Address> Node<A> {
                 self.verify(now, c, out);
             }
             if let Purpose::Op(op, _) = p.purpose {
+                if self.cfg.trace.is_some() {
+                    self.trace_timed_out(now, op, p.tx);
+                }
                 self.op_failure(now, op, p.peer, p.kind, out);
             }
         }
