@@ -82,7 +82,8 @@ pub struct MessageRow {
     pub tx: u32,
     /// KRPC payload bytes.
     pub bytes: u32,
-    /// `delivered`, `lost`, `cut` or `dead`.
+    /// `delivered`, `lost`, `cut`, `dead`, or `in_flight` when the run ended
+    /// before it arrived.
     pub fate: &'static str,
 }
 

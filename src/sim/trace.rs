@@ -390,6 +390,15 @@ impl Tracer {
         }
     }
 
+    /// Ends the run: the traced datagrams still in flight are written with
+    /// the fate `in_flight` (and the time they would have arrived), so that
+    /// `messages.csv` holds every traced datagram sent.
+    pub fn finish(&mut self) {
+        for row in std::mem::take(&mut self.pending).into_values() {
+            self.msg_rows.push(MessageRow { fate: "in_flight", ..row });
+        }
+    }
+
     /// The rows of an operation recorded as number `op` of `ops.csv`,
     /// started by `origin`.
     pub fn op(&mut self, op: u64, origin: u32, r: &OpReport<SimAddr>) {

@@ -464,6 +464,9 @@ impl World {
             self.co.now = self.co.end;
             self.co.sample(&self.shared);
         }
+        if let Some(t) = &mut self.co.tracer {
+            t.finish();
+        }
         RunStats { events: self.co.events, trace_hash: format!("{:016x}", self.co.hash) }
     }
 
