@@ -53,7 +53,9 @@ pub fn trace(dir: &Path, op: Option<u64>, worst: Option<usize>, out: Option<&Pat
     let chosen: Vec<&OpRow> = match wanted {
         (Some(id), _) => match ops.iter().find(|o| o.op == Some(id)) {
             Some(o) => vec![o],
-            None => return fail(EXIT_BAD_INPUT, format!("--op {id}: no such operation in ops.csv (1 to {})", ops.len())),
+            None => {
+                return fail(EXIT_BAD_INPUT, format!("--op {id}: no such operation in ops.csv (1 to {})", ops.len()));
+            }
         },
         (_, Some(n)) => {
             let traced = match trace::traced_ops(&path) {
@@ -70,16 +72,34 @@ pub fn trace(dir: &Path, op: Option<u64>, worst: Option<usize>, out: Option<&Pat
         Err(e) => return fail(EXIT_BAD_INPUT, e),
     };
     if let (Some(id), true) = (op, rpcs.is_empty()) {
-        return fail(EXIT_BAD_INPUT, format!("--op {id}: not traced (no rows in {}): trace it with --trace-sample 1", path.display()));
+        return fail(
+            EXIT_BAD_INPUT,
+            format!("--op {id}: not traced (no rows in {}): trace it with --trace-sample 1", path.display()),
+        );
     }
     let out: PathBuf = out.map_or_else(|| dir.join("trace"), Path::to_path_buf);
     if let Err(e) = std::fs::create_dir_all(&out) {
         return fail(EXIT_INTERNAL, format!("cannot create {}: {e}", out.display()));
     }
     if worst.is_some() {
-        say!("{:>8}  {:<10} {:>7}  {:>10}  {:<7}  {:>4}  {:>8}", "op", "kind", "origin", "latency", "result", "RPCs", "timeouts");
+        say!(
+            "{:>8}  {:<10} {:>7}  {:>10}  {:<7}  {:>4}  {:>8}",
+            "op",
+            "kind",
+            "origin",
+            "latency",
+            "result",
+            "RPCs",
+            "timeouts"
+        );
         for o in &chosen {
-            let result = if o.deadline_hit { "cut off" } else if o.success { "success" } else { "failure" };
+            let result = if o.deadline_hit {
+                "cut off"
+            } else if o.success {
+                "success"
+            } else {
+                "failure"
+            };
             say!(
                 "{:>8}  {:<10} {:>7}  {:>7.1} ms  {result:<7}  {:>4}  {:>8}",
                 o.op.unwrap_or(0),

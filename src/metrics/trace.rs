@@ -206,16 +206,8 @@ mod tests {
             tx: 9,
         };
         assert_eq!(header_of(&r), RPC_COLUMNS.join(","));
-        let m = MessageRow {
-            sent_us: 0,
-            arrived_us: None,
-            from: 0,
-            to: 1,
-            kind: "ping",
-            tx: 1,
-            bytes: 50,
-            fate: "lost",
-        };
+        let m =
+            MessageRow { sent_us: 0, arrived_us: None, from: 0, to: 1, kind: "ping", tx: 1, bytes: 50, fate: "lost" };
         assert_eq!(header_of(&m), MESSAGE_COLUMNS.join(","));
     }
 

@@ -71,7 +71,9 @@ impl TraceSpec {
     /// Checks the node list against a network of `n` nodes.
     pub fn check_nodes(&self, n: u32) -> Result<(), String> {
         match self.nodes.as_ref().and_then(|l| l.iter().find(|&&i| i >= n)) {
-            Some(i) => Err(format!("--trace-nodes: node {i} does not exist (the scenario has {n} nodes, 0 to {})", n - 1)),
+            Some(i) => {
+                Err(format!("--trace-nodes: node {i} does not exist (the scenario has {n} nodes, 0 to {})", n - 1))
+            }
             None => Ok(()),
         }
     }
@@ -151,10 +153,13 @@ impl TraceCtx {
     /// The trace of `spec` over scenario `sc`, whose nodes run `cfg`.
     pub fn new(spec: &TraceSpec, sc: &Scenario, cfg: &Config) -> TraceCtx {
         let salt = super::seeds::derive(sc.seed, "trace", 0);
-        let mut kinds = TraceFilter::bit(OpKind::FindNode) | TraceFilter::bit(OpKind::Get) | TraceFilter::bit(OpKind::Put);
+        let mut kinds =
+            TraceFilter::bit(OpKind::FindNode) | TraceFilter::bit(OpKind::Get) | TraceFilter::bit(OpKind::Put);
         if sc.output.maintenance_ops {
             // Traced when `ops.csv` records them.
-            kinds |= TraceFilter::bit(OpKind::Join) | TraceFilter::bit(OpKind::Refresh) | TraceFilter::bit(OpKind::Republish);
+            kinds |= TraceFilter::bit(OpKind::Join)
+                | TraceFilter::bit(OpKind::Refresh)
+                | TraceFilter::bit(OpKind::Republish);
         }
         let filter = TraceFilter { from: Time(sc.warmup.0), kinds, sample: spec.sample, salt };
         let listed = spec.nodes.as_ref().map(|l| {
@@ -192,8 +197,10 @@ impl TraceCtx {
         self.messages
             && (self.listed(requester) || self.listed(responder))
             && (self.sample >= 1.0
-                || unit(mix(mix(mix(self.salt ^ 0x6d73_6773) ^ u64::from(requester)) ^ u64::from(responder)) ^ u64::from(tx))
-                    < self.sample)
+                || unit(
+                    mix(mix(mix(self.salt ^ 0x6d73_6773) ^ u64::from(requester)) ^ u64::from(responder))
+                        ^ u64::from(tx),
+                ) < self.sample)
     }
 }
 
@@ -270,7 +277,15 @@ impl ShardLog {
     }
 
     /// A datagram from `from` reached `to` at `now` and was dropped there.
-    pub fn dropped_at_arrival(&mut self, t: &TraceCtx, now: u64, from: u32, to: u32, msg: &Message<SimAddr>, fate: Fate) {
+    pub fn dropped_at_arrival(
+        &mut self,
+        t: &TraceCtx,
+        now: u64,
+        from: u32,
+        to: u32,
+        msg: &Message<SimAddr>,
+        fate: Fate,
+    ) {
         let (req, resp, request) = ends(from, to, msg);
         if (t.ops && t.listed(req)) || t.wants_message(req, resp, msg.tx) {
             self.drops.push(DropRec { time: now, from, to, tx: msg.tx, request, fate, at_arrival: true });
@@ -280,7 +295,16 @@ impl ShardLog {
     /// A datagram of `bytes` from `from` to `to`, sent at `now`, is on its way
     /// and arrives at `arrive`.
     #[allow(clippy::too_many_arguments)]
-    pub fn sent(&mut self, t: &TraceCtx, now: u64, arrive: u64, from: u32, to: u32, msg: &Message<SimAddr>, bytes: u64) {
+    pub fn sent(
+        &mut self,
+        t: &TraceCtx,
+        now: u64,
+        arrive: u64,
+        from: u32,
+        to: u32,
+        msg: &Message<SimAddr>,
+        bytes: u64,
+    ) {
         let (req, resp, request) = ends(from, to, msg);
         if t.wants_message(req, resp, msg.tx) {
             let row = MessageRow {
@@ -380,7 +404,8 @@ impl Tracer {
             let later = self.pending.split_off(&(end, 0, 0, 0, false));
             let arrived = std::mem::replace(&mut self.pending, later);
             self.ready.extend(arrived.into_iter().map(|((_, _, _, _, request), row)| (request, row)));
-            self.ready.sort_unstable_by_key(|(request, r)| (r.arrived_us.unwrap_or(r.sent_us), r.from, r.to, r.tx, *request));
+            self.ready
+                .sort_unstable_by_key(|(request, r)| (r.arrived_us.unwrap_or(r.sent_us), r.from, r.to, r.tx, *request));
             self.msg_rows.extend(self.ready.drain(..).map(|(_, r)| r));
         }
         if end >= self.next_prune {
@@ -490,9 +515,14 @@ mod tests {
         assert_eq!(s.files(), ["trace.csv.gz", "messages.csv.gz"]);
         assert!(s.check_nodes(6).is_ok());
         assert!(s.check_nodes(5).unwrap_err().contains("node 5 does not exist"));
-        for (modes, sample, nodes) in
-            [("op", None, None), ("ops", Some("2"), None), ("ops", Some("0"), None), ("ops", Some("x"), None), ("ops", None, Some("a")), ("ops", None, Some("5-1"))]
-        {
+        for (modes, sample, nodes) in [
+            ("op", None, None),
+            ("ops", Some("2"), None),
+            ("ops", Some("0"), None),
+            ("ops", Some("x"), None),
+            ("ops", None, Some("a")),
+            ("ops", None, Some("5-1")),
+        ] {
             let e = TraceSpec::parse(modes, sample, nodes, false).unwrap_err();
             assert_eq!(e.lines().count(), 1, "{e}");
         }

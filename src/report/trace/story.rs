@@ -86,8 +86,10 @@ pub fn render(op: &OpRow, rpcs: &[Rpc]) -> String {
     depths.sort_unstable();
     depths.dedup();
     for d in depths {
-        let idx: Vec<usize> = (0..rpcs.len()).filter(|&i| rpcs[i].kind != "store" && rpcs[i].depth == Some(d)).collect();
-        let from = if d == 1 { "from the own routing table".to_string() } else { format!("learned from depth {}", d - 1) };
+        let idx: Vec<usize> =
+            (0..rpcs.len()).filter(|&i| rpcs[i].kind != "store" && rpcs[i].depth == Some(d)).collect();
+        let from =
+            if d == 1 { "from the own routing table".to_string() } else { format!("learned from depth {}", d - 1) };
         groups.push((format!("depth {d} ({from})"), idx));
     }
     let stores: Vec<usize> = (0..rpcs.len()).filter(|&i| rpcs[i].kind == "store").collect();
@@ -185,7 +187,8 @@ mod tests {
             success: true,
             deadline_hit: false,
         };
-        let mut rpcs = vec![rpc(0, 0, Some(50), 150.0, Some(148.0), "answered"), rpc(1, 0, Some(2_000_000), 151.0, None, "lost")];
+        let mut rpcs =
+            vec![rpc(0, 0, Some(50), 150.0, Some(148.0), "answered"), rpc(1, 0, Some(2_000_000), 151.0, None, "lost")];
         let mut deep = rpc(2, 50, None, 148.0, None, "open");
         deep.depth = Some(2);
         rpcs.push(deep);
