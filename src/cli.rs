@@ -49,7 +49,8 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
     /// Run a scenario and write results/NAME/ (ops.csv, timeseries.csv,
-    /// nodes.csv, buckets.csv, summary.csv, manifest.json).
+    /// nodes.csv, buckets.csv, summary.csv, manifest.json; with --trace,
+    /// trace.csv and messages.csv).
     Run {
         /// The scenario file (TOML).
         file: PathBuf,
