@@ -285,3 +285,27 @@ fn bad_trace_flags_are_one_line_and_exit_2() {
     assert!(!out.exists(), "nothing was run");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn a_request_swallowed_by_a_black_hole_is_timed_out_not_lost() {
+    // No loss, churn or partition; a tenth of the nodes drop every request.
+    let d = tmpdir("trace-hole");
+    let f = d.join("hole.toml");
+    std::fs::write(
+        &f,
+        "name = \"hole\"\nseed = 2\nnodes = 150\nduration = \"4m\"\nwarmup = \"1m\"\n[bootstrap]\nmode = \"join\"\n\
+         join_rate = 20\n[workload]\nlookup_rate = 0.03\n[adversary]\nfraction = 0.1\nbehaviours = [\"black_hole\"]\n",
+    )
+    .unwrap();
+    let out = d.join("r");
+    let o = kadsim(&["run", f.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q", "--trace", "ops"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (per, outcomes) = tally(&out.join("trace.csv"));
+    assert!(outcomes.get("timed_out").copied().unwrap_or(0) > 100, "{outcomes:?}");
+    assert!(["lost", "cut", "dead"].iter().all(|o| !outcomes.contains_key(*o)), "{outcomes:?}");
+    for o in rows(&out.join("ops.csv")) {
+        let n = |c: &str| o[c].parse::<u32>().unwrap();
+        assert_eq!(per.get(&o["op"]).copied().unwrap_or_default(), (n("queried"), n("responses"), n("timeouts")));
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
