@@ -72,10 +72,12 @@ pub fn trace(dir: &Path, op: Option<u64>, worst: Option<usize>, out: Option<&Pat
         Err(e) => return fail(EXIT_BAD_INPUT, e),
     };
     if let (Some(id), true) = (op, rpcs.is_empty()) {
-        return fail(
-            EXIT_BAD_INPUT,
-            format!("--op {id}: not traced (no rows in {}): trace it with --trace-sample 1", path.display()),
-        );
+        let why = if chosen.first().is_some_and(|o| o.queried == 0) {
+            "sent no RPC (answered from the origin's own store, or it knew no node)".to_string()
+        } else {
+            format!("not traced (no rows in {}): trace it with a larger --trace-sample", path.display())
+        };
+        return fail(EXIT_BAD_INPUT, format!("--op {id}: {why}"));
     }
     let out: PathBuf = out.map_or_else(|| dir.join("trace"), Path::to_path_buf);
     if let Err(e) = std::fs::create_dir_all(&out) {

@@ -24,7 +24,7 @@ use crate::kad::{Body, Config, Distance, IdWidth, Message, OpKind, OpReport, Rpc
 use crate::metrics::trace::{MessageRow, RpcRow};
 use crate::scenario::Scenario;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 /// What `kadsim run --trace ...` asks for; recorded in the manifest.
@@ -37,7 +37,8 @@ pub struct TraceSpec {
     /// The probability that an operation (or a request with its reply) is traced.
     pub sample: f64,
     /// Only operations started by these nodes (and datagrams from or to
-    /// them); every node when `None`.
+    /// them); every node when `None`. Recorded as ranges (`0-19,77`).
+    #[serde(serialize_with = "as_ranges")]
     pub nodes: Option<Vec<u32>>,
     /// Compress the files with gzip (`trace.csv.gz`, `messages.csv.gz`).
     pub gzip: bool,
@@ -90,6 +91,24 @@ impl TraceSpec {
         }
         v
     }
+}
+
+/// A sorted node list written as ranges, `0-19,77`, as `--trace-nodes` takes it.
+fn as_ranges<S: serde::Serializer>(nodes: &Option<Vec<u32>>, s: S) -> Result<S::Ok, S::Error> {
+    let Some(list) = nodes else {
+        return s.serialize_none();
+    };
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < list.len() {
+        let mut j = i;
+        while j + 1 < list.len() && list[j + 1] == list[j] + 1 {
+            j += 1;
+        }
+        parts.push(if j > i { format!("{}-{}", list[i], list[j]) } else { list[i].to_string() });
+        i = j + 1;
+    }
+    s.serialize_str(&parts.join(","))
 }
 
 /// Node indices and ranges, comma-separated (`3,10-19`), sorted, without repeats.
@@ -322,6 +341,10 @@ impl ShardLog {
     }
 }
 
+/// A dropped datagram as the operations' trace asks about it: time,
+/// requester, peer, transaction, fate.
+type FateKey = (u64, u32, u32, TxId, Fate);
+
 /// The datagram key of a `messages.csv` row: when its fate was known, the
 /// two ends, the transaction and whether it is a request.
 type MsgKey = (u64, u32, u32, TxId, bool);
@@ -336,8 +359,11 @@ pub struct Tracer {
     /// Drops older than this (µs) can no longer be asked about.
     horizon: u64,
     next_prune: u64,
-    /// (requester, peer, transaction, time) → fate.
-    fates: BTreeMap<(u32, u32, TxId, u64), Fate>,
+    /// Drops that operations may ask about, (time, requester, peer,
+    /// transaction, fate), in time order: those of past windows, each window
+    /// sorted when it closes, then those of the current window.
+    fates: VecDeque<FateKey>,
+    window_fates: Vec<FateKey>,
     /// Traced datagrams in flight, by arrival.
     pending: BTreeMap<MsgKey, MessageRow>,
     /// Drops at arrival of this window, to mark on `pending`.
@@ -358,7 +384,8 @@ impl Tracer {
             width: cfg.id_width,
             horizon,
             next_prune: horizon,
-            fates: BTreeMap::new(),
+            fates: VecDeque::new(),
+            window_fates: Vec::new(),
             pending: BTreeMap::new(),
             arrivals: Vec::new(),
             ready: Vec::new(),
@@ -373,9 +400,7 @@ impl Tracer {
         for d in log.drops.drain(..) {
             if self.ops {
                 let (req, peer) = if d.request { (d.from, d.to) } else { (d.to, d.from) };
-                // One fate per key whatever the order of the shards: the first by rank.
-                let f = self.fates.entry((req, peer, d.tx, d.time)).or_insert(d.fate);
-                *f = (*f).min(d.fate);
+                self.window_fates.push((d.time, req, peer, d.tx, d.fate));
             }
             if self.messages && d.at_arrival {
                 self.arrivals.push(d);
@@ -408,10 +433,15 @@ impl Tracer {
                 .sort_unstable_by_key(|(request, r)| (r.arrived_us.unwrap_or(r.sent_us), r.from, r.to, r.tx, *request));
             self.msg_rows.extend(self.ready.drain(..).map(|(_, r)| r));
         }
+        // Sorted whole, so that the order is the same whatever the order of the shards.
+        self.window_fates.sort_unstable();
+        self.fates.extend(self.window_fates.drain(..));
         if end >= self.next_prune {
             let oldest = end.saturating_sub(self.horizon);
-            self.fates.retain(|k, _| k.3 >= oldest);
-            self.next_prune = end + self.horizon;
+            while self.fates.front().is_some_and(|f| f.0 < oldest) {
+                self.fates.pop_front();
+            }
+            self.next_prune = end + self.horizon / 4;
         }
     }
 
@@ -432,11 +462,9 @@ impl Tracer {
             let outcome = match (rpc.outcome, rpc.end) {
                 (RpcEnd::Answered, _) => "answered",
                 (RpcEnd::Open, _) | (RpcEnd::TimedOut, None) => "open",
-                (RpcEnd::TimedOut, Some(end)) => self
-                    .fates
-                    .range((origin, to, rpc.tx, rpc.sent.0)..=(origin, to, rpc.tx, end.0))
-                    .next()
-                    .map_or("timed_out", |(_, f)| f.as_str()),
+                (RpcEnd::TimedOut, Some(end)) => {
+                    self.fate_of(origin, to, rpc.tx, rpc.sent.0, end.0).map_or("timed_out", Fate::as_str)
+                }
             };
             let dist = |id: &crate::kad::NodeId| log2_distance(&id.distance(&r.target), self.width);
             self.rpc_rows.push(RpcRow {
@@ -456,6 +484,15 @@ impl Tracer {
                 tx: rpc.tx,
             });
         }
+    }
+
+    /// What became of the request `tx` from `origin` to `to` sent at `sent`
+    /// or of its reply, if either was dropped by `end`.
+    fn fate_of(&self, origin: u32, to: u32, tx: TxId, sent: u64, end: u64) -> Option<Fate> {
+        let from = self.fates.partition_point(|f| f.0 < sent);
+        let past = self.fates.range(from..).take_while(|f| f.0 <= end);
+        let now = self.window_fates.iter().filter(|f| f.0 >= sent && f.0 <= end);
+        past.chain(now).filter(|f| (f.1, f.2, f.3) == (origin, to, tx)).map(|f| f.4).min()
     }
 
     /// The rows made since the last call: `trace.csv`'s and `messages.csv`'s.
@@ -513,6 +550,8 @@ mod tests {
         assert_eq!(s.sample, 0.25);
         assert_eq!(s.nodes, Some(vec![1, 2, 3, 5]));
         assert_eq!(s.files(), ["trace.csv.gz", "messages.csv.gz"]);
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["nodes"], "1-3,5", "the manifest keeps the list short");
         assert!(s.check_nodes(6).is_ok());
         assert!(s.check_nodes(5).unwrap_err().contains("node 5 does not exist"));
         for (modes, sample, nodes) in [

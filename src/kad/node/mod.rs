@@ -149,6 +149,8 @@ pub(crate) struct Pending<A> {
     kind: RequestKind,
     deadline: Time,
     purpose: Purpose,
+    /// Part of a traced operation: its outcome goes to the operation's RPC log.
+    traced: bool,
 }
 
 /// One Kademlia node.
@@ -563,7 +565,7 @@ impl<A: Address> Node<A> {
             }
             Purpose::Background(_) => out.recycle_message(msg),
             Purpose::Op(op, _) => {
-                if self.cfg.trace.is_some() {
+                if p.traced {
                     self.trace_answered(now, op, p.tx, &msg.body);
                 }
                 self.op_reply(now, op, msg.sender, msg.body, out)
@@ -696,10 +698,11 @@ impl<A: Address> Node<A> {
             self.pending = out.pending.pop().unwrap_or_default();
             self.pending.reserve(self.cfg.alpha + 5);
         }
-        self.pending.push(Pending { tx, to, peer, kind, deadline, purpose });
-        if let (Purpose::Op(op, _), Some(_)) = (purpose, &self.cfg.trace) {
-            self.trace_sent(now, op, tx, to, peer, kind);
-        }
+        let traced = match (purpose, &self.cfg.trace) {
+            (Purpose::Op(op, _), Some(_)) => self.trace_sent(now, op, tx, to, peer, kind),
+            _ => false,
+        };
+        self.pending.push(Pending { tx, to, peer, kind, deadline, purpose, traced });
         self.stats.sent += 1;
         let traffic = Some(purpose.traffic());
         out.push(Output::Send { to, msg: Message { tx, sender: self.own(), body }, traffic });
@@ -743,7 +746,7 @@ impl<A: Address> Node<A> {
                 self.verify(now, c, out);
             }
             if let Purpose::Op(op, _) = p.purpose {
-                if self.cfg.trace.is_some() {
+                if p.traced {
                     self.trace_timed_out(now, op, p.tx);
                 }
                 self.op_failure(now, op, p.peer, p.kind, out);

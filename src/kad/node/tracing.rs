@@ -23,7 +23,8 @@ impl<A: Address> Node<A> {
         self.ops.iter_mut().find(|o| o.id == op).filter(|o| o.traced)
     }
 
-    /// Operation `op` sent request `tx` of `kind` to `to` (`peer`).
+    /// Operation `op` sent request `tx` of `kind` to `to` (`peer`); returns
+    /// whether the operation is traced.
     pub(in crate::kad::node) fn trace_sent(
         &mut self,
         now: Time,
@@ -32,9 +33,9 @@ impl<A: Address> Node<A> {
         to: A,
         peer: Option<NodeId>,
         kind: RequestKind,
-    ) {
+    ) -> bool {
         let Some(o) = self.traced_op(op) else {
-            return;
+            return false;
         };
         let depth = match (&o.phase, &peer) {
             (Phase::Lookup(l), Some(p)) => l.depth_of(p),
@@ -53,6 +54,7 @@ impl<A: Address> Node<A> {
             contacts: 0,
             nearest: None,
         });
+        true
     }
 
     /// Request `tx` of operation `op` was answered with `body`.
