@@ -381,6 +381,9 @@ pub fn main(cli: Cli) -> ExitCode {
                     }
                     let wall = progress.elapsed().as_secs_f64();
                     put!("{}", run_summary::render(&sc.name, &o.summary, &o.dir, o.events, wall));
+                    if spec.as_ref().is_some_and(|s| s.ops) {
+                        say!("  or: kadsim trace {} --worst 5", o.dir.display());
+                    }
                     ExitCode::SUCCESS
                 }
                 Err(e @ (RunError::Trace(_) | RunError::Destination(_))) => {
