@@ -8,6 +8,7 @@
 //! cargo bench --bench engine -- join N THREADS    # e.g. join 100000 2
 //! cargo bench --bench engine -- oracle N THREADS  # e.g. oracle 1000000 2
 //! cargo bench --bench engine -- compare OLD_KADSIM [N]
+//! cargo bench --bench engine -- trace [OLD_KADSIM]  # churn.toml without and with --trace
 //! ```
 //!
 //! Each whole run executes in a child process of its own, so that its peak
@@ -222,6 +223,52 @@ fn compare(old: &Path, nodes: u32) {
     let _ = std::fs::remove_file(&old_file);
 }
 
+/// The cost of tracing: `kadsim run scenarios/churn.toml` without `--trace`
+/// and with `--trace ops --trace-sample 0.01` (and by an older binary, if
+/// given), alternated, three runs each; prints the medians, their ratios and
+/// the size of `trace.csv`.
+fn trace_cost(old: Option<&Path>) {
+    let new = Path::new(env!("CARGO_BIN_EXE_kadsim"));
+    let file = scenarios().join("../churn.toml");
+    let out = std::env::temp_dir().join(format!("kadsim-bench-trace-{}", std::process::id()));
+    let time = |exe: &Path, trace: bool| {
+        let mut cmd = Command::new(exe);
+        cmd.arg("run").arg(&file).arg("--out").arg(&out).arg("--quiet");
+        if trace {
+            cmd.args(["--trace", "ops", "--trace-sample", "0.01"]);
+        }
+        let start = Instant::now();
+        let status = cmd.stdout(std::process::Stdio::null()).status().expect("kadsim runs");
+        assert!(status.success(), "{} failed", exe.display());
+        start.elapsed().as_secs_f64()
+    };
+    let (mut o, mut off, mut on) = (Vec::new(), Vec::new(), Vec::new());
+    let mut bytes = 0;
+    for round in 1..=3 {
+        if let Some(old) = old {
+            o.push(time(old, false));
+        }
+        off.push(time(new, false));
+        on.push(time(new, true));
+        bytes = std::fs::metadata(out.join("trace.csv")).map_or(0, |m| m.len());
+        println!(
+            "round {round}: {}off {:.2} s, trace 0.01 {:.2} s",
+            o.last().map_or(String::new(), |t| format!("old {t:.2} s, ")),
+            off[round - 1],
+            on[round - 1]
+        );
+    }
+    let (off, on) = (median(&mut off), median(&mut on));
+    let old = (!o.is_empty()).then(|| median(&mut o));
+    println!(
+        "churn.toml, medians of 3: {}off {off:.2} s, --trace ops --trace-sample 0.01 {on:.2} s ({:.3}x), trace.csv {:.1} MB",
+        old.map_or(String::new(), |t| format!("old {t:.2} s, off/old {:.3}x, ", off / t)),
+        on / off,
+        bytes as f64 / 1e6
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let num = |i: usize, default: u32| args.get(i).and_then(|n| n.parse().ok()).unwrap_or(default);
@@ -229,6 +276,7 @@ fn main() {
         Some("queue") => bench_queue(),
         Some("routing") => bench_routing(),
         Some(which @ ("join" | "oracle")) => run_one(which, num(1, 10_000), num(2, 1) as usize),
+        Some("trace") => trace_cost(args.get(1).map(Path::new)),
         Some("compare") => match args.get(1) {
             Some(old) => compare(Path::new(old), num(2, 10_000)),
             None => eprintln!("usage: cargo bench --bench engine -- compare OLD_KADSIM [NODES]"),

@@ -34,6 +34,7 @@ use std::time::{Duration, Instant};
 
 mod commands;
 mod run_summary;
+mod trace_cmd;
 
 /// kadsim: a deterministic discrete-event simulator of Kademlia DHT networks.
 #[derive(Parser, Debug)]
@@ -48,7 +49,8 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
     /// Run a scenario and write results/NAME/ (ops.csv, timeseries.csv,
-    /// nodes.csv, buckets.csv, summary.csv, manifest.json).
+    /// nodes.csv, buckets.csv, summary.csv, manifest.json; with --trace,
+    /// trace.csv and messages.csv).
     Run {
         /// The scenario file (TOML).
         file: PathBuf,
@@ -69,6 +71,41 @@ pub enum Cmd {
         /// results are byte-identical for any value.
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
         threads: Option<u32>,
+        /// Trace the run: `ops` writes trace.csv, one row per RPC of the
+        /// traced operations; `messages` writes messages.csv, one row per
+        /// datagram; `ops,messages` both. Other outputs are unchanged.
+        #[arg(long, value_name = "ops|messages")]
+        trace: Option<String>,
+        /// Trace each operation (and each request with its reply) with
+        /// probability P, decided by a hash of the seed and the operation
+        /// (default 1: all).
+        #[arg(long, value_name = "P")]
+        trace_sample: Option<String>,
+        /// Trace only the operations these nodes start (and datagrams from or
+        /// to them): node indices and ranges, e.g. 3,10-19.
+        #[arg(long, value_name = "LIST")]
+        trace_nodes: Option<String>,
+        /// Write the trace files gzip-compressed (trace.csv.gz, messages.csv.gz).
+        #[arg(long)]
+        trace_gzip: bool,
+    },
+    /// Tell one traced operation's story round by round and draw its
+    /// convergence chart (distance to the target of each node asked, against
+    /// time), or list the slowest and failed traced operations and draw theirs.
+    Trace {
+        /// A results directory written by `kadsim run --trace ops`.
+        dir: PathBuf,
+        /// The operation: its `op` number in ops.csv.
+        #[arg(long, value_name = "ID")]
+        op: Option<u64>,
+        /// The N worst traced operations: failed first, then the slowest.
+        #[arg(long, value_name = "N")]
+        worst: Option<usize>,
+        /// Where to write the charts (default DIR/trace).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        chart: ChartOpts,
     },
     /// Check a scenario file and print it with every default filled in.
     Validate {
@@ -306,15 +343,27 @@ pub fn main(cli: Cli) -> ExitCode {
         Cmd::Node { listen, bootstrap, id, seed, max_per_ip, max_per_subnet } => {
             commands::node(&listen, &bootstrap, id.as_deref(), seed, (max_per_ip, max_per_subnet))
         }
-        Cmd::Run { file, seed, set, out, quiet, threads } => {
+        Cmd::Trace { dir, op, worst, out, chart } => match chart.style() {
+            Ok(style) => trace_cmd::trace(&dir, op, worst, out.as_deref(), &style),
+            Err(code) => code,
+        },
+        Cmd::Run { file, seed, set, out, quiet, threads, trace, trace_sample, trace_nodes, trace_gzip } => {
             let mut set = set;
             if let Some(seed) = seed {
                 set.push(format!("seed={seed}"));
             }
+            let spec = match trace_cmd::spec(trace, trace_sample, trace_nodes, trace_gzip) {
+                Ok(spec) => spec,
+                Err(code) => return code,
+            };
             let sc = match scenario::load_file(&file, &set) {
                 Ok(sc) => sc,
                 Err(e) => return bad_input(&e),
             };
+            if let Some(Err(e)) = spec.as_ref().map(|s| s.check_nodes(sc.nodes)) {
+                eprintln!("kadsim: {e}");
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
             let dir = out.unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
             let on_terminal = std::io::stderr().is_terminal();
             let mut progress = Bar::new(quiet || !on_terminal, !quiet && !on_terminal);
@@ -324,7 +373,7 @@ pub fn main(cli: Cli) -> ExitCode {
             for w in &early {
                 eprintln!("kadsim: warning: {w}");
             }
-            match runner::run(&sc, &dir, &mut progress, threads) {
+            match runner::run_traced(&sc, &dir, &mut progress, threads, spec.as_ref()) {
                 Ok(o) => {
                     progress.finish();
                     for w in o.warnings.iter().filter(|w| !early.contains(w)) {
@@ -332,6 +381,9 @@ pub fn main(cli: Cli) -> ExitCode {
                     }
                     let wall = progress.elapsed().as_secs_f64();
                     put!("{}", run_summary::render(&sc.name, &o.summary, &o.dir, o.events, wall));
+                    if spec.as_ref().is_some_and(|s| s.ops) {
+                        say!("  or: kadsim trace {} --worst 5", o.dir.display());
+                    }
                     ExitCode::SUCCESS
                 }
                 Err(e @ (RunError::Trace(_) | RunError::Destination(_))) => {

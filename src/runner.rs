@@ -1,15 +1,18 @@
 //! Runs a scenario and writes its result files (DESIGN.md §5): `ops.csv`,
-//! `timeseries.csv`, `nodes.csv`, `buckets.csv`, `summary.csv`, then
+//! `timeseries.csv`, `nodes.csv`, `buckets.csv`, `summary.csv`, with
+//! `--trace` `trace.csv` and `messages.csv` (written as the run goes), then
 //! `manifest.json`. The directory is written as a whole: the files go into a
 //! temporary sibling directory, which replaces the destination only when every
 //! file is complete (see [`staging`]), so a results
 //! directory never mixes two runs and a failed or killed run leaves the
 //! previous results as they were.
 
+use crate::metrics::trace::{MESSAGE_COLUMNS, RPC_COLUMNS, TraceWriter};
 use crate::metrics::writer::{write_csv, write_json, write_summary};
 use crate::metrics::{BucketRow, NodeRow, OpRecord, SampleRow};
 use crate::scenario::{BootstrapMode, ChurnModel, Scenario};
 use crate::sim::churn::read_trace;
+use crate::sim::trace::TraceSpec;
 use crate::sim::world::{Population, World};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -78,7 +81,9 @@ struct Manifest<'a> {
     /// Worker threads (the outputs do not depend on it).
     threads: usize,
     node_memory_bytes_mean: f64,
-    files: [&'static str; 5],
+    /// The trace's settings (`--trace`), when the run wrote one.
+    trace: Option<&'a TraceSpec>,
+    files: Vec<String>,
 }
 
 /// The population at the two moments a reader asks about.
@@ -119,6 +124,19 @@ pub fn available_threads() -> usize {
 /// an earlier run's results there as a whole. The results are the same for
 /// any number of threads.
 pub fn run(sc: &Scenario, dir: &Path, progress: &mut dyn Progress, threads: usize) -> Result<Outcome, RunError> {
+    run_traced(sc, dir, progress, threads, None)
+}
+
+/// As [`run`], also writing the trace `trace` asks for (`trace.csv`,
+/// `messages.csv`, README "Tracing"); the other files are the same as without it.
+pub fn run_traced(
+    sc: &Scenario,
+    dir: &Path,
+    progress: &mut dyn Progress,
+    threads: usize,
+    trace: Option<&TraceSpec>,
+) -> Result<Outcome, RunError> {
+    let spec = trace;
     let trace = match (&sc.churn.model, &sc.churn.trace) {
         (ChurnModel::Trace, Some(path)) => read_trace(path, sc.nodes).map_err(|e| RunError::Trace(e.to_string()))?,
         _ => Vec::new(),
@@ -127,19 +145,23 @@ pub fn run(sc: &Scenario, dir: &Path, progress: &mut dyn Progress, threads: usiz
         StageError::Refused(msg) => RunError::Destination(msg),
         StageError::Io(path, err) => RunError::Output { path, err },
     })?;
-    let mut world = World::with_threads(sc, trace, threads);
+    let mut world = World::traced(sc, trace, threads, spec);
+    let mut writers = TraceFiles::create(spec, staged.dir())?;
     let setup = progress.elapsed().as_secs_f64();
     let end = world.end();
     let mut t = 0;
     loop {
         t = (t + TICK_US).min(end);
         let more = world.run_until(t);
+        writers.write(&mut world)?;
         progress.tick(world.now(), end, world.events());
         if !more || t >= end {
             break;
         }
     }
     let stats = world.finish();
+    writers.write(&mut world)?;
+    writers.finish()?;
     progress.tick(end, end, stats.events);
     let wall = progress.elapsed().as_secs_f64();
 
@@ -197,7 +219,12 @@ pub fn run(sc: &Scenario, dir: &Path, progress: &mut dyn Progress, threads: usiz
         events_per_s: if wall > setup { stats.events as f64 / (wall - setup) } else { 0.0 },
         threads,
         node_memory_bytes_mean: world.node_memory_bytes(),
-        files: ["ops.csv", "timeseries.csv", "nodes.csv", "buckets.csv", "summary.csv"],
+        trace: spec,
+        files: ["ops.csv", "timeseries.csv", "nodes.csv", "buckets.csv", "summary.csv"]
+            .into_iter()
+            .map(String::from)
+            .chain(spec.map(TraceSpec::files).unwrap_or_default())
+            .collect(),
     };
     let p = file("manifest.json");
     write_json(&p, &manifest).map_err(|e| out(&p, e))?;
@@ -244,4 +271,50 @@ fn unfinished_joins(sc: &Scenario, at_warmup: Option<Population>) -> Option<Stri
             p.never_up
         )
     })
+}
+
+/// The trace files of a run, written as the rows come.
+struct TraceFiles {
+    rpcs: Option<TraceWriter>,
+    messages: Option<TraceWriter>,
+}
+
+impl TraceFiles {
+    /// Starts the files `spec` asks for in `dir` (none without a spec).
+    fn create(spec: Option<&TraceSpec>, dir: &Path) -> Result<TraceFiles, RunError> {
+        let open = |on: bool, name: &str, columns: &[&str]| -> Result<Option<TraceWriter>, RunError> {
+            match spec.filter(|_| on) {
+                Some(s) => TraceWriter::create(dir, name, columns, s.gzip)
+                    .map(Some)
+                    .map_err(|err| RunError::Output { path: dir.join(name), err }),
+                None => Ok(None),
+            }
+        };
+        Ok(TraceFiles {
+            rpcs: open(spec.is_some_and(|s| s.ops), "trace.csv", &RPC_COLUMNS)?,
+            messages: open(spec.is_some_and(|s| s.messages), "messages.csv", &MESSAGE_COLUMNS)?,
+        })
+    }
+
+    /// Writes the rows the world made since the last call.
+    fn write(&mut self, world: &mut World) -> Result<(), RunError> {
+        let (rpcs, messages) = world.take_trace();
+        let fail = |w: &TraceWriter, err| RunError::Output { path: w.path().to_path_buf(), err };
+        if let Some(w) = &mut self.rpcs {
+            w.write(rpcs).map_err(|e| fail(w, e))?;
+        }
+        if let Some(w) = &mut self.messages {
+            w.write(messages).map_err(|e| fail(w, e))?;
+        }
+        Ok(())
+    }
+
+    /// Completes the files.
+    fn finish(self) -> Result<(), RunError> {
+        for w in [self.rpcs, self.messages].into_iter().flatten() {
+            let path = w.path().to_path_buf();
+            w.finish().map_err(|err| RunError::Output { path, err })?;
+        }
+        Ok(())
+    }
 }

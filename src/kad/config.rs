@@ -2,6 +2,7 @@
 
 use super::behaviour::Behaviour;
 use super::id::IdWidth;
+use super::trace::TraceFilter;
 use std::time::Duration;
 
 /// The most disjoint lookup paths ([`Config::disjoint_paths`]).
@@ -159,6 +160,10 @@ pub struct Config {
     /// How this node answers requests: honestly (the default) or as an
     /// attacker ([`Behaviour`]). A hook of the simulator's adversaries.
     pub behaviour: Behaviour,
+    /// Which of the node's operations record their RPCs for the driver
+    /// ([`TraceFilter`], [`crate::kad::trace`]); `None` (the default)
+    /// records nothing. Not a protocol parameter: a hook of the drivers.
+    pub trace: Option<TraceFilter>,
 }
 
 impl Default for Config {
@@ -189,6 +194,7 @@ impl Default for Config {
             disjoint_paths: 1,
             value_quorum: 1,
             behaviour: Behaviour::HONEST,
+            trace: None,
         }
     }
 }

@@ -284,6 +284,11 @@ impl<A: Address> Lookup<A> {
         self.cands.binary_search_by(|c| c.key.cmp(&key).then_with(|| self.cmp(&c.id(), id))).ok()
     }
 
+    /// The discovery depth of candidate `id`, if listed.
+    pub fn depth_of(&self, id: &NodeId) -> Option<u8> {
+        self.index_of(id).map(|i| self.cands[i].depth)
+    }
+
     /// The k closest candidates that have not failed, nearest first.
     fn top_k(&self) -> impl Iterator<Item = &Candidate<A>> {
         self.cands.iter().filter(|c| c.state != CandState::Failed).take(self.k)

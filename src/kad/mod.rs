@@ -14,6 +14,7 @@ pub mod node;
 pub mod routing;
 pub mod store;
 pub mod time;
+pub mod trace;
 pub mod traffic;
 
 pub use address::{AddrGroup, Address};
@@ -24,6 +25,7 @@ pub use message::{Body, Contact, Contacts, Message, RequestKind, TxId, Value};
 pub use node::{Command, Input, Node, OpId, OpKind, OpReport, Outbox, Output, Stats, Timer};
 pub use routing::{AfterFailedPing, RoutingTable};
 pub use time::Time;
+pub use trace::{ReplyKind, Rpc, RpcEnd, TraceFilter};
 pub use traffic::Traffic;
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 pub mod records;
 pub mod stats;
+pub mod trace;
 pub mod writer;
 
 pub use records::{BucketRow, NodeRow, OpRecord, SampleRow};

@@ -52,6 +52,10 @@ pub struct OpRecord {
     /// Gets with `workload.records = "peers"` (empty otherwise): how many
     /// peers the get_peers returned (0 when none).
     pub peers: Option<u32>,
+    /// The operation's number: 1 for the first row, 2 for the next… (rows
+    /// are in completion order, the same for any thread count). `trace.csv`
+    /// names operations by it. Last, so that readers by position keep working.
+    pub op: u64,
 }
 
 impl OpRecord {
@@ -76,6 +80,7 @@ impl OpRecord {
             eclipsed: None,
             wrong_value: None,
             peers: None,
+            op: 0,
         }
     }
 }

@@ -13,4 +13,5 @@ pub mod results;
 pub mod runset;
 pub mod stats;
 pub mod sweep;
+pub mod trace;
 pub mod within;

@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 /// Files and folders that kadsim writes into a results directory.
-const KNOWN: [&str; 10] = [
+const KNOWN: [&str; 15] = [
     "ops.csv",
     "timeseries.csv",
     "nodes.csv",
@@ -23,6 +23,11 @@ const KNOWN: [&str; 10] = [
     "compare",
     "charts",
     "README.md",
+    "trace.csv",
+    "trace.csv.gz",
+    "messages.csv",
+    "messages.csv.gz",
+    "trace",
 ];
 
 /// Why a destination cannot take a run's results.

@@ -257,6 +257,8 @@ impl Protocol {
             disjoint_paths: self.disjoint_paths,
             value_quorum: self.value_quorum,
             behaviour: crate::kad::Behaviour::HONEST,
+            // Set by the engine for the nodes it traces (`--trace`).
+            trace: None,
         }
     }
 }

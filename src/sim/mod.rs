@@ -15,5 +15,6 @@ pub mod queue;
 pub mod recorder;
 pub mod seeds;
 pub mod shard;
+pub mod trace;
 pub mod workload;
 pub mod world;

@@ -26,6 +26,7 @@ use super::latency::LatencyModel;
 use super::loss::{LossChain, LossModel};
 use super::partition::Partitions;
 use super::seeds;
+use super::trace::{Fate, ShardLog, TraceCtx};
 use crate::kad::{
     Command, Config, Contact, Input, Message, Node, NodeId, OpReport, Outbox, Output, Time, Timer, Traffic,
 };
@@ -59,6 +60,8 @@ pub struct Ctx {
     pub sizing: Sizing,
     /// The adversary, if the scenario has one.
     pub adversary: Option<AdversaryCtx>,
+    /// The trace, when the run writes one (`--trace`).
+    pub trace: Option<TraceCtx>,
 }
 
 /// What the engine knows of the adversary's nodes.
@@ -210,6 +213,8 @@ pub struct Shard {
     pub counts: Counts,
     /// Earliest arrival among the datagrams sent to other shards this window.
     sent_min: u64,
+    /// What the trace needs from this window (empty unless tracing).
+    pub trace: ShardLog,
 }
 
 /// Mixes an event's description into a 64-bit hash.
@@ -230,7 +235,8 @@ pub fn new_node(ctx: &Ctx, node: u32, inc: u32, id: NodeId, now: u64) -> Node<Si
             n
         }
         _ => {
-            Node::new(id, ctx.cfg.clone(), rng_seed, Time(now)).expect("the scenario's protocol section was validated")
+            let cfg = ctx.trace.as_ref().and_then(|t| t.cfg_for(node)).unwrap_or(&ctx.cfg).clone();
+            Node::new(id, cfg, rng_seed, Time(now)).expect("the scenario's protocol section was validated")
         }
     }
 }
@@ -266,6 +272,7 @@ impl Shard {
             spent: Vec::new(),
             counts: Counts::default(),
             sent_min: u64::MAX,
+            trace: ShardLog::default(),
         }
     }
 
@@ -350,9 +357,15 @@ impl Shard {
                 if ctx.partitions.cut(now, from, node) {
                     // The cut appeared while the datagram was in flight.
                     self.counts.msgs_cut += 1;
+                    if let Some(t) = &ctx.trace {
+                        self.trace.dropped_at_arrival(t, now, from, node, &msg, Fate::Cut);
+                    }
                     self.out.recycle_message(msg);
                 } else if !h.alive {
                     self.counts.msgs_to_dead += 1;
+                    if let Some(t) = &ctx.trace {
+                        self.trace.dropped_at_arrival(t, now, from, node, &msg, Fate::Dead);
+                    }
                     self.out.recycle_message(msg);
                 } else {
                     h.node.handle(Time(now), Input::Datagram { from: ctx.addr(from), msg }, &mut self.out);
@@ -452,16 +465,25 @@ impl Shard {
         self.counts.bytes_sent[traffic as usize] += bytes;
         if ctx.partitions.cut(now, from, to) {
             self.counts.msgs_cut += 1;
+            if let Some(t) = &ctx.trace {
+                self.trace.dropped_at_send(t, now, from, to, &msg, bytes, Fate::Cut);
+            }
             self.out.recycle_message(msg);
             return;
         }
         let h = &mut self.hosts[local as usize];
         if ctx.loss.lost(&mut h.chain, &mut h.rng) {
             self.counts.msgs_lost += 1;
+            if let Some(t) = &ctx.trace {
+                self.trace.dropped_at_send(t, now, from, to, &msg, bytes, Fate::Lost);
+            }
             self.out.recycle_message(msg);
             return;
         }
         let time = now + ctx.latency.sample(from, to, &mut h.rng);
+        if let Some(t) = ctx.trace.as_ref().filter(|t| t.messages) {
+            self.trace.sent(t, now, time, from, to, &msg, bytes);
+        }
         h.seq += 1;
         let seq = h.seq;
         let dest = to % ctx.shards;

@@ -32,6 +32,7 @@ use super::queue::EventQueue;
 use super::recorder::Recorder;
 use super::seeds;
 use super::shard::{Ctx, LocalEvent, Shard, event_hash};
+use super::trace::{TraceCtx, TraceSpec, Tracer};
 use super::workload::{WorkKind, Workload};
 use crate::kad::{IdWidth, NodeId, OpKind, OpReport, Time, Traffic};
 use crate::metrics::OpRecord;
@@ -180,6 +181,8 @@ struct Coordinator {
     adv_nodes: Vec<u32>,
     /// The Sybil attack's victims.
     victims: Vec<u32>,
+    /// The trace's serial side, when tracing.
+    tracer: Option<Tracer>,
 }
 
 impl World {
@@ -192,6 +195,14 @@ impl World {
     /// Builds the world to run on `threads` threads (the results do not
     /// depend on it). The oracle bootstrap, if any, uses them too.
     pub fn with_threads(sc: &Scenario, trace: Vec<TraceEvent>, threads: usize) -> World {
+        World::traced(sc, trace, threads, None)
+    }
+
+    /// As [`with_threads`](Self::with_threads), writing the trace `spec`
+    /// asks for (`kadsim run --trace`; rows from [`take_trace`](Self::take_trace)).
+    /// Tracing changes no other output.
+    pub fn traced(sc: &Scenario, trace: Vec<TraceEvent>, threads: usize, spec: Option<&TraceSpec>) -> World {
+        let spec = spec.filter(|s| s.ops || s.messages);
         let threads = threads.clamp(1, sc.nodes.max(1) as usize);
         let seed = sc.seed;
         let n = sc.nodes as usize;
@@ -216,6 +227,10 @@ impl World {
         let (adv_nodes, victims) =
             adversary.as_ref().map_or((Vec::new(), Vec::new()), |a| (a.nodes.clone(), a.victims.clone()));
         let malicious = adversary.as_ref().map_or_else(Vec::new, |a| a.ctx.malicious.clone());
+        let (trace_ctx, tracer) = match spec {
+            Some(s) => (Some(TraceCtx::new(s, sc, &cfg)), Some(Tracer::new(s, &cfg))),
+            None => (None, None),
+        };
         let ctx = Ctx {
             seed,
             cfg,
@@ -230,6 +245,7 @@ impl World {
                 peers: sc.workload.records == crate::scenario::Records::Peers,
             },
             adversary: adversary.map(|a| a.ctx),
+            trace: trace_ctx,
         };
         let ids: Vec<NodeId> = status.iter().map(|s| super::addr::id_from_top(s.top)).collect();
         let shards = (0..threads as u32).map(|s| Mutex::new(Shard::new(&ctx, s, &ids))).collect();
@@ -270,6 +286,7 @@ impl World {
             malicious,
             adv_nodes,
             victims,
+            tracer,
             sc: sc.clone(),
         };
         co.rec.adversary = sc.adversary.enabled();
@@ -396,6 +413,12 @@ impl World {
         &self.co.rec
     }
 
+    /// The trace rows made since the last call (`trace.csv`, `messages.csv`);
+    /// empty when not tracing.
+    pub fn take_trace(&mut self) -> (Vec<crate::metrics::trace::RpcRow>, Vec<crate::metrics::trace::MessageRow>) {
+        self.co.tracer.as_mut().map(Tracer::take).unwrap_or_default()
+    }
+
     /// Runs whole windows while they start no later than `until` (capped at
     /// the end). Window boundaries never depend on `until`, so stopping here
     /// and there does not change the run. Returns false once the run is over.
@@ -440,6 +463,9 @@ impl World {
         if self.co.rec.samples.last().is_none_or(|s| s.time_s * 1e6 < self.co.end as f64) {
             self.co.now = self.co.end;
             self.co.sample(&self.shared);
+        }
+        if let Some(t) = &mut self.co.tracer {
+            t.finish();
         }
         RunStats { events: self.co.events, trace_hash: format!("{:016x}", self.co.hash) }
     }
@@ -671,6 +697,9 @@ impl Coordinator {
             events += c.events;
             self.hash = self.hash.wrapping_add(c.hash);
             self.reports.append(&mut s.reports);
+            if let Some(t) = &mut self.tracer {
+                t.collect(&mut s.trace);
+            }
             next = next.min(s.next_time());
         }
         self.events += events;
@@ -685,6 +714,9 @@ impl Coordinator {
             shared.shards[shard].lock().expect("no worker panicked").spent.push(r);
         }
         self.reports = reports;
+        if let Some(t) = &mut self.tracer {
+            t.window_done(end);
+        }
         Step::Ran
     }
 
@@ -980,7 +1012,11 @@ impl Coordinator {
             eclipsed,
             wrong_value,
             peers,
+            op: self.rec.ops.len() as u64 + 1,
         });
+        if let Some(t) = &mut self.tracer {
+            t.op(self.rec.ops.len() as u64, origin, &r);
+        }
         r
     }
 }

@@ -48,7 +48,7 @@ fn an_eclipse_fails_the_keys_gets_and_disjoint_paths_recover_most() {
     assert!(a4 > 0.8, "disjoint paths recover most: {a4}");
     assert!((a4 - a1) / (1.0 - a1) > 0.6, "more than 60% of the failures recovered: {a1} -> {a4}");
     assert!(number(&four, "get.eclipsed_fraction") < number(&one, "get.eclipsed_fraction"));
-    // The per-operation columns come last in ops.csv.
+    // The per-operation columns come after the older ones in ops.csv (then the op number).
     let ops = std::fs::read_to_string(d.join("d1/ops.csv")).unwrap();
     assert!(ops.lines().next().unwrap().contains(",deadline_hit,attacked,eclipsed,wrong_value"));
     let _ = std::fs::remove_dir_all(&d);

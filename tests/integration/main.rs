@@ -15,4 +15,5 @@ mod regression;
 mod report;
 mod runs;
 mod testnet;
+mod tracing;
 mod traffic;

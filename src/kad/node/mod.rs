@@ -149,6 +149,8 @@ pub(crate) struct Pending<A> {
     kind: RequestKind,
     deadline: Time,
     purpose: Purpose,
+    /// Part of a traced operation: its outcome goes to the operation's RPC log.
+    traced: bool,
 }
 
 /// One Kademlia node.
@@ -568,7 +570,12 @@ impl<A: Address> Node<A> {
                 out.recycle_message(msg);
             }
             Purpose::Background(_) => out.recycle_message(msg),
-            Purpose::Op(op, _) => self.op_reply(now, op, msg.sender, msg.body, out),
+            Purpose::Op(op, _) => {
+                if p.traced {
+                    self.trace_answered(now, op, p.tx, &msg.body);
+                }
+                self.op_reply(now, op, msg.sender, msg.body, out)
+            }
         }
     }
 
@@ -697,7 +704,11 @@ impl<A: Address> Node<A> {
             self.pending = out.pending.pop().unwrap_or_default();
             self.pending.reserve(self.cfg.alpha + 5);
         }
-        self.pending.push(Pending { tx, to, peer, kind, deadline, purpose });
+        let traced = match (purpose, &self.cfg.trace) {
+            (Purpose::Op(op, _), Some(_)) => self.trace_sent(now, op, tx, to, peer, kind),
+            _ => false,
+        };
+        self.pending.push(Pending { tx, to, peer, kind, deadline, purpose, traced });
         self.stats.sent += 1;
         let traffic = Some(purpose.traffic());
         out.push(Output::Send { to, msg: Message { tx, sender: self.own(), body }, traffic });
@@ -749,6 +760,9 @@ impl<A: Address> Node<A> {
                 self.verify(now, c, out);
             }
             if let Purpose::Op(op, _) = p.purpose {
+                if p.traced {
+                    self.trace_timed_out(now, op, p.tx);
+                }
                 self.op_failure(now, op, p.peer, p.kind, out);
             }
         }

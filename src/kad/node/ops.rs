@@ -8,6 +8,10 @@ use crate::kad::lookup::{Candidate, Lookup};
 use crate::kad::message::{Body, Contact, RequestKind, Value};
 use crate::kad::node::report::{OpId, OpKind, OpReport};
 use crate::kad::time::Time;
+use crate::kad::trace::Rpc;
+
+#[path = "tracing.rs"]
+mod tracing;
 
 /// Where an operation stands. The lookup is kept inline although it is the
 /// largest variant (32-byte IDs, S/Kademlia's per-path counters): an
@@ -53,6 +57,9 @@ pub(crate) struct Op<A: Address> {
     /// A get under a value quorum (`Config::value_quorum` > 1): the distinct
     /// values returned so far and how many nodes returned each.
     votes: Vec<(Value, u32)>,
+    /// Whether its RPCs are recorded ([`crate::kad::trace`]), and the record.
+    traced: bool,
+    rpcs: Vec<Rpc<A>>,
 }
 
 impl<A: Address> Op<A> {
@@ -111,6 +118,7 @@ impl<A: Address> Node<A> {
     ) -> OpId {
         let id = self.next_op;
         self.next_op += 1;
+        let traced = self.traces(kind, id, now);
         let deadline = now.plus(self.cfg.op_timeout);
         if self.ops.capacity() == 0 {
             self.ops = out.ops.pop().unwrap_or_default();
@@ -132,6 +140,8 @@ impl<A: Address> Node<A> {
             value: None,
             reply: None,
             votes: Vec::new(),
+            traced,
+            rpcs: Vec::new(),
         });
         self.arm(Timer::Rpc, deadline, out);
         id
@@ -234,15 +244,16 @@ impl<A: Address> Node<A> {
                 let purpose = Purpose::Op(id, op.kind.traffic());
                 let ttl = secs(expires.since(now));
                 op.queried += closest.len() as u32;
-                let old = std::mem::replace(&mut op.phase, Phase::Awaiting);
-                if let Phase::Lookup(l) = old {
-                    out.recycle_lookup(l.into_buffers());
-                }
+                // Sent while the lookup is still at hand, so that a trace
+                // records each node's discovery depth.
                 for &c in &closest {
                     let body = Body::Store { key, value: value.clone(), ttl_secs: ttl };
                     self.send_request(now, c.addr, Some(c.id), body, purpose, out);
                 }
-                self.ops[idx].phase = Phase::Storing { outstanding: closest.len() as u32, closest };
+                let storing = Phase::Storing { outstanding: closest.len() as u32, closest };
+                if let Phase::Lookup(l) = std::mem::replace(&mut self.ops[idx].phase, storing) {
+                    out.recycle_lookup(l.into_buffers());
+                }
                 return;
             }
             OpKind::Ping | OpKind::Request => {}
@@ -430,6 +441,7 @@ impl<A: Address> Node<A> {
             closest,
             value: op.value,
             reply: op.reply.map(|b| *b),
+            rpcs: op.rpcs,
         }));
     }
 }

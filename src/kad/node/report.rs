@@ -3,6 +3,7 @@
 use crate::kad::id::NodeId;
 use crate::kad::message::{Body, Contact, Value};
 use crate::kad::time::Time;
+use crate::kad::trace::Rpc;
 use std::time::Duration;
 
 /// Identifies an operation started on one node.
@@ -83,6 +84,9 @@ pub struct OpReport<A> {
     pub value: Option<Value>,
     /// The reply received (pings and requests).
     pub reply: Option<Body<A>>,
+    /// A traced operation's RPCs, in the order sent; empty unless traced
+    /// ([`crate::kad::trace`]).
+    pub rpcs: Vec<Rpc<A>>,
 }
 
 impl<A> OpReport<A> {

@@ -5,7 +5,7 @@
 use super::legend::{self, Rect};
 use super::render::{FAMILY, FONT};
 use super::ticks::{TickFormat, linear_ticks, log_label};
-use super::{Chart, Layout, Mark, Tone};
+use super::{Chart, Layout, Mark, Shape, Tone};
 use plotters::coord::Shift;
 use plotters::element::MultiLineText;
 use plotters::prelude::*;
@@ -330,6 +330,44 @@ pub fn draw<DB: DrawingBackend>(
             Some((on, _)) if on > 6 => (6, 8),
             Some(_) => (3, 8),
         };
+        if let Mark::Points { shape } = s.mark {
+            let r = room(5).max(2) as i32;
+            let pts = s.points.iter().copied().filter(|p| p.0.is_finite() && p.1.is_finite());
+            match shape {
+                Shape::Circle => {
+                    let a = ctx.draw_series(pts.map(|p| Circle::new(p, r, c.filled()))).map_err(e)?;
+                    a.label(s.name.as_str()).legend(move |(x, y)| Circle::new((x + 11, y), r, c.filled()));
+                }
+                Shape::Ring => {
+                    let a = ctx.draw_series(pts.map(|p| Circle::new(p, r, c.stroke_width(2)))).map_err(e)?;
+                    a.label(s.name.as_str()).legend(move |(x, y)| Circle::new((x + 11, y), r, c.stroke_width(2)));
+                }
+                Shape::Triangle => {
+                    let a = ctx.draw_series(pts.map(|p| TriangleMarker::new(p, r + 1, c.filled()))).map_err(e)?;
+                    a.label(s.name.as_str()).legend(move |(x, y)| TriangleMarker::new((x + 11, y), r + 1, c.filled()));
+                }
+                Shape::Square => {
+                    let sq = move || Rectangle::new([(1 - r, 1 - r), (r - 1, r - 1)], c.filled());
+                    let a = ctx.draw_series(pts.map(|p| EmptyElement::at(p) + sq())).map_err(e)?;
+                    a.label(s.name.as_str()).legend(move |(x, y)| EmptyElement::at((x + 11, y)) + sq());
+                }
+                Shape::Cross => {
+                    let a = ctx.draw_series(pts.map(|p| Cross::new(p, r, c.stroke_width(2)))).map_err(e)?;
+                    a.label(s.name.as_str()).legend(move |(x, y)| Cross::new((x + 11, y), r, c.stroke_width(2)));
+                }
+                Shape::Diamond => {
+                    let k = r + 1;
+                    let dia = move || Polygon::new(vec![(0, -k), (k, 0), (0, k), (-k, 0)], c.filled());
+                    let a = ctx.draw_series(pts.map(|p| EmptyElement::at(p) + dia())).map_err(e)?;
+                    a.label(s.name.as_str()).legend(move |(x, y)| EmptyElement::at((x + 11, y)) + dia());
+                }
+            }
+            for p in s.points.iter().filter(|p| p.0.is_finite() && p.1.is_finite()) {
+                let (x, y) = rel(ctx.backend_coord(p));
+                legend::fill((x - r, y - r), (x + r, y + r), &mut ink);
+            }
+            continue;
+        }
         let seg = move |k: i32| PathElement::new(vec![(k * gap, 0), (k * gap + d, 0)], c.stroke_width(3));
         let line_key = move |(x, y): (i32, i32)| EmptyElement::at((x, y)) + seg(0) + seg(1) + seg(2);
         let bar_key = move |(x, y): (i32, i32)| Rectangle::new([(x, y - 7), (x + 22, y + 7)], c.filled());

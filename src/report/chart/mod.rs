@@ -42,6 +42,29 @@ pub enum Mark {
         /// Shift from the x value, for side-by-side groups.
         offset: f64,
     },
+    /// A marker at each point and no line (a scatter plot), in `shape`, so
+    /// that groups part in greyscale too. Left axis only.
+    Points {
+        /// The marker.
+        shape: Shape,
+    },
+}
+
+/// A scatter plot's marker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// A filled disc.
+    Circle,
+    /// A ring.
+    Ring,
+    /// A filled triangle.
+    Triangle,
+    /// A filled square.
+    Square,
+    /// A diagonal cross.
+    Cross,
+    /// A filled diamond.
+    Diamond,
 }
 
 /// One series of a chart.
