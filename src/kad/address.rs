@@ -31,6 +31,12 @@ pub trait Address: Copy + Eq + Ord + Hash + Debug + Send + Sync + 'static {
     fn top(s: &Self::Slot) -> u64;
     /// The slot's address.
     fn addr(s: &Self::Slot) -> Self;
+    /// Whether every ID met at this address type is a function of its top 64
+    /// bits, so that two IDs with the same top bits are the same ID: then
+    /// orderings and searches settle on [`top`](Self::top) and never rebuild
+    /// an ID to break a tie. True of the simulator, which derives each ID from
+    /// its top word; false (the default) on a real network.
+    const ID_FROM_TOP: bool = false;
     /// The admission group of this address, if it has one: the routing table
     /// admits at most a configured few contacts per group key and bucket
     /// ([`Config::max_per_ip_per_bucket`](super::Config::max_per_ip_per_bucket)).

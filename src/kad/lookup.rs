@@ -170,7 +170,10 @@ impl<A: Address> Lookup<A> {
     /// The order of two candidates by distance to the target.
     #[inline]
     fn cmp_cands(&self, a: &Candidate<A>, b: &Candidate<A>) -> Ordering {
-        a.key.cmp(&b.key).then_with(|| self.cmp(&a.id(), &b.id()))
+        match a.key.cmp(&b.key) {
+            Ordering::Equal if !A::ID_FROM_TOP => self.cmp(&a.id(), &b.id()),
+            o => o,
+        }
     }
 
     /// A fresh candidate for `contact` at depth `depth` on path `path`.
@@ -234,8 +237,13 @@ impl<A: Address> Lookup<A> {
         }
         if !incoming.is_sorted_by(|a, b| self.cmp_cands(a, b).is_lt()) {
             let tw = self.target_w;
-            incoming.sort_unstable_by(|a, b| a.key.cmp(&b.key).then_with(|| cmp_to(&tw, &a.id(), &b.id())));
-            incoming.dedup_by(|a, b| a.key == b.key && a.id() == b.id());
+            if A::ID_FROM_TOP {
+                incoming.sort_unstable_by_key(|c| c.key);
+                incoming.dedup_by_key(|c| c.key);
+            } else {
+                incoming.sort_unstable_by(|a, b| a.key.cmp(&b.key).then_with(|| cmp_to(&tw, &a.id(), &b.id())));
+                incoming.dedup_by(|a, b| a.key == b.key && a.id() == b.id());
+            }
         }
         // A contact already listed keeps the smaller depth and is not added
         // again: one pass over both sorted runs.
@@ -281,7 +289,12 @@ impl<A: Address> Lookup<A> {
 
     fn index_of(&self, id: &NodeId) -> Option<usize> {
         let key = id.top() ^ self.target_w.top();
-        self.cands.binary_search_by(|c| c.key.cmp(&key).then_with(|| self.cmp(&c.id(), id))).ok()
+        self.cands
+            .binary_search_by(|c| match c.key.cmp(&key) {
+                Ordering::Equal if !A::ID_FROM_TOP => self.cmp(&c.id(), id),
+                o => o,
+            })
+            .ok()
     }
 
     /// The discovery depth of candidate `id`, if listed.

@@ -361,7 +361,7 @@ impl<A: Address> RoutingTable<A> {
     #[inline]
     fn find(&self, from: usize, to: usize, id: &NodeId) -> Option<usize> {
         let top = id.top();
-        (from..to).find(|&i| A::top(&self.slots[i]) == top && A::unpack(&self.slots[i]).id == *id)
+        (from..to).find(|&i| A::top(&self.slots[i]) == top && (A::ID_FROM_TOP || A::unpack(&self.slots[i]).id == *id))
     }
 
     /// Inserts a slot at `at`, inside bucket `bi`'s run, moving the runs after it.

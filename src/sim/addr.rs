@@ -115,6 +115,9 @@ pub fn top_of(prefix: u64, width: crate::kad::IdWidth) -> u64 {
 impl Address for SimAddr {
     type Slot = SimSlot;
 
+    /// Every simulated ID is [`id_from_top`] of its top word.
+    const ID_FROM_TOP: bool = true;
+
     #[inline]
     fn pack(c: Contact<SimAddr>) -> SimSlot {
         let top = c.id.top();
