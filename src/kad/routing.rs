@@ -837,13 +837,13 @@ impl<A: Address> RoutingTable<A> {
         let ex_top = exclude.map(NodeId::top);
         let gather = |out: &mut Vec<Contact<A>>, m: &Meta| {
             for s in &self.slots[m.start as usize..m.end()] {
-                if ex_top == Some(A::top(s)) || stale_check {
-                    let c = A::unpack(s);
-                    if Some(&c.id) == exclude || (stale_check && self.is_stale(&c.id)) {
-                        continue;
-                    }
+                let c = A::unpack(s);
+                if (ex_top == Some(A::top(s)) || stale_check)
+                    && (Some(&c.id) == exclude || (stale_check && self.is_stale(&c.id)))
+                {
+                    continue;
                 }
-                out.push(A::unpack(s));
+                out.push(c);
             }
         };
         // Sorts the level appended from `from` on; keeps only what fits in n.
