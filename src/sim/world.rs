@@ -20,6 +20,9 @@
 //! is judged against it. The windows and every draw are the same whatever the
 //! thread count, so the outputs are byte-identical for any `--threads`.
 
+mod judge;
+mod report;
+
 use super::addr::SimAddr;
 use super::bootstrap::{Shape, SortedIds, TableBuilder};
 use super::churn::{DurationDist, TraceEvent};
@@ -489,110 +492,6 @@ impl World {
         }
     }
 
-    /// One row per node, in index order.
-    pub fn node_rows(&self) -> Vec<crate::metrics::NodeRow> {
-        let mut rows = Vec::with_capacity(self.co.status.len());
-        self.each_host(|i, h| {
-            let t = h.node.routing_table();
-            let s = h.node.stats();
-            rows.push(crate::metrics::NodeRow {
-                node: i,
-                id: h.node.id().to_hex_width(self.shared.ctx.cfg.id_width),
-                alive: h.alive,
-                sessions: h.sessions,
-                rt_size: t.len() as u32,
-                buckets: t.nonempty_buckets() as u32,
-                stored_pairs: h.node.store().len() as u32,
-                msgs_sent: h.sent + s.sent,
-                msgs_received: h.received + s.received,
-                msgs_dropped: h.dropped + s.dropped(),
-            });
-        });
-        rows
-    }
-
-    /// Routing-table fill by classic bucket index over the nodes up (`buckets.csv`).
-    pub fn bucket_rows(&self) -> Vec<crate::metrics::BucketRow> {
-        let width = self.shared.ctx.cfg.id_width;
-        let bits = width.bits();
-        let k = self.shared.ctx.cfg.k;
-        let (mut contacts, mut full) = (vec![0u64; bits], vec![0u32; bits]);
-        let mut per_node = vec![0usize; bits];
-        let mut up = 0u32;
-        self.each_host(|_, h| {
-            if !h.alive {
-                return;
-            }
-            up += 1;
-            per_node.fill(0);
-            let own = h.node.id();
-            for c in h.node.routing_table().contacts() {
-                if let Some(i) = own.distance(&c.id).bucket_index(width) {
-                    per_node[i] += 1;
-                }
-            }
-            for (i, n) in per_node.iter().enumerate() {
-                contacts[i] += *n as u64;
-                full[i] += u32::from(*n >= k);
-            }
-        });
-        let nearest = contacts.iter().position(|c| *c > 0).unwrap_or(bits - 1);
-        let denom = f64::from(up.max(1));
-        (nearest..bits)
-            .rev()
-            .map(|i| crate::metrics::BucketRow {
-                bucket: i as u8,
-                nodes: up,
-                contacts_mean: contacts[i] as f64 / denom,
-                full_fraction: f64::from(full[i]) / denom,
-            })
-            .collect()
-    }
-
-    /// The adversary's rows of `summary.csv` that need the nodes' state at the
-    /// end: how many nodes are malicious, and the share of malicious contacts
-    /// in the routing tables (buckets, not replacement caches) of the honest
-    /// nodes up, and of the Sybil attack's victims (empty for other
-    /// placements). Every row is present, empty without an adversary.
-    pub fn adversary_summary(&self) -> Vec<(String, String)> {
-        let co = &self.co;
-        let on = co.sc.adversary.enabled();
-        let (mut all, mut bad, mut v_all, mut v_bad) = (0u64, 0u64, 0u64, 0u64);
-        if on {
-            self.each_host(|i, h| {
-                if !h.alive || co.is_malicious(i) {
-                    return;
-                }
-                let victim = co.victims.contains(&i);
-                for c in h.node.routing_table().contacts() {
-                    let m = u64::from(co.is_malicious(c.addr.node()));
-                    all += 1;
-                    bad += m;
-                    if victim {
-                        v_all += 1;
-                        v_bad += m;
-                    }
-                }
-            });
-        }
-        let share = |b: u64, a: u64| if a == 0 { String::new() } else { format!("{:.6}", b as f64 / a as f64) };
-        vec![
-            ("adversary.nodes".into(), if on { co.adv_nodes.len().to_string() } else { String::new() }),
-            ("adversary.rt_share".into(), share(bad, all)),
-            ("adversary.victim_rt_share".into(), share(v_bad, v_all)),
-        ]
-    }
-
-    /// Mean bytes per node held by the nodes (struct plus heap) and the shards' queues.
-    pub fn node_memory_bytes(&self) -> f64 {
-        let mut total = 0usize;
-        self.each_host(|_, h| total += h.node.memory_bytes() + std::mem::size_of::<super::shard::Host>());
-        for s in &self.shared.shards {
-            total += s.lock().expect("no worker panicked").heap_bytes();
-        }
-        total as f64 / self.co.status.len().max(1) as f64
-    }
-
     /// Takes `node` down now, as a crash (for tests).
     #[cfg(test)]
     pub(crate) fn crash(&mut self, node: u32) {
@@ -933,91 +832,6 @@ impl Coordinator {
         } else {
             self.next_sample = u64::MAX;
         }
-    }
-
-    /// Records an operation that `origin`, in its incarnation `inc`, finished,
-    /// and hands the report back.
-    fn done(&mut self, origin: u32, inc: u32, r: OpReport<SimAddr>) -> OpReport<SimAddr> {
-        if r.kind == OpKind::Join {
-            let st = self.status[origin as usize];
-            if !r.success {
-                let at = r.finished.0 + JOIN_RETRY_US;
-                self.global.push(at, Global::RetryJoin { node: origin, inc });
-            } else if st.alive && st.inc == inc {
-                // Not when the node left in the window that saw it join.
-                self.status[origin as usize].joined = true;
-                self.live.insert(origin);
-            }
-        }
-        if r.kind == OpKind::Put && r.success {
-            self.workload.stored(&r.target);
-        }
-        let user = matches!(r.kind, OpKind::FindNode | OpKind::Get | OpKind::Put);
-        if r.started.0 < self.sc.warmup.0 || !(user || self.sc.output.maintenance_ops) {
-            return r;
-        }
-        let k = self.sc.protocol.k;
-        let (mut success, found_fraction) = match r.kind {
-            OpKind::FindNode | OpKind::Put | OpKind::Refresh | OpKind::Republish | OpKind::Join => {
-                self.oracle.closest(&r.target, k, Some(origin), &mut self.scratch);
-                let truth = &self.scratch;
-                let found = r.closest.iter().filter(|c| truth.iter().any(|(id, _)| *id == c.id)).count();
-                let denom = truth.len();
-                let fraction = if denom == 0 { 1.0 } else { found as f64 / denom as f64 };
-                let success = match r.kind {
-                    OpKind::Put => r.success,
-                    _ => match (r.closest.first(), truth.first()) {
-                        (Some(c), Some((id, _))) => c.id == *id,
-                        _ => false,
-                    },
-                };
-                (success, Some(fraction))
-            }
-            _ => (r.success, None),
-        };
-        let (mut attacked, mut eclipsed, mut wrong_value) = (None, None, None);
-        if !self.malicious.is_empty() || self.sc.adversary.enabled() {
-            if !matches!(r.kind, OpKind::FindNode | OpKind::Put | OpKind::Refresh | OpKind::Republish | OpKind::Join) {
-                self.oracle.closest(&r.target, k, Some(origin), &mut self.scratch);
-            }
-            let bad = |node: u32| self.malicious.get(node as usize).copied().unwrap_or(false);
-            attacked = Some(self.scratch.iter().any(|(_, n)| bad(*n)));
-            eclipsed = Some(!r.closest.is_empty() && r.closest.iter().all(|c| bad(c.addr.node())));
-            if r.kind == OpKind::Get {
-                let forged = r.value.as_deref().is_some_and(crate::kad::behaviour::is_forged);
-                wrong_value = Some(forged);
-                // A forged value is no success: the get did not return the value.
-                success &= !forged;
-            }
-        }
-        let peers = (r.kind == OpKind::Get && self.sc.workload.records == crate::scenario::Records::Peers).then(|| {
-            r.value.as_ref().filter(|_| success).map_or(0, |v| v.len().div_ceil(crate::wire::PEER_LEN) as u32)
-        });
-        self.rec.op(OpRecord {
-            start_us: r.started.0,
-            end_us: r.finished.0,
-            kind: r.kind.as_str(),
-            origin,
-            target: r.target,
-            hops: r.hops,
-            queried: r.queried,
-            responses: r.responses,
-            timeouts: r.timeouts,
-            latency_us: r.finished.0 - r.started.0,
-            success,
-            found_fraction,
-            replicas: r.replicas,
-            deadline_hit: r.deadline_hit,
-            attacked,
-            eclipsed,
-            wrong_value,
-            peers,
-            op: self.rec.ops.len() as u64 + 1,
-        });
-        if let Some(t) = &mut self.tracer {
-            t.op(self.rec.ops.len() as u64, origin, &r);
-        }
-        r
     }
 }
 

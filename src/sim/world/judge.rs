@@ -1,0 +1,93 @@
+//! Judging a finished operation and recording it (DESIGN.md §4): success and
+//! found fraction against the oracle's true closest nodes, the adversary's
+//! flags (attacked, eclipsed, wrong value), the peers a get_peers returned;
+//! a join that failed is retried, one that succeeded makes its node live.
+
+use super::{Coordinator, Global, JOIN_RETRY_US, OpKind, OpRecord, OpReport, SimAddr};
+
+impl Coordinator {
+    /// Records an operation that `origin`, in its incarnation `inc`, finished,
+    /// and hands the report back.
+    pub(super) fn done(&mut self, origin: u32, inc: u32, r: OpReport<SimAddr>) -> OpReport<SimAddr> {
+        if r.kind == OpKind::Join {
+            let st = self.status[origin as usize];
+            if !r.success {
+                let at = r.finished.0 + JOIN_RETRY_US;
+                self.global.push(at, Global::RetryJoin { node: origin, inc });
+            } else if st.alive && st.inc == inc {
+                // Not when the node left in the window that saw it join.
+                self.status[origin as usize].joined = true;
+                self.live.insert(origin);
+            }
+        }
+        if r.kind == OpKind::Put && r.success {
+            self.workload.stored(&r.target);
+        }
+        let user = matches!(r.kind, OpKind::FindNode | OpKind::Get | OpKind::Put);
+        if r.started.0 < self.sc.warmup.0 || !(user || self.sc.output.maintenance_ops) {
+            return r;
+        }
+        let k = self.sc.protocol.k;
+        let (mut success, found_fraction) = match r.kind {
+            OpKind::FindNode | OpKind::Put | OpKind::Refresh | OpKind::Republish | OpKind::Join => {
+                self.oracle.closest(&r.target, k, Some(origin), &mut self.scratch);
+                let truth = &self.scratch;
+                let found = r.closest.iter().filter(|c| truth.iter().any(|(id, _)| *id == c.id)).count();
+                let denom = truth.len();
+                let fraction = if denom == 0 { 1.0 } else { found as f64 / denom as f64 };
+                let success = match r.kind {
+                    OpKind::Put => r.success,
+                    _ => match (r.closest.first(), truth.first()) {
+                        (Some(c), Some((id, _))) => c.id == *id,
+                        _ => false,
+                    },
+                };
+                (success, Some(fraction))
+            }
+            _ => (r.success, None),
+        };
+        let (mut attacked, mut eclipsed, mut wrong_value) = (None, None, None);
+        if !self.malicious.is_empty() || self.sc.adversary.enabled() {
+            if !matches!(r.kind, OpKind::FindNode | OpKind::Put | OpKind::Refresh | OpKind::Republish | OpKind::Join) {
+                self.oracle.closest(&r.target, k, Some(origin), &mut self.scratch);
+            }
+            let bad = |node: u32| self.malicious.get(node as usize).copied().unwrap_or(false);
+            attacked = Some(self.scratch.iter().any(|(_, n)| bad(*n)));
+            eclipsed = Some(!r.closest.is_empty() && r.closest.iter().all(|c| bad(c.addr.node())));
+            if r.kind == OpKind::Get {
+                let forged = r.value.as_deref().is_some_and(crate::kad::behaviour::is_forged);
+                wrong_value = Some(forged);
+                // A forged value is no success: the get did not return the value.
+                success &= !forged;
+            }
+        }
+        let peers = (r.kind == OpKind::Get && self.sc.workload.records == crate::scenario::Records::Peers).then(|| {
+            r.value.as_ref().filter(|_| success).map_or(0, |v| v.len().div_ceil(crate::wire::PEER_LEN) as u32)
+        });
+        self.rec.op(OpRecord {
+            start_us: r.started.0,
+            end_us: r.finished.0,
+            kind: r.kind.as_str(),
+            origin,
+            target: r.target,
+            hops: r.hops,
+            queried: r.queried,
+            responses: r.responses,
+            timeouts: r.timeouts,
+            latency_us: r.finished.0 - r.started.0,
+            success,
+            found_fraction,
+            replicas: r.replicas,
+            deadline_hit: r.deadline_hit,
+            attacked,
+            eclipsed,
+            wrong_value,
+            peers,
+            op: self.rec.ops.len() as u64 + 1,
+        });
+        if let Some(t) = &mut self.tracer {
+            t.op(self.rec.ops.len() as u64, origin, &r);
+        }
+        r
+    }
+}
