@@ -256,6 +256,18 @@ fn trace_tells_an_operations_story_and_draws_its_convergence_chart() {
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         assert_eq!(String::from_utf8_lossy(&o.stderr).lines().count(), 1, "{args:?}");
     }
+    // A damaged trace file: the line and the field are named.
+    let text = std::fs::read_to_string(out.join("trace.csv")).unwrap();
+    let mut lines: Vec<Vec<String>> = text.lines().map(|l| l.split(',').map(str::to_string).collect()).collect();
+    let outcome = lines[0].iter().position(|h| h == "outcome").unwrap();
+    lines[1][outcome] = "banana".into();
+    let first_op = lines[1][0].clone();
+    let lines: Vec<String> = lines.iter().map(|l| l.join(",")).collect();
+    std::fs::write(out.join("trace.csv"), lines.join("\n") + "\n").unwrap();
+    let o = kadsim(&["trace", dir, "--op", &first_op]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("trace.csv:2: outcome: expected one of answered") && err.contains("banana"), "{err}");
     let _ = std::fs::remove_dir_all(&d);
 }
 

@@ -115,11 +115,18 @@ fn each_rpc(path: &Path, mut f: impl FnMut(Rpc)) -> Result<(), ReadError> {
     let err = |line: Option<u64>, msg: String| ReadError { path: path.to_path_buf(), line, msg };
     let reader = crate::metrics::trace::open(path).map_err(|e| err(None, format!("cannot read: {e}")))?;
     let mut r = csv::Reader::from_reader(reader);
-    for row in r.deserialize::<Rpc>() {
-        match row {
-            Ok(rpc) => f(rpc),
-            Err(e) => return Err(err(e.position().map(|p| p.line()), e.to_string())),
+    let csv_err = |e: csv::Error| err(e.position().map(|p| p.line()), e.to_string());
+    let headers = r.headers().map_err(csv_err)?.clone();
+    let mut rec = csv::StringRecord::new();
+    while r.read_record(&mut rec).map_err(csv_err)? {
+        let line = rec.position().map(|p| p.line());
+        let rpc: Rpc = rec.deserialize(Some(&headers)).map_err(|e| err(line, e.to_string()))?;
+        if !convergence::OUTCOMES.iter().any(|(o, ..)| *o == rpc.outcome) {
+            let known: Vec<&str> = convergence::OUTCOMES.iter().map(|(o, ..)| *o).collect();
+            let got: String = rpc.outcome.chars().take(40).collect();
+            return Err(err(line, format!("outcome: expected one of {}, got {got:?}", known.join(", "))));
         }
+        f(rpc);
     }
     Ok(())
 }
