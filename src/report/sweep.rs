@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 /// Headline metrics recorded per run (names of `summary.csv`), each with the
 /// label of its chart against each parameter.
-pub const METRICS: [(&str, &str); 17] = [
+pub const METRICS: [(&str, &str); 19] = [
     ("find_node.success_rate", "node lookup success rate"),
     ("find_node.hops.mean", "mean hops of node lookups"),
     ("find_node.hops.p90", "90th percentile of node lookup hops"),
@@ -47,6 +47,10 @@ pub const METRICS: [(&str, &str); 17] = [
     ("find_node.eclipsed_fraction", "node lookups eclipsed"),
     ("get.eclipsed_fraction", "gets eclipsed"),
     ("get.wrong_value_fraction", "gets with a wrong value"),
+    // Later still: maintenance traffic (BEP 5's good/questionable rule moves
+    // it) and peers per get_peers (empty unless records are peers).
+    ("msgs.maintenance_per_live_node_per_s", "maintenance messages per node per second"),
+    ("get.peers.mean", "peers per get_peers"),
 ];
 
 /// One swept parameter and its values.
@@ -556,6 +560,8 @@ pub fn axis_label(metric: &str) -> &'static str {
         "find_node.eclipsed_fraction" => "lookups eclipsed",
         "get.eclipsed_fraction" => "gets eclipsed",
         "get.wrong_value_fraction" => "gets with a wrong value",
+        "msgs.maintenance_per_live_node_per_s" => "maintenance msgs / node / s",
+        "get.peers.mean" => "peers per get",
         _ => "value",
     }
 }
@@ -615,6 +621,7 @@ fn chart(grid: &Grid, cells: &[Cell], metric: &str, label: &str, pi: usize) -> C
         y_label: axis_label(metric).to_string(),
         series,
         integer_x: !numeric || p.values.iter().all(|v| v.parse::<i64>().is_ok()),
+        x_names: if numeric { Vec::new() } else { p.values.clone() },
         x_pad: true,
         note: Some(note),
         ..Chart::default()

@@ -169,6 +169,49 @@ pub(super) fn step_points(points: &[(f64, f64)], x_end: f64) -> Vec<(f64, f64)> 
 }
 
 /// Splits `text` into lines no wider than `width` pixels in `font`.
+/// The title and its font size so that it fits `width` pixels: the size
+/// shrinks down to 60% of `size`; below that, the title is cut short with an
+/// ellipsis (the full title stays in the SVG's `<title>`).
+pub(super) fn fit_title(title: &str, size: f64, width: i32) -> (String, f64) {
+    let wide = |s: &str, px: f64| -> i32 {
+        let font: TextStyle = (FAMILY, px).into_font().into();
+        font.font.box_size(s).map(|(w, _)| w as i32).unwrap_or(0)
+    };
+    let full = wide(title, size);
+    if full <= width {
+        return (title.to_string(), size);
+    }
+    let least = (size * 0.6).round();
+    let fitted = (size * f64::from(width) / f64::from(full.max(1))).floor().max(least);
+    let chars: Vec<char> = title.chars().collect();
+    let mut n = chars.len();
+    loop {
+        let cut: String = chars[..n].iter().collect();
+        let t = if n == chars.len() { cut } else { format!("{}…", cut.trim_end()) };
+        if wide(&t, fitted) <= width || n <= 1 {
+            return (t, fitted);
+        }
+        n -= 1;
+    }
+}
+
+/// The label of the x key point `x`: a position's name on a categorical
+/// axis, a whole number on an integer one (nothing between two positions),
+/// a decade on a log axis, else the axis's number format.
+pub(super) fn x_label(chart: &Chart, format: &TickFormat, x: f64) -> String {
+    let whole = (x - x.round()).abs() < 1e-6;
+    if !chart.x_names.is_empty() {
+        let i = x.round();
+        if whole && i >= 0.0 { chart.x_names.get(i as usize).cloned().unwrap_or_default() } else { String::new() }
+    } else if chart.log_x {
+        log_label(x)
+    } else if chart.integer_x {
+        if whole { format!("{}", x.round() as i64) } else { String::new() }
+    } else {
+        format.label(x)
+    }
+}
+
 fn wrap(text: &str, font: &TextStyle, width: i32) -> Vec<String> {
     let wide = |s: &str| font.font.box_size(s).map(|(w, _)| w as i32).unwrap_or(0);
     let mut lines: Vec<String> = Vec::new();
@@ -217,7 +260,8 @@ pub fn draw<DB: DrawingBackend>(
     let has_right = chart.series.iter().any(|s| s.secondary);
     let mut builder = ChartBuilder::on(&area);
     if style.title && !chart.title.is_empty() {
-        builder.caption(&chart.title, (FAMILY, px(TITLE_PX)).into_font());
+        let (title, size) = fit_title(&chart.title, px(TITLE_PX), w as i32 - 2 * margin);
+        builder.caption(title, (FAMILY, size).into_font());
     }
     // Room on the right for the last x tick label when no axis is there.
     let right = if has_right { margin as u32 } else { room(30) };
@@ -234,7 +278,14 @@ pub fn draw<DB: DrawingBackend>(
     // As many x labels as fit side by side: the widest label and a gap of
     // one em each (digits are about 0.64 em wide in DejaVu Sans).
     let plot_w = f64::from(w) - f64::from(room(92)) - f64::from(if has_right { room(96) } else { 0 }) - 60.0 * z;
-    let widest = if integer_x { format!("{}", x0.abs().max(x1.abs()).round() as i64).len() + 1 } else { 5 };
+    let widest = if !chart.x_names.is_empty() {
+        let names = &chart.x_names;
+        names.iter().map(|n| n.chars().count()).max().unwrap_or(1) + 1
+    } else if integer_x {
+        format!("{}", x0.abs().max(x1.abs()).round() as i64).len() + 1
+    } else {
+        5
+    };
     let fits = (plot_w / ((widest as f64 * 0.64 + 1.0) * px(TICK_PX))).floor().max(2.0) as usize;
     let x_ticks =
         if integer_x || log_x { ((x1 - x0).ceil() as usize + 1).clamp(2, 24).min(fits) } else { TICKS.min(fits) };
@@ -242,15 +293,7 @@ pub fn draw<DB: DrawingBackend>(
     let x_format = TickFormat::for_ticks(&linear_ticks(x0, x1, x_ticks));
     let y_format = TickFormat::for_ticks(&linear_ticks(y0, y1, y_ticks));
     let z_format = TickFormat::for_ticks(&linear_ticks(z0, z1, TICKS));
-    let x_fmt = move |x: &f64| {
-        if log_x {
-            log_label(*x)
-        } else if integer_x {
-            format!("{}", x.round() as i64)
-        } else {
-            x_format.label(*x)
-        }
-    };
+    let x_fmt = move |x: &f64| x_label(chart, &x_format, *x);
     let y_max = chart.y_label_max.unwrap_or(f64::INFINITY);
     let y_fmt = move |y: &f64| {
         if *y > y_max + 1e-9 {

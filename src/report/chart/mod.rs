@@ -181,6 +181,10 @@ pub struct Chart {
     pub legend_low: bool,
     /// x ticks at integers only (hop counts, bucket indices).
     pub integer_x: bool,
+    /// Names of the x positions 0, 1, 2, … (a categorical axis, such as a
+    /// sweep over `0s, 15m` or `tree, log_distance`): each position is
+    /// labelled with its name instead of its number.
+    pub x_names: Vec<String>,
     /// Room on both sides of the x range, so that end points and their error
     /// bars are not clipped.
     pub x_pad: bool,

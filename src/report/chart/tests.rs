@@ -1,7 +1,7 @@
 //! Tests of charts as a reader sees them: rendered pixels, the words of the
 //! SVG, where the legend goes, how the axes are fitted.
 
-use super::draw::step_points;
+use super::draw::{fit_title, step_points, x_label};
 use super::render::FONT;
 use super::*;
 use plotters::style::{FontStyle, register_font};
@@ -9,6 +9,37 @@ use plotters::style::{FontStyle, register_font};
 #[test]
 fn the_embedded_font_parses() {
     assert!(register_font("kadsim-test", FontStyle::Normal, FONT).is_ok());
+}
+
+#[test]
+fn a_long_title_shrinks_to_the_width_then_is_cut_short() {
+    super::draw::register();
+    let width = |t: &str, px: f64| -> i32 {
+        let font: plotters::style::TextStyle = (super::render::FAMILY, px).into_font().into();
+        font.font.box_size(t).map(|(w, _)| w as i32).unwrap()
+    };
+    // A sweep chart's title, 720 pixels wide less the margins.
+    let long = "maintenance messages per node per second vs protocol.questionable_after";
+    let (t, px) = fit_title(long, 25.0, 692);
+    assert_eq!(t, long, "shrunk, not cut");
+    assert!((15.0..25.0).contains(&px) && width(&t, px) <= 692, "{px}");
+    let short = "Lookup hops";
+    assert_eq!(fit_title(short, 25.0, 692), (short.to_string(), 25.0));
+    let (t, px) = fit_title(&long.repeat(3), 25.0, 692);
+    assert_eq!(px, 15.0, "no smaller than 60%");
+    assert!(t.ends_with('…') && width(&t, px) <= 692, "{t}");
+}
+
+#[test]
+fn a_categorical_x_axis_names_its_positions() {
+    let names = Chart { x_names: vec!["0s".into(), "15m".into()], integer_x: true, ..Chart::default() };
+    let f = super::ticks::TickFormat::for_ticks(&[0.0, 0.5, 1.0]);
+    let labels: Vec<String> = [-0.5, 0.0, 0.5, 1.0, 2.0].iter().map(|x| x_label(&names, &f, *x)).collect();
+    assert_eq!(labels, ["", "0s", "", "15m", ""]);
+    // An integer axis labels whole numbers only: 0.5 is not "1".
+    let ints = Chart { integer_x: true, ..Chart::default() };
+    let labels: Vec<String> = [0.0, 0.5, 1.0].iter().map(|x| x_label(&ints, &f, *x)).collect();
+    assert_eq!(labels, ["0", "", "1"]);
 }
 
 #[test]
