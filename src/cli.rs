@@ -257,6 +257,11 @@ pub enum Cmd {
         /// Most contacts of one public /24 (IPv4) or /64 (IPv6) per bucket.
         #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64))]
         max_per_subnet: u32,
+        /// Protocol parameters: "paper" (k = 20, lazy eviction, hourly
+        /// refresh) or "mainline" (BEP 5: k = 8, log-distance buckets, good
+        /// and questionable nodes after 15 minutes, 15-minute refresh).
+        #[arg(long, default_value = "paper", value_name = "NAME")]
+        profile: String,
     },
 }
 
@@ -340,8 +345,8 @@ pub fn main(cli: Cli) -> ExitCode {
             Ok(style) => commands::report(&dir, &style),
             Err(code) => code,
         },
-        Cmd::Node { listen, bootstrap, id, seed, max_per_ip, max_per_subnet } => {
-            commands::node(&listen, &bootstrap, id.as_deref(), seed, (max_per_ip, max_per_subnet))
+        Cmd::Node { listen, bootstrap, id, seed, max_per_ip, max_per_subnet, profile } => {
+            commands::node(&listen, &bootstrap, id.as_deref(), seed, (max_per_ip, max_per_subnet), &profile)
         }
         Cmd::Trace { dir, op, worst, out, chart } => match chart.style() {
             Ok(style) => trace_cmd::trace(&dir, op, worst, out.as_deref(), &style),

@@ -242,7 +242,14 @@ fn node_id(s: &str, what: &str) -> Result<crate::kad::NodeId, ExitCode> {
 }
 
 /// `kadsim node`; `limits` are the admission limits per bucket: (per IP, per subnet).
-pub fn node(listen: &str, bootstrap: &[String], id: Option<&str>, seed: Option<u64>, limits: (u32, u32)) -> ExitCode {
+pub fn node(
+    listen: &str,
+    bootstrap: &[String],
+    id: Option<&str>,
+    seed: Option<u64>,
+    limits: (u32, u32),
+    profile: &str,
+) -> ExitCode {
     use crate::net::{Node, NodeConfig, repl};
     use std::io::IsTerminal;
     let parsed = (|| {
@@ -260,6 +267,20 @@ pub fn node(listen: &str, bootstrap: &[String], id: Option<&str>, seed: Option<u
         let mut cfg = NodeConfig { listen, bootstrap: boot, id, seed, ..NodeConfig::default() };
         cfg.kad.max_per_ip_per_bucket = limits.0 as usize;
         cfg.kad.max_per_subnet_per_bucket = limits.1 as usize;
+        let named: crate::scenario::Profile =
+            serde::Deserialize::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(profile))
+                .map_err(|_| {
+                    fail(
+                        EXIT_BAD_INPUT,
+                        format!("--profile '{profile}': expected paper or mainline (a real node speaks BEP 5)"),
+                    )
+                })?;
+        cfg.kad = named.node_config(&cfg.kad).ok_or_else(|| {
+            fail(
+                EXIT_BAD_INPUT,
+                format!("--profile '{profile}': 256-bit IDs; a real node speaks BEP 5, whose IDs are 160 bits"),
+            )
+        })?;
         Ok(cfg)
     })();
     let cfg = match parsed {

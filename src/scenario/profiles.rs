@@ -125,6 +125,20 @@ get_rate = 0
 "#;
 
 impl Profile {
+    /// The protocol parameters of a real node (`kadsim node --profile`),
+    /// which speaks BEP 5 and so takes only 160-bit profiles: the profile's
+    /// `[protocol]` with the real node's own store bound and admission
+    /// limits. `None` for a profile of another ID width.
+    pub fn node_config(self, base: &crate::kad::Config) -> Option<crate::kad::Config> {
+        let p = self.base().protocol;
+        (p.id_width() == crate::kad::IdWidth::Bits160).then(|| crate::kad::Config {
+            max_stored_pairs: base.max_stored_pairs,
+            max_per_ip_per_bucket: base.max_per_ip_per_bucket,
+            max_per_subnet_per_bucket: base.max_per_subnet_per_bucket,
+            ..p.config()
+        })
+    }
+
     /// The scenario the profile alone gives: its fields, and defaults elsewhere.
     pub fn base(self) -> super::Scenario {
         let text = toml::to_string(&self.table()).expect("a table serializes");
@@ -166,6 +180,25 @@ pub fn merge(mut base: toml::Table, over: toml::Table) -> toml::Table {
 mod tests {
     use super::*;
     use crate::scenario::Scenario;
+
+    #[test]
+    fn a_real_node_takes_the_160_bit_profiles_only() {
+        let base = crate::net::NodeConfig::default().kad;
+        assert_eq!(Profile::Paper.node_config(&base), Some(base.clone()), "the paper's profile changes nothing");
+        let m = Profile::Mainline.node_config(&base).unwrap();
+        assert_eq!(
+            (m.k, m.buckets, m.eviction),
+            (8, crate::kad::BucketLayout::LogDistance, crate::kad::Eviction::Ping)
+        );
+        assert_eq!(m.questionable_after, Some(std::time::Duration::from_secs(900)));
+        assert_eq!(
+            (m.max_stored_pairs, m.max_per_subnet_per_bucket),
+            (base.max_stored_pairs, base.max_per_subnet_per_bucket)
+        );
+        assert!(m.validate().is_ok());
+        assert_eq!(Profile::Ipfs.node_config(&base), None);
+        assert_eq!(Profile::Discv5.node_config(&base), None);
+    }
 
     #[test]
     fn every_profile_is_a_valid_scenario_fragment() {

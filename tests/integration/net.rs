@@ -12,6 +12,7 @@
 
 use kadsim::kad::{Body, Config, Contact, NodeId};
 use kadsim::net::{NetStats, Node, NodeConfig};
+use kadsim::scenario::Profile;
 use kadsim::wire::krpc::{self, Packet, PacketBody, Query, Response};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -192,6 +193,36 @@ fn kadsim_joins_a_mainline_network_and_looks_up_its_nodes() {
     let (st, _) = node.stats().expect("stats");
     assert_eq!((st.malformed, st.unexpected, st.errors_received), (0, 0, 0), "{st:?}");
     node.shutdown();
+}
+
+#[test]
+fn kadsim_nodes_with_the_mainline_profile_route_with_k_8() {
+    // `kadsim node --profile mainline`'s parameters (BEP 5: k = 8,
+    // log-distance buckets, good and questionable nodes), on 12 real nodes.
+    let kad = Profile::Mainline.node_config(&NodeConfig::default().kad).unwrap();
+    let first = start(2100, kad.clone(), Vec::new());
+    let boot = vec![(first.local_addr(), Some(*first.id()))];
+    let mut nodes = vec![first];
+    for i in 1..12 {
+        let n = start(2100 + i, kad.clone(), boot.clone());
+        assert!(n.bootstrapped(), "node {i} joined through node 0");
+        nodes.push(n);
+    }
+    for (i, n) in nodes.iter().enumerate() {
+        let target = *nodes[(i + 5) % nodes.len()].id();
+        let found = n.find_node(target).expect("the lookup runs");
+        assert_eq!(found.first().map(|c| c.id), Some(target), "node {i} finds node {}", (i + 5) % 12);
+        assert_eq!(found.len(), 8, "k = 8 closest, not the paper's 20");
+    }
+    for n in nodes {
+        n.shutdown();
+    }
+    // A 256-bit profile is refused: a real node speaks BEP 5.
+    let o = Command::new(env!("CARGO_BIN_EXE_kadsim")).args(["node", "--profile", "ipfs"]).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("--profile 'ipfs'") && err.contains("160 bits"), "{err}");
 }
 
 #[test]
