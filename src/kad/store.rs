@@ -92,11 +92,11 @@ impl Store {
     /// [`get`](Self::get) and the value's remaining lifetime (of several
     /// values, the longest).
     pub fn get_with_lifetime(&self, key: &Key, now: Time) -> Option<(Value, Duration)> {
-        let live = || self.pairs[self.range(key)].iter().filter(move |p| p.expires > now);
-        let mut it = live();
-        let first = it.next()?;
+        let pairs = &self.pairs[self.range(key)];
+        let live = || pairs.iter().filter(|p| p.expires > now);
+        let first = live().next()?;
         let left = live().map(|p| p.expires).max().unwrap_or(first.expires).since(now);
-        if it.next().is_none() {
+        if live().nth(1).is_none() {
             return Some((first.value.clone(), left));
         }
         let bytes: Vec<u8> = live().flat_map(|p| p.value.iter().copied()).collect();

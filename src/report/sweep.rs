@@ -607,11 +607,8 @@ fn chart(grid: &Grid, cells: &[Cell], metric: &str, label: &str, pi: usize) -> C
         })
         .collect();
     let note = if grid.replicas > 1 {
-        format!(
-            "Lines: mean of {} replicas; bands: 95% Student-t interval of the mean.{}",
-            grid.replicas,
-            if numeric { String::new() } else { format!(" {}: {}.", p.name, p.values.join(", ")) }
-        )
+        // Non-numeric values name their positions on the x axis itself.
+        format!("Lines: mean of {} replicas; bands: 95% Student-t interval of the mean.", grid.replicas)
     } else {
         "One replica per point: no interval (sweep --replicas 3 or more for bands).".to_string()
     };

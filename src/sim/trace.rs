@@ -263,6 +263,19 @@ fn kind_of(body: &Body<SimAddr>) -> &'static str {
     }
 }
 
+/// The `messages.csv` row of a datagram from `from` to `to` sent at `now`.
+fn message_row(
+    now: u64,
+    arrived_us: Option<u64>,
+    from: u32,
+    to: u32,
+    msg: &Message<SimAddr>,
+    bytes: u64,
+    fate: &'static str,
+) -> MessageRow {
+    MessageRow { sent_us: now, arrived_us, from, to, kind: kind_of(&msg.body), tx: msg.tx, bytes: bytes as u32, fate }
+}
+
 impl ShardLog {
     /// A datagram of `bytes` from `from` to `to` was dropped as it was sent at `now`.
     #[allow(clippy::too_many_arguments)]
@@ -281,17 +294,7 @@ impl ShardLog {
             self.drops.push(DropRec { time: now, from, to, tx: msg.tx, request, fate, at_arrival: false });
         }
         if t.wants_message(req, resp, msg.tx) {
-            let row = MessageRow {
-                sent_us: now,
-                arrived_us: None,
-                from,
-                to,
-                kind: kind_of(&msg.body),
-                tx: msg.tx,
-                bytes: bytes as u32,
-                fate: fate.as_str(),
-            };
-            self.sent.push((request, row));
+            self.sent.push((request, message_row(now, None, from, to, msg, bytes, fate.as_str())));
         }
     }
 
@@ -326,17 +329,7 @@ impl ShardLog {
     ) {
         let (req, resp, request) = ends(from, to, msg);
         if t.wants_message(req, resp, msg.tx) {
-            let row = MessageRow {
-                sent_us: now,
-                arrived_us: Some(arrive),
-                from,
-                to,
-                kind: kind_of(&msg.body),
-                tx: msg.tx,
-                bytes: bytes as u32,
-                fate: "delivered",
-            };
-            self.sent.push((request, row));
+            self.sent.push((request, message_row(now, Some(arrive), from, to, msg, bytes, "delivered")));
         }
     }
 }
