@@ -26,6 +26,7 @@
 //! in windows of `network.min_latency` (see `sim::world`).
 
 pub mod cli;
+pub mod files;
 pub mod kad;
 pub mod metrics;
 pub mod net;

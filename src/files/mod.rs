@@ -1,0 +1,10 @@
+//! kadsim's own files on disk, and the user's around them (DESIGN.md §5, §7):
+//! reading in bounded memory ([`bounded`]).
+//!
+//! Every file kadsim reads back, whether it wrote it or a user handed it in,
+//! goes through [`bounded`]: only regular files, no line longer than
+//! [`bounded::MAX_LINE`], no decompressed stream past its limit, so that a
+//! FIFO, `/dev/zero`, a sparse multi-gigabyte file or a gzip bomb is refused
+//! with one line and exit code 2, never a hang or an aborted allocation.
+
+pub mod bounded;
