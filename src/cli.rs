@@ -19,9 +19,10 @@ macro_rules! put {
     }};
 }
 
-use crate::report::plot;
+use crate::files::owned::Out;
 use crate::report::results::Results;
 use crate::report::sweep::SweepProgress;
+use crate::report::{plot, provenance};
 use crate::runner::{self, Progress, RunError};
 use crate::scenario::{self, ScenarioError};
 use clap::{Parser, Subcommand};
@@ -88,6 +89,12 @@ pub enum Cmd {
         /// Write the trace files gzip-compressed (trace.csv.gz, messages.csv.gz).
         #[arg(long)]
         trace_gzip: bool,
+        /// Replace a different earlier run in the output directory (another
+        /// seed, scenario, --set or kadsim build). Without it such a run is
+        /// kept and this one refused; the same run again is replaced anyway.
+        /// Files kadsim did not write are never replaced.
+        #[arg(long)]
+        force: bool,
     },
     /// Tell one traced operation's story round by round and draw its
     /// convergence chart (distance to the target of each node asked, against
@@ -104,6 +111,10 @@ pub enum Cmd {
         /// Where to write the charts (default DIR/trace).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace files kadsim drew there from something else (other runs'
+        /// charts). Files kadsim did not write are never replaced.
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         chart: ChartOpts,
     },
@@ -131,6 +142,10 @@ pub enum Cmd {
         /// several runs, ./overlay).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace files kadsim drew there from something else (other runs'
+        /// charts). Files kadsim did not write are never replaced.
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         chart: ChartOpts,
     },
@@ -168,6 +183,10 @@ pub enum Cmd {
         /// Where to write the overlay charts (default: the first candidate directory's compare/).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace files kadsim drew there from something else (other runs'
+        /// charts). Files kadsim did not write are never replaced.
+        #[arg(long)]
+        force: bool,
         /// Do not draw the overlay charts.
         #[arg(long)]
         no_charts: bool,
@@ -207,8 +226,10 @@ pub enum Cmd {
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
-        /// Write into an output directory that is not empty (files of the same
-        /// names are replaced; nothing is deleted).
+        /// Replace a different earlier sweep (or other kadsim results) in the
+        /// output directory; without it they are kept and this sweep refused.
+        /// The same sweep again replaces its runs anyway. Files kadsim did not
+        /// write are never replaced or deleted.
         #[arg(long)]
         force: bool,
         #[command(flatten)]
@@ -223,6 +244,10 @@ pub enum Cmd {
         /// Output directory (default: the first directory).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace a different sweep's files in the output directory. Files
+        /// kadsim did not write are never replaced.
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         chart: ChartOpts,
     },
@@ -230,6 +255,10 @@ pub enum Cmd {
     Report {
         /// A results directory written by `kadsim run`.
         dir: PathBuf,
+        /// Replace files kadsim drew there from something else (other runs'
+        /// charts). Files kadsim did not write are never replaced.
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         chart: ChartOpts,
     },
@@ -297,12 +326,12 @@ pub fn main(cli: Cli) -> ExitCode {
             }
             Err(e) => bad_input(&e),
         },
-        Cmd::Plot { dirs, label, out, chart } => match chart.style() {
-            Ok(style) if dirs.len() == 1 && label.is_none() => plot(&dirs[0], out.as_deref(), &style),
-            Ok(style) => overlay(&dirs, label.as_deref(), out.as_deref(), &style),
+        Cmd::Plot { dirs, label, out, force, chart } => match chart.style() {
+            Ok(style) if dirs.len() == 1 && label.is_none() => plot(&dirs[0], out.as_deref(), force, &style),
+            Ok(style) => overlay(&dirs, label.as_deref(), out.as_deref(), force, &style),
             Err(code) => code,
         },
-        Cmd::Compare { dirs, base, cand, markdown, fail_if, resamples, seed, out, no_charts, chart } => {
+        Cmd::Compare { dirs, base, cand, markdown, fail_if, resamples, seed, out, force, no_charts, chart } => {
             let style = match chart.style() {
                 Ok(style) => style,
                 Err(code) => return code,
@@ -312,7 +341,7 @@ pub fn main(cli: Cli) -> ExitCode {
                 Err(code) => return code,
             };
             let out = if no_charts { None } else { Some(out.unwrap_or_else(|| cand[0].join("compare"))) };
-            let charts = out.as_deref().map(|o| (o, &style));
+            let charts = out.as_deref().map(|o| (o, force, &style));
             commands::compare(&base, &cand, markdown, &fail_if, resamples, seed, charts)
         }
         Cmd::Sweep { file, params, replicas, jobs, shard, seed, set, out, quiet, force, chart } => {
@@ -337,22 +366,22 @@ pub fn main(cli: Cli) -> ExitCode {
             bar.bar.finish_and_clear();
             code
         }
-        Cmd::Merge { dirs, out, chart } => match chart.style() {
-            Ok(style) => commands::merge(&dirs, out.as_deref(), &style),
+        Cmd::Merge { dirs, out, force, chart } => match chart.style() {
+            Ok(style) => commands::merge(&dirs, out.as_deref(), force, &style),
             Err(code) => code,
         },
-        Cmd::Report { dir, chart } => match chart.style() {
-            Ok(style) => commands::report(&dir, &style),
+        Cmd::Report { dir, force, chart } => match chart.style() {
+            Ok(style) => commands::report(&dir, force, &style),
             Err(code) => code,
         },
         Cmd::Node { listen, bootstrap, id, seed, max_per_ip, max_per_subnet, profile } => {
             commands::node(&listen, &bootstrap, id.as_deref(), seed, (max_per_ip, max_per_subnet), &profile)
         }
-        Cmd::Trace { dir, op, worst, out, chart } => match chart.style() {
-            Ok(style) => trace_cmd::trace(&dir, op, worst, out.as_deref(), &style),
+        Cmd::Trace { dir, op, worst, out, force, chart } => match chart.style() {
+            Ok(style) => trace_cmd::trace(&dir, op, worst, out.as_deref(), force, &style),
             Err(code) => code,
         },
-        Cmd::Run { file, seed, set, out, quiet, threads, trace, trace_sample, trace_nodes, trace_gzip } => {
+        Cmd::Run { file, seed, set, out, quiet, threads, trace, trace_sample, trace_nodes, trace_gzip, force } => {
             let mut set = set;
             if let Some(seed) = seed {
                 set.push(format!("seed={seed}"));
@@ -378,14 +407,16 @@ pub fn main(cli: Cli) -> ExitCode {
             for w in &early {
                 eprintln!("kadsim: warning: {w}");
             }
-            match runner::run_traced(&sc, &dir, &mut progress, threads, spec.as_ref()) {
+            let replace = if force { runner::Replace::Force } else { runner::Replace::IfIdentical };
+            match runner::run_traced(&sc, &dir, &mut progress, threads, spec.as_ref(), replace) {
                 Ok(o) => {
                     progress.finish();
                     for w in o.warnings.iter().filter(|w| !early.contains(w)) {
                         eprintln!("kadsim: warning: {w}");
                     }
+                    notes(&o.notes);
                     let wall = progress.elapsed().as_secs_f64();
-                    put!("{}", run_summary::render(&sc.name, &o.summary, &o.dir, o.events, wall));
+                    put!("{}", run_summary::render(&sc.name, &o.summary, &o.dir, o.events, wall, o.replaced_same));
                     if spec.as_ref().is_some_and(|s| s.ops) {
                         say!("  or: kadsim trace {} --worst 5", o.dir.display());
                     }
@@ -438,16 +469,50 @@ impl ChartOpts {
     }
 }
 
+/// Prints each note as `kadsim: note: ...` on stderr.
+pub fn notes(lines: &[String]) {
+    for n in lines {
+        eprintln!("kadsim: note: {n}");
+    }
+}
+
+/// Settles what interrupted runs left next to `dir` (printing a note for
+/// each), or exit code 2 after one line saying why it cannot be.
+fn settle(dir: &Path) -> Result<(), ExitCode> {
+    match crate::files::swap::settle(dir) {
+        Ok(n) => {
+            notes(&n);
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("kadsim: {e}");
+            Err(ExitCode::from(e.exit_code()))
+        }
+    }
+}
+
+/// Reads the run in `dir`, or exit code 2 after one line.
+fn read_run(dir: &Path) -> Result<Results, ExitCode> {
+    settle(dir)?;
+    Results::read(dir).map_err(|e| {
+        eprintln!("kadsim: {e}");
+        ExitCode::from(EXIT_BAD_INPUT)
+    })
+}
+
 /// `kadsim plot DIR1 DIR2 ...`: several runs on one chart each.
-fn overlay(dirs: &[PathBuf], label: Option<&str>, out: Option<&Path>, style: &crate::report::chart::Style) -> ExitCode {
+fn overlay(
+    dirs: &[PathBuf],
+    label: Option<&str>,
+    out: Option<&Path>,
+    force: bool,
+    style: &crate::report::chart::Style,
+) -> ExitCode {
     let mut runs = Vec::new();
     for d in dirs {
-        match Results::read(d) {
+        match read_run(d) {
             Ok(r) => runs.push(r),
-            Err(e) => {
-                eprintln!("kadsim: {e}");
-                return ExitCode::from(EXIT_BAD_INPUT);
-            }
+            Err(code) => return code,
         }
     }
     let labels = match plot::run_labels(&runs, label) {
@@ -458,20 +523,27 @@ fn overlay(dirs: &[PathBuf], label: Option<&str>, out: Option<&Path>, style: &cr
         }
     };
     let out = out.map_or_else(|| PathBuf::from("overlay"), Path::to_path_buf);
-    draw_into(&out, |out| plot::plot_runs(&runs, &labels, out, style))
+    let source = provenance::of_runs(runs.iter().zip(labels.iter().map(String::as_str)), "overlay charts");
+    draw_into(&out, source, force, |out| plot::plot_runs(&runs, &labels, out, style))
 }
 
-/// Creates `out`, draws into it and prints each file written; a failure is
-/// one line and exit code 3.
+/// Opens `out` for `source`'s files, draws into it and prints each file
+/// written; a refusal is one line and exit code 2, a failure exit code 3.
 fn draw_into(
     out: &Path,
-    draw: impl FnOnce(&Path) -> Result<Vec<PathBuf>, crate::report::chart::ChartError>,
+    source: crate::files::owned::Source,
+    force: bool,
+    draw: impl FnOnce(&Out) -> Result<Vec<PathBuf>, crate::report::chart::SaveError>,
 ) -> ExitCode {
-    if let Err(e) = std::fs::create_dir_all(out) {
-        eprintln!("kadsim: cannot create {}: {e}", out.display());
-        return ExitCode::from(EXIT_INTERNAL);
-    }
-    match draw(out) {
+    let out = match Out::open(out, source, force) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("kadsim: {e}");
+            return ExitCode::from(e.exit_code());
+        }
+    };
+    notes(&out.notes);
+    match draw(&out) {
         Ok(files) => {
             for f in files {
                 say!("{}", f.display());
@@ -480,20 +552,18 @@ fn draw_into(
         }
         Err(e) => {
             eprintln!("kadsim: {e}");
-            ExitCode::from(EXIT_INTERNAL)
+            ExitCode::from(e.exit_code())
         }
     }
 }
 
-fn plot(dir: &Path, out: Option<&Path>, style: &crate::report::chart::Style) -> ExitCode {
-    let results = match Results::read(dir) {
+fn plot(dir: &Path, out: Option<&Path>, force: bool, style: &crate::report::chart::Style) -> ExitCode {
+    let results = match read_run(dir) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("kadsim: {e}");
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
+        Err(code) => return code,
     };
-    draw_into(out.unwrap_or(dir), |out| plot::plot_run_styled(&results, out, style))
+    let source = provenance::of_run(&results, "charts");
+    draw_into(out.unwrap_or(dir), source, force, |out| plot::plot_run_styled(&results, out, style))
 }
 
 /// The sweep's one bar over all runs: simulated seconds of every run.

@@ -1,11 +1,12 @@
 //! Runs a scenario and writes its result files (DESIGN.md §5): `ops.csv`,
 //! `timeseries.csv`, `nodes.csv`, `buckets.csv`, `summary.csv`, with
 //! `--trace` `trace.csv` and `messages.csv` (written as the run goes), then
-//! `manifest.json`. The directory is written as a whole: the files go into a
-//! temporary sibling directory, which replaces the destination only when every
-//! file is complete (see [`staging`]), so a results
-//! directory never mixes two runs and a failed or killed run leaves the
-//! previous results as they were.
+//! `manifest.json`. The directory is written as a whole and owned: the files
+//! go into a temporary sibling directory, which takes the destination's place
+//! only when every file is complete, and only where kadsim may put it (see
+//! [`staging`]): a results directory never mixes two runs, a failed or killed
+//! run leaves the previous results as they were, an earlier different run is
+//! replaced only with `--force`, and a file kadsim did not write never.
 
 use crate::metrics::trace::{MESSAGE_COLUMNS, RPC_COLUMNS, TraceWriter};
 use crate::metrics::writer::{write_csv, write_json, write_summary};
@@ -19,7 +20,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub mod staging;
-use staging::{StageError, Staged};
+pub use staging::Replace;
+use staging::{RunIdentity, StageError, Staged};
 
 /// What the runner reports while it works. The simulation never reads it.
 pub trait Progress {
@@ -65,6 +67,12 @@ struct Manifest<'a> {
     kadsim_version: &'static str,
     /// The git commit kadsim was built from (`-dirty` with local changes).
     git_commit: &'static str,
+    /// SHA-1 of the sources kadsim was built from (build.rs): a run is the
+    /// same run as another only if this, the scenario and the seed agree.
+    source_sha1: &'static str,
+    /// When the run finished, UTC (`2026-12-07T10:32:05Z`): wall-clock time,
+    /// for the reader only, like `wall_time_s`.
+    finished_at: String,
     /// The command line that started the run.
     command_line: Vec<String>,
     scenario: &'a Scenario,
@@ -107,10 +115,54 @@ pub struct Outcome {
     pub warnings: Vec<String>,
     /// The rows of `summary.csv`.
     pub summary: Vec<(String, String)>,
+    /// What the user should know about where the results went: leftovers of
+    /// interrupted runs settled, results kept apart from a changed destination.
+    pub notes: Vec<String>,
+    /// The destination held the same run, which this one replaced in place.
+    pub replaced_same: bool,
 }
 
 /// The git commit this binary was built from.
 pub const GIT_COMMIT: &str = env!("KADSIM_GIT_COMMIT");
+
+/// SHA-1 of the sources this binary was built from (build.rs).
+pub const SOURCE_SHA1: &str = env!("KADSIM_SOURCE_SHA1");
+
+/// `secs` after the Unix epoch as a UTC date and time, `2026-12-07T10:32:05Z`
+/// (the proleptic Gregorian calendar, by Hinnant's days-to-civil algorithm).
+pub fn utc(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// The identity of a run of `sc` with the trace `spec` by this build: what an
+/// earlier run in the destination must match to be replaced without `--force`.
+pub fn identity(sc: &Scenario, spec: Option<&TraceSpec>) -> RunIdentity {
+    RunIdentity {
+        scenario: serde_json::to_value(sc.effective()).unwrap_or_default(),
+        source_sha1: SOURCE_SHA1.to_string(),
+        trace: serde_json::to_value(spec).unwrap_or_default(),
+    }
+}
+
+/// The files a run writes, by name.
+fn run_files(spec: Option<&TraceSpec>) -> Vec<String> {
+    ["ops.csv", "timeseries.csv", "nodes.csv", "buckets.csv", "summary.csv", "manifest.json"]
+        .into_iter()
+        .map(String::from)
+        .chain(spec.map(TraceSpec::files).unwrap_or_default())
+        .collect()
+}
 
 /// Simulated time between two progress ticks.
 const TICK_US: u64 = 1_000_000;
@@ -120,28 +172,30 @@ pub fn available_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Runs `sc` on `threads` threads and writes its results to `dir`, replacing
-/// an earlier run's results there as a whole. The results are the same for
-/// any number of threads.
+/// Runs `sc` on `threads` threads and writes its results to `dir`, where an
+/// earlier run is replaced only by the same run ([`Replace::IfIdentical`]).
+/// The results are the same for any number of threads.
 pub fn run(sc: &Scenario, dir: &Path, progress: &mut dyn Progress, threads: usize) -> Result<Outcome, RunError> {
-    run_traced(sc, dir, progress, threads, None)
+    run_traced(sc, dir, progress, threads, None, Replace::IfIdentical)
 }
 
 /// As [`run`], also writing the trace `trace` asks for (`trace.csv`,
-/// `messages.csv`, README "Tracing"); the other files are the same as without it.
+/// `messages.csv`, README "Tracing"; the other files are the same as without
+/// it), replacing an earlier run in `dir` as `replace` allows.
 pub fn run_traced(
     sc: &Scenario,
     dir: &Path,
     progress: &mut dyn Progress,
     threads: usize,
     trace: Option<&TraceSpec>,
+    replace: Replace,
 ) -> Result<Outcome, RunError> {
     let spec = trace;
     let trace = match (&sc.churn.model, &sc.churn.trace) {
         (ChurnModel::Trace, Some(path)) => read_trace(path, sc.nodes).map_err(|e| RunError::Trace(e.to_string()))?,
         _ => Vec::new(),
     };
-    let staged = Staged::begin(dir).map_err(|e| match e {
+    let staged = Staged::begin(dir, identity(sc, spec), &run_files(spec), replace).map_err(|e| match e {
         StageError::Refused(msg) => RunError::Destination(msg),
         StageError::Io(path, err) => RunError::Output { path, err },
     })?;
@@ -206,6 +260,10 @@ pub fn run_traced(
     let manifest = Manifest {
         kadsim_version: env!("CARGO_PKG_VERSION"),
         git_commit: GIT_COMMIT,
+        source_sha1: SOURCE_SHA1,
+        finished_at: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or_else(|_| String::new(), |d| utc(d.as_secs())),
         command_line: std::env::args().collect(),
         scenario: &effective,
         seed: sc.seed,
@@ -220,19 +278,23 @@ pub fn run_traced(
         threads,
         node_memory_bytes_mean: world.node_memory_bytes(),
         trace: spec,
-        files: ["ops.csv", "timeseries.csv", "nodes.csv", "buckets.csv", "summary.csv"]
-            .into_iter()
-            .map(String::from)
-            .chain(spec.map(TraceSpec::files).unwrap_or_default())
-            .collect(),
+        files: run_files(spec).into_iter().filter(|f| f != "manifest.json").collect(),
     };
     let p = file("manifest.json");
     write_json(&p, &manifest).map_err(|e| out(&p, e))?;
-    staged.commit().map_err(|e| match e {
+    let placed = staged.commit(&stats.trace_hash).map_err(|e| match e {
         StageError::Refused(msg) => RunError::Destination(msg),
         StageError::Io(path, err) => RunError::Output { path, err },
     })?;
-    Ok(Outcome { events: stats.events, trace_hash: stats.trace_hash, dir: dir.to_path_buf(), warnings, summary })
+    Ok(Outcome {
+        events: stats.events,
+        trace_hash: stats.trace_hash,
+        dir: placed.dir,
+        warnings,
+        summary,
+        notes: placed.notes,
+        replaced_same: placed.in_place,
+    })
 }
 
 /// `summary.csv` rows on the network's effective size: the scenario's

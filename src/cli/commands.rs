@@ -3,13 +3,14 @@
 //! (DESIGN.md §7: 1 a regression, 2 bad input, 3 an internal error).
 
 use super::{EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_REGRESSION};
+use crate::files::owned::Out;
 use crate::report::chart::Style;
 use crate::report::compare::{self, Comparison};
 use crate::report::gate::Rule;
-use crate::report::markdown;
 use crate::report::results::Results;
 use crate::report::runset::{self, RunSet};
 use crate::report::sweep::{self, Grid, Param, Shard, SweepError, SweepProgress};
+use crate::report::{markdown, provenance};
 use crate::scenario;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -23,6 +24,10 @@ fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
 const MAX_RESAMPLES: usize = 1_000_000;
 
 fn read(dir: &Path) -> Result<Results, ExitCode> {
+    match crate::files::swap::settle(dir) {
+        Ok(n) => super::notes(&n),
+        Err(e) => return Err(fail(e.exit_code(), e)),
+    }
     Results::read(dir).map_err(|e| fail(EXIT_BAD_INPUT, e))
 }
 
@@ -62,7 +67,7 @@ pub fn compare(
     fail_if: &[String],
     resamples: usize,
     seed: u64,
-    charts: Option<(&Path, &Style)>,
+    charts: Option<(&Path, bool, &Style)>,
 ) -> ExitCode {
     if !(1..=MAX_RESAMPLES).contains(&resamples) {
         return fail(EXIT_BAD_INPUT, format!("--resamples {resamples}: expected 1 to {MAX_RESAMPLES}"));
@@ -93,10 +98,14 @@ pub fn compare(
     }
     // The charts come last, so that a failure to draw them never hides a verdict.
     let mut chart_error = None;
-    if let Some((out, style)) = charts {
-        let drawn = std::fs::create_dir_all(out)
-            .map_err(|e| format!("cannot create {}: {e}", out.display()))
-            .and_then(|_| Comparison::charts(&b, &c, &cmp.labels, out, style).map_err(|e| e.to_string()));
+    if let Some((out, force, style)) = charts {
+        let sides = b.runs.iter().map(|r| (r, "base")).chain(c.runs.iter().map(|r| (r, "candidate")));
+        let mut source = provenance::of_runs(sides, "comparison charts");
+        source.label = format!("comparison charts of {} vs {}", cmp.labels.0, cmp.labels.1);
+        let drawn = Out::open(out, source, force).map_err(|e| (e.exit_code(), e.to_string())).and_then(|o| {
+            super::notes(&o.notes);
+            Comparison::charts(&b, &c, &cmp.labels, &o, style).map_err(|e| (e.exit_code(), e.to_string()))
+        });
         match drawn {
             Ok(files) => {
                 say!("");
@@ -109,15 +118,15 @@ pub fn compare(
         }
     }
     let failed = verdicts.iter().filter(|v| v.failed).count();
-    if let Some(e) = &chart_error {
+    if let Some((_, e)) = &chart_error {
         eprintln!("kadsim: {e}");
     }
     if failed > 0 {
         eprintln!("kadsim: {failed} of {} thresholds crossed: regression", verdicts.len());
         return ExitCode::from(EXIT_REGRESSION);
     }
-    if chart_error.is_some() {
-        return ExitCode::from(EXIT_INTERNAL);
+    if let Some((code, _)) = chart_error {
+        return ExitCode::from(code);
     }
     ExitCode::SUCCESS
 }
@@ -185,11 +194,11 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
         return fail(EXIT_BAD_INPUT, e);
     }
     let out = a.out.unwrap_or_else(|| PathBuf::from("results").join(format!("{}-sweep", base.name)));
-    if let Err(e) = sweep::check_out(&out, shard, a.force) {
-        return fail(sweep_code(&e), e);
-    }
     let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    match sweep::sweep(&grid, shard, jobs, &out, a.bar, a.style) {
+    let mut notes = Vec::new();
+    let done = sweep::sweep(&grid, shard, jobs, &out, a.force, a.bar, a.style, &mut notes);
+    super::notes(&notes);
+    match done {
         Ok(n) => {
             eprintln!(
                 "{n} runs{}; results in {}",
@@ -203,9 +212,9 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
 }
 
 /// `kadsim merge`.
-pub fn merge(dirs: &[PathBuf], out: Option<&Path>, style: &Style) -> ExitCode {
+pub fn merge(dirs: &[PathBuf], out: Option<&Path>, force: bool, style: &Style) -> ExitCode {
     let out = out.map(Path::to_path_buf).unwrap_or_else(|| dirs[0].clone());
-    match sweep::merge(dirs, &out, style) {
+    match sweep::merge(dirs, &out, force, style) {
         Ok(n) => {
             eprintln!("{n} runs merged; results in {}", out.display());
             ExitCode::SUCCESS
@@ -215,17 +224,22 @@ pub fn merge(dirs: &[PathBuf], out: Option<&Path>, style: &Style) -> ExitCode {
 }
 
 /// `kadsim report`.
-pub fn report(dir: &Path, style: &Style) -> ExitCode {
+pub fn report(dir: &Path, force: bool, style: &Style) -> ExitCode {
     let r = match read(dir) {
         Ok(r) => r,
         Err(e) => return e,
     };
-    match markdown::write_report(&r, style) {
+    let out = match Out::open(dir, provenance::of_run(&r, "the report and charts"), force) {
+        Ok(o) => o,
+        Err(e) => return fail(e.exit_code(), e),
+    };
+    super::notes(&out.notes);
+    match markdown::write_report(&r, &out, style) {
         Ok(path) => {
             say!("{}", path.display());
             ExitCode::SUCCESS
         }
-        Err(e) => fail(EXIT_INTERNAL, e),
+        Err(e) => fail(e.exit_code(), e),
     }
 }
 

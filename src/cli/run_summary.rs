@@ -17,7 +17,16 @@ fn number(rows: &[(String, String)], metric: &str) -> Option<f64> {
 
 /// The end-of-run summary, several lines, each under 80 columns but for the
 /// ones that name the results directory.
-pub fn render(name: &str, rows: &[(String, String)], dir: &Path, events: u64, wall_s: f64) -> String {
+///
+/// `replaced_same`: the directory held the same run, replaced in place.
+pub fn render(
+    name: &str,
+    rows: &[(String, String)],
+    dir: &Path,
+    events: u64,
+    wall_s: f64,
+    replaced_same: bool,
+) -> String {
     let mut out = String::new();
     let nodes = value(rows, "nodes").unwrap_or("?");
     let alive = value(rows, "end.alive").unwrap_or("?");
@@ -41,6 +50,9 @@ pub fn render(name: &str, rows: &[(String, String)], dir: &Path, events: u64, wa
     }
     let d = dir.display();
     let _ = writeln!(out, "results in {d}");
+    if replaced_same {
+        let _ = writeln!(out, "  (it held this same run: replaced with identical files, charts and reports kept)");
+    }
     let _ = writeln!(out, "next: kadsim report {d}");
     let _ = writeln!(out, "  or: kadsim plot {d}");
     out
@@ -70,7 +82,7 @@ mod tests {
             ("put.hops.mean", ""),
             ("put.latency_ms.p50", "900"),
         ]);
-        let text = render("churn", &r, Path::new("results/churn"), 1_234_567, 12.34);
+        let text = render("churn", &r, Path::new("results/churn"), 1_234_567, 12.34, false);
         assert!(text.contains("churn: 2000 nodes, 1874 up at the end, 1850 up on average"), "{text}");
         assert!(text.contains("node lookups     9876  success  99.87%  hops  3.41  p50   812 ms"), "{text}");
         assert!(!text.contains("gets"), "a kind with no operations is left out: {text}");
@@ -82,7 +94,9 @@ mod tests {
 
     #[test]
     fn a_run_without_operations_says_so() {
-        let text = render("idle", &rows(&[("nodes", "10")]), Path::new("r"), 5, 0.1);
+        let text = render("idle", &rows(&[("nodes", "10")]), Path::new("r"), 5, 0.1, true);
         assert!(text.contains("no operation was measured"), "{text}");
+        assert!(text.contains("results in r\n  (it held this same run: replaced with identical files"), "{text}");
+        assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
     }
 }

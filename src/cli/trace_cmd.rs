@@ -3,7 +3,10 @@
 //! traced operations (README "Tracing"). Bad input is one line and exit code 2.
 
 use super::{EXIT_BAD_INPUT, EXIT_INTERNAL};
+use crate::files::bounded;
+use crate::files::owned::Out;
 use crate::report::chart::Style;
+use crate::report::provenance;
 use crate::report::trace::{self, OpRow, convergence, story};
 use crate::sim::trace::TraceSpec;
 use std::collections::BTreeSet;
@@ -34,13 +37,36 @@ pub fn spec(
     }
 }
 
+/// The manifest of the run in `dir`, as JSON.
+fn run_manifest(dir: &Path) -> Result<serde_json::Value, String> {
+    let path = dir.join("manifest.json");
+    let text = bounded::read_small(&path, crate::runner::staging::MAX_MANIFEST)
+        .map_err(|e| format!("{}: {e} (is this a kadsim results directory?)", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}:{}:{}: {e}", path.display(), e.line(), e.column()))
+}
+
 /// `kadsim trace DIR --op ID | --worst N`.
-pub fn trace(dir: &Path, op: Option<u64>, worst: Option<usize>, out: Option<&Path>, style: &Style) -> ExitCode {
+pub fn trace(
+    dir: &Path,
+    op: Option<u64>,
+    worst: Option<usize>,
+    out: Option<&Path>,
+    force: bool,
+    style: &Style,
+) -> ExitCode {
     let wanted = match (op, worst) {
         (Some(_), Some(_)) => return fail(EXIT_BAD_INPUT, "trace: give --op ID or --worst N, not both"),
         (None, None) => return fail(EXIT_BAD_INPUT, "trace: give --op ID (an op of ops.csv) or --worst N"),
         (_, Some(0)) => return fail(EXIT_BAD_INPUT, "--worst 0: expected at least 1"),
         _ => (op, worst),
+    };
+    match crate::files::swap::settle(dir) {
+        Ok(n) => super::notes(&n),
+        Err(e) => return fail(e.exit_code(), e),
+    }
+    let manifest = match run_manifest(dir) {
+        Ok(m) => m,
+        Err(e) => return fail(EXIT_BAD_INPUT, e),
     };
     let path = match trace::trace_file(dir) {
         Ok(p) => p,
@@ -80,8 +106,16 @@ pub fn trace(dir: &Path, op: Option<u64>, worst: Option<usize>, out: Option<&Pat
         return fail(EXIT_BAD_INPUT, format!("--op {id}: {why}"));
     }
     let out: PathBuf = out.map_or_else(|| dir.join("trace"), Path::to_path_buf);
-    if let Err(e) = std::fs::create_dir_all(&out) {
-        return fail(EXIT_INTERNAL, format!("cannot create {}: {e}", out.display()));
+    let out = match Out::open(&out, provenance::of_manifest(&manifest, dir, "trace charts"), force) {
+        Ok(o) => o,
+        Err(e) => return fail(e.exit_code(), e),
+    };
+    super::notes(&out.notes);
+    let stems: Vec<String> = chosen.iter().map(|o| format!("op-{}-convergence", o.op.unwrap_or(0))).collect();
+    let names: Vec<String> =
+        stems.iter().flat_map(|stem| style.formats.iter().map(move |f| format!("{stem}.{}", f.extension()))).collect();
+    if let Err(e) = out.claim_all(names.iter().map(String::as_str)) {
+        return fail(e.exit_code(), e);
     }
     if worst.is_some() {
         say!(
@@ -121,7 +155,7 @@ pub fn trace(dir: &Path, op: Option<u64>, worst: Option<usize>, out: Option<&Pat
             put!("{}", story::render(o, &rows));
             say!("");
         }
-        let stem = out.join(format!("op-{id}-convergence"));
+        let stem = out.path().join(format!("op-{id}-convergence"));
         match convergence::chart(o, &rows).save_styled(&stem, style) {
             Ok(files) => {
                 for f in files {

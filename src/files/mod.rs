@@ -1,5 +1,7 @@
 //! kadsim's own files on disk, and the user's around them (DESIGN.md §5, §7):
-//! reading in bounded memory ([`bounded`]).
+//! reading in bounded memory ([`bounded`]), and writing only where kadsim
+//! owns the place ([`owned`], with its per-directory record [`ledger`] and
+//! the crash-safe replacement of run directories, [`swap`]).
 //!
 //! Every file kadsim reads back, whether it wrote it or a user handed it in,
 //! goes through [`bounded`]: only regular files, no line longer than
@@ -8,3 +10,6 @@
 //! with one line and exit code 2, never a hang or an aborted allocation.
 
 pub mod bounded;
+pub mod ledger;
+pub mod owned;
+pub mod swap;

@@ -23,7 +23,7 @@ use super::runset::{self, RunSet};
 use super::stats::{Interval, Test};
 use super::within::within_run;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The warning of a comparison of two single runs.
 pub const WITHIN_RUN_WARNING: &str = "within-run only: these intervals and tests treat the operations of one run as \
@@ -263,10 +263,10 @@ impl Comparison {
         base: &RunSet,
         cand: &RunSet,
         labels: &(String, String),
-        out: &Path,
+        out: &crate::files::owned::Out,
         style: &super::chart::Style,
-    ) -> Result<Vec<PathBuf>, super::chart::ChartError> {
-        let mut files = Vec::new();
+    ) -> Result<Vec<PathBuf>, super::chart::SaveError> {
+        let mut charts = Vec::new();
         for (stem, what, unit, f) in [
             ("compare_hops_cdf", "hop count", "hops (discovery depth)", hops_of as fn(&Results, &str) -> Vec<f64>),
             ("compare_latency_cdf", "latency", "latency (ms)", latencies_ms_of),
@@ -289,9 +289,9 @@ impl Comparison {
             } else {
                 latency_cdf_chart(title, series)
             };
-            files.extend(chart.save_styled(&out.join(stem), style)?);
+            charts.push((stem, chart));
         }
-        Ok(files)
+        super::chart::save_all(&charts, out, style)
     }
 }
 

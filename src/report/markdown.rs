@@ -2,10 +2,11 @@
 //! directory: what was run, the summary table by operation kind, traffic and
 //! churn, the charts (drawn afresh), and the scenario as run.
 
-use super::chart::Style;
+use super::chart::{ChartError, SaveError, Style};
 use super::format::{num, table};
 use super::plot;
 use super::results::{Results, kind_label};
+use crate::files::owned::Out;
 use crate::metrics::writer::AtomicFile;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -141,12 +142,13 @@ fn without_nulls(v: serde_json::Value) -> serde_json::Value {
     }
 }
 
-/// Draws the charts afresh (an older chart may be of another run written to
-/// the same directory), then writes `report.md` in the results directory.
-pub fn write_report(r: &Results, style: &Style) -> Result<PathBuf, String> {
-    plot::plot_run_styled(r, &r.dir, style).map_err(|e| e.to_string())?;
-    let path = r.dir.join("report.md");
-    let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+/// Draws the charts afresh into `out` (the run's directory; an older chart
+/// may be of another run written there), then writes `report.md` there; both
+/// recorded as kadsim's, neither written over a file of the user's.
+pub fn write_report(r: &Results, out: &Out, style: &Style) -> Result<PathBuf, SaveError> {
+    let path = out.claim("report.md")?;
+    plot::plot_run_styled(r, out, style)?;
+    let fail = |e: std::io::Error| ChartError { path: path.clone(), msg: e.to_string() };
     let mut f = AtomicFile::create(&path).map_err(fail)?;
     f.write_all(render(r).as_bytes()).map_err(fail)?;
     f.finish().map_err(fail)?;

@@ -9,6 +9,7 @@ pub mod format;
 pub mod gate;
 pub mod markdown;
 pub mod plot;
+pub mod provenance;
 pub mod results;
 pub mod runset;
 pub mod stats;

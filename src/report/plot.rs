@@ -16,10 +16,11 @@
 //! lookups' hop and latency CDFs, the gets' latency CDF, the node lookups'
 //! success over time and the traffic over time.
 
-use super::chart::{Chart, ChartError, Mark, Series, Shade, Style, Tone, ecdf, log10_x, log10_y};
+use super::chart::{Chart, Mark, SaveError, Series, Shade, Style, Tone, ecdf, log10_x, log10_y, save_all};
 use super::results::{Results, kind_label};
+use crate::files::owned::Out;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Hop counts of the operations of `kind` that report one (as in
 /// `summary.csv`: node lookups and puts always have a result; a get only when
@@ -255,9 +256,9 @@ pub fn buckets(r: &Results) -> Chart {
     }
 }
 
-/// Writes every chart of `r` into `out` (PNG and SVG) and returns the files.
-pub fn plot_run(r: &Results, out: &Path) -> Result<Vec<PathBuf>, ChartError> {
-    plot_run_styled(r, out, &Style::default())
+/// Writes every chart of `r` into `out` in `style` and returns the files.
+pub fn plot_run_styled(r: &Results, out: &Out, style: &Style) -> Result<Vec<PathBuf>, SaveError> {
+    save_all(&run_charts(r), out, style)
 }
 
 /// Every chart of `r` with its file stem.
@@ -274,15 +275,6 @@ pub fn run_charts(r: &Results) -> Vec<(&'static str, Chart)> {
         charts.push(("buckets", buckets(r)));
     }
     charts
-}
-
-/// Writes every chart of `r` into `out` in `style` and returns the files.
-pub fn plot_run_styled(r: &Results, out: &Path, style: &Style) -> Result<Vec<PathBuf>, ChartError> {
-    let mut files = Vec::new();
-    for (stem, chart) in run_charts(r) {
-        files.extend(chart.save_styled(&out.join(stem), style)?);
-    }
-    Ok(files)
 }
 
 /// The labels of runs drawn together: the given ones, else each run's
@@ -389,10 +381,6 @@ pub fn overlay_charts(runs: &[Results], labels: &[String]) -> Vec<(&'static str,
 }
 
 /// Writes the overlays of `runs` (labelled `labels`) into `out` in `style`.
-pub fn plot_runs(runs: &[Results], labels: &[String], out: &Path, style: &Style) -> Result<Vec<PathBuf>, ChartError> {
-    let mut files = Vec::new();
-    for (stem, chart) in overlay_charts(runs, labels) {
-        files.extend(chart.save_styled(&out.join(stem), style)?);
-    }
-    Ok(files)
+pub fn plot_runs(runs: &[Results], labels: &[String], out: &Out, style: &Style) -> Result<Vec<PathBuf>, SaveError> {
+    save_all(&overlay_charts(runs, labels), out, style)
 }

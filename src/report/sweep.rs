@@ -16,6 +16,9 @@
 use super::chart::{Chart, Mark, Series, Style};
 use super::results::read_csv;
 use super::stats;
+use crate::files::ledger::Ledger;
+use crate::files::owned::{self, Out, OwnError, Source};
+use crate::files::{bounded, swap};
 use crate::metrics::writer::{AtomicFile, write_json};
 use crate::runner::{self, Progress};
 use crate::scenario::{self, Scenario, ScenarioError};
@@ -149,39 +152,115 @@ pub fn replica_seed(seed: u64, r: u32) -> u64 {
     (z ^ (z >> 31)) >> 1
 }
 
-/// Checks that a sweep may write into `out`: it must be missing or empty
-/// unless `force`. A shard (`--shard I/N`, shards sharing one directory) may
-/// also find the runs and files of the other shards there, but not its own
-/// files nor a merged sweep's.
-pub fn check_out(out: &Path, shard: Option<Shard>, force: bool) -> Result<(), SweepError> {
-    if force || !out.exists() {
-        return Ok(());
-    }
-    let entries =
-        std::fs::read_dir(out).map_err(|e| SweepError::Input(format!("--out {}: cannot read: {e}", out.display())))?;
-    let mut names: Vec<String> =
-        entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
-    names.sort();
-    let foreign: Vec<&String> = match shard {
-        None => names.iter().collect(),
-        Some(sh) => {
-            let own = format!("shard-{}-of-{}.", sh.i, sh.n);
-            let other_shard = |n: &str| {
-                (n.starts_with("runs.shard-") && n.ends_with(".csv")
-                    || n.starts_with("sweep.shard-") && n.ends_with(".json"))
-                    && !n.contains(&own)
-            };
-            names.iter().filter(|n| *n != "runs" && !other_shard(n)).collect()
+impl Grid {
+    /// What makes two sweeps the same sweep: the grid (not the path the
+    /// scenario file was given by: its SHA-1 is in the grid) and the kadsim
+    /// sources.
+    fn identity(&self, source_sha1: Option<&str>) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        if let Some(m) = v.as_object_mut() {
+            m.remove("file");
+            m.insert("source_sha1".into(), source_sha1.into());
         }
-    };
-    match foreign.first() {
-        None => Ok(()),
-        Some(first) => Err(SweepError::Input(format!(
-            "--out {}: not empty ({} entries, e.g. {first}); pass --force to write into it anyway",
-            out.display(),
-            names.len()
-        ))),
+        v
     }
+
+    /// The source the sweep's files are recorded under.
+    pub fn source(&self) -> Source {
+        let params: Vec<String> = self.params.iter().map(|p| format!("{}={}", p.name, p.values.join(","))).collect();
+        Source::new(
+            format!(
+                "the sweep of {} ({})",
+                self.file.display(),
+                if params.is_empty() { "no parameters".into() } else { params.join(" ") }
+            ),
+            &[self.identity(Some(runner::SOURCE_SHA1)).to_string().as_bytes()],
+        )
+    }
+}
+
+/// The sweep records (`sweep.json`, `sweep.shard-*.json`) in `dir`, by file name.
+fn records_in(dir: &Path) -> Result<Vec<(PathBuf, Record)>, SweepError> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| SweepError::Input(format!("{}: cannot read: {e}", dir.display())))?
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|n| n == "sweep.json" || (n.starts_with("sweep.shard-") && n.ends_with(".json")))
+        .collect();
+    names.sort();
+    names.into_iter().map(|n| read_record(&dir.join(n)).map(|r| (dir.join(&*r.0), r.1))).collect()
+}
+
+/// A sweep record, read whole within a small limit.
+fn read_record(path: &Path) -> Result<(String, Record), SweepError> {
+    let text =
+        bounded::read_small(path, 16 << 20).map_err(|e| SweepError::Input(format!("{}: {e}", path.display())))?;
+    let rec: Record = serde_json::from_str(&text)
+        .map_err(|e| SweepError::Input(format!("{}:{}:{}: {e}", path.display(), e.line(), e.column())))?;
+    Ok((path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), rec))
+}
+
+/// Opens `out` for the sweep `grid` (or its `shard`): missing or empty, or
+/// holding only kadsim's files of the same sweep (other shards of it, or an
+/// earlier identical sweep, whose runs are then replaced by identical ones).
+/// A different sweep, or other results of kadsim's, are removed first with
+/// `force` and refused without; a file kadsim did not write is refused
+/// either way, and never touched.
+pub fn open_out(out: &Path, grid: &Grid, force: bool) -> Result<Out, SweepError> {
+    let own = |e: OwnError| match e {
+        OwnError::Io { .. } => SweepError::Internal(e.to_string()),
+        other => SweepError::Input(other.to_string()),
+    };
+    let mut notes = swap::settle(out).map_err(own)?;
+    let non_empty = out.is_dir() && std::fs::read_dir(out).map(|mut d| d.next().is_some()).unwrap_or(false);
+    if non_empty {
+        if let Some(path) = owned::foreign_in(out).map_err(own)? {
+            if Ledger::read(out).map_err(|e| own(e.into()))?.is_none() {
+                return Err(SweepError::Input(format!(
+                    "--out {}: not empty and written by an earlier kadsim (or not by kadsim), which kept no record of its files, so kadsim cannot tell {} from a file of yours; move it away or choose another --out",
+                    out.display(),
+                    path.display()
+                )));
+            }
+            return Err(own(OwnError::Foreign { path, flag: "--out" }));
+        }
+        let want = grid.identity(Some(runner::SOURCE_SHA1));
+        let records = records_in(out);
+        let different = match &records {
+            Ok(list) if list.is_empty() => Some(format!("{} holds kadsim results that are not a sweep", out.display())),
+            Ok(list) => list.iter().find(|(_, r)| r.grid.identity(r.source_sha1.as_deref()) != want).map(|(path, r)| {
+                let why = runner::staging::first_difference("", &r.grid.identity(r.source_sha1.as_deref()), &want)
+                    .unwrap_or_default();
+                let params: Vec<String> =
+                    r.grid.params.iter().map(|p| format!("{}={}", p.name, p.values.join(","))).collect();
+                format!(
+                    "{} holds an earlier sweep of {} ({}{} replicas, seed {}; {}) that differs from this one in {why}",
+                    out.display(),
+                    r.grid.file.display(),
+                    if params.is_empty() { String::new() } else { format!("{}; ", params.join(" ")) },
+                    r.grid.replicas,
+                    r.grid.base_seed,
+                    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                )
+            }),
+            Err(e) => Some(format!("{} holds a sweep record that cannot be read ({e})", out.display())),
+        };
+        if let Some(why) = different {
+            if !force {
+                let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let other =
+                    (2..).map(|i| out.with_file_name(format!("{name}-{i}"))).find(|p| !p.exists()).unwrap_or_default();
+                return Err(SweepError::Input(format!(
+                    "{why}: keep both with --out {}, or replace it with --force",
+                    other.display()
+                )));
+            }
+            owned::clear_owned(out).map_err(own)?;
+            notes.push(format!("{}: removed the earlier kadsim results there (--force)", out.display()));
+        }
+    }
+    let mut o = Out::open(out, grid.source(), force).map_err(own)?;
+    o.notes.splice(0..0, notes);
+    Ok(o)
 }
 
 /// Most replicas per grid point.
@@ -276,9 +355,26 @@ impl Shard {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Record {
     kadsim_version: String,
+    /// SHA-1 of the sources of the kadsim that ran it (absent before kadsim
+    /// recorded it): a sweep is replaced without `--force` only by the same
+    /// grid from the same sources.
+    #[serde(default)]
+    source_sha1: Option<String>,
     grid: Grid,
     shard: Option<Shard>,
     runs: usize,
+}
+
+impl Record {
+    fn new(grid: &Grid, shard: Option<Shard>, runs: usize) -> Record {
+        Record {
+            kadsim_version: env!("CARGO_PKG_VERSION").into(),
+            source_sha1: Some(runner::SOURCE_SHA1.into()),
+            grid: grid.clone(),
+            shard,
+            runs,
+        }
+    }
 }
 
 /// Why a sweep or merge failed.
@@ -342,18 +438,34 @@ impl Progress for RunTicker<'_> {
 
 /// Runs the grid (or `shard` of it) on `jobs` threads, writing under `out`.
 /// Returns the number of runs done.
+///
+/// `out` is opened by [`open_out`] (with `force`) once every run's scenario
+/// has been checked, so that nothing is replaced for a sweep that cannot run;
+/// `notes` receives what the user should be told about it.
+#[allow(clippy::too_many_arguments)]
 pub fn sweep(
     grid: &Grid,
     shard: Option<Shard>,
     jobs: usize,
     out: &Path,
+    force: bool,
     bar: &dyn SweepProgress,
     style: &Style,
+    notes: &mut Vec<String>,
 ) -> Result<usize, SweepError> {
     let runs: Vec<RunSpec> = grid.runs().into_iter().filter(|r| shard.is_none_or(|s| s.owns(r.index))).collect();
     // Every scenario is checked before anything runs.
     let scenarios = runs.iter().map(|r| grid.scenario(r)).collect::<Result<Vec<_>, _>>()?;
-    std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
+    let out_dir = open_out(out, grid, force)?;
+    notes.extend(out_dir.notes.iter().cloned());
+    let own = |e: OwnError| SweepError::Input(e.to_string());
+    let runs_dir = out_dir.subdir("runs").map_err(own)?;
+    for r in &runs {
+        let point = r.dir(grid);
+        let point = point.trim_start_matches("runs/").split('/').next().unwrap_or_default().to_string();
+        runs_dir.subdir(&point).map_err(own)?;
+    }
+    let replace = if force { runner::Replace::Force } else { runner::Replace::IfIdentical };
     let total: u64 = scenarios.iter().map(|s| s.duration.as_secs_f64() as u64).sum();
     bar.start(total, runs.len());
     let next = AtomicUsize::new(0);
@@ -367,9 +479,11 @@ pub fn sweep(
                     let dir = out.join(run.dir(grid));
                     let started = Instant::now(); // wall clock, for the run's manifest only
                     let mut ticker = RunTicker { bar, done_s: 0, started };
-                    let row = runner::run(&scenarios[i], &dir, &mut ticker, 1)
+                    let row = runner::run_traced(&scenarios[i], &dir, &mut ticker, 1, None, replace)
                         .map_err(|e| match e {
-                            runner::RunError::Trace(_) => SweepError::Input(e.to_string()),
+                            runner::RunError::Trace(_) | runner::RunError::Destination(_) => {
+                                SweepError::Input(e.to_string())
+                            }
                             _ => SweepError::Internal(format!("run {}: {e}", run.dir(grid))),
                         })
                         .and_then(|o| run_row(grid, run, &dir, &o.trace_hash, o.events));
@@ -386,16 +500,15 @@ pub fn sweep(
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err(SweepError::Internal("a run did not finish".into()))))
         .collect::<Result<_, _>>()?;
-    let record =
-        Record { kadsim_version: env!("CARGO_PKG_VERSION").into(), grid: grid.clone(), shard, runs: rows.len() };
+    let record = Record::new(grid, shard, rows.len());
     match shard {
         Some(s) => {
             let tag = format!("shard-{}-of-{}", s.i, s.n);
-            write_rows(&out.join(format!("runs.{tag}.csv")), grid, &rows)?;
-            let p = out.join(format!("sweep.{tag}.json"));
+            write_rows(&out_dir.claim(&format!("runs.{tag}.csv")).map_err(own)?, grid, &rows)?;
+            let p = out_dir.claim(&format!("sweep.{tag}.json")).map_err(own)?;
             write_json(&p, &record).map_err(|e| io(&p, e))?;
         }
-        None => finish(grid, &rows, out, style)?,
+        None => finish(grid, &rows, &out_dir, style)?,
     }
     Ok(rows.len())
 }
@@ -444,13 +557,17 @@ fn write_rows(path: &Path, grid: &Grid, rows: &[Vec<String>]) -> Result<(), Swee
 }
 
 /// Writes `runs.csv`, `aggregate.csv`, the charts (in `charts/`) and
-/// `sweep.json` of a whole grid.
-fn finish(grid: &Grid, rows: &[Vec<String>], out: &Path, style: &Style) -> Result<(), SweepError> {
-    write_rows(&out.join("runs.csv"), grid, rows)?;
+/// `sweep.json` of a whole grid into `out`, each claimed there first.
+fn finish(grid: &Grid, rows: &[Vec<String>], out: &Out, style: &Style) -> Result<(), SweepError> {
+    let own = |e: OwnError| match e {
+        OwnError::Io { .. } => SweepError::Internal(e.to_string()),
+        other => SweepError::Input(other.to_string()),
+    };
+    let files = out.claim_all(["runs.csv", "aggregate.csv", "sweep.json"]).map_err(own)?;
+    write_rows(&files[0], grid, rows)?;
     let agg = aggregate(grid, rows);
-    write_aggregate(&out.join("aggregate.csv"), grid, &agg)?;
-    let charts = out.join("charts");
-    std::fs::create_dir_all(&charts).map_err(|e| io(&charts, e))?;
+    write_aggregate(&files[1], grid, &agg)?;
+    let mut charts = Vec::new();
     for (metric, label) in METRICS {
         for (pi, p) in grid.params.iter().enumerate() {
             let chart = chart(grid, &agg, metric, label, pi);
@@ -459,14 +576,19 @@ fn finish(grid: &Grid, rows: &[Vec<String>], out: &Path, style: &Style) -> Resul
             }
             // No dot in the stem: the extension would replace what follows it
             // (`--param network.loss.rate` gave `..._vs_network.png`).
-            let stem = charts.join(format!("{}_vs_{}", metric.replace('.', "_"), sanitize(&p.name).replace('.', "_")));
-            chart.save_styled(&stem, style).map_err(|e| SweepError::Internal(e.to_string()))?;
+            let stem = format!("{}_vs_{}", metric.replace('.', "_"), sanitize(&p.name).replace('.', "_"));
+            charts.push((stem, chart));
         }
     }
-    let record =
-        Record { kadsim_version: env!("CARGO_PKG_VERSION").into(), grid: grid.clone(), shard: None, runs: rows.len() };
-    let p = out.join("sweep.json");
-    write_json(&p, &record).map_err(|e| io(&p, e))
+    if !charts.is_empty() {
+        let dir = out.subdir("charts").map_err(own)?;
+        super::chart::save_all(&charts, &dir, style).map_err(|e| match e {
+            super::chart::SaveError::Own(e) => own(e),
+            other => SweepError::Internal(other.to_string()),
+        })?;
+    }
+    let record = Record::new(grid, None, rows.len());
+    write_json(&files[2], &record).map_err(|e| io(&files[2], e))
 }
 
 /// A run's `runs.csv` row, or why it has none.
@@ -646,7 +768,7 @@ fn read_shard(path: &Path, grid: &Grid) -> Result<Vec<(u64, Vec<String>)>, Sweep
 /// Joins the shards found in `dirs` (`sweep.shard-I-of-N.json` and
 /// `runs.shard-I-of-N.csv`) into a whole sweep in `out`: every run of the grid
 /// must be present exactly once.
-pub fn merge(dirs: &[PathBuf], out: &Path, style: &Style) -> Result<usize, SweepError> {
+pub fn merge(dirs: &[PathBuf], out: &Path, force: bool, style: &Style) -> Result<usize, SweepError> {
     let mut grid: Option<Grid> = None;
     let mut rows: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     let mut found = 0;
@@ -713,9 +835,12 @@ pub fn merge(dirs: &[PathBuf], out: &Path, style: &Style) -> Result<usize, Sweep
             missing[0]
         )));
     }
-    std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
+    let out = open_out(out, &grid, force)?;
+    for n in &out.notes {
+        eprintln!("kadsim: note: {n}");
+    }
     let rows: Vec<Vec<String>> = rows.into_values().collect();
-    finish(&grid, &rows, out, style)?;
+    finish(&grid, &rows, &out, style)?;
     Ok(rows.len())
 }
 

@@ -89,6 +89,8 @@ fn files_in(dir: &Path) -> Vec<String> {
         .filter_map(|e| e.ok())
         .filter(|e| e.path().is_file())
         .map(|e| e.file_name().to_string_lossy().into_owned())
+        // kadsim's record of the files it wrote there.
+        .filter(|n| n != ".kadsim-owned")
         .collect();
     v.sort();
     v

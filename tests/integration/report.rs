@@ -690,15 +690,16 @@ fn sweep_is_deterministic_aggregates_by_hand_and_merges_shards() {
     }
     kadsim_ok(&["merge", s(&s1), s(&s2), "--out", s(&merged)]);
     assert_same_files(&one, &merged);
-    // Shards may share one output directory (the second finds the first's files there), but a
-    // shard whose own files are there already needs --force.
+    // Shards may share one output directory (the second finds the first's files there); a
+    // shard run again replaces its own runs with identical ones; a shard of another sweep
+    // (another base seed) is refused there, naming the earlier sweep.
     let shared = d.join("shared");
     sweep(&file, &shared, &["--shard", "1/2"]);
     sweep(&file, &shared, &["--shard", "2/2"]);
     let again = ["sweep", s(&file), "--param", "k=4,8", "--replicas", "2", "--out", s(&shared), "-q", "--shard", "2/2"];
-    let err = bad_input(&again);
-    assert!(err.contains("not empty") && err.contains("--force"), "{err}");
-    kadsim_ok(&[&again[..], &["--force"]].concat());
+    kadsim_ok(&again);
+    let err = bad_input(&[&again[..], &["--seed", "5"]].concat());
+    assert!(err.contains("holds an earlier sweep") && err.contains("base_seed") && err.contains("--force"), "{err}");
     kadsim_ok(&["merge", s(&shared)]);
     assert_same_files(&one, &shared);
     check_png(&merged.join("charts/find_node_hops_mean_vs_k.png"));
@@ -771,7 +772,7 @@ fn sweep_refuses_seed_as_a_parameter() {
 /// `kadsim sweep FILE --replicas N` without `--param` is a replica set of N
 /// runs: replica 0 on the seed, the others on mixed seeds, so the sets of two
 /// neighbouring seeds share no run (with `seed + r`, seeds 11..13 and 12..14
-/// shared two). A directory that is not empty is refused without `--force`.
+/// shared two). A directory holding another sweep is refused without `--force`.
 #[test]
 fn sweep_without_param_makes_a_replica_set_and_refuses_a_full_directory() {
     let d = tmpdir("sweep-replicas");
@@ -805,11 +806,18 @@ fn sweep_without_param_makes_a_replica_set_and_refuses_a_full_directory() {
     let (_, agg) = read_csv(&a.join("aggregate.csv"));
     assert!(agg.iter().any(|c| c[0] == "find_node.hops.mean" && c[1] == "3"), "one point, n = 3: {agg:?}");
 
-    // The same directory again: refused with one line, nothing rewritten; with --force it runs.
+    // The same sweep again: its runs replaced with identical ones. Another sweep
+    // (more replicas) into the same directory: refused with one line naming the
+    // earlier sweep, nothing rewritten; with --force it runs.
     let before = std::fs::read(a.join("runs.csv")).unwrap();
-    let args = replicas(&a, &[]);
-    let err = bad_input(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    assert!(err.contains(&format!("--out {}: not empty", a.display())) && err.contains("--force"), "{err}");
+    run(replicas(&a, &[]));
+    assert_eq!(std::fs::read(a.join("runs.csv")).unwrap(), before, "the same sweep, the same runs");
+    let mut more = replicas(&a, &[]);
+    more[3] = "4".into();
+    let err = bad_input(&more.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(err.contains(&format!("{} holds an earlier sweep", a.display())) && err.contains("--force"), "{err}");
+    assert!(err.contains("replicas 3 (this run: 4)"), "{err}");
+    assert_eq!(std::fs::read(a.join("runs.csv")).unwrap(), before, "nothing rewritten");
     let foreign = d.join("notes");
     std::fs::create_dir_all(&foreign).unwrap();
     std::fs::write(foreign.join("notes.txt"), "mine").unwrap();
@@ -819,6 +827,13 @@ fn sweep_without_param_makes_a_replica_set_and_refuses_a_full_directory() {
     assert!(!foreign.join("runs").exists(), "nothing written");
     run(replicas(&a, &["--force"]));
     assert_eq!(std::fs::read(a.join("runs.csv")).unwrap(), before, "same seeds, same runs");
+    assert!(!a.join("runs/base/r3").exists(), "refused: the four-replica sweep wrote nothing");
+    let mut more = replicas(&a, &["--force"]);
+    more[3] = "4".into();
+    run(more);
+    assert!(a.join("runs/base/r3/manifest.json").exists(), "replaced with --force");
+    run(replicas(&a, &["--force"]));
+    assert!(!a.join("runs/base/r3").exists(), "the four-replica sweep replaced as a whole");
 
     // Seed 12: no run in common with seed 11's set.
     run(replicas(&b, &["--seed", "12"]));

@@ -200,7 +200,7 @@ fn a_results_directory_never_mixes_two_runs() {
     let first = snapshot(&run);
     // Something in the way of one of the files: writing nodes.csv in place fails.
     std::fs::create_dir(run.join("nodes.csv.tmp")).unwrap();
-    let o = kadsim(&["run", fs, "--out", rs, "-q", "--seed", "2"]);
+    let o = kadsim(&["run", fs, "--out", rs, "-q", "--seed", "2", "--force"]);
     let after = snapshot(&run);
     let fresh = d.join("fresh");
     ok(&kadsim(&["run", fs, "--out", fresh.to_str().unwrap(), "-q", "--seed", "2"]));
@@ -212,7 +212,7 @@ fn a_results_directory_never_mixes_two_runs() {
     }
     // A run killed part-way leaves the last complete results as they were.
     let mut big = std::process::Command::new(env!("CARGO_BIN_EXE_kadsim"))
-        .args(["run", fs, "--out", rs, "-q", "--set", "nodes=3000", "--set", "duration=2h"])
+        .args(["run", fs, "--out", rs, "-q", "--set", "nodes=3000", "--set", "duration=2h", "--force"])
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(400));
@@ -234,7 +234,7 @@ fn an_output_directory_of_other_files_is_refused_not_emptied() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("not kadsim results"), "{err}");
+    assert!(err.contains("draft.tex: not written by kadsim"), "{err}");
     assert_eq!(std::fs::read_to_string(mine.join("draft.tex")).unwrap(), "precious");
     assert_eq!(std::fs::read_dir(&mine).unwrap().count(), 1);
     let _ = std::fs::remove_dir_all(&d);

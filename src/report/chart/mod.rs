@@ -225,6 +225,48 @@ pub struct ChartError {
     pub msg: String,
 }
 
+/// Why charts could not be written where they were asked for.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    /// The place holds a file kadsim may not replace (exit code 2).
+    #[error(transparent)]
+    Own(#[from] crate::files::owned::OwnError),
+    /// Drawing or writing failed (exit code 3).
+    #[error(transparent)]
+    Chart(#[from] ChartError),
+}
+
+impl SaveError {
+    /// The exit code: 2 for a refused place, 3 for a failed write.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            SaveError::Own(e) => e.exit_code(),
+            SaveError::Chart(_) => 3,
+        }
+    }
+}
+
+/// Writes `charts` (file stem, chart) into `out` in each of `style`'s
+/// formats. Every file is claimed in `out`'s record of kadsim's files before
+/// the first is drawn, so a refusal (a file of the user's in the way, or
+/// charts of something else without `--force`) leaves nothing half done.
+pub fn save_all<S: AsRef<str>>(
+    charts: &[(S, Chart)],
+    out: &crate::files::owned::Out,
+    style: &Style,
+) -> Result<Vec<PathBuf>, SaveError> {
+    let names: Vec<String> = charts
+        .iter()
+        .flat_map(|(stem, _)| style.formats.iter().map(move |f| format!("{}.{}", stem.as_ref(), f.extension())))
+        .collect();
+    out.claim_all(names.iter().map(String::as_str))?;
+    let mut files = Vec::new();
+    for (stem, chart) in charts {
+        files.extend(chart.save_styled(&out.path().join(stem.as_ref()), style)?);
+    }
+    Ok(files)
+}
+
 /// What a drawing came out as: where the legend went and the left axis's range.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Layout {
