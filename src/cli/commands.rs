@@ -76,6 +76,12 @@ pub fn compare(
         Ok(r) => r,
         Err(e) => return fail(EXIT_BAD_INPUT, e),
     };
+    for dir in base.iter().chain(cand) {
+        match crate::files::swap::settle(dir) {
+            Ok(n) => super::notes(&n),
+            Err(e) => return fail(e.exit_code(), e),
+        }
+    }
     let (b, c): (RunSet, RunSet) = match (runset::read_set(base, "base"), runset::read_set(cand, "candidate")) {
         (Ok(b), Ok(c)) => (b, c),
         (Err(e), _) | (_, Err(e)) => return fail(EXIT_BAD_INPUT, e),
@@ -85,6 +91,23 @@ pub fn compare(
     let verdicts = match rules.iter().map(|r| r.check(&cmp)).collect::<Result<Vec<_>, String>>() {
         Ok(v) => v,
         Err(e) => return fail(EXIT_BAD_INPUT, e),
+    };
+    // The place for the charts is checked (and claimed) before anything is printed too.
+    let out = match charts {
+        Some((out, force, style)) => {
+            let sides = b.runs.iter().map(|r| (r, "base")).chain(c.runs.iter().map(|r| (r, "candidate")));
+            let mut source = provenance::of_runs(sides, "comparison charts");
+            source.label = format!("comparison charts of {} vs {}", cmp.labels.0, cmp.labels.1);
+            let names: Vec<String> = compare::CHART_STEMS
+                .iter()
+                .flat_map(|stem| style.formats.iter().map(move |f| format!("{stem}.{}", f.extension())))
+                .collect();
+            match Out::open(out, source, force).and_then(|o| o.claim_all(names.iter().map(String::as_str)).map(|_| o)) {
+                Ok(o) => Some((o, style)),
+                Err(e) => return fail(e.exit_code(), e),
+            }
+        }
+        None => None,
     };
     for w in &cmp.warnings {
         eprintln!("kadsim: warning: {w}");
@@ -98,15 +121,9 @@ pub fn compare(
     }
     // The charts come last, so that a failure to draw them never hides a verdict.
     let mut chart_error = None;
-    if let Some((out, force, style)) = charts {
-        let sides = b.runs.iter().map(|r| (r, "base")).chain(c.runs.iter().map(|r| (r, "candidate")));
-        let mut source = provenance::of_runs(sides, "comparison charts");
-        source.label = format!("comparison charts of {} vs {}", cmp.labels.0, cmp.labels.1);
-        let drawn = Out::open(out, source, force).map_err(|e| (e.exit_code(), e.to_string())).and_then(|o| {
-            super::notes(&o.notes);
-            Comparison::charts(&b, &c, &cmp.labels, &o, style).map_err(|e| (e.exit_code(), e.to_string()))
-        });
-        match drawn {
+    if let Some((out, style)) = out {
+        super::notes(&out.notes);
+        match Comparison::charts(&b, &c, &cmp.labels, &out, style).map_err(|e| (e.exit_code(), e.to_string())) {
             Ok(files) => {
                 say!("");
                 let first = style.formats[0].extension();

@@ -109,7 +109,8 @@ impl Out {
     /// settled first ([`super::swap::settle`]).
     pub fn open(dir: &Path, source: Source, force: bool) -> Result<Out, OwnError> {
         let notes = super::swap::settle(dir)?;
-        if dir.exists() {
+        let made = !dir.exists();
+        if !made {
             if !dir.is_dir() {
                 return Err(OwnError::Refused(format!("{}: exists and is not a directory", dir.display())));
             }
@@ -120,25 +121,29 @@ impl Out {
                 if parent.join(LEDGER).is_file()
                     && let Some(name) = dir.file_name().map(|n| n.to_string_lossy().into_owned())
                 {
-                    Out::attach(parent, &source, force)?.claim(&format!("{name}/"))?;
+                    Out::attach(parent, &source, force, false)?.claim(&format!("{name}/"))?;
                 }
             }
             std::fs::create_dir_all(dir).map_err(io(dir))?;
         }
-        let mut out = Out::attach(dir, &source, force)?;
+        let mut out = Out::attach(dir, &source, force, made)?;
         out.notes = notes;
         Ok(out)
     }
 
-    /// An existing directory, opened without settling, its record of
-    /// kadsim's files started if it has none (marking the folder as one
-    /// kadsim writes into).
-    fn attach(dir: &Path, source: &Source, force: bool) -> Result<Out, OwnError> {
+    /// An existing directory, opened without settling; with `mark`, its
+    /// record of kadsim's files is started if it has none (a folder kadsim
+    /// made, marked as kadsim's before anything is written in it). Otherwise
+    /// the record is started by the first claim, so that a refused command
+    /// leaves a user's folder as it was.
+    fn attach(dir: &Path, source: &Source, force: bool, mark: bool) -> Result<Out, OwnError> {
         let ledger = match Ledger::read(dir)? {
             Some(l) => l,
             None => {
-                let path = dir.join(LEDGER);
-                std::fs::OpenOptions::new().append(true).create(true).open(&path).map_err(io(&path))?;
+                if mark {
+                    let path = dir.join(LEDGER);
+                    std::fs::OpenOptions::new().append(true).create(true).open(&path).map_err(io(&path))?;
+                }
                 Ledger::default()
             }
         };
@@ -164,42 +169,49 @@ impl Out {
     /// source's and returns its path, or refuses when something kadsim did
     /// not write, or wrote from another source (without `--force`), is there.
     pub fn claim(&self, name: &str) -> Result<PathBuf, OwnError> {
-        assert!(plain_name(name), "kadsim's own output names are plain: {name:?}");
-        let path = self.dir.join(name.trim_end_matches('/'));
+        self.claim_all([name]).map(|mut v| v.remove(0))
+    }
+
+    /// Claims every name, each checked before any is recorded: a refusal
+    /// leaves the directory as it was.
+    pub fn claim_all<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> Result<Vec<PathBuf>, OwnError> {
         let mut ledger = self.ledger.lock().unwrap_or_else(|e| e.into_inner());
-        let recorded = ledger.get(name).cloned();
-        if std::fs::symlink_metadata(&path).is_ok() {
-            match &recorded {
-                None => return Err(OwnError::Foreign { path, flag: "--out" }),
-                Some(e) if e.source != self.source.id && !self.force && !name.ends_with('/') => {
-                    return Err(OwnError::Other { path, label: e.label.clone() });
+        let mut paths = Vec::new();
+        let mut new = Vec::new();
+        for name in names {
+            assert!(plain_name(name), "kadsim's own output names are plain: {name:?}");
+            let path = self.dir.join(name.trim_end_matches('/'));
+            let recorded = ledger.get(name);
+            if std::fs::symlink_metadata(&path).is_ok() {
+                match recorded {
+                    None => return Err(OwnError::Foreign { path, flag: "--out" }),
+                    Some(e) if e.source != self.source.id && !self.force && !name.ends_with('/') => {
+                        return Err(OwnError::Other { path, label: e.label.clone() });
+                    }
+                    Some(_) => {}
                 }
-                Some(_) => {}
+                if path.is_dir() != name.ends_with('/') {
+                    return Err(OwnError::Foreign { path, flag: "--out" });
+                }
             }
-            let is_dir = path.is_dir();
-            if is_dir != name.ends_with('/') {
-                return Err(OwnError::Foreign { path, flag: "--out" });
+            if recorded.is_none_or(|e| e.source != self.source.id) {
+                new.push(name);
             }
+            paths.push(path);
         }
-        if recorded.as_ref().is_none_or(|e| e.source != self.source.id) {
+        for name in new {
             ledger
                 .append(&self.dir, Entry::new(name, &self.source.id, &self.source.label))
                 .map_err(io(&self.dir.join(LEDGER)))?;
         }
-        Ok(path)
-    }
-
-    /// Claims every name, all before anything is written: a refusal leaves
-    /// no file half done.
-    pub fn claim_all<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> Result<Vec<PathBuf>, OwnError> {
-        names.into_iter().map(|n| self.claim(n)).collect()
+        Ok(paths)
     }
 
     /// The folder `name` inside, claimed and created, for outputs of the same source.
     pub fn subdir(&self, name: &str) -> Result<Out, OwnError> {
         let path = self.claim(&format!("{name}/"))?;
         std::fs::create_dir_all(&path).map_err(io(&path))?;
-        Out::attach(&path, &self.source, self.force)
+        Out::attach(&path, &self.source, self.force, true)
     }
 }
 

@@ -30,6 +30,9 @@ pub const WITHIN_RUN_WARNING: &str = "within-run only: these intervals and tests
 independent and ignore seed-to-seed variation, so they overstate significance; compare replica sets \
 (kadsim sweep FILE --replicas 5, once per side) to judge a change";
 
+/// The file stems of the overlay charts of a comparison.
+pub const CHART_STEMS: [&str; 2] = ["compare_hops_cdf", "compare_latency_cdf"];
+
 /// One metric of both sides.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
@@ -268,8 +271,8 @@ impl Comparison {
     ) -> Result<Vec<PathBuf>, super::chart::SaveError> {
         let mut charts = Vec::new();
         for (stem, what, unit, f) in [
-            ("compare_hops_cdf", "hop count", "hops (discovery depth)", hops_of as fn(&Results, &str) -> Vec<f64>),
-            ("compare_latency_cdf", "latency", "latency (ms)", latencies_ms_of),
+            (CHART_STEMS[0], "hop count", "hops (discovery depth)", hops_of as fn(&Results, &str) -> Vec<f64>),
+            (CHART_STEMS[1], "latency", "latency (ms)", latencies_ms_of),
         ] {
             let kind = "find_node";
             let pooled = |s: &RunSet| s.runs.iter().flat_map(|r| f(r, kind)).collect::<Vec<f64>>();
@@ -284,7 +287,7 @@ impl Comparison {
                 Series::new(format!("base: {} ({}n = {})", labels.0, runs(base), b.len()), ecdf(&b), Mark::Step),
                 Series::new(format!("candidate: {} ({}n = {})", labels.1, runs(cand), c.len()), ecdf(&c), Mark::Step),
             ];
-            let chart = if stem == "compare_hops_cdf" {
+            let chart = if stem == CHART_STEMS[0] {
                 cdf_chart(title, unit, series, true)
             } else {
                 latency_cdf_chart(title, series)

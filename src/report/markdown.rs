@@ -146,8 +146,15 @@ fn without_nulls(v: serde_json::Value) -> serde_json::Value {
 /// may be of another run written there), then writes `report.md` there; both
 /// recorded as kadsim's, neither written over a file of the user's.
 pub fn write_report(r: &Results, out: &Out, style: &Style) -> Result<PathBuf, SaveError> {
-    let path = out.claim("report.md")?;
-    plot::plot_run_styled(r, out, style)?;
+    let charts = plot::run_charts(r);
+    let mut names: Vec<String> = charts
+        .iter()
+        .flat_map(|(stem, _)| style.formats.iter().map(move |f| format!("{stem}.{}", f.extension())))
+        .collect();
+    names.push("report.md".into());
+    // Every file claimed before the first is written.
+    let path = out.claim_all(names.iter().map(String::as_str))?.pop().unwrap_or_default();
+    super::chart::save_all(&charts, out, style)?;
     let fail = |e: std::io::Error| ChartError { path: path.clone(), msg: e.to_string() };
     let mut f = AtomicFile::create(&path).map_err(fail)?;
     f.write_all(render(r).as_bytes()).map_err(fail)?;

@@ -214,9 +214,9 @@ pub fn open_out(out: &Path, grid: &Grid, force: bool) -> Result<Out, SweepError>
     let non_empty = out.is_dir() && std::fs::read_dir(out).map(|mut d| d.next().is_some()).unwrap_or(false);
     if non_empty {
         if let Some(path) = owned::foreign_in(out).map_err(own)? {
-            if Ledger::read(out).map_err(|e| own(e.into()))?.is_none() {
+            if Ledger::read(out).map_err(|e| own(e.into()))?.is_none() && out.join("sweep.json").is_file() {
                 return Err(SweepError::Input(format!(
-                    "--out {}: not empty and written by an earlier kadsim (or not by kadsim), which kept no record of its files, so kadsim cannot tell {} from a file of yours; move it away or choose another --out",
+                    "{}: written by an earlier kadsim that kept no record of its files, so kadsim cannot tell {} from a file of yours; move it away or choose another --out",
                     out.display(),
                     path.display()
                 )));

@@ -1,11 +1,31 @@
 //! Running the `kadsim` binary from the tests, and scratch directories for it.
+//!
+//! `KADSIM_BIN=/path/to/kadsim cargo test ...` runs the tests that go through
+//! [`kadsim`] and [`kadsim_at`] against another build, e.g. an older commit's,
+//! to show what a test guards against.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+/// The binary under test: `KADSIM_BIN`, else this build's.
+pub fn binary() -> PathBuf {
+    std::env::var_os("KADSIM_BIN").map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_kadsim")), PathBuf::from)
+}
 
 /// Runs `kadsim` with `args`; returns its exit status and output.
 pub fn kadsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kadsim")).args(args).output().expect("the kadsim binary runs")
+    Command::new(binary()).args(args).output().expect("the kadsim binary runs")
+}
+
+/// Runs `kadsim` with `args` in the directory `cwd`, with the environment
+/// variables `env` set.
+pub fn kadsim_at(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(binary());
+    c.args(args).current_dir(cwd);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("the kadsim binary runs")
 }
 
 /// A fresh, empty directory for one test; `name` must be unique across tests.
@@ -14,4 +34,29 @@ pub fn tmpdir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+/// Every file under `dir` (paths relative to it, at any depth) with its bytes:
+/// a picture of a tree to compare before and after a command.
+pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for e in entries.flatten() {
+            let p = e.path();
+            let meta = std::fs::symlink_metadata(&p).unwrap();
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            if meta.is_dir() {
+                out.push((format!("{rel}/"), Vec::new()));
+                walk(root, &p, out);
+            } else if meta.is_file() {
+                out.push((rel, std::fs::read(&p).unwrap()));
+            } else {
+                out.push((format!("{rel}@"), Vec::new()));
+            }
+        }
+    }
+    let mut v = Vec::new();
+    walk(dir, dir, &mut v);
+    v.sort();
+    v
 }

@@ -4,6 +4,7 @@
 mod adversary;
 mod bin;
 mod cli;
+mod data_safety;
 mod engine;
 mod figures;
 mod hardening_core;
