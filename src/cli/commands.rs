@@ -195,8 +195,8 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
         Ok(sc) => sc,
         Err(e) => return fail(EXIT_BAD_INPUT, e),
     };
-    let scenario_sha1 = match std::fs::read(a.file) {
-        Ok(bytes) => crate::kad::NodeId::hash_of(&bytes).to_hex(),
+    let scenario_sha1 = match crate::files::bounded::read_small(a.file, scenario::MAX_SCENARIO_BYTES) {
+        Ok(text) => crate::kad::NodeId::hash_of(text.as_bytes()).to_hex(),
         Err(e) => return fail(EXIT_BAD_INPUT, format!("{}: cannot read: {e}", a.file.display())),
     };
     let grid = Grid {

@@ -8,6 +8,7 @@ use super::estimate::{self, Limits};
 use super::names::{check_run_name, field_path};
 use super::profiles::Profile;
 use super::sections::*;
+use crate::files::bounded::{OpenError, open_regular, read_small};
 use std::fmt;
 use std::path::Path;
 use toml::de::{DeTable, DeValue};
@@ -43,10 +44,16 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
-/// Loads a scenario file and applies `--set path=value` overrides.
+/// The largest scenario file read: 4 MiB. A scenario is a few kilobytes;
+/// the limit keeps a wrong path (a log, a device) from filling the memory.
+pub const MAX_SCENARIO_BYTES: u64 = 4 << 20;
+
+/// Loads a scenario file and applies `--set path=value` overrides. The file
+/// must be a regular file (a FIFO, a device or a directory is refused without
+/// blocking) of at most [`MAX_SCENARIO_BYTES`] of UTF-8 text.
 pub fn load_file(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
     let label = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+    let text = read_small(path, MAX_SCENARIO_BYTES).map_err(|e| ScenarioError {
         file: label.clone(),
         position: None,
         path: String::new(),
@@ -62,8 +69,14 @@ pub fn load_file(path: &Path, overrides: &[String]) -> Result<Scenario, Scenario
     if let Some(trace) = &sc.churn.trace {
         let resolved =
             if trace.is_absolute() { trace.clone() } else { path.parent().unwrap_or(Path::new(".")).join(trace) };
-        if !resolved.is_file() {
-            return Err(at_path(&text, &label, "churn.trace", format!("trace file {} not found", resolved.display())));
+        let problem = match open_regular(&resolved) {
+            Ok(_) => None,
+            Err(OpenError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Some("not found".to_string()),
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(problem) = problem {
+            let message = format!("trace file {} {problem}", resolved.display());
+            return Err(at_path(&text, &label, "churn.trace", message));
         }
         sc.churn.trace = Some(resolved);
     }
@@ -89,11 +102,7 @@ pub fn load_str_within(
         .then(|| ("nodes".to_string(), format!("expected fewer than {} nodes", crate::sim::addr::MAX_NODES)));
     if let Some((path, message)) = estimate::check(&sc, limits).err().or(too_many) {
         // Named where the value comes from: the --set giving it, or the file.
-        let set = overrides.iter().find(|o| {
-            let p = field_path(o.split_once('=').map_or(o.as_str(), |(p, _)| p));
-            path == p || path.starts_with(&format!("{p}."))
-        });
-        return Err(match set {
+        return Err(match setting(overrides, &path) {
             Some(o) => ScenarioError { file: format!("--set {o}"), position: None, path, message },
             None => at_path(text, label, &path, message),
         });
@@ -101,9 +110,21 @@ pub fn load_str_within(
     Ok(sc)
 }
 
+/// The last override that sets `path` or a table holding it.
+fn setting<'a>(overrides: &'a [String], path: &str) -> Option<&'a String> {
+    overrides.iter().rev().find(|o| {
+        let p = field_path(o.split_once('=').map_or(o.as_str(), |(p, _)| p));
+        path == p || path.starts_with(&format!("{p}."))
+    })
+}
+
 /// The scenario of `text` with its profile under it and `overrides` applied,
 /// validated.
 fn parse(text: &str, label: &str, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    let mut table: toml::Table = toml::from_str(text).map_err(|e| syntax(text, label, &e))?;
+    if let Err((path, message)) = super::shape::check(&table) {
+        return Err(at_path(text, label, &path, message));
+    }
     let sc: Scenario = deserialize(text, label)?;
     if overrides.is_empty() && sc.profile == Profile::Paper {
         if let Err((path, message)) = validate(&sc) {
@@ -111,9 +132,13 @@ fn parse(text: &str, label: &str, overrides: &[String]) -> Result<Scenario, Scen
         }
         return Ok(sc);
     }
-    let mut table: toml::Table = toml::from_str(text).map_err(|e| syntax(text, label, &e))?;
     for o in overrides {
         apply_override(&mut table, o)?;
+    }
+    if let Err((path, message)) = super::shape::check(&table) {
+        let file = setting(overrides, &path)
+            .map_or_else(|| format!("--set {}", overrides.join(" --set ")), |o| format!("--set {o}"));
+        return Err(ScenarioError { file, position: None, path, message });
     }
     // The profile (the file's, or one given by --set) under everything else.
     let profile = match table.get("profile") {
@@ -150,12 +175,15 @@ fn parse(text: &str, label: &str, overrides: &[String]) -> Result<Scenario, Scen
         path: String::new(),
         message: e.to_string(),
     })?;
+    // Named by the override that sets the field, if one does.
     let sc: Scenario = deserialize(&merged, &label).map_err(|mut e| {
         e.position = None;
+        e.file = setting(overrides, &e.path).map_or(label.clone(), |o| format!("--set {o}"));
         e
     })?;
     if let Err((path, message)) = validate(&sc) {
-        return Err(ScenarioError { file: label, position: None, path, message });
+        let file = setting(overrides, &path).map_or(label, |o| format!("--set {o}"));
+        return Err(ScenarioError { file, position: None, path, message });
     }
     Ok(sc)
 }

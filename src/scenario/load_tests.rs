@@ -142,3 +142,91 @@ fn long_user_values_are_cut_in_errors() {
     let e = load_str("", "s.toml", &[format!("nodes={long}")]).unwrap_err().to_string();
     assert!(e.len() < 700 && e.starts_with("--set nodes=xxx") && e.contains("bytes)"), "{e}");
 }
+
+#[test]
+fn sections_must_be_tables_in_files_and_overrides() {
+    let o = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(err("protocol = [8, 3]\n"), "s.toml:1:12: protocol: expected a table ([protocol]), got an array");
+    assert_eq!(
+        err("nodes = 10\n[network]\nlatency = [\"50ms\"]\n"),
+        "s.toml:3:11: network.latency: expected a table ([network.latency]), got an array"
+    );
+    assert_eq!(
+        err("[churn]\nmodel = \"distributions\"\nsession = [\"exponential\", \"1h\"]\n"),
+        "s.toml:3:11: churn.session: expected a table ([churn.session]), got an array"
+    );
+    assert_eq!(
+        err("[network]\npartitions = [[\"1s\", \"2s\", 0.5]]\n"),
+        "s.toml:2:14: network.partitions.0: expected a table ([[network.partitions]]), got an array"
+    );
+    // With a profile (the merged path) and with overrides alike.
+    assert_eq!(
+        err("profile = \"mainline\"\nadversary = [1]\n"),
+        "s.toml:2:13: adversary: expected a table ([adversary]), got an array"
+    );
+    let e = load_str("[workload]\nkeys = 5\n", "s.toml", &o(&["workload=[1,2]"])).unwrap_err().to_string();
+    assert_eq!(e, "--set workload=[1,2]: workload: expected a table ([workload]), got an array");
+    let e = load_str("", "s.toml", &o(&["k=8", "network.latency=5"])).unwrap_err().to_string();
+    assert_eq!(e, "--set network.latency=5: network.latency: expected a table ([network.latency]), got an integer");
+    // The file is checked first, where it is at fault.
+    let e = load_str("protocol = [8, 3]\n", "s.toml", &o(&["k=8"])).unwrap_err().to_string();
+    assert_eq!(e, "s.toml:1:12: protocol: expected a table ([protocol]), got an array");
+}
+
+#[test]
+fn durations_without_a_unit_are_refused_in_files_and_overrides() {
+    let hint = "durations need a unit: did you mean \"50ms\" or \"50s\"? (units: us, ms, s, m or min, h, d)";
+    let o = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        err("[network.latency]\nmodel = \"lognormal\"\nmedian = 50\n"),
+        format!("s.toml:3:10: network.latency.median: {hint}")
+    );
+    assert_eq!(err("[network.latency]\nvalue = \"50\"\n"), format!("s.toml:2:9: network.latency.value: {hint}"));
+    assert_eq!(err("duration = 50\n"), format!("s.toml:1:12: duration: {hint}"));
+    let e = load_str("", "s.toml", &o(&["network.latency.value=50"])).unwrap_err().to_string();
+    assert_eq!(e, format!("--set network.latency.value=50: network.latency.value: {hint}"));
+    let e = load_str("", "s.toml", &o(&["duration=60"])).unwrap_err().to_string();
+    assert!(
+        e.starts_with("--set duration=60: duration: durations need a unit: did you mean \"60ms\" or \"60s\"?"),
+        "{e}"
+    );
+    let e = load_str("", "s.toml", &o(&["rpc_timeout=1.5"])).unwrap_err().to_string();
+    assert!(
+        e.starts_with("--set rpc_timeout=1.5: protocol.rpc_timeout: durations need a unit: did you mean \"1.5ms\""),
+        "{e}"
+    );
+    for unit in ["250us", "250µs", "50ms", "30s", "15m", "15min", "2h", "1d"] {
+        let sc = load_str(&format!("duration = \"2d\"\n[protocol]\nop_timeout = \"{unit}\"\n"), "s.toml", &[]);
+        assert!(sc.is_ok(), "{unit}: {sc:?}");
+    }
+}
+
+#[test]
+fn a_scenario_path_that_is_not_a_regular_file_is_refused() {
+    let dir = std::env::temp_dir().join(format!("kadsim-not-regular-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let e = load_file(&dir, &[]).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        format!("{}: cannot read the scenario: not a regular file (a directory); give a file", dir.display())
+    );
+    #[cfg(unix)]
+    {
+        let e = load_file(Path::new("/dev/zero"), &[]).unwrap_err().to_string();
+        assert_eq!(e, "/dev/zero: cannot read the scenario: not a regular file (a device); give a file");
+    }
+    let big = dir.join("big.toml");
+    std::fs::write(&big, format!("# {}\n", "x".repeat(MAX_SCENARIO_BYTES as usize))).unwrap();
+    let e = load_file(&big, &[]).unwrap_err().to_string();
+    assert!(e.ends_with("cannot read the scenario: larger than 4 MiB (the most this file may hold)"), "{e}");
+    // A trace that is a directory is named as such, not as missing.
+    let s = dir.join("t.toml");
+    std::fs::create_dir_all(dir.join("trace.csv")).unwrap();
+    std::fs::write(&s, "[churn]\nmodel = \"trace\"\ntrace = \"trace.csv\"\n").unwrap();
+    let e = load_file(&s, &[]).unwrap_err().to_string();
+    assert!(
+        e.contains(":3:9: churn.trace: trace file") && e.ends_with("not a regular file (a directory); give a file"),
+        "{e}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -2,9 +2,10 @@
 //! protocol), validation, `--set` overrides, the estimate that refuses
 //! scenarios too big to run, the effective values, and warnings.
 //!
-//! Every field is optional. Unknown fields are errors. A bad file gives one
-//! [`ScenarioError`] naming the file, the field path, the line and column, and
-//! what was expected.
+//! Every field is optional. Unknown fields are errors; a section must be a
+//! table (`shape`); a duration must have a unit ([`units::Dur`]). A bad file
+//! gives one [`ScenarioError`] naming the file (or the `--set`), the field
+//! path, the line and column, and what was expected.
 
 pub mod adversary;
 pub mod clip;
@@ -14,10 +15,11 @@ mod load;
 pub mod names;
 pub mod profiles;
 mod sections;
+mod shape;
 pub mod units;
 mod warnings;
 
-pub use load::{ScenarioError, load_file, load_str, load_str_within};
+pub use load::{MAX_SCENARIO_BYTES, ScenarioError, load_file, load_str, load_str_within};
 pub use names::field_path;
 pub use profiles::Profile;
 pub use sections::*;

@@ -1,8 +1,10 @@
 //! Warnings about a valid scenario, from the scenario alone: values the chosen
 //! models ignore, partitions that fall outside the run or inside the warm-up,
-//! and joins that cannot be done by the end of the warm-up. Each is one line
+//! joins that cannot be done by the end of the warm-up, and settings under
+//! which most or all operations fail ([`replies`]). Each is one line
 //! starting with the field path; `kadsim validate` prints them as
-//! `warning: ...` and the runner writes them to the manifest.
+//! `warning: ...`, `kadsim run` prints them before it runs and the runner
+//! writes them to the manifest.
 
 use super::sections::*;
 use super::units::Dur;
@@ -14,6 +16,7 @@ pub fn warnings(sc: &Scenario) -> Vec<String> {
     churn(&sc.churn, &mut w);
     workload(sc, &mut w);
     network(sc, &mut w);
+    replies(sc, &mut w);
     times(sc, &mut w);
     w
 }
@@ -173,8 +176,132 @@ fn network(sc: &Scenario, w: &mut Vec<String>) {
                 p.start, p.end, sc.warmup
             ));
         }
+        // `sim::partition` cuts off exactly round(fraction × nodes) nodes.
+        let far = (p.fraction.0 * f64::from(sc.nodes)).round().min(f64::from(sc.nodes));
         if p.fraction.0 == 0.0 {
             w.push(format!("{at}.fraction: 0 cuts off no node"));
+        } else if far == 0.0 || far == f64::from(sc.nodes) {
+            w.push(format!(
+                "{at}.fraction: {} of {} nodes puts {far} on the far side: no message crosses the cut",
+                p.fraction.0, sc.nodes
+            ));
+        }
+    }
+}
+
+/// The one-way latency of the network: the least a message can take and a
+/// typical one (the median; the mean for the uniform and coordinates
+/// models; half the jitter added; to whole milliseconds), both raised to
+/// `network.min_latency`, each with the field that sets it.
+struct OneWay {
+    least: (&'static str, Dur),
+    typical: (&'static str, Dur),
+}
+
+fn one_way(sc: &Scenario) -> OneWay {
+    let floor = sc.network.min_latency;
+    let l = sc.effective().network.latency;
+    let get = |d: Option<Dur>| d.unwrap_or_default();
+    let (field, least, typical) = match l.model {
+        LatencyModel::Constant => ("network.latency.value", get(l.value), get(l.value)),
+        LatencyModel::Uniform => ("network.latency", get(l.min), Dur((get(l.min).0 + get(l.max).0) / 2)),
+        LatencyModel::Lognormal => ("network.latency.median", Dur(0), get(l.median)),
+        LatencyModel::Coordinates => {
+            let mean = get(l.width).0 as f64 * crate::sim::latency::UNIT_SQUARE_MEAN_DISTANCE
+                + 2.0 * get(l.height_mean).0 as f64;
+            ("network.latency", Dur(0), Dur(mean.round() as u64))
+        }
+    };
+    let raised = |d: Dur| if d > floor { (field, d) } else { ("network.min_latency", floor) };
+    let (typical_field, typical) = raised(typical);
+    // An estimate: to whole milliseconds, as one would write it.
+    let typical = typical.0.saturating_add(l.jitter.0 / 2);
+    let typical = if typical >= 1000 { (typical + 500) / 1000 * 1000 } else { typical };
+    OneWay { least: raised(least), typical: (typical_field, Dur(typical)) }
+}
+
+fn twice(d: Dur) -> Dur {
+    Dur(d.0.saturating_mul(2))
+}
+
+/// Settings under which no operation, or hardly any, can succeed. Every
+/// operation needs replies: a request and its reply each take a one-way
+/// latency of at least `network.min_latency` (`sim::latency`); a reply
+/// arriving after `protocol.rpc_timeout` is dropped, and one after the
+/// operation's `protocol.op_timeout` comes too late (`kad::node`; a reply at
+/// the very instant of the deadline may come first or not); a lookup result
+/// holds only nodes that answered; events at the end of the run still run.
+/// Gets only start for keys a put stored, so they fail with the puts.
+fn replies(sc: &Scenario, w: &mut Vec<String>) {
+    const NONE: &str = "no operation can succeed";
+    let p = &sc.protocol;
+    let OneWay { least: (least_field, least), typical: (typical_field, typical) } = one_way(sc);
+    let (rpc, op) = (p.rpc_timeout, p.op_timeout);
+    if twice(least) > rpc {
+        w.push(format!(
+            "{least_field}: every round trip takes at least 2 x {least} = {}, longer than protocol.rpc_timeout ({rpc}): every RPC times out, so {NONE}",
+            twice(least)
+        ));
+    } else if twice(typical) >= rpc {
+        w.push(format!(
+            "{typical_field}: a typical round trip (2 x {typical} = {}) is not shorter than protocol.rpc_timeout ({rpc}): half the RPCs or more time out and many operations fail",
+            twice(typical)
+        ));
+    }
+    if op < twice(least) {
+        w.push(format!(
+            "protocol.op_timeout: {op} is shorter than the shortest round trip ({}): every operation ends before a reply arrives, so {NONE}",
+            twice(least)
+        ));
+    } else if op <= twice(typical) {
+        w.push(format!(
+            "protocol.op_timeout: {op} is not longer than a typical round trip ({}): many operations end before a reply arrives",
+            twice(typical)
+        ));
+    }
+    let measured = Dur(sc.duration.0 - sc.warmup.0);
+    if least >= sc.duration {
+        w.push(format!(
+            "{least_field}: {least} is not shorter than the run ({}): no reply arrives within the run, so {NONE}",
+            sc.duration
+        ));
+    } else if twice(least) > measured {
+        let after = if sc.warmup.0 > 0 { "from the end of the warm-up " } else { "" };
+        w.push(format!(
+            "{least_field}: a round trip takes at least {}, longer than the {measured} {after}to the end of the run: no measured operation can get a reply",
+            twice(least)
+        ));
+    }
+    if let Some(why) = loses_everything(&sc.effective().network.loss) {
+        w.push(format!("{why}: every message is lost, so {NONE}"));
+    }
+    if sc.nodes == 1 {
+        w.push(format!("nodes: a single node has no other node to look up, store at or get from, so {NONE}"));
+    }
+}
+
+/// The field path that makes `loss` (defaults filled in) lose every
+/// message, if it does: independent loss at rate 1, or a Gilbert–Elliott
+/// chain that loses with probability 1 in every state it can be in (a state
+/// is reachable when the chain can start in it or move into it:
+/// `sim::loss` starts each chain in its stationary distribution).
+fn loses_everything(loss: &Loss) -> Option<&'static str> {
+    let p = |x: Option<crate::scenario::units::Probability>| x.map_or(0.0, |x| x.0);
+    match loss.model {
+        LossModel::None => None,
+        LossModel::Independent => (p(loss.rate) >= 1.0).then_some("network.loss.rate"),
+        LossModel::GilbertElliott => {
+            let (to_bad, to_good) = (p(loss.p_good_bad), p(loss.p_bad_good));
+            let good_reachable = to_good > 0.0 || to_bad == 0.0;
+            let bad_reachable = to_bad > 0.0;
+            let good_loses = !good_reachable || p(loss.loss_good) >= 1.0;
+            let bad_loses = !bad_reachable || p(loss.loss_bad) >= 1.0;
+            match (good_loses && bad_loses, good_reachable, bad_reachable) {
+                (false, ..) => None,
+                (true, true, true) => Some("network.loss"),
+                (true, true, false) => Some("network.loss.loss_good"),
+                (true, false, _) => Some("network.loss.loss_bad"),
+            }
         }
     }
 }
@@ -240,5 +367,154 @@ mod tests {
         assert!(w[0].starts_with("network.partitions.0.start: 2h is not before the end of the run (1h)"));
         assert!(w[1].starts_with("network.partitions.1.end: 2h is after the end of the run (1h)"));
         assert!(w[2].starts_with("network.partitions.2: lies wholly inside the warm-up"));
+    }
+
+    /// The warnings of `text` that start with `field`.
+    fn about(text: &str, field: &str) -> Vec<String> {
+        warn(text).into_iter().filter(|w| w.starts_with(&format!("{field}: "))).collect()
+    }
+
+    #[test]
+    fn round_trips_at_or_past_the_rpc_timeout() {
+        // An RPC's reply comes after two one-way latencies; rpc_timeout is 2s.
+        let half = "half the RPCs or more time out and many operations fail";
+        let w = about("[network.latency]\nvalue = \"1s\"\n", "network.latency.value");
+        assert_eq!(
+            w,
+            [format!(
+                "network.latency.value: a typical round trip (2 x 1s = 2s) is not shorter than protocol.rpc_timeout (2s): {half}"
+            )]
+        );
+        let w = about("[network.latency]\nvalue = \"1001ms\"\n", "network.latency.value");
+        assert_eq!(
+            w,
+            [
+                "network.latency.value: every round trip takes at least 2 x 1001ms = 2002ms, longer than protocol.rpc_timeout (2s): every RPC times out, so no operation can succeed"
+            ]
+        );
+        assert_eq!(about("[network.latency]\nvalue = \"999ms\"\n", "network.latency.value"), Vec::<String>::new());
+        let w = about("[network.latency]\nmodel = \"lognormal\"\nmedian = \"50s\"\n", "network.latency.median");
+        assert_eq!(
+            w,
+            [format!(
+                "network.latency.median: a typical round trip (2 x 50s = 100s) is not shorter than protocol.rpc_timeout (2s): {half}"
+            )]
+        );
+        let w = about("[network]\nmin_latency = \"1500ms\"\n", "network.min_latency");
+        assert_eq!(
+            w,
+            [
+                "network.min_latency: every round trip takes at least 2 x 1500ms = 3s, longer than protocol.rpc_timeout (2s): every RPC times out, so no operation can succeed"
+            ]
+        );
+        let w = about("[network.latency]\nmodel = \"uniform\"\nmin = \"1100ms\"\nmax = \"2s\"\n", "network.latency");
+        assert!(w[0].contains("every round trip takes at least 2 x 1100ms = 2200ms"), "{w:?}");
+        let w = about("[network.latency]\nmodel = \"uniform\"\nmin = \"10ms\"\nmax = \"2s\"\n", "network.latency");
+        assert!(w[0].contains("a typical round trip (2 x 1005ms = 2010ms)"), "{w:?}");
+        // Coordinates: 3s x 0.5214 + 2 x 5ms = 1574ms.
+        let w = about("[network.latency]\nmodel = \"coordinates\"\nwidth = \"3s\"\n", "network.latency");
+        assert!(w[0].contains("a typical round trip (2 x 1574ms = 3148ms)"), "{w:?}");
+        // Half the jitter is typical.
+        let w = about("[network.latency]\nvalue = \"900ms\"\njitter = \"200ms\"\n", "network.latency.value");
+        assert!(w[0].contains("a typical round trip (2 x 1s = 2s)"), "{w:?}");
+        let w = about("[protocol]\nrpc_timeout = \"100ms\"\n", "network.latency.value");
+        assert!(w[0].contains("(2 x 50ms = 100ms) is not shorter than protocol.rpc_timeout (100ms)"), "{w:?}");
+    }
+
+    #[test]
+    fn operations_shorter_than_a_round_trip() {
+        let t = "[protocol]\nop_timeout = \"1s\"\nrpc_timeout = \"5s\"\n[network.latency]\nvalue = \"600ms\"\n";
+        assert_eq!(
+            about(t, "protocol.op_timeout"),
+            [
+                "protocol.op_timeout: 1s is shorter than the shortest round trip (1200ms): every operation ends before a reply arrives, so no operation can succeed"
+            ]
+        );
+        let t = "[protocol]\nop_timeout = \"1s\"\nrpc_timeout = \"5s\"\n[network.latency]\nvalue = \"500ms\"\n";
+        assert_eq!(
+            about(t, "protocol.op_timeout"),
+            [
+                "protocol.op_timeout: 1s is not longer than a typical round trip (1s): many operations end before a reply arrives"
+            ]
+        );
+        let t = "[protocol]\nop_timeout = \"1001ms\"\n[network.latency]\nvalue = \"500ms\"\n";
+        assert_eq!(about(t, "protocol.op_timeout"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn no_reply_within_the_run_or_the_measured_time() {
+        let w = about("duration = \"3m\"\n[network]\nmin_latency = \"1h\"\n", "network.min_latency");
+        assert!(w.contains(&"network.min_latency: 1h is not shorter than the run (3m): no reply arrives within the run, so no operation can succeed".to_string()), "{w:#?}");
+        let w = about("duration = \"1m\"\n[network]\nmin_latency = \"31s\"\n", "network.min_latency");
+        assert!(w.contains(&"network.min_latency: a round trip takes at least 62s, longer than the 1m to the end of the run: no measured operation can get a reply".to_string()), "{w:#?}");
+        let w = about(
+            "duration = \"1m\"\nwarmup = \"59s\"\n[network.latency]\nvalue = \"600ms\"\n",
+            "network.latency.value",
+        );
+        assert_eq!(
+            w,
+            [
+                "network.latency.value: a round trip takes at least 1200ms, longer than the 1s from the end of the warm-up to the end of the run: no measured operation can get a reply"
+            ]
+        );
+        let w = about(
+            "duration = \"1m\"\nwarmup = \"59s\"\n[network.latency]\nvalue = \"500ms\"\n",
+            "network.latency.value",
+        );
+        assert_eq!(w, Vec::<String>::new());
+    }
+
+    #[test]
+    fn networks_that_lose_every_message() {
+        let lost = |text: &str| {
+            about(text, "network.loss")
+                .into_iter()
+                .chain(about(text, "network.loss.rate"))
+                .chain(about(text, "network.loss.loss_good"))
+                .chain(about(text, "network.loss.loss_bad"))
+                .collect::<Vec<_>>()
+        };
+        let ge = "[network.loss]\nmodel = \"gilbert_elliott\"\n";
+        assert_eq!(
+            lost("[network.loss]\nmodel = \"independent\"\nrate = 1.0\n"),
+            ["network.loss.rate: every message is lost, so no operation can succeed"]
+        );
+        assert_eq!(lost("[network.loss]\nmodel = \"independent\"\nrate = 0.99\n"), Vec::<String>::new());
+        assert_eq!(
+            lost(&format!("{ge}loss_good = 1.0\nloss_bad = 1.0\n")),
+            ["network.loss: every message is lost, so no operation can succeed"]
+        );
+        // The chain never leaves the good state, or never leaves the bad one.
+        assert_eq!(
+            lost(&format!("{ge}p_good_bad = 0.0\nloss_good = 1.0\n")),
+            ["network.loss.loss_good: every message is lost, so no operation can succeed"]
+        );
+        assert_eq!(
+            lost(&format!("{ge}p_bad_good = 0.0\nloss_bad = 1.0\n")),
+            ["network.loss.loss_bad: every message is lost, so no operation can succeed"]
+        );
+        assert_eq!(lost(&format!("{ge}p_good_bad = 0.0\nloss_bad = 1.0\n")), Vec::<String>::new());
+        assert_eq!(lost(&format!("{ge}loss_bad = 1.0\n")), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_single_node_and_cuts_that_cut_nothing() {
+        assert_eq!(
+            about("nodes = 1\n", "nodes"),
+            ["nodes: a single node has no other node to look up, store at or get from, so no operation can succeed"]
+        );
+        let w = about(
+            "nodes = 10\n[[network.partitions]]\nstart = \"1m\"\nend = \"2m\"\nfraction = 0.97\n",
+            "network.partitions.0.fraction",
+        );
+        assert_eq!(
+            w,
+            ["network.partitions.0.fraction: 0.97 of 10 nodes puts 10 on the far side: no message crosses the cut"]
+        );
+        let w = about(
+            "nodes = 10\n[[network.partitions]]\nstart = \"1m\"\nend = \"2m\"\nfraction = 0.04\n",
+            "network.partitions.0.fraction",
+        );
+        assert_eq!(w.len(), 1, "{w:?}");
     }
 }

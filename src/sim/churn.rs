@@ -9,9 +9,12 @@
 //! into time-sorted [`TraceEvent`]s, reporting the first bad line as one
 //! [`TraceError`] line instead of panicking.
 
+use crate::files::bounded;
 use crate::scenario::{DistKind, Distribution};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution as _, Exp, LogNormal, OpenClosed01, Weibull};
+use std::collections::VecDeque;
+use std::io::Read;
 use std::path::Path;
 
 /// The longest duration a sample can have: 10¹² s (about 31 700 years), the
@@ -234,33 +237,40 @@ const TRACE_HEADER: &str = "time_s,node,event";
 /// The longest time a trace may hold, in seconds (that of a scenario).
 const MAX_TRACE_S: f64 = 1e12;
 
+/// The longest span of bytes one record of a trace may take: a record is a
+/// line, and [`bounded::MAX_LINE`] bounds lines; a quoted field can carry a
+/// record over many, so records are bounded too.
+const MAX_RECORD: u64 = 2 * bounded::MAX_LINE as u64;
+
 /// Reads the churn trace at `path`: a CSV file with the header
 /// `time_s,node,event` and one event per line (time in non-negative, possibly
 /// fractional seconds, rounded to whole microseconds; node index below
 /// `nodes`; event `up` or `down`). Spaces around fields and blank lines are
 /// allowed. The events come back sorted by time, ties in file order.
+///
+/// The file is streamed ([`bounded::open_lines`]: a regular file, lines of at
+/// most 1 MiB, gunzipped if its name ends in `.gz`); only the events are kept.
 pub fn read_trace(path: &Path, nodes: u32) -> Result<Vec<TraceEvent>, TraceError> {
     let file = path.display().to_string();
     let one_line = |s: String| s.replace(['\n', '\r'], " ");
-    let text =
-        std::fs::read(path).map_err(|e| TraceError::Io { file: file.clone(), message: one_line(e.to_string()) })?;
-    // csv's own line count skips blank lines, so lines are counted from byte offsets.
-    let line_at = |pos: Option<&csv::Position>| {
-        let mut end = pos.map_or(0, |p| (p.byte() as usize).min(text.len()));
-        while end < text.len() && b"\r\n".contains(&text[end]) {
-            end += 1; // a record's offset may point at the blank lines before it
-        }
-        1 + text[..end].iter().filter(|&&c| c == b'\n').count() as u64
-    };
-    let bad = |pos: Option<&csv::Position>, column: &str, expected: String| TraceError::Bad {
+    let io = |message: String| TraceError::Io { file: file.clone(), message: one_line(message) };
+    let input = bounded::open_lines(path).map_err(|e| match e {
+        bounded::OpenError::Io(e) => io(e.to_string()),
+        e => io(e.to_string()),
+    })?;
+    let bad = |line: u64, column: &str, expected: String| TraceError::Bad {
         file: file.clone(),
-        line: line_at(pos),
+        line,
         column: column.to_string(),
         // A value from the file is echoed cut to a couple of hundred bytes.
         expected: one_line(crate::scenario::clip::clip_message(&expected).into_owned()),
     };
-    let mut reader =
-        csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(&text[..]);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(LineBreaks { inner: input, read: 0, breaks: VecDeque::new(), newlines: 0, passed: 0 });
+    let byte = |pos: Option<&csv::Position>| pos.map_or(0, csv::Position::byte);
     let mut events = Vec::new();
     let mut record = csv::StringRecord::new();
     let mut header_seen = false;
@@ -270,30 +280,88 @@ pub fn read_trace(path: &Path, nodes: u32) -> Result<Vec<TraceEvent>, TraceError
             Ok(false) => break,
             Err(e) => {
                 let what = match e.kind() {
+                    csv::ErrorKind::Io(e) => return Err(io(e.to_string())),
                     csv::ErrorKind::Utf8 { .. } => "expected UTF-8 text".to_string(),
                     _ => format!("expected CSV ({e})"),
                 };
-                return Err(bad(e.position(), "row", what));
+                let line = reader.get_mut().line_at(byte(e.position()));
+                return Err(bad(line, "row", what));
             }
         }
+        let at = byte(record.position());
         if header_seen {
             let event = parse_event(&record, nodes);
-            events.push(event.map_err(|(col, what)| bad(record.position(), col, what))?);
+            events.push(event.map_err(|(col, what)| bad(reader.get_mut().line_at(at), col, what))?);
         } else {
             let got = record.iter().collect::<Vec<_>>().join(",");
             if got.trim_start_matches('\u{feff}') != TRACE_HEADER {
                 let what = format!("expected \"{TRACE_HEADER}\", got {got:?}");
-                return Err(bad(record.position(), "header", what));
+                return Err(bad(reader.get_mut().line_at(at), "header", what));
             }
             header_seen = true;
         }
+        reader.get_mut().pass(at);
     }
     if !header_seen {
         let what = format!("expected \"{TRACE_HEADER}\", got an empty file");
-        return Err(bad(None, "header", what));
+        return Err(bad(reader.get_mut().line_at(0), "header", what));
     }
     events.sort_by_key(|e| e.time_us); // stable: ties keep file order
     Ok(events)
+}
+
+/// A reader that keeps the offsets of the line breaks it has read and the
+/// caller has not yet passed, so that a CSV record's byte offset gives its
+/// line number in bounded memory (csv's own line count skips blank lines).
+struct LineBreaks<R> {
+    inner: R,
+    /// Bytes read so far.
+    read: u64,
+    /// Offset and byte of every `\r` and `\n` at or after `passed`, in order.
+    breaks: VecDeque<(u64, u8)>,
+    /// `\n` bytes before `passed`.
+    newlines: u64,
+    /// The offset of the record being read: everything before it is counted.
+    passed: u64,
+}
+
+impl<R> LineBreaks<R> {
+    /// Counts the line breaks before offset `to` and forgets them.
+    fn pass(&mut self, to: u64) {
+        while let Some(&(at, b)) = self.breaks.front() {
+            if at >= to {
+                break;
+            }
+            self.newlines += u64::from(b == b'\n');
+            self.breaks.pop_front();
+        }
+        self.passed = self.passed.max(to);
+    }
+
+    /// The 1-based line of the record at offset `at`: an offset may point at
+    /// the blank lines before the record, which are skipped.
+    fn line_at(&mut self, at: u64) -> u64 {
+        self.pass(at);
+        // The run of line breaks that starts right at `at`.
+        let run = self.breaks.iter().zip(at..).take_while(|(brk, next)| brk.0 == *next);
+        1 + self.newlines + run.filter(|(brk, _)| brk.1 == b'\n').count() as u64
+    }
+}
+
+impl<R: Read> Read for LineBreaks<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for (i, b) in buf[..n].iter().enumerate() {
+            if *b == b'\n' || *b == b'\r' {
+                self.breaks.push_back((self.read + i as u64, *b));
+            }
+        }
+        self.read += n as u64;
+        if self.read - self.passed > MAX_RECORD {
+            return Err(bounded::Exceeded::Line(bounded::MAX_LINE as u64).into());
+        }
+        Ok(n)
+    }
 }
 
 /// The column at fault and what it should hold.
@@ -427,12 +495,12 @@ mod tests {
     fn degenerate_parameters_do_not_panic() {
         let mut rng = ChaCha8Rng::seed_from_u64(8);
         for fields in [
-            "dist = 'exponential', mean = 0",
-            "dist = 'weibull', shape = 0.0, scale = 0",
-            "dist = 'weibull', shape = 1e-3, scale = 1",
-            "dist = 'pareto', shape = 0.0, scale = 1",
-            "dist = 'lognormal', median = 0, sigma = 2.0",
-            "dist = 'lognormal', median = 1, sigma = 1e6",
+            "dist = 'exponential', mean = '0s'",
+            "dist = 'weibull', shape = 0.0, scale = '0s'",
+            "dist = 'weibull', shape = 1e-3, scale = '1s'",
+            "dist = 'pareto', shape = 0.0, scale = '1s'",
+            "dist = 'lognormal', median = '0s', sigma = 2.0",
+            "dist = 'lognormal', median = '1s', sigma = 1e6",
         ] {
             let d = dist(fields);
             let ok = (0..100).all(|_| (1..=MAX_DURATION_US).contains(&d.sample(&mut rng)));
@@ -524,5 +592,39 @@ mod tests {
         assert!(msg.starts_with(&format!("{path}:2: node: expected a node index below 1000, got \"7x7x")), "{msg}");
         assert!(msg.contains("(10000 bytes)"), "{msg}");
         assert!(msg.len() < path.len() + 400, "{} bytes: {msg}", msg.len());
+    }
+
+    #[test]
+    fn a_trace_is_streamed_from_a_regular_file_only() {
+        let dir = std::env::temp_dir().join(format!("kadsim-trace-kinds-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let e = read_trace(&dir, 10).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!("{}: cannot read the trace: not a regular file (a directory); give a file", dir.display())
+        );
+        // A line past the limit stops the reading, whatever follows.
+        let (path, got) = read("long-line", format!("time_s,node,event\n1,2,up\n{}\n", "9".repeat(2 << 20)).as_bytes());
+        let e = got.unwrap_err().to_string();
+        assert!(e.starts_with(&format!("{path}: cannot read the trace: a line longer than 1 MiB")), "{e}");
+        // So does a quoted field carried over many short lines.
+        let (path, got) =
+            read("long-record", format!("time_s,node,event\n1,\"{}\",up\n", "7\n".repeat(2 << 20)).as_bytes());
+        let e = got.unwrap_err().to_string();
+        assert!(e.starts_with(&format!("{path}: cannot read the trace: a line longer than 1 MiB")), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn line_numbers_stay_right_across_the_read_buffers() {
+        // Far more than csv's buffer of blank and CRLF lines before a bad row.
+        let mut text = String::from("time_s,node,event\r\n");
+        for i in 0..50_000 {
+            text.push_str(if i % 3 == 0 { "\r\n" } else { "1,2,up\n" });
+        }
+        text.push_str("\n\n1,2,sideways\n");
+        let (path, got) = read("many-lines", text.as_bytes());
+        let e = got.unwrap_err().to_string();
+        assert_eq!(e, format!("{path}:50004: event: expected \"up\" or \"down\", got \"sideways\""));
     }
 }

@@ -20,7 +20,7 @@ pub const MAX_LATENCY_US: u64 = 1_000_000_000_000;
 
 /// Mean distance between two independent uniform points of the unit square:
 /// (2 + √2 + 5·ln(1 + √2)) / 15.
-const UNIT_SQUARE_MEAN_DISTANCE: f64 = 0.521_405_433_164_720_7;
+pub const UNIT_SQUARE_MEAN_DISTANCE: f64 = 0.521_405_433_164_720_7;
 
 /// The one-way latency model of a run, built once from the scenario.
 #[derive(Clone, Debug)]

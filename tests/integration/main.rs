@@ -15,6 +15,7 @@ mod profiles;
 mod regression;
 mod report;
 mod runs;
+mod scenario_semantics;
 mod testnet;
 mod tracing;
 mod traffic;
