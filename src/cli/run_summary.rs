@@ -51,7 +51,7 @@ pub fn render(
     let d = dir.display();
     let _ = writeln!(out, "results in {d}");
     if replaced_same {
-        let _ = writeln!(out, "  (it held this same run: replaced with identical files, charts and reports kept)");
+        let _ = writeln!(out, "  (it held this same run: replaced by identical files, its charts kept)");
     }
     let _ = writeln!(out, "next: kadsim report {d}");
     let _ = writeln!(out, "  or: kadsim plot {d}");
@@ -96,7 +96,7 @@ mod tests {
     fn a_run_without_operations_says_so() {
         let text = render("idle", &rows(&[("nodes", "10")]), Path::new("r"), 5, 0.1, true);
         assert!(text.contains("no operation was measured"), "{text}");
-        assert!(text.contains("results in r\n  (it held this same run: replaced with identical files"), "{text}");
+        assert!(text.contains("results in r\n  (it held this same run: replaced by identical files"), "{text}");
         assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
     }
 }

@@ -181,8 +181,13 @@ impl Out {
         for name in names {
             assert!(plain_name(name), "kadsim's own output names are plain: {name:?}");
             let path = self.dir.join(name.trim_end_matches('/'));
+            let exists = std::fs::symlink_metadata(&path).is_ok();
+            if exists && ledger.get(name).is_none_or(|e| e.source != self.source.id) {
+                // Another process (a shard beside this one) may have recorded it since.
+                *ledger = Ledger::read(&self.dir)?.unwrap_or_default();
+            }
             let recorded = ledger.get(name);
-            if std::fs::symlink_metadata(&path).is_ok() {
+            if exists {
                 match recorded {
                     None => return Err(OwnError::Foreign { path, flag: "--out" }),
                     Some(e) if e.source != self.source.id && !self.force && !name.ends_with('/') => {
@@ -218,25 +223,48 @@ impl Out {
 /// Whether `name` is a leftover of kadsim's own in a directory whose record
 /// is `ledger`: a file being written (`NAME.tmp` of a recorded NAME), or a
 /// run directory being staged or replaced (`.NAME.partial-PID`,
-/// `.NAME.old-PID`, which hold a record of their own).
+/// `.NAME.old-PID`, which hold a record of their own, or are a running
+/// process's that may not have written it yet).
 fn leftover(dir: &Path, name: &str, ledger: Option<&Ledger>) -> bool {
     if let Some(base) = name.strip_suffix(".tmp") {
         return ledger.is_some_and(|l| l.get(base).is_some()) || base == LEDGER;
     }
-    super::swap::is_sibling_name(name) && dir.join(name).join(LEDGER).is_file()
+    super::swap::is_sibling_name(name) && (dir.join(name).join(LEDGER).is_file() || super::swap::is_live_sibling(name))
 }
 
-/// The first entry under `dir` (in name order, at any depth) that kadsim did
-/// not write, if any. A directory without a record holds only foreign
-/// entries, unless it is empty.
-pub fn foreign_in(dir: &Path) -> Result<Option<PathBuf>, OwnError> {
-    let ledger = Ledger::read(dir)?;
+/// The entries of `dir`, by name, sorted.
+fn names_in(dir: &Path) -> Result<Vec<String>, OwnError> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .map_err(io(dir))?
         .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
         .collect::<Result<_, _>>()
         .map_err(io(dir))?;
     names.sort();
+    Ok(names)
+}
+
+/// Whether `dir` holds anything but kadsim's record of its files and files
+/// or runs kadsim is writing (or was, when it was stopped).
+pub fn has_content(dir: &Path) -> Result<bool, OwnError> {
+    let names = names_in(dir)?;
+    // Read after the listing: an entry is recorded before it is made, so the
+    // record covers everything listed, whatever another process does meanwhile.
+    let ledger = Ledger::read(dir)?;
+    for name in names {
+        if name != LEDGER && !leftover(dir, &name, ledger.as_ref()) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The first entry under `dir` (in name order, at any depth) that kadsim did
+/// not write, if any. A directory without a record holds only foreign
+/// entries, unless it is empty.
+pub fn foreign_in(dir: &Path) -> Result<Option<PathBuf>, OwnError> {
+    let names = names_in(dir)?;
+    // After the listing, as in `has_content`.
+    let ledger = Ledger::read(dir)?;
     for name in names {
         let path = dir.join(&name);
         if name == LEDGER || leftover(dir, &name, ledger.as_ref()) {

@@ -66,6 +66,12 @@ pub fn is_sibling_name(name: &str) -> bool {
     sibling_parts(name).is_some()
 }
 
+/// Whether `name` is a staging or replaced sibling of a process still
+/// running (whose directory may not hold its record of files yet).
+pub fn is_live_sibling(name: &str) -> bool {
+    sibling_parts(name).is_some_and(|(_, _, pid)| !gone(pid))
+}
+
 /// (NAME, kind, PID) of `.NAME.partial-PID` or `.NAME.old-PID`.
 fn sibling_parts(name: &str) -> Option<(&str, &str, &str)> {
     let rest = name.strip_prefix('.')?;

@@ -211,7 +211,7 @@ pub fn open_out(out: &Path, grid: &Grid, force: bool) -> Result<Out, SweepError>
         other => SweepError::Input(other.to_string()),
     };
     let mut notes = swap::settle(out).map_err(own)?;
-    let non_empty = out.is_dir() && std::fs::read_dir(out).map(|mut d| d.next().is_some()).unwrap_or(false);
+    let non_empty = out.is_dir() && owned::has_content(out).map_err(own)?;
     if non_empty {
         if let Some(path) = owned::foreign_in(out).map_err(own)? {
             if Ledger::read(out).map_err(|e| own(e.into()))?.is_none() && out.join("sweep.json").is_file() {
@@ -459,6 +459,15 @@ pub fn sweep(
     let out_dir = open_out(out, grid, force)?;
     notes.extend(out_dir.notes.iter().cloned());
     let own = |e: OwnError| SweepError::Input(e.to_string());
+    // The sweep's record first: the directory is this sweep's (or shard's)
+    // from now on, for shards starting beside it and for a later sweep.
+    let record = Record::new(grid, shard, runs.len());
+    let record_name = match shard {
+        Some(s) => format!("sweep.shard-{}-of-{}.json", s.i, s.n),
+        None => "sweep.json".into(),
+    };
+    let p = out_dir.claim(&record_name).map_err(own)?;
+    write_json(&p, &record).map_err(|e| io(&p, e))?;
     let runs_dir = out_dir.subdir("runs").map_err(own)?;
     for r in &runs {
         let point = r.dir(grid);
@@ -500,13 +509,10 @@ pub fn sweep(
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err(SweepError::Internal("a run did not finish".into()))))
         .collect::<Result<_, _>>()?;
-    let record = Record::new(grid, shard, rows.len());
     match shard {
         Some(s) => {
             let tag = format!("shard-{}-of-{}", s.i, s.n);
             write_rows(&out_dir.claim(&format!("runs.{tag}.csv")).map_err(own)?, grid, &rows)?;
-            let p = out_dir.claim(&format!("sweep.{tag}.json")).map_err(own)?;
-            write_json(&p, &record).map_err(|e| io(&p, e))?;
         }
         None => finish(grid, &rows, &out_dir, style)?,
     }

@@ -122,7 +122,7 @@ fn the_same_run_again_is_replaced_in_place_keeping_its_charts_and_report() {
     ok(&d, &["report", "results/tiny"]);
     let before = tree(&d.join("results/tiny"));
     let o = ok(&d, &["run", "tiny.toml", "-q", "--trace", "ops"]);
-    assert!(text(&o.stdout).contains("it held this same run: replaced with identical files"), "{}", text(&o.stdout));
+    assert!(text(&o.stdout).contains("it held this same run: replaced by identical files"), "{}", text(&o.stdout));
     assert!(o.stderr.is_empty(), "{}", text(&o.stderr));
     let after = tree(&d.join("results/tiny"));
     let data = |t: &[(String, Vec<u8>)]| -> Vec<(String, Vec<u8>)> {
@@ -280,6 +280,31 @@ fn sweeps_and_merges_follow_the_same_rules() {
     std::fs::create_dir(d.join("mine")).unwrap();
     std::fs::write(d.join("mine/runs.csv"), "my table").unwrap();
     refused(&d, &["merge", "sh", "--out", "mine", "--force"], &["mine/runs.csv: not written by kadsim"]);
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn shards_running_at_once_share_one_directory() {
+    let d = place("shards");
+    let children: Vec<std::process::Child> = ["1/3", "2/3", "3/3"]
+        .iter()
+        .map(|i| {
+            std::process::Command::new(crate::bin::binary())
+                .args(["sweep", "tiny.toml", "--param", "k=8,20", "--replicas", "3", "-q", "--jobs", "1"])
+                .args(["--out", "sh", "--shard", i])
+                .current_dir(&d)
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", text(&o.stderr));
+    }
+    ok(&d, &["merge", "sh"]);
+    let rows = std::fs::read_to_string(d.join("sh/runs.csv")).unwrap();
+    assert_eq!(rows.lines().count(), 7, "six runs: {rows}");
     let _ = std::fs::remove_dir_all(&d);
 }
 
