@@ -272,6 +272,14 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 /// Exit code for an internal error.
 pub const EXIT_INTERNAL: u8 = 3;
 
+/// Prints what the readers read leniently (an older run's missing columns),
+/// one `kadsim: note: ...` line each.
+fn print_notes(notes: &[String]) {
+    for n in notes {
+        eprintln!("kadsim: note: {n}");
+    }
+}
+
 fn bad_input(e: &ScenarioError) -> ExitCode {
     eprintln!("kadsim: {e}");
     ExitCode::from(EXIT_BAD_INPUT)
@@ -443,7 +451,10 @@ fn overlay(dirs: &[PathBuf], label: Option<&str>, out: Option<&Path>, style: &cr
     let mut runs = Vec::new();
     for d in dirs {
         match Results::read(d) {
-            Ok(r) => runs.push(r),
+            Ok(r) => {
+                print_notes(&r.notes);
+                runs.push(r);
+            }
             Err(e) => {
                 eprintln!("kadsim: {e}");
                 return ExitCode::from(EXIT_BAD_INPUT);
@@ -493,6 +504,7 @@ fn plot(dir: &Path, out: Option<&Path>, style: &crate::report::chart::Style) -> 
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
+    print_notes(&results.notes);
     draw_into(out.unwrap_or(dir), |out| plot::plot_run_styled(&results, out, style))
 }
 

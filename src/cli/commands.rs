@@ -22,8 +22,14 @@ fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
 /// Most bootstrap resamples `compare` draws.
 const MAX_RESAMPLES: usize = 1_000_000;
 
-fn read(dir: &Path) -> Result<Results, ExitCode> {
-    Results::read(dir).map_err(|e| fail(EXIT_BAD_INPUT, e))
+/// The run in `dir`, checked whole (every file its manifest lists), its
+/// notes printed.
+fn read_whole(dir: &Path) -> Result<Results, ExitCode> {
+    let r = Results::read(dir).map_err(|e| fail(EXIT_BAD_INPUT, e))?;
+    let notes = crate::report::verify::listed_files(&r).map_err(|e| fail(EXIT_BAD_INPUT, e))?;
+    super::print_notes(&r.notes);
+    super::print_notes(&notes);
+    Ok(r)
 }
 
 /// The directories of each side of `kadsim compare`: `BASE CAND`, or
@@ -75,6 +81,9 @@ pub fn compare(
         (Ok(b), Ok(c)) => (b, c),
         (Err(e), _) | (_, Err(e)) => return fail(EXIT_BAD_INPUT, e),
     };
+    for r in b.runs.iter().chain(&c.runs) {
+        super::print_notes(&r.notes);
+    }
     let cmp = compare::compare(&b, &c, resamples, seed);
     // Every rule is checked before anything is printed, so a typo fails fast.
     let verdicts = match rules.iter().map(|r| r.check(&cmp)).collect::<Result<Vec<_>, String>>() {
@@ -216,7 +225,7 @@ pub fn merge(dirs: &[PathBuf], out: Option<&Path>, style: &Style) -> ExitCode {
 
 /// `kadsim report`.
 pub fn report(dir: &Path, style: &Style) -> ExitCode {
-    let r = match read(dir) {
+    let r = match read_whole(dir) {
         Ok(r) => r,
         Err(e) => return e,
     };

@@ -6,7 +6,6 @@ use super::{EXIT_BAD_INPUT, EXIT_INTERNAL};
 use crate::report::chart::Style;
 use crate::report::trace::{self, OpRow, convergence, story};
 use crate::sim::trace::TraceSpec;
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -47,7 +46,10 @@ pub fn trace(dir: &Path, op: Option<u64>, worst: Option<usize>, out: Option<&Pat
         Err(e) => return fail(EXIT_BAD_INPUT, e),
     };
     let ops = match trace::read_ops(dir) {
-        Ok(o) => o,
+        Ok((ops, notes)) => {
+            super::print_notes(&notes);
+            ops
+        }
         Err(e) => return fail(EXIT_BAD_INPUT, e),
     };
     let chosen: Vec<&OpRow> = match wanted {
@@ -58,7 +60,7 @@ pub fn trace(dir: &Path, op: Option<u64>, worst: Option<usize>, out: Option<&Pat
             }
         },
         (_, Some(n)) => {
-            let traced = match trace::traced_ops(&path) {
+            let traced = match trace::traced_ops(&path, &ops) {
                 Ok(t) => t,
                 Err(e) => return fail(EXIT_BAD_INPUT, e),
             };
@@ -66,8 +68,7 @@ pub fn trace(dir: &Path, op: Option<u64>, worst: Option<usize>, out: Option<&Pat
         }
         _ => Vec::new(),
     };
-    let ids: BTreeSet<u64> = chosen.iter().filter_map(|o| o.op).collect();
-    let mut rpcs = match trace::rpcs_of(&path, &ids) {
+    let mut rpcs = match trace::rpcs_of(&path, &ops, &chosen) {
         Ok(r) => r,
         Err(e) => return fail(EXIT_BAD_INPUT, e),
     };

@@ -1,5 +1,8 @@
 //! kadsim's own files on disk, and the user's around them (DESIGN.md §5, §7):
-//! reading in bounded memory ([`bounded`]).
+//! reading in bounded memory ([`bounded`]), what each CSV file kadsim writes
+//! holds ([`schema`]), reading such a file strictly, row by row ([`table`]),
+//! small JSON files read into typed values ([`json`]), and the one-line error
+//! of every reader ([`read_error`]).
 //!
 //! Every file kadsim reads back, whether it wrote it or a user handed it in,
 //! goes through [`bounded`]: only regular files, no line longer than
@@ -8,3 +11,9 @@
 //! with one line and exit code 2, never a hang or an aborted allocation.
 
 pub mod bounded;
+pub mod json;
+pub mod read_error;
+pub mod schema;
+pub mod table;
+
+pub use read_error::ReadError;
