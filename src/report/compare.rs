@@ -30,6 +30,9 @@ pub const WITHIN_RUN_WARNING: &str = "within-run only: these intervals and tests
 independent and ignore seed-to-seed variation, so they overstate significance; compare replica sets \
 (kadsim sweep FILE --replicas 5, once per side) to judge a change";
 
+/// A metric's value in each run of a set, in run order (`None`: no value).
+pub type PerRun = Vec<Option<f64>>;
+
 /// One metric of both sides.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
@@ -50,7 +53,7 @@ pub struct Row {
     pub p_holm: Option<f64>,
     /// The value of each run of base and candidate, in run order; `None`
     /// for a run without one (between seeds only).
-    pub runs: Option<(Vec<Option<f64>>, Vec<Option<f64>>)>,
+    pub runs: Option<(PerRun, PerRun)>,
 }
 
 impl Row {

@@ -14,6 +14,7 @@ mod profiles;
 mod regression;
 mod report;
 mod runs;
+mod strict_readers;
 mod testnet;
 mod tracing;
 mod traffic;
