@@ -11,8 +11,8 @@ use crate::files::bounded::open_regular;
 use crate::files::schema;
 use crate::files::table::verify;
 
-/// The files [`Results::read`] checks itself.
-const READ: [&str; 5] = ["ops.csv", "timeseries.csv", "nodes.csv", "buckets.csv", "summary.csv"];
+/// The files [`Results::read`] checks itself (`nodes.csv` only when it is there).
+const READ: [&str; 4] = ["ops.csv", "timeseries.csv", "buckets.csv", "summary.csv"];
 
 /// Checks every file the manifest of `r` lists; returns notes on lenient
 /// readings.
@@ -22,6 +22,9 @@ pub fn listed_files(r: &Results) -> Result<Vec<String>, ReadError> {
         let path = r.dir.join(name);
         match name {
             n if READ.contains(&n) => {}
+            "nodes.csv" => {
+                open_regular(&path).map_err(|e| ReadError::open(&path, e))?;
+            }
             "trace.csv" | "trace.csv.gz" => {
                 super::trace::traced_ops(&path, &r.ops)?;
             }

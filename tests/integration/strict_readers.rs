@@ -279,6 +279,18 @@ fn a_missing_column_of_any_file_is_refused_with_its_name() {
         refused(&["plot", s(&c), "--out", s(&d.join("charts"))], &[&format!("{file}:1: missing column {column}")]);
         assert!(!d.join("charts").exists(), "{file}: nothing drawn");
     }
+    // A nodes.csv the manifest lists but that is not there (committed baselines leave it
+    // out): plot and compare read nothing from it and say so; report refuses the run.
+    let c = copy(&r, &d.join("damaged"));
+    std::fs::remove_file(c.join("nodes.csv")).unwrap();
+    let o = ok(&["plot", s(&c), "--out", s(&d.join("charts"))]);
+    assert_eq!(
+        notes(&o),
+        [format!("kadsim: note: {}: listed in the manifest but absent: not checked", c.join("nodes.csv").display())]
+    );
+    assert!(other_lines(&o).is_empty(), "{:?}", other_lines(&o));
+    let _ = std::fs::remove_dir_all(d.join("charts"));
+    refused(&["report", s(&c)], &["nodes.csv: cannot read"]);
     // The traces, checked by report (and trace) before anything is written.
     for (file, column) in [("trace.csv", "outcome"), ("messages.csv", "fate")] {
         let c = copy(&r, &d.join("damaged"));
