@@ -453,7 +453,8 @@ pub fn aggregate(params: &[String]) -> Schema {
     let mut columns: Vec<Column> = params.iter().map(|p| text(p)).collect();
     columns.push(Column::new("metric", Ty::Text));
     columns.push(Column::new("n", U32));
-    columns.push(Column::new("mean", Number));
+    // Empty only if the mean is not finite (the writer's rule); never, from finite values.
+    columns.push(Column::new("mean", Number).or_empty());
     for name in ["sd", "ci95_low", "ci95_high"] {
         columns.push(Column::new(name, Number).or_empty());
     }

@@ -126,7 +126,7 @@ impl Table {
     /// The current row's value of schema column `col` (`None`: the file has
     /// no such column; `Some("")`: empty).
     pub fn get(&self, col: usize) -> Option<&str> {
-        self.at.get(col).copied().flatten().map(|p| &self.row[p])
+        self.at.get(col).copied().flatten().and_then(|p| self.row.get(p))
     }
 
     /// The value of the column `name`.

@@ -160,7 +160,7 @@ fn utc(s: &str) -> bool {
         && digits(14..16)
         && b[16] == b':'
         && digits(17..19);
-    let tail = &s[19.min(s.len())..];
+    let tail = if fixed { s.get(19..).unwrap_or_default() } else { "" };
     fixed
         && (tail == "Z"
             || tail
@@ -253,7 +253,8 @@ mod tests {
     #[test]
     fn utc_times_and_hex_digits_are_checked() {
         assert!(utc("2026-12-07T10:32:05Z") && utc("2026-12-07T10:32:05.25Z"));
-        for bad in ["2026-12-07 10:32:05Z", "2026-12-07T10:32:05", "2026-12-07T10:32:05+01:00", "x", ""] {
+        let wide = "é".repeat(15);
+        for bad in ["2026-12-07 10:32:05Z", "2026-12-07T10:32:05", "2026-12-07T10:32:05+01:00", "x", "", &wide] {
             assert!(!utc(bad), "{bad}");
         }
         assert!(Hash16::try_from("0123456789abcdef".to_string()).is_ok());

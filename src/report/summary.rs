@@ -60,7 +60,7 @@ pub fn read(path: &Path) -> Result<Summary, ReadError> {
     let mut notes = t.take_notes();
     if !later.is_empty() {
         notes.push(format!(
-            "{}: no metric{} {} (added to kadsim after this run): read as without a value",
+            "{}: no metric{} {} (added to kadsim after this run): read as having no value",
             path.display(),
             if later.len() == 1 { "" } else { "s" },
             short_list(&later)

@@ -431,7 +431,7 @@ fn older_results_are_read_leniently_and_say_so() {
         "{n:?}"
     );
     assert!(
-        n[1].contains("summary.csv: no metrics nodes.ever_up,") && n[1].contains("read as without a value"),
+        n[1].contains("summary.csv: no metrics nodes.ever_up,") && n[1].contains("read as having no value"),
         "{n:?}"
     );
     assert!(
