@@ -301,6 +301,8 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 /// Exit code for an internal error.
 pub const EXIT_INTERNAL: u8 = 3;
 
+/// Prints what the readers read leniently (an older run's missing columns),
+/// one `kadsim: note: ...` line each.
 fn bad_input(e: &ScenarioError) -> ExitCode {
     eprintln!("kadsim: {e}");
     ExitCode::from(EXIT_BAD_INPUT)
@@ -494,10 +496,12 @@ fn settle(dir: &Path) -> Result<(), ExitCode> {
 /// Reads the run in `dir`, or exit code 2 after one line.
 fn read_run(dir: &Path) -> Result<Results, ExitCode> {
     settle(dir)?;
-    Results::read(dir).map_err(|e| {
+    let r = Results::read(dir).map_err(|e| {
         eprintln!("kadsim: {e}");
         ExitCode::from(EXIT_BAD_INPUT)
-    })
+    })?;
+    notes(&r.notes);
+    Ok(r)
 }
 
 /// `kadsim plot DIR1 DIR2 ...`: several runs on one chart each.

@@ -23,12 +23,18 @@ fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
 /// Most bootstrap resamples `compare` draws.
 const MAX_RESAMPLES: usize = 1_000_000;
 
-fn read(dir: &Path) -> Result<Results, ExitCode> {
+/// The run in `dir`, checked whole (every file its manifest lists), its
+/// notes printed, after settling what interrupted runs left beside it.
+fn read_whole(dir: &Path) -> Result<Results, ExitCode> {
     match crate::files::swap::settle(dir) {
         Ok(n) => super::notes(&n),
         Err(e) => return Err(fail(e.exit_code(), e)),
     }
-    Results::read(dir).map_err(|e| fail(EXIT_BAD_INPUT, e))
+    let r = Results::read(dir).map_err(|e| fail(EXIT_BAD_INPUT, e))?;
+    let notes = crate::report::verify::listed_files(&r).map_err(|e| fail(EXIT_BAD_INPUT, e))?;
+    super::notes(&r.notes);
+    super::notes(&notes);
+    Ok(r)
 }
 
 /// The directories of each side of `kadsim compare`: `BASE CAND`, or
@@ -86,6 +92,9 @@ pub fn compare(
         (Ok(b), Ok(c)) => (b, c),
         (Err(e), _) | (_, Err(e)) => return fail(EXIT_BAD_INPUT, e),
     };
+    for r in b.runs.iter().chain(&c.runs) {
+        super::notes(&r.notes);
+    }
     let cmp = compare::compare(&b, &c, resamples, seed);
     // Every rule is checked before anything is printed, so a typo fails fast.
     let verdicts = match rules.iter().map(|r| r.check(&cmp)).collect::<Result<Vec<_>, String>>() {
@@ -242,7 +251,7 @@ pub fn merge(dirs: &[PathBuf], out: Option<&Path>, force: bool, style: &Style) -
 
 /// `kadsim report`.
 pub fn report(dir: &Path, force: bool, style: &Style) -> ExitCode {
-    let r = match read(dir) {
+    let r = match read_whole(dir) {
         Ok(r) => r,
         Err(e) => return e,
     };

@@ -3,13 +3,11 @@
 //! traced operations (README "Tracing"). Bad input is one line and exit code 2.
 
 use super::{EXIT_BAD_INPUT, EXIT_INTERNAL};
-use crate::files::bounded;
 use crate::files::owned::Out;
 use crate::report::chart::Style;
 use crate::report::provenance;
 use crate::report::trace::{self, OpRow, convergence, story};
 use crate::sim::trace::TraceSpec;
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -37,14 +35,6 @@ pub fn spec(
     }
 }
 
-/// The manifest of the run in `dir`, as JSON.
-fn run_manifest(dir: &Path) -> Result<serde_json::Value, String> {
-    let path = dir.join("manifest.json");
-    let text = bounded::read_small(&path, crate::runner::staging::MAX_MANIFEST)
-        .map_err(|e| format!("{}: {e} (is this a kadsim results directory?)", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}:{}:{}: {e}", path.display(), e.line(), e.column()))
-}
-
 /// `kadsim trace DIR --op ID | --worst N`.
 pub fn trace(
     dir: &Path,
@@ -64,16 +54,15 @@ pub fn trace(
         Ok(n) => super::notes(&n),
         Err(e) => return fail(e.exit_code(), e),
     }
-    let manifest = match run_manifest(dir) {
-        Ok(m) => m,
-        Err(e) => return fail(EXIT_BAD_INPUT, e),
-    };
     let path = match trace::trace_file(dir) {
         Ok(p) => p,
         Err(e) => return fail(EXIT_BAD_INPUT, e),
     };
     let ops = match trace::read_ops(dir) {
-        Ok(o) => o,
+        Ok((ops, notes)) => {
+            super::notes(&notes);
+            ops
+        }
         Err(e) => return fail(EXIT_BAD_INPUT, e),
     };
     let chosen: Vec<&OpRow> = match wanted {
@@ -84,7 +73,7 @@ pub fn trace(
             }
         },
         (_, Some(n)) => {
-            let traced = match trace::traced_ops(&path) {
+            let traced = match trace::traced_ops(&path, &ops) {
                 Ok(t) => t,
                 Err(e) => return fail(EXIT_BAD_INPUT, e),
             };
@@ -92,8 +81,7 @@ pub fn trace(
         }
         _ => Vec::new(),
     };
-    let ids: BTreeSet<u64> = chosen.iter().filter_map(|o| o.op).collect();
-    let mut rpcs = match trace::rpcs_of(&path, &ids) {
+    let mut rpcs = match trace::rpcs_of(&path, &ops, &chosen) {
         Ok(r) => r,
         Err(e) => return fail(EXIT_BAD_INPUT, e),
     };
@@ -105,6 +93,11 @@ pub fn trace(
         };
         return fail(EXIT_BAD_INPUT, format!("--op {id}: {why}"));
     }
+    let manifest = match crate::report::manifest::read(&dir.join("manifest.json")) {
+        Ok(m) => m,
+        Err(e) => return fail(EXIT_BAD_INPUT, e),
+    };
+    super::notes(&manifest.notes);
     let out: PathBuf = out.map_or_else(|| dir.join("trace"), Path::to_path_buf);
     let out = match Out::open(&out, provenance::of_manifest(&manifest, dir, "trace charts"), force) {
         Ok(o) => o,

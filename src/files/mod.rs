@@ -1,7 +1,10 @@
 //! kadsim's own files on disk, and the user's around them (DESIGN.md §5, §7):
-//! reading in bounded memory ([`bounded`]), and writing only where kadsim
-//! owns the place ([`owned`], with its per-directory record [`ledger`] and
-//! the crash-safe replacement of run directories, [`swap`]).
+//! reading in bounded memory ([`bounded`]), what each CSV file kadsim writes
+//! holds ([`schema`]), reading such a file strictly, row by row ([`table`]),
+//! small JSON files read into typed values ([`json`]), the one-line error of
+//! every reader ([`read_error`]); and writing only where kadsim owns the place
+//! ([`owned`], with its per-directory record [`ledger`] and the crash-safe
+//! replacement of run directories, [`swap`]).
 //!
 //! Every file kadsim reads back, whether it wrote it or a user handed it in,
 //! goes through [`bounded`]: only regular files, no line longer than
@@ -10,6 +13,12 @@
 //! with one line and exit code 2, never a hang or an aborted allocation.
 
 pub mod bounded;
+pub mod json;
 pub mod ledger;
 pub mod owned;
+pub mod read_error;
+pub mod schema;
 pub mod swap;
+pub mod table;
+
+pub use read_error::ReadError;

@@ -165,14 +165,14 @@ impl TraceWriter {
     }
 }
 
-/// Opens a trace file for reading, plain or gzip by its name.
+/// Opens a trace file for reading, plain or gzip by its name, in bounded
+/// memory ([`crate::files::bounded::open_lines`]: a regular file, lines of
+/// at most 1 MiB, a gzip stream of at most 100 times its size).
 pub fn open(path: &Path) -> std::io::Result<Box<dyn std::io::Read>> {
-    let f = std::io::BufReader::new(std::fs::File::open(path)?);
-    if path.extension().is_some_and(|e| e == "gz") {
-        Ok(Box::new(flate2::read::GzDecoder::new(f)))
-    } else {
-        Ok(Box::new(f))
-    }
+    crate::files::bounded::open_lines(path).map_err(|e| match e {
+        crate::files::bounded::OpenError::Io(io) => io,
+        other => std::io::Error::new(std::io::ErrorKind::InvalidInput, other.to_string()),
+    })
 }
 
 #[cfg(test)]

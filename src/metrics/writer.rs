@@ -67,7 +67,7 @@ pub fn write_csv<T: Serialize>(dest: &Path, rows: impl IntoIterator<Item = T>, e
 }
 
 /// The CSV header line (with its newline) that serializing `example` writes.
-fn header_line<T: Serialize>(example: &T) -> std::io::Result<String> {
+pub fn header_line<T: Serialize>(example: &T) -> std::io::Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.serialize(example).map_err(std::io::Error::other)?;
     let bytes = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;

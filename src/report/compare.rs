@@ -33,6 +33,9 @@ independent and ignore seed-to-seed variation, so they overstate significance; c
 /// The file stems of the overlay charts of a comparison.
 pub const CHART_STEMS: [&str; 2] = ["compare_hops_cdf", "compare_latency_cdf"];
 
+/// A metric's value in each run of a set, in run order (`None`: no value).
+pub type PerRun = Vec<Option<f64>>;
+
 /// One metric of both sides.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
@@ -51,8 +54,9 @@ pub struct Row {
     /// (between seeds only): significant at 5% when below 0.05, with the
     /// chance of any false alarm among all metrics held to 5%.
     pub p_holm: Option<f64>,
-    /// The per-run values of base and candidate (between seeds only).
-    pub runs: Option<(Vec<f64>, Vec<f64>)>,
+    /// The value of each run of base and candidate, in run order; `None`
+    /// for a run without one (between seeds only).
+    pub runs: Option<(PerRun, PerRun)>,
 }
 
 impl Row {
@@ -64,6 +68,23 @@ impl Row {
     /// cand − base.
     pub fn diff(&self) -> Option<f64> {
         Some(self.cand? - self.base?)
+    }
+
+    /// How many runs of base and candidate have a value (between seeds only).
+    pub fn n(&self) -> Option<(usize, usize)> {
+        let count = |xs: &[Option<f64>]| xs.iter().filter(|x| x.is_some()).count();
+        self.runs.as_ref().map(|(b, c)| (count(b), count(c)))
+    }
+
+    /// The places (in run order) of the base and candidate runs without a
+    /// value, when some run of either side has one (between seeds only; a
+    /// metric no run has is simply not applicable).
+    pub fn lacking(&self) -> Option<(Vec<usize>, Vec<usize>)> {
+        let (b, c) = self.runs.as_ref()?;
+        let none = |xs: &[Option<f64>]| xs.iter().enumerate().filter(|(_, x)| x.is_none()).map(|(i, _)| i).collect();
+        let (lb, lc): (Vec<usize>, Vec<usize>) = (none(b), none(c));
+        let some = b.iter().chain(c).any(Option::is_some);
+        (some && !(lb.is_empty() && lc.is_empty())).then_some((lb, lc))
     }
 
     /// (cand − base) / |base|; ±∞ when the base is 0 and the candidate is not.
@@ -120,6 +141,8 @@ pub struct Comparison {
     pub tests: Vec<DistTest>,
     /// What the reader must know to trust the numbers, one line each.
     pub warnings: Vec<String>,
+    /// The run directories of base and candidate, in run order.
+    pub dirs: (Vec<PathBuf>, Vec<PathBuf>),
 }
 
 /// Compares `cand` against `base`: between seeds when either side has two runs
@@ -128,10 +151,12 @@ pub fn compare(base: &RunSet, cand: &RunSet, resamples: usize, seed: u64) -> Com
     let mut warnings = runset::warnings(base, cand);
     let labels = (base.label.clone(), cand.label.clone());
     let (nb, nc) = (base.runs.len(), cand.runs.len());
+    let dir_list = |s: &RunSet| s.runs.iter().map(|r| r.dir.clone()).collect::<Vec<_>>();
+    let dirs = (dir_list(base), dir_list(cand));
     if nb == 1 && nc == 1 {
         let (rows, tests) = within_run(&base.runs[0], &cand.runs[0], resamples, seed);
         warnings.insert(0, WITHIN_RUN_WARNING.to_string());
-        return Comparison { labels, method: Method::WithinRun { resamples }, rows, tests, warnings };
+        return Comparison { labels, method: Method::WithinRun { resamples }, rows, tests, warnings, dirs };
     }
     if nb == 1 || nc == 1 {
         let (single, set) = if nb == 1 { ("base", "candidate") } else { ("candidate", "base") };
@@ -140,7 +165,13 @@ pub fn compare(base: &RunSet, cand: &RunSet, resamples: usize, seed: u64) -> Com
         ));
     }
     let rows = between_seed(&base.runs, &cand.runs);
-    Comparison { labels, method: Method::BetweenSeed { runs: (nb, nc) }, rows, tests: Vec::new(), warnings }
+    let mut cmp =
+        Comparison { labels, method: Method::BetweenSeed { runs: (nb, nc) }, rows, tests: Vec::new(), warnings, dirs };
+    let lacking: Vec<String> = cmp.rows.iter().filter_map(|r| cmp.lacking_runs(r)).collect();
+    for l in lacking {
+        cmp.warnings.push(format!("{l}: compared over the runs that have one (column n)"));
+    }
+    cmp
 }
 
 fn interval(ci: Option<Interval>) -> String {
@@ -148,6 +179,28 @@ fn interval(ci: Option<Interval>) -> String {
 }
 
 impl Comparison {
+    /// The runs of a between-seed row without a value, when some run has
+    /// one: `find_node.hops.mean has no value in 1 of 2 candidate runs (c/r1)`.
+    pub fn lacking_runs(&self, row: &Row) -> Option<String> {
+        let (lb, lc) = row.lacking()?;
+        let mut parts = Vec::new();
+        for (side, idx, dirs) in [("base", &lb, &self.dirs.0), ("candidate", &lc, &self.dirs.1)] {
+            if idx.is_empty() {
+                continue;
+            }
+            let names: Vec<String> = idx.iter().map(|&i| dirs[i].display().to_string()).collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            parts.push(format!(
+                "{} of {} {side} run{} ({})",
+                idx.len(),
+                dirs.len(),
+                if dirs.len() == 1 { "" } else { "s" },
+                crate::files::table::short_list(&names)
+            ));
+        }
+        Some(format!("{} has no value in {}", row.name, parts.join(" and ")))
+    }
+
     /// The row of `metric`; a name without an operation kind means node lookups.
     pub fn row(&self, metric: &str) -> Option<&Row> {
         self.rows.iter().find(|r| r.name == metric).or_else(|| {
@@ -220,8 +273,19 @@ impl Comparison {
     }
 
     fn render_between(&self, markdown: bool, out: &mut String) {
-        let head = ["metric", "base mean", "candidate mean", "diff", "diff %", "95% CI of diff", "p", "p (Holm)"];
-        let body: Vec<[String; 8]> = self
+        let head = [
+            "metric",
+            "base mean",
+            "candidate mean",
+            "diff",
+            "diff %",
+            "95% CI of diff",
+            "p",
+            "p (Holm)",
+            "n base",
+            "n cand",
+        ];
+        let body: Vec<[String; 10]> = self
             .rows
             .iter()
             .map(|r| {
@@ -234,6 +298,8 @@ impl Comparison {
                     interval(r.ci),
                     r.p.map_or(String::new(), pval),
                     r.p_holm.map_or(String::new(), pval),
+                    r.n().map_or(String::new(), |n| n.0.to_string()),
+                    r.n().map_or(String::new(), |n| n.1.to_string()),
                 ]
             })
             .collect();
@@ -250,10 +316,13 @@ impl Comparison {
         let _ = writeln!(
             out,
             "No Mann-Whitney or KS test: operations pooled over runs are not independent draws; \
-             the per-run means and quantiles above are compared instead.\n"
+             the per-run means and quantiles above are compared instead. \
+             n base, n cand: the runs with a value of the metric (empty values mean not applicable).\n"
         );
         let head = ["metric", "base runs", "candidate runs"];
-        let list = |xs: &[f64]| xs.iter().map(|x| num(Some(*x))).collect::<Vec<_>>().join(" ");
+        let list = |xs: &[Option<f64>]| {
+            xs.iter().map(|x| x.map_or("-".into(), |v| num(Some(v)))).collect::<Vec<_>>().join(" ")
+        };
         let body: Vec<[String; 3]> =
             self.rows.iter().filter_map(|r| r.runs.as_ref().map(|(b, c)| [r.name.clone(), list(b), list(c)])).collect();
         out.push_str("Per-run values:\n\n");

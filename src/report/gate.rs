@@ -130,6 +130,18 @@ impl Rule {
         if row.cand.is_none_or(f64::is_nan) {
             return Ok(Verdict { rule: self.text.clone(), measured: f64::NAN, failed: true, ci: None });
         }
+        // Between seeds, a rule is judged on every run of each set it reads,
+        // or not at all: a mean over the runs left would hide the others.
+        if let Some((lb, lc)) = row.lacking() {
+            let base_read = !matches!(self.bound, Bound::Value(_)) && row.base.is_some();
+            if !lc.is_empty() || base_read && !lb.is_empty() {
+                let what = c.lacking_runs(row).unwrap_or_default();
+                return Err(format!(
+                    "--fail-if '{}': {what}: refusing to judge the rule on fewer runs than each set holds",
+                    self.text
+                ));
+            }
+        }
         let no_base = || format!("--fail-if '{}': the base run has no {}", self.text, row.name);
         if !matches!(self.bound, Bound::Value(_)) && row.base.is_none_or(f64::is_nan) {
             return Err(no_base());

@@ -26,30 +26,30 @@ const CHARTS: [(&str, &str); 7] = [
 /// The report's text.
 pub fn render(r: &Results) -> String {
     let m = &r.manifest;
-    let sc = &m["scenario"];
+    let sc = &m.scenario;
     let mut out = String::new();
     let _ = writeln!(out, "# kadsim report: {}\n", r.name());
     let _ = writeln!(
         out,
         "{} nodes, {} s simulated of which {} s warm-up (excluded from the metrics), seed {}. \
          {} events; trace hash `{}`. kadsim {}, {:.1} s wall time.\n",
-        sc["nodes"],
+        sc.nodes,
         num(r.metric("duration_s")),
         num(r.metric("warmup_s")),
-        m["seed"],
-        m["events"],
-        m["trace_hash"].as_str().unwrap_or(""),
-        m["kadsim_version"].as_str().unwrap_or("?"),
-        m["wall_time_s"].as_f64().unwrap_or(0.0),
+        m.seed,
+        m.events,
+        m.trace_hash.0,
+        m.kadsim_version,
+        m.wall_time_s.0,
     );
     let _ = writeln!(
         out,
         "Protocol: k = {}, α = {}, b = {}; bootstrap `{}`; churn `{}`.\n",
-        sc["protocol"]["k"],
-        sc["protocol"]["alpha"],
-        sc["protocol"]["b"],
-        sc["bootstrap"]["mode"].as_str().unwrap_or("?"),
-        sc["churn"]["model"].as_str().unwrap_or("?"),
+        sc.protocol.k,
+        sc.protocol.alpha,
+        sc.protocol.b,
+        word(&sc.bootstrap.mode),
+        word(&sc.churn.model),
     );
     out.push_str("## Operations\n\n");
     out.push_str(
@@ -119,15 +119,24 @@ pub fn render(r: &Results) -> String {
     }
     out.push_str("## Scenario as run\n\n```toml\n");
     // TOML has no null: fields left unset (JSON null) are dropped, as in the file.
-    let scenario_toml =
-        serde_json::from_value::<toml::Value>(without_nulls(sc.clone())).ok().and_then(|v| toml::to_string(&v).ok());
-    let text = scenario_toml.unwrap_or_else(|| sc.to_string());
+    let scenario_toml = serde_json::from_value::<toml::Value>(without_nulls(r.scenario_json.clone()))
+        .ok()
+        .and_then(|v| toml::to_string(&v).ok());
+    let text = scenario_toml.unwrap_or_else(|| r.scenario_json.to_string());
     out.push_str(&text);
     if !text.ends_with('\n') {
         out.push('\n');
     }
     out.push_str("```\n");
     out
+}
+
+/// How a scenario's setting (a unit enum) is written in the file.
+fn word<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => "?".into(),
+    }
 }
 
 /// `v` with every null object member and array element removed.

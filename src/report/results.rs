@@ -1,34 +1,18 @@
 //! Reading a results directory back: the CSV files and the manifest that
 //! `kadsim run` wrote (DESIGN.md §5), for charts, comparisons and reports.
-//! A missing or malformed file is an input error naming the file and line.
+//! Every file is checked against what its writer writes ([`crate::files`]),
+//! streaming, in bounded memory: a missing or malformed file is an input
+//! error naming the file, the line and the field. What an older run lacks is
+//! read leniently and noted ([`Results::notes`]).
 
+use super::manifest::{self, Manifest};
+use crate::files::schema;
+use crate::files::table::{Table, push_row, verify};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-/// A row of `ops.csv` as read back.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-pub struct Op {
-    /// Simulated start time.
-    pub start_us: u64,
-    /// Simulated end time.
-    pub end_us: u64,
-    /// `find_node`, `get` or `put` (and maintenance kinds when recorded).
-    pub kind: String,
-    /// Discovery depth of the result.
-    pub hops: Option<u32>,
-    /// RPCs sent.
-    pub queried: u32,
-    /// RPCs timed out.
-    pub timeouts: u32,
-    /// End minus start.
-    pub latency_us: u64,
-    /// See DESIGN.md §4.
-    pub success: bool,
-    /// |result ∩ true k closest| / min(k, alive − 1).
-    pub found_fraction: Option<f64>,
-    /// STOREs acknowledged (puts).
-    pub replicas: u32,
-}
+pub use super::ops::Op;
+pub use crate::files::ReadError;
 
 /// A row of `timeseries.csv` as read back.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -103,18 +87,6 @@ pub struct Bucket {
     pub full_fraction: f64,
 }
 
-/// Why a results directory could not be read (bad input, exit code 2).
-#[derive(Debug, thiserror::Error)]
-#[error("{}{}: {msg}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
-pub struct ReadError {
-    /// The file.
-    pub path: PathBuf,
-    /// The line, when known.
-    pub line: Option<u64>,
-    /// What is wrong.
-    pub msg: String,
-}
-
 /// A run's results, read back.
 #[derive(Clone, Debug)]
 pub struct Results {
@@ -129,98 +101,96 @@ pub struct Results {
     /// `summary.csv`, in file order.
     pub summary: Vec<(String, String)>,
     /// `manifest.json`.
-    pub manifest: serde_json::Value,
+    pub manifest: Manifest,
+    /// The manifest's `scenario` object as written (a run's identity, and
+    /// the scenario as printed).
+    pub scenario_json: serde_json::Value,
+    /// What was read leniently (an older run's missing columns), one line
+    /// each: the commands print them as notes.
+    pub notes: Vec<String>,
 }
 
-/// Reads every row of the CSV file `path` into `T`.
-pub fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>, ReadError> {
-    let err = |line: Option<u64>, msg: String| ReadError { path: path.to_path_buf(), line, msg };
-    let mut r = csv::Reader::from_path(path).map_err(|e| err(None, io_msg(&e)))?;
-    if r.headers().map_err(|e| err(Some(1), e.to_string()))?.is_empty() {
-        return Err(err(None, "empty file: expected a header line".into()));
-    }
+/// Reads every row of the CSV file `path` into `T`, checking each against
+/// `schema` first; notes on lenient readings go to `notes`.
+pub fn read_table<T: for<'de> Deserialize<'de>>(
+    path: &Path,
+    schema: schema::Schema,
+    notes: &mut Vec<String>,
+) -> Result<Vec<T>, ReadError> {
+    let mut t = Table::open(path, schema)?;
     let mut rows = Vec::new();
-    for row in r.deserialize() {
-        rows.push(row.map_err(|e: csv::Error| {
-            let line = e.position().map(|p| p.line());
-            let msg = match e.into_kind() {
-                csv::ErrorKind::Deserialize { err, .. } => match err.field() {
-                    Some(f) => format!("column {}: {}", f + 1, err.kind()),
-                    None => err.kind().to_string(),
-                },
-                csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
-                    format!("{len} fields, expected {expected_len} as in the header")
-                }
-                csv::ErrorKind::Utf8 { .. } => "not UTF-8".to_string(),
-                csv::ErrorKind::Io(e) => format!("cannot read: {e}"),
-                other => format!("{other:?}"),
-            };
-            err(line, msg)
-        })?);
+    while t.next_row()? {
+        let row = t.deserialize()?;
+        push_row(&mut rows, row, &t)?;
     }
+    notes.extend(t.take_notes());
     Ok(rows)
 }
 
-fn io_msg(e: &csv::Error) -> String {
-    match e.kind() {
-        csv::ErrorKind::Io(io) => format!("cannot read: {io}"),
-        _ => e.to_string(),
-    }
-}
-
 impl Results {
-    /// Reads the results in `dir`.
+    /// Reads the results in `dir`: the manifest, `summary.csv`, `ops.csv`,
+    /// `timeseries.csv` and `buckets.csv`, each checked against what kadsim
+    /// writes, and `nodes.csv` checked as it streams by (when there: a note
+    /// says when it is not; `kadsim report` refuses that).
     pub fn read(dir: &Path) -> Result<Results, ReadError> {
-        let manifest_path = dir.join("manifest.json");
-        let text = std::fs::read_to_string(&manifest_path).map_err(|e| ReadError {
-            path: manifest_path.clone(),
-            line: None,
-            msg: format!("cannot read: {e} (is this a kadsim results directory?)"),
-        })?;
-        let manifest: serde_json::Value = serde_json::from_str(&text).map_err(|e| ReadError {
-            path: manifest_path.clone(),
-            line: Some(e.line() as u64),
-            msg: e.to_string(),
-        })?;
-        #[derive(Deserialize)]
-        struct Row {
-            metric: String,
-            value: String,
+        let m = manifest::read(&dir.join("manifest.json"))?;
+        let mut notes = m.notes;
+        let listed = |name: &str| m.manifest.files.iter().any(|f| f.0 == name);
+        for name in ["ops.csv", "timeseries.csv", "nodes.csv", "summary.csv"] {
+            if !listed(name) {
+                return Err(ReadError::at(
+                    &dir.join("manifest.json"),
+                    None,
+                    format!("files: {name} is not listed (every run writes it)"),
+                ));
+            }
         }
-        let summary = read_csv::<Row>(&dir.join("summary.csv"))?.into_iter().map(|r| (r.metric, r.value)).collect();
-        let buckets_path = dir.join("buckets.csv");
-        let buckets = if buckets_path.exists() { read_csv(&buckets_path)? } else { Vec::new() };
+        let summary = super::summary::read(&dir.join("summary.csv"))?;
+        notes.extend(summary.notes);
+        let (ops, ops_notes) = super::ops::read(&dir.join("ops.csv"))?;
+        notes.extend(ops_notes);
+        let samples = read_table(&dir.join("timeseries.csv"), schema::timeseries(), &mut notes)?;
+        let buckets = if listed("buckets.csv") {
+            read_table(&dir.join("buckets.csv"), schema::buckets(), &mut notes)?
+        } else {
+            Vec::new()
+        };
+        // Nothing here reads nodes.csv: it is checked when there, and its
+        // absence noted (committed baselines leave it out for its size).
+        let nodes = dir.join("nodes.csv");
+        if std::fs::symlink_metadata(&nodes).is_ok() {
+            notes.extend(verify(&nodes, schema::nodes())?.1);
+        } else {
+            notes.push(format!("{}: listed in the manifest but absent: not checked", nodes.display()));
+        }
         Ok(Results {
             dir: dir.to_path_buf(),
-            ops: read_csv(&dir.join("ops.csv"))?,
-            samples: read_csv(&dir.join("timeseries.csv"))?,
+            ops,
+            samples,
             buckets,
-            summary,
-            manifest,
+            summary: summary.rows,
+            manifest: m.manifest,
+            scenario_json: m.scenario_json,
+            notes,
         })
     }
 
     /// The scenario's name.
     pub fn name(&self) -> String {
-        self.manifest["scenario"]["name"].as_str().unwrap_or("run").to_string()
+        let name = &self.manifest.scenario.name;
+        if name.is_empty() { "run".to_string() } else { name.clone() }
     }
 
     /// The bucket size k the run used.
     pub fn k(&self) -> Option<f64> {
-        self.manifest["scenario"]["protocol"]["k"].as_f64()
+        Some(self.manifest.scenario.protocol.k as f64)
     }
 
     /// The scheduled partitions as (start, end, fraction cut off), seconds,
     /// from the scenario in the manifest.
     pub fn partitions(&self) -> Vec<(f64, f64, f64)> {
-        let secs = |v: &serde_json::Value| match v {
-            serde_json::Value::String(s) => crate::scenario::units::Dur::parse(s).ok().map(|d| d.as_secs_f64()),
-            other => other.as_f64(),
-        };
-        let list = self.manifest["scenario"]["network"]["partitions"].as_array().cloned().unwrap_or_default();
-        list.iter()
-            .filter_map(|p| Some((secs(&p["start"])?, secs(&p["end"])?, p["fraction"].as_f64().unwrap_or(0.0))))
-            .collect()
+        let list = &self.manifest.scenario.network.partitions;
+        list.iter().map(|p| (p.start.as_secs_f64(), p.end.as_secs_f64(), p.fraction.0)).collect()
     }
 
     /// The warm-up's length in seconds (from the summary).
@@ -228,9 +198,9 @@ impl Results {
         self.metric("warmup_s").unwrap_or(0.0)
     }
 
-    /// A numeric summary metric.
+    /// A numeric summary metric (`None`: empty, or absent in an older run).
     pub fn metric(&self, name: &str) -> Option<f64> {
-        self.summary.iter().find(|(m, _)| m == name).and_then(|(_, v)| v.parse().ok())
+        self.summary.iter().find(|(m, _)| m == name).and_then(|(_, v)| schema::finite(v))
     }
 
     /// The operations of `kind`.

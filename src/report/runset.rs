@@ -17,6 +17,7 @@
 //! in one set, and runs that the base and candidate sets share.
 
 use super::results::Results;
+use crate::files::table::{Table, push_row};
 use std::path::{Path, PathBuf};
 
 /// Replicas of one configuration, read back.
@@ -112,20 +113,18 @@ pub fn run_dirs(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(runs)
 }
 
-/// The runs a sweep's `runs.csv` lists (its `run` column), each checked to exist.
+/// The runs a sweep's `runs.csv` lists (its `run` column), each checked to
+/// exist; the file is checked whole against what `kadsim sweep` writes.
 fn listed_runs(dir: &Path, runs_csv: &Path) -> Result<Vec<PathBuf>, String> {
-    let bad = |msg: String| format!("{}: {msg}", runs_csv.display());
-    let mut r = csv::Reader::from_path(runs_csv).map_err(|e| bad(format!("cannot read: {e}")))?;
-    let head = r.headers().map_err(|e| bad(e.to_string()))?.clone();
-    let col = head.iter().position(|h| h == "run").ok_or_else(|| bad("no column run".into()))?;
+    let params = super::sweep::swept_params(&dir.join("sweep.json")).map_err(|e| e.to_string())?;
+    let mut t = Table::open(runs_csv, super::sweep::runs_schema(&params)).map_err(|e| e.to_string())?;
     let mut runs = Vec::new();
-    for rec in r.records() {
-        let rec = rec.map_err(|e| bad(e.to_string()))?;
-        let run = dir.join(rec.get(col).unwrap_or_default());
+    while t.next_row().map_err(|e| e.to_string())? {
+        let run = dir.join(t.value("run").unwrap_or_default());
         if !run.join("manifest.json").is_file() {
-            return Err(bad(format!("the run {} it lists has no manifest.json", run.display())));
+            return Err(t.error(format!("the run {} it lists has no manifest.json", run.display())).to_string());
         }
-        runs.push(run);
+        push_row(&mut runs, run, &t).map_err(|e| e.to_string())?;
     }
     Ok(runs)
 }
@@ -169,14 +168,12 @@ pub fn read_set(dirs: &[PathBuf], side: &str) -> Result<RunSet, String> {
 
 /// A run's identity: its trace hash, and its scenario (seed included).
 fn same_run(a: &Results, b: &Results) -> bool {
-    let hash = |r: &Results| r.manifest["trace_hash"].as_str().map(str::to_string);
-    (hash(a).is_some() && hash(a) == hash(b))
-        || (!a.manifest["scenario"].is_null() && a.manifest["scenario"] == b.manifest["scenario"])
+    a.manifest.trace_hash == b.manifest.trace_hash || a.scenario_json == b.scenario_json
 }
 
 /// The scenario of a run without its seed.
 fn configuration(r: &Results) -> serde_json::Value {
-    let mut sc = r.manifest["scenario"].clone();
+    let mut sc = r.scenario_json.clone();
     if let Some(m) = sc.as_object_mut() {
         m.remove("seed");
     }

@@ -14,11 +14,14 @@
 //! number of threads (`--jobs`) or shards (`--shard I/N`, joined by `merge`).
 
 use super::chart::{Chart, Mark, Series, Style};
-use super::results::read_csv;
 use super::stats;
+use crate::files::ReadError;
+use crate::files::json::read_json;
 use crate::files::ledger::Ledger;
 use crate::files::owned::{self, Out, OwnError, Source};
-use crate::files::{bounded, swap};
+use crate::files::schema;
+use crate::files::swap;
+use crate::files::table::{Table, push_row};
 use crate::metrics::writer::{AtomicFile, write_json};
 use crate::runner::{self, Progress};
 use crate::scenario::{self, Scenario, ScenarioError};
@@ -58,6 +61,7 @@ pub const METRICS: [(&str, &str); 19] = [
 
 /// One swept parameter and its values.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Param {
     /// As given on the command line (`k`, `network.loss.p`).
     pub name: String,
@@ -92,6 +96,7 @@ impl std::str::FromStr for Param {
 /// The grid: scenario file, parameters, replicas and base seed. Its runs are
 /// numbered in order, the last parameter varying fastest, then replicas.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Grid {
     /// The scenario file as given.
     pub file: PathBuf,
@@ -187,16 +192,13 @@ fn records_in(dir: &Path) -> Result<Vec<(PathBuf, Record)>, SweepError> {
         .filter(|n| n == "sweep.json" || (n.starts_with("sweep.shard-") && n.ends_with(".json")))
         .collect();
     names.sort();
-    names.into_iter().map(|n| read_record(&dir.join(n)).map(|r| (dir.join(&*r.0), r.1))).collect()
-}
-
-/// A sweep record, read whole within a small limit.
-fn read_record(path: &Path) -> Result<(String, Record), SweepError> {
-    let text =
-        bounded::read_small(path, 16 << 20).map_err(|e| SweepError::Input(format!("{}: {e}", path.display())))?;
-    let rec: Record = serde_json::from_str(&text)
-        .map_err(|e| SweepError::Input(format!("{}:{}:{}: {e}", path.display(), e.line(), e.column())))?;
-    Ok((path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), rec))
+    names
+        .into_iter()
+        .map(|n| {
+            let path = dir.join(n);
+            read_record(&path).map(|r| (path, r)).map_err(|e| SweepError::Input(e.to_string()))
+        })
+        .collect()
 }
 
 /// Opens `out` for the sweep `grid` (or its `shard`): missing or empty, or
@@ -325,6 +327,7 @@ impl Grid {
 
 /// A shard: run `index` belongs to shard `i` (1-based) of `n` when `index % n == i − 1`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Shard {
     /// This shard, 1..=n.
     pub i: usize,
@@ -353,6 +356,7 @@ impl Shard {
 
 /// The record of a sweep (or of one shard of it): `sweep.json`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Record {
     kadsim_version: String,
     /// SHA-1 of the sources of the kadsim that ran it (absent before kadsim
@@ -531,15 +535,10 @@ fn header(grid: &Grid) -> Vec<String> {
 
 /// The `runs.csv` row of a finished run, its metrics copied verbatim from its `summary.csv`.
 fn run_row(grid: &Grid, run: &RunSpec, dir: &Path, hash: &str, events: u64) -> Result<Vec<String>, SweepError> {
-    #[derive(Deserialize)]
-    struct Row {
-        metric: String,
-        value: String,
-    }
-    let summary: BTreeMap<String, String> = read_csv::<Row>(&dir.join("summary.csv"))
+    let summary: BTreeMap<String, String> = super::summary::read(&dir.join("summary.csv"))
         .map_err(|e| SweepError::Internal(e.to_string()))?
+        .rows
         .into_iter()
-        .map(|r| (r.metric, r.value))
         .collect();
     let mut row = vec![run.dir(grid)];
     row.extend(run.values.iter().cloned());
@@ -753,20 +752,47 @@ fn chart(grid: &Grid, cells: &[Cell], metric: &str, label: &str, pi: usize) -> C
     }
 }
 
-/// The rows of a shard's CSV file with their line numbers, checked against
-/// the grid's header and row length.
-fn read_shard(path: &Path, grid: &Grid) -> Result<Vec<(u64, Vec<String>)>, SweepError> {
-    let bad = |msg: String| SweepError::Input(format!("{}: {msg}", path.display()));
-    let mut r = csv::Reader::from_path(path).map_err(|e| bad(format!("cannot read: {e}")))?;
-    let head: Vec<String> = r.headers().map_err(|e| bad(e.to_string()))?.iter().map(String::from).collect();
-    if head != header(grid) {
-        return Err(bad("its header is not the one this sweep's runs.csv has".into()));
+/// The schema of `runs.csv` (and of its shards) of a sweep over `params`.
+pub fn runs_schema(params: &[String]) -> schema::Schema {
+    schema::runs(params, &METRICS.map(|(m, _)| m))
+}
+
+/// The largest `sweep.json` read (a real one is a few kilobytes).
+const MAX_RECORD: u64 = 16 << 20;
+
+/// Reads a sweep's (or a shard's) `sweep.json` strictly.
+fn read_record(path: &Path) -> Result<Record, ReadError> {
+    let (rec, _): (Record, String) = read_json(path, MAX_RECORD)?;
+    if let Some(s) = rec.shard
+        && (s.i == 0 || s.i > s.n)
+    {
+        return Err(ReadError::at(path, None, format!("shard: {}/{} is not a shard I/N with 1 <= I <= N", s.i, s.n)));
     }
+    Ok(rec)
+}
+
+/// The names of the parameters of the sweep whose `sweep.json` is `path`.
+pub fn swept_params(path: &Path) -> Result<Vec<String>, ReadError> {
+    Ok(read_record(path)?.grid.params.into_iter().map(|p| p.name).collect())
+}
+
+/// The rows of a shard's CSV file with their line numbers, checked against
+/// the grid's header and every value against its column's type.
+fn read_shard(path: &Path, grid: &Grid) -> Result<Vec<(u64, Vec<String>)>, SweepError> {
+    let bad = |e: ReadError| SweepError::Input(e.to_string());
+    let params: Vec<String> = grid.params.iter().map(|p| p.name.clone()).collect();
+    let mut t = Table::open(path, runs_schema(&params)).map_err(bad)?;
+    if !t.take_notes().is_empty() {
+        return Err(SweepError::Input(format!(
+            "{}:1: its header is not the one this sweep's runs.csv has (a shard of another kadsim)",
+            path.display()
+        )));
+    }
+    let width = header(grid).len();
     let mut rows = Vec::new();
-    for rec in r.records() {
-        // The reader refuses rows whose length differs from the header's.
-        let rec = rec.map_err(|e| bad(format!("line {}: {e}", e.position().map_or(0, |p| p.line()))))?;
-        rows.push((rec.position().map_or(0, |p| p.line()), rec.iter().map(String::from).collect()));
+    while t.next_row().map_err(bad)? {
+        let row: Vec<String> = (0..width).map(|i| t.get(i).unwrap_or_default().to_string()).collect();
+        push_row(&mut rows, (t.line(), row), &t).map_err(bad)?;
     }
     Ok(rows)
 }
@@ -786,10 +812,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool, style: &Style) -> Result
         names.sort();
         for name in names.iter().filter(|n| n.starts_with("sweep.shard-") && n.ends_with(".json")) {
             let path = dir.join(name);
-            let text =
-                std::fs::read_to_string(&path).map_err(|e| SweepError::Input(format!("{}: {e}", path.display())))?;
-            let rec: Record = serde_json::from_str(&text)
-                .map_err(|e| SweepError::Input(format!("{}:{}:{}: {e}", path.display(), e.line(), e.column())))?;
+            let rec = read_record(&path).map_err(|e| SweepError::Input(e.to_string()))?;
             match &grid {
                 None => grid = Some(rec.grid.clone()),
                 Some(g) if *g != rec.grid => {
@@ -866,5 +889,51 @@ mod tests {
         assert!(a.is_disjoint(&b));
         // Every derived seed fits a TOML integer.
         assert!(a.iter().chain(&b).all(|&s| s <= i64::MAX as u64));
+    }
+
+    #[test]
+    fn runs_csv_and_aggregate_csv_read_back_under_their_schemas() {
+        let dir = std::env::temp_dir().join(format!("kadsim-sweep-schema-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let grid = Grid {
+            file: "x.toml".into(),
+            set: Vec::new(),
+            params: vec!["k=8,20".parse().unwrap()],
+            replicas: 2,
+            base_seed: 1,
+            scenario_sha1: "0".repeat(40),
+        };
+        let rows: Vec<Vec<String>> = grid
+            .runs()
+            .iter()
+            .map(|r| {
+                let mut row = vec![r.dir(&grid), r.values[0].clone(), r.replica.to_string(), r.seed.to_string()];
+                row.extend(
+                    METRICS.iter().enumerate().map(|(i, _)| if i % 3 == 0 { String::new() } else { "0.5".into() }),
+                );
+                row.extend(["1234".to_string(), "0123456789abcdef".to_string()]);
+                row
+            })
+            .collect();
+        let runs = dir.join("runs.csv");
+        write_rows(&runs, &grid, &rows).unwrap();
+        let params = vec!["k".to_string()];
+        let (n, notes) = crate::files::table::verify(&runs, runs_schema(&params)).unwrap();
+        assert_eq!((n, notes.len()), (4, 0));
+        let agg = dir.join("aggregate.csv");
+        write_aggregate(&agg, &grid, &aggregate(&grid, &rows)).unwrap();
+        let (n, notes) = crate::files::table::verify(&agg, schema::aggregate(&params)).unwrap();
+        assert!(n > 0 && notes.is_empty());
+        // A shard's rows are read with their lines; a text metric is refused with its line and column.
+        assert_eq!(read_shard(&runs, &grid).unwrap()[1].0, 3);
+        let text = std::fs::read_to_string(&runs).unwrap().replacen(",0.5,", ",abc,", 1);
+        std::fs::write(&runs, text).unwrap();
+        let e = read_shard(&runs, &grid).unwrap_err().to_string();
+        assert!(
+            e.ends_with("runs.csv:2: column find_node.hops.mean: expected a finite number or empty, got \"abc\""),
+            "{e}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

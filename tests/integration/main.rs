@@ -16,6 +16,7 @@ mod regression;
 mod report;
 mod runs;
 mod scenario_semantics;
+mod strict_readers;
 mod testnet;
 mod tracing;
 mod traffic;

@@ -196,43 +196,63 @@ fn plot_draws_every_chart_readable_and_rejects_bad_dirs() {
 // compare on a hand-made fixture
 // ---------------------------------------------------------------------------
 
-const TIMESERIES_HEADER: &str = "time_s,warmup,alive,joins,leaves,msgs_sent,msgs_lost,msgs_cut,msgs_to_dead,bytes_sent,\
-ops_started,ops_done,ops_succeeded,lookup_hops_mean,latency_p50_ms,latency_p90_ms,latency_p99_ms,rt_size_mean,stored_pairs";
-const OPS_HEADER: &str = "start_us,end_us,kind,origin,target,hops,queried,responses,timeouts,latency_us,success,found_fraction,replicas,deadline_hit";
+const OPS_HEADER: &str = "start_us,end_us,kind,origin,target,hops,queried,responses,timeouts,latency_us,success,\
+found_fraction,replicas,deadline_hit,attacked,eclipsed,wrong_value,peers,op";
 
 /// One find_node row of the fixture: (hops, latency ms, success, found fraction, queried, timeouts).
 type FxOp = (u32, u64, bool, f64, u32, u32);
 
-/// Writes a minimal results directory with the given node lookups.
-fn fixture(dir: &Path, msgs_per_node: &str, ops: &[FxOp]) {
+/// A real run, made once, whose manifest, time series, nodes and buckets
+/// the hand-made fixtures copy: the readers check every file as kadsim
+/// writes it.
+fn template() -> &'static Path {
+    static RUN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    RUN.get_or_init(|| run_tiny(&tmpdir("template"), "run", &[]))
+}
+
+/// Writes a results directory by hand: the template's manifest (named `fx`,
+/// with `seed` and a trace hash of its own), time series, nodes and
+/// buckets; `summary.csv` with every metric kadsim writes, `metrics` set,
+/// the other counts 0 and the other values empty; `ops.csv` with `ops`.
+fn hand_run(dir: &Path, seed: u64, metrics: &[(&str, &str)], ops: &[FxOp]) {
     std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(
-        dir.join("manifest.json"),
-        r#"{"scenario": {"name": "fx", "protocol": {"k": 20}}, "seed": 1, "events": 0, "trace_hash": "x", "kadsim_version": "0.1.0", "wall_time_s": 0}"#,
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("summary.csv"),
-        format!("metric,value\nwarmup_s,0\nmsgs.per_live_node_per_s,{msgs_per_node}\n"),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("timeseries.csv"),
-        format!("{TIMESERIES_HEADER}\n60,false,10,0,0,100,0,0,0,1000,4,4,3,2.0,200,300,400,9.0,0\n"),
-    )
-    .unwrap();
+    let t = template();
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(t.join("manifest.json")).unwrap()).unwrap();
+    m["seed"] = seed.into();
+    m["trace_hash"] = format!("{seed:016x}").into();
+    m["scenario"]["seed"] = seed.into();
+    m["scenario"]["name"] = "fx".into();
+    m["scenario"]["protocol"]["k"] = 20.into();
+    std::fs::write(dir.join("manifest.json"), serde_json::to_string_pretty(&m).unwrap()).unwrap();
+    for f in ["timeseries.csv", "nodes.csv", "buckets.csv"] {
+        std::fs::copy(t.join(f), dir.join(f)).unwrap();
+    }
+    let mut summary = "metric,value\n".to_string();
+    for c in kadsim::files::schema::summary_metrics() {
+        let given = metrics.iter().find(|(n, _)| *n == c.name).map(|(_, v)| v.to_string());
+        let v = given.unwrap_or_else(|| if c.empty { String::new() } else { "0".into() });
+        summary.push_str(&format!("{},{v}\n", c.name));
+    }
+    std::fs::write(dir.join("summary.csv"), summary).unwrap();
     let mut text = format!("{OPS_HEADER}\n");
     for (i, &(hops, ms, success, ff, queried, timeouts)) in ops.iter().enumerate() {
         let start = 1_000_000 + 10_000 * i as u64;
         let lat = ms * 1000;
         text.push_str(&format!(
-            "{start},{},find_node,{i},{:040x},{hops},{queried},{},{timeouts},{lat},{success},{ff:.1},0,false\n",
+            "{start},{},find_node,{i},{:040x},{hops},{queried},{},{timeouts},{lat},{success},{ff:.1},0,false,,,,,{}\n",
             start + lat,
             i + 1,
-            queried - timeouts
+            queried - timeouts,
+            i + 1
         ));
     }
     std::fs::write(dir.join("ops.csv"), text).unwrap();
+}
+
+/// Writes a results directory with the given node lookups.
+fn fixture(dir: &Path, msgs_per_node: &str, ops: &[FxOp]) {
+    hand_run(dir, 1, &[("warmup_s", "0"), ("msgs.per_live_node_per_s", msgs_per_node)], ops);
 }
 
 /// Base: hops [2, 1, 3, 2] (sorted 1, 2, 2, 3), latencies [300, 100, 400, 200] ms,
@@ -332,8 +352,8 @@ fn compare_fixture_numbers_match_hand_arithmetic() {
         close(num(&r[1]), c, 1e-4, name);
         close(num(&r[2]), c - b, 1e-4, name);
     }
-    // Only metrics present in both runs' data appear: no get/put rows, no totals missing from summary.csv.
-    assert!(!rows.keys().any(|k| k.starts_with("get.") || k.starts_with("put.") || k == "end.alive"), "{out}");
+    // Only metrics present in both runs' data appear: no get/put rows.
+    assert!(!rows.keys().any(|k| k.starts_with("get.") || k.starts_with("put.")), "{out}");
     assert!(row("msgs.per_live_node_per_s")[4].is_empty(), "a total has no interval");
 
     // Bootstrap interval of the hops.mean difference. A resampled base mean lies in
@@ -491,15 +511,22 @@ fn compare_fail_if_exit_codes_on_the_fixture() {
         assert!(o.stdout.is_empty(), "{rule}: nothing printed: {}", String::from_utf8_lossy(&o.stdout));
         assert!(!charts.exists(), "{rule}: nothing drawn");
     }
-    // A candidate whose metric is NaN (or missing) cannot pass a threshold on it.
+    // A candidate without a value of the metric cannot pass a threshold on it.
     let nan = d.join("nan");
-    fixture(&nan, "NaN", &CAND_OPS);
+    fixture(&nan, "", &CAND_OPS);
     let (got, out, _) = compare_rules(&base, &nan, &["msgs.per_live_node_per_s > +1%"], &nc);
     assert_eq!(got, Some(1), "{out}");
     assert!(out.contains("FAIL msgs.per_live_node_per_s > +1%: no value in the candidate run"), "{out}");
     // A bound on the change needs the base's value: bad input.
     let err = bad_input(&["compare", s(&nan), s(&cand), "--no-charts", "--fail-if", "msgs.per_live_node_per_s > +1%"]);
     assert!(err.contains("base run has no") || err.contains("measured"), "{err}");
+    // A value that is not a finite number is no value kadsim writes: refused, naming the file, line and metric.
+    fixture(&nan, "NaN", &CAND_OPS);
+    let err = bad_input(&["compare", s(&base), s(&nan), "--no-charts", "--fail-if", "msgs.per_live_node_per_s > +1%"]);
+    assert!(
+        err.contains("summary.csv:") && err.contains("metric msgs.per_live_node_per_s: expected a finite number"),
+        "{err}"
+    );
     // A directory that is not a run.
     let err = bad_input(&["compare", s(&base), s(&d.join("nowhere"))]);
     assert!(err.contains("manifest.json"), "{err}");
@@ -860,25 +887,13 @@ fn sweep_without_param_makes_a_replica_set_and_refuses_a_full_directory() {
 // compare between seeds on hand-made replica sets
 // ---------------------------------------------------------------------------
 
-/// A results directory holding only what a between-seed comparison reads: a
-/// manifest with `seed` (and trace hash `t<seed>`), `summary.csv` with `metrics`,
-/// and header-only ops and time series.
+/// A results directory for a between-seed comparison: `seed`, and
+/// `summary.csv` with `metrics` (every other count 0, every other value
+/// empty), no operations.
 fn set_run(dir: &Path, seed: u64, metrics: &[(&str, f64)]) {
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(
-        dir.join("manifest.json"),
-        format!(
-            r#"{{"scenario": {{"name": "fx", "seed": {seed}, "protocol": {{"k": 20}}}}, "seed": {seed}, "trace_hash": "t{seed}"}}"#
-        ),
-    )
-    .unwrap();
-    let mut summary = "metric,value\nnodes,10\nwarmup_s,0\n".to_string();
-    for (m, v) in metrics {
-        summary.push_str(&format!("{m},{v}\n"));
-    }
-    std::fs::write(dir.join("summary.csv"), summary).unwrap();
-    std::fs::write(dir.join("timeseries.csv"), format!("{TIMESERIES_HEADER}\n")).unwrap();
-    std::fs::write(dir.join("ops.csv"), format!("{OPS_HEADER}\n")).unwrap();
+    let values: Vec<(&str, String)> = metrics.iter().map(|(m, v)| (*m, v.to_string())).collect();
+    let values: Vec<(&str, &str)> = values.iter().map(|(m, v)| (*m, v.as_str())).collect();
+    hand_run(dir, seed, &values, &[]);
 }
 
 /// Splits between-seed Markdown output into the main table's rows and the per-run table's rows.
@@ -918,21 +933,27 @@ fn compare_replica_sets_between_seeds_matches_welch_by_hand() {
     // hops: means 3 and 6; s² = 2.5 and 10; se² = 2.5/5 + 10/5 = 2.5; Welch df = 6.25/(0.25/4 + 4/4)
     // = 5.882353; t_{0.975, 5.882} = 2.4588237 (mpmath) → half-width 2.4588237·√2.5 = 3.8877416;
     // t = 3/√2.5 = 1.8973666 → p = 0.10753 (SciPy ttest_ind(cand, base, equal_var=False)).
-    // Holm over the three p-values: 0 · 3, 0.10753 · 2 = 0.21506, max(1 · 1, 0.21506) = 1.
-    assert_eq!(rows["find_node.hops.mean"], ["3", "6", "+3", "+100.00%", "[-0.88774, +6.8877]", "0.1075", "0.2151"]);
+    // Holm over the 16 p-values (these three and the 13 other counts and totals every summary
+    // has, 0 on both sides: p = 1): 0 · 16, 0.10753 · 15 > 1 → 1. Last, n base and n cand: every run.
+    let row =
+        |cells: [&'static str; 7]| -> Vec<String> { cells.iter().chain(&["5", "5"]).map(|c| c.to_string()).collect() };
+    assert_eq!(
+        rows["find_node.hops.mean"],
+        row(["3", "6", "+3", "+100.00%", "[-0.88774, +6.8877]", "0.1075", "1.0000"])
+    );
     // Constant and equal on both sides: no difference, p = 1.
-    assert_eq!(rows["find_node.success_rate"], ["1", "1", "0", "+0.00%", "[0, 0]", "1.0000", "1.0000"]);
+    assert_eq!(rows["find_node.success_rate"], row(["1", "1", "0", "+0.00%", "[0, 0]", "1.0000", "1.0000"]));
     // Constant on each side but different: the difference has no spread, p = 0.
-    assert_eq!(rows["msgs.sent"], ["100", "101", "+1", "+1.00%", "[+1, +1]", "< 1e-300", "< 1e-300"]);
-    // The run's size is not an outcome; no other metric is invented.
-    assert_eq!(rows.keys().filter(|k| k.contains('.')).count(), 3, "{out}");
+    assert_eq!(rows["msgs.sent"], row(["100", "101", "+1", "+1.00%", "[+1, +1]", "< 1e-300", "< 1e-300"]));
+    // The run's size is not an outcome; a metric no run has a value for is shown empty, n = 0.
     assert!(!rows.contains_key("nodes"), "{out}");
+    assert_eq!(rows["get.peers.mean"], ["", "", "", "", "", "", "", "0", "0"]);
     // Every run's value, in run order.
     assert_eq!(per_run["find_node.hops.mean"], ["1 2 3 4 5", "2 4 6 8 10"]);
     // No distribution test on pooled operations, and it says so.
     assert!(!out.contains("| distribution |"), "{out}");
     assert!(out.contains("No Mann-Whitney or KS test: operations pooled over runs are not independent"), "{out}");
-    assert!(out.contains("1 of 3 metrics have p < 0.05; with no real change about 0.2 would, by chance. Corrected for testing 3 metrics at once (Holm), 1 differ significantly at 5%."), "{out}");
+    assert!(out.contains("1 of 16 metrics have p < 0.05; with no real change about 0.8 would, by chance. Corrected for testing 16 metrics at once (Holm), 1 differ significantly at 5%."), "{out}");
 
     // --fail-if on sets bounds the difference of means; `significant` also asks the interval to exclude 0.
     let set_args = |rules: &[&str]| {
@@ -977,7 +998,8 @@ fn compare_replica_sets_between_seeds_matches_welch_by_hand() {
 
     // One run against a set: the single run's variance is taken to be the set's (Crawford & Howell):
     // diff = 3 − 10 = −7, se = √2.5·√(1 + 1/5) = √3, df = 4: t_{0.975,4}·√3 = 4.8089440,
-    // p = 2·P(T_4 > 7/√3 = 4.0414519) = 0.0155853 (mpmath).
+    // p = 2·P(T_4 > 7/√3 = 4.0414519) = 0.0155853 (mpmath). Holm over 15 p-values (the single run has
+    // no success rate; its messages, 0 against 100, come first): 0.0155853 · 14 = 0.2181942.
     let single = d.join("single");
     set_run(&single, 300, &[("find_node.hops.mean", 10.0)]);
     let o = kadsim(&["compare", s(&single), s(&base), "--markdown", "--no-charts"]);
@@ -985,7 +1007,12 @@ fn compare_replica_sets_between_seeds_matches_welch_by_hand() {
     assert!(out.starts_with("between-seed (1 vs 5 runs): base: single, candidate: base;"), "{out}");
     assert!(err.contains("kadsim: warning: the base side is a single run"), "{err}");
     let (rows, _) = set_tables(&out);
-    assert_eq!(rows["find_node.hops.mean"], ["10", "3", "-7", "-70.00%", "[-11.8089, -2.1911]", "0.0156", "0.0156"]);
+    assert_eq!(
+        rows["find_node.hops.mean"],
+        ["10", "3", "-7", "-70.00%", "[-11.8089, -2.1911]", "0.0156", "0.2182", "1", "5"]
+    );
+    // The success rate no base run has: said, and no rule judged on it.
+    assert!(err.contains("kadsim: warning: find_node.success_rate has no value in 1 of 1 base run ("), "{err}");
 
     // A run on both sides is pointed out; the same run twice in one set is refused.
     let o = kadsim(&[
@@ -1088,7 +1115,7 @@ fn two_seeds_of_one_churning_configuration_do_not_differ_between_seeds() {
     assert!(out.starts_with("between-seed (5 vs 5 runs): base: seed1, candidate: seed2;"), "{out}");
     let (rows, per_run) = set_tables(&out);
     let tested: Vec<(&String, &Vec<String>)> =
-        rows.iter().filter(|(_, c)| c.len() == 7 && c[4].starts_with('[')).collect();
+        rows.iter().filter(|(_, c)| c.len() == 9 && c[4].starts_with('[')).collect();
     assert!(tested.len() >= 45, "every metric of summary.csv: {}\n{out}", tested.len());
     for (name, c) in &tested {
         let (lo, hi) = interval(&c[4]);

@@ -231,15 +231,17 @@ fn trace_tells_an_operations_story_and_draws_its_convergence_chart() {
     for w in &listed {
         assert!(out.join(format!("trace/op-{w}-convergence.svg")).is_file());
     }
-    let traced = trace::traced_ops(&out.join("trace.csv")).unwrap();
-    let all = trace::read_ops(&out).unwrap();
+    let (all, notes) = trace::read_ops(&out).unwrap();
+    assert!(notes.is_empty(), "{notes:?}");
+    let traced = trace::traced_ops(&out.join("trace.csv"), &all).unwrap();
     let worst = trace::worst(&all, &traced, 4);
     assert_eq!(worst.iter().map(|o| o.op.unwrap().to_string()).collect::<Vec<_>>(), listed);
     let failed = all.iter().filter(|o| o.failed() && traced.contains(&o.op.unwrap())).count();
     assert!(worst.iter().take(failed.min(4)).all(|o| o.failed()), "failed operations first");
     // As the other charts: the legend covers no data, on a paper column's size.
-    let picks: BTreeSet<u64> = all.iter().filter_map(|o| o.op).filter(|i| traced.contains(i)).step_by(97).collect();
-    let rpcs = trace::rpcs_of(&out.join("trace.csv"), &picks).unwrap();
+    let picks: Vec<&trace::OpRow> =
+        all.iter().filter(|o| o.op.is_some_and(|i| traced.contains(&i))).step_by(97).collect();
+    let rpcs = trace::rpcs_of(&out.join("trace.csv"), &all, &picks).unwrap();
     for (i, r) in &rpcs {
         let o = all.iter().find(|o| o.op == Some(*i)).unwrap();
         let (rect, covered) = convergence::chart(o, r).layout(&Style::default()).unwrap().legend.unwrap();
@@ -267,7 +269,7 @@ fn trace_tells_an_operations_story_and_draws_its_convergence_chart() {
     let o = kadsim(&["trace", dir, "--op", &first_op]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("trace.csv:2: outcome: expected one of answered") && err.contains("banana"), "{err}");
+    assert!(err.contains("trace.csv:2: column outcome: expected one of answered") && err.contains("banana"), "{err}");
     let _ = std::fs::remove_dir_all(&d);
 }
 

@@ -1,18 +1,34 @@
 //! `kadsim trace`: reading a run's `trace.csv` back, one operation at a time
 //! or picking the worst, for its story ([`story`]) and its convergence chart
 //! ([`convergence`]). The files are streamed, so a trace of millions of RPCs
-//! is read without holding it.
+//! is read without holding it, and checked as they stream by: every row
+//! against what the writer writes, and every operation's rows against
+//! `ops.csv` (a traced operation's rows are its RPCs, one per request it
+//! sent: at most its `queried`). Only the rows of the operations asked for
+//! are kept, never more than that bound, so that a damaged or hostile trace
+//! is refused after a bounded number of rows.
 
 pub mod convergence;
 pub mod story;
 
-use super::results::{ReadError, read_csv};
-use serde::Deserialize;
+use crate::files::ReadError;
+use crate::files::schema;
+use crate::files::table::{Table, push_row};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// A row of `trace.csv` as read back (README "Tracing").
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+/// A row of `ops.csv`, with what a trace story needs.
+pub use super::ops::Op as OpRow;
+
+/// The most rows kept for one operation, whatever its `queried` says.
+pub const MAX_RPCS_PER_OP: u32 = 1 << 20;
+
+/// The most rows kept for all the operations asked for together.
+pub const MAX_RPCS: usize = 1 << 22;
+
+/// A row of `trace.csv` as read back (README "Tracing"); its words are those
+/// of the fixed sets the writer uses ([`schema::trace`]).
+#[derive(Clone, Debug, PartialEq)]
 pub struct Rpc {
     /// The operation's number in `ops.csv`.
     pub op: u64,
@@ -27,15 +43,15 @@ pub struct Rpc {
     /// The node asked.
     pub to: u32,
     /// The request.
-    pub kind: String,
+    pub kind: &'static str,
     /// Discovery depth of the node asked.
     pub depth: Option<u32>,
     /// log2 of its XOR distance to the target.
     pub dist_log2: Option<f64>,
     /// answered, timed_out, lost, cut, dead or open.
-    pub outcome: String,
+    pub outcome: &'static str,
     /// What the reply said.
-    pub reply: Option<String>,
+    pub reply: Option<&'static str>,
     /// Contacts in the reply.
     pub contacts: Option<u32>,
     /// log2 distance of the reply's contact nearest the target.
@@ -44,109 +60,132 @@ pub struct Rpc {
     pub tx: u32,
 }
 
-/// A row of `ops.csv` with what a trace story needs.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-pub struct OpRow {
-    /// The operation's number (absent in runs before tracing).
-    #[serde(default)]
-    pub op: Option<u64>,
-    /// Start.
-    pub start_us: u64,
-    /// End.
-    pub end_us: u64,
-    /// Kind.
-    pub kind: String,
-    /// The node that started it.
-    pub origin: u32,
-    /// Target ID or key, hex.
-    pub target: String,
-    /// Discovery depth of the result.
-    pub hops: Option<u32>,
-    /// RPCs sent.
-    pub queried: u32,
-    /// Answered.
-    pub responses: u32,
-    /// Timed out.
-    pub timeouts: u32,
-    /// End minus start.
-    pub latency_us: u64,
-    /// DESIGN.md §4.
-    pub success: bool,
-    /// Cut off by the overall deadline.
-    pub deadline_hit: bool,
-}
-
-impl OpRow {
-    /// Failed: not a success, or cut off by its deadline.
-    pub fn failed(&self) -> bool {
-        !self.success || self.deadline_hit
-    }
-}
-
 /// The trace file of the run in `dir`: `trace.csv` or `trace.csv.gz`.
 pub fn trace_file(dir: &Path) -> Result<PathBuf, ReadError> {
     let plain = dir.join("trace.csv");
     let gz = dir.join("trace.csv.gz");
-    if plain.is_file() {
+    // Whatever is there under the name is opened, and refused if it is no file.
+    if plain.exists() {
         Ok(plain)
-    } else if gz.is_file() {
+    } else if gz.exists() {
         Ok(gz)
     } else {
-        Err(ReadError {
-            path: plain,
-            line: None,
-            msg: "no trace of operations here: run the scenario with --trace ops".into(),
-        })
+        Err(ReadError::at(&plain, None, "no trace of operations here: run the scenario with --trace ops"))
     }
 }
 
-/// The operations of `ops.csv` in `dir`, which must carry the `op` column.
-pub fn read_ops(dir: &Path) -> Result<Vec<OpRow>, ReadError> {
+/// The operations of `ops.csv` in `dir`, which must carry the `op` column,
+/// and notes on lenient readings.
+pub fn read_ops(dir: &Path) -> Result<(Vec<OpRow>, Vec<String>), ReadError> {
     let path = dir.join("ops.csv");
-    let ops: Vec<OpRow> = read_csv(&path)?;
+    let (ops, notes) = super::ops::read(&path)?;
     if ops.iter().any(|o| o.op.is_none()) {
-        return Err(ReadError { path, line: None, msg: "no op column: written by a kadsim without tracing".into() });
+        return Err(ReadError::at(&path, Some(1), "no op column: written by a kadsim without tracing"));
     }
-    Ok(ops)
+    Ok((ops, notes))
 }
 
-/// Calls `f` with every row of the trace file `path`, in file order.
-fn each_rpc(path: &Path, mut f: impl FnMut(Rpc)) -> Result<(), ReadError> {
-    let err = |line: Option<u64>, msg: String| ReadError { path: path.to_path_buf(), line, msg };
-    let reader = crate::metrics::trace::open(path).map_err(|e| err(None, format!("cannot read: {e}")))?;
-    let mut r = csv::Reader::from_reader(reader);
-    let csv_err = |e: csv::Error| err(e.position().map(|p| p.line()), e.to_string());
-    let headers = r.headers().map_err(csv_err)?.clone();
-    let mut rec = csv::StringRecord::new();
-    while r.read_record(&mut rec).map_err(csv_err)? {
-        let line = rec.position().map(|p| p.line());
-        let rpc: Rpc = rec.deserialize(Some(&headers)).map_err(|e| err(line, e.to_string()))?;
-        if !convergence::OUTCOMES.iter().any(|(o, ..)| *o == rpc.outcome) {
-            let known: Vec<&str> = convergence::OUTCOMES.iter().map(|(o, ..)| *o).collect();
-            let got: String = rpc.outcome.chars().take(40).collect();
-            return Err(err(line, format!("outcome: expected one of {}, got {got:?}", known.join(", "))));
-        }
-        f(rpc);
+/// The number of log2 distance `v` (`-inf` for distance 0).
+fn log2(v: Option<&str>) -> Option<f64> {
+    match v? {
+        "-inf" => Some(f64::NEG_INFINITY),
+        x => schema::finite(x),
+    }
+}
+
+/// Calls `f` with every row of the trace file `path`, in file order, each
+/// checked against what the writer writes, and with the table to name its
+/// line in errors.
+fn each_rpc(path: &Path, mut f: impl FnMut(Rpc, &Table) -> Result<(), ReadError>) -> Result<(), ReadError> {
+    let mut t = Table::open(path, schema::trace())?;
+    while t.next_row()? {
+        let rpc = Rpc {
+            op: t.uint("op").unwrap_or_default(),
+            seq: t.uint("seq").unwrap_or_default() as u32,
+            sent_us: t.uint("sent_us").unwrap_or_default(),
+            end_us: t.uint("end_us"),
+            from: t.uint("from").unwrap_or_default() as u32,
+            to: t.uint("to").unwrap_or_default() as u32,
+            kind: t.word("kind").unwrap_or("find_node"),
+            depth: t.uint("depth").map(|d| d as u32),
+            dist_log2: log2(t.value("dist_log2").filter(|v| !v.is_empty())),
+            outcome: t.word("outcome").unwrap_or("open"),
+            reply: t.word("reply"),
+            contacts: t.uint("contacts").map(|c| c as u32),
+            nearest_log2: log2(t.value("nearest_log2").filter(|v| !v.is_empty())),
+            tx: t.uint("tx").unwrap_or_default() as u32,
+        };
+        f(rpc, &t)?;
     }
     Ok(())
 }
 
-/// The operations that have rows in the trace file `path`.
-pub fn traced_ops(path: &Path) -> Result<BTreeSet<u64>, ReadError> {
-    let mut set = BTreeSet::new();
-    each_rpc(path, |r| {
-        set.insert(r.op);
-    })?;
-    Ok(set)
+/// Counts the rows of each operation against what `ops.csv` says it sent:
+/// every row of an operation is one of its `queried` RPCs.
+struct Counts<'a> {
+    ops: &'a [OpRow],
+    rows: Vec<u32>,
 }
 
-/// The rows of the operations `ops` in the trace file `path`, by operation, in file order.
-pub fn rpcs_of(path: &Path, ops: &BTreeSet<u64>) -> Result<BTreeMap<u64, Vec<Rpc>>, ReadError> {
-    let mut out: BTreeMap<u64, Vec<Rpc>> = BTreeMap::new();
-    each_rpc(path, |r| {
-        if ops.contains(&r.op) {
-            out.entry(r.op).or_default().push(r);
+impl<'a> Counts<'a> {
+    fn new(ops: &'a [OpRow]) -> Counts<'a> {
+        Counts { ops, rows: Vec::new() }
+    }
+
+    /// Counts `rpc`; an error when its operation is not in `ops.csv` or has
+    /// more rows than RPCs sent.
+    fn count(&mut self, rpc: &Rpc, t: &Table) -> Result<usize, ReadError> {
+        let n = self.ops.len();
+        let i = rpc
+            .op
+            .checked_sub(1)
+            .filter(|&i| i < n as u64)
+            .ok_or_else(|| t.error(format!("column op: operation {} is not in ops.csv (1 to {n})", rpc.op)))?
+            as usize;
+        if self.rows.is_empty() {
+            self.rows = vec![0; n];
         }
+        self.rows[i] += 1;
+        let sent = self.ops[i].queried;
+        if self.rows[i] > sent {
+            return Err(
+                t.error(format!("operation {} has more rows than the {sent} RPCs ops.csv says it sent", rpc.op))
+            );
+        }
+        Ok(i)
+    }
+}
+
+/// The operations that have rows in the trace file `path`, each checked to
+/// be one of `ops` (those of `ops.csv`) with no more rows than RPCs sent.
+pub fn traced_ops(path: &Path, ops: &[OpRow]) -> Result<BTreeSet<u64>, ReadError> {
+    let mut counts = Counts::new(ops);
+    each_rpc(path, |r, t| counts.count(&r, t).map(|_| ()))?;
+    Ok(counts.rows.iter().enumerate().filter(|(_, c)| **c > 0).map(|(i, _)| i as u64 + 1).collect())
+}
+
+/// The rows of the operations `wanted` (rows of `ops`) in the trace file
+/// `path`, by operation, in file order. At most an operation's `queried`
+/// rows (and [`MAX_RPCS_PER_OP`]) are taken for it, [`MAX_RPCS`] in all:
+/// past either, the file is refused with its line.
+pub fn rpcs_of(path: &Path, ops: &[OpRow], wanted: &[&OpRow]) -> Result<BTreeMap<u64, Vec<Rpc>>, ReadError> {
+    let ids: BTreeSet<u64> = wanted.iter().filter_map(|o| o.op).collect();
+    let mut counts = Counts::new(ops);
+    let mut out: BTreeMap<u64, Vec<Rpc>> = BTreeMap::new();
+    let mut kept = 0usize;
+    each_rpc(path, |r, t| {
+        let i = counts.count(&r, t)?;
+        if !ids.contains(&r.op) {
+            return Ok(());
+        }
+        if counts.rows[i] > MAX_RPCS_PER_OP || kept >= MAX_RPCS {
+            return Err(t.error(format!(
+                "more rows than kadsim trace keeps ({MAX_RPCS_PER_OP} for one operation, {MAX_RPCS} in all)"
+            )));
+        }
+        kept += 1;
+        let rows = out.entry(r.op).or_default();
+        push_row(rows, r, t)
     })?;
     Ok(out)
 }

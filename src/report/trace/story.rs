@@ -49,7 +49,7 @@ fn dist(v: Option<f64>) -> String {
 pub fn render(op: &OpRow, rpcs: &[Rpc]) -> String {
     let mut s = String::new();
     let id = op.op.unwrap_or(0);
-    let target: String = op.target.chars().take(16).collect();
+    let target = format!("{:016x}", op.target_top);
     let _ = writeln!(
         s,
         "op {id}: {} by node {} at {:.3} s, target {target}…",
@@ -109,7 +109,7 @@ pub fn render(op: &OpRow, rpcs: &[Rpc]) -> String {
             let took = r.end_us.map(|e| format!("{:>8.1} ms", e.saturating_sub(r.sent_us) as f64 / 1e3));
             let took = took.unwrap_or_else(|| " ".repeat(11));
             let mut what = String::new();
-            match (r.reply.as_deref(), r.contacts) {
+            match (r.reply, r.contacts) {
                 (Some("nodes"), Some(n)) => {
                     let _ = write!(what, "{n} contacts");
                     if r.nearest_log2.is_some() {
@@ -129,7 +129,7 @@ pub fn render(op: &OpRow, rpcs: &[Rpc]) -> String {
                 r.kind,
                 r.to,
                 dist(r.dist_log2),
-                outcome_label(&r.outcome),
+                outcome_label(r.outcome),
             );
         }
     }
@@ -140,7 +140,7 @@ pub fn render(op: &OpRow, rpcs: &[Rpc]) -> String {
 mod tests {
     use super::*;
 
-    fn rpc(seq: u32, sent: u64, end: Option<u64>, d: f64, nearest: Option<f64>, outcome: &str) -> Rpc {
+    fn rpc(seq: u32, sent: u64, end: Option<u64>, d: f64, nearest: Option<f64>, outcome: &'static str) -> Rpc {
         Rpc {
             op: 1,
             seq,
@@ -148,11 +148,11 @@ mod tests {
             end_us: end,
             from: 0,
             to: seq + 10,
-            kind: "find_node".into(),
+            kind: "find_node",
             depth: Some(1),
             dist_log2: Some(d),
-            outcome: outcome.into(),
-            reply: nearest.map(|_| "nodes".to_string()),
+            outcome,
+            reply: nearest.map(|_| "nodes"),
             contacts: nearest.map(|_| 20),
             nearest_log2: nearest,
             tx: seq,
@@ -176,9 +176,9 @@ mod tests {
             op: Some(7),
             start_us: 0,
             end_us: 100,
-            kind: "find_node".into(),
+            kind: "find_node",
             origin: 3,
-            target: "ab".repeat(20),
+            target_top: 0xabab_abab_abab_abab,
             hops: Some(2),
             queried: 3,
             responses: 1,
@@ -186,6 +186,8 @@ mod tests {
             latency_us: 100,
             success: true,
             deadline_hit: false,
+            found_fraction: Some(1.0),
+            replicas: 0,
         };
         let mut rpcs =
             vec![rpc(0, 0, Some(50), 150.0, Some(148.0), "answered"), rpc(1, 0, Some(2_000_000), 151.0, None, "lost")];
