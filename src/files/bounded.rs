@@ -207,10 +207,7 @@ mod tests {
     use std::io::Write;
 
     fn scratch(tag: &str) -> std::path::PathBuf {
-        let d = std::env::temp_dir().join(format!("kadsim-bounded-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
+        crate::files::scratch(&format!("bounded-{tag}"))
     }
 
     #[test]

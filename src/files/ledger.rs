@@ -158,11 +158,8 @@ fn clip(s: &str) -> std::borrow::Cow<'_, str> {
 mod tests {
     use super::*;
 
-    fn scratch(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("kadsim-ledger-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
+    fn scratch(tag: &str) -> std::path::PathBuf {
+        crate::files::scratch(&format!("ledger-{tag}"))
     }
 
     #[test]

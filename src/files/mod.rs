@@ -22,3 +22,12 @@ pub mod swap;
 pub mod table;
 
 pub use read_error::ReadError;
+
+/// A fresh, empty directory for a unit test, unique to this process and `tag`.
+#[cfg(test)]
+pub(crate) fn scratch(tag: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("kadsim-unit-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}

@@ -320,11 +320,8 @@ pub fn clear_owned(dir: &Path) -> Result<(), OwnError> {
 mod tests {
     use super::*;
 
-    fn scratch(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("kadsim-owned-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
+    fn scratch(tag: &str) -> std::path::PathBuf {
+        crate::files::scratch(&format!("owned-{tag}"))
     }
 
     fn src(label: &str) -> Source {

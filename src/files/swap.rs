@@ -200,11 +200,8 @@ mod tests {
     use super::*;
     use crate::files::owned::{Out, Source};
 
-    fn scratch(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("kadsim-swap-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
+    fn scratch(tag: &str) -> std::path::PathBuf {
+        crate::files::scratch(&format!("swap-{tag}"))
     }
 
     /// A kadsim-owned run directory at `dir` whose ops.csv says `what`.

@@ -424,11 +424,8 @@ impl Drop for Staged {
 mod tests {
     use super::*;
 
-    fn scratch(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("kadsim-staging-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
+    fn scratch(tag: &str) -> std::path::PathBuf {
+        crate::files::scratch(&format!("staging-{tag}"))
     }
 
     fn identity(seed: u64, k: u32) -> RunIdentity {
