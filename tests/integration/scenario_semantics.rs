@@ -107,7 +107,7 @@ fn every_listed_unit_is_still_accepted() {
 /// Runs kadsim with `args`, killing it (and failing) if it has not ended in
 /// a few seconds.
 fn kadsim_within(args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kadsim"))
+    let mut child = Command::new(crate::bin::binary())
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

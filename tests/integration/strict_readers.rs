@@ -453,7 +453,7 @@ const CAP: u64 = 256 << 20;
 
 /// Runs kadsim with `args` under an address-space limit of [`CAP`].
 fn capped(args: &[&str]) -> Output {
-    let bin = env!("CARGO_BIN_EXE_kadsim");
+    let bin = crate::bin::binary();
     let prlimit = Path::new("/usr/bin/prlimit");
     let mut cmd = if prlimit.exists() {
         let mut c = Command::new(prlimit);
@@ -461,7 +461,7 @@ fn capped(args: &[&str]) -> Output {
         c
     } else {
         let mut c = Command::new("sh");
-        c.args(["-c", &format!("ulimit -v {}; exec \"$0\" \"$@\"", CAP / 1024), bin]);
+        c.arg("-c").arg(format!("ulimit -v {}; exec \"$0\" \"$@\"", CAP / 1024)).arg(&bin);
         c
     };
     cmd.args(args).output().expect("kadsim runs under a memory cap")
