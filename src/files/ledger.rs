@@ -5,11 +5,14 @@
 //! not in the record was not written by kadsim, and kadsim never overwrites
 //! or deletes it ([`super::owned`]).
 //!
-//! Lines are appended with one `write` each to a file opened for appending,
-//! so that processes sharing a directory (the shards of a sweep) never
-//! interleave a line; an entry is recorded before its file is written, so a
-//! process killed in between leaves at most a record of a file that is not
-//! there, never a file without a record.
+//! Lines are appended with one `write` each to a file opened for appending;
+//! an entry is recorded before its file is written, so a process killed in
+//! between leaves at most a record of a file that is not there, never a file
+//! without a record. Processes that write into one directory at the same
+//! time (the shards of a sweep, on one machine or over NFS, where appends
+//! from two clients are not atomic) each append to a record of their own,
+//! `.kadsim-owned.<writer>` (e.g. `.kadsim-owned.shard-2-of-8`); the
+//! directory's record is all of them together.
 
 use super::bounded;
 use std::collections::BTreeMap;
@@ -18,6 +21,25 @@ use std::path::{Path, PathBuf};
 
 /// The file name of the record.
 pub const LEDGER: &str = ".kadsim-owned";
+
+/// Whether `name` is one of a directory's record files: [`LEDGER`], or
+/// `LEDGER.<writer>` of one writer among several.
+pub fn is_ledger_name(name: &str) -> bool {
+    name == LEDGER || name.strip_prefix(LEDGER).and_then(|r| r.strip_prefix('.')).is_some_and(writer_name)
+}
+
+/// Whether `w` may name a writer: letters, digits and `-`.
+fn writer_name(w: &str) -> bool {
+    !w.is_empty() && w.len() <= 64 && w.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// The record file of `writer` (the shared one without).
+fn file_of(writer: Option<&str>) -> String {
+    match writer {
+        Some(w) => format!("{LEDGER}.{w}"),
+        None => LEDGER.to_string(),
+    }
+}
 
 /// The most bytes a label keeps.
 const MAX_LABEL: usize = 300;
@@ -84,17 +106,34 @@ impl Entry {
 }
 
 impl Ledger {
-    /// The record of `dir`, or `None` when it has none.
+    /// The record of `dir` (all its record files, the shared one first, then
+    /// the writers' in name order), or `None` when it has none.
     pub fn read(dir: &Path) -> Result<Option<Ledger>, LedgerError> {
-        let path = dir.join(LEDGER);
-        let err = |line: Option<u64>, msg: String| LedgerError { path: path.clone(), line, msg };
-        match std::fs::symlink_metadata(&path) {
+        let mut files: Vec<String> = match std::fs::read_dir(dir) {
+            Ok(entries) => entries
+                .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+                .filter(|n| is_ledger_name(n))
+                .collect(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(err(None, format!("cannot read: {e}"))),
-            Ok(_) => {}
+            Err(e) => {
+                return Err(LedgerError { path: dir.to_path_buf(), line: None, msg: format!("cannot read: {e}") });
+            }
+        };
+        if files.is_empty() {
+            return Ok(None);
         }
-        let reader = bounded::open_lines(&path).map_err(|e| err(None, e.to_string()))?;
+        files.sort_by_key(|n| (n != LEDGER, n.clone()));
         let mut ledger = Ledger::default();
+        for f in files {
+            ledger.read_file(&dir.join(f))?;
+        }
+        Ok(Some(ledger))
+    }
+
+    /// Adds the entries of the record file `path`.
+    fn read_file(&mut self, path: &Path) -> Result<(), LedgerError> {
+        let err = |line: Option<u64>, msg: String| LedgerError { path: path.to_path_buf(), line, msg };
+        let reader = bounded::open_lines(path).map_err(|e| err(None, e.to_string()))?;
         for (i, line) in std::io::BufReader::new(reader).lines().enumerate() {
             let n = i as u64 + 1;
             let line = line.map_err(|e| err(Some(n), format!("cannot read: {e}")))?;
@@ -113,9 +152,9 @@ impl Ledger {
             if source.len() != 16 || !source.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(err(Some(n), format!("source: expected 16 hex digits, got {:?}", clip(source))));
             }
-            ledger.entries.insert(name.to_string(), Entry::new(name, source, label));
+            self.entries.insert(name.to_string(), Entry::new(name, source, label));
         }
-        Ok(Some(ledger))
+        Ok(())
     }
 
     /// The entry named `name` (`NAME/` for a directory), if recorded.
@@ -128,9 +167,10 @@ impl Ledger {
         self.entries.values()
     }
 
-    /// Records `entry` in `dir`'s record (created if missing), here and on disk.
-    pub fn append(&mut self, dir: &Path, entry: Entry) -> std::io::Result<()> {
-        let path = dir.join(LEDGER);
+    /// Records `entry` in `dir`'s record (created if missing), here and on
+    /// disk: in the record file of `writer`, or the shared one.
+    pub fn append(&mut self, dir: &Path, entry: Entry, writer: Option<&str>) -> std::io::Result<()> {
+        let path = dir.join(file_of(writer));
         let mut f = std::fs::OpenOptions::new().append(true).create(true).open(&path)?;
         // One write: appends by other processes never interleave with it.
         f.write_all(entry.line().as_bytes())?;
@@ -139,12 +179,19 @@ impl Ledger {
     }
 
     /// Writes the record of `dir` anew with exactly these entries (after
-    /// kadsim removed some), replacing the file as a whole.
+    /// kadsim removed some), replacing the shared file as a whole and
+    /// removing the writers' files.
     pub fn rewrite(&mut self, dir: &Path, entries: Vec<Entry>) -> std::io::Result<()> {
         let tmp = dir.join(format!("{LEDGER}.tmp"));
         let text: String = entries.iter().map(Entry::line).collect();
         std::fs::write(&tmp, text)?;
         std::fs::rename(&tmp, dir.join(LEDGER))?;
+        for e in std::fs::read_dir(dir)? {
+            let name = e?.file_name().to_string_lossy().into_owned();
+            if name != LEDGER && is_ledger_name(&name) {
+                std::fs::remove_file(dir.join(name))?;
+            }
+        }
         self.entries = entries.into_iter().map(|e| (e.name.clone(), e)).collect();
         Ok(())
     }
@@ -167,16 +214,20 @@ mod tests {
         let d = scratch("append");
         assert!(Ledger::read(&d).unwrap().is_none());
         let mut l = Ledger::default();
-        l.append(&d, Entry::new("ops.csv", "0123456789abcdef", "run churn")).unwrap();
-        l.append(&d, Entry::new("charts/", "0123456789abcdef", "charts\tof\nchurn")).unwrap();
-        l.append(&d, Entry::new("ops.csv", "fedcba9876543210", "run other")).unwrap();
+        l.append(&d, Entry::new("ops.csv", "0123456789abcdef", "run churn"), None).unwrap();
+        l.append(&d, Entry::new("charts/", "0123456789abcdef", "charts\tof\nchurn"), None).unwrap();
+        l.append(&d, Entry::new("ops.csv", "fedcba9876543210", "run other"), None).unwrap();
+        l.append(&d, Entry::new("runs/", "0123456789abcdef", "shard 2"), Some("shard-2-of-2")).unwrap();
         let back = Ledger::read(&d).unwrap().unwrap();
         assert_eq!(back.get("ops.csv").unwrap().source, "fedcba9876543210");
         assert_eq!(back.get("charts/").unwrap().label, "charts of churn");
-        assert_eq!(back.entries().count(), 2);
+        assert_eq!(back.entries().count(), 3, "the writer's record is part of the directory's");
+        assert!(d.join(".kadsim-owned.shard-2-of-2").is_file());
         let mut back = back;
         back.rewrite(&d, vec![Entry::new("ops.csv", "0123456789abcdef", "x")]).unwrap();
         assert_eq!(Ledger::read(&d).unwrap().unwrap().entries().count(), 1);
+        assert!(!d.join(".kadsim-owned.shard-2-of-2").exists());
+        assert!(is_ledger_name(".kadsim-owned.shard-1-of-8") && !is_ledger_name(".kadsim-owned.tmp.x"));
         let _ = std::fs::remove_dir_all(&d);
     }
 

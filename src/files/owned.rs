@@ -10,7 +10,7 @@
 //! A directory is replaced or emptied as a whole only when every entry in it,
 //! at every depth, is kadsim's ([`foreign_in`]).
 
-use super::ledger::{Entry, LEDGER, Ledger, LedgerError, plain_name};
+use super::ledger::{Entry, LEDGER, Ledger, LedgerError, is_ledger_name, plain_name};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -96,6 +96,9 @@ pub struct Out {
     dir: PathBuf,
     source: Source,
     force: bool,
+    /// The record file this writer appends to, when several write into the
+    /// same directories at once (`shard-2-of-8`); the shared one otherwise.
+    writer: Option<String>,
     ledger: Mutex<Ledger>,
     /// Lines to tell the user (leftovers of interrupted commands settled).
     pub notes: Vec<String>,
@@ -131,6 +134,15 @@ impl Out {
         Ok(out)
     }
 
+    /// Starts this writer's record file in the directory if it has none:
+    /// the folder is kadsim's before anything is written in it.
+    fn mark(&self) -> Result<(), OwnError> {
+        let name = self.writer.as_ref().map_or_else(|| LEDGER.to_string(), |w| format!("{LEDGER}.{w}"));
+        let path = self.dir.join(name);
+        std::fs::OpenOptions::new().append(true).create(true).open(&path).map_err(io(&path))?;
+        Ok(())
+    }
+
     /// An existing directory, opened without settling; with `mark`, its
     /// record of kadsim's files is started if it has none (a folder kadsim
     /// made, marked as kadsim's before anything is written in it). Otherwise
@@ -147,7 +159,22 @@ impl Out {
                 Ledger::default()
             }
         };
-        Ok(Out { dir: dir.to_path_buf(), source: source.clone(), force, ledger: Mutex::new(ledger), notes: Vec::new() })
+        Ok(Out {
+            dir: dir.to_path_buf(),
+            source: source.clone(),
+            force,
+            writer: None,
+            ledger: Mutex::new(ledger),
+            notes: Vec::new(),
+        })
+    }
+
+    /// This Out (and the folders made through it) records its files in the
+    /// record file of `writer` (e.g. `shard-2-of-8`), for processes writing
+    /// into the same directories at once.
+    pub fn as_writer(mut self, writer: &str) -> Out {
+        self.writer = Some(writer.to_string());
+        self
     }
 
     /// The directory.
@@ -206,7 +233,7 @@ impl Out {
         }
         for name in new {
             ledger
-                .append(&self.dir, Entry::new(name, &self.source.id, &self.source.label))
+                .append(&self.dir, Entry::new(name, &self.source.id, &self.source.label), self.writer.as_deref())
                 .map_err(io(&self.dir.join(LEDGER)))?;
         }
         Ok(paths)
@@ -216,7 +243,10 @@ impl Out {
     pub fn subdir(&self, name: &str) -> Result<Out, OwnError> {
         let path = self.claim(&format!("{name}/"))?;
         std::fs::create_dir_all(&path).map_err(io(&path))?;
-        Out::attach(&path, &self.source, self.force, true)
+        let mut sub = Out::attach(&path, &self.source, self.force, false)?;
+        sub.writer = self.writer.clone();
+        sub.mark()?;
+        Ok(sub)
     }
 }
 
@@ -228,6 +258,9 @@ impl Out {
 fn leftover(dir: &Path, name: &str, ledger: Option<&Ledger>) -> bool {
     if let Some(base) = name.strip_suffix(".tmp") {
         return ledger.is_some_and(|l| l.get(base).is_some()) || base == LEDGER;
+    }
+    if is_ledger_name(name) {
+        return true;
     }
     super::swap::is_sibling_name(name) && (dir.join(name).join(LEDGER).is_file() || super::swap::is_live_sibling(name))
 }
@@ -251,7 +284,7 @@ pub fn has_content(dir: &Path) -> Result<bool, OwnError> {
     // record covers everything listed, whatever another process does meanwhile.
     let ledger = Ledger::read(dir)?;
     for name in names {
-        if name != LEDGER && !leftover(dir, &name, ledger.as_ref()) {
+        if !leftover(dir, &name, ledger.as_ref()) {
             return Ok(true);
         }
     }
@@ -267,7 +300,7 @@ pub fn foreign_in(dir: &Path) -> Result<Option<PathBuf>, OwnError> {
     let ledger = Ledger::read(dir)?;
     for name in names {
         let path = dir.join(&name);
-        if name == LEDGER || leftover(dir, &name, ledger.as_ref()) {
+        if leftover(dir, &name, ledger.as_ref()) {
             if path.is_dir()
                 && let Some(f) = foreign_in(&path)?
             {
@@ -304,14 +337,16 @@ pub fn clear_owned(dir: &Path) -> Result<(), OwnError> {
     }
     for e in std::fs::read_dir(dir).map_err(io(dir))? {
         let path = e.map_err(io(dir))?.path();
-        if path.file_name().is_some_and(|n| n == LEDGER) {
+        if path.file_name().is_some_and(|n| is_ledger_name(&n.to_string_lossy())) {
             continue;
         }
         if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) }.map_err(io(&path))?;
     }
-    let ledger = dir.join(LEDGER);
-    if ledger.exists() {
-        std::fs::remove_file(&ledger).map_err(io(&ledger))?;
+    for e in std::fs::read_dir(dir).map_err(io(dir))? {
+        let path = e.map_err(io(dir))?.path();
+        if path.file_name().is_some_and(|n| is_ledger_name(&n.to_string_lossy())) {
+            std::fs::remove_file(&path).map_err(io(&path))?;
+        }
     }
     Ok(())
 }

@@ -460,7 +460,11 @@ pub fn sweep(
     let runs: Vec<RunSpec> = grid.runs().into_iter().filter(|r| shard.is_none_or(|s| s.owns(r.index))).collect();
     // Every scenario is checked before anything runs.
     let scenarios = runs.iter().map(|r| grid.scenario(r)).collect::<Result<Vec<_>, _>>()?;
-    let out_dir = open_out(out, grid, force)?;
+    let mut out_dir = open_out(out, grid, force)?;
+    if let Some(s) = shard {
+        // Shards may write into the same folders at once: each keeps its own record file.
+        out_dir = out_dir.as_writer(&format!("shard-{}-of-{}", s.i, s.n));
+    }
     notes.extend(out_dir.notes.iter().cloned());
     let own = |e: OwnError| SweepError::Input(e.to_string());
     // The sweep's record first: the directory is this sweep's (or shard's)
@@ -476,7 +480,7 @@ pub fn sweep(
     for r in &runs {
         let point = r.dir(grid);
         let point = point.trim_start_matches("runs/").split('/').next().unwrap_or_default().to_string();
-        runs_dir.subdir(&point).map_err(own)?;
+        runs_dir.subdir(&point).map_err(own)?.claim(&format!("r{}/", r.replica)).map_err(own)?;
     }
     let replace = if force { runner::Replace::Force } else { runner::Replace::IfIdentical };
     let total: u64 = scenarios.iter().map(|s| s.duration.as_secs_f64() as u64).sum();

@@ -351,14 +351,15 @@ impl Staged {
     /// when the parent is kadsim's (a sweep's `runs/POINT/`).
     fn register_in_parent(&self) -> Result<(), StageError> {
         let Some((parent, name)) = swap::split(&self.dest) else { return Ok(()) };
-        if parent.join(LEDGER).is_file() {
-            let out = Out::open(&parent, self.identity.source(), false)?;
-            if out.claim(&format!("{name}/")).is_err() {
-                // Recorded under another source (an earlier run): a folder's record is its name.
-                return Ok(());
+        match Ledger::read(&parent)? {
+            // Recorded already (by the sweep that made the folder): nothing to append.
+            Some(l) if l.get(&format!("{name}/")).is_some() => Ok(()),
+            Some(_) => {
+                Out::open(&parent, self.identity.source(), false)?.claim(&format!("{name}/"))?;
+                Ok(())
             }
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// The destination's files replaced one by one by this run's identical
