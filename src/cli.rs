@@ -301,6 +301,53 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 /// Exit code for an internal error.
 pub const EXIT_INTERNAL: u8 = 3;
 
+/// Parses the command line. A usage error (an unknown flag, a missing or
+/// malformed argument, an argument that is not UTF-8) is one `kadsim: ...`
+/// line and exit code 2, as every other bad input (DESIGN.md §7); help and
+/// the version print as clap prints them.
+pub fn parse_args() -> Result<Cli, ExitCode> {
+    use clap::error::ErrorKind;
+    Cli::try_parse().map_err(|e| match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            e.exit()
+        }
+        ErrorKind::InvalidUtf8 => {
+            let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+            let at = args.iter().position(|a| a.to_str().is_none()).unwrap_or(0);
+            let flag = at.checked_sub(1).and_then(|i| args[i].to_str()).filter(|a| a.starts_with('-'));
+            let value = args.get(at).map(|a| a.to_string_lossy().into_owned()).unwrap_or_default();
+            let shown = flag.map_or_else(|| value.clone(), |f| format!("{f} {value}"));
+            eprintln!("kadsim: {}: not UTF-8 text (argument {at})", scenario::clip::clip(&shown));
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+        _ => {
+            eprintln!("kadsim: {}", usage_line(&e.render().to_string()));
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+    })
+}
+
+/// clap's rendering of a usage error as one line: its lines joined, the
+/// pointer to `--help` left out, every quoted value clipped.
+fn usage_line(rendered: &str) -> String {
+    let mut line = String::new();
+    for l in rendered.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("For more information")) {
+        let l = l.strip_prefix("error: ").unwrap_or(l);
+        let l = l.strip_prefix("Usage: ").map_or_else(|| l.to_string(), |u| format!("usage: {u}"));
+        if !line.is_empty() {
+            line.push_str(if line.ends_with(':') { " " } else { "; " });
+        }
+        line.push_str(&l);
+    }
+    // clap quotes values in single quotes: the odd pieces between them.
+    let clipped: Vec<String> = line
+        .split('\'')
+        .enumerate()
+        .map(|(i, piece)| if i % 2 == 1 { scenario::clip::clip(piece).into_owned() } else { piece.to_string() })
+        .collect();
+    clipped.join("'")
+}
+
 /// Prints what the readers read leniently (an older run's missing columns),
 /// one `kadsim: note: ...` line each.
 fn bad_input(e: &ScenarioError) -> ExitCode {
@@ -677,6 +724,21 @@ impl Progress for Bar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_usage_error_is_one_line_with_its_values_clipped() {
+        let e = Cli::try_parse_from(["kadsim", "run", "--bogus"]).unwrap_err();
+        let line = usage_line(&e.render().to_string());
+        assert!(line.starts_with("unexpected argument '--bogus' found; "), "{line}");
+        assert!(line.contains("usage: kadsim run") && !line.contains('\n') && !line.contains("--help"), "{line}");
+        let e = Cli::try_parse_from(["kadsim", "run"]).unwrap_err();
+        let line = usage_line(&e.render().to_string());
+        assert!(line.starts_with("the following required arguments were not provided: <FILE>; usage: "), "{line}");
+        let long = "9".repeat(5000);
+        let e = Cli::try_parse_from(["kadsim", "run", "x.toml", "--seed", &long]).unwrap_err();
+        let line = usage_line(&e.render().to_string());
+        assert!(line.contains("… (5000 bytes)") && line.len() < 600, "{line}");
+    }
 
     #[test]
     fn the_progress_line_fits_80_columns_at_its_widest() {

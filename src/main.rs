@@ -1,10 +1,12 @@
 //! The `kadsim` command line: parse, run, map errors to exit codes.
 
-use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    kadsim::cli::main(kadsim::cli::Cli::parse())
+    match kadsim::cli::parse_args() {
+        Ok(cli) => kadsim::cli::main(cli),
+        Err(code) => code,
+    }
 }
 
 /// mimalloc: size-segregated pages that go back to the system when empty, so a

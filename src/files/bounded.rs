@@ -184,9 +184,15 @@ pub enum SmallError {
     /// Larger than allowed.
     #[error("{0}")]
     Limit(Exceeded),
-    /// Not UTF-8 text.
-    #[error("not UTF-8 text")]
-    NotText,
+    /// Not UTF-8 text: the first byte that is not, at a 1-based line and
+    /// column (in characters).
+    #[error("not UTF-8 text (line {line}, column {column})")]
+    NotText {
+        /// The line of the first bad byte.
+        line: u64,
+        /// Its column: the characters before it on its line, plus one.
+        column: u64,
+    },
 }
 
 /// Reads a whole small file (a scenario, a manifest) as text: a regular file
@@ -198,7 +204,12 @@ pub fn read_small(path: &Path, max: u64) -> Result<String, SmallError> {
     if bytes.len() as u64 > max {
         return Err(SmallError::Limit(Exceeded::File(max)));
     }
-    String::from_utf8(bytes).map_err(|_| SmallError::NotText)
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = std::str::from_utf8(&e.as_bytes()[..e.utf8_error().valid_up_to()]).unwrap_or_default();
+        let line = valid.matches('\n').count() as u64 + 1;
+        let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+        SmallError::NotText { line, column }
+    })
 }
 
 #[cfg(test)]
@@ -262,6 +273,9 @@ mod tests {
         std::fs::write(&f, "nodes = 10\n").unwrap();
         assert_eq!(read_small(&f, 100).unwrap(), "nodes = 10\n");
         assert!(matches!(read_small(&f, 5), Err(SmallError::Limit(Exceeded::File(5)))));
+        // A byte that is not UTF-8 is placed: line 2, after two characters.
+        std::fs::write(&f, b"nodes = 10\n\xc3\xa9x\xff = 1\n").unwrap();
+        assert!(matches!(read_small(&f, 100), Err(SmallError::NotText { line: 2, column: 3 })));
         let _ = std::fs::remove_dir_all(&d);
     }
 

@@ -49,6 +49,13 @@ impl ReadError {
 
     /// A small file (`read_small`) could not be read.
     pub fn small(path: &Path, e: SmallError) -> ReadError {
-        ReadError::at(path, None, e.to_string())
+        match e {
+            SmallError::NotText { line, column } => {
+                let mut err = ReadError::at(path, Some(line), "not UTF-8 text");
+                err.column = Some(column);
+                err
+            }
+            e => ReadError::at(path, None, e.to_string()),
+        }
     }
 }

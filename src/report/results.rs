@@ -8,6 +8,7 @@
 use super::manifest::{self, Manifest};
 use crate::files::schema;
 use crate::files::table::{Table, push_row, verify};
+use crate::scenario::Scenario;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -127,6 +128,61 @@ pub fn read_table<T: for<'de> Deserialize<'de>>(
     Ok(rows)
 }
 
+/// Reads `timeseries.csv` (`path`) of a run of `sc`: besides each row's
+/// columns, its times are the writer's, a row every `sample_interval` and
+/// the last at the end of the run, so that a row lost or repeated in the
+/// middle, or rows lost at the end, are refused rather than drawn over.
+fn read_samples(path: &Path, sc: &Scenario, notes: &mut Vec<String>) -> Result<Vec<Sample>, ReadError> {
+    let (every, end) = (sc.sample_interval.0.max(1), sc.duration.0);
+    let rows_written = end.div_ceil(every);
+    let at = |i: u64| ((i + 1).saturating_mul(every)).min(end) as f64 / 1e6;
+    let grid = || format!("rows every sample_interval ({}) up to the duration ({})", sc.sample_interval, sc.duration);
+    let mut t = Table::open(path, schema::timeseries())?;
+    let mut rows: Vec<Sample> = Vec::new();
+    while t.next_row()? {
+        let row: Sample = t.deserialize()?;
+        let i = rows.len() as u64;
+        if i >= rows_written {
+            return Err(t.error(format!("one row too many: {} end at time_s {}", grid(), at(i))));
+        }
+        if row.time_s != at(i) {
+            return Err(t.error(format!("column time_s: expected {} ({}), got {}", at(i), grid(), row.time_s)));
+        }
+        push_row(&mut rows, row, &t)?;
+    }
+    if (rows.len() as u64) < rows_written {
+        let msg = format!("the file ends before its row at time_s {} ({})", at(rows.len() as u64), grid());
+        return Err(ReadError::at(path, Some(t.line() + 1), msg));
+    }
+    notes.extend(t.take_notes());
+    Ok(rows)
+}
+
+/// Checks that `ops` holds as many operations of each kind as the summary's
+/// `KIND.count` says: `ops.csv` cut short at a line's end reads as a whole
+/// file on its own.
+fn counts_agree(dir: &Path, ops: &[Op], summary: &[(String, String)]) -> Result<(), ReadError> {
+    for kind in ["find_node", "get", "put"] {
+        let name = format!("{kind}.count");
+        let Some(count) = summary.iter().find(|(m, _)| *m == name).and_then(|(_, v)| v.parse::<u64>().ok()) else {
+            continue;
+        };
+        let rows = ops.iter().filter(|o| o.kind == kind).count() as u64;
+        if rows != count {
+            let summary = dir.join("summary.csv");
+            return Err(ReadError::at(
+                &dir.join("ops.csv"),
+                None,
+                format!(
+                    "{rows} {kind} rows, but {} gives {name} = {count}: one of the two files is damaged or cut short",
+                    summary.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Results {
     /// Reads the results in `dir`: the manifest, `summary.csv`, `ops.csv`,
     /// `timeseries.csv` and `buckets.csv`, each checked against what kadsim
@@ -149,7 +205,8 @@ impl Results {
         notes.extend(summary.notes);
         let (ops, ops_notes) = super::ops::read(&dir.join("ops.csv"))?;
         notes.extend(ops_notes);
-        let samples = read_table(&dir.join("timeseries.csv"), schema::timeseries(), &mut notes)?;
+        counts_agree(dir, &ops, &summary.rows)?;
+        let samples = read_samples(&dir.join("timeseries.csv"), &m.manifest.scenario, &mut notes)?;
         let buckets = if listed("buckets.csv") {
             read_table(&dir.join("buckets.csv"), schema::buckets(), &mut notes)?
         } else {

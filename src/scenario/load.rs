@@ -8,7 +8,7 @@ use super::estimate::{self, Limits};
 use super::names::{check_run_name, field_path};
 use super::profiles::Profile;
 use super::sections::*;
-use crate::files::bounded::{OpenError, open_regular, read_small};
+use crate::files::bounded::{OpenError, SmallError, open_regular, read_small};
 use std::fmt;
 use std::path::Path;
 use toml::de::{DeTable, DeValue};
@@ -53,12 +53,30 @@ pub const MAX_SCENARIO_BYTES: u64 = 4 << 20;
 /// blocking) of at most [`MAX_SCENARIO_BYTES`] of UTF-8 text.
 pub fn load_file(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
     let label = path.display().to_string();
-    let text = read_small(path, MAX_SCENARIO_BYTES).map_err(|e| ScenarioError {
-        file: label.clone(),
-        position: None,
-        path: String::new(),
-        message: format!("cannot read the scenario: {e}"),
+    let text = read_small(path, MAX_SCENARIO_BYTES).map_err(|e| match e {
+        SmallError::NotText { line, column } => ScenarioError {
+            file: label.clone(),
+            position: Some((line as usize, column as usize)),
+            path: String::new(),
+            message: "cannot read the scenario: not UTF-8 text".into(),
+        },
+        e => ScenarioError {
+            file: label.clone(),
+            position: None,
+            path: String::new(),
+            message: format!("cannot read the scenario: {e}"),
+        },
     })?;
+    // Nothing at all is more likely a file cut short or the wrong file than a
+    // wish for every default (1000 nodes for an hour), which a name alone asks.
+    if text.trim_start_matches('\u{feff}').trim().is_empty() {
+        return Err(ScenarioError {
+            file: label,
+            position: None,
+            path: String::new(),
+            message: "empty file: expected a scenario (to run every default, write at least name = \"NAME\")".into(),
+        });
+    }
     let mut sc = load_str(&text, &label, overrides)?;
     if sc.name.is_empty() {
         sc.name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -76,7 +94,13 @@ pub fn load_file(path: &Path, overrides: &[String]) -> Result<Scenario, Scenario
         };
         if let Some(problem) = problem {
             let message = format!("trace file {} {problem}", resolved.display());
-            return Err(at_path(&text, &label, "churn.trace", message));
+            // Named where the path comes from: the --set giving it, or the file.
+            return Err(match setting(overrides, "churn.trace") {
+                Some(o) => {
+                    ScenarioError { file: format!("--set {o}"), position: None, path: "churn.trace".into(), message }
+                }
+                None => at_path(&text, &label, "churn.trace", message),
+            });
         }
         sc.churn.trace = Some(resolved);
     }
@@ -125,6 +149,9 @@ fn parse(text: &str, label: &str, overrides: &[String]) -> Result<Scenario, Scen
     if let Err((path, message)) = super::shape::check(&table) {
         return Err(at_path(text, label, &path, message));
     }
+    if let Some(message) = empty_name(&table) {
+        return Err(at_path(text, label, "name", message));
+    }
     let sc: Scenario = deserialize(text, label)?;
     if overrides.is_empty() && sc.profile == Profile::Paper {
         if let Err((path, message)) = validate(&sc) {
@@ -134,6 +161,10 @@ fn parse(text: &str, label: &str, overrides: &[String]) -> Result<Scenario, Scen
     }
     for o in overrides {
         apply_override(&mut table, o)?;
+    }
+    if let Some(message) = empty_name(&table) {
+        let file = setting(overrides, "name").map_or_else(|| label.to_string(), |o| format!("--set {o}"));
+        return Err(ScenarioError { file, position: None, path: "name".into(), message });
     }
     if let Err((path, message)) = super::shape::check(&table) {
         let file = setting(overrides, &path)
@@ -186,6 +217,15 @@ fn parse(text: &str, label: &str, overrides: &[String]) -> Result<Scenario, Scen
         return Err(ScenarioError { file, position: None, path, message });
     }
     Ok(sc)
+}
+
+/// The refusal of a name given as `""`: a scenario without a name takes its
+/// file's, but an empty one written out is a mistake, not a request for that.
+fn empty_name(table: &toml::Table) -> Option<String> {
+    match table.get("name") {
+        Some(toml::Value::String(n)) if n.is_empty() => check_run_name(n).err(),
+        _ => None,
+    }
 }
 
 fn deserialize(text: &str, label: &str) -> Result<Scenario, ScenarioError> {
@@ -255,7 +295,11 @@ fn at_path(text: &str, label: &str, path: &str, message: String) -> ScenarioErro
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let mut col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    // A byte-order mark is not a column an editor shows.
+    if line == 1 && before.starts_with('\u{feff}') {
+        col -= 1;
+    }
     (line, col)
 }
 

@@ -230,3 +230,48 @@ fn a_scenario_path_that_is_not_a_regular_file_is_refused() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn empty_files_empty_names_bad_bytes_and_a_bom_are_placed() {
+    let dir = std::env::temp_dir().join(format!("kadsim-load-places-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let load = |name: &str, bytes: &[u8], set: &[&str]| {
+        let f = dir.join(name);
+        std::fs::write(&f, bytes).unwrap();
+        let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+        let e = load_file(&f, &set).unwrap_err().to_string();
+        e.strip_prefix(&format!("{}", dir.display())).map(str::to_string).unwrap_or(e)
+    };
+    // Nothing at all is refused; a name alone runs the defaults.
+    assert!(load("e.toml", b" \n\n", &[]).starts_with("/e.toml: empty file: expected a scenario"));
+    assert!(
+        load_file(
+            &{
+                let f = dir.join("n.toml");
+                std::fs::write(&f, "name = \"n\"\n").unwrap();
+                f
+            },
+            &[]
+        )
+        .is_ok()
+    );
+    // An empty name written out is refused, in the file and in --set.
+    assert!(
+        load("x.toml", b"nodes = 40\nname = \"\"\n", &[]).starts_with("/x.toml:2:8: name: expected a plain file name")
+    );
+    assert!(load("y.toml", b"nodes = 40\n", &["name="]).starts_with("--set name=: name: expected a plain file name"));
+    // The first byte that is not UTF-8, by line and column.
+    assert_eq!(
+        load("b.toml", b"nodes = 40\nname = \"\xc3\xa9\xff\"\n", &[]),
+        "/b.toml:2:10: cannot read the scenario: not UTF-8 text"
+    );
+    // A byte-order mark is no column.
+    assert!(
+        load("m.toml", b"\xef\xbb\xbfduration = 60\n", &[])
+            .starts_with("/m.toml:1:12: duration: durations need a unit")
+    );
+    // A churn trace given by --set is named by it.
+    let e = load("t.toml", b"[churn]\nmodel = \"trace\"\n", &["churn.trace=/dev/null/x"]);
+    assert!(e.starts_with("--set churn.trace=/dev/null/x: churn.trace: trace file /dev/null/x"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -274,12 +274,18 @@ pub fn read_trace(path: &Path, nodes: u32) -> Result<Vec<TraceEvent>, TraceError
     let mut events = Vec::new();
     let mut record = csv::StringRecord::new();
     let mut header_seen = false;
+    // Where the record being read starts: after the last one read.
+    let mut pending = 0;
     loop {
         match reader.read_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
                 let what = match e.kind() {
+                    // A line too long is placed at the record it was to hold.
+                    csv::ErrorKind::Io(e) if matches!(bounded::exceeded(e), Some(bounded::Exceeded::Line(_))) => {
+                        return Err(bad(reader.get_mut().line_at(pending), "row", e.to_string()));
+                    }
                     csv::ErrorKind::Io(e) => return Err(io(e.to_string())),
                     csv::ErrorKind::Utf8 { .. } => "expected UTF-8 text".to_string(),
                     _ => format!("expected CSV ({e})"),
@@ -301,6 +307,7 @@ pub fn read_trace(path: &Path, nodes: u32) -> Result<Vec<TraceEvent>, TraceError
             header_seen = true;
         }
         reader.get_mut().pass(at);
+        pending = reader.position().byte();
     }
     if !header_seen {
         let what = format!("expected \"{TRACE_HEADER}\", got an empty file");
@@ -606,12 +613,12 @@ mod tests {
         // A line past the limit stops the reading, whatever follows.
         let (path, got) = read("long-line", format!("time_s,node,event\n1,2,up\n{}\n", "9".repeat(2 << 20)).as_bytes());
         let e = got.unwrap_err().to_string();
-        assert!(e.starts_with(&format!("{path}: cannot read the trace: a line longer than 1 MiB")), "{e}");
+        assert!(e.starts_with(&format!("{path}:3: row: a line longer than 1 MiB")), "{e}");
         // So does a quoted field carried over many short lines.
         let (path, got) =
             read("long-record", format!("time_s,node,event\n1,\"{}\",up\n", "7\n".repeat(2 << 20)).as_bytes());
         let e = got.unwrap_err().to_string();
-        assert!(e.starts_with(&format!("{path}: cannot read the trace: a line longer than 1 MiB")), "{e}");
+        assert!(e.starts_with(&format!("{path}:2: row: a line longer than 1 MiB")), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -60,3 +60,55 @@ pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     v.sort();
     v
 }
+
+/// What a bounded run of `kadsim` gave: its output, or `None` when it was
+/// still running at the time limit and was killed.
+pub struct Bounded {
+    /// Exit status and output; when killed, what it had written by then.
+    pub output: Output,
+    /// Whether it was killed at the time limit.
+    pub killed: bool,
+}
+
+/// Runs `kadsim` with `args` (any bytes) in `cwd`, its standard input empty,
+/// and kills it if it is still running after `limit`: a command waiting on a
+/// FIFO or reading `/dev/zero` for ever is reported, not waited on.
+pub fn kadsim_bounded(cwd: &Path, args: &[std::ffi::OsString], limit: std::time::Duration) -> Bounded {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = Command::new(binary())
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the kadsim binary runs");
+    // Both pipes drained on threads, so that a child writing much never blocks.
+    let drain = |r: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut v);
+            }
+            v
+        })
+    };
+    let out = drain(child.stdout.take().map(|r| Box::new(r) as Box<dyn Read + Send>));
+    let err = drain(child.stderr.take().map(|r| Box::new(r) as Box<dyn Read + Send>));
+    let start = std::time::Instant::now();
+    let mut killed = false;
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("waiting on kadsim") {
+            break s;
+        }
+        if start.elapsed() >= limit {
+            let _ = child.kill();
+            killed = true;
+            break child.wait().expect("waiting on kadsim");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let output = Output { status, stdout: out.join().unwrap(), stderr: err.join().unwrap() };
+    Bounded { output, killed }
+}

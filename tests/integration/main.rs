@@ -9,6 +9,7 @@ mod engine;
 mod figures;
 mod hardening_core;
 mod hardening_net;
+mod hostile;
 mod net;
 mod network;
 mod profiles;

@@ -213,7 +213,9 @@ fn template() -> &'static Path {
 /// Writes a results directory by hand: the template's manifest (named `fx`,
 /// with `seed` and a trace hash of its own), time series, nodes and
 /// buckets; `summary.csv` with every metric kadsim writes, `metrics` set,
-/// the other counts 0 and the other values empty; `ops.csv` with `ops`.
+/// `find_node.count` the number of `ops` (the readers check it against
+/// `ops.csv`), the other counts 0 and the other values empty; `ops.csv`
+/// with `ops`.
 fn hand_run(dir: &Path, seed: u64, metrics: &[(&str, &str)], ops: &[FxOp]) {
     std::fs::create_dir_all(dir).unwrap();
     let t = template();
@@ -231,6 +233,7 @@ fn hand_run(dir: &Path, seed: u64, metrics: &[(&str, &str)], ops: &[FxOp]) {
     let mut summary = "metric,value\n".to_string();
     for c in kadsim::files::schema::summary_metrics() {
         let given = metrics.iter().find(|(n, _)| *n == c.name).map(|(_, v)| v.to_string());
+        let given = given.or_else(|| (c.name == "find_node.count").then(|| ops.len().to_string()));
         let v = given.unwrap_or_else(|| if c.empty { String::new() } else { "0".into() });
         summary.push_str(&format!("{},{v}\n", c.name));
     }
@@ -732,7 +735,7 @@ fn sweep_is_deterministic_aggregates_by_hand_and_merges_shards() {
     check_png(&merged.join("charts/find_node_hops_mean_vs_k.png"));
     // The same shard twice, or a shard of another sweep (another base seed), is refused.
     let err = bad_input(&["merge", s(&s1), s(&s1), "--out", s(&d.join("twice"))]);
-    assert!(err.contains("appears in two shards"), "{err}");
+    assert!(err.contains("shard 1/2 twice"), "{err}");
     let other = d.join("other");
     sweep(&file, &other, &["--shard", "2/2", "--seed", "5"]);
     let err = bad_input(&["merge", s(&s1), s(&other), "--out", s(&d.join("mixed"))]);
