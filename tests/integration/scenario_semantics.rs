@@ -7,8 +7,8 @@
 
 use crate::bin::{kadsim, tmpdir};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
 const HINT_50: &str = "durations need a unit: did you mean \"50ms\" or \"50s\"? (units: us, ms, s, m or min, h, d)";
 
@@ -107,25 +107,10 @@ fn every_listed_unit_is_still_accepted() {
 /// Runs kadsim with `args`, killing it (and failing) if it has not ended in
 /// a few seconds.
 fn kadsim_within(args: &[&str]) -> Output {
-    let mut child = Command::new(crate::bin::binary())
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the kadsim binary runs");
-    let start = Instant::now();
-    loop {
-        if child.try_wait().expect("waits").is_some() {
-            return child.wait_with_output().expect("collects the output");
-        }
-        if start.elapsed() > Duration::from_secs(10) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("kadsim {args:?} still running after 10 s: it blocked");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let args: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+    let b = crate::bin::kadsim_bounded(Path::new("."), &args, Duration::from_secs(10));
+    assert!(!b.killed, "kadsim {args:?} still running after 10 s: it blocked");
+    b.output
 }
 
 #[test]
