@@ -190,6 +190,11 @@ pub enum Cmd {
         /// Do not draw the overlay charts.
         #[arg(long)]
         no_charts: bool,
+        /// Judge the --fail-if rules even when the two sides' scenarios
+        /// differ in more than their seeds (a comparison of two parameter
+        /// choices); without it such a gate is refused.
+        #[arg(long)]
+        allow_different: bool,
         #[command(flatten)]
         chart: ChartOpts,
     },
@@ -380,7 +385,20 @@ pub fn main(cli: Cli) -> ExitCode {
             Ok(style) => overlay(&dirs, label.as_deref(), out.as_deref(), force, &style),
             Err(code) => code,
         },
-        Cmd::Compare { dirs, base, cand, markdown, fail_if, resamples, seed, out, force, no_charts, chart } => {
+        Cmd::Compare {
+            dirs,
+            base,
+            cand,
+            markdown,
+            fail_if,
+            resamples,
+            seed,
+            out,
+            force,
+            no_charts,
+            allow_different,
+            chart,
+        } => {
             let style = match chart.style() {
                 Ok(style) => style,
                 Err(code) => return code,
@@ -391,7 +409,8 @@ pub fn main(cli: Cli) -> ExitCode {
             };
             let out = if no_charts { None } else { Some(out.unwrap_or_else(|| cand[0].join("compare"))) };
             let charts = out.as_deref().map(|o| (o, force, &style));
-            commands::compare(&base, &cand, markdown, &fail_if, resamples, seed, charts)
+            let gate = commands::Gate { rules: &fail_if, allow_different };
+            commands::compare(&base, &cand, markdown, gate, resamples, seed, charts)
         }
         Cmd::Sweep { file, params, replicas, jobs, shard, seed, set, out, quiet, force, chart } => {
             let style = match chart.style() {

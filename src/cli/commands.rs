@@ -65,12 +65,21 @@ pub fn compare_sides(
     }
 }
 
+/// The `--fail-if` rules of `kadsim compare`, and whether they may judge
+/// sides of different settings.
+pub struct Gate<'a> {
+    /// The rules as given.
+    pub rules: &'a [String],
+    /// `--allow-different`.
+    pub allow_different: bool,
+}
+
 /// `kadsim compare`.
 pub fn compare(
     base: &[PathBuf],
     cand: &[PathBuf],
     markdown: bool,
-    fail_if: &[String],
+    gate: Gate,
     resamples: usize,
     seed: u64,
     charts: Option<(&Path, bool, &Style)>,
@@ -78,7 +87,7 @@ pub fn compare(
     if !(1..=MAX_RESAMPLES).contains(&resamples) {
         return fail(EXIT_BAD_INPUT, format!("--resamples {resamples}: expected 1 to {MAX_RESAMPLES}"));
     }
-    let rules: Vec<Rule> = match fail_if.iter().map(|r| r.parse()).collect::<Result<_, String>>() {
+    let rules: Vec<Rule> = match gate.rules.iter().map(|r| r.parse()).collect::<Result<_, String>>() {
         Ok(r) => r,
         Err(e) => return fail(EXIT_BAD_INPUT, e),
     };
@@ -96,6 +105,15 @@ pub fn compare(
         super::notes(&r.notes);
     }
     let cmp = compare::compare(&b, &c, resamples, seed);
+    if !rules.is_empty() && !cmp.settings.is_empty() && !gate.allow_different {
+        return fail(
+            EXIT_BAD_INPUT,
+            format!(
+                "--fail-if: base and candidate are runs of different settings ({}); a gate judges a change of kadsim on one scenario: give --allow-different to judge it across them",
+                crate::report::settings::summary(&cmp.settings)
+            ),
+        );
+    }
     // Every rule is checked before anything is printed, so a typo fails fast.
     let verdicts = match rules.iter().map(|r| r.check(&cmp)).collect::<Result<Vec<_>, String>>() {
         Ok(v) => v,
@@ -118,8 +136,11 @@ pub fn compare(
         }
         None => None,
     };
-    for w in &cmp.warnings {
-        eprintln!("kadsim: warning: {w}");
+    // Once each: in a Markdown document, or else on stderr.
+    if !markdown {
+        for w in &cmp.warnings {
+            eprintln!("kadsim: warning: {w}");
+        }
     }
     put!("{}", cmp.render(markdown));
     if !verdicts.is_empty() {

@@ -20,6 +20,7 @@ use super::format::{num, pct, pval, signed, table};
 use super::plot::{cdf_chart, hops_of, latencies_ms_of, latency_cdf_chart};
 use super::results::{Results, kind_label};
 use super::runset::{self, RunSet};
+use super::settings;
 use super::stats::{Interval, Test};
 use super::within::within_run;
 use std::fmt::Write as _;
@@ -143,6 +144,9 @@ pub struct Comparison {
     pub warnings: Vec<String>,
     /// The run directories of base and candidate, in run order.
     pub dirs: (Vec<PathBuf>, Vec<PathBuf>),
+    /// The settings in which the candidate's scenario differs from the
+    /// base's (seed and name aside; each side's first run).
+    pub settings: Vec<settings::Difference>,
 }
 
 /// Compares `cand` against `base`: between seeds when either side has two runs
@@ -153,10 +157,20 @@ pub fn compare(base: &RunSet, cand: &RunSet, resamples: usize, seed: u64) -> Com
     let (nb, nc) = (base.runs.len(), cand.runs.len());
     let dir_list = |s: &RunSet| s.runs.iter().map(|r| r.dir.clone()).collect::<Vec<_>>();
     let dirs = (dir_list(base), dir_list(cand));
+    let settings = match (base.runs.first(), cand.runs.first()) {
+        (Some(b), Some(c)) => settings::differences(b, c),
+        _ => Vec::new(),
+    };
+    if !settings.is_empty() {
+        warnings.push(format!(
+            "base and candidate are runs of different settings ({}): the differences below come from all of them",
+            settings::summary(&settings)
+        ));
+    }
     if nb == 1 && nc == 1 {
         let (rows, tests) = within_run(&base.runs[0], &cand.runs[0], resamples, seed);
         warnings.insert(0, WITHIN_RUN_WARNING.to_string());
-        return Comparison { labels, method: Method::WithinRun { resamples }, rows, tests, warnings, dirs };
+        return Comparison { labels, method: Method::WithinRun { resamples }, rows, tests, warnings, dirs, settings };
     }
     if nb == 1 || nc == 1 {
         let (single, set) = if nb == 1 { ("base", "candidate") } else { ("candidate", "base") };
@@ -165,8 +179,15 @@ pub fn compare(base: &RunSet, cand: &RunSet, resamples: usize, seed: u64) -> Com
         ));
     }
     let rows = between_seed(&base.runs, &cand.runs);
-    let mut cmp =
-        Comparison { labels, method: Method::BetweenSeed { runs: (nb, nc) }, rows, tests: Vec::new(), warnings, dirs };
+    let mut cmp = Comparison {
+        labels,
+        method: Method::BetweenSeed { runs: (nb, nc) },
+        rows,
+        tests: Vec::new(),
+        warnings,
+        dirs,
+        settings,
+    };
     let lacking: Vec<String> = cmp.rows.iter().filter_map(|r| cmp.lacking_runs(r)).collect();
     for l in lacking {
         cmp.warnings.push(format!("{l}: compared over the runs that have one (column n)"));
@@ -224,17 +245,27 @@ impl Comparison {
     }
 
     /// The tables as aligned text, or as Markdown.
+    ///
+    /// The warnings are part of a Markdown document; as text they go to
+    /// stderr alone (the caller prints them), so that a terminal shows each once.
     pub fn render(&self, markdown: bool) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "{}", self.title());
-        for w in &self.warnings {
-            if markdown {
+        if markdown {
+            for w in &self.warnings {
                 let _ = writeln!(out, "\n> **warning:** {w}");
-            } else {
-                let _ = writeln!(out, "warning: {w}");
             }
         }
         out.push('\n');
+        if self.settings.is_empty() {
+            out.push_str("Settings: the same on both sides (seeds aside).\n\n");
+        } else {
+            out.push_str("Settings that differ:\n\n");
+            let body: Vec<[String; 3]> =
+                self.settings.iter().map(|d| [d.field.clone(), d.base.clone(), d.cand.clone()]).collect();
+            out.push_str(&table(&["setting", "base", "candidate"], &body, markdown));
+            out.push('\n');
+        }
         match self.method {
             Method::WithinRun { .. } => self.render_within(markdown, &mut out),
             Method::BetweenSeed { .. } => self.render_between(markdown, &mut out),

@@ -14,6 +14,7 @@ pub mod plot;
 pub mod provenance;
 pub mod results;
 pub mod runset;
+pub mod settings;
 pub mod stats;
 pub mod summary;
 pub mod sweep;
