@@ -25,7 +25,7 @@ pub fn stale_contacts(r: &Results) -> Chart {
     Chart {
         title: format!("{}: stale routing-table contacts", r.name()),
         x_label: "simulated time (s)".into(),
-        y_label: "share of contacts down (mean over nodes)".into(),
+        y_label: "share of contacts down".into(),
         y2_label: Some("nodes up".into()),
         series: vec![
             Series::new("stale contacts", share, Mark::Line { dots: false }),
@@ -64,36 +64,43 @@ fn rate(r: &Results, of: fn(&super::results::Sample) -> (Option<u32>, Option<u32
 /// attackers started joining (`adversary.join_at`, when after 0) marked;
 /// the warm-up and any partition shaded.
 pub fn attack_success(r: &Results) -> Chart {
+    let total =
+        |f: fn(&super::results::Sample) -> Option<u32>| r.samples.iter().filter_map(f).map(u64::from).sum::<u64>();
+    let (hit, clear) = (total(|s| s.attacked_done), total(|s| s.not_attacked_done));
     let mut series = vec![
         Series::new(
-            "attacked targets",
+            format!("attacked targets (n = {hit})"),
             rate(r, |s| (s.attacked_done, s.attacked_succeeded)),
             Mark::Line { dots: true },
         ),
         Series::new(
-            "targets not attacked",
+            format!("targets not attacked (n = {clear})"),
             rate(r, |s| (s.not_attacked_done, s.not_attacked_succeeded)),
             Mark::Line { dots: true },
         ),
     ];
-    let join = r.manifest.scenario.adversary.join_at.as_secs_f64();
-    if join > 0.0 {
-        let label = format!("attackers join ({})", r.manifest.scenario.adversary.join_at);
+    // The join as a vertical line across the rates' whole range, 0 to 1
+    // (which is then the axis's range whatever the rates).
+    let adversary = &r.manifest.scenario.adversary;
+    let join = adversary.join_at.as_secs_f64();
+    let when = if join > 0.0 {
+        let label = format!("attackers join ({})", adversary.join_at);
         series.push(Series::new(label, vec![(join, 0.0), (join, 1.0)], Mark::Line { dots: false }).styled_as(6));
-    }
+        ""
+    } else {
+        " The attackers are up from the start."
+    };
     Chart {
         title: format!("{}: success on attacked and other targets", r.name()),
         x_label: "simulated time (s)".into(),
         y_label: "success rate per interval".into(),
         series,
         shades: shades(r),
-        y_range: Some((0.0, 1.0)),
         y_label_max: Some(1.0),
-        note: Some(
+        note: Some(format!(
             "Node lookups, gets and puts pooled, each judged at its end. A target is attacked when a \
-             malicious node is among the true k closest live nodes to it."
-                .into(),
-        ),
+             malicious node is among the true k closest live nodes to it.{when}"
+        )),
         ..Chart::default()
     }
 }

@@ -298,7 +298,7 @@ fn the_adversary_has_summary_lines_and_a_chart_only_when_configured() {
     let o = kadsim(&["plot", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let svg = std::fs::read_to_string(out.join("attack_success.svg")).expect("the adversary's chart");
-    for words in ["attacked targets", "targets not attacked", "attackers join (90s)"] {
+    for words in ["attacked targets (n = ", "targets not attacked (n = ", "attackers join (90s)"] {
         assert!(svg.contains(words), "{words}");
     }
     assert!(out.join("attack_success.png").exists() && out.join("stale_contacts.png").exists());
