@@ -10,6 +10,9 @@
 use crate::bin::{kadsim, tmpdir};
 use crate::testnet::TestNet;
 use kadsim::kad::{Command, Config, NearestAnswer, NodeId, OpKind, Time};
+use kadsim::report::chart::Style;
+use kadsim::report::churn_charts;
+use kadsim::report::results::Results;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -302,6 +305,12 @@ fn the_adversary_has_summary_lines_and_a_chart_only_when_configured() {
         assert!(svg.contains(words), "{words}");
     }
     assert!(out.join("attack_success.png").exists() && out.join("stale_contacts.png").exists());
+    // Read back, both charts keep their legends off the data.
+    let r = Results::read(&out).unwrap();
+    for chart in [churn_charts::attack_success(&r), churn_charts::stale_contacts(&r)] {
+        let (rect, covered) = chart.layout(&Style::default()).unwrap().legend.unwrap();
+        assert_eq!(covered, 0, "{}: the legend at {rect:?} covers data", chart.title);
+    }
 
     let (plain, stdout) = run(&d, &ATTACKED.replace("model = \"distributions\"", "model = \"none\""), &[]);
     assert!(!stdout.contains("adversary") && !stdout.contains("stale"), "{stdout}");
