@@ -255,6 +255,8 @@ pub fn run_traced(
     // Last, so that readers of the older rows by position keep working.
     summary.extend(world.recorder().adversary_summary());
     summary.extend(world.adversary_summary());
+    // The churn study's (issue 21), after the adversary's.
+    summary.extend(world.recorder().churn_summary());
     write_summary(&p, &summary).map_err(|e| out(&p, e))?;
     let effective = sc.effective();
     let manifest = Manifest {

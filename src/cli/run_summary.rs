@@ -1,7 +1,9 @@
 //! The few lines `kadsim run` prints when it ends: the network's size, each
-//! operation kind's count, success rate, mean hops and median latency, where
-//! the results are and what to run next. Read from the rows of `summary.csv`,
-//! so the lines say exactly what the files say.
+//! operation kind's count, success rate, mean hops and median latency; when
+//! the node lookups reached the true closest node, the stale contacts and
+//! peers under churn, and with an adversary its outcomes (README "Metric
+//! definitions"); where the results are and what to run next. Read from the
+//! rows of `summary.csv`, so the lines say exactly what the files say.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -48,6 +50,8 @@ pub fn render(
     if !any {
         let _ = writeln!(out, "  no operation was measured (none finished after the warm-up)");
     }
+    churn_lines(&mut out, rows);
+    adversary_lines(&mut out, rows);
     let d = dir.display();
     let _ = writeln!(out, "results in {d}");
     if replaced_same {
@@ -56,6 +60,69 @@ pub fn render(
     let _ = writeln!(out, "next: kadsim report {d}");
     let _ = writeln!(out, "  or: kadsim plot {d}");
     out
+}
+
+/// A share as a percentage with two decimals.
+fn pct(v: f64) -> String {
+    format!("{:.2}%", v * 100.0)
+}
+
+/// The churn study's lines: when node lookups reached the true closest node
+/// (`closest_found_ms`), and, when nodes went down, the stale contacts of
+/// the routing tables and the stale peers gets returned.
+fn churn_lines(out: &mut String, rows: &[(String, String)]) {
+    let ms = |q: &str| number(rows, &format!("find_node.closest_found_ms.{q}")).map(|v| format!("{v:.0} ms"));
+    if let (Some(p50), Some(p90)) = (ms("p50"), ms("p90")) {
+        let _ = writeln!(out, "  node lookups reached the closest node: p50 {p50}, p90 {p90}");
+    }
+    if number(rows, "churn.leaves").unwrap_or(0.0) == 0.0 {
+        return;
+    }
+    if let (Some(mean), Some(end)) =
+        (number(rows, "stale_contacts_share.mean"), number(rows, "end.stale_contacts_share"))
+    {
+        let (mean, end) = (pct(mean), pct(end));
+        let _ = writeln!(out, "  stale contacts: {mean} of a routing table on average, {end} at the end");
+    }
+    if let Some(share) = number(rows, "get.stale_peers.share") {
+        let _ = writeln!(out, "  stale peers: {} of the peers gets returned were down", pct(share));
+    }
+}
+
+/// The adversary's lines, when one is configured: its size and share of the
+/// honest routing tables; for each kind with operations, how many had an
+/// attacked target and the success rate of those and of the others; the
+/// share eclipsed; the gets that returned a forged value.
+fn adversary_lines(out: &mut String, rows: &[(String, String)]) {
+    let Some(nodes) = value(rows, "adversary.nodes") else {
+        return;
+    };
+    let share = number(rows, "adversary.rt_share")
+        .map_or(String::new(), |v| format!(", {} of the honest routing-table contacts", pct(v)));
+    let _ = writeln!(out, "adversary: {nodes} nodes{share}");
+    let mut eclipsed = Vec::new();
+    for (kind, label) in [("find_node", "node lookups"), ("get", "gets"), ("put", "puts")] {
+        let count = number(rows, &format!("{kind}.count")).unwrap_or(0.0);
+        if count == 0.0 {
+            continue;
+        }
+        let hit = number(rows, &format!("{kind}.attacked.count")).unwrap_or(0.0);
+        let rate = |side: &str| {
+            number(rows, &format!("{kind}.{side}.success_rate")).map_or("-".into(), |v| format!("{:.2}%", v * 100.0))
+        };
+        let (a, o) = (rate("attacked"), rate("not_attacked"));
+        let of = format!("{:.1}%", hit / count * 100.0);
+        let _ = writeln!(out, "  {label:<12} attacked {hit:>7} ({of:>5})  success {a:>7}  others {o:>7}");
+        if let Some(e) = number(rows, &format!("{kind}.eclipsed_fraction")) {
+            eclipsed.push(format!("{label} {}", pct(e)));
+        }
+    }
+    if !eclipsed.is_empty() {
+        let _ = writeln!(out, "  eclipsed     {}", eclipsed.join(", "));
+    }
+    if let Some(w) = number(rows, "get.wrong_value_fraction") {
+        let _ = writeln!(out, "  wrong values {} of gets", pct(w));
+    }
 }
 
 #[cfg(test)]
@@ -97,6 +164,74 @@ mod tests {
         let text = render("idle", &rows(&[("nodes", "10")]), Path::new("r"), 5, 0.1, true);
         assert!(text.contains("no operation was measured"), "{text}");
         assert!(text.contains("results in r\n  (it held this same run: replaced by identical files"), "{text}");
+        assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+    }
+
+    /// Issue 21: the adversary's outcomes are in the closing summary when one
+    /// is configured, and only then; the churn study's lines likewise.
+    #[test]
+    fn an_adversary_and_churn_get_their_lines_and_a_plain_run_none() {
+        let plain = rows(&[
+            ("nodes", "400"),
+            ("end.alive", "400"),
+            ("get.count", "500"),
+            ("get.success_rate", "0.990000"),
+            ("churn.leaves", "0"),
+            ("stale_contacts_share.mean", "0.000000"),
+            ("end.stale_contacts_share", "0.000000"),
+            ("adversary.nodes", ""),
+            ("get.attacked.count", ""),
+            ("get.attacked.success_rate", ""),
+        ]);
+        let text = render("plain", &plain, Path::new("r"), 5, 0.1, false);
+        assert!(!text.contains("adversary") && !text.contains("attacked"), "{text}");
+        assert!(!text.contains("stale"), "no departures, no staleness line: {text}");
+        let attacked = rows(&[
+            ("nodes", "1000"),
+            ("end.alive", "700"),
+            ("find_node.count", "900"),
+            ("find_node.success_rate", "0.950000"),
+            ("find_node.closest_found_ms.p50", "266.4"),
+            ("find_node.closest_found_ms.p90", "1234.6"),
+            ("get.count", "5000"),
+            ("get.success_rate", "0.900000"),
+            ("put.count", "0"),
+            ("churn.leaves", "812"),
+            ("get.stale_peers.share", ""),
+            ("stale_contacts_share.mean", "0.123456"),
+            ("end.stale_contacts_share", "0.102000"),
+            ("find_node.attacked.count", "90"),
+            ("find_node.attacked.success_rate", "0.500000"),
+            ("find_node.not_attacked.success_rate", "1.000000"),
+            ("find_node.eclipsed_fraction", "0.023000"),
+            ("get.attacked.count", "812"),
+            ("get.attacked.success_rate", "0.170000"),
+            ("get.not_attacked.success_rate", "0.991000"),
+            ("get.eclipsed_fraction", "0.011000"),
+            ("get.wrong_value_fraction", "0.012000"),
+            ("adversary.nodes", "20"),
+            ("adversary.rt_share", "0.031000"),
+        ]);
+        let text = render("eclipse", &attacked, Path::new("results/eclipse"), 5, 0.1, false);
+        for want in [
+            "  node lookups reached the closest node: p50 266 ms, p90 1235 ms
+",
+            "  stale contacts: 12.35% of a routing table on average, 10.20% at the end
+",
+            "adversary: 20 nodes, 3.10% of the honest routing-table contacts
+",
+            "  node lookups attacked      90 (10.0%)  success  50.00%  others 100.00%
+",
+            "  gets         attacked     812 (16.2%)  success  17.00%  others  99.10%
+",
+            "  eclipsed     node lookups 2.30%, gets 1.10%
+",
+            "  wrong values 1.20% of gets
+",
+        ] {
+            assert!(text.contains(want), "{want:?} in\n{text}");
+        }
+        assert!(!text.contains("stale peers"), "no peers recorded: {text}");
         assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
     }
 }

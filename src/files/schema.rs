@@ -208,6 +208,11 @@ pub fn ops() -> Schema {
             // Peers per get_peers, then tracing's operation numbers (2026-12-03).
             c("peers", U32).or_empty().later(),
             c("op", U64).later(),
+            // The churn study's: when the true closest node answered, and
+            // the stale peers of a get_peers (2026-12-07, issue 21).
+            c("closest_found_us", U64).or_empty().later(),
+            c("closest_found_hops", U8).or_empty().later(),
+            c("stale_peers", U32).or_empty().later(),
         ],
     }
 }
@@ -257,6 +262,11 @@ pub fn timeseries() -> Schema {
     }
     columns.push(c("eclipsed", U32).or_empty().later());
     columns.push(c("wrong_values", U32).or_empty().later());
+    // Routing-table staleness, then the adversary's split of success (2026-12-07, issue 21).
+    columns.push(c("stale_contacts_share", Fraction).or_empty().later());
+    for name in ["attacked_done", "attacked_succeeded", "not_attacked_done", "not_attacked_succeeded"] {
+        columns.push(c(name, U32).or_empty().later());
+    }
     Schema { file: "timeseries.csv", columns }
 }
 
@@ -416,6 +426,17 @@ pub fn summary_metrics() -> Vec<Column> {
     put("adversary.nodes", U32, true, true);
     put("adversary.rt_share", Fraction, true, true);
     put("adversary.victim_rt_share", Fraction, true, true);
+    // The churn study's (2026-12-07, issue 21): every row present, empty when nothing counts.
+    for kind in ["find_node", "get", "put"] {
+        let k = |s: &str| format!("{kind}.{s}");
+        for stat in ["closest_found_ms.mean", "closest_found_ms.p50", "closest_found_ms.p90", "closest_found_ms.p99"] {
+            put(&k(stat), Number, true, true);
+        }
+        put(&k("closest_found_hops.mean"), Number, true, true);
+    }
+    put("get.stale_peers.share", Fraction, true, true);
+    put("stale_contacts_share.mean", Fraction, true, true);
+    put("end.stale_contacts_share", Fraction, true, true);
     m
 }
 

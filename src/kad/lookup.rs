@@ -1,6 +1,6 @@
 //! The iterative lookup of paper §2.3, as a state machine that knows nothing of
-//! messages or time: it is told which candidates answered or failed and says
-//! which to query next.
+//! messages or clocks: it is told which candidates answered or failed (and at
+//! what time, which it only notes) and says which to query next.
 //!
 //! The shortlist holds every candidate seen, nearest first, with its discovery
 //! depth (DESIGN.md §4: contacts from the origin's own table have depth 1, a
@@ -15,11 +15,18 @@
 //! candidates, keeps its own α in flight and converges by the paper's rule over
 //! its own k closest; so no node is queried by two paths, and a poisoned path
 //! cannot draw the others into its colluders, which are already its own.
+//!
+//! For the churn study's `closest_found` metric (README "Metric definitions")
+//! the lookup notes one time: when the nearest node that has answered so far
+//! answered, updated only by an answer from a node nearer than every earlier
+//! one. Answered candidates never leave the shortlist, so at the end that is
+//! when the first node of [`Lookup::result`] answered ([`Lookup::nearest_answer`]).
 
 use super::address::{Address, cmp_to};
 use super::config::{Config, MAX_PATHS, Parallelism};
 use super::id::{Distance, NodeId};
 use super::message::{Contact, Contacts};
+use super::time::Time;
 use std::cmp::Ordering;
 
 /// Where a candidate stands.
@@ -64,6 +71,16 @@ impl<A: Address> Candidate<A> {
     }
 }
 
+/// The nearest node that answered a lookup: when its answer came and its
+/// discovery depth (DESIGN.md §4; the smaller depth kept, as for `hops`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NearestAnswer {
+    /// When it answered.
+    pub at: Time,
+    /// Its discovery depth at the end of the lookup.
+    pub depth: u8,
+}
+
 /// The buffers a lookup works in, handed back by [`Lookup::into_buffers`] so
 /// that the next lookup reuses them (no allocation per lookup in steady state).
 #[derive(Debug)]
@@ -104,6 +121,8 @@ pub struct Lookup<A: Address> {
     /// Strict parallelism: closest candidate when the current round started.
     round_best: Option<NodeId>,
     rounds: u32,
+    /// When the nearest candidate that has answered so far answered.
+    nearest_at: Option<Time>,
 }
 
 impl<A: Address> Lookup<A> {
@@ -134,6 +153,7 @@ impl<A: Address> Lookup<A> {
             in_flight: 0,
             round_best: None,
             rounds: 0,
+            nearest_at: None,
         }
     }
 
@@ -350,14 +370,20 @@ impl<A: Address> Lookup<A> {
         }
     }
 
-    /// `id` answered with `contacts`. Returns the answering candidate's depth, or
-    /// `None` if `id` was not in flight in this lookup.
-    pub fn answered(&mut self, id: &NodeId, contacts: &[Contact<A>]) -> Option<u8> {
+    /// `id` answered with `contacts` at time `now`. Returns the answering
+    /// candidate's depth, or `None` if `id` was not in flight in this lookup.
+    /// An answer from a node nearer the target than every earlier one is
+    /// noted as the nearest answer's time.
+    pub fn answered(&mut self, now: Time, id: &NodeId, contacts: &[Contact<A>]) -> Option<u8> {
         let i = self.index_of(id)?;
-        let c = &mut self.cands[i];
-        if c.state != CandState::InFlight {
+        if self.cands[i].state != CandState::InFlight {
             return None;
         }
+        // Nearest so far when no candidate before it (a nearer one) has answered.
+        if !self.cands[..i].iter().any(|c| c.state == CandState::Answered) {
+            self.nearest_at = Some(now);
+        }
+        let c = &mut self.cands[i];
         c.state = CandState::Answered;
         let (depth, path) = (c.depth, c.path);
         self.in_flight -= 1;
@@ -397,6 +423,13 @@ impl<A: Address> Lookup<A> {
     /// (with disjoint paths, the paths' results merged).
     pub fn result(&self) -> impl Iterator<Item = &Candidate<A>> {
         self.cands.iter().filter(|c| c.state == CandState::Answered).take(self.k)
+    }
+
+    /// The nearest node that has answered: when it answered and its
+    /// discovery depth now; `None` before any answer.
+    pub fn nearest_answer(&self) -> Option<NearestAnswer> {
+        let at = self.nearest_at?;
+        self.result().next().map(|c| NearestAnswer { at, depth: c.depth })
     }
 
     /// The closest answered candidate other than `skip`: where a value lookup

@@ -22,7 +22,7 @@ pub use behaviour::Behaviour;
 pub use config::{BucketLayout, Config, ConfigError, Eviction, MAX_K, MAX_PATHS, MAX_VALUES_PER_KEY, Parallelism};
 pub use id::{Distance, ID_BITS, IdWidth, Key, MAX_ID_BITS, NodeId};
 pub use message::{Body, Contact, Contacts, Message, RequestKind, TxId, Value};
-pub use node::{Command, Input, Node, OpId, OpKind, OpReport, Outbox, Output, Stats, Timer};
+pub use node::{Command, Input, NearestAnswer, Node, OpId, OpKind, OpReport, Outbox, Output, Stats, Timer};
 pub use routing::{AfterFailedPing, RoutingTable};
 pub use time::Time;
 pub use trace::{ReplyKind, Rpc, RpcEnd, TraceFilter};

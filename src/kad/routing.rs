@@ -326,6 +326,13 @@ impl<A: Address> RoutingTable<A> {
         self.metas.iter().all(|m| m.len == 0)
     }
 
+    /// The contacts as stored, in the order of [`contacts`](Self::contacts),
+    /// without rebuilding any ID: for a driver's metrics that need only each
+    /// contact's address and top bits ([`Address::addr`], [`Address::top`]).
+    pub fn slots(&self) -> impl Iterator<Item = &A::Slot> + '_ {
+        self.metas.iter().flat_map(|m| self.slots[m.start as usize..m.end()].iter())
+    }
+
     /// All contacts, bucket by bucket, each least recently seen first.
     pub fn contacts(&self) -> impl Iterator<Item = Contact<A>> + '_ {
         self.metas.iter().flat_map(|m| self.slots[m.start as usize..m.end()].iter().map(A::unpack))

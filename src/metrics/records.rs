@@ -54,8 +54,21 @@ pub struct OpRecord {
     pub peers: Option<u32>,
     /// The operation's number: 1 for the first row, 2 for the next… (rows
     /// are in completion order, the same for any thread count). `trace.csv`
-    /// names operations by it. Last, so that readers by position keep working.
+    /// names operations by it.
     pub op: u64,
+    /// Lookup-like operations (node lookups, gets, puts; joins, refreshes
+    /// and republishes when recorded): microseconds from the start until
+    /// the true closest live node to the target (origin excluded, judged at
+    /// the end as `success` is) answered the operation's lookup; empty when
+    /// it never did (README "Metric definitions"). The columns from here on
+    /// come after `op`, so that readers by position keep working.
+    pub closest_found_us: Option<u64>,
+    /// With `closest_found_us`: that node's discovery depth (DESIGN.md §4,
+    /// the smaller depth kept), so the `hops` of a node lookup that succeeded.
+    pub closest_found_hops: Option<u8>,
+    /// Gets with `workload.records = "peers"` (empty otherwise): how many of
+    /// the `peers` returned are down when the get ends (0 when none returned).
+    pub stale_peers: Option<u32>,
 }
 
 impl OpRecord {
@@ -81,6 +94,9 @@ impl OpRecord {
             wrong_value: None,
             peers: None,
             op: 0,
+            closest_found_us: None,
+            closest_found_hops: None,
+            stale_peers: None,
         }
     }
 }
@@ -189,6 +205,22 @@ pub struct SampleRow {
     /// With an adversary: gets finished in the interval that returned a
     /// forged value.
     pub wrong_values: Option<u32>,
+    /// Routing-table staleness at the end of the interval: over the nodes up
+    /// with at least one contact in their buckets (replacement caches not
+    /// counted), the mean share of those contacts whose node is down (or up
+    /// under another ID); empty when no node up has a contact. Last, with
+    /// the four below, so that readers by position keep working.
+    pub stale_contacts_share: Option<f64>,
+    /// With an adversary (empty without): workload operations finished in
+    /// the interval whose target region was attacked (`ops.csv` `attacked`).
+    pub attacked_done: Option<u32>,
+    /// With an adversary: of those, successful.
+    pub attacked_succeeded: Option<u32>,
+    /// With an adversary: workload operations finished in the interval whose
+    /// target region was not attacked.
+    pub not_attacked_done: Option<u32>,
+    /// With an adversary: of those, successful.
+    pub not_attacked_succeeded: Option<u32>,
 }
 
 /// One row of `nodes.csv`: a node at the end of the run.

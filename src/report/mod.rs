@@ -4,6 +4,7 @@
 
 pub mod between;
 pub mod chart;
+pub mod churn_charts;
 pub mod compare;
 pub mod format;
 pub mod gate;

@@ -11,6 +11,7 @@
 //! | `traffic` | messages sent per node up per second, lookup and maintenance traffic, log axis |
 //! | `bandwidth` | the same in bytes |
 //! | `buckets` | mean contacts per node in each bucket i (§2.2), with k marked |
+//! | `stale_contacts`, `attack_success` | the churn study's and the adversary's, when they apply ([`super::churn_charts`]) |
 //!
 //! Overlays ([`plot_runs`]) draw several runs, one style per run: the node
 //! lookups' hop and latency CDFs, the gets' latency CDF, the node lookups'
@@ -273,6 +274,12 @@ pub fn run_charts(r: &Results) -> Vec<(&'static str, Chart)> {
     ];
     if !r.buckets.is_empty() {
         charts.push(("buckets", buckets(r)));
+    }
+    if super::churn_charts::has_staleness(r) {
+        charts.push(("stale_contacts", super::churn_charts::stale_contacts(r)));
+    }
+    if super::churn_charts::has_attack(r) {
+        charts.push(("attack_success", super::churn_charts::attack_success(r)));
     }
     charts
 }

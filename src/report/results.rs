@@ -63,6 +63,25 @@ pub struct Sample {
     /// Their bytes.
     #[serde(default)]
     pub maintenance_bytes_sent: Option<u64>,
+    /// Mean share of stale routing-table contacts of the nodes up (empty
+    /// when none has a contact, and in runs that predate it).
+    #[serde(default)]
+    pub stale_contacts_share: Option<f64>,
+    /// With an adversary: workload operations on attacked targets finished.
+    #[serde(default)]
+    pub attacked_done: Option<u32>,
+    /// Of those, successful.
+    #[serde(default)]
+    pub attacked_succeeded: Option<u32>,
+    /// With an adversary: workload operations on targets not attacked finished.
+    #[serde(default)]
+    pub not_attacked_done: Option<u32>,
+    /// Of those, successful.
+    #[serde(default)]
+    pub not_attacked_succeeded: Option<u32>,
+    /// Nodes that went down in the interval.
+    #[serde(default)]
+    pub leaves: u32,
 }
 
 impl Sample {

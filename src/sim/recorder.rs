@@ -18,6 +18,9 @@ pub struct Interval {
     /// Workload operations eclipsed, gets that returned a forged value.
     eclipsed: u32,
     wrong_values: u32,
+    /// Workload operations whose target region was attacked: finished,
+    /// succeeded; then the same of those not attacked.
+    attacked: [u32; 4],
 }
 
 /// One workload kind's operations finished in an interval.
@@ -26,6 +29,17 @@ struct KindInterval {
     done: u32,
     succeeded: u32,
     latency_ms: Vec<f64>,
+}
+
+/// What a time-series row says of the nodes up at its end.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Tables {
+    /// Mean routing-table size.
+    pub rt_size_mean: f64,
+    /// Pairs stored, over all of them.
+    pub stored_pairs: u64,
+    /// Mean share of stale contacts (`SampleRow::stale_contacts_share`).
+    pub stale_contacts_share: Option<f64>,
 }
 
 /// The workload kinds, in the order of `Interval::by_kind`.
@@ -80,6 +94,11 @@ impl Recorder {
             iv.latency_ms.push(rec.latency_us as f64 / 1e3);
             iv.eclipsed += u32::from(rec.eclipsed == Some(true));
             iv.wrong_values += u32::from(rec.wrong_value == Some(true));
+            if let Some(hit) = rec.attacked {
+                let side = if hit { 0 } else { 2 };
+                iv.attacked[side] += 1;
+                iv.attacked[side + 1] += u32::from(rec.success);
+            }
         }
         // Per kind for the time series only: the summary reads `ops` itself.
         if let Some(k) = KINDS.iter().position(|k| *k == rec.kind) {
@@ -91,8 +110,9 @@ impl Recorder {
         self.ops.push(rec);
     }
 
-    /// Closes the current interval at `time_s` and starts a new one.
-    pub fn sample(&mut self, time_s: f64, warmup: bool, alive: u32, rt_size_mean: f64, stored_pairs: u64) {
+    /// Closes the current interval at `time_s` and starts a new one; the
+    /// arguments are the state of the nodes up at its end.
+    pub fn sample(&mut self, time_s: f64, warmup: bool, alive: u32, tables: Tables) {
         let iv = std::mem::take(&mut self.cur);
         let mut lat = iv.latency_ms;
         lat.sort_by(f64::total_cmp);
@@ -124,10 +144,15 @@ impl Recorder {
             latency_p50_ms: quantile_sorted(&lat, 0.5),
             latency_p90_ms: quantile_sorted(&lat, 0.9),
             latency_p99_ms: quantile_sorted(&lat, 0.99),
-            rt_size_mean,
-            stored_pairs,
+            rt_size_mean: tables.rt_size_mean,
+            stored_pairs: tables.stored_pairs,
             eclipsed: self.adversary.then_some(iv.eclipsed),
             wrong_values: self.adversary.then_some(iv.wrong_values),
+            stale_contacts_share: tables.stale_contacts_share,
+            attacked_done: self.adversary.then_some(iv.attacked[0]),
+            attacked_succeeded: self.adversary.then_some(iv.attacked[1]),
+            not_attacked_done: self.adversary.then_some(iv.attacked[2]),
+            not_attacked_succeeded: self.adversary.then_some(iv.attacked[3]),
             ..iv.counts
         });
     }
@@ -210,6 +235,42 @@ impl Recorder {
         put("bytes.maintenance_per_live_node_per_s", rate(|r| r.maintenance_bytes_sent));
         put("churn.joins", t.joins.to_string());
         put("churn.leaves", t.leaves.to_string());
+        rows
+    }
+
+    /// The churn study's rows of `summary.csv` (README "Metric
+    /// definitions"), after every older row: by workload kind, the mean and
+    /// type-7 quantiles of `closest_found_us` in ms and the mean of
+    /// `closest_found_hops`, over the operations that have them; the share
+    /// of the peers that gets returned that were down, pooled (Σ stale / Σ
+    /// returned); the mean of the time series' `stale_contacts_share` over
+    /// the rows after the warm-up, and its last value. Every row is present
+    /// in every run, empty when there is nothing to count.
+    pub fn churn_summary(&self) -> Vec<(String, String)> {
+        let mut rows: Vec<(String, String)> = Vec::new();
+        let fmt = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.6}"));
+        for kind in KINDS {
+            let ops = || self.ops.iter().filter(move |r| r.kind == kind);
+            let mut ms: Vec<f64> = ops().filter_map(|r| r.closest_found_us).map(|us| us as f64 / 1e3).collect();
+            ms.sort_by(f64::total_cmp);
+            rows.push((format!("{kind}.closest_found_ms.mean"), fmt(mean(&ms))));
+            for (q, name) in [(0.5, "p50"), (0.9, "p90"), (0.99, "p99")] {
+                rows.push((format!("{kind}.closest_found_ms.{name}"), fmt(quantile_sorted(&ms, q))));
+            }
+            let hops: Vec<f64> = ops().filter_map(|r| r.closest_found_hops).map(f64::from).collect();
+            rows.push((format!("{kind}.closest_found_hops.mean"), fmt(mean(&hops))));
+        }
+        let (returned, stale) = self
+            .ops
+            .iter()
+            .filter_map(|r| r.peers.zip(r.stale_peers))
+            .fold((0u64, 0u64), |(p, s), (rp, rs)| (p + u64::from(rp), s + u64::from(rs)));
+        rows.push(("get.stale_peers.share".into(), fmt((returned > 0).then(|| stale as f64 / returned as f64))));
+        let measured: Vec<f64> =
+            self.samples.iter().filter(|s| !s.warmup).filter_map(|s| s.stale_contacts_share).collect();
+        rows.push(("stale_contacts_share.mean".into(), fmt(mean(&measured))));
+        let end = self.samples.last().and_then(|s| s.stale_contacts_share);
+        rows.push(("end.stale_contacts_share".into(), fmt(end)));
         rows
     }
 

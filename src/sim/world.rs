@@ -22,6 +22,7 @@
 
 mod judge;
 mod report;
+mod staleness;
 
 use super::addr::SimAddr;
 use super::bootstrap::{Shape, SortedIds, TableBuilder};
@@ -528,16 +529,6 @@ enum Step {
 }
 
 /// The top 64 bits of a new ID of `node`, redrawn until no other ID has them.
-/// BEP 5's compact peer info of simulated node `node`: a 4-byte IPv4
-/// address (10.0.0.0/8 plus the index) and BitTorrent's port 6881.
-fn compact_peer(node: u32) -> crate::kad::Value {
-    let ip = 0x0A00_0000u32.wrapping_add(node);
-    let mut b = [0u8; 6];
-    b[..4].copy_from_slice(&ip.to_be_bytes());
-    b[4..].copy_from_slice(&6881u16.to_be_bytes());
-    crate::kad::Value::from(b.to_vec())
-}
-
 fn draw_top(tops: &mut BTreeSet<u64>, seed: u64, node: u32, inc: u32, width: IdWidth) -> u64 {
     (0..)
         .map(|attempt| seeds::node_id(seed, node, inc, attempt, width).top())
@@ -796,7 +787,7 @@ impl Coordinator {
                 // A peer announces itself: its compact address (BEP 5), so that
                 // its re-announces refresh one entry of the infohash's set.
                 crate::kad::Command::Put(key, _) if self.sc.workload.records == crate::scenario::Records::Peers => {
-                    crate::kad::Command::Put(key, compact_peer(origin))
+                    crate::kad::Command::Put(key, staleness::compact_peer(origin))
                 }
                 cmd => cmd,
             };
@@ -811,21 +802,12 @@ impl Coordinator {
     }
 
     fn sample(&mut self, shared: &Shared) {
-        let (mut n, mut rt, mut stored) = (0u64, 0u64, 0u64);
-        for s in &shared.shards {
-            let s = s.lock().expect("no worker panicked");
-            for (_, h) in s.hosts(&shared.ctx).filter(|(_, h)| h.alive) {
-                n += 1;
-                rt += h.node.routing_table().len() as u64;
-                stored += h.node.store().len() as u64;
-            }
-        }
-        let rt_mean = if n == 0 { 0.0 } else { rt as f64 / n as f64 };
+        let (n, tables) = self.tables(shared);
         // The interval is (partly) in the warm-up when it began before the warm-up ended.
         let warm = self.last_sample < self.sc.warmup.0;
         self.last_sample = self.now;
         self.count_uptime();
-        self.rec.sample(self.now as f64 / 1e6, warm, n as u32, rt_mean, stored);
+        self.rec.sample(self.now as f64 / 1e6, warm, n, tables);
         if self.now < self.end {
             self.next_sample = (self.now + self.sc.sample_interval.0).min(self.end);
             self.global.push(self.next_sample, Global::Sample);

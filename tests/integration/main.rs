@@ -3,6 +3,7 @@
 
 mod adversary;
 mod bin;
+mod churn_metrics;
 mod cli;
 mod data_safety;
 mod engine;

@@ -197,7 +197,7 @@ fn plot_draws_every_chart_readable_and_rejects_bad_dirs() {
 // ---------------------------------------------------------------------------
 
 const OPS_HEADER: &str = "start_us,end_us,kind,origin,target,hops,queried,responses,timeouts,latency_us,success,\
-found_fraction,replicas,deadline_hit,attacked,eclipsed,wrong_value,peers,op";
+found_fraction,replicas,deadline_hit,attacked,eclipsed,wrong_value,peers,op,closest_found_us,closest_found_hops,stale_peers";
 
 /// One find_node row of the fixture: (hops, latency ms, success, found fraction, queried, timeouts).
 type FxOp = (u32, u64, bool, f64, u32, u32);
@@ -243,7 +243,7 @@ fn hand_run(dir: &Path, seed: u64, metrics: &[(&str, &str)], ops: &[FxOp]) {
         let start = 1_000_000 + 10_000 * i as u64;
         let lat = ms * 1000;
         text.push_str(&format!(
-            "{start},{},find_node,{i},{:040x},{hops},{queried},{},{timeouts},{lat},{success},{ff:.1},0,false,,,,,{}\n",
+            "{start},{},find_node,{i},{:040x},{hops},{queried},{},{timeouts},{lat},{success},{ff:.1},0,false,,,,,{},,,\n",
             start + lat,
             i + 1,
             queried - timeouts,

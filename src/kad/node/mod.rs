@@ -16,7 +16,7 @@ mod report;
 mod stream;
 
 pub use outbox::Outbox;
-pub use report::{OpId, OpKind, OpReport, Stats};
+pub use report::{NearestAnswer, OpId, OpKind, OpReport, Stats};
 
 use super::behaviour::{self, Behaviour};
 use super::config::{Config, ConfigError, Eviction};

@@ -4,7 +4,7 @@
 
 use super::{Address, Command, Node, Outbox, Output, Purpose, Timer, secs};
 use crate::kad::id::NodeId;
-use crate::kad::lookup::{Candidate, Lookup};
+use crate::kad::lookup::{Candidate, Lookup, NearestAnswer};
 use crate::kad::message::{Body, Contact, RequestKind, Value};
 use crate::kad::node::report::{OpId, OpKind, OpReport};
 use crate::kad::time::Time;
@@ -46,6 +46,9 @@ pub(crate) struct Op<A: Address> {
     responses: u32,
     timeouts: u32,
     hops: Option<u8>,
+    /// A put's or republish's nearest answer, kept from its lookup when the
+    /// STOREs go out (other operations read it off their lookup at the end).
+    nearest: Option<NearestAnswer>,
     replicas: u32,
     /// The value a put or republish stores and when the pair expires. The
     /// lifetime a STORE carries is computed when it is sent, so that the time a
@@ -135,6 +138,7 @@ impl<A: Address> Node<A> {
             responses: 0,
             timeouts: 0,
             hops: None,
+            nearest: None,
             replicas: 0,
             payload,
             value: None,
@@ -240,6 +244,7 @@ impl<A: Address> Node<A> {
                     return;
                 };
                 let (id, key) = (op.id, op.target);
+                op.nearest = lookup.nearest_answer();
                 // A put's STOREs are lookup traffic, a republish's maintenance.
                 let purpose = Purpose::Op(id, op.kind.traffic());
                 let ttl = secs(expires.since(now));
@@ -271,12 +276,12 @@ impl<A: Address> Node<A> {
         match &mut o.phase {
             Phase::Lookup(lookup) => match body {
                 Body::Nodes { contacts } => {
-                    lookup.answered(&sender, &contacts);
+                    lookup.answered(now, &sender, &contacts);
                     out.recycle_contacts(contacts);
                     self.advance(now, idx, out);
                 }
                 Body::Found { value, ttl_secs } => {
-                    let depth = lookup.answered(&sender, &[]);
+                    let depth = lookup.answered(now, &sender, &[]);
                     if self.cfg.value_quorum > 1 {
                         // Accepted only once `value_quorum` distinct nodes
                         // returned it byte for byte; each candidate answers
@@ -411,7 +416,7 @@ impl<A: Address> Node<A> {
             // add up): the empty list goes back to the pool.
             out.recycle_ops(std::mem::take(&mut self.ops));
         }
-        let (closest, hops) = match op.phase {
+        let (closest, hops, nearest) = match op.phase {
             Phase::Lookup(lookup) => {
                 let hops = match op.kind {
                     OpKind::Get => op.hops,
@@ -419,11 +424,12 @@ impl<A: Address> Node<A> {
                 };
                 let mut closest = out.contacts_for(self.cfg.k);
                 closest.extend(lookup.result().map(Candidate::contact));
+                let nearest = lookup.nearest_answer();
                 out.recycle_lookup(lookup.into_buffers());
-                (closest, hops)
+                (closest, hops, nearest)
             }
-            Phase::Storing { closest, .. } => (closest, op.hops),
-            Phase::Awaiting => (out.contacts_for(self.cfg.k), op.hops),
+            Phase::Storing { closest, .. } => (closest, op.hops, op.nearest),
+            Phase::Awaiting => (out.contacts_for(self.cfg.k), op.hops, None),
         };
         out.push(Output::Done(OpReport {
             id: op.id,
@@ -432,6 +438,7 @@ impl<A: Address> Node<A> {
             started: op.started,
             finished: now,
             hops,
+            nearest,
             queried: op.queried,
             responses: op.responses,
             timeouts: op.timeouts,

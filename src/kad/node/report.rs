@@ -1,6 +1,7 @@
 //! What a node tells its driver: finished operations and message counters.
 
 use crate::kad::id::NodeId;
+pub use crate::kad::lookup::NearestAnswer;
 use crate::kad::message::{Body, Contact, Value};
 use crate::kad::time::Time;
 use crate::kad::trace::Rpc;
@@ -63,6 +64,13 @@ pub struct OpReport<A> {
     /// the result; for a get, of the node that returned the value (0 when the
     /// origin held it); for a put, of its node lookup. `None` when there is no result.
     pub hops: Option<u8>,
+    /// The nearest node that answered the operation's lookup (the first of
+    /// `closest`): when its answer came and its discovery depth. A driver
+    /// that knows the true closest node tells from it how long the lookup
+    /// took to reach that node (README "Metric definitions",
+    /// `closest_found_us`). For a put, of its node lookup; `None` for an
+    /// operation without a lookup or whose lookup got no answer.
+    pub nearest: Option<NearestAnswer>,
     /// RPCs the operation sent.
     pub queried: u32,
     /// Of those, how many were answered.

@@ -1,7 +1,9 @@
 //! Judging a finished operation and recording it (DESIGN.md §4): success and
-//! found fraction against the oracle's true closest nodes, the adversary's
-//! flags (attacked, eclipsed, wrong value), the peers a get_peers returned;
-//! a join that failed is retried, one that succeeded makes its node live.
+//! found fraction against the oracle's true closest nodes, when the true
+//! closest node answered (`closest_found_us`), the adversary's flags
+//! (attacked, eclipsed, wrong value), the peers a get_peers returned and how
+//! many of them are down; a join that failed is retried, one that succeeded
+//! makes its node live.
 
 use super::{Coordinator, Global, JOIN_RETRY_US, OpKind, OpRecord, OpReport, SimAddr};
 
@@ -28,6 +30,7 @@ impl Coordinator {
             return r;
         }
         let k = self.sc.protocol.k;
+        let adversary = !self.malicious.is_empty() || self.sc.adversary.enabled();
         let (mut success, found_fraction) = match r.kind {
             OpKind::FindNode | OpKind::Put | OpKind::Refresh | OpKind::Republish | OpKind::Join => {
                 self.oracle.closest(&r.target, k, Some(origin), &mut self.scratch);
@@ -44,13 +47,23 @@ impl Coordinator {
                 };
                 (success, Some(fraction))
             }
-            _ => (r.success, None),
-        };
-        let (mut attacked, mut eclipsed, mut wrong_value) = (None, None, None);
-        if !self.malicious.is_empty() || self.sc.adversary.enabled() {
-            if !matches!(r.kind, OpKind::FindNode | OpKind::Put | OpKind::Refresh | OpKind::Republish | OpKind::Join) {
-                self.oracle.closest(&r.target, k, Some(origin), &mut self.scratch);
+            _ => {
+                // A get's `closest_found` needs the true closest node, the
+                // adversary's flags below the true k closest.
+                if adversary || r.nearest.is_some() {
+                    self.oracle.closest(&r.target, if adversary { k } else { 1 }, Some(origin), &mut self.scratch);
+                }
+                (r.success, None)
             }
+        };
+        // When the nearest node that answered is the true closest live node
+        // (as `success` judges a node lookup): when it answered, its depth.
+        let closest_found = r.nearest.filter(|_| match (r.closest.first(), self.scratch.first()) {
+            (Some(c), Some((id, _))) => c.id == *id,
+            _ => false,
+        });
+        let (mut attacked, mut eclipsed, mut wrong_value) = (None, None, None);
+        if adversary {
             let bad = |node: u32| self.malicious.get(node as usize).copied().unwrap_or(false);
             attacked = Some(self.scratch.iter().any(|(_, n)| bad(*n)));
             eclipsed = Some(!r.closest.is_empty() && r.closest.iter().all(|c| bad(c.addr.node())));
@@ -61,9 +74,10 @@ impl Coordinator {
                 success &= !forged;
             }
         }
-        let peers = (r.kind == OpKind::Get && self.sc.workload.records == crate::scenario::Records::Peers).then(|| {
-            r.value.as_ref().filter(|_| success).map_or(0, |v| v.len().div_ceil(crate::wire::PEER_LEN) as u32)
-        });
+        let returned = r.value.as_deref().filter(|_| success);
+        let peer_get = r.kind == OpKind::Get && self.sc.workload.records == crate::scenario::Records::Peers;
+        let peers = peer_get.then(|| returned.map_or(0, |v| v.len().div_ceil(crate::wire::PEER_LEN) as u32));
+        let stale_peers = peer_get.then(|| returned.map_or(0, |v| self.stale_peers(v)));
         self.rec.op(OpRecord {
             start_us: r.started.0,
             end_us: r.finished.0,
@@ -84,6 +98,9 @@ impl Coordinator {
             wrong_value,
             peers,
             op: self.rec.ops.len() as u64 + 1,
+            closest_found_us: closest_found.map(|n| n.at.0 - r.started.0),
+            closest_found_hops: closest_found.map(|n| n.depth),
+            stale_peers,
         });
         if let Some(t) = &mut self.tracer {
             t.op(self.rec.ops.len() as u64, origin, &r);
