@@ -8,7 +8,7 @@
 //! run leaves the previous results as they were, an earlier different run is
 //! replaced only with `--force`, and a file kadsim did not write never.
 
-use crate::metrics::trace::{MESSAGE_COLUMNS, RPC_COLUMNS, TraceWriter};
+use crate::metrics::trace::{CLOSEST_COLUMNS, MESSAGE_COLUMNS, RPC_COLUMNS, TraceWriter};
 use crate::metrics::writer::{write_csv, write_json, write_summary};
 use crate::metrics::{BucketRow, NodeRow, OpRecord, SampleRow};
 use crate::scenario::{BootstrapMode, ChurnModel, Scenario};
@@ -340,6 +340,7 @@ fn unfinished_joins(sc: &Scenario, at_warmup: Option<Population>) -> Option<Stri
 /// The trace files of a run, written as the rows come.
 struct TraceFiles {
     rpcs: Option<TraceWriter>,
+    closest: Option<TraceWriter>,
     messages: Option<TraceWriter>,
 }
 
@@ -356,26 +357,30 @@ impl TraceFiles {
         };
         Ok(TraceFiles {
             rpcs: open(spec.is_some_and(|s| s.ops), "trace.csv", &RPC_COLUMNS)?,
+            closest: open(spec.is_some_and(|s| s.ops), "closest.csv", &CLOSEST_COLUMNS)?,
             messages: open(spec.is_some_and(|s| s.messages), "messages.csv", &MESSAGE_COLUMNS)?,
         })
     }
 
     /// Writes the rows the world made since the last call.
     fn write(&mut self, world: &mut World) -> Result<(), RunError> {
-        let (rpcs, messages) = world.take_trace();
+        let rows = world.take_trace();
         let fail = |w: &TraceWriter, err| RunError::Output { path: w.path().to_path_buf(), err };
         if let Some(w) = &mut self.rpcs {
-            w.write(rpcs).map_err(|e| fail(w, e))?;
+            w.write(rows.rpcs).map_err(|e| fail(w, e))?;
+        }
+        if let Some(w) = &mut self.closest {
+            w.write(rows.closest).map_err(|e| fail(w, e))?;
         }
         if let Some(w) = &mut self.messages {
-            w.write(messages).map_err(|e| fail(w, e))?;
+            w.write(rows.messages).map_err(|e| fail(w, e))?;
         }
         Ok(())
     }
 
     /// Completes the files.
     fn finish(self) -> Result<(), RunError> {
-        for w in [self.rpcs, self.messages].into_iter().flatten() {
+        for w in [self.rpcs, self.closest, self.messages].into_iter().flatten() {
             let path = w.path().to_path_buf();
             w.finish().map_err(|err| RunError::Output { path, err })?;
         }

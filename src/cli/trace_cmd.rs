@@ -81,6 +81,16 @@ pub fn trace(
         }
         _ => Vec::new(),
     };
+    let manifest = match crate::report::manifest::read(&dir.join("manifest.json")) {
+        Ok(m) => m,
+        Err(e) => return fail(EXIT_BAD_INPUT, e),
+    };
+    let k = manifest.manifest.scenario.protocol.k as u32;
+    let mut truth = match trace::closest_file(dir).map(|p| trace::closest_of(&p, &ops, &chosen, k)) {
+        Some(Ok(t)) => t,
+        Some(Err(e)) => return fail(EXIT_BAD_INPUT, e),
+        None => Default::default(),
+    };
     let mut rpcs = match trace::rpcs_of(&path, &ops, &chosen) {
         Ok(r) => r,
         Err(e) => return fail(EXIT_BAD_INPUT, e),
@@ -93,10 +103,6 @@ pub fn trace(
         };
         return fail(EXIT_BAD_INPUT, format!("--op {id}: {why}"));
     }
-    let manifest = match crate::report::manifest::read(&dir.join("manifest.json")) {
-        Ok(m) => m,
-        Err(e) => return fail(EXIT_BAD_INPUT, e),
-    };
     super::notes(&manifest.notes);
     let out: PathBuf = out.map_or_else(|| dir.join("trace"), Path::to_path_buf);
     let out = match Out::open(&out, provenance::of_manifest(&manifest, dir, "trace charts"), force) {
@@ -144,12 +150,13 @@ pub fn trace(
     for o in chosen {
         let id = o.op.unwrap_or(0);
         let rows = rpcs.remove(&id).unwrap_or_default();
+        let closest = truth.remove(&id).unwrap_or_default();
         if op.is_some() {
-            put!("{}", story::render(o, &rows));
+            put!("{}", story::render(o, &rows, &closest));
             say!("");
         }
         let stem = out.path().join(format!("op-{id}-convergence"));
-        match convergence::chart(o, &rows).save_styled(&stem, style) {
+        match convergence::chart(o, &rows, &closest).save_styled(&stem, style) {
             Ok(files) => {
                 for f in files {
                     say!("chart: {}", f.display());

@@ -323,6 +323,22 @@ pub fn trace() -> Schema {
     }
 }
 
+/// `closest.csv` (`metrics::trace::ClosestRow`).
+pub fn closest() -> Schema {
+    let c = Column::new;
+    Schema {
+        file: "closest.csv",
+        columns: vec![
+            c("op", U64),
+            c("rank", U32),
+            c("node", U32),
+            c("dist_log2", Log2).or_empty(),
+            c("asked", Bool),
+            c("answered", Bool),
+        ],
+    }
+}
+
 /// `messages.csv` (`metrics::trace::MessageRow`).
 pub fn messages() -> Schema {
     let c = Column::new;
@@ -500,6 +516,7 @@ mod tests {
         assert_eq!(header(&buckets()), header_line(&BucketRow::default()).unwrap());
         assert_eq!(trace().names(), crate::metrics::trace::RPC_COLUMNS);
         assert_eq!(messages().names(), crate::metrics::trace::MESSAGE_COLUMNS);
+        assert_eq!(closest().names(), crate::metrics::trace::CLOSEST_COLUMNS);
     }
 
     #[test]

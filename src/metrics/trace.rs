@@ -1,6 +1,7 @@
 //! The rows of the trace files and their writer: `trace.csv`, one row per RPC
-//! of the traced operations, and `messages.csv`, one row per traced datagram
-//! (`kadsim run --trace`, README "Tracing"). The rows are written while the
+//! of the traced operations, `closest.csv`, the true k closest live nodes of
+//! each traced operation when it ended, and `messages.csv`, one row per
+//! traced datagram (`kadsim run --trace`, README "Tracing"). The rows are written while the
 //! run goes on, plain or gzip-compressed, under a temporary name that takes
 //! the final one when the file is whole.
 
@@ -89,6 +90,29 @@ pub struct MessageRow {
 
 /// The columns of `messages.csv`, in order.
 pub const MESSAGE_COLUMNS: [&str; 8] = ["sent_us", "arrived_us", "from", "to", "kind", "tx", "bytes", "fate"];
+
+/// One row of `closest.csv`: one of the true k closest live nodes to a traced
+/// operation's target when it ended (the origin excluded), by which the
+/// operation is judged (DESIGN.md §4: `success`, `found_fraction`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClosestRow {
+    /// The operation: its `op` number in `ops.csv`.
+    pub op: u64,
+    /// 1 for the closest, 2 for the next…
+    pub rank: u32,
+    /// The node.
+    pub node: u32,
+    /// log2 of its XOR distance to the target.
+    #[serde(serialize_with = "log2")]
+    pub dist_log2: Option<f64>,
+    /// Whether the operation sent it an RPC.
+    pub asked: bool,
+    /// Whether it answered one.
+    pub answered: bool,
+}
+
+/// The columns of `closest.csv`, in order.
+pub const CLOSEST_COLUMNS: [&str; 6] = ["op", "rank", "node", "dist_log2", "asked", "answered"];
 
 /// A log2 distance with three decimals (`-inf` for distance 0), or empty.
 fn log2<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
@@ -209,6 +233,8 @@ mod tests {
         let m =
             MessageRow { sent_us: 0, arrived_us: None, from: 0, to: 1, kind: "ping", tx: 1, bytes: 50, fate: "lost" };
         assert_eq!(header_of(&m), MESSAGE_COLUMNS.join(","));
+        let c = ClosestRow { op: 1, rank: 1, node: 3, dist_log2: Some(140.5), asked: true, answered: false };
+        assert_eq!(header_of(&c), CLOSEST_COLUMNS.join(","));
     }
 
     #[test]

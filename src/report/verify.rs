@@ -29,6 +29,7 @@ pub fn listed_files(r: &Results) -> Result<Vec<String>, ReadError> {
                 super::trace::traced_ops(&path, &r.ops)?;
             }
             "messages.csv" | "messages.csv.gz" => notes.extend(verify(&path, schema::messages())?.1),
+            "closest.csv" | "closest.csv.gz" => notes.extend(verify(&path, schema::closest())?.1),
             _ => {
                 open_regular(&path).map_err(|e| ReadError::open(&path, e))?;
             }

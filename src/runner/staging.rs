@@ -119,7 +119,8 @@ pub struct Staged {
 
 /// The trace files a run may write; replacing the same run removes those of
 /// the earlier run that the new one does not write.
-const TRACE_FILES: [&str; 4] = ["trace.csv", "trace.csv.gz", "messages.csv", "messages.csv.gz"];
+const TRACE_FILES: [&str; 6] =
+    ["trace.csv", "trace.csv.gz", "closest.csv", "closest.csv.gz", "messages.csv", "messages.csv.gz"];
 
 /// The most bytes an earlier run's manifest may have.
 pub const MAX_MANIFEST: u64 = 16 << 20;

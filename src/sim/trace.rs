@@ -21,7 +21,7 @@
 use super::addr::SimAddr;
 use crate::kad::trace::{mix, unit};
 use crate::kad::{Body, Config, Distance, IdWidth, Message, OpKind, OpReport, RpcEnd, Time, TraceFilter, TxId};
-use crate::metrics::trace::{MessageRow, RpcRow};
+use crate::metrics::trace::{ClosestRow, MessageRow, RpcRow};
 use crate::scenario::Scenario;
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
@@ -85,6 +85,7 @@ impl TraceSpec {
         let mut v = Vec::new();
         if self.ops {
             v.push(format!("trace.csv{gz}"));
+            v.push(format!("closest.csv{gz}"));
         }
         if self.messages {
             v.push(format!("messages.csv{gz}"));
@@ -364,6 +365,7 @@ pub struct Tracer {
     /// Datagrams whose fate is known, not yet in order.
     ready: Vec<(bool, MessageRow)>,
     rpc_rows: Vec<RpcRow>,
+    closest_rows: Vec<ClosestRow>,
     msg_rows: Vec<MessageRow>,
 }
 
@@ -383,6 +385,7 @@ impl Tracer {
             arrivals: Vec::new(),
             ready: Vec::new(),
             rpc_rows: Vec::new(),
+            closest_rows: Vec::new(),
             msg_rows: Vec::new(),
         }
     }
@@ -488,10 +491,49 @@ impl Tracer {
         past.chain(now).filter(|f| (f.1, f.2, f.3) == (origin, to, tx)).map(|f| f.4).min()
     }
 
-    /// The rows made since the last call: `trace.csv`'s and `messages.csv`'s.
-    pub fn take(&mut self) -> (Vec<RpcRow>, Vec<MessageRow>) {
-        (std::mem::take(&mut self.rpc_rows), std::mem::take(&mut self.msg_rows))
+    /// The rows of `closest.csv` for the operation recorded as number `op`:
+    /// `truth`, the true closest live nodes to its target when it ended
+    /// (origin excluded, closest first), each with whether the operation
+    /// asked it and whether it answered. Only traced operations that sent
+    /// RPCs get rows.
+    pub fn closest(&mut self, op: u64, r: &OpReport<SimAddr>, truth: &[(crate::kad::NodeId, u32)]) {
+        if r.rpcs.is_empty() {
+            return;
+        }
+        for (i, (id, node)) in truth.iter().enumerate() {
+            let mine = r.rpcs.iter().filter(|rpc| rpc.to.node() == *node);
+            let (asked, answered) =
+                mine.fold((false, false), |(_, b), rpc| (true, b || rpc.outcome == RpcEnd::Answered));
+            self.closest_rows.push(ClosestRow {
+                op,
+                rank: i as u32 + 1,
+                node: *node,
+                dist_log2: Some(log2_distance(&id.distance(&r.target), self.width)),
+                asked,
+                answered,
+            });
+        }
     }
+
+    /// The rows made since the last call.
+    pub fn take(&mut self) -> TraceRows {
+        TraceRows {
+            rpcs: std::mem::take(&mut self.rpc_rows),
+            closest: std::mem::take(&mut self.closest_rows),
+            messages: std::mem::take(&mut self.msg_rows),
+        }
+    }
+}
+
+/// The rows of the trace files made since the last call.
+#[derive(Debug, Default)]
+pub struct TraceRows {
+    /// `trace.csv`'s.
+    pub rpcs: Vec<RpcRow>,
+    /// `closest.csv`'s.
+    pub closest: Vec<ClosestRow>,
+    /// `messages.csv`'s.
+    pub messages: Vec<MessageRow>,
 }
 
 /// log2 of an XOR distance between IDs of `width` bits: from 0 (distance 1)
@@ -542,7 +584,7 @@ mod tests {
         assert!(s.ops && s.messages && s.gzip);
         assert_eq!(s.sample, 0.25);
         assert_eq!(s.nodes, Some(vec![1, 2, 3, 5]));
-        assert_eq!(s.files(), ["trace.csv.gz", "messages.csv.gz"]);
+        assert_eq!(s.files(), ["trace.csv.gz", "closest.csv.gz", "messages.csv.gz"]);
         let json = serde_json::to_value(&s).unwrap();
         assert_eq!(json["nodes"], "1-3,5", "the manifest keeps the list short");
         assert!(s.check_nodes(6).is_ok());

@@ -419,7 +419,7 @@ impl World {
 
     /// The trace rows made since the last call (`trace.csv`, `messages.csv`);
     /// empty when not tracing.
-    pub fn take_trace(&mut self) -> (Vec<crate::metrics::trace::RpcRow>, Vec<crate::metrics::trace::MessageRow>) {
+    pub fn take_trace(&mut self) -> super::trace::TraceRows {
         self.co.tracer.as_mut().map(Tracer::take).unwrap_or_default()
     }
 

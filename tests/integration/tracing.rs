@@ -137,15 +137,16 @@ fn tracing_changes_no_other_output_and_its_files_are_the_same_on_any_thread_coun
     assert_eq!(h_off, h_on, "the event trace hash");
     assert!(t_off.is_null() && t_on["sample"] == 0.3 && t_on["ops"] == true, "{t_on}");
     assert!(files.as_array().unwrap().iter().any(|f| f == "trace.csv"), "{files}");
-    for f in ["trace.csv", "messages.csv"] {
+    for f in ["trace.csv", "closest.csv", "messages.csv"] {
         assert_eq!(std::fs::read(on1.join(f)).unwrap(), std::fs::read(on3.join(f)).unwrap(), "{f}: 1 and 3 threads");
     }
     // Compressed: the same rows. Rerun without --trace: the old trace goes with the old run.
     let gz = run(&d, "on1", &["--trace", "ops,messages", "--trace-sample", "0.3", "--trace-gzip", "--threads", "2"]);
     assert_eq!(rows(&gz.join("trace.csv.gz")), rows(&on3.join("trace.csv")));
-    assert!(!gz.join("trace.csv").exists());
+    assert_eq!(rows(&gz.join("closest.csv.gz")), rows(&on3.join("closest.csv")));
+    assert!(!gz.join("trace.csv").exists() && !gz.join("closest.csv").exists());
     run(&d, "on1", &[]);
-    assert!(!on1.join("trace.csv.gz").exists() && !on1.join("messages.csv.gz").exists());
+    assert!(["trace.csv.gz", "closest.csv.gz", "messages.csv.gz"].iter().all(|f| !on1.join(f).exists()));
     let _ = std::fs::remove_dir_all(&d);
 }
 
@@ -244,7 +245,7 @@ fn trace_tells_an_operations_story_and_draws_its_convergence_chart() {
     let rpcs = trace::rpcs_of(&out.join("trace.csv"), &all, &picks).unwrap();
     for (i, r) in &rpcs {
         let o = all.iter().find(|o| o.op == Some(*i)).unwrap();
-        let (rect, covered) = convergence::chart(o, r).layout(&Style::default()).unwrap().legend.unwrap();
+        let (rect, covered) = convergence::chart(o, r, &[]).layout(&Style::default()).unwrap().legend.unwrap();
         assert_eq!(covered, 0, "op {i}: the legend at {rect:?} covers data");
     }
     // Errors: one line, exit 2.
@@ -322,4 +323,81 @@ fn a_request_swallowed_by_a_black_hole_is_timed_out_not_lost() {
         assert_eq!(per.get(&o["op"]).copied().unwrap_or_default(), (n("queried"), n("responses"), n("timeouts")));
     }
     let _ = std::fs::remove_dir_all(&d);
+}
+
+/// The bytes of a hex ID.
+fn id_bytes(hex: &str) -> Vec<u8> {
+    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect()
+}
+
+#[test]
+fn closest_csv_lists_the_true_k_closest_live_nodes_worked_out_by_brute_force() {
+    // A static network (no churn: every node is live at every end) with 3%
+    // loss, so some lookups miss their closest node.
+    let d = tmpdir("trace-closest");
+    let f = d.join("s.toml");
+    std::fs::write(
+        &f,
+        "name = \"s\"\nseed = 5\nnodes = 300\nduration = \"3m\"\nwarmup = \"30s\"\n\
+         [protocol]\nk = 8\n[network.loss]\nmodel = \"independent\"\nrate = 0.03\n\
+         [workload]\nlookup_rate = 0.02\nget_rate = 0.01\nput_rate = 0.005\nkeys = 50\n",
+    )
+    .unwrap();
+    let out = d.join("r");
+    let o = kadsim(&["run", f.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q", "--trace", "ops"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ids: Vec<(u32, Vec<u8>)> =
+        rows(&out.join("nodes.csv")).iter().map(|n| (n["node"].parse().unwrap(), id_bytes(&n["id"]))).collect();
+    let ops: BTreeMap<String, BTreeMap<String, String>> =
+        rows(&out.join("ops.csv")).into_iter().map(|o| (o["op"].clone(), o)).collect();
+    let mut closest: BTreeMap<String, Vec<BTreeMap<String, String>>> = BTreeMap::new();
+    for r in rows(&out.join("closest.csv")) {
+        closest.entry(r["op"].clone()).or_default().push(r);
+    }
+    let traced: BTreeSet<String> = rows(&out.join("trace.csv")).into_iter().map(|r| r["op"].clone()).collect();
+    assert_eq!(closest.keys().cloned().collect::<BTreeSet<_>>(), traced, "every traced operation, only those");
+    let (mut found, mut missed) = (0, 0);
+    for (op, got) in &closest {
+        let o = &ops[op];
+        let target = id_bytes(&o["target"]);
+        let origin: u32 = o["origin"].parse().unwrap();
+        let mut truth: Vec<(Vec<u8>, u32)> = ids
+            .iter()
+            .filter(|(n, _)| *n != origin)
+            .map(|(n, id)| (id.iter().zip(&target).map(|(a, b)| a ^ b).collect(), *n))
+            .collect();
+        truth.sort();
+        let want: Vec<String> = truth.iter().take(8).map(|t| t.1.to_string()).collect();
+        let nodes: Vec<String> = got.iter().map(|r| r["node"].clone()).collect();
+        assert_eq!(nodes, want, "op {op}: the true 8 closest, closest first");
+        let ranks: Vec<String> = got.iter().map(|r| r["rank"].clone()).collect();
+        assert_eq!(ranks, (1..=8).map(|i| i.to_string()).collect::<Vec<_>>());
+        // dist_log2 is log2 of the XOR distance (160-bit IDs).
+        let top = u64::from_be_bytes(truth[0].0[..8].try_into().unwrap());
+        let d: f64 = got[0]["dist_log2"].parse().unwrap();
+        assert!((d - ((top as f64).log2() + 96.0)).abs() < 1e-3, "op {op}: {d}");
+        // A node lookup succeeds exactly when the true closest answered it.
+        if o["kind"] == "find_node" {
+            assert_eq!(o["success"] == "true", got[0]["answered"] == "true", "op {op}");
+            if got[0]["answered"] == "true" {
+                found += 1;
+            } else {
+                missed += 1;
+            }
+        }
+        for r in got {
+            assert!(r["answered"] != "true" || r["asked"] == "true", "op {op}: answered without being asked");
+        }
+    }
+    assert!(found > 20 && missed > 0, "{found} lookups found their closest node, {missed} missed it");
+    // The story names them, and the chart draws the line.
+    let (id, _) = closest.iter().find(|(op, _)| ops[*op]["kind"] == "find_node").unwrap();
+    let o = kadsim(&["trace", out.to_str().unwrap(), "--op", id, "--format", "svg"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let story = String::from_utf8_lossy(&o.stdout);
+    assert!(story.contains("the true 8 closest live nodes at the end:"), "{story}");
+    assert!(story.contains("<- the closest"), "{story}");
+    assert!(story.contains("the closest live node (node "), "{story}");
+    let svg = std::fs::read_to_string(out.join(format!("trace/op-{id}-convergence.svg"))).unwrap();
+    assert!(svg.contains("true closest (node"), "the reference line is labelled");
 }

@@ -355,7 +355,12 @@ pub fn draw<DB: DrawingBackend>(
         ctx.draw_series(DashedLineSeries::new(vec![(x0, *y), (x1, *y)], 8, 5, line))
             .map_err(e)?
             .label(label.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], line));
+            // The key dashed as the line is: two dashes with a gap.
+            .legend(move |(x, y)| {
+                EmptyElement::at((x, y))
+                    + PathElement::new(vec![(0, 0), (8, 0)], line)
+                    + PathElement::new(vec![(13, 0), (21, 0)], line)
+            });
         legend::trace(&[rel(ctx.backend_coord(&(x0, *y))), rel(ctx.backend_coord(&(x1, *y)))], &mut ink);
     }
 

@@ -5,7 +5,7 @@
 //! that has answered so far.
 
 use super::story::outcome_label;
-use super::{OpRow, Rpc};
+use super::{Closest, OpRow, Rpc};
 use crate::report::chart::{Chart, Mark, Series, Shape};
 
 /// The outcomes in legend order, with their marker and palette colour:
@@ -20,9 +20,16 @@ pub const OUTCOMES: [(&str, Shape, usize); 6] = [
     ("open", Shape::Ring, 5),
 ];
 
-/// The chart of operation `op` from its RPCs.
-pub fn chart(op: &OpRow, rpcs: &[Rpc]) -> Chart {
-    let ms = |t: u64| t.saturating_sub(op.start_us) as f64 / 1e3;
+/// The chart of operation `op` from its RPCs, with a reference line at the
+/// distance of the true closest live node when it ended (`closest`, closest
+/// first; empty when the run has no `closest.csv`).
+pub fn chart(op: &OpRow, rpcs: &[Rpc], closest: &[Closest]) -> Chart {
+    // Time in ms, or in seconds when the operation took more than 5 s (so
+    // the ticks read 10, 20 rather than 10k, 20k).
+    let span = rpcs.iter().filter_map(|r| r.end_us).chain([op.end_us]).max().unwrap_or(op.end_us);
+    let seconds = span.saturating_sub(op.start_us) > 5_000_000;
+    let scale = if seconds { 1e6 } else { 1e3 };
+    let ms = |t: u64| t.saturating_sub(op.start_us) as f64 / scale;
     let mut series = Vec::new();
     for (outcome, shape, look) in OUTCOMES {
         let points: Vec<(f64, f64)> = rpcs
@@ -64,9 +71,12 @@ pub fn chart(op: &OpRow, rpcs: &[Rpc]) -> Chart {
     }
     Chart {
         title: format!("Operation {} ({} by node {}): convergence", op.op.unwrap_or(0), op.kind, op.origin),
-        x_label: "time since the operation started (ms)".into(),
+        x_label: format!("time since the operation started ({})", if seconds { "s" } else { "ms" }),
         y_label: "distance to the target (log2)".into(),
         series,
+        hline: closest
+            .first()
+            .and_then(|c| Some((c.dist_log2.filter(|d| d.is_finite())?, format!("true closest (node {})", c.node)))),
         y_fit: true,
         x_pad: true,
         ..Chart::default()

@@ -190,6 +190,72 @@ pub fn rpcs_of(path: &Path, ops: &[OpRow], wanted: &[&OpRow]) -> Result<BTreeMap
     Ok(out)
 }
 
+/// One of the true k closest live nodes to a traced operation's target
+/// when it ended (a row of `closest.csv`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Closest {
+    /// 1 for the closest.
+    pub rank: u32,
+    /// The node.
+    pub node: u32,
+    /// log2 of its XOR distance to the target.
+    pub dist_log2: Option<f64>,
+    /// Whether the operation asked it.
+    pub asked: bool,
+    /// Whether it answered.
+    pub answered: bool,
+}
+
+/// The file of the true closest nodes of the run in `dir` (`closest.csv` or
+/// `closest.csv.gz`), or `None` when the run has none (traced by a kadsim
+/// from before it was written).
+pub fn closest_file(dir: &Path) -> Option<PathBuf> {
+    ["closest.csv", "closest.csv.gz"].into_iter().map(|n| dir.join(n)).find(|p| p.is_file())
+}
+
+/// The rows of `closest.csv` (`path`) of the operations `wanted`, by
+/// operation, closest first. An operation has at most `k` rows, ranked 1, 2,
+/// … in file order, and belongs to `ops`; anything else is refused with its
+/// line.
+pub fn closest_of(
+    path: &Path,
+    ops: &[OpRow],
+    wanted: &[&OpRow],
+    k: u32,
+) -> Result<BTreeMap<u64, Vec<Closest>>, ReadError> {
+    let ids: BTreeSet<u64> = wanted.iter().filter_map(|o| o.op).collect();
+    let mut t = Table::open(path, schema::closest())?;
+    let mut out: BTreeMap<u64, Vec<Closest>> = BTreeMap::new();
+    let mut last: Option<(u64, u32)> = None;
+    while t.next_row()? {
+        let op = t.uint("op").unwrap_or_default();
+        let rank = t.uint("rank").unwrap_or_default() as u32;
+        if op == 0 || op > ops.len() as u64 {
+            return Err(t.error(format!("op {op}: not an operation of ops.csv (1 to {})", ops.len())));
+        }
+        let want = match last {
+            Some((o, r)) if o == op => r + 1,
+            _ => 1,
+        };
+        if rank != want || rank > k {
+            return Err(t.error(format!(
+                "rank {rank}: expected {want} (each operation's rows ranked 1, 2, … up to k = {k}, in order)"
+            )));
+        }
+        last = Some((op, rank));
+        if ids.contains(&op) {
+            out.entry(op).or_default().push(Closest {
+                rank,
+                node: t.uint("node").unwrap_or_default() as u32,
+                dist_log2: log2(t.value("dist_log2").filter(|v| !v.is_empty())),
+                asked: t.boolean("asked").unwrap_or(false),
+                answered: t.boolean("answered").unwrap_or(false),
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// The `n` worst of the traced operations: failed ones first, then the
 /// slowest; among equals, the earlier number first.
 pub fn worst<'a>(ops: &'a [OpRow], traced: &BTreeSet<u64>, n: usize) -> Vec<&'a OpRow> {

@@ -5,7 +5,7 @@
 //! come in the order sent, each with its outcome, what the reply carried and
 //! whether it brought a node closer to the target than any known before.
 
-use super::{OpRow, Rpc};
+use super::{Closest, OpRow, Rpc};
 use std::fmt::Write;
 
 /// How an outcome is said in the story and named on the chart.
@@ -45,8 +45,10 @@ fn dist(v: Option<f64>) -> String {
     }
 }
 
-/// The story of operation `op` from its RPCs `rpcs` (in file order).
-pub fn render(op: &OpRow, rpcs: &[Rpc]) -> String {
+/// The story of operation `op` from its RPCs `rpcs` (in file order), ending
+/// with the true k closest live nodes to its target when it ended
+/// (`closest`, closest first; empty when the run has no `closest.csv`).
+pub fn render(op: &OpRow, rpcs: &[Rpc], closest: &[Closest]) -> String {
     let mut s = String::new();
     let id = op.op.unwrap_or(0);
     let target = format!("{:016x}", op.target_top);
@@ -133,7 +135,54 @@ pub fn render(op: &OpRow, rpcs: &[Rpc]) -> String {
             );
         }
     }
+    truth(&mut s, op, rpcs, closest);
     s
+}
+
+/// The section of the true k closest live nodes: each with its distance,
+/// whether the operation asked it and whether it answered, then one sentence
+/// on the closest, the node a lookup's success is judged against.
+fn truth(s: &mut String, op: &OpRow, rpcs: &[Rpc], closest: &[Closest]) {
+    let Some(first) = closest.first() else {
+        return;
+    };
+    let asked = closest.iter().filter(|c| c.asked).count();
+    let answered = closest.iter().filter(|c| c.answered).count();
+    let _ =
+        writeln!(s, "\n  the true {} closest live nodes at the end: {asked} asked, {answered} answered", closest.len());
+    for c in closest {
+        let status = match (c.asked, c.answered) {
+            (_, true) => "asked, answered",
+            (true, false) => "asked, no answer",
+            (false, false) => "never asked",
+        };
+        let mark = if c.rank == 1 { "  <- the closest" } else { "" };
+        let _ = writeln!(s, "    {:>4}  node {:>7}  dist {:>7}  {status}{mark}", c.rank, c.node, dist(c.dist_log2));
+    }
+    let when = rpcs
+        .iter()
+        .filter(|r| r.to == first.node && r.outcome == "answered" && r.kind != "store")
+        .filter_map(|r| r.end_us)
+        .min();
+    let verdict = match (first.answered, first.asked) {
+        (true, _) => match when {
+            Some(t) => format!(
+                "the closest live node (node {}) answered {:.1} ms after the start",
+                first.node,
+                t.saturating_sub(op.start_us) as f64 / 1e3
+            ),
+            None => format!("the closest live node (node {}) answered", first.node),
+        },
+        (false, true) => format!(
+            "the closest live node (node {}) was asked but never answered (down, or its reply lost, when asked: \
+             the truth is taken when the operation ended)",
+            first.node
+        ),
+        (false, false) => {
+            format!("the closest live node (node {}) was never asked: the lookup did not find it", first.node)
+        }
+    };
+    let _ = writeln!(s, "  {verdict}");
 }
 
 #[cfg(test)]
@@ -194,11 +243,25 @@ mod tests {
         let mut deep = rpc(2, 50, None, 148.0, None, "open");
         deep.depth = Some(2);
         rpcs.push(deep);
-        let text = render(&op, &rpcs);
+        let closest = [
+            Closest { rank: 1, node: 12, dist_log2: Some(148.0), asked: true, answered: false },
+            Closest { rank: 2, node: 10, dist_log2: Some(150.0), asked: true, answered: true },
+            Closest { rank: 3, node: 99, dist_log2: Some(150.5), asked: false, answered: false },
+        ];
+        let text = render(&op, &rpcs, &closest);
+        assert!(text.contains("the true 3 closest live nodes at the end: 2 asked, 1 answered"), "{text}");
+        assert!(text.contains("1  node      12  dist  148.00  asked, no answer  <- the closest"), "{text}");
+        assert!(text.contains("3  node      99  dist  150.50  never asked"), "{text}");
+        assert!(text.contains("the closest live node (node 12) was asked but never answered"), "{text}");
         assert!(text.starts_with("op 7: find_node by node 3"), "{text}");
         assert!(text.contains("3 RPCs: 1 answered, 1 timed out (1 lost), 1 open"), "{text}");
         assert!(text.contains("depth 1 (from the own routing table): 2 RPCs, 1 answered"), "{text}");
         assert!(text.contains("depth 2 (learned from depth 1): 1 RPCs, 0 answered"), "{text}");
         assert!(text.contains("20 contacts, nearest 148.00  closer"), "{text}");
+        let found = [Closest { rank: 1, node: 10, dist_log2: Some(150.0), asked: true, answered: true }];
+        assert!(
+            render(&op, &rpcs[..1], &found).contains("the closest live node (node 10) answered 0.1 ms after the start")
+        );
+        assert!(!render(&op, &rpcs, &[]).contains("true"), "no section without closest.csv");
     }
 }

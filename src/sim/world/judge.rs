@@ -103,7 +103,16 @@ impl Coordinator {
             stale_peers,
         });
         if let Some(t) = &mut self.tracer {
-            t.op(self.rec.ops.len() as u64, origin, &r);
+            let op = self.rec.ops.len() as u64;
+            t.op(op, origin, &r);
+            if !r.rpcs.is_empty() {
+                // The true k closest, as judged above; a get without an
+                // adversary looked up one at most (or none).
+                if r.kind == OpKind::Get && !adversary {
+                    self.oracle.closest(&r.target, k, Some(origin), &mut self.scratch);
+                }
+                t.closest(op, &r, &self.scratch);
+            }
         }
         r
     }
