@@ -18,6 +18,7 @@ mod report;
 mod runs;
 mod scenario_semantics;
 mod strict_readers;
+mod sweeps;
 mod testnet;
 mod tracing;
 mod traffic;
