@@ -21,7 +21,6 @@ macro_rules! put {
 
 use crate::files::owned::Out;
 use crate::report::results::Results;
-use crate::report::sweep::SweepProgress;
 use crate::report::{plot, provenance};
 use crate::runner::{self, Progress, RunError};
 use crate::scenario::{self, ScenarioError};
@@ -30,7 +29,6 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 mod commands;
@@ -213,7 +211,7 @@ pub enum Cmd {
         /// A swept parameter: NAME=V1,V2,... (repeatable). A one-word name
         /// other than a top-level field (name, seed, nodes, duration, warmup,
         /// sample_interval) is a protocol field (k, alpha, b), as in `run --set`.
-        /// Given, it replaces the parameters of the file's [study].
+        /// Given, it replaces the parameters of the file's `[study]`.
         #[arg(long = "param", value_name = "NAME=V1,V2")]
         params: Vec<String>,
         /// Runs per grid point (default: the file's study.replicas, else 3).
@@ -446,7 +444,7 @@ pub fn main(cli: Cli) -> ExitCode {
                 Err(code) => return code,
             };
             let on_terminal = std::io::stderr().is_terminal();
-            let bar = SweepBar::new(quiet || !on_terminal, !quiet && !on_terminal);
+            let bar = sweep_cmd::SweepBar::new(quiet || !on_terminal, !quiet && !on_terminal);
             sweep_cmd::sweep(sweep_cmd::SweepArgs {
                 file: &file,
                 params: &params,
@@ -689,23 +687,6 @@ fn plot(dir: &Path, out: Option<&Path>, force: bool, style: &crate::report::char
     draw_into(out.unwrap_or(dir), source, force, |out| plot::plot_run_styled(&results, out, style))
 }
 
-/// The sweep's one bar over all runs: simulated seconds of every run. Off a
-/// terminal (a batch job's log) a heartbeat line goes to stderr at every 10%
-/// of the simulated time of all runs instead, unless --quiet.
-struct SweepBar {
-    bar: ProgressBar,
-    done: AtomicUsize,
-    runs: AtomicUsize,
-    /// Print heartbeat lines.
-    heartbeat: bool,
-    /// Simulated seconds done and in all, for the heartbeat.
-    seconds: AtomicU64,
-    total: AtomicU64,
-    /// The next tenth at which a heartbeat is due.
-    next_tenth: AtomicU64,
-    started: Instant,
-}
-
 /// A bar on stderr drawn with `template`, or hidden.
 fn styled_bar(hidden: bool, template: &str) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
@@ -714,69 +695,6 @@ fn styled_bar(hidden: bool, template: &str) -> ProgressBar {
     }
     bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()));
     bar
-}
-
-impl SweepBar {
-    fn new(hidden: bool, heartbeat: bool) -> SweepBar {
-        let bar = styled_bar(hidden, "{bar:30} {percent}% of simulated time, {msg} [{elapsed_precise}, ETA {eta}]");
-        SweepBar {
-            bar,
-            done: AtomicUsize::new(0),
-            runs: AtomicUsize::new(0),
-            heartbeat,
-            seconds: AtomicU64::new(0),
-            total: AtomicU64::new(0),
-            next_tenth: AtomicU64::new(1),
-            started: Instant::now(),
-        }
-    }
-
-    /// Prints the heartbeat lines due at `done` of the total simulated seconds.
-    fn beat(&self, done: u64) {
-        let total = self.total.load(Ordering::Relaxed).max(1);
-        loop {
-            let tenth = self.next_tenth.load(Ordering::Relaxed);
-            if tenth > 10 || done.saturating_mul(10) < total.saturating_mul(tenth) {
-                return;
-            }
-            // One thread prints each tenth (the last one reached when several pass at once).
-            let reached = (done.saturating_mul(10) / total).min(10);
-            if self.next_tenth.compare_exchange(tenth, reached + 1, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
-                let runs = (self.done.load(Ordering::Relaxed), self.runs.load(Ordering::Relaxed));
-                eprintln!("{}", sweep_heartbeat(done, total, runs, self.started.elapsed().as_secs_f64()));
-                return;
-            }
-        }
-    }
-}
-
-/// A sweep's heartbeat line: percent of all runs' simulated time, runs done, wall time.
-fn sweep_heartbeat(done_s: u64, total_s: u64, (runs_done, runs): (usize, usize), wall_s: f64) -> String {
-    let pct = (done_s.min(total_s) * 100).checked_div(total_s).unwrap_or(100);
-    format!("kadsim: sweep {pct:>3}% of {total_s} s simulated in all, {runs_done}/{runs} runs done, {wall_s:.0} s wall")
-}
-
-impl SweepProgress for SweepBar {
-    fn start(&self, total_s: u64, runs: usize) {
-        self.runs.store(runs, Ordering::Relaxed);
-        self.total.store(total_s.max(1), Ordering::Relaxed);
-        self.bar.set_length(total_s.max(1));
-        self.bar.set_message(format!("0/{runs} runs"));
-    }
-    fn advance(&self, s: u64) {
-        self.bar.inc(s);
-        let done = self.seconds.fetch_add(s, Ordering::Relaxed) + s;
-        if self.heartbeat {
-            self.beat(done);
-        }
-    }
-    fn run_done(&self) {
-        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        self.bar.set_message(format!("{done}/{} runs", self.runs.load(Ordering::Relaxed)));
-    }
-    fn finish(&self) {
-        self.bar.finish_and_clear();
-    }
 }
 
 /// The progress bar: simulated time, events per second, ETA, in under 80

@@ -4,12 +4,15 @@
 //! and its `report.md` written from `sweep.json`, `runs.csv` and
 //! `aggregate.csv` alone, without running anything.
 
-use super::{EXIT_BAD_INPUT, notes};
+use super::{EXIT_BAD_INPUT, notes, styled_bar};
 use crate::report::chart::Style;
 use crate::report::sweep::{self, Grid, Naming, Param, Shard, SweepError, SweepProgress, metrics, redraw, table};
 use crate::scenario::{self, ScenarioError, Study};
+use indicatif::ProgressBar;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Instant;
 
 fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("kadsim: {msg}");
@@ -41,7 +44,8 @@ fn study_naming(study: &Study) -> Naming {
 pub struct NamingOpts {
     /// The metrics charted, comma-separated (names of runs.csv), or default
     /// (lookup success, hops, latency p50 and p90, found fraction, messages
-    /// per node per second, attacked success) or all.
+    /// per node per second; with an adversary, lookup and get success on
+    /// attacked targets) or all.
     #[arg(long, value_name = "LIST")]
     pub metrics: Option<String>,
     /// A name on the charts for a parameter or metric: FIELD=Text, e.g.
@@ -315,4 +319,85 @@ pub fn report_dispatch(dir: &Path, force: bool, style: &Style, opts: &NamingOpts
         }
         Err(e) => fail(e.exit_code(), e),
     })
+}
+
+/// The sweep's one bar over all runs: simulated seconds of every run. Off a
+/// terminal (a batch job's log) a heartbeat line goes to stderr at every 10%
+/// of the simulated time of all runs instead, unless --quiet.
+pub struct SweepBar {
+    bar: ProgressBar,
+    done: AtomicUsize,
+    runs: AtomicUsize,
+    /// Print heartbeat lines.
+    heartbeat: bool,
+    /// Simulated seconds done and in all, for the heartbeat.
+    seconds: AtomicU64,
+    total: AtomicU64,
+    /// The next tenth at which a heartbeat is due.
+    next_tenth: AtomicU64,
+    started: Instant,
+}
+
+impl SweepBar {
+    /// A bar, `hidden` or not, and heartbeat lines or not.
+    pub fn new(hidden: bool, heartbeat: bool) -> SweepBar {
+        let bar = styled_bar(hidden, "{bar:30} {percent}% of simulated time, {msg} [{elapsed_precise}, ETA {eta}]");
+        SweepBar {
+            bar,
+            done: AtomicUsize::new(0),
+            runs: AtomicUsize::new(0),
+            heartbeat,
+            seconds: AtomicU64::new(0),
+            total: AtomicU64::new(0),
+            next_tenth: AtomicU64::new(1),
+            started: Instant::now(),
+        }
+    }
+
+    /// Prints the heartbeat lines due at `done` of the total simulated seconds.
+    fn beat(&self, done: u64) {
+        let total = self.total.load(Ordering::Relaxed).max(1);
+        loop {
+            let tenth = self.next_tenth.load(Ordering::Relaxed);
+            if tenth > 10 || done.saturating_mul(10) < total.saturating_mul(tenth) {
+                return;
+            }
+            // One thread prints each tenth (the last one reached when several pass at once).
+            let reached = (done.saturating_mul(10) / total).min(10);
+            if self.next_tenth.compare_exchange(tenth, reached + 1, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+                let runs = (self.done.load(Ordering::Relaxed), self.runs.load(Ordering::Relaxed));
+                eprintln!("{}", sweep_heartbeat(done, total, runs, self.started.elapsed().as_secs_f64()));
+                return;
+            }
+        }
+    }
+}
+
+/// A sweep's heartbeat line: percent of all runs' simulated time, runs done, wall time.
+fn sweep_heartbeat(done_s: u64, total_s: u64, (runs_done, runs): (usize, usize), wall_s: f64) -> String {
+    let pct = (done_s.min(total_s) * 100).checked_div(total_s).unwrap_or(100);
+    format!("kadsim: sweep {pct:>3}% of {total_s} s simulated in all, {runs_done}/{runs} runs done, {wall_s:.0} s wall")
+}
+
+impl SweepProgress for SweepBar {
+    fn start(&self, total_s: u64, runs: usize) {
+        self.runs.store(runs, Ordering::Relaxed);
+        self.total.store(total_s.max(1), Ordering::Relaxed);
+        self.bar.set_length(total_s.max(1));
+        self.bar.set_message(format!("0/{runs} runs"));
+    }
+    fn advance(&self, s: u64) {
+        self.bar.inc(s);
+        let done = self.seconds.fetch_add(s, Ordering::Relaxed) + s;
+        if self.heartbeat {
+            self.beat(done);
+        }
+    }
+    fn run_done(&self) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        self.bar.set_message(format!("{done}/{} runs", self.runs.load(Ordering::Relaxed)));
+    }
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
 }

@@ -115,7 +115,7 @@ pub fn load_study(file: &Path, overrides: &[String], rules: &Rules) -> Result<Op
             ("replicas", DeValue::Integer(i)) => {
                 let n = i64::from_str_radix(i.as_str(), i.radix()).unwrap_or(-1);
                 if n < 1 || n > i64::from(rules.max_replicas) {
-                    return Err(at(vat, &path, format!("expected 1 to {} replicas, got {n}", rules.max_replicas)));
+                    return Err(at(vat, path, format!("expected 1 to {} replicas, got {n}", rules.max_replicas)));
                 }
                 study.replicas = Some(n as u32);
             }
@@ -155,13 +155,13 @@ pub fn load_study(file: &Path, overrides: &[String], rules: &Rules) -> Result<Op
                     let DeValue::String(s) = item.get_ref() else {
                         return Err(at(
                             item.span().start,
-                            &path,
+                            path,
                             format!("expected strings, got {}", kind(item.get_ref())),
                         ));
                     };
                     names.push(s.to_string());
                 }
-                (rules.metrics)(&names).map_err(|e| at(vat, &path, e))?;
+                (rules.metrics)(&names).map_err(|e| at(vat, path, e))?;
                 study.metrics = Some(names);
             }
             ("title", DeValue::String(s)) => study.title = Some(s.to_string()),
@@ -173,9 +173,9 @@ pub fn load_study(file: &Path, overrides: &[String], rules: &Rules) -> Result<Op
                     "metrics" => "an array of metric names",
                     _ => "a string",
                 };
-                return Err(at(vat, &path, format!("expected {want}, got {}", kind(other))));
+                return Err(at(vat, path, format!("expected {want}, got {}", kind(other))));
             }
-            _ => return Err(at(k.span().start, &path, format!("unknown field, expected one of {FIELDS}"))),
+            _ => return Err(at(k.span().start, path, format!("unknown field, expected one of {FIELDS}"))),
         }
     }
     Ok(Some(study))

@@ -43,9 +43,9 @@ pub const LATER: [&str; 1] = ["find_node.latency_ms.p50"];
 
 /// The charts a sweep draws unless `--metrics` says otherwise: node lookup
 /// success, mean hops, median and 90th-percentile latency, the fraction of
-/// the true k closest found, messages per node per second, and lookup
-/// success on attacked targets (drawn only when an adversary gives it values).
-pub const DEFAULT_METRICS: [&str; 7] = [
+/// the true k closest found, messages per node per second, and lookup and get
+/// success on attacked targets (drawn only when an adversary gives them values).
+pub const DEFAULT_METRICS: [&str; 8] = [
     "find_node.success_rate",
     "find_node.hops.mean",
     "find_node.latency_ms.p50",
@@ -53,6 +53,7 @@ pub const DEFAULT_METRICS: [&str; 7] = [
     "find_node.found_fraction.mean",
     "msgs.per_live_node_per_s",
     "find_node.attacked.success_rate",
+    "get.attacked.success_rate",
 ];
 
 /// The index of `metric` in [`METRICS`].

@@ -18,7 +18,7 @@
 //! The parts: [`grid`] (parameters, runs, seeds, shards), [`run`] (running
 //! the grid into its directory, with progress), [`aggregate`] (means and
 //! intervals), [`metrics`] (what is recorded and charted, and how it is
-//! named), [`charts`] (the charts), [`merge`] (joining shards), [`redraw`]
+//! named), [`charts`] (the charts), [`merge`](mod@merge) (joining shards), [`redraw`]
 //! (charts and `report.md` of a sweep directory) and [`table`] (the
 //! closing table on the terminal).
 

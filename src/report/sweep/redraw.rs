@@ -170,12 +170,17 @@ impl SweepDir {
     ) -> Result<(Vec<PathBuf>, Vec<String>), SweepError> {
         let naming = self.naming(over)?;
         let drawn = charts::charts(&self.record.grid, &self.cells, &naming);
+        if drawn.is_empty() && self.record.grid.params.is_empty() {
+            return Err(SweepError::Input(format!(
+                "{}: a sweep without parameters (a replica set) has no chart against a parameter; kadsim report {} tabulates it",
+                self.dir.display(),
+                self.dir.display()
+            )));
+        }
         if drawn.is_empty() {
             return Err(SweepError::Input(format!(
-                "{}: no chart to draw: {} has no value at any grid point{}",
-                self.dir.display(),
-                naming.metrics().join(", "),
-                if self.record.grid.params.is_empty() { " (a sweep without --param has no x axis)" } else { "" }
+                "{}: no chart to draw: no metric of --metrics has a value at any grid point",
+                self.dir.display()
             )));
         }
         let target = match out {
