@@ -21,7 +21,6 @@ macro_rules! put {
 
 use crate::files::owned::Out;
 use crate::report::results::Results;
-use crate::report::sweep::SweepProgress;
 use crate::report::{plot, provenance};
 use crate::runner::{self, Progress, RunError};
 use crate::scenario::{self, ScenarioError};
@@ -30,11 +29,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 mod commands;
 mod run_summary;
+mod sweep_cmd;
 mod trace_cmd;
 
 /// kadsim: a deterministic discrete-event simulator of Kademlia DHT networks.
@@ -128,16 +127,27 @@ pub enum Cmd {
     },
     /// Draw a run's charts next to its CSVs; given several runs, draw them
     /// together on one chart each (hop and latency CDFs, success and traffic
-    /// over time).
+    /// over time); given a sweep directory, redraw its charts into its
+    /// charts/ from runs.csv and aggregate.csv.
     Plot {
         /// Results directories written by `kadsim run`: one run, or several to
-        /// overlay.
+        /// overlay; or one sweep directory (`kadsim sweep` or `merge`).
         #[arg(required = true, value_name = "DIR")]
         dirs: Vec<PathBuf>,
         /// Names of the overlaid runs in the legends, comma-separated, one per
-        /// DIR (default: the directories' names).
-        #[arg(long, value_name = "A,B,...")]
-        label: Option<String>,
+        /// DIR (default: the directories' names); for a sweep directory, a
+        /// name on its charts for a parameter or metric, FIELD=Text
+        /// (repeatable).
+        #[arg(long, value_name = "A,B,... | FIELD=TEXT")]
+        label: Vec<String>,
+        /// For a sweep directory: the metrics charted, comma-separated, or
+        /// default or all.
+        #[arg(long, value_name = "LIST")]
+        metrics: Option<String>,
+        /// For a sweep directory: the charts' title; {metric} and {param}
+        /// stand for their names.
+        #[arg(long, value_name = "TEXT")]
+        title: Option<String>,
         /// Where to write the charts (default: the results directory; for
         /// several runs, ./overlay).
         #[arg(long)]
@@ -206,13 +216,14 @@ pub enum Cmd {
         /// A swept parameter: NAME=V1,V2,... (repeatable). A one-word name
         /// other than a top-level field (name, seed, nodes, duration, warmup,
         /// sample_interval) is a protocol field (k, alpha, b), as in `run --set`.
+        /// Given, it replaces the parameters of the file's `[study]`.
         #[arg(long = "param", value_name = "NAME=V1,V2")]
         params: Vec<String>,
-        /// Runs per grid point. Replica 0 uses the seed (scenario seed or
-        /// --seed), replica r >= 1 a seed mixed from (seed, r) by SplitMix64,
-        /// the same at every grid point.
-        #[arg(long, default_value_t = 3)]
-        replicas: u32,
+        /// Runs per grid point (default: the file's study.replicas, else 3).
+        /// Replica 0 uses the seed (scenario seed or --seed), replica r >= 1 a
+        /// seed mixed from (seed, r) by SplitMix64, the same at every grid point.
+        #[arg(long)]
+        replicas: Option<u32>,
         /// Runs at a time (default: all cores). Results do not depend on it.
         #[arg(long)]
         jobs: Option<usize>,
@@ -239,9 +250,11 @@ pub enum Cmd {
         force: bool,
         #[command(flatten)]
         chart: ChartOpts,
+        #[command(flatten)]
+        naming: sweep_cmd::NamingOpts,
     },
     /// Join the shards of a sweep (written with --shard) into runs.csv,
-    /// aggregate.csv and charts.
+    /// aggregate.csv and charts; given a merged sweep, redraw its charts.
     Merge {
         /// Directories holding sweep.shard-*.json and runs.shard-*.csv files.
         #[arg(required = true)]
@@ -255,10 +268,14 @@ pub enum Cmd {
         force: bool,
         #[command(flatten)]
         chart: ChartOpts,
+        #[command(flatten)]
+        naming: sweep_cmd::NamingOpts,
     },
-    /// Write report.md for a run: what was run, the summary tables, the charts.
+    /// Write report.md for a run (what was run, the summary tables, the
+    /// charts) or for a sweep (the grid, the results per point with
+    /// intervals, the charts).
     Report {
-        /// A results directory written by `kadsim run`.
+        /// A results directory written by `kadsim run`, or a sweep directory.
         dir: PathBuf,
         /// Replace files kadsim drew there from something else (other runs'
         /// charts). Files kadsim did not write are never replaced.
@@ -266,6 +283,9 @@ pub enum Cmd {
         force: bool,
         #[command(flatten)]
         chart: ChartOpts,
+        /// For a sweep: the charts chosen and named.
+        #[command(flatten)]
+        naming: sweep_cmd::NamingOpts,
     },
     /// Run a node on a real UDP socket (KRPC, BitTorrent Mainline DHT format)
     /// with a command prompt on standard input; `help` lists the commands.
@@ -365,11 +385,20 @@ pub fn main(cli: Cli) -> ExitCode {
     match cli.command {
         Cmd::Validate { file, set } => match scenario::load_file(&file, &set) {
             Ok(sc) => {
+                let study = match sweep_cmd::study_of(&file, &set) {
+                    Ok(s) => s,
+                    Err(e) => return bad_input(&e),
+                };
                 for w in scenario::warnings(&sc) {
                     eprintln!("warning: {w}");
                 }
                 match toml::to_string(&sc.effective()) {
-                    Ok(text) => say!("{}", text.trim_end()),
+                    Ok(text) => {
+                        say!("{}", text.trim_end());
+                        if let Some(study) = &study {
+                            put!("{}", study.to_toml(50));
+                        }
+                    }
                     Err(e) => {
                         eprintln!("kadsim: cannot print the scenario: {e}");
                         return ExitCode::from(EXIT_INTERNAL);
@@ -380,11 +409,27 @@ pub fn main(cli: Cli) -> ExitCode {
             }
             Err(e) => bad_input(&e),
         },
-        Cmd::Plot { dirs, label, out, force, chart } => match chart.style() {
-            Ok(style) if dirs.len() == 1 && label.is_none() => plot(&dirs[0], out.as_deref(), force, &style),
-            Ok(style) => overlay(&dirs, label.as_deref(), out.as_deref(), force, &style),
-            Err(code) => code,
-        },
+        Cmd::Plot { dirs, label, metrics, title, out, force, chart } => {
+            let style = match chart.style() {
+                Ok(style) => style,
+                Err(code) => return code,
+            };
+            // A sweep directory first: its charts redrawn.
+            let (m, t) = (metrics.as_deref(), title.as_deref());
+            if let Some(code) = sweep_cmd::plot_dispatch(&dirs, &label, out.as_deref(), force, &style, m, t) {
+                return code;
+            }
+            if metrics.is_some() || title.is_some() {
+                eprintln!("kadsim: --metrics and --title name a sweep's charts: give a sweep directory");
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
+            let label = (!label.is_empty()).then(|| label.join(","));
+            if dirs.len() == 1 && label.is_none() {
+                plot(&dirs[0], out.as_deref(), force, &style)
+            } else {
+                overlay(&dirs, label.as_deref(), out.as_deref(), force, &style)
+            }
+        }
         Cmd::Compare {
             dirs,
             base,
@@ -412,13 +457,14 @@ pub fn main(cli: Cli) -> ExitCode {
             let gate = commands::Gate { rules: &fail_if, allow_different };
             commands::compare(&base, &cand, markdown, gate, resamples, seed, charts)
         }
-        Cmd::Sweep { file, params, replicas, jobs, shard, seed, set, out, quiet, force, chart } => {
+        Cmd::Sweep { file, params, replicas, jobs, shard, seed, set, out, quiet, force, chart, naming } => {
             let style = match chart.style() {
                 Ok(style) => style,
                 Err(code) => return code,
             };
-            let bar = SweepBar::new(quiet || !std::io::stderr().is_terminal());
-            let code = commands::sweep(commands::SweepArgs {
+            let on_terminal = std::io::stderr().is_terminal();
+            let bar = sweep_cmd::SweepBar::new(quiet || !on_terminal, !quiet && !on_terminal);
+            sweep_cmd::sweep(sweep_cmd::SweepArgs {
                 file: &file,
                 params: &params,
                 replicas,
@@ -430,18 +476,28 @@ pub fn main(cli: Cli) -> ExitCode {
                 force,
                 bar: &bar,
                 style: &style,
-            });
-            bar.bar.finish_and_clear();
-            code
+                naming: &naming,
+            })
         }
-        Cmd::Merge { dirs, out, force, chart } => match chart.style() {
-            Ok(style) => commands::merge(&dirs, out.as_deref(), force, &style),
+        Cmd::Merge { dirs, out, force, chart, naming } => match chart.style() {
+            Ok(style) => sweep_cmd::merge(&dirs, out.as_deref(), force, &style, &naming),
             Err(code) => code,
         },
-        Cmd::Report { dir, force, chart } => match chart.style() {
-            Ok(style) => commands::report(&dir, force, &style),
-            Err(code) => code,
-        },
+        Cmd::Report { dir, force, chart, naming } => {
+            let style = match chart.style() {
+                Ok(style) => style,
+                Err(code) => return code,
+            };
+            // A sweep directory first: its report.
+            if let Some(code) = sweep_cmd::report_dispatch(&dir, force, &style, &naming) {
+                return code;
+            }
+            if naming.given() {
+                eprintln!("kadsim: --metrics, --label and --title name a sweep's charts: give a sweep directory");
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
+            commands::report(&dir, force, &style)
+        }
         Cmd::Node { listen, bootstrap, id, seed, max_per_ip, max_per_subnet, profile } => {
             commands::node(&listen, &bootstrap, id.as_deref(), seed, (max_per_ip, max_per_subnet), &profile)
         }
@@ -462,6 +518,20 @@ pub fn main(cli: Cli) -> ExitCode {
                 Ok(sc) => sc,
                 Err(e) => return bad_input(&e),
             };
+            // A study is checked like every section, then left to kadsim sweep.
+            match sweep_cmd::study_of(&file, &set) {
+                Ok(Some(study)) => {
+                    let points: usize = study.params.iter().map(|p| p.values.len()).product();
+                    notes(&[format!(
+                        "{} has a [study] ({points} grid point{}): run runs its scenario once, without the study; kadsim sweep {} runs the study",
+                        file.display(),
+                        if points == 1 { "" } else { "s" },
+                        file.display()
+                    )]);
+                }
+                Ok(None) => {}
+                Err(e) => return bad_input(&e),
+            }
             if let Some(Err(e)) = spec.as_ref().map(|s| s.check_nodes(sc.nodes)) {
                 eprintln!("kadsim: {e}");
                 return ExitCode::from(EXIT_BAD_INPUT);
@@ -636,13 +706,6 @@ fn plot(dir: &Path, out: Option<&Path>, force: bool, style: &crate::report::char
     draw_into(out.unwrap_or(dir), source, force, |out| plot::plot_run_styled(&results, out, style))
 }
 
-/// The sweep's one bar over all runs: simulated seconds of every run.
-struct SweepBar {
-    bar: ProgressBar,
-    done: AtomicUsize,
-    runs: AtomicUsize,
-}
-
 /// A bar on stderr drawn with `template`, or hidden.
 fn styled_bar(hidden: bool, template: &str) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
@@ -651,28 +714,6 @@ fn styled_bar(hidden: bool, template: &str) -> ProgressBar {
     }
     bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()));
     bar
-}
-
-impl SweepBar {
-    fn new(hidden: bool) -> SweepBar {
-        let bar = styled_bar(hidden, "{bar:30} {percent}% of simulated time, {msg} [{elapsed_precise}, ETA {eta}]");
-        SweepBar { bar, done: AtomicUsize::new(0), runs: AtomicUsize::new(0) }
-    }
-}
-
-impl SweepProgress for SweepBar {
-    fn start(&self, total_s: u64, runs: usize) {
-        self.runs.store(runs, Ordering::Relaxed);
-        self.bar.set_length(total_s.max(1));
-        self.bar.set_message(format!("0/{runs} runs"));
-    }
-    fn advance(&self, s: u64) {
-        self.bar.inc(s);
-    }
-    fn run_done(&self) {
-        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        self.bar.set_message(format!("{done}/{} runs", self.runs.load(Ordering::Relaxed)));
-    }
 }
 
 /// The progress bar: simulated time, events per second, ETA, in under 80

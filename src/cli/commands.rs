@@ -1,4 +1,5 @@
-//! The report commands (`compare`, `sweep`, `merge`, `report`): arguments
+//! The report commands (`compare`, `report` of a run, `node`; the sweep
+//! commands are in `sweep_cmd`): arguments
 //! checked, work done through `crate::report`, outcomes mapped to exit codes
 //! (DESIGN.md §7: 1 a regression, 2 bad input, 3 an internal error).
 
@@ -9,9 +10,7 @@ use crate::report::compare::{self, Comparison};
 use crate::report::gate::Rule;
 use crate::report::results::Results;
 use crate::report::runset::{self, RunSet};
-use crate::report::sweep::{self, Grid, Param, Shard, SweepError, SweepProgress};
 use crate::report::{markdown, provenance};
-use crate::scenario;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -176,98 +175,6 @@ pub fn compare(
         return ExitCode::from(code);
     }
     ExitCode::SUCCESS
-}
-
-/// Arguments of `kadsim sweep`.
-pub struct SweepArgs<'a> {
-    /// Scenario file.
-    pub file: &'a Path,
-    /// `--param` texts.
-    pub params: &'a [String],
-    /// Replicas per point.
-    pub replicas: u32,
-    /// Threads.
-    pub jobs: Option<usize>,
-    /// `--shard` text.
-    pub shard: Option<&'a str>,
-    /// Seed override.
-    pub seed: Option<u64>,
-    /// `--set` overrides.
-    pub set: &'a [String],
-    /// Output directory.
-    pub out: Option<PathBuf>,
-    /// Write into a non-empty output directory.
-    pub force: bool,
-    /// The bar.
-    pub bar: &'a dyn SweepProgress,
-    /// How the charts are drawn.
-    pub style: &'a Style,
-}
-
-fn sweep_code(e: &SweepError) -> u8 {
-    match e {
-        SweepError::Input(_) => EXIT_BAD_INPUT,
-        SweepError::Internal(_) => EXIT_INTERNAL,
-    }
-}
-
-/// `kadsim sweep`.
-pub fn sweep(a: SweepArgs) -> ExitCode {
-    let params: Vec<Param> = match a.params.iter().map(|p| p.parse()).collect::<Result<_, String>>() {
-        Ok(p) => p,
-        Err(e) => return fail(EXIT_BAD_INPUT, e),
-    };
-    let shard: Option<Shard> = match a.shard.map(str::parse).transpose() {
-        Ok(s) => s,
-        Err(e) => return fail(EXIT_BAD_INPUT, e),
-    };
-    let base = match scenario::load_file(a.file, a.set) {
-        Ok(sc) => sc,
-        Err(e) => return fail(EXIT_BAD_INPUT, e),
-    };
-    let scenario_sha1 = match crate::files::bounded::read_small(a.file, scenario::MAX_SCENARIO_BYTES) {
-        Ok(text) => crate::kad::NodeId::hash_of(text.as_bytes()).to_hex(),
-        Err(e) => return fail(EXIT_BAD_INPUT, format!("{}: cannot read: {e}", a.file.display())),
-    };
-    let grid = Grid {
-        file: a.file.to_path_buf(),
-        set: a.set.to_vec(),
-        params,
-        replicas: a.replicas,
-        base_seed: a.seed.unwrap_or(base.seed),
-        scenario_sha1,
-    };
-    if let Err(e) = grid.check() {
-        return fail(EXIT_BAD_INPUT, e);
-    }
-    let out = a.out.unwrap_or_else(|| PathBuf::from("results").join(format!("{}-sweep", base.name)));
-    let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    let mut notes = Vec::new();
-    let done = sweep::sweep(&grid, shard, jobs, &out, a.force, a.bar, a.style, &mut notes);
-    super::notes(&notes);
-    match done {
-        Ok(n) => {
-            eprintln!(
-                "{n} runs{}; results in {}",
-                shard.map(|s| format!(" (shard {}/{})", s.i, s.n)).unwrap_or_default(),
-                out.display()
-            );
-            ExitCode::SUCCESS
-        }
-        Err(e) => fail(sweep_code(&e), e),
-    }
-}
-
-/// `kadsim merge`.
-pub fn merge(dirs: &[PathBuf], out: Option<&Path>, force: bool, style: &Style) -> ExitCode {
-    let out = out.map(Path::to_path_buf).unwrap_or_else(|| dirs[0].clone());
-    match sweep::merge(dirs, &out, force, style) {
-        Ok(n) => {
-            eprintln!("{n} runs merged; results in {}", out.display());
-            ExitCode::SUCCESS
-        }
-        Err(e) => fail(sweep_code(&e), e),
-    }
 }
 
 /// `kadsim report`.

@@ -482,9 +482,16 @@ pub fn runs(params: &[String], metrics: &[&str]) -> Schema {
     Schema { file: "runs.csv", columns }
 }
 
+/// How a sweep's interval was computed (`aggregate.csv`'s `ci95_method`):
+/// a Student-t interval of the mean, or a percentile bootstrap of the mean
+/// over the replicas (for proportions, so that it stays within [0, 1]).
+pub const CI_METHODS: [&str; 2] = ["student_t", "bootstrap_percentile"];
+
 /// `aggregate.csv` of a sweep over `params`: one row per grid point and
 /// metric, with the number of replicas that had a value, their mean and
-/// standard deviation and the 95% interval (empty where undefined).
+/// standard deviation, the 95% interval and its method (each empty where
+/// undefined: one replica). `ci95_method` came with issue 21: an older file
+/// lacks it, and its intervals are all Student-t.
 pub fn aggregate(params: &[String]) -> Schema {
     let text = |name: &str| Column { name: Cow::Owned(name.to_string()), ty: Ty::Text, empty: false, later: false };
     let mut columns: Vec<Column> = params.iter().map(|p| text(p)).collect();
@@ -495,6 +502,7 @@ pub fn aggregate(params: &[String]) -> Schema {
     for name in ["sd", "ci95_low", "ci95_high"] {
         columns.push(Column::new(name, Number).or_empty());
     }
+    columns.push(Column::new("ci95_method", Ty::Word(&CI_METHODS)).or_empty().later());
     Schema { file: "aggregate.csv", columns }
 }
 

@@ -91,7 +91,7 @@ fn below(rng: &mut ChaCha8Rng, n: u64) -> u64 {
     (m >> 64) as u64
 }
 
-fn resample_into(rng: &mut ChaCha8Rng, from: &[f64], into: &mut [f64]) {
+pub(crate) fn resample_into(rng: &mut ChaCha8Rng, from: &[f64], into: &mut [f64]) {
     for slot in into.iter_mut() {
         *slot = from[below(rng, from.len() as u64) as usize];
     }

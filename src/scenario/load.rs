@@ -292,7 +292,7 @@ fn at_path(text: &str, label: &str, path: &str, message: String) -> ScenarioErro
     ScenarioError { file: label.to_string(), position, path: path.to_string(), message }
 }
 
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
+pub(super) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let mut col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
@@ -316,6 +316,11 @@ fn apply_override(table: &mut toml::Table, o: &str) -> Result<(), ScenarioError>
         return Err(bad("expected path.to.field=value".into()));
     }
     let path = field_path(path);
+    if path == "study" || path.starts_with("study.") {
+        return Err(bad(
+            "[study] is the file's parameter study, not a field of the scenario: give kadsim sweep --param or --replicas".into(),
+        ));
+    }
     let value = match format!("v = {}", raw.trim()).parse::<toml::Table>() {
         Ok(mut t) => t.remove("v").unwrap_or(toml::Value::String(raw.to_string())),
         Err(_) => toml::Value::String(raw.trim().to_string()),

@@ -16,6 +16,7 @@ pub mod names;
 pub mod profiles;
 mod sections;
 mod shape;
+pub mod study;
 pub mod units;
 mod warnings;
 
@@ -23,4 +24,5 @@ pub use load::{MAX_SCENARIO_BYTES, ScenarioError, load_file, load_str, load_str_
 pub use names::field_path;
 pub use profiles::Profile;
 pub use sections::*;
+pub use study::{Study, StudyParam, load_study};
 pub use warnings::warnings;

@@ -40,6 +40,24 @@ pub struct Scenario {
     pub output: Output,
     /// Malicious nodes (none by default).
     pub adversary: super::adversary::Adversary,
+    /// `[study]`: the parameter study of `kadsim sweep FILE`, read and
+    /// checked by [`super::study`]; no part of the scenario a run runs (nor
+    /// of its manifest).
+    #[serde(skip_serializing)]
+    pub study: StudySlot,
+}
+
+/// The place of `[study]` in a scenario: accepted here, read by
+/// [`super::study::load_study`], so that a run of a file with a study is
+/// the run of its scenario, identical to one without.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StudySlot;
+
+impl<'de> Deserialize<'de> for StudySlot {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<StudySlot, D::Error> {
+        serde::de::IgnoredAny::deserialize(d)?;
+        Ok(StudySlot)
+    }
 }
 
 impl Default for Scenario {
@@ -59,6 +77,7 @@ impl Default for Scenario {
             workload: Workload::default(),
             output: Output::default(),
             adversary: super::adversary::Adversary::default(),
+            study: StudySlot,
         }
     }
 }

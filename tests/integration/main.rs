@@ -20,6 +20,7 @@ mod runs;
 mod scenario_semantics;
 mod strict_readers;
 mod studies;
+mod sweeps;
 mod testnet;
 mod tracing;
 mod traffic;

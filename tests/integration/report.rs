@@ -667,10 +667,14 @@ fn sweep_is_deterministic_aggregates_by_hand_and_merges_shards() {
     assert_ne!(runs[0][col("trace_hash")], runs[1][col("trace_hash")]);
 
     // aggregate.csv: for every (point, metric) with two values x1, x2 in runs.csv:
-    // mean = (x1 + x2)/2, sd = |x1 − x2|/√2 (n − 1 = 1), half-width
-    // t_{0.975,1}·sd/√2 = 12.706205·|x1 − x2|/2.
+    // mean = (x1 + x2)/2, sd = |x1 − x2|/√2 (n − 1 = 1); for a metric other than a
+    // proportion the Student-t half-width t_{0.975,1}·sd/√2 = 12.706205·|x1 − x2|/2;
+    // for a proportion the percentile bootstrap of the mean over the two
+    // replicas, which lies between them (and so within [0, 1]): the resample
+    // means are x1, (x1 + x2)/2 and x2, a quarter, half and quarter of the time,
+    // so its 2.5% and 97.5% quantiles are x1 and x2 themselves.
     let (ahead, agg) = read_csv(&one.join("aggregate.csv"));
-    assert_eq!(ahead, ["k", "metric", "n", "mean", "sd", "ci95_low", "ci95_high"]);
+    assert_eq!(ahead, ["k", "metric", "n", "mean", "sd", "ci95_low", "ci95_high", "ci95_method"]);
     let mut checked_spread = false;
     for a in &agg {
         let (k, metric) = (&a[0], &a[1]);
@@ -679,13 +683,22 @@ fn sweep_is_deterministic_aggregates_by_hand_and_merges_shards() {
         assert_eq!(xs.len(), 2, "{k} {metric}");
         let mean = (xs[0] + xs[1]) / 2.0;
         let sd = (xs[0] - xs[1]).abs() / 2f64.sqrt();
-        let half = 12.706205 * sd / 2f64.sqrt();
         let what = format!("k={k} {metric}");
         close(num(&a[3]), mean, 1e-6, &what);
         close(num(&a[4]), sd, 1e-6, &what);
-        close(num(&a[5]), mean - half, 1e-5, &what);
-        close(num(&a[6]), mean + half, 1e-5, &what);
-        checked_spread |= sd > 1e-3;
+        let proportion = ["success_rate", "fraction", "share"].iter().any(|p| metric.contains(p));
+        if proportion {
+            assert_eq!(a[7], "bootstrap_percentile", "{what}");
+            close(num(&a[5]), xs[0].min(xs[1]), 1e-6, &what);
+            close(num(&a[6]), xs[0].max(xs[1]), 1e-6, &what);
+            assert!(num(&a[5]) >= 0.0 && num(&a[6]) <= 1.0, "{what}");
+        } else {
+            assert_eq!(a[7], "student_t", "{what}");
+            let half = 12.706205 * sd / 2f64.sqrt();
+            close(num(&a[5]), mean - half, 1e-5, &what);
+            close(num(&a[6]), mean + half, 1e-5, &what);
+        }
+        checked_spread |= !proportion && sd > 1e-3;
     }
     assert!(checked_spread, "some metric differs between replicas");
     let points: HashSet<&str> = agg.iter().map(|a| a[0].as_str()).collect();
@@ -696,7 +709,7 @@ fn sweep_is_deterministic_aggregates_by_hand_and_merges_shards() {
     check_png(&one.join("charts/find_node_hops_mean_vs_k.png"));
     check_svg(
         &one.join("charts/find_node_hops_mean_vs_k.svg"),
-        &["mean hops of node lookups vs k", "mean hops", "95% Student-t interval"],
+        &["mean hops of node lookups vs k", "mean hops", "95% Student-t interval", "4", "8"],
     );
     let rec: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(one.join("sweep.json")).unwrap()).unwrap();

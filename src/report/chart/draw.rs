@@ -2,6 +2,7 @@
 //! intervals, bands, series, the reference line, the axis break, the legend
 //! placed where it covers no data, and the note under the plot.
 
+use super::axis::{XCoord, thin};
 use super::legend::{self, Rect};
 use super::render::{FAMILY, FONT};
 use super::ticks::{TickFormat, linear_ticks, log_label};
@@ -81,6 +82,9 @@ fn nice_step(range: f64) -> f64 {
 
 impl Chart {
     pub(super) fn x_span(&self) -> (f64, f64) {
+        if let Some(r) = self.x_range {
+            return r;
+        }
         let mut xs = Vec::new();
         for s in &self.series {
             for (x, _) in &s.points {
@@ -97,8 +101,9 @@ impl Chart {
             xs.push(s.from);
             xs.push(s.to);
         }
+        xs.extend(self.x_ticks.iter().map(|t| t.0));
         let (lo, hi) = span(xs.into_iter(), false);
-        if self.log_x {
+        if self.log_x && self.x_ticks.is_empty() {
             // Whole decades around the data, so that the ticks fall on them.
             return (lo.floor(), hi.ceil().max(lo.floor() + 1.0));
         }
@@ -244,7 +249,9 @@ pub fn draw<DB: DrawingBackend>(
     let note_font: TextStyle = (FAMILY, px(NOTE_PX)).into_font().into();
     let (w, h) = root.dim_in_pixel();
     let margin = room(14) as i32;
-    let note_lines = chart.note.as_deref().map(|n| wrap(n, &note_font, w as i32 - 2 * margin)).unwrap_or_default();
+    // Without the title the note goes too: a paper's caption says both.
+    let note = chart.note.as_deref().filter(|_| style.title);
+    let note_lines = note.map(|n| wrap(n, &note_font, w as i32 - 2 * margin)).unwrap_or_default();
     let line_h = (px(NOTE_PX) * 1.3).round() as i32;
     let note_h = if note_lines.is_empty() { 0 } else { line_h * note_lines.len() as i32 + margin / 2 };
     let (area, below) = root.split_vertically(h as i32 - note_h);
@@ -258,6 +265,8 @@ pub fn draw<DB: DrawingBackend>(
     let ((y0, y1), y_cut) = chart.y_span(false, headroom);
     let ((z0, z1), _) = chart.y_span(true, headroom);
     let has_right = chart.series.iter().any(|s| s.secondary);
+    let explicit = !chart.x_ticks.is_empty();
+    let tick_at: Vec<f64> = chart.x_ticks.iter().map(|t| t.0).collect();
     let mut builder = ChartBuilder::on(&area);
     if style.title && !chart.title.is_empty() {
         let (title, size) = fit_title(&chart.title, px(TITLE_PX), w as i32 - 2 * margin);
@@ -271,7 +280,7 @@ pub fn draw<DB: DrawingBackend>(
         .x_label_area_size(room(60))
         .y_label_area_size(room(92))
         .right_y_label_area_size(if has_right { room(96) } else { 0 })
-        .build_cartesian_2d(x0..x1, y0..y1)
+        .build_cartesian_2d(XCoord::new(x0..x1, explicit.then(|| tick_at.clone())), y0..y1)
         .map_err(e)?
         .set_secondary_coord(x0..x1, z0..z1);
     let (integer_x, log_x, log_y) = (chart.integer_x, chart.log_x, chart.log_y);
@@ -287,13 +296,44 @@ pub fn draw<DB: DrawingBackend>(
         5
     };
     let fits = (plot_w / ((widest as f64 * 0.64 + 1.0) * px(TICK_PX))).floor().max(2.0) as usize;
-    let x_ticks =
-        if integer_x || log_x { ((x1 - x0).ceil() as usize + 1).clamp(2, 24).min(fits) } else { TICKS.min(fits) };
+    let x_ticks = if explicit {
+        chart.x_ticks.len()
+    } else if integer_x || log_x {
+        ((x1 - x0).ceil() as usize + 1).clamp(2, 24).min(fits)
+    } else {
+        TICKS.min(fits)
+    };
+    // Given ticks: every label that does not overlap the one kept before it.
+    let kept: Vec<(f64, String)> = if explicit {
+        let font: TextStyle = (FAMILY, px(TICK_PX)).into_font().into();
+        let (left, _) = ctx.backend_coord(&(x0, y0));
+        let (right, _) = ctx.backend_coord(&(x1, y0));
+        let placed: Vec<(i32, String, i32)> = chart
+            .x_ticks
+            .iter()
+            .map(|(x, l)| {
+                let wide = font.font.box_size(l).map(|(w, _)| w as i32).unwrap_or(0);
+                (ctx.backend_coord(&(*x, y0)).0, l.clone(), wide)
+            })
+            .collect();
+        let slack = room(30) as i32;
+        let keep = thin(&placed, (px(TICK_PX) * 0.5) as i32, left - slack, right + slack);
+        keep.into_iter().map(|i| chart.x_ticks[i].clone()).collect()
+    } else {
+        Vec::new()
+    };
     let y_ticks = if log_y { ((y1 - y0).ceil() as usize + 1).clamp(2, 24) } else { TICKS };
     let x_format = TickFormat::for_ticks(&linear_ticks(x0, x1, x_ticks));
     let y_format = TickFormat::for_ticks(&linear_ticks(y0, y1, y_ticks));
     let z_format = TickFormat::for_ticks(&linear_ticks(z0, z1, TICKS));
-    let x_fmt = move |x: &f64| x_label(chart, &x_format, *x);
+    let kept_ref = &kept;
+    let x_fmt = move |x: &f64| {
+        if explicit {
+            kept_ref.iter().find(|t| (t.0 - *x).abs() < 1e-9).map(|t| t.1.clone()).unwrap_or_default()
+        } else {
+            x_label(chart, &x_format, *x)
+        }
+    };
     let y_max = chart.y_label_max.unwrap_or(f64::INFINITY);
     let y_fmt = move |y: &f64| {
         if *y > y_max + 1e-9 {
@@ -348,6 +388,8 @@ pub fn draw<DB: DrawingBackend>(
     let base = ctx.plotting_area().get_base_pixel();
     let plot_dim = ctx.plotting_area().dim_in_pixel();
     let mut ink: Vec<(i32, i32)> = Vec::new();
+    let mut lines: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut bars: Vec<(f64, f64, f64)> = Vec::new();
     let rel = |p: (i32, i32)| (p.0 - base.0, p.1 - base.1);
 
     if let Some((y, label)) = &chart.hline {
@@ -380,6 +422,26 @@ pub fn draw<DB: DrawingBackend>(
         };
         if let Mark::Points { shape } = s.mark {
             let r = room(5).max(2) as i32;
+            // Interval bars, capped, under the markers.
+            let cap = room(10).max(4);
+            let drawn: Vec<(f64, f64, f64, f64)> = s
+                .points
+                .iter()
+                .zip(&s.errors)
+                .filter(|((x, y), (lo, hi))| x.is_finite() && y.is_finite() && lo.is_finite() && hi.is_finite())
+                .map(|(&(x, y), &(lo, hi))| (x, y, lo, hi))
+                .collect();
+            // plotters' ErrorBar also rings the point: a bar and two caps only.
+            let half = (cap / 2) as i32;
+            let capped =
+                move |at: (f64, f64)| EmptyElement::at(at) + PathElement::new(vec![(-half, 0), (half, 0)], line);
+            ctx.draw_series(drawn.iter().map(|&(x, _, lo, hi)| PathElement::new(vec![(x, lo), (x, hi)], line)))
+                .map_err(e)?;
+            ctx.draw_series(drawn.iter().flat_map(|&(x, _, lo, hi)| [capped((x, lo)), capped((x, hi))])).map_err(e)?;
+            for &(x, _, lo, hi) in &drawn {
+                legend::trace(&[rel(ctx.backend_coord(&(x, lo))), rel(ctx.backend_coord(&(x, hi)))], &mut ink);
+                bars.push((x, lo, hi));
+            }
             let pts = s.points.iter().copied().filter(|p| p.0.is_finite() && p.1.is_finite());
             match shape {
                 Shape::Circle => {
@@ -413,6 +475,25 @@ pub fn draw<DB: DrawingBackend>(
             for p in s.points.iter().filter(|p| p.0.is_finite() && p.1.is_finite()) {
                 let (x, y) = rel(ctx.backend_coord(p));
                 legend::fill((x - r, y - r), (x + r, y + r), &mut ink);
+            }
+            // Lines between the points that are linked, in the series' dash.
+            let mut run: Vec<(f64, f64)> = Vec::new();
+            for (i, p) in s.points.iter().enumerate() {
+                run.push(*p);
+                if !s.links.get(i).copied().unwrap_or(false) || i + 1 == s.points.len() {
+                    if run.len() > 1 {
+                        match dash {
+                            None => ctx.draw_series(LineSeries::new(run.clone(), line)).map_err(e)?,
+                            Some((on, off)) => {
+                                ctx.draw_series(DashedLineSeries::new(run.clone(), on, off, line)).map_err(e)?
+                            }
+                        };
+                        let px: Vec<(i32, i32)> = run.iter().map(|p| rel(ctx.backend_coord(p))).collect();
+                        legend::trace(&px, &mut ink);
+                        lines.push(std::mem::take(&mut run));
+                    }
+                    run.clear();
+                }
             }
             continue;
         }
@@ -480,11 +561,13 @@ pub fn draw<DB: DrawingBackend>(
                     _ => {
                         let px: Vec<(i32, i32)> = points.iter().map(|p| rel(to_px(p))).collect();
                         legend::trace(&px, &mut ink);
+                        lines.push(points.clone());
                     }
                 }
                 for (&(x, _), &(lo, hi)) in s.points.iter().zip(&s.errors) {
                     if lo.is_finite() && hi.is_finite() {
                         legend::trace(&[rel(to_px(&(x, lo))), rel(to_px(&(x, hi)))], &mut ink);
+                        bars.push((x, lo, hi));
                     }
                 }
             }};
@@ -538,5 +621,5 @@ pub fn draw<DB: DrawingBackend>(
             .map_err(e)?;
         placed = Some((rect, covered));
     }
-    Ok(Layout { legend: placed, y: (y0, y1), y_cut })
+    Ok(Layout { legend: placed, y: (y0, y1), y_cut, x: (x0, x1), x_labels: kept, lines, bars })
 }

@@ -14,6 +14,7 @@
 //! are the Okabe–Ito palette, readable by colour-blind readers, and lines
 //! after the first are dashed, so that they also part in greyscale print.
 
+mod axis;
 pub mod draw;
 pub mod legend;
 pub mod render;
@@ -86,6 +87,10 @@ pub struct Series {
     /// Its colour and dash: the series' own index when `None`. Overlays give
     /// one run the same style on every chart.
     pub style_index: Option<usize>,
+    /// For a [`Mark::Points`] series: whether each point is joined to the
+    /// next by a line (a sweep joins neighbouring values only where no value
+    /// lies between them that was not run); empty: no line.
+    pub links: Vec<bool>,
 }
 
 impl Series {
@@ -99,6 +104,7 @@ impl Series {
             mark,
             secondary: false,
             style_index: None,
+            links: Vec::new(),
         }
     }
 
@@ -123,6 +129,13 @@ impl Series {
     /// Drawn in the colour and dash of series `i`.
     pub fn styled_as(mut self, i: usize) -> Series {
         self.style_index = Some(i);
+        self
+    }
+
+    /// A points series with point `i` joined to point `i + 1` by a line
+    /// where `links[i]` holds.
+    pub fn linked(mut self, links: Vec<bool>) -> Series {
+        self.links = links;
         self
     }
 }
@@ -188,12 +201,22 @@ pub struct Chart {
     /// Room on both sides of the x range, so that end points and their error
     /// bars are not clipped.
     pub x_pad: bool,
+    /// Fixed x range (else from the data, padded with `x_pad`): a sweep's
+    /// categories each get the middle of a slot of width 1.
+    pub x_range: Option<(f64, f64)>,
+    /// Ticks at these x positions only, each with its label (a sweep's
+    /// values as run: `5m, 30m, 2h` on a log axis, `8, 20`, or the names of
+    /// categories); labels that would overlap their left neighbour are left
+    /// out. Empty: ticks chosen by the axis, labelled by the other fields.
+    pub x_ticks: Vec<(f64, String)>,
     /// The x values are log10 of the quantity (see [`log10_x`]): ticks at
-    /// whole decades, labelled with the quantity (1, 10, 100, 1k, 10k).
+    /// whole decades, labelled with the quantity (1, 10, 100, 1k, 10k),
+    /// unless `x_ticks` places them.
     pub log_x: bool,
     /// The left y values are log10 of the quantity (see [`log10_y`]).
     pub log_y: bool,
-    /// A note printed under the plot (what a reader needs to read it right).
+    /// A note printed under the plot (what a reader needs to read it right);
+    /// left out with the title (`--no-title`: the caption says it).
     pub note: Option<String>,
     /// No left-axis tick label above this value (a rate's axis stops
     /// labelling at 1 even when room is made above the data for the legend).
@@ -267,7 +290,9 @@ pub fn save_all<S: AsRef<str>>(
     Ok(files)
 }
 
-/// What a drawing came out as: where the legend went and the left axis's range.
+/// What a drawing came out as: where the legend went, the axes' ranges, and
+/// the lines and interval bars drawn, in data units (for tests that read a
+/// chart as a reviewer does).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Layout {
     /// The legend's box in the plot's pixels and the data samples it covers.
@@ -276,6 +301,16 @@ pub struct Layout {
     pub y: (f64, f64),
     /// Whether the left y axis is drawn with a break (it does not start at 0).
     pub y_cut: bool,
+    /// The x axis's range as drawn.
+    pub x: (f64, f64),
+    /// The labelled ticks of [`Chart::x_ticks`] as drawn (those kept after
+    /// overlapping ones were left out); empty for an axis that places its own.
+    pub x_labels: Vec<(f64, String)>,
+    /// Every line drawn through a series' points (lines, steps and the links
+    /// of points), each as the points it joins.
+    pub lines: Vec<Vec<(f64, f64)>>,
+    /// Every interval bar drawn: (x, low, high).
+    pub bars: Vec<(f64, f64, f64)>,
 }
 
 /// Room above the data tried in turn (fractions of the data's range), until
@@ -359,6 +394,7 @@ impl Chart {
     fn with_text(&self, svg: &str, layout: &Layout) -> String {
         let esc = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
         let mut words = vec![self.x_label.clone(), self.y_label.clone()];
+        words.extend(layout.x_labels.iter().map(|t| t.1.clone()));
         words.extend(self.y2_label.iter().cloned());
         words.extend(self.series.iter().map(|s| s.name.clone()));
         for s in &self.shades {
