@@ -424,6 +424,10 @@ pub fn main(cli: Cli) -> ExitCode {
                 return ExitCode::from(EXIT_BAD_INPUT);
             }
             let label = (!label.is_empty()).then(|| label.join(","));
+            // Replica sets (a directory of runs, not a run): each set's mean with its band.
+            if dirs.iter().any(|d| !d.join("manifest.json").is_file()) {
+                return plot_sets(&dirs, label.as_deref(), out.as_deref(), force, &style);
+            }
             if dirs.len() == 1 && label.is_none() {
                 plot(&dirs[0], out.as_deref(), force, &style)
             } else {
@@ -665,6 +669,67 @@ fn overlay(
     let out = out.map_or_else(|| PathBuf::from("overlay"), Path::to_path_buf);
     let source = provenance::of_runs(runs.iter().zip(labels.iter().map(String::as_str)), "overlay charts");
     draw_into(&out, source, force, |out| plot::plot_runs(&runs, &labels, out, style))
+}
+
+/// `kadsim plot SET...` where a directory is a replica set (a sweep of one
+/// grid point, a sweep point's `runs/<point>/`, a folder of runs; a run
+/// directory is a set of one): one set's charts into `DIR/charts` (or
+/// `out`), several sets' overlays into `overlay/` (or `out`).
+fn plot_sets(
+    dirs: &[PathBuf],
+    label: Option<&str>,
+    out: Option<&Path>,
+    force: bool,
+    style: &crate::report::chart::Style,
+) -> ExitCode {
+    let mut sets = Vec::new();
+    for d in dirs {
+        if let Err(code) = settle(d) {
+            return code;
+        }
+        match crate::report::runset::read_set(std::slice::from_ref(d), "plotted") {
+            Ok(s) => {
+                for r in &s.runs {
+                    notes(&r.notes);
+                }
+                sets.push(s);
+            }
+            Err(e) => {
+                eprintln!("kadsim: {e}");
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
+        }
+    }
+    let labels: Vec<String> = match label {
+        None => sets.iter().map(|s| s.label.clone()).collect(),
+        Some(list) => {
+            let l: Vec<String> = list.split(',').map(|x| x.trim().to_string()).collect();
+            if l.len() != sets.len() || l.iter().any(String::is_empty) {
+                eprintln!(
+                    "kadsim: --label: {} labels for {} sets; give one non-empty label per directory, comma-separated",
+                    l.len(),
+                    sets.len()
+                );
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
+            l
+        }
+    };
+    let drawn: Vec<crate::report::replica_charts::Set> = sets
+        .iter()
+        .zip(&labels)
+        .map(|(s, l)| crate::report::replica_charts::Set { label: l.clone(), runs: &s.runs })
+        .collect();
+    let charts = crate::report::replica_charts::charts(&drawn);
+    let target = match (out, dirs) {
+        (Some(o), _) => o.to_path_buf(),
+        (None, [one]) => one.join("charts"),
+        (None, _) => PathBuf::from("overlay"),
+    };
+    let all: Vec<(&Results, &str)> =
+        sets.iter().zip(&labels).flat_map(|(s, l)| s.runs.iter().map(move |r| (r, l.as_str()))).collect();
+    let source = provenance::of_runs(all, if dirs.len() == 1 { "replica charts" } else { "overlay charts" });
+    draw_into(&target, source, force, |out| crate::report::chart::save_all(&charts, out, style))
 }
 
 /// Opens `out` for `source`'s files, draws into it and prints each file

@@ -13,6 +13,7 @@ pub mod markdown;
 pub mod ops;
 pub mod plot;
 pub mod provenance;
+pub mod replica_charts;
 pub mod results;
 pub mod runset;
 pub mod settings;

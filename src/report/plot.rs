@@ -126,7 +126,7 @@ pub fn shades(r: &Results) -> Vec<Shade> {
 }
 
 /// The success rate of `kind` per sample interval (intervals where some finished).
-fn success_points(r: &Results, kind: &str) -> Vec<(f64, f64)> {
+pub(crate) fn success_points(r: &Results, kind: &str) -> Vec<(f64, f64)> {
     r.samples
         .iter()
         .filter_map(|s| {
@@ -166,7 +166,7 @@ pub fn success_alive(r: &Results) -> Chart {
 
 /// Per interval, `count(sample)` divided by the interval's length and by the
 /// mean of the nodes up at its start and at its end.
-fn per_node_per_s(r: &Results, count: impl Fn(&super::results::Sample) -> Option<u64>) -> Vec<(f64, f64)> {
+pub(crate) fn per_node_per_s(r: &Results, count: impl Fn(&super::results::Sample) -> Option<u64>) -> Vec<(f64, f64)> {
     let mut out = Vec::new();
     let (mut t0, mut alive0) = (0.0, None::<f64>);
     for s in &r.samples {
@@ -314,7 +314,7 @@ pub fn run_labels(runs: &[Results], given: Option<&str>) -> Result<Vec<String>, 
 }
 
 /// The shades runs drawn together share: the first run's, when every run has them.
-fn common_shades(runs: &[Results]) -> Vec<Shade> {
+pub(crate) fn common_shades(runs: &[Results]) -> Vec<Shade> {
     let first = runs.first().map(shades).unwrap_or_default();
     if runs.iter().all(|r| shades(r) == first) { first } else { Vec::new() }
 }

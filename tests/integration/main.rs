@@ -15,6 +15,7 @@ mod net;
 mod network;
 mod profiles;
 mod regression;
+mod replica_sets;
 mod report;
 mod runs;
 mod scenario_semantics;

@@ -15,6 +15,8 @@ use crate::files::owned::{Out, Source};
 use crate::files::table::Table;
 use crate::metrics::writer::AtomicFile;
 use crate::report::chart::Style;
+use crate::report::replica_charts;
+use crate::report::results::Results;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -169,10 +171,13 @@ impl SweepDir {
         over: &Naming,
     ) -> Result<(Vec<PathBuf>, Vec<String>), SweepError> {
         let naming = self.naming(over)?;
-        let drawn = charts::charts(&self.record.grid, &self.cells, &naming);
-        if drawn.is_empty() && self.record.grid.params.is_empty() {
+        let mut drawn = charts::charts(&self.record.grid, &self.cells, &naming);
+        let (replicas, mut told) = self.replica_charts(over)?;
+        drawn.extend(replicas);
+        if drawn.is_empty() && self.record.grid.points().len() == 1 {
             return Err(SweepError::Input(format!(
-                "{}: a sweep without parameters (a replica set) has no chart against a parameter; kadsim report {} tabulates it",
+                "{}: a sweep of one grid point (a replica set) whose runs are not here has no chart to draw \
+                 (its replica charts read the runs listed in runs.csv); kadsim report {} tabulates it",
                 self.dir.display(),
                 self.dir.display()
             )));
@@ -193,7 +198,30 @@ impl SweepDir {
             }
         };
         let files = crate::report::chart::save_all(&drawn, &target, style)?;
-        Ok((files, target.notes.clone()))
+        told.extend(target.notes.iter().cloned());
+        Ok((files, told))
+    }
+
+    /// The charts of a sweep of one grid point, a replica set: each
+    /// replica-set chart (`report::replica_charts`), from the runs that
+    /// `runs.csv` lists, with notes for the user; none for a sweep of several
+    /// points, when `over` chooses metrics (the charts against a parameter are
+    /// asked for), or when the runs are not here (a merge of shards run
+    /// elsewhere: a note says so).
+    fn replica_charts(&self, over: &Naming) -> Result<(replica_charts::Charts, Vec<String>), SweepError> {
+        if self.record.grid.points().len() != 1 || over.metrics.is_some() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let dirs = match crate::report::runset::run_dirs(&self.dir) {
+            Ok(d) => d,
+            Err(e) => return Ok((Vec::new(), vec![format!("no replica charts: {e}")])),
+        };
+        let mut runs = Vec::with_capacity(dirs.len());
+        for d in &dirs {
+            runs.push(Results::read(d).map_err(|e| SweepError::Input(e.to_string()))?);
+        }
+        let label = self.dir.file_name().map_or_else(|| self.dir.display().to_string(), |n| n.to_string_lossy().into());
+        Ok((replica_charts::charts(&[replica_charts::Set { label, runs: &runs }]), Vec::new()))
     }
 
     /// `report.md` in the sweep's directory, with its charts drawn afresh in
@@ -202,7 +230,9 @@ impl SweepDir {
         let naming = self.naming(over)?;
         let top = Out::open(&self.dir, self.source(), force)?;
         let path = top.claim("report.md")?;
-        let drawn = charts::charts(&self.record.grid, &self.cells, &naming);
+        let mut drawn = charts::charts(&self.record.grid, &self.cells, &naming);
+        let (replicas, mut told) = self.replica_charts(over)?;
+        drawn.extend(replicas);
         if !drawn.is_empty() {
             let sub = top.subdir("charts")?;
             crate::report::chart::save_all(&drawn, &sub, style)?;
@@ -213,7 +243,8 @@ impl SweepDir {
         let mut f = AtomicFile::create(&path).map_err(fail)?;
         f.write_all(text.as_bytes()).map_err(fail)?;
         f.finish().map_err(fail)?;
-        Ok((path, top.notes.clone()))
+        told.extend(top.notes.iter().cloned());
+        Ok((path, told))
     }
 
     /// The text of `report.md`: what was swept, the results per grid point,
@@ -278,7 +309,7 @@ impl SweepDir {
         out.push_str(&table::render(grid, &self.cells, &chosen, naming, true));
         out.push_str("\n## Charts\n\n");
         if charts.is_empty() {
-            out.push_str("No chart: a sweep without parameters has no x axis.\n\n");
+            out.push_str("No chart: a sweep of one grid point has no x axis, and its runs are not here.\n\n");
         }
         for (stem, caption) in charts {
             let present: Vec<&str> = ["png", "svg", "pdf"]

@@ -12,6 +12,7 @@ use crate::files::owned::{self, Out, OwnError};
 use crate::files::swap;
 use crate::metrics::writer::{AtomicFile, write_json};
 use crate::report::chart::Style;
+use crate::report::results::Results;
 use crate::runner::{self, Progress};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -277,7 +278,8 @@ pub fn finish(
     write_rows(&files[0], grid, rows)?;
     let cells = aggregate::aggregate(grid, rows);
     aggregate::write_aggregate(&files[1], grid, &cells)?;
-    let charts = charts::charts(grid, &cells, naming);
+    let mut charts = charts::charts(grid, &cells, naming);
+    charts.extend(replica_charts(grid, rows, out.path(), naming));
     let mut written = Vec::new();
     if !charts.is_empty() {
         let dir = out.subdir("charts")?;
@@ -286,6 +288,31 @@ pub fn finish(
     let record = Record::new(grid, None, rows.len(), naming);
     write_json(&files[2], &record).map_err(|e| io(&files[2], e))?;
     Ok((cells, written))
+}
+
+/// A sweep of one grid point is a replica set: its replica-set charts
+/// (`report::replica_charts`), from the runs below `dir`; none for several
+/// points, when `--metrics` asks for charts against a parameter, or when a
+/// run is not below `dir` (shards merged from elsewhere: `kadsim plot` on a
+/// directory holding them draws them).
+fn replica_charts(
+    grid: &Grid,
+    rows: &[Vec<String>],
+    dir: &Path,
+    naming: &Naming,
+) -> crate::report::replica_charts::Charts {
+    if grid.points().len() != 1 || naming.metrics.is_some() {
+        return Vec::new();
+    }
+    let mut runs = Vec::with_capacity(rows.len());
+    for row in rows {
+        match row.first().map(|r| Results::read(&dir.join(r))) {
+            Some(Ok(r)) => runs.push(r),
+            _ => return Vec::new(),
+        }
+    }
+    let label = dir.file_name().map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into());
+    crate::report::replica_charts::charts(&[crate::report::replica_charts::Set { label, runs: &runs }])
 }
 
 /// A run's `runs.csv` row, or why it has none.
