@@ -34,4 +34,5 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod sim;
+pub mod validation;
 pub mod wire;
