@@ -35,6 +35,7 @@ mod commands;
 mod run_summary;
 mod sweep_cmd;
 mod trace_cmd;
+mod validation_cmd;
 
 /// kadsim: a deterministic discrete-event simulator of Kademlia DHT networks.
 #[derive(Parser, Debug)]
@@ -94,6 +95,31 @@ pub enum Cmd {
         /// Files kadsim did not write are never replaced.
         #[arg(long)]
         force: bool,
+    },
+    /// Run the validation suite: kadsim's measured values against an
+    /// independent reference model, analytic results and monotone effects,
+    /// each with its tolerance; prints the table, writes validation.md with
+    /// charts, and exits 1 when a check fails.
+    Validation {
+        /// Small networks, a few minutes on two cores (the default; CI runs it).
+        #[arg(long, conflicts_with = "full")]
+        quick: bool,
+        /// Up to 1,000,000 nodes (about half an hour and 6 GiB).
+        #[arg(long)]
+        full: bool,
+        /// Where the report, its charts and the suite's runs go (default:
+        /// results/validation, or results/validation-full with --full).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Replace files kadsim wrote there from something else. Files kadsim
+        /// did not write are never replaced.
+        #[arg(long)]
+        force: bool,
+        /// Worker threads per run (default 1, with one run per core at a time).
+        #[arg(long, value_name = "N")]
+        threads: Option<usize>,
+        #[command(flatten)]
+        chart: ChartOpts,
     },
     /// Tell one traced operation's story round by round and draw its
     /// convergence chart (distance to the target of each node asked, against
@@ -505,6 +531,10 @@ pub fn main(cli: Cli) -> ExitCode {
         Cmd::Node { listen, bootstrap, id, seed, max_per_ip, max_per_subnet, profile } => {
             commands::node(&listen, &bootstrap, id.as_deref(), seed, (max_per_ip, max_per_subnet), &profile)
         }
+        Cmd::Validation { quick: _, full, out, force, threads, chart } => match chart.style() {
+            Ok(style) => validation_cmd::validation(full, out, force, threads, &style),
+            Err(code) => code,
+        },
         Cmd::Trace { dir, op, worst, out, force, chart } => match chart.style() {
             Ok(style) => trace_cmd::trace(&dir, op, worst, out.as_deref(), force, &style),
             Err(code) => code,

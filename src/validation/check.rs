@@ -124,6 +124,8 @@ pub struct Lab<'a> {
     pub runs: &'a Path,
     /// Threads per run.
     pub threads: usize,
+    /// Runs at once ([`Lab::simulate_all`]).
+    pub jobs: usize,
     /// How much of the suite runs.
     pub depth: Depth,
 }
@@ -135,6 +137,33 @@ impl Lab<'_> {
     pub fn simulate(&self, name: &str, toml: &str, overrides: &[String]) -> Result<Results, String> {
         let sc: Scenario = scenario::load_str(toml, name, overrides).map_err(|e| format!("{name}: {e}"))?;
         self.simulate_scenario(name, &sc)
+    }
+
+    /// Runs each `(name, toml, overrides)` as [`Lab::simulate`] does,
+    /// [`Lab::jobs`] at a time; the results in the order given (each run's
+    /// files are the same whatever the order they ran in).
+    pub fn simulate_all(&self, runs: &[(String, &str, Vec<String>)]) -> Result<Vec<Results>, String> {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let slots: Vec<std::sync::Mutex<Option<Result<Results, String>>>> =
+            runs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        std::thread::scope(|s| {
+            for _ in 0..self.jobs.clamp(1, runs.len().max(1)) {
+                s.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((name, toml, over)) = runs.get(i) else { break };
+                        let r = self.simulate(name, toml, over);
+                        if let Ok(mut slot) = slots[i].lock() {
+                            *slot = Some(r);
+                        }
+                    }
+                });
+            }
+        });
+        slots
+            .into_iter()
+            .map(|m| m.into_inner().ok().flatten().unwrap_or_else(|| Err("a run did not finish".into())))
+            .collect()
     }
 
     /// Runs `sc` into `runs/name` and reads its results back.

@@ -6,3 +6,21 @@
 //! and ideal networks (`gap`). Each module returns its report section.
 
 pub mod check;
+pub mod gap;
+pub mod monotone;
+pub mod report;
+
+use check::{Lab, Section};
+
+/// Runs the suite's sections in order, handing each to `done` as it
+/// finishes; an error names the run or file at fault.
+pub fn suite(lab: &Lab, done: &mut dyn FnMut(&Section)) -> Result<Vec<Section>, String> {
+    let parts: [fn(&Lab) -> Result<Section, String>; 2] = [monotone::checks, gap::checks];
+    let mut out = Vec::new();
+    for part in parts {
+        let s = part(lab)?;
+        done(&s);
+        out.push(s);
+    }
+    Ok(out)
+}
