@@ -616,28 +616,41 @@ pub struct ChartOpts {
     /// Chart file formats, comma-separated: png, svg, pdf.
     #[arg(long, default_value = "png,svg", value_name = "LIST")]
     format: String,
-    /// Chart width in pixels (PNG) or points (SVG, PDF).
-    #[arg(long, default_value_t = crate::report::chart::SIZE.0)]
-    width: u32,
-    /// Chart height in pixels or points.
-    #[arg(long, default_value_t = crate::report::chart::SIZE.1)]
-    height: u32,
+    /// Chart width: pixels (PNG) or points (SVG, PDF) as a plain number
+    /// (default 720); or a page size in inches or points, 3.5in or 252pt
+    /// (PNG at 300 dpi, text the size it has at 720 in a 3.5-inch column).
+    #[arg(long, value_name = "W")]
+    width: Option<String>,
+    /// Chart height, as --width (default 450, or 5/8 of a width in inches or points).
+    #[arg(long, value_name = "H")]
+    height: Option<String>,
     /// Multiplies every text size of the charts.
     #[arg(long, default_value_t = 1.0)]
     font_scale: f64,
     /// Leave the charts' titles out (a paper's figure has a caption instead).
     #[arg(long)]
     no_title: bool,
+    /// Write the SVG's text as <text> elements (a paper can restyle the
+    /// font) instead of outlines.
+    #[arg(long)]
+    svg_text: bool,
 }
 
 impl ChartOpts {
     /// The style, or exit code 2 after one line naming the option at fault.
     pub fn style(&self) -> Result<crate::report::chart::Style, ExitCode> {
-        crate::report::chart::Style::from_options(&self.format, self.width, self.height, self.font_scale, self.no_title)
-            .map_err(|e| {
-                eprintln!("kadsim: {e}");
-                ExitCode::from(EXIT_BAD_INPUT)
-            })
+        crate::report::chart::Style::from_options(
+            &self.format,
+            self.width.as_deref(),
+            self.height.as_deref(),
+            self.font_scale,
+            self.no_title,
+            self.svg_text,
+        )
+        .map_err(|e| {
+            eprintln!("kadsim: {e}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        })
     }
 }
 

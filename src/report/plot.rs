@@ -10,7 +10,7 @@
 //! | `success_alive` | success rate per interval of each operation kind (left, fitted) and nodes up (right), warm-up and partitions shaded |
 //! | `traffic` | messages sent per node up per second, lookup and maintenance traffic, log axis |
 //! | `bandwidth` | the same in bytes |
-//! | `buckets` | mean contacts per node in each bucket i (§2.2), with k marked |
+//! | `buckets` | mean contacts per node in each bucket i (§2.2), with k marked, over the buckets that hold contacts |
 //! | `stale_contacts`, `attack_success` | the churn study's and the adversary's, when they apply ([`super::churn_charts`]) |
 //!
 //! Overlays ([`plot_runs`]) draw several runs, one style per run: the node
@@ -20,7 +20,7 @@
 use super::chart::{Chart, Mark, SaveError, Series, Shade, Style, Tone, ecdf, log10_x, log10_y, save_all};
 use super::results::{Results, kind_label};
 use crate::files::owned::Out;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 /// Hop counts of the operations of `kind` that report one (as in
@@ -236,22 +236,92 @@ pub fn bandwidth(r: &Results) -> Chart {
     traffic_chart(r, true)
 }
 
-/// What the buckets chart needs said: why a mean can exceed k.
-pub const BUCKETS_NOTE: &str = "Bucket i counts every contact at distance 2^i to 2^(i+1). \
-Near its own ID a node keeps splitting full buckets (§2.4, §4.2: the smallest subtree \
-holding k contacts is kept whole), so one distance range can hold more than k contacts.";
+/// What the buckets chart needs said when a mean exceeds k: why it can.
+pub const BUCKETS_NOTE: &str = "A mean above k is expected: near its own ID a node keeps splitting full \
+buckets (§2.4, §4.2), so one distance range can hold more than k contacts.";
 
-/// Routing-table fill by bucket index, with k marked.
+/// Runs of at least this many empty buckets between buckets with contacts
+/// are left out of the buckets chart's x axis (marked with a break).
+pub const BUCKET_CUT_RUN: u32 = 5;
+
+/// The x axis of a buckets chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BucketAxis {
+    /// From the first bucket with contacts to the last, with a little room
+    /// on either side.
+    pub range: (f64, f64),
+    /// Each run of [`BUCKET_CUT_RUN`] or more empty buckets between them,
+    /// left out (drawn as a break with a bucket's room on either side).
+    pub cuts: Vec<(f64, f64)>,
+    /// Ticks at multiples of a round step and at both sides of each cut (so
+    /// that a reader sees where it jumps: 116, 140).
+    pub ticks: Vec<(f64, String)>,
+}
+
+/// The buckets chart's x axis for the buckets that hold contacts (`filled`,
+/// ascending); `None` when none does.
+pub fn bucket_axis(filled: &[u32]) -> Option<BucketAxis> {
+    let (&first, &last) = (filled.first()?, filled.last()?);
+    // The stretches drawn: (first bucket, last bucket), apart by long empty runs.
+    let mut stretches: Vec<(u32, u32)> = vec![(first, first)];
+    for &b in &filled[1..] {
+        let open = stretches.last_mut().expect("one stretch at least");
+        if b > open.1 + BUCKET_CUT_RUN {
+            stretches.push((b, b));
+        } else {
+            open.1 = open.1.max(b);
+        }
+    }
+    let cuts: Vec<(f64, f64)> =
+        stretches.windows(2).map(|w| (f64::from(w[0].1) + 1.5, f64::from(w[1].0) - 1.5)).collect();
+    let drawn: u32 = stretches.iter().map(|(a, b)| b - a + 1).sum();
+    let step = [1, 2, 5, 10, 20, 50, 100].into_iter().find(|s| drawn / s <= 8).unwrap_or(100);
+    let mut ticks: Vec<u32> = Vec::new();
+    for (i, &(a, b)) in stretches.iter().enumerate() {
+        // The sides of the cuts, then the multiples of the step not crowding them.
+        let sides: Vec<u32> =
+            [(i > 0).then_some(a), (i + 1 < stretches.len()).then_some(b)].into_iter().flatten().collect();
+        ticks.extend(&sides);
+        ticks.extend((a..=b).filter(|t| t % step == 0 && sides.iter().all(|s| s.abs_diff(*t) * 2 >= step)));
+    }
+    ticks.sort_unstable();
+    ticks.dedup();
+    let ticks = ticks.into_iter().map(|t| (f64::from(t), t.to_string())).collect();
+    Some(BucketAxis { range: (f64::from(first) - 1.0, f64::from(last) + 1.0), cuts, ticks })
+}
+
+/// Routing-table fill by bucket index, with k marked; the x axis fitted to
+/// the buckets that hold contacts ([`bucket_axis`]).
 pub fn buckets(r: &Results) -> Chart {
-    let points = r.buckets.iter().map(|b| (f64::from(b.bucket), b.contacts_mean)).collect();
+    let filled: Vec<u32> = r
+        .buckets
+        .iter()
+        .filter(|b| b.contacts_mean > 0.0)
+        .map(|b| b.bucket)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let axis = bucket_axis(&filled);
+    let drawn = |i: f64| match &axis {
+        Some(a) => i > a.range.0 && i < a.range.1 && a.cuts.iter().all(|(from, to)| i < *from || i > *to),
+        None => true,
+    };
+    let points = r.buckets.iter().map(|b| (f64::from(b.bucket), b.contacts_mean)).filter(|p| drawn(p.0)).collect();
     let above_k = r.k().is_some_and(|k| r.buckets.iter().any(|b| b.contacts_mean > k));
+    let (x_range, x_cuts, x_ticks) = match axis {
+        Some(a) => (Some(a.range), a.cuts, a.ticks),
+        None => (None, Vec::new(), Vec::new()),
+    };
     Chart {
         title: format!("{}: routing-table fill by bucket", r.name()),
-        x_label: "bucket i (distance 2^i to 2^(i+1))".into(),
+        x_label: "bucket i (distance 2ⁱ to 2ⁱ⁺¹)".into(),
         y_label: "contacts per node (mean)".into(),
         series: vec![Series::new("mean contacts", points, Mark::Bars { width: 0.8, offset: 0.0 })],
         hline: r.k().map(|k| (k, format!("k = {k}"))),
         integer_x: true,
+        x_range,
+        x_cuts,
+        x_ticks,
         note: above_k.then(|| BUCKETS_NOTE.to_string()),
         ..Chart::default()
     }

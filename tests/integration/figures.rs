@@ -6,7 +6,7 @@
 use crate::bin::{kadsim, tmpdir};
 use kadsim::report::chart::Style;
 use kadsim::report::plot;
-use kadsim::report::results::Results;
+use kadsim::report::results::{Bucket, Results};
 use std::path::{Path, PathBuf};
 
 /// Width, height and the count of dark pixels in the top `band` rows, in the
@@ -244,4 +244,104 @@ fn churn_charts_keep_legends_off_the_data_and_fit_a_paper_column() {
         }
     }
     let _ = std::fs::remove_dir_all(&d);
+}
+
+/// `r` with bucket `i`'s mean contacts `fill(i)`, a row for every bucket 0 to 159.
+fn with_buckets(r: &Results, fill: impl Fn(u32) -> f64) -> Results {
+    let mut r = r.clone();
+    r.buckets = (0..160u32)
+        .rev()
+        .map(|i| Bucket { bucket: i, contacts_mean: fill(i), full_fraction: if fill(i) >= 20.0 { 1.0 } else { 0.0 } })
+        .collect();
+    r
+}
+
+#[test]
+fn the_buckets_axis_covers_the_buckets_that_hold_contacts() {
+    let d = tmpdir("fig-buckets");
+    let r = Results::read(&small_run(&d, "run", &[])).unwrap();
+    // Only the farthest 20 buckets hold contacts (rows 0 to 139 empty).
+    let far = with_buckets(&r, |i| if i >= 140 { f64::from(i - 139) } else { 0.0 });
+    let chart = plot::buckets(&far);
+    let l = chart.layout(&Style::default()).unwrap();
+    assert!(l.x.0 > 137.0 && l.x.0 < 140.0 && l.x.1 > 159.0 && l.x.1 < 161.0, "x from 140 to 159, not 0: {l:?}");
+    assert!(l.x_cuts.is_empty());
+    let labels: Vec<&str> = l.x_labels.iter().map(|t| t.1.as_str()).collect();
+    assert_eq!(labels, ["140", "145", "150", "155"]);
+    // Eclipse-like: a few contacts at 112 to 116 as well, nothing between.
+    let eclipse = with_buckets(&r, |i| match i {
+        112..=116 => 0.1,
+        140..=159 => f64::from(i - 139),
+        _ => 0.0,
+    });
+    let l = plot::buckets(&eclipse).layout(&Style::default()).unwrap();
+    assert!(l.x.0 > 109.0 && l.x.0 < 112.0 && l.x.1 < 161.0, "{l:?}");
+    assert_eq!(l.x_cuts.len(), 1, "the empty buckets 117 to 139 are left out: {l:?}");
+    let (from, to) = l.x_cuts[0];
+    assert!(from > 116.5 && from < 118.5 && to > 137.5 && to < 139.5, "{l:?}");
+    let labels: Vec<&str> = l.x_labels.iter().map(|t| t.1.as_str()).collect();
+    assert!(labels.starts_with(&["116", "140"]), "both sides of the break labelled: {labels:?}");
+    // The note (a mean above k) takes two lines at most at the default size.
+    let over = with_buckets(&r, |i| if i >= 150 { 25.0 } else { 0.0 });
+    let c = plot::buckets(&over);
+    assert!(c.note.is_some() && c.x_label.contains("2ⁱ to 2ⁱ⁺¹"), "{}", c.x_label);
+    let n = c.layout(&Style::default()).unwrap().note_lines;
+    assert!((1..=2).contains(&n), "{n} lines of note");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn sizes_in_inches_set_the_page_and_svg_text_keeps_the_words() {
+    let d = tmpdir("fig-inches");
+    let run = small_run(&d, "run", &[]);
+    let out = d.join("paper");
+    let o = kadsim(&[
+        "plot",
+        run.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--width",
+        "3.5in",
+        "--height",
+        "2.5in",
+        "--format",
+        "pdf,png,svg",
+        "--svg-text",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for stem in ["hops_cdf", "latency_cdf", "buckets"] {
+        let pdf = std::fs::read(out.join(format!("{stem}.pdf"))).unwrap();
+        assert!(pdf.windows(23).any(|w| w == b"/MediaBox [0 0 252 180]"), "{stem}.pdf is 3.5 × 2.5 inches");
+        let (w, h, _) = png_facts(&out.join(format!("{stem}.png")), 1);
+        assert_eq!((w, h), (1050, 750), "{stem}.png: 3.5 × 2.5 inches at 300 dpi");
+        let svg = std::fs::read_to_string(out.join(format!("{stem}.svg"))).unwrap();
+        assert!(svg.contains(r#"width="252pt" height="180pt""#), "{stem}.svg");
+        let title = format!(">\n{}: ", Results::read(&run).unwrap().name());
+        assert!(svg.split("<text").skip(1).any(|t| t.contains(&title)), "{stem}.svg: the title is a <text>");
+    }
+    // Bad sizes: one line naming the option, exit 2.
+    for bad in [&["--width", "3.5cm"][..], &["--width", "0in"], &["--height", "abc"], &["--width", "1000in"]] {
+        let mut args = vec!["plot", run.to_str().unwrap(), "--out", out.to_str().unwrap()];
+        args.extend(bad);
+        let o = kadsim(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}");
+        assert_eq!(err.lines().count(), 1, "{bad:?}: {err}");
+        assert!(err.starts_with(&format!("kadsim: {} {}", bad[0], bad[1])), "{err}");
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn bucket_axes_cut_only_long_empty_runs() {
+    assert_eq!(plot::bucket_axis(&[]), None, "no contacts: the axis of the data");
+    let one = plot::bucket_axis(&[159]).unwrap();
+    assert_eq!((one.range, one.cuts.len()), ((158.0, 160.0), 0));
+    // A gap of 4 empty buckets is drawn; one of 5 or more is cut, each apart.
+    let a = plot::bucket_axis(&[100, 105, 111, 112, 130, 131]).unwrap();
+    assert_eq!(a.cuts, [(106.5, 109.5), (113.5, 128.5)]);
+    let at: Vec<f64> = a.ticks.iter().map(|t| t.0).collect();
+    for side in [105.0, 111.0, 112.0, 130.0] {
+        assert!(at.contains(&side), "{side} labelled: {at:?}");
+    }
 }

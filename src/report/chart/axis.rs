@@ -1,24 +1,50 @@
 //! The x axis of a chart: plotters' linear axis, or one whose ticks stand at
 //! given positions only ([`super::Chart::x_ticks`]: a sweep's values as run,
-//! on a linear or log scale), with the labels that would overlap their left
-//! neighbour left out.
+//! on a linear or log scale; a log axis's decades), with the labels that
+//! would overlap their left neighbour left out; light grid lines at given
+//! positions (a log axis's 2, 3, … 9 of each decade); and stretches left out
+//! of the axis ([`super::Chart::x_cuts`]).
 
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::coord::types::RangedCoordf64;
 use std::ops::Range;
 
-/// A linear f64 axis whose key points are `ticks` when given (and no light
-/// grid lines between them), else plotters' own.
+/// A linear f64 axis whose key points are `ticks` when given (and its light
+/// grid lines `minor`), else plotters' own, with `cuts` left out.
 pub struct XCoord {
+    /// The axis over the range with the cuts taken out.
     inner: RangedCoordf64,
+    range: Range<f64>,
     ticks: Option<Vec<f64>>,
+    minor: Vec<f64>,
+    cuts: Vec<(f64, f64)>,
 }
 
 impl XCoord {
-    /// The axis over `range`, ticked at `ticks` when given.
-    pub fn new(range: Range<f64>, ticks: Option<Vec<f64>>) -> XCoord {
-        XCoord { inner: range.into(), ticks }
+    /// The axis over `range`, ticked at `ticks` when given, light grid lines
+    /// at `minor` (with `ticks` only), the stretches `cuts` left out.
+    pub fn new(range: Range<f64>, ticks: Option<Vec<f64>>, minor: Vec<f64>, cuts: Vec<(f64, f64)>) -> XCoord {
+        let mut cuts: Vec<(f64, f64)> =
+            cuts.into_iter().filter(|(a, b)| a.is_finite() && b.is_finite() && a < b).collect();
+        cuts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let drawn = |v: f64| squeeze(&cuts, v);
+        let inner = (drawn(range.start)..drawn(range.end)).into();
+        XCoord { inner, range, ticks, minor, cuts }
     }
+}
+
+/// Where `v` lies on an axis with `cuts` (sorted) taken out: each cut before
+/// it shortens the way to it; a value inside a cut lies at the cut.
+fn squeeze(cuts: &[(f64, f64)], v: f64) -> f64 {
+    let mut out = v;
+    for &(a, b) in cuts {
+        if v >= b {
+            out -= b - a;
+        } else if v > a {
+            out -= v - a;
+        }
+    }
+    out
 }
 
 impl Ranged for XCoord {
@@ -26,23 +52,25 @@ impl Ranged for XCoord {
     type ValueType = f64;
 
     fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
-        self.inner.map(value, limit)
+        self.inner.map(&squeeze(&self.cuts, *value), limit)
     }
 
     fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        let r = &self.range;
+        let within =
+            |t: &Vec<f64>| -> Vec<f64> { t.iter().copied().filter(|x| *x >= r.start && *x <= r.end).collect() };
         match &self.ticks {
-            // The light grid lines between bold ones: none.
-            Some(_) if hint.weight().allow_light_points() && hint.bold_points() < hint.max_num_points() => Vec::new(),
-            Some(t) => {
-                let r = self.inner.range();
-                t.iter().copied().filter(|x| *x >= r.start && *x <= r.end).collect()
+            // The light grid lines between bold ones: the minor ones only.
+            Some(_) if hint.weight().allow_light_points() && hint.bold_points() < hint.max_num_points() => {
+                within(&self.minor)
             }
+            Some(t) => within(t),
             None => self.inner.key_points(hint),
         }
     }
 
     fn range(&self) -> Range<f64> {
-        self.inner.range()
+        self.range.clone()
     }
 }
 
@@ -73,11 +101,26 @@ mod tests {
 
     #[test]
     fn given_ticks_are_the_key_points() {
-        let a = XCoord::new(0.0..10.0, Some(vec![1.0, 2.5, 9.0, 12.0]));
+        let a = XCoord::new(0.0..10.0, Some(vec![1.0, 2.5, 9.0, 12.0]), Vec::new(), Vec::new());
         assert_eq!(a.key_points(BoldPoints(4)), vec![1.0, 2.5, 9.0]);
         assert!(a.key_points(LightPoints::new(4, 40)).is_empty());
-        let b = XCoord::new(0.0..10.0, None);
+        let b = XCoord::new(0.0..10.0, None, Vec::new(), Vec::new());
         assert!(b.key_points(BoldPoints(6)).len() >= 3);
+        let c = XCoord::new(0.0..2.0, Some(vec![0.0, 1.0, 2.0]), vec![0.3, 1.3, 2.3], Vec::new());
+        assert_eq!(c.key_points(LightPoints::new(3, 30)), vec![0.3, 1.3]);
+    }
+
+    #[test]
+    fn a_cut_stretch_takes_no_room() {
+        // 0..100 with 10..90 left out: 0..10 and 90..100 share the width.
+        let a = XCoord::new(0.0..100.0, None, Vec::new(), vec![(10.0, 90.0)]);
+        assert_eq!(a.map(&0.0, (0, 200)), 0);
+        assert_eq!(a.map(&10.0, (0, 200)), 100);
+        assert_eq!(a.map(&50.0, (0, 200)), 100, "inside the cut: at it");
+        assert_eq!(a.map(&90.0, (0, 200)), 100);
+        assert_eq!(a.map(&95.0, (0, 200)), 150);
+        assert_eq!(a.map(&100.0, (0, 200)), 200);
+        assert_eq!(a.range(), 0.0..100.0);
     }
 
     #[test]

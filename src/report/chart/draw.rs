@@ -173,7 +173,6 @@ pub(super) fn step_points(points: &[(f64, f64)], x_end: f64) -> Vec<(f64, f64)> 
     out
 }
 
-/// Splits `text` into lines no wider than `width` pixels in `font`.
 /// The title and its font size so that it fits `width` pixels: the size
 /// shrinks down to 60% of `size`; below that, the title is cut short with an
 /// ellipsis (the full title stays in the SVG's `<title>`).
@@ -217,6 +216,16 @@ pub(super) fn x_label(chart: &Chart, format: &TickFormat, x: f64) -> String {
     }
 }
 
+/// The whole decades of a log x axis from `x0` to `x1`, each with its label
+/// (1, 10, 100, 1k), when the chart does not place its own ticks.
+fn log_x_decades(chart: &Chart, x0: f64, x1: f64) -> Vec<(f64, String)> {
+    if !(chart.log_x && chart.x_ticks.is_empty() && x0.is_finite() && x1.is_finite()) {
+        return Vec::new();
+    }
+    (x0.ceil() as i64..=x1.floor() as i64).map(|e| (e as f64, log_label(e as f64))).collect()
+}
+
+/// Splits `text` into lines no wider than `width` pixels in `font`.
 fn wrap(text: &str, font: &TextStyle, width: i32) -> Vec<String> {
     let wide = |s: &str| font.font.box_size(s).map(|(w, _)| w as i32).unwrap_or(0);
     let mut lines: Vec<String> = Vec::new();
@@ -265,8 +274,20 @@ pub fn draw<DB: DrawingBackend>(
     let ((y0, y1), y_cut) = chart.y_span(false, headroom);
     let ((z0, z1), _) = chart.y_span(true, headroom);
     let has_right = chart.series.iter().any(|s| s.secondary);
-    let explicit = !chart.x_ticks.is_empty();
-    let tick_at: Vec<f64> = chart.x_ticks.iter().map(|t| t.0).collect();
+    // A log axis without given ticks is ticked at every whole decade, with
+    // light lines at 2, 3, … 9 times each.
+    let auto_log = log_x_decades(chart, x0, x1);
+    let given: &[(f64, String)] = if chart.x_ticks.is_empty() { &auto_log } else { &chart.x_ticks };
+    let explicit = !given.is_empty();
+    let tick_at: Vec<f64> = given.iter().map(|t| t.0).collect();
+    let minor: Vec<f64> = if auto_log.is_empty() {
+        Vec::new()
+    } else {
+        (x0.floor() as i64..x1.ceil() as i64)
+            .flat_map(|e| (2..10).map(move |m| e as f64 + f64::from(m).log10()))
+            .filter(|x| *x > x0 && *x < x1)
+            .collect()
+    };
     let mut builder = ChartBuilder::on(&area);
     if style.title && !chart.title.is_empty() {
         let (title, size) = fit_title(&chart.title, px(TITLE_PX), w as i32 - 2 * margin);
@@ -280,9 +301,9 @@ pub fn draw<DB: DrawingBackend>(
         .x_label_area_size(room(60))
         .y_label_area_size(room(92))
         .right_y_label_area_size(if has_right { room(96) } else { 0 })
-        .build_cartesian_2d(XCoord::new(x0..x1, explicit.then(|| tick_at.clone())), y0..y1)
+        .build_cartesian_2d(XCoord::new(x0..x1, explicit.then(|| tick_at.clone()), minor, chart.x_cuts.clone()), y0..y1)
         .map_err(e)?
-        .set_secondary_coord(x0..x1, z0..z1);
+        .set_secondary_coord(XCoord::new(x0..x1, None, Vec::new(), chart.x_cuts.clone()), z0..z1);
     let (integer_x, log_x, log_y) = (chart.integer_x, chart.log_x, chart.log_y);
     // As many x labels as fit side by side: the widest label and a gap of
     // one em each (digits are about 0.64 em wide in DejaVu Sans).
@@ -297,28 +318,41 @@ pub fn draw<DB: DrawingBackend>(
     };
     let fits = (plot_w / ((widest as f64 * 0.64 + 1.0) * px(TICK_PX))).floor().max(2.0) as usize;
     let x_ticks = if explicit {
-        chart.x_ticks.len()
+        given.len()
     } else if integer_x || log_x {
         ((x1 - x0).ceil() as usize + 1).clamp(2, 24).min(fits)
     } else {
         TICKS.min(fits)
     };
     // Given ticks: every label that does not overlap the one kept before it.
+    // A log axis's decades: every one when all fit side by side, else every
+    // second, third, … (1 always among them), so that they stay evenly spaced.
     let kept: Vec<(f64, String)> = if explicit {
         let font: TextStyle = (FAMILY, px(TICK_PX)).into_font().into();
         let (left, _) = ctx.backend_coord(&(x0, y0));
         let (right, _) = ctx.backend_coord(&(x1, y0));
-        let placed: Vec<(i32, String, i32)> = chart
-            .x_ticks
-            .iter()
-            .map(|(x, l)| {
-                let wide = font.font.box_size(l).map(|(w, _)| w as i32).unwrap_or(0);
-                (ctx.backend_coord(&(*x, y0)).0, l.clone(), wide)
-            })
-            .collect();
         let slack = room(30) as i32;
-        let keep = thin(&placed, (px(TICK_PX) * 0.5) as i32, left - slack, right + slack);
-        keep.into_iter().map(|i| chart.x_ticks[i].clone()).collect()
+        let keep = |ticks: &[(f64, String)]| -> Vec<(f64, String)> {
+            let placed: Vec<(i32, String, i32)> = ticks
+                .iter()
+                .map(|(x, l)| {
+                    let wide = font.font.box_size(l).map(|(w, _)| w as i32).unwrap_or(0);
+                    (ctx.backend_coord(&(*x, y0)).0, l.clone(), wide)
+                })
+                .collect();
+            let keep = thin(&placed, (px(TICK_PX) * 0.5) as i32, left - slack, right + slack);
+            keep.into_iter().map(|i| ticks[i].clone()).collect()
+        };
+        if chart.x_ticks.is_empty() {
+            (1..=given.len() as i64)
+                .map(|every| -> Vec<(f64, String)> {
+                    given.iter().filter(|t| (t.0.round() as i64).rem_euclid(every) == 0).cloned().collect()
+                })
+                .find(|some| !some.is_empty() && keep(some).len() == some.len())
+                .unwrap_or_default()
+        } else {
+            keep(given)
+        }
     } else {
         Vec::new()
     };
@@ -579,6 +613,21 @@ pub fn draw<DB: DrawingBackend>(
         }
     }
 
+    // A break on the x axis at each stretch left out.
+    for &(from, _) in &chart.x_cuts {
+        if from <= x0 || from >= x1 {
+            continue;
+        }
+        let (bx, by) = ctx.backend_coord(&(from, y0));
+        let d = room(6) as i32;
+        let ink_line = BLACK.mix(0.75).stroke_width(2);
+        area.draw(&Rectangle::new([(bx - d / 2, by - d), (bx + d / 2, by + d)], WHITE.filled())).map_err(e)?;
+        for dx in [-d / 2, d / 2] {
+            area.draw(&PathElement::new(vec![(bx + dx - d / 2, by + d), (bx + dx + d / 2, by - d)], ink_line))
+                .map_err(e)?;
+        }
+    }
+
     // A break on the left axis when it does not start at 0.
     if y_cut {
         let (bx, by) = (base.0, base.1 + plot_dim.1 as i32 - room(16) as i32);
@@ -621,5 +670,7 @@ pub fn draw<DB: DrawingBackend>(
             .map_err(e)?;
         placed = Some((rect, covered));
     }
-    Ok(Layout { legend: placed, y: (y0, y1), y_cut, x: (x0, x1), x_labels: kept, lines, bars })
+    let x_cuts = chart.x_cuts.iter().copied().filter(|c| c.0 > x0 && c.0 < x1).collect();
+    let note_lines = note_lines.len();
+    Ok(Layout { legend: placed, y: (y0, y1), y_cut, x: (x0, x1), x_labels: kept, x_cuts, lines, bars, note_lines })
 }

@@ -4,10 +4,12 @@
 //! its series and its guides (shaded intervals, a reference line, a note).
 //! [`Chart::save_styled`] lays it out once with plotters as SVG ([`draw`]),
 //! then renders that drawing with resvg ([`render`]): PNG rasterised by
-//! tiny-skia, SVG with text as outlines (plus the words in `<title>`/`<desc>`),
-//! PDF by svg2pdf with the font embedded. Text is shaped by rustybuzz from the
-//! embedded DejaVu Sans in every format, so glyphs sit at the font's own
-//! advances and kerning (plotters' bitmap text rounded each advance: "node
+//! tiny-skia, SVG with text as outlines (plus the words in `<title>`/`<desc>`;
+//! with `--svg-text`, plotters' `<text>` elements kept instead), PDF by
+//! svg2pdf with the font embedded. A size in inches or points lays the chart
+//! out as in a 3.5-inch column and scales it to the page ([`render`]). Text
+//! is shaped by rustybuzz from the embedded DejaVu Sans in every format, so
+//! glyphs sit at the font's own advances and kerning (plotters' bitmap text rounded each advance: "node
 //! lookup s", "gets(n = 507)") and nothing depends on the fonts of the machine
 //! that draws or views a chart. Tick labels share one format per axis
 //! ([`ticks`]); the legend goes where it covers no data ([`legend`]). Colours
@@ -210,9 +212,14 @@ pub struct Chart {
     /// out. Empty: ticks chosen by the axis, labelled by the other fields.
     pub x_ticks: Vec<(f64, String)>,
     /// The x values are log10 of the quantity (see [`log10_x`]): ticks at
-    /// whole decades, labelled with the quantity (1, 10, 100, 1k, 10k),
+    /// whole decades, labelled with the quantity (1, 10, 100, 1k, 10k) at
+    /// every decade whose label fits, else at every second, third, … decade,
     /// unless `x_ticks` places them.
     pub log_x: bool,
+    /// Stretches of the x axis left out (from, to): `from` is drawn where
+    /// `to` is, and the axis is marked with a break there (the long runs of
+    /// empty buckets between the farthest buckets and a few near ones).
+    pub x_cuts: Vec<(f64, f64)>,
     /// The left y values are log10 of the quantity (see [`log10_y`]).
     pub log_y: bool,
     /// A note printed under the plot (what a reader needs to read it right);
@@ -303,9 +310,14 @@ pub struct Layout {
     pub y_cut: bool,
     /// The x axis's range as drawn.
     pub x: (f64, f64),
-    /// The labelled ticks of [`Chart::x_ticks`] as drawn (those kept after
-    /// overlapping ones were left out); empty for an axis that places its own.
+    /// The labelled ticks of [`Chart::x_ticks`], or of a log axis's decades,
+    /// as drawn (those kept after overlapping ones were left out); empty for
+    /// an axis that places its own.
     pub x_labels: Vec<(f64, String)>,
+    /// The stretches left out of the x axis, each marked with a break.
+    pub x_cuts: Vec<(f64, f64)>,
+    /// The lines the note under the chart takes (0: no note).
+    pub note_lines: usize,
     /// Every line drawn through a series' points (lines, steps and the links
     /// of points), each as the points it joins.
     pub lines: Vec<Vec<(f64, f64)>>,
@@ -360,24 +372,31 @@ impl Chart {
 
     /// Draws the chart once as SVG with plotters, then renders that drawing
     /// with resvg into each of the style's formats: PNG rasterised from it, SVG with its
-    /// text turned into outlines (it needs no font on the reader's machine),
+    /// text turned into outlines (it needs no font on the reader's machine;
+    /// with `svg_text`, plotters' drawing with its `<text>` kept instead),
     /// PDF by svg2pdf with the font embedded. Text is laid out by one shaper
     /// (rustybuzz, in usvg) from the embedded DejaVu Sans in every format, so
-    /// glyphs are spaced by the font's own advances and kerning. Each file is
-    /// written under a temporary name and renamed when whole.
+    /// glyphs are spaced by the font's own advances and kerning. A style with
+    /// a page scales the drawing to it: SVG and PDF that many points, PNG at
+    /// [`render::PNG_DPI`]. Each file is written under a temporary name and
+    /// renamed when whole.
     pub fn save_styled(&self, stem: &Path, style: &Style) -> Result<Vec<PathBuf>, ChartError> {
         draw::register();
         let fail = |path: &Path, msg: String| ChartError { path: path.to_path_buf(), msg };
         let svg_path = stem.with_extension("svg");
         let (text, layout) = self.svg(style).map_err(|m| fail(&svg_path, m))?;
+        let text = render::on_page(&text, style);
         let tree =
             resvg::usvg::Tree::from_str(&text, &render::usvg_options()).map_err(|e| fail(&svg_path, e.to_string()))?;
         let mut files = Vec::new();
         for f in &style.formats {
             let path = stem.with_extension(f.extension());
             let bytes = match f {
-                Format::Png => render::png_of(&tree).map_err(|m| fail(&path, m))?,
-                Format::Svg => self.with_text(&render::svg_of(&tree), &layout).into_bytes(),
+                Format::Png => render::png_of(&tree, style.png_scale()).map_err(|m| fail(&path, m))?,
+                Format::Svg if style.svg_text => self.with_text(&render::text_svg(&text, style), &layout).into_bytes(),
+                Format::Svg => {
+                    self.with_text(&render::sized_for_file(&render::svg_of(&tree), style), &layout).into_bytes()
+                }
                 Format::Pdf => render::pdf_of(&tree).map_err(|m| fail(&path, m))?,
             };
             let mut out = AtomicFile::create(&path).map_err(|e| fail(&path, e.to_string()))?;
@@ -388,9 +407,10 @@ impl Chart {
         Ok(files)
     }
 
-    /// The SVG with its words kept as words: its text is drawn as outlines,
-    /// so the title and every label, legend entry and note also go into
-    /// `<title>` and `<desc>`, for search, screen readers and tests.
+    /// The SVG with its words kept as words: its text is drawn as outlines
+    /// (unless `--svg-text`), so the title and every label, legend entry and
+    /// note also go into `<title>` and `<desc>`, for search, screen readers
+    /// and tests.
     fn with_text(&self, svg: &str, layout: &Layout) -> String {
         let esc = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
         let mut words = vec![self.x_label.clone(), self.y_label.clone()];

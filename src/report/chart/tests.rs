@@ -249,3 +249,99 @@ fn bands_notes_and_shades_reach_every_format() {
     assert_eq!(svg.matches("partition").count(), 1, "one legend word per label");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A latency CDF from 0.1 ms to 100 s on a log axis.
+fn wide_log_chart() -> Chart {
+    let v: Vec<f64> = (0..=60).map(|i| 0.1 * 10f64.powf(f64::from(i) / 10.0)).collect();
+    Chart {
+        series: vec![Series::new("lookups", log10_x(&ecdf(&v)), Mark::Step)],
+        y_range: Some((0.0, 1.02)),
+        log_x: true,
+        ..Chart::default()
+    }
+}
+
+#[test]
+fn a_log_axis_labels_every_decade_that_fits() {
+    // 0.1 ms to 100 s, seven decades: plotters' own ticks labelled only
+    // 1, 100 and 10k; every decade fits at the default size.
+    let l = wide_log_chart().layout(&Style::default()).unwrap();
+    let labels: Vec<&str> = l.x_labels.iter().map(|t| t.1.as_str()).collect();
+    assert_eq!(labels, ["0.1", "1", "10", "100", "1k", "10k", "100k"], "{l:?}");
+    // Too narrow for all: every second decade, 1 among them, evenly spaced.
+    let narrow = Style { width: 300, font_scale: 1.4, ..Style::default() };
+    let l = wide_log_chart().layout(&narrow).unwrap();
+    let at: Vec<f64> = l.x_labels.iter().map(|t| t.0).collect();
+    assert!(at.len() >= 2 && at.len() < 7 && at.contains(&0.0), "{l:?}");
+    let steps: Vec<f64> = at.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(steps.iter().all(|s| *s == steps[0] && *s > 1.0), "evenly thinned: {at:?}");
+}
+
+/// A titled chart drawn in `style` into `dir`; returns the files.
+fn titled(dir: &Path, style: &Style) -> Vec<PathBuf> {
+    let chart = Chart {
+        title: "Lookup latency & hops".into(),
+        x_label: "hops".into(),
+        y_label: "y".into(),
+        series: vec![Series::new("a", vec![(0.0, 0.0), (1.0, 1.0)], Mark::Line { dots: false })],
+        ..Chart::default()
+    };
+    chart.save_styled(&dir.join("t"), style).unwrap()
+}
+
+/// The words of the `<text>` elements of an SVG.
+fn text_elements(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| Some(t.split_once('>')?.1.split_once("</text>")?.0.trim().to_string()))
+        .collect()
+}
+
+#[test]
+fn svg_text_keeps_words_as_text_elements() {
+    let dir = scratch("svgtext");
+    // Default: outlines, the title in <title> only.
+    let files = titled(&dir, &Style { formats: vec![Format::Svg], ..Style::default() });
+    let outlines = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(!outlines.contains("<text") && outlines.contains("<title>Lookup latency &amp; hops</title>"));
+    // --svg-text: the title, labels and legend as <text>, in a sans-serif font.
+    let style = Style { formats: vec![Format::Svg, Format::Png], svg_text: true, ..Style::default() };
+    let files = titled(&dir, &style);
+    let svg = std::fs::read_to_string(&files[0]).unwrap();
+    let words = text_elements(&svg);
+    for w in ["Lookup latency &amp; hops", "hops", "a"] {
+        assert!(words.iter().any(|t| t == w), "{w} in {words:?}");
+    }
+    assert!(svg.contains(r#"font-family="DejaVu Sans, sans-serif""#));
+    // The same drawing: the PNG of --svg-text is the PNG without it.
+    let other = scratch("svgtext-plain");
+    let plain = titled(&other, &Style { formats: vec![Format::Png], ..Style::default() });
+    assert_eq!(std::fs::read(&files[1]).unwrap(), std::fs::read(&plain[0]).unwrap());
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&other);
+}
+
+#[test]
+fn a_page_in_inches_sizes_every_format() {
+    let dir = scratch("page");
+    let style = Style::from_options("png,svg,pdf", Some("3.5in"), Some("2.5in"), 1.0, false, false).unwrap();
+    let files = titled(&dir, &style);
+    let (w, h, _) = grey(&files[0]);
+    assert_eq!((w, h), (1050, 750), "3.5 × 2.5 inches at 300 dpi");
+    let svg = std::fs::read_to_string(&files[1]).unwrap();
+    assert!(svg.contains(r#"width="252pt" height="180pt""#), "{}", &svg[..200]);
+    let pdf = std::fs::read(&files[2]).unwrap();
+    assert!(pdf.windows(23).any(|w| w == b"/MediaBox [0 0 252 180]"));
+    // The PNG is the 720-unit drawing scaled: its title is as tall, relative
+    // to the figure, as in the default chart at 720 × 514.
+    let other = scratch("page-720");
+    let at_720 = titled(&other, &Style { height: 514, formats: vec![Format::Png], ..Style::default() });
+    let ink_rows = |img: &(usize, usize, Vec<u8>)| {
+        let (w, h, px) = img;
+        (0..*h / 8).filter(|y| (0..*w).any(|x| px[y * w + x] < 140)).count() as f64 / *h as f64
+    };
+    let (big, small) = (ink_rows(&grey(&files[0])), ink_rows(&grey(&at_720[0])));
+    assert!((big - small).abs() < 0.01, "title height share {big} vs {small}");
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&other);
+}

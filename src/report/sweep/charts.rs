@@ -14,7 +14,8 @@
 //!   them (`k = 8`); a single series is named by the metric. Series are set
 //!   slightly apart along x so that their bars do not hide one another.
 //! - The y axis is fitted to the points and bars, marked with a break when it
-//!   does not start at 0; a proportion's axis is labelled up to 1 at most.
+//!   does not start at 0; a proportion's axis is labelled up to 1 at most; a
+//!   time in ms is read in seconds when it runs past 5 s.
 
 use super::aggregate::{Cell, Method};
 use super::grid::{Grid, Param, sanitize};
@@ -83,6 +84,13 @@ pub fn chart(grid: &Grid, cells: &[Cell], metric: &str, pi: usize, naming: &Nami
     let p = &grid.params[pi];
     let axis = x_axis(&p.values);
     let param_label = naming.label(&p.name, &p.path).to_string();
+    // A time in ms read in seconds when its axis would run past 5 s (ticks
+    // 10, 20 rather than 10k, 20k), the unit in the label said so.
+    let in_ms = cells.iter().filter(|c| c.metric == metric);
+    let top = in_ms.flat_map(|c| [c.mean, c.ci.1]).filter(|v| v.is_finite()).fold(0.0f64, f64::max);
+    let ms_label = naming.axis(metric);
+    let seconds = metric.contains("_ms.") && ms_label.contains("(ms)") && top > 5000.0;
+    let (y_label, scale) = if seconds { (ms_label.replace("(ms)", "(s)"), 1e-3) } else { (ms_label, 1.0) };
     // One series per combination of the other parameters' values, in grid order.
     let mut groups: Vec<(String, Vec<&Cell>)> = Vec::new();
     for c in cells.iter().filter(|c| c.metric == metric) {
@@ -93,7 +101,7 @@ pub fn chart(grid: &Grid, cells: &[Cell], metric: &str, pi: usize, naming: &Nami
             .filter(|(j, _)| *j != pi)
             .map(|(j, q)| format!("{} = {}", naming.label(&q.name, &q.path), c.values[j]))
             .collect();
-        let name = if others.is_empty() { naming.axis(metric) } else { others.join(", ") };
+        let name = if others.is_empty() { y_label.clone() } else { others.join(", ") };
         match groups.iter_mut().find(|g| g.0 == name) {
             Some(g) => g.1.push(c),
             None => groups.push((name, vec![c])),
@@ -122,8 +130,8 @@ pub fn chart(grid: &Grid, cells: &[Cell], metric: &str, pi: usize, naming: &Nami
                 methods.extend(c.method.filter(|m| !methods.contains(m)));
                 replicas = replicas.max(c.n);
             }
-            let points: Vec<(f64, f64)> = pts.iter().map(|c| (axis.at[pos(c)] + offset(i), c.mean)).collect();
-            let errors: Vec<(f64, f64)> = pts.iter().map(|c| c.ci).collect();
+            let points: Vec<(f64, f64)> = pts.iter().map(|c| (axis.at[pos(c)] + offset(i), c.mean * scale)).collect();
+            let errors: Vec<(f64, f64)> = pts.iter().map(|c| (c.ci.0 * scale, c.ci.1 * scale)).collect();
             let links: Vec<bool> = pts
                 .windows(2)
                 .map(|w| axis.integer && adjacent(&w[0].values[pi], &w[1].values[pi]))
@@ -160,7 +168,7 @@ pub fn chart(grid: &Grid, cells: &[Cell], metric: &str, pi: usize, naming: &Nami
     Chart {
         title: naming.title(metric, &param_label),
         x_label: if axis.log { format!("{param_label} (log scale)") } else { param_label },
-        y_label: naming.axis(metric),
+        y_label,
         series,
         x_ticks: p.values.iter().zip(&axis.at).map(|(v, x)| (*x, v.clone())).collect(),
         log_x: axis.log,

@@ -174,3 +174,21 @@ fn the_note_names_the_interval_and_goes_with_the_title() {
     let (without, _) = c.svg(&Style { title: false, ..Style::default() }).unwrap();
     assert!(with.contains("bootstrap") && !without.contains("bootstrap"));
 }
+
+#[test]
+fn latencies_past_5_s_read_in_seconds() {
+    let g = grid(&["k=8,20"]);
+    let metric = "find_node.latency_ms.p90";
+    let cs = cells(&g, metric, |i| [[9000.0, 11_000.0, 12_500.0], [4000.0, 4500.0, 5200.0]][i]);
+    let c = chart(&g, &cs, metric, 0, &Naming::default());
+    assert_eq!(c.y_label, "latency, 90th pct. (s)");
+    assert_eq!(c.series[0].name, "latency, 90th pct. (s)", "the legend names the unit too");
+    let l = layout(&c);
+    common(&c, &l, false);
+    assert!(l.y.1 < 30.0 && l.bars.iter().all(|b| b.2 < 30.0), "in seconds: {l:?}");
+    // Under 5 s they stay in ms.
+    let cs = cells(&g, metric, |_| [800.0, 900.0, 950.0]);
+    let c = chart(&g, &cs, metric, 0, &Naming::default());
+    assert_eq!(c.y_label, "latency, 90th pct. (ms)");
+    assert!(layout(&c).y.1 > 900.0);
+}
