@@ -119,7 +119,16 @@ pub struct Effect {
 pub fn effects() -> Vec<Effect> {
     let e = |name: &'static str, what, toml, base, cand, metric, direction| Effect {
         name,
-        short: name.split('_').next().unwrap_or(name),
+        short: match name {
+            "k_hops" => "k",
+            "alpha_latency" => "α lat.",
+            "alpha_messages" => "α msgs",
+            "b_hops" => "b hops",
+            "b_tables" => "b size",
+            "loss_timeouts" => "loss",
+            "session_success" => "churn",
+            _ => "paths",
+        },
         what,
         toml,
         sides: (base, cand),
@@ -330,7 +339,8 @@ fn effect_chart(effects: &[Effect], rows: &[(Vec<f64>, Vec<f64>, f64)]) -> Chart
             Series::new("base replicas", base_pts, Mark::Points { shape: crate::report::chart::Shape::Circle }),
             Series::new("candidate replicas", cand_pts, Mark::Points { shape: crate::report::chart::Shape::Triangle }),
         ],
-        x_names: effects.iter().map(|e| e.short.to_string()).collect(),
+        x_ticks: effects.iter().enumerate().map(|(i, e)| (i as f64, e.short.to_string())).collect(),
+        x_pad: true,
         log_y: true,
         ..Chart::default()
     }
