@@ -451,7 +451,8 @@ pub fn main(cli: Cli) -> ExitCode {
             }
             let label = (!label.is_empty()).then(|| label.join(","));
             // Replica sets (a directory of runs, not a run): each set's mean with its band.
-            if dirs.iter().any(|d| !d.join("manifest.json").is_file()) {
+            // (A manifest.json of any kind makes a run directory: its reader says what is wrong with it.)
+            if dirs.iter().any(|d| std::fs::symlink_metadata(d.join("manifest.json")).is_err()) {
                 return plot_sets(&dirs, label.as_deref(), out.as_deref(), force, &style);
             }
             if dirs.len() == 1 && label.is_none() {

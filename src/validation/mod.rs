@@ -12,10 +12,13 @@ pub mod report;
 
 use check::{Lab, Section};
 
+/// A part of the suite: its checks run in a lab, as a report section.
+type Part = fn(&Lab) -> Result<Section, String>;
+
 /// Runs the suite's sections in order, handing each to `done` as it
 /// finishes; an error names the run or file at fault.
 pub fn suite(lab: &Lab, done: &mut dyn FnMut(&Section)) -> Result<Vec<Section>, String> {
-    let parts: [fn(&Lab) -> Result<Section, String>; 2] = [monotone::checks, gap::checks];
+    let parts: [Part; 2] = [monotone::checks, gap::checks];
     let mut out = Vec::new();
     for part in parts {
         let s = part(lab)?;

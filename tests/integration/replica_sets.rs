@@ -94,6 +94,19 @@ fn plot_and_report_take_a_run_a_replica_set_a_sweep_and_a_merged_sweep_in_every_
     }
     let report = std::fs::read_to_string(set.join("report.md")).unwrap();
     assert!(report.contains("replicas_success.png") && report.contains("a replica set"), "{report}");
+    // Drawn again in another process: the same bytes in every format (svg2pdf
+    // writes resource dictionaries in a HashMap's order; kadsim sorts them).
+    let again = d.join("again");
+    ok(&[&["plot", s(&set), "--out", s(&again)][..], &all].concat());
+    for stem in REPLICA_STEMS {
+        for ext in ["png", "svg", "pdf"] {
+            let name = format!("{stem}.{ext}");
+            assert!(
+                std::fs::read(again.join(&name)).unwrap() == std::fs::read(set.join("charts").join(&name)).unwrap(),
+                "{name}"
+            );
+        }
+    }
     // A folder of runs made by hand is a replica set too: its charts go into it.
     let folder = d.join("folder");
     std::fs::create_dir_all(&folder).unwrap();

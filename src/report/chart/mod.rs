@@ -19,6 +19,7 @@
 mod axis;
 pub mod draw;
 pub mod legend;
+pub mod pdf_order;
 pub mod render;
 pub mod ticks;
 

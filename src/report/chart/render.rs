@@ -332,8 +332,10 @@ pub fn png_of(tree: &resvg::usvg::Tree, scale: f64) -> Result<Vec<u8>, String> {
 
 /// The drawing as a PDF page of its own size in points, the font embedded.
 pub fn pdf_of(tree: &resvg::usvg::Tree) -> Result<Vec<u8>, String> {
-    svg2pdf::to_pdf(tree, svg2pdf::ConversionOptions::default(), svg2pdf::PageOptions::default())
-        .map_err(|e| e.to_string())
+    let mut pdf = svg2pdf::to_pdf(tree, svg2pdf::ConversionOptions::default(), svg2pdf::PageOptions::default())
+        .map_err(|e| e.to_string())?;
+    super::pdf_order::sort_resources(&mut pdf);
+    Ok(pdf)
 }
 
 /// The drawing as SVG with every glyph an outline.
