@@ -107,6 +107,9 @@ pub enum Cmd {
         /// Up to 1,000,000 nodes (about half an hour and 6 GiB).
         #[arg(long)]
         full: bool,
+        /// Only these parts, comma-separated: model, analytic, monotone, gap.
+        #[arg(long, value_name = "LIST")]
+        only: Option<String>,
         /// Where the report, its charts and the suite's runs go (default:
         /// results/validation, or results/validation-full with --full).
         #[arg(long, value_name = "DIR")]
@@ -532,8 +535,8 @@ pub fn main(cli: Cli) -> ExitCode {
         Cmd::Node { listen, bootstrap, id, seed, max_per_ip, max_per_subnet, profile } => {
             commands::node(&listen, &bootstrap, id.as_deref(), seed, (max_per_ip, max_per_subnet), &profile)
         }
-        Cmd::Validation { quick: _, full, out, force, threads, chart } => match chart.style() {
-            Ok(style) => validation_cmd::validation(full, out, force, threads, &style),
+        Cmd::Validation { quick: _, full, only, out, force, threads, chart } => match chart.style() {
+            Ok(style) => validation_cmd::validation(full, only.as_deref(), out, force, threads, &style),
             Err(code) => code,
         },
         Cmd::Trace { dir, op, worst, out, force, chart } => match chart.style() {

@@ -20,7 +20,18 @@ fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
 }
 
 /// `kadsim validation [--quick | --full] [--out DIR] [--force] [--threads N]`.
-pub fn validation(full: bool, out: Option<PathBuf>, force: bool, threads: Option<usize>, style: &Style) -> ExitCode {
+pub fn validation(
+    full: bool,
+    only: Option<&str>,
+    out: Option<PathBuf>,
+    force: bool,
+    threads: Option<usize>,
+    style: &Style,
+) -> ExitCode {
+    let parts = match crate::validation::chosen(only) {
+        Ok(p) => p,
+        Err(e) => return fail(EXIT_BAD_INPUT, e),
+    };
     let depth = if full { Depth::Full } else { Depth::Quick };
     let flag = if full { "--full" } else { "--quick" };
     // The suite's networks are small: one thread per run and a run per core
@@ -47,7 +58,7 @@ pub fn validation(full: bool, out: Option<PathBuf>, force: bool, threads: Option
     let started = Instant::now();
     say!("kadsim validation {flag}: {jobs} runs at a time, {threads} threads each; runs in {}", runs.path().display());
     let lab = Lab { runs: runs.path(), threads, jobs, depth };
-    let sections = match suite(&lab, &mut |s| {
+    let sections = match suite(&lab, &parts, &mut |s| {
         say!("\n{} ({:.0} s)", s.title, started.elapsed().as_secs_f64());
         put!("{}", report::table(&s.checks));
     }) {
@@ -60,7 +71,10 @@ pub fn validation(full: bool, out: Option<PathBuf>, force: bool, threads: Option
         return fail(e.exit_code(), e);
     }
     let p = report::Provenance {
-        command: format!("kadsim validation {flag}"),
+        command: match only {
+            Some(o) => format!("kadsim validation {flag} --only {o}"),
+            None => format!("kadsim validation {flag}"),
+        },
         version: format!("{} ({})", env!("CARGO_PKG_VERSION"), crate::runner::GIT_COMMIT),
         finished_at: crate::runner::utc(
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),

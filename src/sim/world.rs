@@ -210,7 +210,7 @@ impl World {
         let threads = threads.clamp(1, sc.nodes.max(1) as usize);
         let seed = sc.seed;
         let n = sc.nodes as usize;
-        let cfg = Arc::new(sc.protocol.config());
+        let cfg = Arc::new(super::fault::broken_on_purpose(sc.protocol.config()));
         let mut net_rng = seeds::stream(seed, "network");
         let latency = LatencyModel::new(&sc.network.latency, n, &mut net_rng).with_floor(sc.network.min_latency.0);
         let mut part_rng = seeds::stream(seed, "partitions");
