@@ -55,7 +55,7 @@ mod tests {
 
     #[test]
     fn only_chooses_parts_in_report_order_and_refuses_unknown_names() {
-        let names = |v: Vec<(&str, Part)>| v.into_iter().map(|p| p.0).collect::<Vec<_>>();
+        let names = |v: Vec<(&'static str, Part)>| v.into_iter().map(|p| p.0).collect::<Vec<_>>();
         assert_eq!(names(chosen(None).unwrap()), PARTS.map(|p| p.0));
         assert_eq!(names(chosen(Some("gap, monotone")).unwrap()), ["monotone", "gap"]);
         assert!(chosen(Some("hops")).unwrap_err().contains("no part \"hops\""));
