@@ -6,3 +6,5 @@
 //! and ideal networks (`gap`). Each module returns its report section.
 
 pub mod check;
+pub mod model;
+pub mod model_checks;
