@@ -7,6 +7,8 @@
 
 pub mod check;
 pub mod gap;
+pub mod model;
+pub mod model_checks;
 pub mod monotone;
 pub mod report;
 
@@ -16,7 +18,8 @@ use check::{Lab, Section};
 type Part = fn(&Lab) -> Result<Section, String>;
 
 /// The parts of the suite by name, in report order.
-pub const PARTS: [(&str, Part); 2] = [("monotone", monotone::checks), ("gap", gap::checks)];
+pub const PARTS: [(&str, Part); 3] =
+    [("model", model_checks::checks), ("monotone", monotone::checks), ("gap", gap::checks)];
 
 /// The parts named in `only` (comma-separated names of [`PARTS`]), or all;
 /// an unknown name is refused, listing the names.
