@@ -25,3 +25,4 @@ mod sweeps;
 mod testnet;
 mod tracing;
 mod traffic;
+mod validation;
