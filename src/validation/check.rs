@@ -170,7 +170,7 @@ mod tests {
             c(0.0, 0.001, Tolerance::Significant(0.05)).pass() && !c(0.0, 0.2, Tolerance::Significant(0.05)).pass()
         );
         assert!(!c(f64::NAN, 1.0, Tolerance::Abs(1.0)).pass() && !c(1.0, f64::NAN, Tolerance::Abs(1.0)).pass());
-        assert_eq!(number(3.14159), "3.142");
+        assert_eq!(number(1.234567), "1.235");
         assert_eq!(number(0.0123456), "0.01235");
         assert_eq!(number(12345.0), "12345");
         assert_eq!(number(2.5), "2.5");
