@@ -5,6 +5,8 @@
 //! monotone effects across replicas (`monotone`) and the gap between joined
 //! and ideal networks (`gap`). Each module returns its report section.
 
+pub mod analytic;
+pub mod analytic_checks;
 pub mod check;
 pub mod gap;
 pub mod model;
