@@ -20,8 +20,12 @@ use check::{Lab, Section};
 type Part = fn(&Lab) -> Result<Section, String>;
 
 /// The parts of the suite by name, in report order.
-pub const PARTS: [(&str, Part); 3] =
-    [("model", model_checks::checks), ("monotone", monotone::checks), ("gap", gap::checks)];
+pub const PARTS: [(&str, Part); 4] = [
+    ("model", model_checks::checks),
+    ("analytic", analytic_checks::checks),
+    ("monotone", monotone::checks),
+    ("gap", gap::checks),
+];
 
 /// The parts named in `only` (comma-separated names of [`PARTS`]), or all;
 /// an unknown name is refused, listing the names.
