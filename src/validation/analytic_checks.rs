@@ -789,7 +789,7 @@ mod tests {
             Ok("full") => Depth::Full,
             _ => Depth::Quick,
         };
-        let lab = Lab { runs: &dir, threads: 2, depth };
+        let lab = Lab { runs: &dir, threads: 1, jobs: 2, depth };
         let t = std::time::Instant::now();
         let s = checks(&lab).unwrap();
         eprintln!("analytic section, {depth:?}: {:.1} s", t.elapsed().as_secs_f64());
