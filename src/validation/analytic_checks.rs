@@ -211,8 +211,8 @@ and fail every one of these checks.\n\n\
         REPLICAS - 1,
         number(student_t_quantile(0.9995, (REPLICAS - 1) as f64)),
     ));
-    s.charts.push(("analytic-table-size".into(), table_chart(&measured_points)));
-    s.charts.push(("analytic-table-residual".into(), residual_chart(&residuals)));
+    s.charts.push(("analytic_table_size".into(), table_chart(&measured_points)));
+    s.charts.push(("analytic_table_residual".into(), residual_chart(&residuals)));
     Ok(())
 }
 
@@ -499,7 +499,7 @@ last column).\n\n\
         })
         .collect();
     s.charts.push((
-        "analytic-stale-share".into(),
+        "analytic_stale_share".into(),
         Chart {
             title: "Stale contacts under exponential sessions (μ = 1 h, no rejoin)".into(),
             x_label: "time (h)".into(),
@@ -607,7 +607,7 @@ against {}.\n\n",
         number(at_t.0),
         number(at_t.1),
     ));
-    s.charts.push(("analytic-survival".into(), survival_chart(&gets, k)));
+    s.charts.push(("analytic_survival".into(), survival_chart(&gets, k)));
     Ok(())
 }
 
