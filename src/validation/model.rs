@@ -724,40 +724,4 @@ mod tests {
         let small = m(8, 1, 1, Variant::SmallBuckets);
         assert!(small.mean_hops() > base.mean_hops() + 0.05, "{} against {}", small.mean_hops(), base.mean_hops());
     }
-
-    /// Prints the model's figures and timing (`-- --ignored --nocapture`;
-    /// `KADSIM_MODEL_N` sets n, default 10,000).
-    #[test]
-    #[ignore]
-    fn explore() {
-        let n: usize = std::env::var("KADSIM_MODEL_N").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
-        let lookups: usize = std::env::var("KADSIM_MODEL_LOOKUPS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
-        for k in [8, 20] {
-            for alpha in [1, 3] {
-                for b in [1u8, 3] {
-                    for v in [Variant::Paper, Variant::StopRoundEarly, Variant::SmallBuckets] {
-                        for seed in [1, 2] {
-                            let t = std::time::Instant::now();
-                            let x = sample(Params { n, k, alpha, b }, v, lookups, 4, seed, 2);
-                            let sd = |f: &dyn Fn(usize) -> f64, m: f64| {
-                                ((0..x.lookups).map(|i| (f(i) - m).powi(2)).sum::<f64>() / x.lookups as f64).sqrt()
-                            };
-                            eprintln!(
-                                "n {n} k {k} a {alpha} b {b} {v:?} seed {seed}: hops {:.4} (sd {:.3}) queried {:.3} (sd {:.2}) rounds {:.3} (sd {:.2}) success {:.4} hist {:?} {:.2} s",
-                                x.mean_hops(),
-                                sd(&|i| f64::from(x.hops[i]), x.mean_hops()),
-                                x.mean_queried(),
-                                sd(&|i| f64::from(x.queried[i]), x.mean_queried()),
-                                x.mean_rounds(),
-                                sd(&|i| f64::from(x.rounds[i]), x.mean_rounds()),
-                                x.success_rate(),
-                                x.hop_counts(),
-                                t.elapsed().as_secs_f64()
-                            );
-                        }
-                    }
-                }
-            }
-        }
-    }
 }
