@@ -747,19 +747,11 @@ fn plot_sets(
             }
         }
     }
-    let labels: Vec<String> = match label {
-        None => sets.iter().map(|s| s.label.clone()).collect(),
-        Some(list) => {
-            let l: Vec<String> = list.split(',').map(|x| x.trim().to_string()).collect();
-            if l.len() != sets.len() || l.iter().any(String::is_empty) {
-                eprintln!(
-                    "kadsim: --label: {} labels for {} sets; give one non-empty label per directory, comma-separated",
-                    l.len(),
-                    sets.len()
-                );
-                return ExitCode::from(EXIT_BAD_INPUT);
-            }
-            l
+    let labels = match plot::labels(sets.iter().map(|s| s.label.clone()).collect(), label, "sets") {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("kadsim: {e}");
+            return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
     let drawn: Vec<crate::report::replica_charts::Set> = sets

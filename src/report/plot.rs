@@ -357,13 +357,21 @@ pub fn run_charts(r: &Results) -> Vec<(&'static str, Chart)> {
 /// The labels of runs drawn together: the given ones, else each run's
 /// directory name (with its scenario name when two directories share a name).
 pub fn run_labels(runs: &[Results], given: Option<&str>) -> Result<Vec<String>, String> {
+    let name = |r: &Results| r.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| r.name());
+    labels(runs.iter().map(name).collect(), given, "runs")
+}
+
+/// The labels of things drawn together (`what`: runs, sets): the given ones
+/// (`--label A,B,...`, one per thing, none empty), else their `names`, a
+/// name given twice numbered by its place.
+pub fn labels(names: Vec<String>, given: Option<&str>, what: &str) -> Result<Vec<String>, String> {
     if let Some(list) = given {
         let labels: Vec<String> = list.split(',').map(|l| l.trim().to_string()).collect();
-        if labels.len() != runs.len() {
+        if labels.len() != names.len() {
             return Err(format!(
-                "--label: {} labels for {} runs; give one per run, comma-separated",
+                "--label: {} labels for {} {what}; give one for each, comma-separated",
                 labels.len(),
-                runs.len()
+                names.len()
             ));
         }
         if let Some(empty) = labels.iter().position(String::is_empty) {
@@ -371,8 +379,6 @@ pub fn run_labels(runs: &[Results], given: Option<&str>) -> Result<Vec<String>, 
         }
         return Ok(labels);
     }
-    let name = |r: &Results| r.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| r.name());
-    let names: Vec<String> = runs.iter().map(name).collect();
     Ok(names
         .iter()
         .enumerate()
