@@ -101,10 +101,10 @@ pub enum Cmd {
     /// each with its tolerance; prints the table, writes validation.md with
     /// charts, and exits 1 when a check fails.
     Validation {
-        /// Small networks, a few minutes on two cores (the default; CI runs it).
+        /// Networks up to 10,000 nodes, under a minute on two cores (the default; CI runs it).
         #[arg(long, conflicts_with = "full")]
         quick: bool,
-        /// Up to 1,000,000 nodes (about half an hour and 6 GiB).
+        /// Up to 1,000,000 nodes (about 15 minutes and 11 GB on two cores).
         #[arg(long)]
         full: bool,
         /// Only these parts, comma-separated: model, analytic, monotone, gap.
