@@ -634,7 +634,7 @@ pub struct ChartOpts {
     /// Leave the charts' titles out (a paper's figure has a caption instead).
     #[arg(long)]
     no_title: bool,
-    /// Write the SVG's text as <text> elements (a paper can restyle the
+    /// Write the SVG's text as `<text>` elements (a paper can restyle the
     /// font) instead of outlines.
     #[arg(long)]
     svg_text: bool,

@@ -25,9 +25,9 @@ use statrs::distribution::{ChiSquared, ContinuousCDF};
 const LATENCY_US: u64 = 50_000;
 /// Node lookups kadsim is asked for per configuration (Poisson: about this
 /// many), spread over [`kadsim_networks`] runs.
-const KADSIM_LOOKUPS: usize = 10_000;
+pub const KADSIM_LOOKUPS: usize = 10_000;
 /// Simulated seconds over which kadsim's lookups start, after the warm-up.
-const WINDOW_S: u64 = 100;
+pub const WINDOW_S: u64 = 100;
 /// Model lookups per configuration, spread over [`model_networks`] networks.
 const MODEL_LOOKUPS: usize = 20_000;
 /// The model's master seed.
