@@ -118,7 +118,9 @@ fn t_halfwidth(xs: &[f64]) -> f64 {
 
 /// Runs `toml` once per seed 1..=[`REPLICAS`], as `name-sSEED`.
 fn replicas(lab: &Lab, name: &str, toml: &str) -> Result<Vec<Results>, String> {
-    (1..=REPLICAS).map(|seed| lab.simulate(&format!("{name}-s{seed}"), toml, &[format!("seed={seed}")])).collect()
+    let jobs: Vec<(String, &str, Vec<String>)> =
+        (1..=REPLICAS).map(|seed| (format!("{name}-s{seed}"), toml, vec![format!("seed={seed}")])).collect();
+    lab.simulate_all(&jobs)
 }
 
 /// 1. The mean routing-table size on oracle tables.
@@ -783,34 +785,9 @@ mod tests {
     fn the_quick_section_passes_every_check() {
         let dir = std::env::temp_dir().join(format!("kadsim-analytic-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        // KADSIM_ANALYTIC_DEPTH=full runs the full section instead;
-        // KADSIM_ANALYTIC_OUT=DIR writes its Markdown and charts there.
-        let depth = match std::env::var("KADSIM_ANALYTIC_DEPTH").as_deref() {
-            Ok("full") => Depth::Full,
-            _ => Depth::Quick,
-        };
-        let lab = Lab { runs: &dir, threads: 1, jobs: 2, depth };
-        let t = std::time::Instant::now();
+        let lab = Lab { runs: &dir, threads: 1, jobs: 2, depth: Depth::Quick };
         let s = checks(&lab).unwrap();
-        eprintln!("analytic section, {depth:?}: {:.1} s", t.elapsed().as_secs_f64());
-        if let Ok(out) = std::env::var("KADSIM_ANALYTIC_OUT") {
-            let out = std::path::PathBuf::from(out);
-            std::fs::write(out.join("analytic.md"), &s.text).unwrap();
-            for (stem, chart) in &s.charts {
-                chart.save(&out.join(stem)).unwrap();
-            }
-        }
         let _ = std::fs::remove_dir_all(&dir);
-        for c in &s.checks {
-            eprintln!(
-                "{:<40} {:>12} {:>12} {:>10} {}",
-                c.name,
-                c.expected_text(),
-                c.measured_text(),
-                c.tolerance_text(),
-                c.pass()
-            );
-        }
         let failed: Vec<&str> = s.checks.iter().filter(|c| !c.pass()).map(|c| c.name.as_str()).collect();
         assert!(failed.is_empty(), "failed: {failed:?}");
         assert!(s.checks.len() >= 15 && s.charts.len() == 4, "{} checks, {} charts", s.checks.len(), s.charts.len());
