@@ -15,9 +15,8 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 const SLOTS: usize = 4096;
-/// Room a slot starts with, and the most it keeps once emptied.
-const SLOT_START: usize = 64;
-const SLOT_KEEP: usize = 1024;
+/// Room a slot starts with, and the least it keeps once emptied.
+const SLOT_START: usize = 16;
 
 /// A calendar queue of events of type `E`.
 #[derive(Debug)]
@@ -101,11 +100,13 @@ impl<E> Calendar<E> {
             if !bucket.is_empty() {
                 self.in_wheel -= bucket.len();
                 self.now.append(bucket);
-                if bucket.capacity() > SLOT_KEEP {
-                    // A burst (a join storm) grew it: every slot in turn sees
-                    // the burst, so keeping each one's peak would hold the
-                    // burst 4096 times over.
-                    *bucket = Vec::with_capacity(SLOT_START);
+                // A burst (a join storm) grows the slots in turn: keeping each
+                // one's peak would hold the burst 4096 times over. A slot keeps
+                // room for twice the wheel's mean load, so that memory follows
+                // the events in flight, not the run's busiest second.
+                let keep = SLOT_START.max(2 * self.in_wheel / SLOTS);
+                if bucket.capacity() > 2 * keep {
+                    bucket.shrink_to(keep);
                 }
             }
             if !self.now.is_empty() {
