@@ -21,7 +21,7 @@ use std::hash::Hash;
 /// What a driver's address type must offer.
 pub trait Address: Copy + Eq + Ord + Hash + Debug + Send + Sync + 'static {
     /// A contact at an address of this type as routing tables store it.
-    type Slot: Copy + Debug + Send + Sync + 'static;
+    type Slot: Copy + Debug + PartialEq + Send + Sync + 'static;
     /// Packs a contact into a slot.
     fn pack(c: Contact<Self>) -> Self::Slot;
     /// The contact a slot holds.
@@ -161,20 +161,43 @@ pub fn cmp_to(target: &Distance, a: &NodeId, b: &NodeId) -> std::cmp::Ordering {
 /// slice whose keys tie there (two IDs sharing their top 59 bits of distance),
 /// or a longer slice, takes the comparison sort. A sorted slice costs one pass.
 pub fn sort_by_xor<T: Copy>(items: &mut [T], target: &Distance, id: impl Fn(&T) -> &NodeId) {
+    sort_by_top(items, target.top(), |x| id(x).top(), |a, b| cmp_to(target, id(a), id(b)));
+}
+
+/// Sorts routing-table slots nearest first to the target given in word form,
+/// as [`sort_by_xor`] sorts contacts, without rebuilding an ID unless two
+/// slots tie on their top 64 bits and the address type's IDs are not a
+/// function of those ([`Address::ID_FROM_TOP`]).
+pub fn sort_slots_by_xor<A: Address>(items: &mut [A::Slot], target: &Distance) {
+    sort_by_top(items, target.top(), A::top, |a, b| cmp_slots::<A>(target, a, b));
+}
+
+/// The XOR order of two slots relative to a target given in word form.
+#[inline]
+pub fn cmp_slots<A: Address>(target: &Distance, a: &A::Slot, b: &A::Slot) -> std::cmp::Ordering {
+    let t = target.top();
+    match (A::top(a) ^ t).cmp(&(A::top(b) ^ t)) {
+        std::cmp::Ordering::Equal if !A::ID_FROM_TOP => cmp_to(target, &A::unpack(a).id, &A::unpack(b).id),
+        o => o,
+    }
+}
+
+/// The sort of [`sort_by_xor`]: `top` reads an item's top 64 ID bits, `cmp`
+/// is the full order, used for long slices and ties.
+fn sort_by_top<T: Copy>(items: &mut [T], t: u64, top: impl Fn(&T) -> u64, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) {
     const SHORT: usize = 32;
     let n = items.len();
     if n <= 1 {
         return;
     }
     if n > SHORT {
-        items.sort_unstable_by(|a, b| cmp_to(target, id(a), id(b)));
+        items.sort_unstable_by(cmp);
         return;
     }
-    let t = target.top();
     let mut keys = [0u64; SHORT];
     let mut sorted = true;
     for (i, x) in items.iter().enumerate() {
-        keys[i] = ((id(x).top() ^ t) & !31) | i as u64;
+        keys[i] = ((top(x) ^ t) & !31) | i as u64;
         sorted &= i == 0 || keys[i - 1] >> 5 < keys[i] >> 5;
     }
     if sorted {
@@ -183,7 +206,7 @@ pub fn sort_by_xor<T: Copy>(items: &mut [T], target: &Distance, id: impl Fn(&T) 
     let keys = &mut keys[..n];
     keys.sort_unstable();
     if keys.windows(2).any(|w| w[0] >> 5 == w[1] >> 5) {
-        items.sort_unstable_by(|a, b| cmp_to(target, id(a), id(b)));
+        items.sort_unstable_by(cmp);
         return;
     }
     // Apply the permutation in place, cycle by cycle: position p takes the

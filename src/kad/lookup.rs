@@ -65,6 +65,11 @@ impl<A: Address> Candidate<A> {
         A::unpack(&self.slot)
     }
 
+    /// The node in the form routing tables store it.
+    pub fn slot(&self) -> A::Slot {
+        self.slot
+    }
+
     /// The node's ID.
     pub fn id(&self) -> NodeId {
         A::unpack(&self.slot).id
@@ -197,20 +202,14 @@ impl<A: Address> Lookup<A> {
     }
 
     /// A fresh candidate for `contact` at depth `depth` on path `path`.
-    fn candidate(&self, contact: Contact<A>, depth: u8, path: u8) -> Candidate<A> {
-        Candidate {
-            key: contact.id.top() ^ self.target_w.top(),
-            slot: A::pack(contact),
-            depth,
-            state: CandState::Fresh,
-            path,
-        }
+    fn candidate(&self, slot: A::Slot, depth: u8, path: u8) -> Candidate<A> {
+        Candidate { key: A::top(&slot) ^ self.target_w.top(), slot, depth, state: CandState::Fresh, path }
     }
 
     /// Seeds the lookup with the origin's own closest contacts (depth 1),
     /// dealt out over the disjoint paths round-robin, nearest first
     /// (S/Kademlia §4.4: "distributes them into d independent lookup buckets").
-    pub fn seed(&mut self, contacts: &[Contact<A>]) {
+    pub fn seed(&mut self, contacts: &[A::Slot]) {
         self.add_all(contacts, 1);
         if self.paths > 1 {
             for (i, c) in self.cands.iter_mut().enumerate() {
@@ -222,7 +221,7 @@ impl<A: Address> Lookup<A> {
     /// Adds a contact learned at discovery depth `depth`. The own ID is ignored;
     /// a contact already known keeps the smaller depth.
     pub fn add(&mut self, contact: Contact<A>, depth: u8) {
-        self.add_all(std::slice::from_ref(&contact), depth);
+        self.add_all(&[A::pack(contact)], depth);
     }
 
     /// Adds the contacts of one reply, all learned at discovery depth `depth`:
@@ -230,19 +229,20 @@ impl<A: Address> Lookup<A> {
     /// first) and merged into the sorted shortlist in one pass, instead of one
     /// search and insertion each. The own ID is ignored; a contact already known
     /// keeps the smaller depth; the shortlist is then cut back to its cap.
-    pub fn add_all(&mut self, contacts: &[Contact<A>], depth: u8) {
+    pub fn add_all(&mut self, contacts: &[A::Slot], depth: u8) {
         self.add_all_on(contacts, depth, 0);
     }
 
     /// [`add_all`](Self::add_all) onto path `path`: a contact a path already
     /// holds stays on its path.
-    fn add_all_on(&mut self, contacts: &[Contact<A>], depth: u8, path: u8) {
+    fn add_all_on(&mut self, contacts: &[A::Slot], depth: u8, path: u8) {
         let mut incoming = std::mem::take(&mut self.incoming);
         incoming.clear();
         let full = self.cands.len() - self.failed_n >= self.cap;
         let last = self.cands.last().copied();
+        let own_top = self.own.top();
         for c in contacts {
-            if c.id == self.own {
+            if A::top(c) == own_top && (A::ID_FROM_TOP || A::unpack(c).id == self.own) {
                 continue;
             }
             let cand = self.candidate(*c, depth, path);
@@ -374,7 +374,7 @@ impl<A: Address> Lookup<A> {
     /// candidate's depth, or `None` if `id` was not in flight in this lookup.
     /// An answer from a node nearer the target than every earlier one is
     /// noted as the nearest answer's time.
-    pub fn answered(&mut self, now: Time, id: &NodeId, contacts: &[Contact<A>]) -> Option<u8> {
+    pub fn answered(&mut self, now: Time, id: &NodeId, contacts: &[A::Slot]) -> Option<u8> {
         let i = self.index_of(id)?;
         if self.cands[i].state != CandState::InFlight {
             return None;
@@ -459,7 +459,7 @@ fn send_fresh<'a, A: Address + 'a>(
         }
         seen += 1;
         if c.state == CandState::Fresh {
-            out.push(A::unpack(&c.slot));
+            out.push(c.slot);
             c.state = CandState::InFlight;
             sent += 1;
         }

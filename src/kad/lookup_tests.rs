@@ -27,16 +27,16 @@ fn loose_keeps_alpha_in_flight_among_the_k_closest_paper_2_3() {
     for i in 1..=5 {
         l.add(c(i, 0), 1);
     }
-    let mut q = Contacts::new();
+    let mut q = Vec::new();
     l.next_queries(&mut q);
     assert_eq!(ids(&q), vec![id(1, 0), id(2, 0)], "the α closest first");
     // One answers: exactly one new query goes out, before the other returns.
     assert_eq!(l.answered(Time::ZERO, &id(1, 0), &[]), Some(1));
-    let mut q = Contacts::new();
+    let mut q = Vec::new();
     l.next_queries(&mut q);
     assert_eq!(ids(&q), vec![id(3, 0)]);
     // Nodes beyond the k closest are not queried while the k closest are busy.
-    let mut q = Contacts::new();
+    let mut q = Vec::new();
     l.next_queries(&mut q);
     assert!(q.is_empty());
 }
@@ -46,14 +46,14 @@ fn terminates_when_the_k_closest_have_all_answered_paper_2_3() {
     let mut l = lookup(2, 3, Parallelism::Loose);
     l.add(c(4, 0), 1);
     l.add(c(5, 0), 1);
-    let mut q = Contacts::new();
+    let mut q = Vec::new();
     l.next_queries(&mut q);
     assert!(!l.is_done());
     // Node 4 tells of a closer node 1: the lookup is not over until 1 answers.
     l.answered(Time::ZERO, &id(4, 0), &[c(1, 0)]);
     l.answered(Time::ZERO, &id(5, 0), &[]);
     assert!(!l.is_done());
-    let mut q = Contacts::new();
+    let mut q = Vec::new();
     l.next_queries(&mut q);
     assert_eq!(ids(&q), vec![id(1, 0)]);
     l.answered(Time::ZERO, &id(1, 0), &[]);
@@ -68,16 +68,16 @@ fn a_timeout_frees_the_slot_and_leaves_the_shortlist_paper_2_3() {
     for i in 1..=3 {
         l.add(c(i, 0), 1);
     }
-    let mut q = Contacts::new();
+    let mut q = Vec::new();
     l.next_queries(&mut q);
     assert_eq!(ids(&q), vec![id(1, 0)]);
     l.failed(&id(1, 0));
     assert_eq!(l.in_flight(), 0);
-    let mut q = Contacts::new();
+    let mut q = Vec::new();
     l.next_queries(&mut q);
     assert_eq!(ids(&q), vec![id(2, 0)], "the slot is free again");
     l.answered(Time::ZERO, &id(2, 0), &[c(1, 0)]);
-    let mut q = Contacts::new();
+    let mut q = Vec::new();
     l.next_queries(&mut q);
     assert_eq!(ids(&q), vec![id(3, 0)], "a failed node is never queried again");
     l.answered(Time::ZERO, &id(3, 0), &[]);
@@ -90,16 +90,16 @@ fn strict_rounds_wait_and_widen_after_no_progress_paper_2_3() {
     for i in 1..=6 {
         l.add(c(i, 0), 1);
     }
-    let mut q = Contacts::new();
+    let mut q = Vec::new();
     l.next_queries(&mut q);
     assert_eq!(ids(&q), vec![id(1, 0), id(2, 0)]);
     l.answered(Time::ZERO, &id(1, 0), &[]);
-    let mut q = Contacts::new();
+    let mut q = Vec::new();
     l.next_queries(&mut q);
     assert!(q.is_empty(), "no new query while the round is out");
     l.answered(Time::ZERO, &id(2, 0), &[]);
     // The round found nothing closer: query all of the k closest not yet queried.
-    let mut q = Contacts::new();
+    let mut q = Vec::new();
     l.next_queries(&mut q);
     assert_eq!(ids(&q), vec![id(3, 0), id(4, 0)]);
 }
@@ -110,11 +110,11 @@ fn strict_round_with_progress_sends_alpha_paper_2_3() {
     for i in 5..=9 {
         l.add(c(i, 0), 1);
     }
-    let mut q = Contacts::new();
+    let mut q = Vec::new();
     l.next_queries(&mut q);
     l.answered(Time::ZERO, &id(5, 0), &[c(1, 0), c(2, 0), c(3, 0)]);
     l.answered(Time::ZERO, &id(6, 0), &[]);
-    let mut q = Contacts::new();
+    let mut q = Vec::new();
     l.next_queries(&mut q);
     assert_eq!(ids(&q), vec![id(1, 0), id(2, 0)], "progress: the next α only");
 }
@@ -123,11 +123,11 @@ fn strict_round_with_progress_sends_alpha_paper_2_3() {
 fn discovery_depth_keeps_the_smallest_design_4() {
     let mut l = lookup(5, 3, Parallelism::Loose);
     l.add(c(3, 0), 1);
-    let mut q = Contacts::new();
+    let mut q = Vec::new();
     l.next_queries(&mut q);
     l.answered(Time::ZERO, &id(3, 0), &[c(2, 0)]);
     assert_eq!(l.candidates()[0].depth, 2);
-    let mut q = Contacts::new();
+    let mut q = Vec::new();
     l.next_queries(&mut q);
     l.answered(Time::ZERO, &id(2, 0), &[c(1, 0), c(3, 0)]);
     let depth = |l: &Lookup<u32>, x: NodeId| l.candidates().iter().find(|c| c.id() == x).unwrap().depth;
@@ -143,7 +143,7 @@ fn the_own_node_never_enters_its_shortlist() {
     let mut l = lookup(5, 3, Parallelism::Loose);
     l.add(c(0xFF, 0xFF), 1);
     l.add(c(2, 0), 1);
-    let mut q = Contacts::new();
+    let mut q = Vec::new();
     l.next_queries(&mut q);
     l.answered(Time::ZERO, &id(2, 0), &[c(0xFF, 0xFF)]);
     assert!(l.candidates().iter().all(|c| c.id() != id(0xFF, 0xFF)));
@@ -173,16 +173,16 @@ fn failed_candidates_do_not_crowd_out_live_ones() {
     for i in 1..=4 {
         l.add(c(i, 0), 1);
     }
-    let mut q = Contacts::new();
+    let mut q = Vec::new();
     l.next_queries(&mut q);
     l.failed(&id(1, 0));
     l.failed(&id(2, 0));
-    let mut q = Contacts::new();
+    let mut q = Vec::new();
     l.next_queries(&mut q);
     assert_eq!(ids(&q), vec![id(3, 0), id(4, 0)]);
     l.failed(&id(3, 0));
     l.answered(Time::ZERO, &id(4, 0), &[c(5, 0)]);
-    let mut q = Contacts::new();
+    let mut q = Vec::new();
     l.next_queries(&mut q);
     assert_eq!(ids(&q), vec![id(5, 0)], "the farther live contact is kept and queried");
     l.answered(Time::ZERO, &id(5, 0), &[]);
@@ -202,7 +202,7 @@ fn disjoint_paths_query_each_node_once_and_merge_s_kademlia_4_4() {
     l.seed(&[c(1, 0), c(2, 0), c(3, 0), c(4, 0)]);
     let paths: Vec<u8> = l.candidates().iter().map(|x| x.path).collect();
     assert_eq!(paths, vec![0, 1, 0, 1], "round-robin, nearest first");
-    let mut q = Contacts::new();
+    let mut q = Vec::new();
     l.next_queries(&mut q);
     assert_eq!(ids(&q), vec![id(1, 0), id(2, 0)], "α = 1 on each path");
     // Path 0's node 1 answers with a new contact (0x05) and one path 1 holds (0x04).
@@ -210,11 +210,11 @@ fn disjoint_paths_query_each_node_once_and_merge_s_kademlia_4_4() {
     let on = |l: &Lookup<u32>, x: NodeId| l.candidates().iter().find(|c| c.id() == x).unwrap().path;
     assert_eq!(on(&l, id(5, 0)), 0, "a new contact joins the replier's path");
     assert_eq!(on(&l, id(4, 0)), 1, "a contact a path holds stays on it");
-    let mut q = Contacts::new();
+    let mut q = Vec::new();
     l.next_queries(&mut q);
     assert_eq!(ids(&q), vec![id(3, 0)], "path 0's next; path 1 still waits for node 2");
     l.failed(&id(2, 0));
-    let mut q = Contacts::new();
+    let mut q = Vec::new();
     l.next_queries(&mut q);
     assert_eq!(ids(&q), vec![id(4, 0)], "path 1 goes on with its own");
     assert!(!l.is_done());
@@ -244,7 +244,7 @@ fn the_nearest_answer_is_noted_when_a_nearer_node_answers_and_only_then() {
     let mut l = lookup(3, 3, Parallelism::Loose);
     assert_eq!(l.nearest_answer(), None, "nobody has answered");
     l.seed(&[c(4, 0), c(5, 0), c(6, 0)]);
-    let mut q = Contacts::new();
+    let mut q = Vec::new();
     l.next_queries(&mut q);
     // Node 5 answers first at 100 ms, naming node 2 (depth 2).
     l.answered(at(100), &id(5, 0), &[c(2, 0)]);
@@ -256,13 +256,13 @@ fn the_nearest_answer_is_noted_when_a_nearer_node_answers_and_only_then() {
     l.answered(at(150), &id(4, 0), &[]);
     assert_eq!(l.nearest_answer(), Some(NearestAnswer { at: at(150), depth: 1 }));
     // Node 2, learned from node 5 at depth 2, answers at 230 ms.
-    let mut q = Contacts::new();
+    let mut q = Vec::new();
     l.next_queries(&mut q);
     assert_eq!(ids(&q), vec![id(2, 0)]);
     l.answered(at(230), &id(2, 0), &[c(1, 0)]);
     assert_eq!(l.nearest_answer(), Some(NearestAnswer { at: at(230), depth: 2 }));
     // Node 1 (depth 3) times out: the nearest answer stays node 2's.
-    let mut q = Contacts::new();
+    let mut q = Vec::new();
     l.next_queries(&mut q);
     l.failed(&id(1, 0));
     assert_eq!(l.nearest_answer(), Some(NearestAnswer { at: at(230), depth: 2 }));
@@ -279,7 +279,7 @@ fn the_nearest_answer_follows_the_nearest_responder_not_the_order_of_answers() {
     let at = |ms: u64| Time(ms * 1000);
     let mut l = lookup(4, 4, Parallelism::Loose);
     l.seed(&[c(1, 0), c(2, 0), c(3, 0), c(4, 0)]);
-    let mut q = Contacts::new();
+    let mut q = Vec::new();
     l.next_queries(&mut q);
     l.answered(at(40), &id(4, 0), &[]);
     assert_eq!(l.nearest_answer().map(|n| n.at), Some(at(40)));

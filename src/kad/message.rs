@@ -7,6 +7,7 @@
 //! small. A value is a reference-counted byte slice that clones without
 //! copying. The wire codec (KRPC, bencode) lives in `crate::wire`.
 
+use super::address::Address;
 use super::id::{Key, NodeId};
 use std::sync::Arc;
 
@@ -27,12 +28,15 @@ pub struct Contact<A> {
     pub addr: A,
 }
 
-/// The contacts of a reply, nearest first.
-pub type Contacts<A> = Vec<Contact<A>>;
+/// The contacts of a reply, nearest first, in the form routing tables store
+/// them ([`Address::Slot`]): the whole contact on a real network, a 10-byte
+/// slot in the simulator, so that a reply of k = 20 contacts carries 200
+/// bytes instead of 720 and no ID is rebuilt between a table and a lookup.
+pub type Contacts<A> = Vec<<A as Address>::Slot>;
 
 /// One datagram of the protocol.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Message<A> {
+pub struct Message<A: Address> {
     /// Transaction ID; a reply carries its request's (paper §2.3).
     pub tx: TxId,
     /// The sender's node ID: every message carries it, so that every message
@@ -44,7 +48,7 @@ pub struct Message<A> {
 
 /// Requests and replies (paper §2.3).
 #[derive(Clone, Debug, PartialEq)]
-pub enum Body<A> {
+pub enum Body<A: Address> {
     /// PING: is the node online?
     Ping,
     /// STORE: keep `(key, value)`. `ttl_secs` is the pair's remaining lifetime,
@@ -103,7 +107,7 @@ pub enum RequestKind {
     FindValue,
 }
 
-impl<A> Body<A> {
+impl<A: Address> Body<A> {
     /// Whether this is a request (as opposed to a reply).
     pub fn is_request(&self) -> bool {
         matches!(self, Body::Ping | Body::Store { .. } | Body::FindNode { .. } | Body::FindValue { .. })
@@ -138,7 +142,7 @@ mod tests {
 
     #[test]
     fn replies_must_fit_their_request_paper_2_3() {
-        let nodes: Body<u32> = Body::Nodes { contacts: Contacts::new() };
+        let nodes: Body<u32> = Body::Nodes { contacts: Vec::new() };
         assert!(nodes.answers(RequestKind::FindNode));
         assert!(nodes.answers(RequestKind::FindValue));
         assert!(!nodes.answers(RequestKind::Ping));

@@ -14,7 +14,7 @@
 
 mod questionable;
 
-use super::address::{Address, cmp_to, sort_by_xor};
+use super::address::{Address, cmp_slots, sort_slots_by_xor};
 use super::config::BucketLayout;
 use super::id::{Distance, IdWidth, MAX_ID_BITS, NodeId};
 use super::message::Contact;
@@ -834,7 +834,7 @@ impl<A: Address> RoutingTable<A> {
     /// level's contacts are sorted on their own and appended, and the walk
     /// stops as soon as n are found; only the last level read may need a
     /// partial selection. Nothing is allocated beyond `out`.
-    pub fn closest(&self, target: &NodeId, n: usize, exclude: Option<&NodeId>, out: &mut Vec<Contact<A>>) {
+    pub fn closest(&self, target: &NodeId, n: usize, exclude: Option<&NodeId>, out: &mut Vec<A::Slot>) {
         if n == 0 {
             return;
         }
@@ -842,26 +842,26 @@ impl<A: Address> RoutingTable<A> {
         let tw = Distance::of(target);
         let stale_check = !self.failing.is_empty();
         let ex_top = exclude.map(NodeId::top);
-        let gather = |out: &mut Vec<Contact<A>>, m: &Meta| {
+        let gather = |out: &mut Vec<A::Slot>, m: &Meta| {
             for s in &self.slots[m.start as usize..m.end()] {
-                let c = A::unpack(s);
-                if (ex_top == Some(A::top(s)) || stale_check)
-                    && (Some(&c.id) == exclude || (stale_check && self.is_stale(&c.id)))
-                {
+                if (ex_top == Some(A::top(s)) || stale_check) && {
+                    let id = A::unpack(s).id;
+                    Some(&id) == exclude || (stale_check && self.is_stale(&id))
+                } {
                     continue;
                 }
-                out.push(c);
+                out.push(*s);
             }
         };
         // Sorts the level appended from `from` on; keeps only what fits in n.
-        let settle = |out: &mut Vec<Contact<A>>, from: usize| -> bool {
+        let settle = |out: &mut Vec<A::Slot>, from: usize| -> bool {
             let room = n - (from - base);
             let level = &mut out[from..];
             if level.len() > room {
-                level.select_nth_unstable_by(room - 1, |a, b| cmp_to(&tw, &a.id, &b.id));
+                level.select_nth_unstable_by(room - 1, |a, b| cmp_slots::<A>(&tw, a, b));
                 out.truncate(from + room);
             }
-            sort_by_xor(&mut out[from..], &tw, |c| &c.id);
+            sort_slots_by_xor::<A>(&mut out[from..], &tw);
             out.len() - base >= n
         };
         let ti = self.bucket_of(target);

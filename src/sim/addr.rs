@@ -220,4 +220,37 @@ mod tests {
         let share = f64::from(ones) / (1000.0 * 96.0);
         assert!((share - 0.5).abs() < 0.01, "{share}");
     }
+
+    proptest::proptest! {
+        /// A simulated table answers `closest` in 10-byte slots: the same
+        /// contacts, in the same order, as a brute-force sort of the full IDs
+        /// by XOR distance, with the excluded ID left out.
+        #[test]
+        fn closest_slots_match_a_brute_force_search(
+            prefixes in proptest::collection::btree_set(0u64..1 << 20, 1..300),
+            own in 0u64..1 << 20,
+            target in 0u64..1 << 20,
+            wide: bool,
+            n in 1usize..40,
+        ) {
+            use crate::kad::{IdWidth, NodeId, RoutingTable, Time};
+            let width = if wide { IdWidth::Bits256 } else { IdWidth::Bits160 };
+            // Small prefixes in the top bits, so that IDs share long prefixes too.
+            let id = |p: u64| id_from_top(top_of(p << 44 | p >> 4, width));
+            let own = id(own.wrapping_add(1 << 20));
+            let mut t: RoutingTable<SimAddr> = RoutingTable::new(own, 20, 1, 4, 5, Time::ZERO).with_eviction_ping(false);
+            for (i, p) in prefixes.iter().enumerate() {
+                t.seen(id(*p), SimAddr(i as u32));
+            }
+            let target: NodeId = id(target);
+            let exclude = t.contacts().nth(3).map(|c| c.id);
+            let mut got = Vec::new();
+            t.closest(&target, n, exclude.as_ref(), &mut got);
+            let got: Vec<Contact<SimAddr>> = got.iter().map(SimAddr::unpack).collect();
+            let mut all: Vec<Contact<SimAddr>> = t.contacts().filter(|c| Some(c.id) != exclude).collect();
+            all.sort_by_key(|c| c.id.distance(&target));
+            all.truncate(n);
+            proptest::prop_assert_eq!(got, all);
+        }
+    }
 }

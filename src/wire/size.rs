@@ -79,13 +79,13 @@ fn bint(n: i64) -> usize {
 }
 
 /// The UDP payload size of `msg` as KRPC; contacts count as IPv4 compact node info.
-pub fn encoded_len<A>(msg: &Message<A>) -> usize {
+pub fn encoded_len<A: crate::kad::Address>(msg: &Message<A>) -> usize {
     encoded_len_as(msg, Sizing::default())
 }
 
 /// The UDP payload size of `msg` as KRPC with `sizing`'s IDs and records
 /// (see the module documentation).
-pub fn encoded_len_as<A>(msg: &Message<A>, sizing: Sizing) -> usize {
+pub fn encoded_len_as<A: crate::kad::Address>(msg: &Message<A>, sizing: Sizing) -> usize {
     let idb = sizing.width.bytes();
     let id = entry("id", bstr(idb));
     let envelope = 2 + entry("t", bstr(TX_LEN)) + entry("v", bstr(VERSION_LEN)) + entry("y", bstr(1));
@@ -150,7 +150,7 @@ mod tests {
 
     #[test]
     fn find_node_reply_grows_26_bytes_per_contact() {
-        let mut contacts = Contacts::new();
+        let mut contacts = Vec::new();
         let empty = encoded_len(&msg(Body::Nodes { contacts: contacts.clone() }));
         for i in 0..8 {
             contacts.push(Contact { id: NodeId::default(), addr: i });

@@ -44,7 +44,7 @@ pub enum Timer {
 
 /// Something that happens to a node.
 #[derive(Clone, Debug)]
-pub enum Input<A> {
+pub enum Input<A: Address> {
     /// A datagram from `from` arrived.
     Datagram {
         /// The sender's address.
@@ -58,7 +58,7 @@ pub enum Input<A> {
 
 /// An operation the user starts.
 #[derive(Clone, Debug)]
-pub enum Command<A> {
+pub enum Command<A: Address> {
     /// Iterative node lookup of an ID (paper §2.3).
     FindNode(NodeId),
     /// Iterative value lookup of a key (paper §2.3).
@@ -85,7 +85,7 @@ pub enum Command<A> {
 
 /// Something the driver must do.
 #[derive(Clone, Debug)]
-pub enum Output<A> {
+pub enum Output<A: Address> {
     /// Send `msg` to `to`.
     Send {
         /// Destination address.
@@ -341,7 +341,7 @@ impl<A: Address> Node<A> {
         for (key, value, left) in pairs {
             let mut to = out.contacts_for(self.cfg.k);
             self.table.closest(&key, 1, None, &mut to);
-            if let Some(&c) = to.first() {
+            if let Some(c) = to.first().map(A::unpack) {
                 let body = Body::Store { key, value, ttl_secs: secs(left) };
                 self.send_request(now, c.addr, Some(c.id), body, Purpose::Background(Traffic::Maintenance), out);
             }
@@ -463,14 +463,14 @@ impl<A: Address> Node<A> {
         let own = self.own();
         for c in all.iter().filter(|c| c.id != *requester && c.id != own) {
             let d = c.id.distance(target);
-            if best.len() == k && best.last().is_some_and(|l| l.id.distance(target) <= d) {
+            if best.len() == k && best.last().is_some_and(|l| A::unpack(l).id.distance(target) <= d) {
                 continue;
             }
-            let at = best.partition_point(|x| x.id.distance(target) < d);
+            let at = best.partition_point(|x| A::unpack(x).id.distance(target) < d);
             if best.len() == k {
                 best.pop();
             }
-            best.insert(at, *c);
+            best.insert(at, A::pack(*c));
         }
         best
     }
@@ -511,7 +511,7 @@ impl<A: Address> Node<A> {
         let near = self.closest(&self.own(), None, out);
         // Knowing fewer than k nodes, a node cannot tell how far its neighbourhood
         // reaches, and in so small a network every node is among the k closest.
-        let kth = (near.len() >= self.cfg.k).then(|| near.last().copied()).flatten();
+        let kth = (near.len() >= self.cfg.k).then(|| near.last().map(A::unpack)).flatten();
         out.recycle_contacts(near);
         let Some(kth) = kth else {
             return 0;
@@ -624,7 +624,7 @@ impl<A: Address> Node<A> {
             p.expires > now && own_is_closest(&own, &mask, &p.key) && {
                 near.clear();
                 self.table.closest(&p.key, self.cfg.k, None, &mut near);
-                near.iter().any(|x| x.id == c.id && x.addr == c.addr)
+                near.iter().map(A::unpack).any(|x| x.id == c.id && x.addr == c.addr)
             }
         });
         out.recycle_contacts(near);
@@ -660,7 +660,7 @@ impl<A: Address> Node<A> {
             }
             near.clear();
             self.table.closest(&p.key, self.cfg.k, None, &mut near);
-            if near.iter().any(|x| x.id == c.id && x.addr == c.addr) {
+            if near.iter().map(A::unpack).any(|x| x.id == c.id && x.addr == c.addr) {
                 pairs.push((p.key, p.value.clone(), p.expires.since(now)));
             }
         }

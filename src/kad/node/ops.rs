@@ -5,7 +5,7 @@
 use super::{Address, Command, Node, Outbox, Output, Purpose, Timer, secs};
 use crate::kad::id::NodeId;
 use crate::kad::lookup::{Candidate, Lookup, NearestAnswer};
-use crate::kad::message::{Body, Contact, RequestKind, Value};
+use crate::kad::message::{Body, Contacts, RequestKind, Value};
 use crate::kad::node::report::{OpId, OpKind, OpReport};
 use crate::kad::time::Time;
 use crate::kad::trace::Rpc;
@@ -27,7 +27,7 @@ pub(super) enum Phase<A: Address> {
         /// STOREs not yet answered or timed out.
         outstanding: u32,
         /// The nodes stored at, nearest first.
-        closest: Vec<Contact<A>>,
+        closest: Contacts<A>,
     },
     /// A single request awaits its reply.
     Awaiting,
@@ -70,7 +70,7 @@ impl<A: Address> Op<A> {
     pub(super) fn heap_bytes(&self) -> usize {
         match &self.phase {
             Phase::Lookup(l) => l.heap_bytes(),
-            Phase::Storing { closest, .. } => closest.capacity() * std::mem::size_of::<Contact<A>>(),
+            Phase::Storing { closest, .. } => closest.capacity() * std::mem::size_of::<A::Slot>(),
             Phase::Awaiting => 0,
         }
     }
@@ -200,7 +200,7 @@ impl<A: Address> Node<A> {
         let (id, target) = (op.id, op.target);
         let get = op.kind == OpKind::Get;
         let purpose = Purpose::Op(id, op.kind.traffic());
-        for &c in &queries {
+        for c in queries.iter().map(A::unpack) {
             let body = if get { Body::FindValue { key: target } } else { Body::FindNode { target } };
             self.send_request(now, c.addr, Some(c.id), body, purpose, out);
         }
@@ -218,7 +218,7 @@ impl<A: Address> Node<A> {
             return;
         };
         let mut closest = out.contacts_for(self.cfg.k);
-        closest.extend(lookup.result().map(Candidate::contact));
+        closest.extend(lookup.result().map(Candidate::slot));
         if op.kind != OpKind::Get {
             // A get's hops are those of the node that returned the value, if any (DESIGN.md §4).
             op.hops = lookup.result().next().map(|c| c.depth);
@@ -231,7 +231,7 @@ impl<A: Address> Node<A> {
                 // Refresh every bucket farther than the closest neighbour (paper §2.3).
                 if let Some(nearest) = closest.first() {
                     let table = &mut self.table;
-                    let nearest = nearest.id;
+                    let nearest = A::unpack(nearest).id;
                     for target in self.rng.with(|r| table.join_refreshes(&nearest, now, r)) {
                         self.begin_lookup(now, OpKind::Refresh, target, None, out);
                     }
@@ -251,7 +251,7 @@ impl<A: Address> Node<A> {
                 op.queried += closest.len() as u32;
                 // Sent while the lookup is still at hand, so that a trace
                 // records each node's discovery depth.
-                for &c in &closest {
+                for c in closest.iter().map(A::unpack) {
                     let body = Body::Store { key, value: value.clone(), ttl_secs: ttl };
                     self.send_request(now, c.addr, Some(c.id), body, purpose, out);
                 }
@@ -423,7 +423,7 @@ impl<A: Address> Node<A> {
                     _ => op.hops.or_else(|| lookup.result().next().map(|c| c.depth)),
                 };
                 let mut closest = out.contacts_for(self.cfg.k);
-                closest.extend(lookup.result().map(Candidate::contact));
+                closest.extend(lookup.result().map(Candidate::slot));
                 let nearest = lookup.nearest_answer();
                 out.recycle_lookup(lookup.into_buffers());
                 (closest, hops, nearest)

@@ -1,8 +1,9 @@
 //! What a node tells its driver: finished operations and message counters.
 
+use crate::kad::address::Address;
 use crate::kad::id::NodeId;
 pub use crate::kad::lookup::NearestAnswer;
-use crate::kad::message::{Body, Contact, Value};
+use crate::kad::message::{Body, Contacts, Value};
 use crate::kad::time::Time;
 use crate::kad::trace::Rpc;
 use std::time::Duration;
@@ -49,7 +50,7 @@ impl OpKind {
 
 /// The record of a finished operation (DESIGN.md §4).
 #[derive(Clone, Debug)]
-pub struct OpReport<A> {
+pub struct OpReport<A: Address> {
     /// The operation.
     pub id: OpId,
     /// Its kind.
@@ -87,7 +88,7 @@ pub struct OpReport<A> {
     /// Whether the operation was cut off by its overall deadline.
     pub deadline_hit: bool,
     /// The k closest nodes that answered, nearest first (lookups).
-    pub closest: Vec<Contact<A>>,
+    pub closest: Contacts<A>,
     /// The value found (gets).
     pub value: Option<Value>,
     /// The reply received (pings and requests).
@@ -97,7 +98,7 @@ pub struct OpReport<A> {
     pub rpcs: Vec<Rpc<A>>,
 }
 
-impl<A> OpReport<A> {
+impl<A: Address> OpReport<A> {
     /// Time from start to finish.
     pub fn latency(&self) -> Duration {
         self.finished.since(self.started)

@@ -190,7 +190,7 @@ fn the_four_rpcs_are_answered_paper_2_3() {
     let other = id(0x71, 0);
     b.handle(Time::ZERO, Input::Datagram { from: 0, msg: request(a_id, 9, Body::FindValue { key: other }) }, &mut out);
     // No value: the k closest contacts instead, without the requester itself.
-    assert_eq!(sends(&out)[0].1.body, Body::Nodes { contacts: Contacts::new() });
+    assert_eq!(sends(&out)[0].1.body, Body::Nodes { contacts: Vec::new() });
     out.clear();
     b.handle(
         Time::ZERO,
@@ -226,12 +226,12 @@ fn hostile_replies_are_counted_and_dropped() {
     let mk = |c: u8| Contact { id: id(c, c), addr: u32::from(c) };
     let too_many: Contacts<u32> = [mk(5), mk(6), mk(7)].into_iter().collect();
     let hostile: Vec<(u32, Message<u32>)> = vec![
-        (1, request(b_id, tx ^ 1, Body::Nodes { contacts: Contacts::new() })), // unknown transaction
-        (9, request(b_id, tx, Body::Nodes { contacts: Contacts::new() })),     // wrong address
-        (1, request(id(9, 9), tx, Body::Nodes { contacts: Contacts::new() })), // wrong ID
-        (1, request(b_id, tx, Body::Pong)),                                    // wrong kind
-        (1, request(b_id, tx, Body::Nodes { contacts: too_many })),            // more than k
-        (1, request(id(1, 1), tx, Body::Pong)),                                // own ID as sender
+        (1, request(b_id, tx ^ 1, Body::Nodes { contacts: Vec::new() })), // unknown transaction
+        (9, request(b_id, tx, Body::Nodes { contacts: Vec::new() })),     // wrong address
+        (1, request(id(9, 9), tx, Body::Nodes { contacts: Vec::new() })), // wrong ID
+        (1, request(b_id, tx, Body::Pong)),                               // wrong kind
+        (1, request(b_id, tx, Body::Nodes { contacts: too_many })),       // more than k
+        (1, request(id(1, 1), tx, Body::Pong)),                           // own ID as sender
     ];
     out.clear();
     for (from, msg) in hostile {
@@ -246,7 +246,7 @@ fn hostile_replies_are_counted_and_dropped() {
     // The genuine reply still completes the join.
     a.handle(
         Time(2 * MS),
-        Input::Datagram { from: 1, msg: request(b_id, tx, Body::Nodes { contacts: Contacts::new() }) },
+        Input::Datagram { from: 1, msg: request(b_id, tx, Body::Nodes { contacts: Vec::new() }) },
         &mut out,
     );
     let r = reports(&out).remove(0);
@@ -659,7 +659,7 @@ fn lazy_eviction_caches_newcomers_and_replaces_contacts_that_fail_paper_4_1() {
             // Everyone but node 3 answers with nothing new.
             if to != 3 {
                 let sender = [id(0x01, 1), id(0x01, 2), id(0xF0, 3), id(0xF0, 4)][to as usize - 1];
-                let reply = Message { tx: m.tx, sender, body: Body::Nodes { contacts: Contacts::new() } };
+                let reply = Message { tx: m.tx, sender, body: Body::Nodes { contacts: Vec::new() } };
                 a.handle(Time(t + MS), Input::Datagram { from: to, msg: reply }, &mut out);
             }
         }

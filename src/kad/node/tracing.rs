@@ -71,7 +71,7 @@ impl<A: Address> Node<A> {
         r.reply = match body {
             Body::Nodes { contacts } => {
                 r.contacts = u16::try_from(contacts.len()).unwrap_or(u16::MAX);
-                r.nearest = contacts.iter().map(|c| c.id).min_by_key(|id| id.distance(&target));
+                r.nearest = contacts.iter().map(|c| A::unpack(c).id).min_by_key(|id| id.distance(&target));
                 Some(ReplyKind::Nodes)
             }
             Body::Found { .. } => Some(ReplyKind::Value),

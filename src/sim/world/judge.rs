@@ -6,6 +6,7 @@
 //! makes its node live.
 
 use super::{Coordinator, Global, JOIN_RETRY_US, OpKind, OpRecord, OpReport, SimAddr};
+use crate::kad::Address;
 
 impl Coordinator {
     /// Records an operation that `origin`, in its incarnation `inc`, finished,
@@ -35,12 +36,13 @@ impl Coordinator {
             OpKind::FindNode | OpKind::Put | OpKind::Refresh | OpKind::Republish | OpKind::Join => {
                 self.oracle.closest(&r.target, k, Some(origin), &mut self.scratch);
                 let truth = &self.scratch;
-                let found = r.closest.iter().filter(|c| truth.iter().any(|(id, _)| *id == c.id)).count();
+                let found =
+                    r.closest.iter().map(SimAddr::unpack).filter(|c| truth.iter().any(|(id, _)| *id == c.id)).count();
                 let denom = truth.len();
                 let fraction = if denom == 0 { 1.0 } else { found as f64 / denom as f64 };
                 let success = match r.kind {
                     OpKind::Put => r.success,
-                    _ => match (r.closest.first(), truth.first()) {
+                    _ => match (r.closest.first().map(SimAddr::unpack), truth.first()) {
                         (Some(c), Some((id, _))) => c.id == *id,
                         _ => false,
                     },
@@ -58,15 +60,16 @@ impl Coordinator {
         };
         // When the nearest node that answered is the true closest live node
         // (as `success` judges a node lookup): when it answered, its depth.
-        let closest_found = r.nearest.filter(|_| match (r.closest.first(), self.scratch.first()) {
-            (Some(c), Some((id, _))) => c.id == *id,
-            _ => false,
-        });
+        let closest_found =
+            r.nearest.filter(|_| match (r.closest.first().map(SimAddr::unpack), self.scratch.first()) {
+                (Some(c), Some((id, _))) => c.id == *id,
+                _ => false,
+            });
         let (mut attacked, mut eclipsed, mut wrong_value) = (None, None, None);
         if adversary {
             let bad = |node: u32| self.malicious.get(node as usize).copied().unwrap_or(false);
             attacked = Some(self.scratch.iter().any(|(_, n)| bad(*n)));
-            eclipsed = Some(!r.closest.is_empty() && r.closest.iter().all(|c| bad(c.addr.node())));
+            eclipsed = Some(!r.closest.is_empty() && r.closest.iter().all(|c| bad(SimAddr::addr(c).node())));
             if r.kind == OpKind::Get {
                 let forged = r.value.as_deref().is_some_and(crate::kad::behaviour::is_forged);
                 wrong_value = Some(forged);
