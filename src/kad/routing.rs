@@ -356,6 +356,25 @@ impl<A: Address> RoutingTable<A> {
     /// lowest IDs, on their top 64 bits unless those tie.
     #[inline]
     fn bucket_of(&self, id: &NodeId) -> usize {
+        let (own, n) = (self.own.top(), self.metas.len());
+        let shared = (id.top() ^ own).leading_zeros() as usize;
+        if shared < 63 {
+            let g = sibling_guess(own, n, shared);
+            if let Some(m) = self.metas.get(g)
+                && usize::from(m.depth) == shared + 1
+                && m.contains(id)
+            {
+                debug_assert_eq!(g, self.search(id));
+                return g;
+            }
+        }
+        self.search(id)
+    }
+
+    /// [`bucket_of`](Self::bucket_of) by binary search over the buckets'
+    /// lowest IDs, for any shape of tree.
+    #[inline]
+    fn search(&self, id: &NodeId) -> usize {
         let top = id.top();
         let i = self.metas.partition_point(|m| {
             let mt = m.lo.top();
@@ -1028,6 +1047,21 @@ pub fn next_prefix(lo: &NodeId, depth: usize) -> Option<NodeId> {
 fn a_bucket_record_takes_44_bytes() {
     // A 32-byte lowest ID (256 bits at most), depth, lengths, flag, start, time.
     assert_eq!(std::mem::size_of::<Meta>(), 44);
+}
+
+/// Where the bucket of an ID sharing exactly `shared` leading bits with the
+/// own ID (top word `own`) is, in a table of `n` buckets, if the tree above
+/// it is the paper's (§2.4): the own ID's sibling at every depth up to
+/// `shared` is one bucket. Sorted by their lowest IDs, the siblings on the
+/// side where the own ID has a 1 lie below it, shallowest first; those where
+/// it has a 0 lie above it, shallowest last. Splits deeper in the tree (the
+/// relaxed rule near the own ID, §4.2) move neither. The caller checks the
+/// guess against the bucket's range.
+#[inline]
+fn sibling_guess(own: u64, n: usize, shared: usize) -> usize {
+    // The own ID's ones among its first `shared` bits.
+    let ones = if shared == 0 { 0 } else { (own >> (64 - shared)).count_ones() as usize };
+    if own >> (63 - shared) & 1 == 1 { ones } else { n.wrapping_sub(1 + (shared - ones)) }
 }
 
 /// The fast path of [`RoutingTable::closest`]'s level sort: keeps the `room`
