@@ -1085,11 +1085,9 @@ fn settle_by_keys<A: Address>(out: &mut Vec<A::Slot>, from: usize, room: usize, 
     }
     let keys = &mut keys[..len];
     let take = room.min(len);
-    if take < len {
-        keys.select_nth_unstable(take);
-    }
-    let kept = &mut keys[..take];
-    kept.sort_unstable();
+    // A whole sort of so few integers costs less than a selection.
+    keys.sort_unstable();
+    let kept = &keys[..take];
     // A tie in the distance bits (within the kept ones, or with the first
     // one left out) needs the full comparison.
     let tie = |a: u64, b: u64| a >> 6 == b >> 6;
