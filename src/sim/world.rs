@@ -431,20 +431,21 @@ impl World {
         let threads = self.threads.min(self.shared.shards.len());
         let more = if threads > 1 {
             let (co, shared) = (&mut self.co, &self.shared);
-            let ctl = Control::new(threads);
+            let ctl = Control::new(threads, shared.shards.len());
             let ctl = &ctl;
+            let run = &|s: usize, end: u64| shared.run_shard(s, end);
             std::thread::scope(|scope| {
                 for w in 1..threads {
-                    scope.spawn(move || ctl.work(w, shared));
+                    scope.spawn(move || ctl.work(w, run));
                 }
-                let more = loop {
+                // Sends the workers home at the end, or if the serial phase panics.
+                let _home = ctl.stop_on_drop();
+                loop {
                     match co.window(shared, Some(ctl), until) {
                         Step::Ran => {}
                         Step::Idle(more) => break more,
                     }
-                };
-                ctl.stop();
-                more
+                }
             })
         } else {
             loop {
@@ -562,7 +563,9 @@ impl Coordinator {
             self.handle(shared, ev);
         }
         match ctl {
-            Some(ctl) if self.last_window_events >= PARALLEL_MIN_EVENTS => ctl.window(shared, end),
+            Some(ctl) if self.last_window_events >= PARALLEL_MIN_EVENTS => {
+                ctl.window(end, &|s, end| shared.run_shard(s, end));
+            }
             _ => (0..shared.shards.len()).for_each(|s| shared.run_shard(s, end)),
         }
         self.now = end - 1;
