@@ -28,8 +28,8 @@
 use super::shard::{Ctx, Envelope, Shard};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
 use std::sync::atomic::{AtomicBool, AtomicU64};
-use std::sync::{Mutex, OnceLock};
-use std::thread::Thread;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
 /// What the shards share: the read-only context, the shards and their mailboxes.
@@ -275,6 +275,45 @@ impl Control {
     #[cfg(test)]
     fn parked_workers(&self) -> usize {
         self.workers.iter().filter(|w| w.is_parked()).count()
+    }
+}
+
+/// The workers of a world, for as long as it lives: started with its first
+/// window, sent home (and joined) when it is dropped, parked in between
+/// whenever they have nothing to do. Keeping them saves a thread start and a
+/// wake-up per call of `World::run_until`.
+pub struct Pool {
+    ctl: Arc<Control>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl Pool {
+    /// Starts `threads − 1` workers for the shards of `shared`.
+    pub fn start(threads: usize, shared: &Arc<Shared>) -> Pool {
+        let ctl = Arc::new(Control::new(threads, shared.shards.len()));
+        let workers = (1..threads)
+            .map(|w| {
+                let (ctl, shared) = (Arc::clone(&ctl), Arc::clone(shared));
+                std::thread::spawn(move || ctl.work(w, &|s, end| shared.run_shard(s, end)))
+            })
+            .collect();
+        Pool { ctl, workers }
+    }
+
+    /// The orders of the main thread to the workers.
+    pub fn control(&self) -> &Control {
+        &self.ctl
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.ctl.stop();
+        for w in self.workers.drain(..) {
+            // A worker that panicked has poisoned the handoff, and the main
+            // thread has panicked with it; nothing more to report here.
+            let _ = w.join();
+        }
     }
 }
 
