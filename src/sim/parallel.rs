@@ -1,15 +1,36 @@
-//! Worker threads for the windows of the parallel engine (DESIGN.md §6): a
-//! spinning barrier and the loop each worker runs.
+//! Worker threads for the windows of the parallel engine (DESIGN.md §6): the
+//! handoff of a window's shards from the main thread to the workers, and the
+//! loop each worker runs.
 //!
-//! The main thread and `threads − 1` workers run the shards of a window side
-//! by side; shard `s` belongs to thread `s mod threads`. Between windows the
-//! workers wait at the barrier while the main thread runs the serial phase.
-//! Windows are a millisecond of simulated time and a few microseconds of work,
-//! so the barrier spins (then yields) rather than sleeping.
+//! A window is a millisecond of simulated time and often a few microseconds
+//! of work, so the handoff must cost nothing while it waits and must never
+//! make the main thread wait for a thread that has not shown up:
+//!
+//! - The main thread publishes a window as an *epoch* (a number that grows by
+//!   one per shared window) and its end. The shards are then **claimed**, one
+//!   at a time, through one atomic word holding the epoch and the next shard
+//!   to take; the main thread claims shards too. A claim is a compare-and-swap
+//!   of the whole word, so a thread that read the word of one window can never
+//!   take a shard of another.
+//! - The main thread then waits only for the shards already claimed and not
+//!   yet finished. A worker that is descheduled, parked or late never delays a
+//!   window: the main thread runs whatever nobody else has taken.
+//! - A thread with nothing to do spins for [`SPIN`], then parks. The main
+//!   thread unparks a worker only if it has actually parked (an atomic flag
+//!   says so), so a window whose workers are spinning costs no system call.
+//! - A panic on any thread poisons the handoff: every waiting thread wakes,
+//!   the workers go home and the main thread panics, so the run ends with a
+//!   panic rather than a hang.
+//!
+//! Which thread runs which shard changes from run to run; the outputs do not,
+//! since a shard's work depends only on its own events (`super::shard`).
 
 use super::shard::{Ctx, Envelope, Shard};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::{JoinHandle, Thread};
+use std::time::{Duration, Instant};
 
 /// What the shards share: the read-only context, the shards and their mailboxes.
 pub struct Shared {
@@ -28,61 +49,96 @@ impl Shared {
     }
 }
 
-/// A reusable barrier for a fixed number of threads that spins, then yields.
-pub struct SpinBarrier {
-    n: usize,
-    count: AtomicUsize,
-    generation: AtomicUsize,
-    poisoned: AtomicBool,
+/// How long a thread with nothing to do spins before it parks: longer than
+/// the serial phase between two busy windows (a few µs to a few tens of µs),
+/// so that a worker is still awake for the next one; short enough that a
+/// worker of a run whose windows are too small to share costs next to no CPU.
+pub const SPIN: Duration = Duration::from_micros(50);
+
+/// Bits of the claim word that hold the next shard to claim; the epoch has the rest.
+const INDEX_BITS: u32 = 24;
+const INDEX_MASK: u64 = (1 << INDEX_BITS) - 1;
+
+/// A thread that may park, and the flag that tells others it has.
+struct Sleeper {
+    parked: AtomicBool,
+    thread: OnceLock<Thread>,
 }
 
-impl SpinBarrier {
-    /// A barrier for `n` threads.
-    pub fn new(n: usize) -> SpinBarrier {
-        SpinBarrier { n, count: AtomicUsize::new(0), generation: AtomicUsize::new(0), poisoned: AtomicBool::new(false) }
+impl Sleeper {
+    fn new() -> Sleeper {
+        Sleeper { parked: AtomicBool::new(false), thread: OnceLock::new() }
     }
 
-    /// Waits until all `n` threads have arrived.
-    ///
-    /// # Panics
-    ///
-    /// If another thread panicked while holding up the barrier.
-    pub fn wait(&self) {
-        let generation = self.generation.load(Ordering::Acquire);
-        if self.count.fetch_add(1, Ordering::AcqRel) + 1 == self.n {
-            self.count.store(0, Ordering::Relaxed);
-            self.generation.fetch_add(1, Ordering::AcqRel);
+    /// Called by the sleeper's own thread: parks unless `ready()` holds. The
+    /// flag is raised before `ready()` is read, and a waker makes `ready()`
+    /// true before it reads the flag (both sequentially consistent): either
+    /// this thread sees the change and stays up, or the waker sees the flag
+    /// and unparks it. May return early; the caller checks again.
+    fn park_unless(&self, ready: &impl Fn() -> bool) {
+        self.thread.get_or_init(std::thread::current);
+        self.parked.store(true, SeqCst);
+        if !ready() {
+            std::thread::park();
+        }
+        self.parked.store(false, SeqCst);
+    }
+
+    /// Called by another thread once it has made the sleeper's `ready()`
+    /// true: unparks the sleeper if, and only if, it has parked (or is about to).
+    fn wake(&self) {
+        if self.parked.load(SeqCst)
+            && self.parked.swap(false, SeqCst)
+            && let Some(t) = self.thread.get()
+        {
+            t.unpark();
+        }
+    }
+
+    /// Whether the thread is parked or about to park (for tests).
+    #[cfg(test)]
+    fn is_parked(&self) -> bool {
+        self.parked.load(SeqCst)
+    }
+}
+
+/// Spins until `ready()` holds or [`SPIN`] has passed, then parks on
+/// `sleeper` unless `ready()` holds. Returns when `ready()` may hold.
+fn idle(sleeper: &Sleeper, ready: impl Fn() -> bool) {
+    let start = Instant::now();
+    let mut spins = 0u32;
+    while !ready() {
+        std::hint::spin_loop();
+        spins += 1;
+        if spins.is_multiple_of(64) && start.elapsed() >= SPIN {
+            sleeper.park_unless(&ready);
             return;
         }
-        let mut spins = 0u32;
-        while self.generation.load(Ordering::Acquire) == generation {
-            assert!(!self.poisoned.load(Ordering::Relaxed), "a simulation worker panicked");
-            if spins < 2_000 {
-                spins += 1;
-                std::hint::spin_loop();
-            } else {
-                std::thread::yield_now();
-            }
-        }
-    }
-
-    /// Marks the barrier broken, so that waiting threads panic too.
-    pub fn poison(&self) {
-        self.poisoned.store(true, Ordering::Relaxed);
     }
 }
 
-/// The main thread's orders to the workers.
+/// The main thread's orders to the workers: the window being shared and who
+/// has taken which of its shards.
 pub struct Control {
-    /// The barrier of the main thread and the workers.
-    pub barrier: SpinBarrier,
-    threads: usize,
+    /// The epoch of the last window shared (high bits; windows count from 1)
+    /// and the next of its shards to claim (low [`INDEX_BITS`] bits); no
+    /// shard is left to claim once the index reaches `shards`.
+    claim: AtomicU64,
+    /// The end of the window being shared; written before its epoch is published.
     end: AtomicU64,
+    /// Shards run to the end of their window, over all windows.
+    finished: AtomicU64,
+    /// Windows shared so far (written by the main thread only).
+    epoch: AtomicU64,
+    shards: u64,
     exit: AtomicBool,
+    poisoned: AtomicBool,
+    main: Sleeper,
+    workers: Vec<Sleeper>,
 }
 
-/// Poisons the barrier if the thread holding it panics.
-struct PoisonOnPanic<'a>(&'a SpinBarrier);
+/// Poisons the handoff if the thread holding this panics.
+struct PoisonOnPanic<'a>(&'a Control);
 
 impl Drop for PoisonOnPanic<'_> {
     fn drop(&mut self) {
@@ -92,42 +148,171 @@ impl Drop for PoisonOnPanic<'_> {
     }
 }
 
+/// Sends the workers home when dropped ([`Control::stop_on_drop`]).
+pub struct StopOnDrop<'a>(&'a Control);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
+
 impl Control {
-    /// Orders for `threads` threads, the main one included.
-    pub fn new(threads: usize) -> Control {
-        Control { barrier: SpinBarrier::new(threads), threads, end: AtomicU64::new(0), exit: AtomicBool::new(false) }
+    /// Orders for `threads` threads (the main one included) sharing `shards` shards.
+    pub fn new(threads: usize, shards: usize) -> Control {
+        assert!((shards as u64) < INDEX_MASK, "too many shards");
+        Control {
+            claim: AtomicU64::new(shards as u64),
+            end: AtomicU64::new(0),
+            finished: AtomicU64::new(0),
+            epoch: AtomicU64::new(0),
+            shards: shards as u64,
+            exit: AtomicBool::new(false),
+            poisoned: AtomicBool::new(false),
+            main: Sleeper::new(),
+            workers: (1..threads.max(1)).map(|_| Sleeper::new()).collect(),
+        }
     }
 
-    /// Runs a window up to `end` on every thread; returns when all shards are done.
-    pub fn window(&self, shared: &Shared, end: u64) {
-        let _guard = PoisonOnPanic(&self.barrier);
-        self.end.store(end, Ordering::Release);
-        self.barrier.wait();
-        for s in (0..shared.shards.len()).step_by(self.threads) {
-            shared.run_shard(s, end);
+    /// Runs a window up to `end`, `run(s, end)` for every shard `s`, on this
+    /// thread and whichever workers are there to claim shards; returns when
+    /// every shard is done. Called by the main thread only.
+    ///
+    /// # Panics
+    ///
+    /// If a worker panicked (or `run` does).
+    pub fn window(&self, end: u64, run: &(impl Fn(usize, u64) + Sync)) {
+        let _guard = PoisonOnPanic(self);
+        let epoch = self.epoch.load(Relaxed) + 1;
+        self.epoch.store(epoch, Relaxed);
+        self.end.store(end, Relaxed);
+        // Publishing the epoch releases `end` to whoever claims a shard of it.
+        self.claim.store(epoch << INDEX_BITS, SeqCst);
+        for w in &self.workers {
+            w.wake();
         }
-        self.barrier.wait();
+        while let Some(s) = self.take() {
+            run(s, end);
+            self.finished.fetch_add(1, SeqCst);
+        }
+        // What remains was claimed by workers that are running it.
+        let target = epoch * self.shards;
+        let done = || self.finished.load(SeqCst) >= target || self.poisoned.load(SeqCst);
+        while !done() {
+            idle(&self.main, done);
+        }
+        assert!(!self.poisoned.load(SeqCst), "a simulation worker panicked");
+    }
+
+    /// Claims the next shard of the window being shared, if any is left.
+    fn take(&self) -> Option<usize> {
+        let mut cur = self.claim.load(Acquire);
+        loop {
+            let index = cur & INDEX_MASK;
+            if index >= self.shards {
+                return None;
+            }
+            // The whole word, epoch included, must still be the one read.
+            match self.claim.compare_exchange_weak(cur, cur + 1, SeqCst, Acquire) {
+                Ok(_) => return Some(index as usize),
+                Err(now) => cur = now,
+            }
+        }
+    }
+
+    /// Whether a shard is left to claim.
+    fn claimable(&self) -> bool {
+        self.claim.load(SeqCst) & INDEX_MASK < self.shards
     }
 
     /// Sends the workers home.
     pub fn stop(&self) {
-        self.exit.store(true, Ordering::Release);
-        self.barrier.wait();
+        self.exit.store(true, SeqCst);
+        for w in &self.workers {
+            w.wake();
+        }
     }
 
-    /// The loop of worker `w` (1-based; the main thread is 0).
-    pub fn work(&self, w: usize, shared: &Shared) {
-        let _guard = PoisonOnPanic(&self.barrier);
+    /// A guard that sends the workers home when dropped: when the main thread
+    /// is done, or panics between windows (so that joining them cannot hang).
+    pub fn stop_on_drop(&self) -> StopOnDrop<'_> {
+        StopOnDrop(self)
+    }
+
+    /// Marks the handoff broken and wakes everyone, so that the workers go
+    /// home and the main thread panics.
+    fn poison(&self) {
+        self.poisoned.store(true, SeqCst);
+        for w in &self.workers {
+            w.wake();
+        }
+        self.main.wake();
+    }
+
+    /// The loop of worker `w` (1-based; the main thread is 0): claims shards
+    /// and runs them until [`stop`](Self::stop) or a panic elsewhere.
+    pub fn work(&self, w: usize, run: &(impl Fn(usize, u64) + Sync)) {
+        let _guard = PoisonOnPanic(self);
+        let me = &self.workers[w - 1];
+        let ready = || self.claimable() || self.exit.load(SeqCst) || self.poisoned.load(SeqCst);
         loop {
-            self.barrier.wait();
-            if self.exit.load(Ordering::Acquire) {
+            if let Some(s) = self.take() {
+                // The claim's epoch cannot end before this shard is done, so
+                // `end` is still that epoch's.
+                run(s, self.end.load(Acquire));
+                self.finished.fetch_add(1, SeqCst);
+                self.main.wake();
+                continue;
+            }
+            if self.exit.load(SeqCst) || self.poisoned.load(SeqCst) {
                 return;
             }
-            let end = self.end.load(Ordering::Acquire);
-            for s in (w..shared.shards.len()).step_by(self.threads) {
-                shared.run_shard(s, end);
-            }
-            self.barrier.wait();
+            idle(me, ready);
+        }
+    }
+
+    /// Workers parked or about to park (for tests).
+    #[cfg(test)]
+    fn parked_workers(&self) -> usize {
+        self.workers.iter().filter(|w| w.is_parked()).count()
+    }
+}
+
+/// The workers of a world, for as long as it lives: started with its first
+/// window, sent home (and joined) when it is dropped, parked in between
+/// whenever they have nothing to do. Keeping them saves a thread start and a
+/// wake-up per call of `World::run_until`.
+pub struct Pool {
+    ctl: Arc<Control>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl Pool {
+    /// Starts `threads − 1` workers for the shards of `shared`.
+    pub fn start(threads: usize, shared: &Arc<Shared>) -> Pool {
+        let ctl = Arc::new(Control::new(threads, shared.shards.len()));
+        let workers = (1..threads)
+            .map(|w| {
+                let (ctl, shared) = (Arc::clone(&ctl), Arc::clone(shared));
+                std::thread::spawn(move || ctl.work(w, &|s, end| shared.run_shard(s, end)))
+            })
+            .collect();
+        Pool { ctl, workers }
+    }
+
+    /// The orders of the main thread to the workers.
+    pub fn control(&self) -> &Control {
+        &self.ctl
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.ctl.stop();
+        for w in self.workers.drain(..) {
+            // A worker that panicked has poisoned the handoff, and the main
+            // thread has panicked with it; nothing more to report here.
+            let _ = w.join();
         }
     }
 }
@@ -135,26 +320,158 @@ impl Control {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    /// Runs `windows` windows of `shards` shards on `threads` threads; each
+    /// window checks that every shard ran exactly once with its window's end.
+    fn stress(threads: usize, shards: usize, windows: u64, work: impl Fn(u64) + Sync) {
+        let ctl = Control::new(threads, shards);
+        let runs: Vec<AtomicU64> = (0..shards).map(|_| AtomicU64::new(0)).collect();
+        let run = |s: usize, end: u64| {
+            // A shard runs once per window, with that window's end (= its epoch).
+            assert_eq!(runs[s].fetch_add(1, SeqCst) + 1, end, "shard {s} claimed for the wrong window");
+            work(end);
+        };
+        std::thread::scope(|scope| {
+            for w in 1..threads {
+                let (ctl, run) = (&ctl, &run);
+                scope.spawn(move || ctl.work(w, run));
+            }
+            for epoch in 1..=windows {
+                ctl.window(epoch, &run);
+                assert!(runs.iter().all(|r| r.load(SeqCst) == epoch), "window {epoch} incomplete");
+            }
+            ctl.stop();
+        });
+    }
 
     #[test]
-    fn barrier_orders_phases() {
-        let b = SpinBarrier::new(3);
-        let phase = AtomicUsize::new(0);
-        std::thread::scope(|s| {
-            for _ in 0..2 {
-                s.spawn(|| {
-                    for round in 0..100 {
-                        b.wait();
-                        assert_eq!(phase.load(Ordering::SeqCst), round + 1);
-                        b.wait();
-                    }
-                });
+    fn every_shard_runs_once_per_window_with_its_end() {
+        // Empty windows: the claims race as hard as they can.
+        stress(3, 8, 50_000, |_| {});
+        stress(2, 2, 50_000, |_| {});
+        // Windows of some work, some of them after a pause long enough for the workers to park.
+        stress(3, 5, 3_000, |e| {
+            if e % 500 == 0 {
+                std::thread::sleep(Duration::from_millis(1));
             }
-            for _ in 0..100 {
-                phase.fetch_add(1, Ordering::SeqCst);
-                b.wait();
-                b.wait();
+            for _ in 0..(e % 7) * 100 {
+                std::hint::spin_loop();
             }
         });
+    }
+
+    #[test]
+    fn workers_share_busy_windows() {
+        let ctl = Control::new(2, 4);
+        let by_worker = AtomicUsize::new(0);
+        let main = std::thread::current().id();
+        let run = |_: usize, _: u64| {
+            if std::thread::current().id() != main {
+                by_worker.fetch_add(1, SeqCst);
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        std::thread::scope(|scope| {
+            scope.spawn(|| ctl.work(1, &run));
+            for e in 1..=20 {
+                ctl.window(e, &run);
+            }
+            ctl.stop();
+        });
+        assert!(by_worker.load(SeqCst) >= 10, "the worker ran {} of 80 shards", by_worker.load(SeqCst));
+    }
+
+    #[test]
+    fn a_missing_worker_never_holds_up_a_window() {
+        // Three threads' worth of orders, and no worker ever shows up: the
+        // main thread claims every shard itself.
+        let ctl = Control::new(3, 6);
+        let ran = AtomicUsize::new(0);
+        for e in 1..=100 {
+            ctl.window(e, &|_, _| {
+                ran.fetch_add(1, SeqCst);
+            });
+        }
+        assert_eq!(ran.load(SeqCst), 600);
+    }
+
+    #[test]
+    fn idle_workers_park() {
+        let ctl = Control::new(3, 3);
+        std::thread::scope(|scope| {
+            for w in 1..3 {
+                let ctl = &ctl;
+                scope.spawn(move || ctl.work(w, &|_, _| {}));
+            }
+            ctl.window(1, &|_, _| {});
+            let start = Instant::now();
+            while ctl.parked_workers() < 2 {
+                assert!(start.elapsed() < Duration::from_secs(10), "the workers did not park");
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            // Parked workers are woken for the next window, and parked again.
+            ctl.window(2, &|_, _| std::thread::sleep(Duration::from_millis(1)));
+            ctl.stop();
+        });
+    }
+
+    /// Runs `f` on a thread of its own; fails if it takes more than 60 s.
+    fn within_a_minute<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> std::thread::Result<T> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
+        });
+        rx.recv_timeout(Duration::from_secs(60)).expect("the run hung")
+    }
+
+    #[test]
+    fn a_worker_panic_ends_the_run_with_a_panic() {
+        let got = within_a_minute(|| {
+            let ctl = Control::new(3, 4);
+            let main = std::thread::current().id();
+            let run = |_: usize, end: u64| {
+                if end >= 5 && std::thread::current().id() != main {
+                    panic!("worker fails on purpose");
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            };
+            std::thread::scope(|scope| {
+                for w in 1..3 {
+                    let (ctl, run) = (&ctl, &run);
+                    scope.spawn(move || ctl.work(w, run));
+                }
+                for e in 1..=10_000 {
+                    ctl.window(e, &run);
+                }
+                ctl.stop();
+            });
+        });
+        assert!(got.is_err(), "the run finished although a worker panicked");
+    }
+
+    #[test]
+    fn a_main_thread_panic_sends_the_workers_home() {
+        for in_window in [true, false] {
+            let got = within_a_minute(move || {
+                let ctl = Control::new(3, 4);
+                let main = std::thread::current().id();
+                std::thread::scope(|scope| {
+                    for w in 1..3 {
+                        let ctl = &ctl;
+                        scope.spawn(move || ctl.work(w, &|_, _| std::thread::sleep(Duration::from_millis(1))));
+                    }
+                    let _home = ctl.stop_on_drop();
+                    for e in 1..=10 {
+                        // In a shard it runs, or between windows (the serial phase).
+                        assert!(in_window || e < 5, "main fails on purpose between windows");
+                        ctl.window(e, &|_, end| {
+                            assert!(end < 5 || std::thread::current().id() != main, "main fails on purpose");
+                        });
+                    }
+                });
+            });
+            assert!(got.is_err(), "the run finished although the main thread panicked");
+        }
     }
 }

@@ -30,7 +30,7 @@ use super::churn::{DurationDist, TraceEvent};
 use super::latency::LatencyModel;
 use super::loss::LossModel;
 use super::oracle::Oracle;
-use super::parallel::{Control, Shared};
+use super::parallel::{Control, Pool, Shared};
 use super::partition::Partitions;
 use super::queue::EventQueue;
 use super::recorder::Recorder;
@@ -138,9 +138,11 @@ pub struct Population {
 
 /// A simulation in progress.
 pub struct World {
-    shared: Shared,
+    shared: Arc<Shared>,
     co: Coordinator,
     threads: usize,
+    /// The worker threads, from the first window on (none on one thread).
+    pool: Option<Pool>,
 }
 
 /// Everything the serial phase owns.
@@ -294,7 +296,7 @@ impl World {
             sc: sc.clone(),
         };
         co.rec.adversary = sc.adversary.enabled();
-        let mut w = World { shared: Shared { ctx, shards, mailboxes }, co, threads };
+        let mut w = World { shared: Arc::new(Shared { ctx, shards, mailboxes }), co, threads, pool: None };
         w.schedule_start(trace);
         w
     }
@@ -429,29 +431,14 @@ impl World {
     pub fn run_until(&mut self, until: u64) -> bool {
         let until = until.min(self.co.end);
         let threads = self.threads.min(self.shared.shards.len());
-        let more = if threads > 1 {
-            let (co, shared) = (&mut self.co, &self.shared);
-            let ctl = Control::new(threads);
-            let ctl = &ctl;
-            std::thread::scope(|scope| {
-                for w in 1..threads {
-                    scope.spawn(move || ctl.work(w, shared));
-                }
-                let more = loop {
-                    match co.window(shared, Some(ctl), until) {
-                        Step::Ran => {}
-                        Step::Idle(more) => break more,
-                    }
-                };
-                ctl.stop();
-                more
-            })
-        } else {
-            loop {
-                match self.co.window(&self.shared, None, until) {
-                    Step::Ran => {}
-                    Step::Idle(more) => break more,
-                }
+        if threads > 1 && self.pool.is_none() {
+            self.pool = Some(Pool::start(threads, &self.shared));
+        }
+        let ctl = self.pool.as_ref().map(Pool::control);
+        let more = loop {
+            match self.co.window(&self.shared, ctl, until) {
+                Step::Ran => {}
+                Step::Idle(more) => break more,
             }
         };
         if !self.co.warm_marked && until >= self.co.sc.warmup.0 {
@@ -562,7 +549,9 @@ impl Coordinator {
             self.handle(shared, ev);
         }
         match ctl {
-            Some(ctl) if self.last_window_events >= PARALLEL_MIN_EVENTS => ctl.window(shared, end),
+            Some(ctl) if self.last_window_events >= PARALLEL_MIN_EVENTS => {
+                ctl.window(end, &|s, end| shared.run_shard(s, end));
+            }
             _ => (0..shared.shards.len()).for_each(|s| shared.run_shard(s, end)),
         }
         self.now = end - 1;
