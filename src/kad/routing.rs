@@ -1083,20 +1083,28 @@ fn settle_by_keys<A: Address>(out: &mut Vec<A::Slot>, from: usize, room: usize, 
     for (i, s) in level.iter().enumerate() {
         keys[i] = ((A::top(s) ^ t) & !(MAX as u64 - 1)) | i as u64;
     }
-    let keys = &mut keys[..len];
+    let keys = &keys[..len];
     let take = room.min(len);
-    // A whole sort of so few integers costs less than a selection.
-    keys.sort_unstable();
-    let kept = &keys[..take];
+    // Each key's rank is the number of smaller keys: a count without a
+    // branch per comparison, which for a bucket or two of slots costs less
+    // than any comparison sort. The keys are distinct (their low bits are
+    // positions), so the ranks are a permutation.
+    let mut sorted = [level[0]; MAX];
+    let mut ranked = [0u64; MAX];
+    for (i, &k) in keys.iter().enumerate() {
+        let rank = keys.iter().map(|&o| usize::from(o < k)).sum::<usize>();
+        if rank <= take && rank < len {
+            ranked[rank] = k;
+            if rank < take {
+                sorted[rank] = level[i];
+            }
+        }
+    }
     // A tie in the distance bits (within the kept ones, or with the first
     // one left out) needs the full comparison.
     let tie = |a: u64, b: u64| a >> 6 == b >> 6;
-    if kept.windows(2).any(|w| tie(w[0], w[1])) || (take < len && tie(kept[take - 1], keys[take])) {
+    if ranked[..take.min(len - 1) + 1].windows(2).any(|w| tie(w[0], w[1])) {
         return false;
-    }
-    let mut sorted = [level[0]; MAX];
-    for (d, k) in sorted.iter_mut().zip(keys[..take].iter()) {
-        *d = level[(k & (MAX as u64 - 1)) as usize];
     }
     level[..take].copy_from_slice(&sorted[..take]);
     out.truncate(from + take);
