@@ -592,7 +592,19 @@ pub fn main(cli: Cli) -> ExitCode {
                     }
                     notes(&o.notes);
                     let wall = progress.elapsed().as_secs_f64();
-                    put!("{}", run_summary::render(&sc.name, &o.summary, &o.dir, o.events, wall, o.replaced_same));
+                    let engine = o.windows.summary(o.threads);
+                    put!(
+                        "{}",
+                        run_summary::render(
+                            &sc.name,
+                            &o.summary,
+                            &o.dir,
+                            o.events,
+                            wall,
+                            Some(&engine),
+                            o.replaced_same
+                        )
+                    );
                     if spec.as_ref().is_some_and(|s| s.ops) {
                         say!("  or: kadsim trace {} --worst 5", o.dir.display());
                     }

@@ -89,6 +89,9 @@ struct Manifest<'a> {
     /// Worker threads (the outputs do not depend on it).
     threads: usize,
     node_memory_bytes_mean: f64,
+    /// How the events fell into windows of `network.min_latency`, and which
+    /// windows the worker threads shared (README "Performance").
+    windows: &'a crate::sim::windows::Windows,
     /// The trace's settings (`--trace`), when the run wrote one.
     trace: Option<&'a TraceSpec>,
     files: Vec<String>,
@@ -120,6 +123,10 @@ pub struct Outcome {
     pub notes: Vec<String>,
     /// The destination held the same run, which this one replaced in place.
     pub replaced_same: bool,
+    /// How the events fell into windows, and which the workers shared.
+    pub windows: crate::sim::windows::Windows,
+    /// Worker threads the run used.
+    pub threads: usize,
 }
 
 /// The git commit this binary was built from.
@@ -279,6 +286,7 @@ pub fn run_traced(
         events_per_s: if wall > setup { stats.events as f64 / (wall - setup) } else { 0.0 },
         threads,
         node_memory_bytes_mean: world.node_memory_bytes(),
+        windows: &stats.windows,
         trace: spec,
         files: run_files(spec).into_iter().filter(|f| f != "manifest.json").collect(),
     };
@@ -296,6 +304,8 @@ pub fn run_traced(
         summary,
         notes: placed.notes,
         replaced_same: placed.in_place,
+        windows: stats.windows,
+        threads,
     })
 }
 

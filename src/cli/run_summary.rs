@@ -27,6 +27,7 @@ pub fn render(
     dir: &Path,
     events: u64,
     wall_s: f64,
+    engine: Option<&str>,
     replaced_same: bool,
 ) -> String {
     let mut out = String::new();
@@ -35,6 +36,10 @@ pub fn render(
     let alive_mean = number(rows, "alive.mean").map_or(String::new(), |a| format!(", {a:.0} up on average"));
     let _ = writeln!(out, "{name}: {nodes} nodes, {alive} up at the end{alive_mean}");
     let _ = writeln!(out, "  {events} events in {wall_s:.1} s");
+    if let Some(engine) = engine {
+        // How the events fell into windows: why a second thread helps or not.
+        let _ = writeln!(out, "  {engine}");
+    }
     let mut any = false;
     for (kind, label) in [("find_node", "node lookups"), ("get", "gets"), ("put", "puts")] {
         let count = number(rows, &format!("{kind}.count")).unwrap_or(0.0);
@@ -149,7 +154,7 @@ mod tests {
             ("put.hops.mean", ""),
             ("put.latency_ms.p50", "900"),
         ]);
-        let text = render("churn", &r, Path::new("results/churn"), 1_234_567, 12.34, false);
+        let text = render("churn", &r, Path::new("results/churn"), 1_234_567, 12.34, None, false);
         assert!(text.contains("churn: 2000 nodes, 1874 up at the end, 1850 up on average"), "{text}");
         assert!(text.contains("node lookups     9876  success  99.87%  hops  3.41  p50   812 ms"), "{text}");
         assert!(!text.contains("gets"), "a kind with no operations is left out: {text}");
@@ -161,7 +166,7 @@ mod tests {
 
     #[test]
     fn a_run_without_operations_says_so() {
-        let text = render("idle", &rows(&[("nodes", "10")]), Path::new("r"), 5, 0.1, true);
+        let text = render("idle", &rows(&[("nodes", "10")]), Path::new("r"), 5, 0.1, None, true);
         assert!(text.contains("no operation was measured"), "{text}");
         assert!(text.contains("results in r\n  (it held this same run: replaced by identical files"), "{text}");
         assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
@@ -183,7 +188,7 @@ mod tests {
             ("get.attacked.count", ""),
             ("get.attacked.success_rate", ""),
         ]);
-        let text = render("plain", &plain, Path::new("r"), 5, 0.1, false);
+        let text = render("plain", &plain, Path::new("r"), 5, 0.1, None, false);
         assert!(!text.contains("adversary") && !text.contains("attacked"), "{text}");
         assert!(!text.contains("stale"), "no departures, no staleness line: {text}");
         let attacked = rows(&[
@@ -212,7 +217,7 @@ mod tests {
             ("adversary.nodes", "20"),
             ("adversary.rt_share", "0.031000"),
         ]);
-        let text = render("eclipse", &attacked, Path::new("results/eclipse"), 5, 0.1, false);
+        let text = render("eclipse", &attacked, Path::new("results/eclipse"), 5, 0.1, None, false);
         for want in [
             "  node lookups reached the closest node: p50 266 ms, p90 1235 ms
 ",
@@ -233,5 +238,21 @@ mod tests {
         }
         assert!(!text.contains("stale peers"), "no peers recorded: {text}");
         assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+    }
+
+    #[test]
+    fn the_engine_line_follows_the_event_count() {
+        let text = render(
+            "idle",
+            &rows(&[("nodes", "10")]),
+            Path::new("r"),
+            5,
+            0.1,
+            Some("2 windows, 2.5 events each"),
+            false,
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[1], "  5 events in 0.1 s");
+        assert_eq!(lines[2], "  2 windows, 2.5 events each");
     }
 }

@@ -17,5 +17,6 @@ pub mod recorder;
 pub mod seeds;
 pub mod shard;
 pub mod trace;
+pub mod windows;
 pub mod workload;
 pub mod world;

@@ -119,6 +119,8 @@ pub struct RunStats {
     pub events: u64,
     /// Hash of the event trace, as 16 hex digits.
     pub trace_hash: String,
+    /// How the events fell into windows.
+    pub windows: super::windows::Windows,
 }
 
 /// How many nodes were in which state at one moment: the network's
@@ -172,6 +174,8 @@ struct Coordinator {
     events: u64,
     hash: u64,
     last_window_events: u64,
+    /// The windows run so far and their sizes.
+    windows: super::windows::Windows,
     /// When the last time-series row was taken.
     last_sample: u64,
     /// Nodes up, and when that count last changed: for node-seconds of uptime.
@@ -284,6 +288,7 @@ impl World {
             events: 0,
             hash: 0,
             last_window_events: 0,
+            windows: Default::default(),
             last_sample: 0,
             up_count: 0,
             up_changed: 0,
@@ -458,7 +463,11 @@ impl World {
         if let Some(t) = &mut self.co.tracer {
             t.finish();
         }
-        RunStats { events: self.co.events, trace_hash: format!("{:016x}", self.co.hash) }
+        RunStats {
+            events: self.co.events,
+            trace_hash: format!("{:016x}", self.co.hash),
+            windows: self.co.windows.clone(),
+        }
     }
 
     /// The population now.
@@ -548,12 +557,16 @@ impl Coordinator {
             self.now = t;
             self.handle(shared, ev);
         }
-        match ctl {
+        let shared_window = match ctl {
             Some(ctl) if self.last_window_events >= PARALLEL_MIN_EVENTS => {
                 ctl.window(end, &|s, end| shared.run_shard(s, end));
+                true
             }
-            _ => (0..shared.shards.len()).for_each(|s| shared.run_shard(s, end)),
-        }
+            _ => {
+                (0..shared.shards.len()).for_each(|s| shared.run_shard(s, end));
+                false
+            }
+        };
         self.now = end - 1;
         let mut next = u64::MAX;
         let mut events = 0;
@@ -583,6 +596,9 @@ impl Coordinator {
         }
         self.events += events;
         self.last_window_events = events;
+        if events > 0 {
+            self.windows.note(events, shared_window);
+        }
         self.next_local = next;
         let mut reports = std::mem::take(&mut self.reports);
         reports.sort_unstable_by_key(|(node, _, r)| (r.finished, *node, r.id));
