@@ -9,6 +9,7 @@
 //! cargo bench --bench engine -- oracle N THREADS  # e.g. oracle 1000000 2
 //! cargo bench --bench engine -- compare OLD_KADSIM [N]
 //! cargo bench --bench engine -- trace [OLD_KADSIM]  # churn.toml without and with --trace
+//! cargo bench --bench engine -- defaults [OLD_KADSIM] [--load]  # default threads against --threads 1
 //! ```
 //!
 //! Each whole run executes in a child process of its own, so that its peak
@@ -17,6 +18,17 @@
 //! alternating the two, three runs each with 1 and with 2 threads, and prints
 //! the medians and their ratios: this machine's speed drifts by 30%, so only
 //! ratios measured side by side mean anything.
+//!
+//! `defaults` runs `kadsim run` on static.toml, churn.toml, bench/oracle.toml at
+//! 1,000 nodes (as it is, and with 100 times its lookups) and bench/join.toml
+//! at 10,000 nodes, each with the default `--threads` and with `--threads 1`
+//! (and with an older binary's default, if given), alternated, three runs
+//! each, and prints the medians of wall, user and system time with the
+//! thread count the default chose (from the run's manifest). With `--load`
+//! (or `KADSIM_BENCH_LOAD=1`) a thread of the benchmark spins on one core
+//! throughout, as another busy process would. On Linux a run during which
+//! other processes used more than 5% of a core is run again (up to five
+//! times; the note says so), since this machine is shared.
 //!
 //! Wall-clock time is read here, in the benchmark, never in the simulation.
 
@@ -269,7 +281,190 @@ fn trace_cost(old: Option<&Path>) {
     let _ = std::fs::remove_dir_all(&out);
 }
 
+/// CPU seconds from `/proc/self/stat`: this process's own (user, system) and
+/// its waited-for children's (user, system); `None` off Linux.
+fn cpu_times() -> Option<[f64; 4]> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses: utime is the 14th field of the line.
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<f64> = rest.split_whitespace().skip(11).take(4).map(|v| v.parse().unwrap_or(f64::NAN)).collect();
+    let hz = clock_ticks();
+    (f.len() == 4).then(|| [f[0] / hz, f[1] / hz, f[2] / hz, f[3] / hz])
+}
+
+/// Clock ticks per second (`getconf CLK_TCK`, 100 if that fails).
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// CPU seconds the whole machine has been busy (`/proc/stat`, all but idle and iowait).
+fn machine_busy() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let v: Vec<f64> = stat.lines().next()?.split_whitespace().skip(1).take(8).filter_map(|x| x.parse().ok()).collect();
+    (v.len() == 8).then(|| (v.iter().sum::<f64>() - v[3] - v[4]) / clock_ticks())
+}
+
+/// One timed `kadsim run`: wall, user and system seconds (NaN when unknown)
+/// and the manifest's `threads` and `threads_chosen_by`.
+struct Timed {
+    wall: f64,
+    user: f64,
+    sys: f64,
+    threads: String,
+}
+
+/// Runs `exe run FILE --set ... [--threads N]` and times it; again (up to
+/// five times) when other processes used more than 5% of a core meanwhile.
+fn timed_run(exe: &Path, file: &Path, set: &[String], threads: Option<usize>, notes: &mut Vec<String>) -> Timed {
+    let out = std::env::temp_dir().join(format!("kadsim-bench-defaults-{}", std::process::id()));
+    for attempt in 1.. {
+        let mut cmd = Command::new(exe);
+        cmd.arg("run").arg(file).arg("--out").arg(&out).arg("--quiet").arg("--force");
+        for s in set {
+            cmd.arg("--set").arg(s);
+        }
+        if let Some(t) = threads {
+            cmd.arg("--threads").arg(t.to_string());
+        }
+        let (cpu0, busy0) = (cpu_times(), machine_busy());
+        let start = Instant::now();
+        let status = cmd.stdout(std::process::Stdio::null()).status().expect("kadsim runs");
+        let wall = start.elapsed().as_secs_f64();
+        let (cpu1, busy1) = (cpu_times(), machine_busy());
+        assert!(status.success(), "{} failed", exe.display());
+        let (mut user, mut sys, mut others) = (f64::NAN, f64::NAN, 0.0);
+        if let (Some(a), Some(b)) = (cpu0, cpu1) {
+            (user, sys) = (b[2] - a[2], b[3] - a[3]);
+            if let (Some(x), Some(y)) = (busy0, busy1) {
+                // Everything the machine did but this process (the load thread) and the run.
+                others = (y - x) - (b[0] - a[0]) - (b[1] - a[1]) - user - sys;
+            }
+        }
+        let manifest: Option<serde_json::Value> =
+            std::fs::read(out.join("manifest.json")).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        let chosen = manifest.map_or_else(
+            || "?".to_string(),
+            |m| match m["threads_chosen_by"].as_str() {
+                Some(by) => format!("{} ({by})", m["threads"]),
+                None => m["threads"].to_string(),
+            },
+        );
+        let _ = std::fs::remove_dir_all(&out);
+        if others <= 0.05 * wall + 0.05 || attempt == 5 {
+            return Timed { wall, user, sys, threads: chosen };
+        }
+        notes.push(format!(
+            "{} {}: other processes used {others:.2} CPU s in {wall:.2} s; run again",
+            file.file_name().map_or(String::new(), |f| f.to_string_lossy().into_owned()),
+            threads.map_or("default".into(), |t| format!("--threads {t}"))
+        ));
+    }
+    unreachable!("returns by the fifth attempt")
+}
+
+/// Keeps one core busy until dropped.
+struct Load(std::sync::Arc<std::sync::atomic::AtomicBool>, Option<std::thread::JoinHandle<()>>);
+
+impl Load {
+    fn start() -> Load {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = std::sync::Arc::clone(&stop);
+        let spinner = std::thread::spawn(move || {
+            let mut x = 0u64;
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                x = std::hint::black_box(x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1));
+            }
+        });
+        Load(stop, Some(spinner))
+    }
+}
+
+impl Drop for Load {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(h) = self.1.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+/// The default `--threads` against `--threads 1` (and an older binary's
+/// default), side by side on the scenarios of README "Threads by default".
+fn defaults(old: Option<&Path>, load: bool) {
+    let new = Path::new(env!("CARGO_BIN_EXE_kadsim"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let runs: Vec<(&str, PathBuf, Vec<String>)> = vec![
+        ("static.toml", root.join("static.toml"), vec![]),
+        ("churn.toml", root.join("churn.toml"), vec![]),
+        ("oracle.toml, 1,000 nodes", root.join("bench/oracle.toml"), s(&["nodes=1000"])),
+        (
+            "oracle.toml, 1,000 nodes, lookup_rate 0.1",
+            root.join("bench/oracle.toml"),
+            s(&["nodes=1000", "workload.lookup_rate=0.1"]),
+        ),
+        ("join.toml, 10,000 nodes", root.join("bench/join.toml"), sized("join", 10_000)),
+    ];
+    let _load = load.then(Load::start);
+    println!(
+        "default --threads against --threads 1{}, alternated, medians of 3{}",
+        old.map_or(String::new(), |o| format!(" and {}'s default", o.display())),
+        if load { ", one core kept busy by a spinning thread" } else { "" }
+    );
+    let mut notes = Vec::new();
+    let mut rows = Vec::new();
+    for (name, file, set) in &runs {
+        let (mut one, mut def, mut older) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..3 {
+            one.push(timed_run(new, file, set, Some(1), &mut notes));
+            def.push(timed_run(new, file, set, None, &mut notes));
+            if let Some(old) = old {
+                older.push(timed_run(old, file, set, None, &mut notes));
+            }
+        }
+        let med = |v: &[Timed], f: fn(&Timed) -> f64| median(&mut v.iter().map(f).collect::<Vec<_>>());
+        let (w1, wd) = (med(&one, |t| t.wall), med(&def, |t| t.wall));
+        let old_cols = if older.is_empty() {
+            String::new()
+        } else {
+            let wo = med(&older, |t| t.wall);
+            format!(" {wo:.2} s | {:.2} | {:.2} |", med(&older, |t| t.sys), wd / wo)
+        };
+        let row = format!(
+            "| {name} | {w1:.2} s | {wd:.2} s | {:.2} | {:.2} / {:.2} | {:.2} / {:.2} | {} |{old_cols}",
+            wd / w1,
+            med(&one, |t| t.user),
+            med(&def, |t| t.user),
+            med(&one, |t| t.sys),
+            med(&def, |t| t.sys),
+            def[0].threads,
+        );
+        println!("{row}");
+        rows.push(row);
+    }
+    println!();
+    println!(
+        "| scenario | `--threads 1` wall | default wall | default / 1 | user s (1 / default) | system s (1 / default) | default's threads |{}",
+        if old.is_some() { " old default wall | old system s | default / old |" } else { "" }
+    );
+    println!("|---|---|---|---|---|---|---|{}", if old.is_some() { "---|---|---|" } else { "" });
+    for r in rows {
+        println!("{r}");
+    }
+    for n in notes {
+        println!("note: {n}");
+    }
+}
+
 fn main() {
+    let load = std::env::args().any(|a| a == "--load")
+        || std::env::var("KADSIM_BENCH_LOAD").is_ok_and(|v| !v.is_empty() && v != "0");
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let num = |i: usize, default: u32| args.get(i).and_then(|n| n.parse().ok()).unwrap_or(default);
     match args.first().map(String::as_str) {
@@ -277,6 +472,7 @@ fn main() {
         Some("routing") => bench_routing(),
         Some(which @ ("join" | "oracle")) => run_one(which, num(1, 10_000), num(2, 1) as usize),
         Some("trace") => trace_cost(args.get(1).map(Path::new)),
+        Some("defaults") => defaults(args.get(1).map(Path::new), load),
         Some("compare") => match args.get(1) {
             Some(old) => compare(Path::new(old), num(2, 10_000)),
             None => eprintln!("usage: cargo bench --bench engine -- compare OLD_KADSIM [NODES]"),

@@ -68,8 +68,9 @@ pub enum Cmd {
         /// warnings are still printed).
         #[arg(long, short)]
         quiet: bool,
-        /// Worker threads (default: all cores; 1 runs sequentially). The
-        /// results are byte-identical for any value.
+        /// Worker threads (default: all cores when the scenario is busy
+        /// enough to gain from them, else 1; the manifest says which and
+        /// why). The results are byte-identical for any value.
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
         threads: Option<u32>,
         /// Trace the run: `ops` writes trace.csv, one row per RPC of the
@@ -577,14 +578,18 @@ pub fn main(cli: Cli) -> ExitCode {
             let dir = out.unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
             let on_terminal = std::io::stderr().is_terminal();
             let mut progress = Bar::new(quiet || !on_terminal, !quiet && !on_terminal);
-            let threads = threads.map_or_else(runner::available_threads, |t| t as usize);
+            let threads = threads.map_or_else(
+                || runner::Threads::default_for(&sc, runner::available_threads()),
+                |t| runner::Threads::given(t as usize),
+            );
+
             // The scenario's warnings before the run, so that a long run can be stopped.
             let early = scenario::warnings(&sc);
             for w in &early {
                 eprintln!("kadsim: warning: {w}");
             }
             let replace = if force { runner::Replace::Force } else { runner::Replace::IfIdentical };
-            match runner::run_traced(&sc, &dir, &mut progress, threads, spec.as_ref(), replace) {
+            match runner::run_traced(&sc, &dir, &mut progress, threads.clone(), spec.as_ref(), replace) {
                 Ok(o) => {
                     progress.finish();
                     for w in o.warnings.iter().filter(|w| !early.contains(w)) {
@@ -592,19 +597,10 @@ pub fn main(cli: Cli) -> ExitCode {
                     }
                     notes(&o.notes);
                     let wall = progress.elapsed().as_secs_f64();
-                    let engine = o.windows.summary(o.threads);
-                    put!(
-                        "{}",
-                        run_summary::render(
-                            &sc.name,
-                            &o.summary,
-                            &o.dir,
-                            o.events,
-                            wall,
-                            Some(&engine),
-                            o.replaced_same
-                        )
-                    );
+                    let windows = o.windows.summary(threads.n);
+                    let run =
+                        run_summary::Run { events: o.events, wall_s: wall, threads: &threads, windows: Some(&windows) };
+                    put!("{}", run_summary::render(&sc.name, &o.summary, &o.dir, &run, o.replaced_same));
                     if spec.as_ref().is_some_and(|s| s.ops) {
                         say!("  or: kadsim trace {} --worst 5", o.dir.display());
                     }

@@ -20,8 +20,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub mod staging;
+pub mod threads;
 pub use staging::Replace;
 use staging::{RunIdentity, StageError, Staged};
+pub use threads::Threads;
 
 /// What the runner reports while it works. The simulation never reads it.
 pub trait Progress {
@@ -88,6 +90,9 @@ struct Manifest<'a> {
     events_per_s: f64,
     /// Worker threads (the outputs do not depend on it).
     threads: usize,
+    /// Who chose `threads`: `--threads`, or the default's rule with its
+    /// numbers ([`threads`]).
+    threads_chosen_by: &'a str,
     node_memory_bytes_mean: f64,
     /// How the events fell into windows of `network.min_latency`, and which
     /// windows the worker threads shared (README "Performance").
@@ -174,7 +179,9 @@ fn run_files(spec: Option<&TraceSpec>) -> Vec<String> {
 /// Simulated time between two progress ticks.
 const TICK_US: u64 = 1_000_000;
 
-/// The threads a run uses by default: every core the process may use.
+/// The cores the process may use. A run's default threads follow
+/// [`Threads::default_for`], which takes all of them only for scenarios
+/// busy enough to gain from it.
 pub fn available_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
@@ -182,7 +189,12 @@ pub fn available_threads() -> usize {
 /// Runs `sc` on `threads` threads and writes its results to `dir`, where an
 /// earlier run is replaced only by the same run ([`Replace::IfIdentical`]).
 /// The results are the same for any number of threads.
-pub fn run(sc: &Scenario, dir: &Path, progress: &mut dyn Progress, threads: usize) -> Result<Outcome, RunError> {
+pub fn run(
+    sc: &Scenario,
+    dir: &Path,
+    progress: &mut dyn Progress,
+    threads: impl Into<Threads>,
+) -> Result<Outcome, RunError> {
     run_traced(sc, dir, progress, threads, None, Replace::IfIdentical)
 }
 
@@ -193,10 +205,12 @@ pub fn run_traced(
     sc: &Scenario,
     dir: &Path,
     progress: &mut dyn Progress,
-    threads: usize,
+    threads: impl Into<Threads>,
     trace: Option<&TraceSpec>,
     replace: Replace,
 ) -> Result<Outcome, RunError> {
+    let chosen: Threads = threads.into();
+    let threads = chosen.n;
     let spec = trace;
     let trace = match (&sc.churn.model, &sc.churn.trace) {
         (ChurnModel::Trace, Some(path)) => read_trace(path, sc.nodes).map_err(|e| RunError::Trace(e.to_string()))?,
@@ -285,6 +299,7 @@ pub fn run_traced(
         // Over the event loop only, not the set-up (tables filled by the oracle).
         events_per_s: if wall > setup { stats.events as f64 / (wall - setup) } else { 0.0 },
         threads,
+        threads_chosen_by: &chosen.chosen_by,
         node_memory_bytes_mean: world.node_memory_bytes(),
         windows: &stats.windows,
         trace: spec,

@@ -5,6 +5,7 @@
 //! definitions"); where the results are and what to run next. Read from the
 //! rows of `summary.csv`, so the lines say exactly what the files say.
 
+use crate::runner::Threads;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -17,28 +18,40 @@ fn number(rows: &[(String, String)], metric: &str) -> Option<f64> {
     value(rows, metric).and_then(|v| v.parse().ok())
 }
 
+/// What the run took: its events, its wall time and its threads.
+pub struct Run<'a> {
+    /// Events processed.
+    pub events: u64,
+    /// Wall time, seconds.
+    pub wall_s: f64,
+    /// The threads, and who chose them.
+    pub threads: &'a Threads,
+    /// How the events fell into windows (`crate::sim::windows`), one line:
+    /// why a second thread helps or not.
+    pub windows: Option<&'a str>,
+}
+
 /// The end-of-run summary, several lines, each under 80 columns but for the
-/// ones that name the results directory.
+/// ones that name the results directory and the default's reason for its
+/// thread count.
 ///
 /// `replaced_same`: the directory held the same run, replaced in place.
-pub fn render(
-    name: &str,
-    rows: &[(String, String)],
-    dir: &Path,
-    events: u64,
-    wall_s: f64,
-    engine: Option<&str>,
-    replaced_same: bool,
-) -> String {
+pub fn render(name: &str, rows: &[(String, String)], dir: &Path, run: &Run, replaced_same: bool) -> String {
     let mut out = String::new();
     let nodes = value(rows, "nodes").unwrap_or("?");
     let alive = value(rows, "end.alive").unwrap_or("?");
     let alive_mean = number(rows, "alive.mean").map_or(String::new(), |a| format!(", {a:.0} up on average"));
     let _ = writeln!(out, "{name}: {nodes} nodes, {alive} up at the end{alive_mean}");
-    let _ = writeln!(out, "  {events} events in {wall_s:.1} s");
-    if let Some(engine) = engine {
-        // How the events fell into windows: why a second thread helps or not.
-        let _ = writeln!(out, "  {engine}");
+    let (events, wall_s, t) = (run.events, run.wall_s, run.threads);
+    let plural = if t.n == 1 { "" } else { "s" };
+    if t.chosen_by.starts_with("default") {
+        let _ = writeln!(out, "  {events} events in {wall_s:.1} s on {} thread{plural}", t.n);
+        let _ = writeln!(out, "  ({})", t.chosen_by);
+    } else {
+        let _ = writeln!(out, "  {events} events in {wall_s:.1} s on {} thread{plural} ({})", t.n, t.chosen_by);
+    }
+    if let Some(windows) = run.windows {
+        let _ = writeln!(out, "  {windows}");
     }
     let mut any = false;
     for (kind, label) in [("find_node", "node lookups"), ("get", "gets"), ("put", "puts")] {
@@ -138,6 +151,11 @@ mod tests {
         pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
     }
 
+    /// 5 events in 0.1 s on 2 threads, as `--threads 2` asked.
+    fn run() -> Run<'static> {
+        Run { events: 5, wall_s: 0.1, threads: Box::leak(Box::new(Threads::given(2))), windows: None }
+    }
+
     #[test]
     fn the_summary_names_size_operations_and_the_next_step() {
         let r = rows(&[
@@ -154,19 +172,25 @@ mod tests {
             ("put.hops.mean", ""),
             ("put.latency_ms.p50", "900"),
         ]);
-        let text = render("churn", &r, Path::new("results/churn"), 1_234_567, 12.34, None, false);
+        let sc = crate::scenario::load_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/churn.toml"), &[])
+            .expect("valid");
+        let threads = Threads::default_for(&sc, 2);
+        let run = Run { events: 1_234_567, wall_s: 12.34, threads: &threads, windows: None };
+        let text = render("churn", &r, Path::new("results/churn"), &run, false);
+        assert!(text.contains("  1234567 events in 12.3 s on 1 thread\n  (default: 1 thread, as "), "{text}");
         assert!(text.contains("churn: 2000 nodes, 1874 up at the end, 1850 up on average"), "{text}");
         assert!(text.contains("node lookups     9876  success  99.87%  hops  3.41  p50   812 ms"), "{text}");
         assert!(!text.contains("gets"), "a kind with no operations is left out: {text}");
         assert!(text.contains("hops     -"), "an empty metric prints as -: {text}");
         assert!(text.contains("results in results/churn\nnext: kadsim report results/churn"), "{text}");
         assert!(text.contains("\n  or: kadsim plot results/churn\n"), "{text}");
-        assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+        assert!(text.lines().filter(|l| !l.starts_with("  (default")).all(|l| l.chars().count() <= 80), "{text}");
     }
 
     #[test]
     fn a_run_without_operations_says_so() {
-        let text = render("idle", &rows(&[("nodes", "10")]), Path::new("r"), 5, 0.1, None, true);
+        let text = render("idle", &rows(&[("nodes", "10")]), Path::new("r"), &run(), true);
+        assert!(text.contains("  5 events in 0.1 s on 2 threads (--threads)\n"), "{text}");
         assert!(text.contains("no operation was measured"), "{text}");
         assert!(text.contains("results in r\n  (it held this same run: replaced by identical files"), "{text}");
         assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
@@ -188,7 +212,7 @@ mod tests {
             ("get.attacked.count", ""),
             ("get.attacked.success_rate", ""),
         ]);
-        let text = render("plain", &plain, Path::new("r"), 5, 0.1, None, false);
+        let text = render("plain", &plain, Path::new("r"), &run(), false);
         assert!(!text.contains("adversary") && !text.contains("attacked"), "{text}");
         assert!(!text.contains("stale"), "no departures, no staleness line: {text}");
         let attacked = rows(&[
@@ -217,7 +241,7 @@ mod tests {
             ("adversary.nodes", "20"),
             ("adversary.rt_share", "0.031000"),
         ]);
-        let text = render("eclipse", &attacked, Path::new("results/eclipse"), 5, 0.1, None, false);
+        let text = render("eclipse", &attacked, Path::new("results/eclipse"), &run(), false);
         for want in [
             "  node lookups reached the closest node: p50 266 ms, p90 1235 ms
 ",
@@ -241,18 +265,11 @@ mod tests {
     }
 
     #[test]
-    fn the_engine_line_follows_the_event_count() {
-        let text = render(
-            "idle",
-            &rows(&[("nodes", "10")]),
-            Path::new("r"),
-            5,
-            0.1,
-            Some("2 windows, 2.5 events each"),
-            false,
-        );
+    fn the_windows_line_follows_the_event_count() {
+        let run = Run { windows: Some("2 windows, 2.5 events each"), ..run() };
+        let text = render("idle", &rows(&[("nodes", "10")]), Path::new("r"), &run, false);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[1], "  5 events in 0.1 s");
+        assert_eq!(lines[1], "  5 events in 0.1 s on 2 threads (--threads)");
         assert_eq!(lines[2], "  2 windows, 2.5 events each");
     }
 }

@@ -60,8 +60,16 @@ pub struct Manifest {
     /// Worker threads (absent before 2026-12-03).
     #[serde(default)]
     pub threads: Option<u32>,
+    /// Who chose `threads`: `--threads`, or the default's rule with its
+    /// numbers (`runner::threads`; absent in older runs).
+    #[serde(default)]
+    pub threads_chosen_by: Option<String>,
     /// Mean bytes per node.
     pub node_memory_bytes_mean: NonNegative,
+    /// How the events fell into windows, and which the workers shared
+    /// (`sim::windows`; absent before 2026-12-07).
+    #[serde(default)]
+    pub windows: Option<crate::sim::windows::Windows>,
     /// The trace's settings, when the run wrote one (absent before 2026-12-03).
     #[serde(default)]
     pub trace: Option<TraceSettings>,

@@ -16,8 +16,13 @@
 //!   yet finished. A worker that is descheduled, parked or late never delays a
 //!   window: the main thread runs whatever nobody else has taken.
 //! - A thread with nothing to do spins for [`SPIN`], then parks. The main
-//!   thread unparks a worker only if it has actually parked (an atomic flag
+//!   thread unparks a worker only if it has actually parked (an atomic state
 //!   says so), so a window whose workers are spinning costs no system call.
+//! - Which windows are shared, and when parked workers are woken for one, is
+//!   [`Sharing`]'s choice: from the events expected in the window, those of
+//!   recent windows, and how busy other processes keep the machine.
+//! - The workers ([`Pool`]) live as long as the world: started with its first
+//!   window, sent home and joined when it is dropped.
 //! - A panic on any thread poisons the handoff: every waiting thread wakes,
 //!   the workers go home and the main thread panics, so the run ends with a
 //!   panic rather than a hang.
@@ -27,7 +32,7 @@
 
 use super::shard::{Ctx, Envelope, Shard};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
@@ -59,36 +64,52 @@ pub const SPIN: Duration = Duration::from_micros(50);
 const INDEX_BITS: u32 = 24;
 const INDEX_MASK: u64 = (1 << INDEX_BITS) - 1;
 
-/// A thread that may park, and the flag that tells others it has.
+/// A sleeper's states.
+const STARTING: u8 = 0;
+const RUNNING: u8 = 1;
+const PARKED: u8 = 2;
+const WAKING: u8 = 3;
+
+/// A thread that may park, and its state: [`STARTING`] until it first checks
+/// in, [`RUNNING`] (working or spinning), [`PARKED`] (or about to park), and
+/// [`WAKING`] once unparked, until it runs again.
 struct Sleeper {
-    parked: AtomicBool,
+    state: AtomicU8,
     thread: OnceLock<Thread>,
 }
 
 impl Sleeper {
     fn new() -> Sleeper {
-        Sleeper { parked: AtomicBool::new(false), thread: OnceLock::new() }
+        Sleeper { state: AtomicU8::new(STARTING), thread: OnceLock::new() }
+    }
+
+    /// Called by the sleeper's own thread when it starts.
+    fn check_in(&self) {
+        self.thread.get_or_init(std::thread::current);
+        self.state.store(RUNNING, SeqCst);
     }
 
     /// Called by the sleeper's own thread: parks unless `ready()` holds. The
-    /// flag is raised before `ready()` is read, and a waker makes `ready()`
-    /// true before it reads the flag (both sequentially consistent): either
-    /// this thread sees the change and stays up, or the waker sees the flag
-    /// and unparks it. May return early; the caller checks again.
+    /// state says [`PARKED`] before `ready()` is read, and a waker makes
+    /// `ready()` true before it reads the state (both sequentially
+    /// consistent): either this thread sees the change and stays up, or the
+    /// waker sees the state and unparks it. May return early; the caller
+    /// checks again.
     fn park_unless(&self, ready: &impl Fn() -> bool) {
         self.thread.get_or_init(std::thread::current);
-        self.parked.store(true, SeqCst);
+        self.state.store(PARKED, SeqCst);
         if !ready() {
             std::thread::park();
         }
-        self.parked.store(false, SeqCst);
+        self.state.store(RUNNING, SeqCst);
     }
 
     /// Called by another thread once it has made the sleeper's `ready()`
-    /// true: unparks the sleeper if, and only if, it has parked (or is about to).
+    /// true: unparks the sleeper if, and only if, it has parked (or is about
+    /// to), once per parking.
     fn wake(&self) {
-        if self.parked.load(SeqCst)
-            && self.parked.swap(false, SeqCst)
+        if self.state.load(SeqCst) == PARKED
+            && self.state.compare_exchange(PARKED, WAKING, SeqCst, Relaxed).is_ok()
             && let Some(t) = self.thread.get()
         {
             t.unpark();
@@ -98,19 +119,19 @@ impl Sleeper {
     /// Whether the thread is parked or about to park (for tests).
     #[cfg(test)]
     fn is_parked(&self) -> bool {
-        self.parked.load(SeqCst)
+        self.state.load(SeqCst) == PARKED
     }
 }
 
-/// Spins until `ready()` holds or [`SPIN`] has passed, then parks on
+/// Spins until `ready()` holds or `spin` has passed, then parks on
 /// `sleeper` unless `ready()` holds. Returns when `ready()` may hold.
-fn idle(sleeper: &Sleeper, ready: impl Fn() -> bool) {
+fn idle(sleeper: &Sleeper, spin: Duration, ready: impl Fn() -> bool) {
     let start = Instant::now();
     let mut spins = 0u32;
     while !ready() {
         std::hint::spin_loop();
         spins += 1;
-        if spins.is_multiple_of(64) && start.elapsed() >= SPIN {
+        if spins.is_multiple_of(64) && start.elapsed() >= spin {
             sleeper.park_unless(&ready);
             return;
         }
@@ -135,6 +156,9 @@ pub struct Control {
     poisoned: AtomicBool,
     main: Sleeper,
     workers: Vec<Sleeper>,
+    /// How long an idle worker spins before it parks, in µs ([`SPIN`], or 0
+    /// while the run is contended: see [`Sharing`]).
+    spin_us: AtomicU64,
 }
 
 /// Poisons the handoff if the thread holding this panics.
@@ -145,6 +169,167 @@ impl Drop for PoisonOnPanic<'_> {
         if std::thread::panicking() {
             self.0.poison();
         }
+    }
+}
+
+/// Windows expected to hold fewer events than this run on the main thread
+/// alone. With a worker awake a shared window costs about 1 µs more than one
+/// run inline, and an event about 0.7 µs: sharing pays from a handful of
+/// events on (README "Threads by default").
+pub const SHARE_MIN_EVENTS: u64 = 4;
+
+/// Parked workers are woken for a window expected to hold at least this many
+/// events: waking one is a system call on the main thread, and the worker
+/// takes tens of µs to come up.
+pub const WAKE_MIN_EVENTS: u64 = 48;
+
+/// Parked workers are also woken for a window of [`SHARE_MIN_EVENTS`] or
+/// more when recent windows held this many events on average: the worker
+/// then stays awake for the windows that follow, which pays for the wake-up.
+pub const WAKE_MEAN_EVENTS: f64 = 8.0;
+
+/// Windows over which the recent mean is taken.
+const RECENT_WINDOWS: f64 = 8.0;
+
+/// How often the machine's load is read.
+const LOAD_PERIOD: Duration = Duration::from_millis(250);
+
+/// Windows between two looks at the clock, to see whether a load reading is due.
+const CLOCK_EVERY: u32 = 256;
+
+/// Which windows the main thread shares, decided from numbers it already has
+/// (the events expected in the window and in recent ones) and from the load
+/// of the machine; never anything that reaches an output.
+///
+/// A window of [`SHARE_MIN_EVENTS`] events or more is shared; parked workers
+/// are woken for it if it is expected to hold [`WAKE_MIN_EVENTS`] or recent
+/// windows held [`WAKE_MEAN_EVENTS`] on average. But an awake worker spins
+/// between windows, and when other processes keep the cores busy it takes CPU
+/// time from the main thread (a third of it, with one other busy process on
+/// two cores). So every [`LOAD_PERIOD`] the main thread reads how busy other
+/// processes kept the machine (Linux: `/proc/stat` less this process's own
+/// time, `/proc/self/stat`); when fewer cores than the run's threads were
+/// free of them, the run is *contended*: workers park as soon as they have
+/// nothing to do, and only windows of [`WAKE_MIN_EVENTS`] events or more are
+/// shared, so that the main thread keeps a core of its own. Elsewhere the
+/// load is not read and the run is never contended.
+#[derive(Debug)]
+pub struct Sharing {
+    threads: usize,
+    contended: bool,
+    /// The mean events of recent windows (an exponential moving average over about [`RECENT_WINDOWS`]).
+    recent: f64,
+    windows: u32,
+    load: LoadWatch,
+}
+
+/// What to do with a window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plan {
+    /// Run its shards on the main thread.
+    Inline,
+    /// Share it; wake parked workers if `wake`.
+    Share {
+        /// Whether to wake parked workers.
+        wake: bool,
+    },
+}
+
+impl Sharing {
+    /// The sharing of a run on `threads` threads.
+    pub fn new(threads: usize) -> Sharing {
+        Sharing { threads, contended: false, recent: 0.0, windows: 0, load: LoadWatch::default() }
+    }
+
+    /// What to do with a window expected to hold `events` events, the last
+    /// one having held `last`.
+    pub fn plan(&mut self, ctl: &Control, last: u64, events: u64) -> Plan {
+        self.recent += (last as f64 - self.recent) / RECENT_WINDOWS;
+        self.windows = self.windows.wrapping_add(1);
+        if self.windows.is_multiple_of(CLOCK_EVERY)
+            && let Some(contended) = self.load.poll(self.threads)
+            && contended != self.contended
+        {
+            self.contended = contended;
+            ctl.set_spin(if contended { Duration::ZERO } else { SPIN });
+        }
+        if self.contended {
+            if events >= WAKE_MIN_EVENTS { Plan::Share { wake: true } } else { Plan::Inline }
+        } else if events >= WAKE_MIN_EVENTS {
+            Plan::Share { wake: true }
+        } else if events >= SHARE_MIN_EVENTS {
+            Plan::Share { wake: self.recent >= WAKE_MEAN_EVENTS }
+        } else {
+            Plan::Inline
+        }
+    }
+}
+
+/// Readings of how busy the machine and this process have been.
+#[derive(Debug, Default)]
+struct LoadWatch {
+    last: Option<LoadSample>,
+}
+
+/// One reading: when, the machine's busy and total CPU time and this
+/// process's CPU time (clock ticks), and the machine's CPUs.
+#[derive(Debug)]
+struct LoadSample {
+    at: Instant,
+    busy: u64,
+    total: u64,
+    own: u64,
+    cpus: usize,
+}
+
+impl LoadSample {
+    /// Reads `/proc/stat` and `/proc/self/stat`; `None` where they cannot be read (not Linux).
+    fn read(at: Instant) -> Option<LoadSample> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let mut lines = stat.lines();
+        // cpu  user nice system idle iowait irq softirq steal (guest time is within user)
+        let v: Vec<u64> =
+            lines.next()?.split_whitespace().skip(1).take(8).map(|x| x.parse().ok()).collect::<Option<_>>()?;
+        if v.len() < 8 {
+            return None;
+        }
+        let total: u64 = v.iter().sum();
+        let cpus =
+            lines.filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit)).count();
+        let own = std::fs::read_to_string("/proc/self/stat").ok()?;
+        // The fields after the command name (in parentheses) start at the 3rd; utime and stime are the 14th and 15th.
+        let mut f = own.rsplit_once(')')?.1.split_whitespace().skip(11);
+        let own = f.next()?.parse::<u64>().ok()? + f.next()?.parse::<u64>().ok()?;
+        Some(LoadSample { at, busy: total - v[3] - v[4], total, own, cpus: cpus.max(1) })
+    }
+}
+
+impl LoadSample {
+    /// Whether, between this reading and the later `then`, other processes
+    /// left fewer than `threads` of the machine's cores free (with a quarter
+    /// of a core to spare).
+    fn contended_until(&self, then: &LoadSample, threads: usize) -> bool {
+        let total = then.total.saturating_sub(self.total).max(1) as f64;
+        let own = then.own.saturating_sub(self.own);
+        let others = then.busy.saturating_sub(self.busy).saturating_sub(own) as f64;
+        let free = then.cpus as f64 * (1.0 - others / total);
+        free < threads as f64 - 0.25
+    }
+}
+
+impl LoadWatch {
+    /// At most once per [`LOAD_PERIOD`]: whether, over the last period,
+    /// other processes left fewer than `threads` cores free; `None` between
+    /// readings and where the load cannot be read.
+    fn poll(&mut self, threads: usize) -> Option<bool> {
+        let now = Instant::now();
+        if self.last.as_ref().is_some_and(|l| now.duration_since(l.at) < LOAD_PERIOD) {
+            return None;
+        }
+        let s = LoadSample::read(now)?;
+        let verdict = self.last.as_ref().map(|l| l.contended_until(&s, threads));
+        self.last = Some(s);
+        verdict
     }
 }
 
@@ -171,25 +356,28 @@ impl Control {
             poisoned: AtomicBool::new(false),
             main: Sleeper::new(),
             workers: (1..threads.max(1)).map(|_| Sleeper::new()).collect(),
+            spin_us: AtomicU64::new(SPIN.as_micros() as u64),
         }
     }
 
     /// Runs a window up to `end`, `run(s, end)` for every shard `s`, on this
     /// thread and whichever workers are there to claim shards; returns when
-    /// every shard is done. Called by the main thread only.
+    /// every shard is done. Parked workers are woken only if `wake`: the
+    /// main thread would run a small window alone before a parked worker was
+    /// up. Called by the main thread only.
     ///
     /// # Panics
     ///
     /// If a worker panicked (or `run` does).
-    pub fn window(&self, end: u64, run: &(impl Fn(usize, u64) + Sync)) {
+    pub fn window(&self, end: u64, wake: bool, run: &(impl Fn(usize, u64) + Sync)) {
         let _guard = PoisonOnPanic(self);
         let epoch = self.epoch.load(Relaxed) + 1;
         self.epoch.store(epoch, Relaxed);
         self.end.store(end, Relaxed);
         // Publishing the epoch releases `end` to whoever claims a shard of it.
         self.claim.store(epoch << INDEX_BITS, SeqCst);
-        for w in &self.workers {
-            w.wake();
+        if wake {
+            self.wake_workers();
         }
         while let Some(s) = self.take() {
             run(s, end);
@@ -199,9 +387,21 @@ impl Control {
         let target = epoch * self.shards;
         let done = || self.finished.load(SeqCst) >= target || self.poisoned.load(SeqCst);
         while !done() {
-            idle(&self.main, done);
+            idle(&self.main, SPIN, done);
         }
         assert!(!self.poisoned.load(SeqCst), "a simulation worker panicked");
+    }
+
+    /// Wakes the parked workers.
+    fn wake_workers(&self) {
+        for w in &self.workers {
+            w.wake();
+        }
+    }
+
+    /// Sets how long idle workers spin before they park.
+    fn set_spin(&self, spin: Duration) {
+        self.spin_us.store(spin.as_micros() as u64, Relaxed);
     }
 
     /// Claims the next shard of the window being shared, if any is left.
@@ -254,6 +454,7 @@ impl Control {
     pub fn work(&self, w: usize, run: &(impl Fn(usize, u64) + Sync)) {
         let _guard = PoisonOnPanic(self);
         let me = &self.workers[w - 1];
+        me.check_in();
         let ready = || self.claimable() || self.exit.load(SeqCst) || self.poisoned.load(SeqCst);
         loop {
             if let Some(s) = self.take() {
@@ -267,7 +468,7 @@ impl Control {
             if self.exit.load(SeqCst) || self.poisoned.load(SeqCst) {
                 return;
             }
-            idle(me, ready);
+            idle(me, Duration::from_micros(self.spin_us.load(Relaxed)), ready);
         }
     }
 
@@ -338,11 +539,45 @@ mod tests {
                 scope.spawn(move || ctl.work(w, run));
             }
             for epoch in 1..=windows {
-                ctl.window(epoch, &run);
+                ctl.window(epoch, true, &run);
                 assert!(runs.iter().all(|r| r.load(SeqCst) == epoch), "window {epoch} incomplete");
             }
             ctl.stop();
         });
+    }
+
+    #[test]
+    fn windows_are_shared_by_their_expected_events() {
+        let ctl = Control::new(2, 2);
+        let mut sh = Sharing::new(2);
+        assert_eq!(sh.plan(&ctl, 0, SHARE_MIN_EVENTS - 1), Plan::Inline);
+        assert_eq!(sh.plan(&ctl, 0, SHARE_MIN_EVENTS), Plan::Share { wake: false });
+        assert_eq!(sh.plan(&ctl, 0, WAKE_MIN_EVENTS), Plan::Share { wake: true });
+        // Busy recent windows wake the workers for a smaller one too.
+        for _ in 0..20 {
+            sh.plan(&ctl, 12, 2);
+        }
+        assert_eq!(sh.plan(&ctl, 12, SHARE_MIN_EVENTS), Plan::Share { wake: true });
+        // A contended run shares only the biggest windows, and its workers park at once.
+        sh.contended = true;
+        assert_eq!(sh.plan(&ctl, 12, WAKE_MIN_EVENTS - 1), Plan::Inline);
+        assert_eq!(sh.plan(&ctl, 12, WAKE_MIN_EVENTS), Plan::Share { wake: true });
+    }
+
+    #[test]
+    fn a_run_is_contended_when_other_processes_leave_too_few_cores() {
+        let at = Instant::now();
+        let s = |busy, total, own| LoadSample { at, busy, total, own, cpus: 2 };
+        // Over 100 ticks of two cores (200 in all): this process used 190, others 5.
+        assert!(!s(0, 0, 0).contended_until(&s(195, 200, 190), 2));
+        // Another process kept a core busy (100 ticks): one core left for two threads.
+        assert!(s(0, 0, 0).contended_until(&s(190, 200, 90), 2));
+        // …which is enough for one thread.
+        assert!(!s(0, 0, 0).contended_until(&s(190, 200, 90), 1));
+        if cfg!(target_os = "linux") {
+            let r = LoadSample::read(at).expect("/proc/stat and /proc/self/stat read");
+            assert!(r.cpus >= 1 && r.busy <= r.total);
+        }
     }
 
     #[test]
@@ -375,7 +610,7 @@ mod tests {
         std::thread::scope(|scope| {
             scope.spawn(|| ctl.work(1, &run));
             for e in 1..=20 {
-                ctl.window(e, &run);
+                ctl.window(e, true, &run);
             }
             ctl.stop();
         });
@@ -389,7 +624,7 @@ mod tests {
         let ctl = Control::new(3, 6);
         let ran = AtomicUsize::new(0);
         for e in 1..=100 {
-            ctl.window(e, &|_, _| {
+            ctl.window(e, true, &|_, _| {
                 ran.fetch_add(1, SeqCst);
             });
         }
@@ -404,14 +639,14 @@ mod tests {
                 let ctl = &ctl;
                 scope.spawn(move || ctl.work(w, &|_, _| {}));
             }
-            ctl.window(1, &|_, _| {});
+            ctl.window(1, true, &|_, _| {});
             let start = Instant::now();
             while ctl.parked_workers() < 2 {
                 assert!(start.elapsed() < Duration::from_secs(10), "the workers did not park");
                 std::thread::sleep(Duration::from_millis(1));
             }
             // Parked workers are woken for the next window, and parked again.
-            ctl.window(2, &|_, _| std::thread::sleep(Duration::from_millis(1)));
+            ctl.window(2, true, &|_, _| std::thread::sleep(Duration::from_millis(1)));
             ctl.stop();
         });
     }
@@ -442,7 +677,7 @@ mod tests {
                     scope.spawn(move || ctl.work(w, run));
                 }
                 for e in 1..=10_000 {
-                    ctl.window(e, &run);
+                    ctl.window(e, true, &run);
                 }
                 ctl.stop();
             });
@@ -465,7 +700,7 @@ mod tests {
                     for e in 1..=10 {
                         // In a shard it runs, or between windows (the serial phase).
                         assert!(in_window || e < 5, "main fails on purpose between windows");
-                        ctl.window(e, &|_, end| {
+                        ctl.window(e, true, &|_, end| {
                             assert!(end < 5 || std::thread::current().id() != main, "main fails on purpose");
                         });
                     }

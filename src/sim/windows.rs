@@ -8,13 +8,14 @@
 //! the simulation and the same for any `--threads`; which windows were
 //! shared depends on the threads and the machine, and is reported apart.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Upper bounds (exclusive) of the window-size classes; the last class is open.
 pub const CLASS_BOUNDS: [u64; 6] = [4, 16, 64, 256, 1024, 4096];
 
 /// Windows run and their sizes in events.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Windows {
     /// Windows run (empty ones are skipped and not counted).
     pub windows: u64,

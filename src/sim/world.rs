@@ -30,7 +30,7 @@ use super::churn::{DurationDist, TraceEvent};
 use super::latency::LatencyModel;
 use super::loss::LossModel;
 use super::oracle::Oracle;
-use super::parallel::{Control, Pool, Shared};
+use super::parallel::{Control, Plan, Pool, Shared, Sharing};
 use super::partition::Partitions;
 use super::queue::EventQueue;
 use super::recorder::Recorder;
@@ -48,10 +48,6 @@ use std::sync::{Arc, Mutex};
 
 /// Delay before a failed join is tried again through another node.
 const JOIN_RETRY_US: u64 = 5_000_000;
-
-/// Windows with fewer events than this in the last window run on the main
-/// thread alone: below it the barrier costs more than the second thread saves.
-const PARALLEL_MIN_EVENTS: u64 = 48;
 
 /// Something the serial phase decides.
 #[derive(Debug)]
@@ -176,6 +172,8 @@ struct Coordinator {
     last_window_events: u64,
     /// The windows run so far and their sizes.
     windows: super::windows::Windows,
+    /// Which windows the workers share.
+    sharing: Sharing,
     /// When the last time-series row was taken.
     last_sample: u64,
     /// Nodes up, and when that count last changed: for node-seconds of uptime.
@@ -289,6 +287,7 @@ impl World {
             hash: 0,
             last_window_events: 0,
             windows: Default::default(),
+            sharing: Sharing::new(threads),
             last_sample: 0,
             up_count: 0,
             up_changed: 0,
@@ -550,6 +549,7 @@ impl Coordinator {
         if !self.warm_marked {
             end = end.min(self.sc.warmup.0.max(start + 1));
         }
+        let seq = self.seq;
         while let Some(t) = self.global.peek_time()
             && t < end
         {
@@ -557,9 +557,13 @@ impl Coordinator {
             self.now = t;
             self.handle(shared, ev);
         }
-        let shared_window = match ctl {
-            Some(ctl) if self.last_window_events >= PARALLEL_MIN_EVENTS => {
-                ctl.window(end, &|s, end| shared.run_shard(s, end));
+        // The window's size, guessed from the last one's and the node events
+        // just scheduled, decides whether it is shared (never what it does).
+        let expected = self.last_window_events + (self.seq - seq);
+        let plan = ctl.map_or(Plan::Inline, |ctl| self.sharing.plan(ctl, self.last_window_events, expected));
+        let shared_window = match (ctl, plan) {
+            (Some(ctl), Plan::Share { wake }) => {
+                ctl.window(end, wake, &|s, end| shared.run_shard(s, end));
                 true
             }
             _ => {

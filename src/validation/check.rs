@@ -169,15 +169,12 @@ impl Lab<'_> {
     /// Runs `sc` into `runs/name` and reads its results back.
     pub fn simulate_scenario(&self, name: &str, sc: &Scenario) -> Result<Results, String> {
         let dir = self.runs.join(name);
-        crate::runner::run_traced(
-            sc,
-            &dir,
-            &mut crate::runner::Silent,
+        let threads = crate::runner::Threads::chosen(
             self.threads,
-            None,
-            crate::runner::Replace::Force,
-        )
-        .map_err(|e| format!("{name}: {e}"))?;
+            format!("kadsim validation: {} runs at a time, {} threads each", self.jobs, self.threads),
+        );
+        crate::runner::run_traced(sc, &dir, &mut crate::runner::Silent, threads, None, crate::runner::Replace::Force)
+            .map_err(|e| format!("{name}: {e}"))?;
         Results::read(&dir).map_err(|e| format!("{name}: {e}"))
     }
 }

@@ -99,3 +99,71 @@ fn a_settled_run_allocates_nothing_per_event() {
     assert!(events > 500_000, "{events} events measured");
     assert!(info.count_total * 10_000 < events, "{} allocations over {events} events", info.count_total);
 }
+
+/// This process's CPU seconds in the kernel so far (`/proc/self/stat`, field
+/// 15, in clock ticks of `getconf CLK_TCK`, 100 if that fails).
+fn system_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    // The fields after the command name (in parentheses) start at the 3rd; stime is the 15th.
+    let rest = stat.rsplit_once(')').expect("stat line").1;
+    let ticks: f64 = rest.split_whitespace().nth(12).and_then(|v| v.parse().ok()).expect("stime");
+    let hz = std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .unwrap_or(100.0);
+    ticks / hz
+}
+
+/// Idle workers park: a run whose windows are too small to share (1,000
+/// nodes from the oracle, node lookups only, a few events per 1 ms window),
+/// forced onto two threads for about a second of wall time (release build),
+/// spends less than 5% of its wall time in the kernel. The spinning barrier
+/// this replaced yielded between windows and spent about half of it there.
+///
+/// The run happens in a child process (this test binary, this test only),
+/// so that the system time of other tests running alongside does not count.
+#[test]
+fn idle_workers_park_and_cost_no_system_time() {
+    if !cfg!(target_os = "linux") {
+        eprintln!("skipped: system time is read from /proc/self/stat, on Linux only");
+        return;
+    }
+    const NAME: &str = "engine::idle_workers_park_and_cost_no_system_time";
+    if std::env::var_os("KADSIM_TEST_PARK_CHILD").is_none() {
+        let exe = std::env::current_exe().expect("own path");
+        let out = std::process::Command::new(exe)
+            .args([NAME, "--exact", "--nocapture", "--test-threads", "1"])
+            .env("KADSIM_TEST_PARK_CHILD", "1")
+            .output()
+            .expect("child test runs");
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success() && text.contains("1 passed"), "child run failed:\n{text}");
+        if let Some(line) = text.lines().find(|l| l.starts_with("system time")) {
+            println!("{line}");
+        }
+        return;
+    }
+    // A debug build is some 10 times slower: a shorter run there.
+    let duration = if cfg!(debug_assertions) { "20s" } else { "120s" };
+    let text = format!(
+        "nodes = 1000\nduration = \"{duration}\"\nwarmup = \"0s\"\nsample_interval = \"10s\"\n\
+         [bootstrap]\nmode = \"oracle\"\n[network.latency]\nmodel = \"coordinates\"\n\
+         [workload]\nlookup_rate = 0.1\nput_rate = 0\nget_rate = 0\n"
+    );
+    let sc = load_str(&text, "park.toml", &[]).expect("valid scenario");
+    let mut w = World::with_threads(&sc, Vec::new(), 2);
+    // As `kadsim run` does: a second of simulated time at a time.
+    w.run_until(1_000_000);
+    let (sys0, start) = (system_seconds(), std::time::Instant::now());
+    let mut t = 1_000_000;
+    while w.run_until(t) && t < w.end() {
+        t += 1_000_000;
+    }
+    let (sys, wall) = (system_seconds() - sys0, start.elapsed().as_secs_f64());
+    println!("system time {sys:.3} s of {wall:.3} s wall ({:.1}%), {} events", 100.0 * sys / wall, w.events());
+    assert!(w.events() > 100_000, "{} events", w.events());
+    assert!(sys < 0.05 * wall, "{sys:.3} s of {wall:.3} s wall in the kernel: the workers do not park");
+}

@@ -193,8 +193,11 @@ pub fn sweep(
     bar.start(total, runs.len());
     let next = AtomicUsize::new(0);
     let rows: Mutex<Vec<Option<RowResult>>> = Mutex::new((0..runs.len()).map(|_| None).collect());
+    // One thread per run while the runs at once fill the cores (runner::threads).
+    let at_once = jobs.clamp(1, runs.len().max(1));
+    let cores = runner::available_threads();
     std::thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, runs.len().max(1)) {
+        for _ in 0..at_once {
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -202,7 +205,8 @@ pub fn sweep(
                     let dir = out.join(run.dir(grid));
                     let started = Instant::now(); // wall clock, for the run's manifest only
                     let mut ticker = RunTicker { bar, done_s: 0, started };
-                    let row = runner::run_traced(&scenarios[i], &dir, &mut ticker, 1, None, replace)
+                    let threads = runner::Threads::per_run(&scenarios[i], cores, at_once, "kadsim sweep");
+                    let row = runner::run_traced(&scenarios[i], &dir, &mut ticker, threads, None, replace)
                         .map_err(|e| match e {
                             runner::RunError::Trace(_) | runner::RunError::Destination(_) => {
                                 SweepError::Input(e.to_string())
