@@ -32,8 +32,7 @@ pub struct Run<'a> {
 }
 
 /// The end-of-run summary, several lines, each under 80 columns but for the
-/// ones that name the results directory and the default's reason for its
-/// thread count.
+/// ones that name the results directory.
 ///
 /// `replaced_same`: the directory held the same run, replaced in place.
 pub fn render(name: &str, rows: &[(String, String)], dir: &Path, run: &Run, replaced_same: bool) -> String {
@@ -177,7 +176,7 @@ mod tests {
         let threads = Threads::default_for(&sc, 2);
         let run = Run { events: 1_234_567, wall_s: 12.34, threads: &threads, windows: None };
         let text = render("churn", &r, Path::new("results/churn"), &run, false);
-        assert!(text.contains("  1234567 events in 12.3 s on 1 thread\n  (default: 1 thread, as "), "{text}");
+        assert!(text.contains("  1234567 events in 12.3 s on 1 thread\n  (default: 1 thread: "), "{text}");
         assert!(text.contains("churn: 2000 nodes, 1874 up at the end, 1850 up on average"), "{text}");
         assert!(text.contains("node lookups     9876  success  99.87%  hops  3.41  p50   812 ms"), "{text}");
         assert!(!text.contains("gets"), "a kind with no operations is left out: {text}");

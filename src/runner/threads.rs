@@ -96,15 +96,10 @@ impl Threads {
             let n = cores.min(sc.nodes.max(1) as usize);
             Threads::chosen(
                 n,
-                format!(
-                    "default: all {cores} cores, as {pct}% of the events are expected in {busy} (all cores from {all:.0}%)"
-                ),
+                format!("default: all {cores} cores: {pct}% of events expected in {busy} (>= {all:.0}%)"),
             )
         } else {
-            Threads::chosen(
-                1,
-                format!("default: 1 thread, as {pct}% of the events are expected in {busy} (all cores from {all:.0}%)"),
-            )
+            Threads::chosen(1, format!("default: 1 thread: {pct}% of events expected in {busy} (< {all:.0}%)"))
         }
     }
 
