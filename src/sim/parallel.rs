@@ -206,7 +206,7 @@ const CLOCK_EVERY: u32 = 256;
 /// windows held [`WAKE_MEAN_EVENTS`] on average. But an awake worker spins
 /// between windows, and when other processes keep the cores busy it takes CPU
 /// time from the main thread (a third of it, with one other busy process on
-/// two cores). So every [`LOAD_PERIOD`] the main thread reads how busy other
+/// two cores). So every `LOAD_PERIOD` the main thread reads how busy other
 /// processes kept the machine (Linux: `/proc/stat` less this process's own
 /// time, `/proc/self/stat`); when fewer cores than the run's threads were
 /// free of them, the run is *contended*: workers park as soon as they have
