@@ -157,6 +157,34 @@ pub struct Config {
     /// querying. Not in the paper, which takes the first value (§2.3).
     /// Defaults to 1.
     pub value_quorum: usize,
+    /// BEP 5's routing table of good nodes taken literally: a contact enters
+    /// a bucket (or its replacement cache) only once it has answered a
+    /// request of this node. A node first heard from in a request of its
+    /// own is not admitted; if its bucket has room (or is the own bucket,
+    /// which may split) it is sent a PING, and its answer admits it, as
+    /// libtorrent pings the unconfirmed entries of a bucket that is not full
+    /// before they may enter it (`routing_table::add_node_impl`,
+    /// `next_refresh`); a full bucket ignores it (libtorrent parks it in the
+    /// replacement cache, which only confirmed entries leave). A request from
+    /// a contact already held refreshes it but clears none of its failures:
+    /// only an answer shows that it can be reached (BEP 5: "Nodes become bad
+    /// when they fail to respond to multiple queries in a row"). This is what
+    /// keeps nodes behind a NAT, which send requests but never answer an
+    /// unsolicited one, out of tables (`docs/reachability.md`). Defaults to
+    /// false: the paper's §2.2, under which every message received admits
+    /// its sender.
+    pub answered_only: bool,
+    /// BEP 43 ("Read-only DHT Nodes"): this node does not answer queries,
+    /// and flags every request it sends read-only (`ro` = 1), so that others
+    /// do not add it to their routing tables; it still looks up, gets and
+    /// puts. libp2p's DHT client mode is the same role. Defaults to false.
+    pub read_only: bool,
+    /// BEP 43: a request flagged read-only is answered, but its sender is
+    /// never added to the routing table ("the node should not be added to
+    /// the routing table"). libtorrent, the `mainline` crate and libp2p's
+    /// servers (which add only peers that advertise the DHT protocol) all
+    /// do. Defaults to true.
+    pub honour_read_only: bool,
     /// How this node answers requests: honestly (the default) or as an
     /// attacker ([`Behaviour`]). A hook of the simulator's adversaries.
     pub behaviour: Behaviour,
@@ -193,6 +221,9 @@ impl Default for Config {
             max_per_subnet_per_bucket: 2,
             disjoint_paths: 1,
             value_quorum: 1,
+            answered_only: false,
+            read_only: false,
+            honour_read_only: true,
             behaviour: Behaviour::HONEST,
             trace: None,
         }

@@ -1,4 +1,5 @@
-//! The four RPCs of the paper (§2.3) and their replies, as plain values.
+//! The four RPCs of the paper (§2.3) and their replies, as plain values, with
+//! BEP 43's read-only flag on requests.
 //!
 //! Messages are never encoded inside the simulator. A reply's contacts are one
 //! small heap buffer: measured on `scenarios/churn.toml`, allocating it is ~10%
@@ -44,6 +45,19 @@ pub struct Message<A: Address> {
     pub sender: NodeId,
     /// What the message says.
     pub body: Body<A>,
+    /// BEP 43 ("Read-only DHT Nodes"): set on the requests of a node that
+    /// does not answer queries (the top-level `ro` = 1 of KRPC). A node that
+    /// honours it ([`Config::honour_read_only`](super::Config::honour_read_only))
+    /// answers such a request but never adds its sender to its routing table.
+    /// Always false on replies.
+    pub read_only: bool,
+}
+
+impl<A: Address> Message<A> {
+    /// A message that is not read-only (the paper's: every sender serves).
+    pub fn new(tx: TxId, sender: NodeId, body: Body<A>) -> Self {
+        Message { tx, sender, body, read_only: false }
+    }
 }
 
 /// Requests and replies (paper §2.3).

@@ -12,6 +12,7 @@
 //! run the contacts come first, least recently seen first, then its
 //! replacement cache, most recently seen first.
 
+mod answered;
 mod questionable;
 
 use super::address::{Address, cmp_slots, sort_slots_by_xor};
@@ -118,6 +119,15 @@ pub enum Seen<A> {
     /// The bucket already holds as many contacts of the newcomer's IP address
     /// or subnet as allowed ([`Address::group`]): the newcomer is not admitted.
     Refused,
+    /// The table admits only contacts that have answered this node
+    /// ([`RoutingTable::with_answered_only`]) and this newcomer was heard from
+    /// in a request only: it was not admitted. If `ping`, its bucket has
+    /// room for it (or a stale contact, or may split): the driver of the
+    /// table should PING it, and the answer admits it.
+    Unanswered {
+        /// Whether to PING the newcomer.
+        ping: bool,
+    },
 }
 
 /// What follows an unanswered eviction PING ([`RoutingTable::eviction_failed`]).
@@ -150,6 +160,9 @@ pub struct RoutingTable<A: Address> {
     /// Ping the head of a full bucket when a newcomer arrives (§2.2); if false,
     /// only cache the newcomer and let failures evict (§4.1).
     ping_on_full: bool,
+    /// BEP 5's table of good nodes taken literally: only contacts that have
+    /// answered this node enter it ([`with_answered_only`](Self::with_answered_only)).
+    answered_only: bool,
     /// Admission limits per bucket (replacement cache included) for addresses
     /// with a group: contacts per IP address, per subnet.
     max_ip: u8,
@@ -186,6 +199,7 @@ impl<A: Address> RoutingTable<A> {
             cache: u8::try_from(cache.max(1)).unwrap_or(u8::MAX),
             stale_limit,
             ping_on_full: true,
+            answered_only: false,
             max_ip: 1,
             max_subnet: 2,
             questionable_s: 0,
@@ -435,7 +449,29 @@ impl<A: Address> RoutingTable<A> {
     /// [`seen`](Self::seen), at `now`, of a message that was (`verified`) or
     /// was not a reply to a request of this node: the good/questionable rule
     /// ([`with_questionable_after`](Self::with_questionable_after)) reads both.
+    /// With the answered-only rule on, a newcomer that was not `verified` is
+    /// not admitted ([`Seen::Unanswered`]), and a request from a contact
+    /// already held clears none of its failures.
     pub fn heard(&mut self, id: NodeId, addr: A, now: Time, verified: bool) -> Seen<A> {
+        if !verified
+            && self.answered_only
+            && id != self.own
+            && let Some(s) = self.unanswered(&id)
+        {
+            return s;
+        }
+        self.enter(id, addr, now, verified)
+    }
+
+    /// A contact the driver gives (a bootstrap node, a saved table): admitted
+    /// as [`heard`](Self::heard) from in a request, whatever the answered-only
+    /// rule, since the user vouches for it.
+    pub fn given(&mut self, id: NodeId, addr: A, now: Time) -> Seen<A> {
+        self.enter(id, addr, now, false)
+    }
+
+    /// [`heard`](Self::heard) after the answered-only rule's check.
+    fn enter(&mut self, id: NodeId, addr: A, now: Time, verified: bool) -> Seen<A> {
         if id == self.own {
             return Seen::Ignored;
         }
@@ -462,7 +498,11 @@ impl<A: Address> RoutingTable<A> {
                 }
                 // To the tail: least recently seen first (paper §2.2).
                 self.put_at_tail(pos, end, slot, self.stamp(Some(pos), now_s, verified));
-                self.clear_failures(&id);
+                // Under the answered-only rule only an answer shows the
+                // contact can be reached; a request of its own does not.
+                if verified || !self.answered_only {
+                    self.clear_failures(&id);
+                }
                 return Seen::Refreshed;
             }
             let cached = self.find(end, m.run_end(), &id);

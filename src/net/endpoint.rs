@@ -668,7 +668,11 @@ impl Endpoint {
         let tx = self.next_local_tx;
         self.next_local_tx = self.next_local_tx.wrapping_add(1);
         let mut out = std::mem::take(&mut self.out);
-        self.core.handle(now, Input::Datagram { from, msg: Message { tx, sender: id, body } }, &mut out);
+        self.core.handle(
+            now,
+            Input::Datagram { from, msg: Message { read_only: false, tx, sender: id, body } },
+            &mut out,
+        );
         let token = token_for.map(|target| self.token(from.ip(), &target, 0));
         self.answering = Some((from.ip(), now));
         self.flush(now, &mut out, Some((from, tx, t, token)), send);
@@ -706,7 +710,12 @@ impl Endpoint {
                 match r.token {
                     Some(token) => self.send_put(from, store, token, now, send),
                     None => {
-                        let msg = Message { tx: store.tx, sender: id, body: Body::Stored { accepted: false } };
+                        let msg = Message {
+                            read_only: false,
+                            tx: store.tx,
+                            sender: id,
+                            body: Body::Stored { accepted: false },
+                        };
                         self.feed(now, from, msg, send);
                     }
                 }
@@ -723,7 +732,7 @@ impl Endpoint {
                 None => Body::Nodes { contacts: contacts(r.nodes, self.local) },
             },
         };
-        self.feed(now, from, Message { tx, sender: id, body }, send);
+        self.feed(now, from, Message { read_only: false, tx, sender: id, body }, send);
     }
 
     fn on_error(&mut self, now: Time, from: SocketAddr, t: &[u8], send: &mut Datagrams) {
@@ -746,7 +755,7 @@ impl Endpoint {
             Sent::Core(K::FindNode | K::FindValue, _) => (tx, Body::Nodes { contacts: Vec::new() }),
             Sent::Core(K::Ping, _) => (tx, Body::Pong),
         };
-        self.feed(now, from, Message { tx, sender, body }, send);
+        self.feed(now, from, Message { read_only: false, tx, sender, body }, send);
     }
 
     /// Hands a reply to the core and sends what follows.

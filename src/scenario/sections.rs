@@ -167,6 +167,31 @@ pub struct Protocol {
     /// no limit (off); 2 is libtorrent's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_per_subnet_per_bucket: Option<usize>,
+    /// BEP 5's routing table of good nodes taken literally: a contact enters
+    /// a bucket only once it has answered a request of this node; a node
+    /// first heard from in a request is PINGed if its bucket has room, and
+    /// admitted by its answer; a request clears no failures (libtorrent's
+    /// and the `mainline` crate's rule; `kad::Config::answered_only`). It keeps
+    /// unreachable nodes (`network.unreachable`) out of tables. Defaults to
+    /// false: the paper's §2.2 admits the sender of every message.
+    #[serde(skip_serializing_if = "is_false")]
+    pub answered_only: bool,
+    /// BEP 43: a request flagged read-only (sent by a client-only node,
+    /// `network.clients`) is answered, but its sender is never added to the
+    /// routing table. Every profile honours it, as libtorrent, the `mainline`
+    /// crate and libp2p's servers do. Defaults to true.
+    #[serde(skip_serializing_if = "is_true")]
+    pub honour_read_only: bool,
+}
+
+/// Whether a flag is off (a field left out of a printed scenario).
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// Whether a flag is on (a field left out of a printed scenario).
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// Names of the bucket layouts.
@@ -227,6 +252,8 @@ impl Default for Protocol {
             disjoint_paths: c.disjoint_paths,
             value_quorum: c.value_quorum,
             max_per_subnet_per_bucket: None,
+            answered_only: c.answered_only,
+            honour_read_only: c.honour_read_only,
         }
     }
 }
@@ -275,6 +302,10 @@ impl Protocol {
             max_per_subnet_per_bucket: self.max_per_subnet_per_bucket.unwrap_or(crate::kad::MAX_K),
             disjoint_paths: self.disjoint_paths,
             value_quorum: self.value_quorum,
+            answered_only: self.answered_only,
+            // Set by the engine for the client-only nodes (`network.clients`).
+            read_only: false,
+            honour_read_only: self.honour_read_only,
             behaviour: crate::kad::Behaviour::HONEST,
             // Set by the engine for the nodes it traces (`--trace`).
             trace: None,

@@ -648,7 +648,7 @@ mod tests {
     fn sizes_agree_with_the_simulator() {
         // kadsim sends a 4-byte `t` and its 4-byte version, as size.rs counts.
         let ks = |body| encode(&Packet { t: b"abcd".to_vec(), version: Some(CLIENT_VERSION.to_vec()), body }).len();
-        let sim = |body: Body<u32>| encoded_len(&Message { tx: 1, sender: NodeId::default(), body });
+        let sim = |body: Body<u32>| encoded_len(&Message { read_only: false, tx: 1, sender: NodeId::default(), body });
         let me = NodeId::hash_of(b"me");
         let query = |query| PacketBody::Query { id: me, query };
         let reply = |response| PacketBody::Response { id: me, response };

@@ -135,7 +135,7 @@ mod tests {
     use std::sync::Arc;
 
     fn msg(body: Body<u32>) -> Message<u32> {
-        Message { tx: 1, sender: NodeId::default(), body }
+        Message { read_only: false, tx: 1, sender: NodeId::default(), body }
     }
 
     #[test]

@@ -29,7 +29,7 @@ fn node(own: NodeId, cfg: Config) -> Node<SocketAddr> {
 }
 
 fn req(sender: NodeId, tx: u32, body: Body<SocketAddr>) -> Message<SocketAddr> {
-    Message { tx, sender, body }
+    Message { read_only: false, tx, sender, body }
 }
 
 fn sends(out: &Outbox<SocketAddr>) -> Vec<(SocketAddr, Message<SocketAddr>)> {
@@ -95,7 +95,7 @@ fn a_spoofed_ping_near_the_own_id_earns_one_small_datagram_not_the_store() {
     // The victim answers under its own ID: still nothing.
     let victim_id = NodeId::random(&mut rng);
     out.clear();
-    let pong = Message { tx: verify.1.tx, sender: victim_id, body: Body::Pong };
+    let pong = Message { read_only: false, tx: verify.1.tx, sender: victim_id, body: Body::Pong };
     n.handle(Time(SEC + 1000), Input::Datagram { from: victim, msg: pong }, &mut out);
     assert!(sends(&out).is_empty());
     // Nor when the PING times out.
@@ -155,7 +155,7 @@ fn a_verified_newcomer_gets_exactly_the_pairs_it_should_hold_paper_2_5() {
         assert_eq!(ping.is_some(), !want.is_empty(), "trial {trial}: a verification PING iff pairs are due");
         let Some((_, ping)) = ping else { continue };
         out.clear();
-        let pong = Message { tx: ping.tx, sender: newcomer, body: Body::Pong };
+        let pong = Message { read_only: false, tx: ping.tx, sender: newcomer, body: Body::Pong };
         n.handle(Time(SEC + 1000), Input::Datagram { from: at, msg: pong }, &mut out);
         let s = sends(&out);
         assert!(s.iter().all(|(to, _)| *to == at));

@@ -13,7 +13,11 @@ fn node(b: Behaviour, quorum: usize) -> Node<u32> {
 /// The reply `n` sends to one request from node 0x10 at address 16, if any.
 fn ask(n: &mut Node<u32>, body: Body<u32>) -> Option<Body<u32>> {
     let mut out = Outbox::new();
-    n.handle(Time(1), Input::Datagram { from: 16, msg: Message { tx: 7, sender: id(0x10, 0), body } }, &mut out);
+    n.handle(
+        Time(1),
+        Input::Datagram { from: 16, msg: Message { read_only: false, tx: 7, sender: id(0x10, 0), body } },
+        &mut out,
+    );
     out.drain(..).find_map(|o| match o {
         Output::Send { to: 16, msg, .. } if msg.tx == 7 => Some(msg.body),
         _ => None,
@@ -103,7 +107,7 @@ fn a_value_quorum_needs_agreeing_replies_from_distinct_nodes() {
     };
     assert!(collect(&mut out, &mut txs).is_empty());
     let reply = |n: &mut Node<u32>, out: &mut Outbox<u32>, to: u32, tx: TxId, value: Value| {
-        let msg = Message { tx, sender: id(to as u8, 0), body: Body::Found { value, ttl_secs: 60 } };
+        let msg = Message { read_only: false, tx, sender: id(to as u8, 0), body: Body::Found { value, ttl_secs: 60 } };
         n.handle(Time(10), Input::Datagram { from: to, msg }, out);
     };
     let good = Value::from(&b"good"[..]);

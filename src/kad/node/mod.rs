@@ -126,6 +126,10 @@ enum Purpose {
     /// answer from the same address under the same ID lets the hand-over of
     /// stored pairs go ahead (paper §2.5).
     Verify,
+    /// The PING that asks a newcomer first heard from in a request to
+    /// answer, under the answered-only rule ([`Config::answered_only`]):
+    /// its answer admits it to the routing table.
+    Confirm,
 }
 
 impl Purpose {
@@ -135,7 +139,7 @@ impl Purpose {
     fn traffic(self) -> Traffic {
         match self {
             Purpose::Op(_, t) | Purpose::Background(t) => t,
-            Purpose::Evict | Purpose::Verify => Traffic::Maintenance,
+            Purpose::Evict | Purpose::Verify | Purpose::Confirm => Traffic::Maintenance,
         }
     }
 }
@@ -184,7 +188,8 @@ impl<A: Address> Node<A> {
             .with_layout(cfg.id_width, cfg.buckets)
             .with_eviction_ping(cfg.eviction == Eviction::Ping)
             .with_admission_limits(cfg.max_per_ip_per_bucket, cfg.max_per_subnet_per_bucket)
-            .with_questionable_after(cfg.questionable_after, now);
+            .with_questionable_after(cfg.questionable_after, now)
+            .with_answered_only(cfg.answered_only);
         Ok(Node {
             rng: Stream::new(seed),
             maintenance_due: now.plus(cfg.refresh_interval),
@@ -290,7 +295,7 @@ impl<A: Address> Node<A> {
     /// and caches the newcomer. Returns whether the contact is now in a bucket.
     pub fn add_contact(&mut self, id: NodeId, addr: A) -> bool {
         // Not heard from by this node: under BEP 5's rule, of unknown status.
-        match self.table.heard(id, addr, Time::ZERO, false) {
+        match self.table.given(id, addr, Time::ZERO) {
             Seen::Inserted | Seen::Refreshed => true,
             Seen::Cached { ping } => {
                 if let Some(c) = ping {
@@ -299,7 +304,7 @@ impl<A: Address> Node<A> {
                 }
                 false
             }
-            Seen::Ignored | Seen::Conflict | Seen::Refused => false,
+            Seen::Ignored | Seen::Conflict | Seen::Refused | Seen::Unanswered { .. } => false,
         }
     }
 
@@ -325,7 +330,8 @@ impl<A: Address> Node<A> {
         .with_layout(c.id_width, c.buckets)
         .with_eviction_ping(c.eviction == Eviction::Ping)
         .with_admission_limits(c.max_per_ip_per_bucket, c.max_per_subnet_per_bucket)
-        .with_questionable_after(c.questionable_after, now);
+        .with_questionable_after(c.questionable_after, now)
+        .with_answered_only(c.answered_only);
     }
 
     /// Before leaving gracefully: STORE every held pair at the closest contact
@@ -375,8 +381,18 @@ impl<A: Address> Node<A> {
 
     /// Answers a request (paper §2.3) after refreshing its sender (paper §2.2).
     /// A malicious node answers as its [`Behaviour`] says instead.
+    /// A read-only node (BEP 43) answers nothing, and a read-only sender is
+    /// answered but not added to the routing table when the node honours
+    /// the flag.
     fn on_request(&mut self, now: Time, from: A, msg: Message<A>, out: &mut Outbox<A>) {
-        self.saw(now, msg.sender, from, false, out);
+        if self.cfg.read_only {
+            self.stats.unanswered_requests += 1;
+            out.recycle_message(msg);
+            return;
+        }
+        if !(msg.read_only && self.cfg.honour_read_only) {
+            self.saw(now, msg.sender, from, false, out);
+        }
         let bad = self.cfg.behaviour;
         let body = if bad.is_honest() {
             match msg.body {
@@ -398,7 +414,7 @@ impl<A: Address> Node<A> {
             }
         };
         self.stats.sent += 1;
-        out.push(Output::Send { to: from, msg: Message { tx: msg.tx, sender: self.own(), body }, traffic: None });
+        out.push(Output::Send { to: from, msg: Message::new(msg.tx, self.own(), body), traffic: None });
     }
 
     /// The honest answer to FIND_VALUE: the value if held, else the k closest contacts (paper §2.3).
@@ -569,7 +585,8 @@ impl<A: Address> Node<A> {
                 }
                 out.recycle_message(msg);
             }
-            Purpose::Background(_) => out.recycle_message(msg),
+            // Admitted, if its bucket still has room, by `saw` above.
+            Purpose::Background(_) | Purpose::Confirm => out.recycle_message(msg),
             Purpose::Op(op, _) => {
                 if p.traced {
                     self.trace_answered(now, op, p.tx, &msg.body);
@@ -585,9 +602,15 @@ impl<A: Address> Node<A> {
     /// a request of this node), else once it has answered a verification PING.
     /// Returns whether the contact was newly inserted.
     fn saw(&mut self, now: Time, id: NodeId, addr: A, verified: bool, out: &mut Outbox<A>) -> bool {
-        match self.table.heard(id, addr, now, verified) {
+        let seen = self.table.heard(id, addr, now, verified);
+        self.on_seen(now, Contact { id, addr }, verified, seen, out)
+    }
+
+    /// Acts on what the routing table did with a contact heard from
+    /// ([`saw`](Self::saw)) or given by the user.
+    fn on_seen(&mut self, now: Time, c: Contact<A>, verified: bool, seen: Seen<A>, out: &mut Outbox<A>) -> bool {
+        match seen {
             Seen::Inserted => {
-                let c = Contact { id, addr };
                 if verified {
                     self.hand_over_to(now, c, out);
                 } else {
@@ -600,9 +623,29 @@ impl<A: Address> Node<A> {
             }
             Seen::Conflict => self.stats.conflicting_claims += 1,
             Seen::Refused => self.stats.refused_admissions += 1,
-            Seen::Cached { ping: None } | Seen::Refreshed | Seen::Ignored => {}
+            Seen::Unanswered { ping: true } => self.confirm(now, c, out),
+            Seen::Cached { ping: None } | Seen::Refreshed | Seen::Ignored | Seen::Unanswered { ping: false } => {}
         }
         false
+    }
+
+    /// Under the answered-only rule, PINGs a newcomer heard from in a request
+    /// whose bucket has room for it: its answer admits it (libtorrent pings
+    /// the unconfirmed entries of a bucket that is not full). One PING at a
+    /// time per newcomer.
+    fn confirm(&mut self, now: Time, c: Contact<A>, out: &mut Outbox<A>) {
+        if self.pending.iter().any(|p| p.purpose == Purpose::Confirm && p.peer == Some(c.id)) {
+            return;
+        }
+        self.stats.confirmation_pings += 1;
+        self.send_request(now, c.addr, Some(c.id), Body::Ping, Purpose::Confirm, out);
+    }
+
+    /// Puts a contact the user gave (a bootstrap node) in the routing table,
+    /// as heard from, whatever the answered-only rule.
+    pub(crate) fn given(&mut self, now: Time, c: Contact<A>, out: &mut Outbox<A>) {
+        let seen = self.table.given(c.id, c.addr, now);
+        self.on_seen(now, c, false, seen, out);
     }
 
     /// A contact entered the routing table without having answered this node
@@ -711,7 +754,8 @@ impl<A: Address> Node<A> {
         self.pending.push(Pending { tx, to, peer, kind, deadline, purpose, traced });
         self.stats.sent += 1;
         let traffic = Some(purpose.traffic());
-        out.push(Output::Send { to, msg: Message { tx, sender: self.own(), body }, traffic });
+        let msg = Message { tx, sender: self.own(), body, read_only: self.cfg.read_only };
+        out.push(Output::Send { to, msg, traffic });
         self.arm(Timer::Rpc, deadline, out);
     }
 

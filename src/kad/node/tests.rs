@@ -36,7 +36,7 @@ fn reports(out: &[Output<u32>]) -> Vec<OpReport<u32>> {
 }
 
 fn request(sender: NodeId, tx: TxId, body: Body<u32>) -> Message<u32> {
-    Message { tx, sender, body }
+    Message { read_only: false, tx, sender, body }
 }
 
 /// A node's input, with the class of the datagram it delivers (`None` for a timer).
@@ -409,7 +409,7 @@ fn pair_handed_to_a_newly_seen_closer_node_once_it_answers_paper_2_5() {
         }
         let tx = pings[0].1.tx;
         out.clear();
-        let pong = Message { tx, sender: newcomer, body: Body::Pong };
+        let pong = Message { read_only: false, tx, sender: newcomer, body: Body::Pong };
         b.handle(Time(SEC + 10 * MS), Input::Datagram { from: addr, msg: pong }, &mut out);
         let stores: Vec<_> = sends(&out).into_iter().filter(|(_, m)| matches!(m.body, Body::Store { .. })).collect();
         assert_eq!(stores.len(), 1);
@@ -659,7 +659,7 @@ fn lazy_eviction_caches_newcomers_and_replaces_contacts_that_fail_paper_4_1() {
             // Everyone but node 3 answers with nothing new.
             if to != 3 {
                 let sender = [id(0x01, 1), id(0x01, 2), id(0xF0, 3), id(0xF0, 4)][to as usize - 1];
-                let reply = Message { tx: m.tx, sender, body: Body::Nodes { contacts: Vec::new() } };
+                let reply = Message { read_only: false, tx: m.tx, sender, body: Body::Nodes { contacts: Vec::new() } };
                 a.handle(Time(t + MS), Input::Datagram { from: to, msg: reply }, &mut out);
             }
         }
@@ -715,7 +715,7 @@ mod hostile {
                 now += dt;
                 let request = body.is_request();
                 let before = *a.stats();
-                a.handle(Time(now), Input::Datagram { from, msg: Message { tx, sender: NodeId::from_bytes(sender), body } }, &mut out);
+                a.handle(Time(now), Input::Datagram { from, msg: Message { read_only: false, tx, sender: NodeId::from_bytes(sender), body } }, &mut out);
                 let after = *a.stats();
                 prop_assert_eq!(after.received, before.received + 1);
                 if !request && !sent.contains(&tx) {

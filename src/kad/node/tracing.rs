@@ -114,7 +114,7 @@ mod tests {
         let mut a = Node::new(id(1, 1), Arc::new(cfg), 7, Time::ZERO).unwrap();
         let mut out = Outbox::new();
         for i in 2..6u8 {
-            let msg = Message { tx: 1, sender: id(i, i), body: Body::Ping };
+            let msg = Message { read_only: false, tx: 1, sender: id(i, i), body: Body::Ping };
             a.handle(Time::ZERO, Input::Datagram { from: u32::from(i), msg }, &mut out);
         }
         out.clear();
@@ -130,7 +130,12 @@ mod tests {
                             // Node 5 (ID 5…5) is nearest (9, 9) of those asked: it answers once.
                             answered = true;
                             let contacts = vec![Contact { id: id(8, 6), addr: 6 }, Contact { id: id(12, 7), addr: 7 }];
-                            let reply = Message { tx: msg.tx, sender: id(5, 5), body: Body::Nodes { contacts } };
+                            let reply = Message {
+                                read_only: false,
+                                tx: msg.tx,
+                                sender: id(5, 5),
+                                body: Body::Nodes { contacts },
+                            };
                             sent.push(msg);
                             a.handle(Time(t * SEC / 10), Input::Datagram { from: 5, msg: reply }, &mut out);
                             continue;

@@ -158,7 +158,7 @@ fn eviction_and_verification_pings_and_hand_overs_are_maintenance_paper_2_2_2_5(
     out.clear();
     b.handle(
         Time(SEC + 10 * MS),
-        Input::Datagram { from: 5, msg: Message { tx, sender: newcomer, body: Body::Pong } },
+        Input::Datagram { from: 5, msg: Message { read_only: false, tx, sender: newcomer, body: Body::Pong } },
         &mut out,
     );
     let c = classes(&out);
