@@ -174,16 +174,17 @@ pub struct Config {
     /// false: the paper's §2.2, under which every message received admits
     /// its sender.
     pub answered_only: bool,
-    /// BEP 43 ("Read-only DHT Nodes"): this node does not answer queries,
-    /// and flags every request it sends read-only (`ro` = 1), so that others
-    /// do not add it to their routing tables; it still looks up, gets and
-    /// puts. libp2p's DHT client mode is the same role. Defaults to false.
+    /// BEP 43 ("Read-only DHT Nodes"): this node "no longer responds to
+    /// 'query' messages that it receives", and flags every request it sends
+    /// read-only (the top-level `ro` = 1), so that others do not add it to
+    /// their routing tables; it still looks up, gets and puts. libp2p's DHT
+    /// client mode is the same role. Defaults to false.
     pub read_only: bool,
     /// BEP 43: a request flagged read-only is answered, but its sender is
-    /// never added to the routing table ("the node should not be added to
-    /// the routing table"). libtorrent, the `mainline` crate and libp2p's
-    /// servers (which add only peers that advertise the DHT protocol) all
-    /// do. Defaults to true.
+    /// never added to the routing table (the flag signals "other DHT nodes
+    /// to not place it in their routing table and not to ping it").
+    /// libtorrent, the `mainline` crate and libp2p's servers (which add only
+    /// peers that advertise the DHT protocol) all do. Defaults to true.
     pub honour_read_only: bool,
     /// How this node answers requests: honestly (the default) or as an
     /// attacker ([`Behaviour`]). A hook of the simulator's adversaries.

@@ -157,6 +157,13 @@ pub struct NetStats {
     /// The core's verification PINGs to contacts first heard from in a query,
     /// sent before any stored pair is handed to them (paper §2.5).
     pub verification_pings: u64,
+    /// Queries flagged read-only (BEP 43, `ro` = 1) received: answered, their
+    /// senders never added to the routing table when the node honours the
+    /// flag (`Config::honour_read_only`).
+    pub read_only_queries: u64,
+    /// Queries left unanswered because this node is read-only (BEP 43:
+    /// "It no longer responds to 'query' messages that it receives").
+    pub unanswered_queries: u64,
 }
 
 impl NetStats {
@@ -363,8 +370,9 @@ impl Endpoint {
             Ok(p) => p,
             Err(e) => {
                 self.stats.malformed += 1;
-                // A query we cannot use still gets an answer, when it has a transaction ID.
-                if let Some(t) = krpc::query_tx(bytes) {
+                // A query we cannot use still gets an answer, when it has a
+                // transaction ID (a read-only node answers none, BEP 43).
+                if let Some(t) = krpc::query_tx(bytes).filter(|_| !self.cfg.read_only) {
                     match e {
                         krpc::DecodeError::BadField { field: "a.v", why: "too long" } => {
                             self.error(now, from, t, krpc::ERR_VALUE_TOO_BIG, "message (v field) too big", send)
@@ -388,7 +396,10 @@ impl Endpoint {
             self.remember_peer(from, *id, now);
         }
         match packet.body {
-            PacketBody::Query { id, query } => self.on_query(now, from, packet.t, id, query, send),
+            PacketBody::Query { id, query } => {
+                self.stats.read_only_queries += u64::from(packet.read_only);
+                self.on_query(now, from, packet.t, (id, packet.read_only), query, send)
+            }
             PacketBody::Response { id, response } => self.on_response(now, from, &packet.t, id, response, send),
             PacketBody::Error { .. } => self.on_error(now, from, &packet.t, send),
         }
@@ -483,12 +494,13 @@ impl Endpoint {
             let ping = Packet {
                 t,
                 version: Some(krpc::CLIENT_VERSION.to_vec()),
+                read_only: false,
                 body: PacketBody::Query { id, query: Query::Ping },
             };
             self.emit(to, krpc::encode(&ping), send);
         }
         let allowance = self.allowance(to);
-        let mut p = Packet { t, version: Some(krpc::CLIENT_VERSION.to_vec()), body };
+        let mut p = Packet { t, version: Some(krpc::CLIENT_VERSION.to_vec()), read_only: false, body };
         let mut bytes = krpc::encode(&p);
         if bytes.len() as u64 > allowance {
             let over = bytes.len() as u64 - allowance;
@@ -596,7 +608,9 @@ impl Endpoint {
     /// its source's further queries out until the budget refills.
     /// Whether it was sent.
     fn send_packet(&mut self, to: SocketAddr, t: Vec<u8>, body: PacketBody, send: &mut Datagrams) -> bool {
-        let p = Packet { t, version: Some(krpc::CLIENT_VERSION.to_vec()), body };
+        // BEP 43: a read-only node flags every query it sends.
+        let read_only = self.cfg.read_only;
+        let p = Packet { t, version: Some(krpc::CLIENT_VERSION.to_vec()), read_only, body };
         let bytes = krpc::encode(&p);
         if self.peer(to).received > 0 && bytes.len() as u64 > self.allowance(to) {
             self.stats.amplification_limited += 1;
@@ -624,7 +638,21 @@ impl Endpoint {
         self.reply(now, to, t, PacketBody::Error { code, message: message.to_string() }, send);
     }
 
-    fn on_query(&mut self, now: Time, from: SocketAddr, t: Vec<u8>, id: NodeId, query: Query, send: &mut Datagrams) {
+    /// Answers a query from node `id`, flagged read-only or not (BEP 43). A
+    /// read-only node answers nothing, not even with an error.
+    fn on_query(
+        &mut self,
+        now: Time,
+        from: SocketAddr,
+        t: Vec<u8>,
+        (id, read_only): (NodeId, bool),
+        query: Query,
+        send: &mut Datagrams,
+    ) {
+        if self.cfg.read_only {
+            self.stats.unanswered_queries += 1;
+            return;
+        }
         self.rotate(now);
         // Replies to `get` and `get_peers` carry a write token for their target (BEP 44, BEP 5).
         let token_for = match &query {
@@ -668,11 +696,7 @@ impl Endpoint {
         let tx = self.next_local_tx;
         self.next_local_tx = self.next_local_tx.wrapping_add(1);
         let mut out = std::mem::take(&mut self.out);
-        self.core.handle(
-            now,
-            Input::Datagram { from, msg: Message { read_only: false, tx, sender: id, body } },
-            &mut out,
-        );
+        self.core.handle(now, Input::Datagram { from, msg: Message { tx, sender: id, body, read_only } }, &mut out);
         let token = token_for.map(|target| self.token(from.ip(), &target, 0));
         self.answering = Some((from.ip(), now));
         self.flush(now, &mut out, Some((from, tx, t, token)), send);
@@ -988,7 +1012,7 @@ mod tests {
         // The first datagram is a KRPC ping query of exactly the size the simulator charges (size.rs).
         let first = krpc::decode(&p.log[0].1).unwrap();
         assert!(matches!(first.body, PacketBody::Query { query: Query::Ping, .. }));
-        let core_ping = Message::<u32> { tx: 0, sender: NodeId::default(), body: Body::Ping };
+        let core_ping = Message::<u32> { tx: 0, sender: NodeId::default(), body: Body::Ping, read_only: false };
         assert_eq!(p.log[0].1.len(), crate::wire::encoded_len(&core_ping));
 
         // A STORE needs a write token: get first, then put (BEP 44).
@@ -1054,7 +1078,12 @@ mod tests {
         let mut p = Pair::new();
         assert!(p.run(0, Command::Ping(p.addrs[1])).success);
         let victim = *p.eps[1].id();
-        let q = Packet { t: vec![7, 7], version: None, body: PacketBody::Query { id: victim, query: Query::Ping } };
+        let q = Packet {
+            t: vec![7, 7],
+            version: None,
+            read_only: false,
+            body: PacketBody::Query { id: victim, query: Query::Ping },
+        };
         let mut send = Datagrams::new();
         p.eps[0].on_datagram(Time::from_secs(2), addr(6666), &krpc::encode(&q), &mut send);
         let stats = p.eps[0].stats();
@@ -1070,6 +1099,7 @@ mod tests {
         let q = Packet {
             t: vec![1, 2],
             version: None,
+            read_only: false,
             body: PacketBody::Query {
                 id: NodeId::hash_of(b"x"),
                 query: Query::Put { token: vec![9; 4], v: b"v".to_vec(), target: None, ttl: None },
@@ -1109,6 +1139,7 @@ mod tests {
         let q = Packet {
             t: vec![7],
             version: None,
+            read_only: false,
             body: PacketBody::Query {
                 id: NodeId::hash_of(b"y"),
                 query: Query::Other { method: "announce_peer".into() },
@@ -1119,6 +1150,7 @@ mod tests {
         let r = Packet {
             t: vec![0, 0, 0, 5],
             version: None,
+            read_only: false,
             body: PacketBody::Response { id: NodeId::hash_of(b"y"), response: Response::default() },
         };
         send.clear();
@@ -1143,6 +1175,7 @@ mod tests {
         krpc::encode(&Packet {
             t: t.to_vec(),
             version: None,
+            read_only: false,
             body: PacketBody::Query { id: NodeId::hash_of(id), query },
         })
     }
@@ -1234,7 +1267,12 @@ mod tests {
                     }
                     other => panic!("{other:?}"),
                 };
-                let r = Packet { t: p.t, version: None, body: PacketBody::Response { id: b_id, response } };
+                let r = Packet {
+                    t: p.t,
+                    version: None,
+                    read_only: false,
+                    body: PacketBody::Response { id: b_id, response },
+                };
                 a.on_datagram(now, b, &krpc::encode(&r), &mut send);
             }
             let report = a.take_reports().into_iter().find(|r| r.id == op).expect("the STORE ended");
@@ -1302,6 +1340,7 @@ mod tests {
         let pong = Packet {
             t,
             version: None,
+            read_only: false,
             body: PacketBody::Response { id: NodeId::hash_of(b"b"), response: Response::default() },
         };
         let mut out = Datagrams::new();
@@ -1313,7 +1352,12 @@ mod tests {
         let op = a.start(now, Command::Request { to: b, body: store }, &mut send);
         let get = krpc::decode(&send[0].1).unwrap();
         assert!(matches!(get.body, PacketBody::Query { query: Query::Get { .. }, .. }));
-        let refusal = Packet { t: get.t, version: None, body: PacketBody::Error { code: 201, message: "no".into() } };
+        let refusal = Packet {
+            t: get.t,
+            version: None,
+            read_only: false,
+            body: PacketBody::Error { code: 201, message: "no".into() },
+        };
         a.on_datagram(now, b, &krpc::encode(&refusal), &mut out);
         let report = a.take_reports().into_iter().find(|r| r.id == op).expect("the request ended at once");
         assert!(matches!(report.reply, Some(Body::Stored { accepted: false })), "{report:?}");
@@ -1429,6 +1473,7 @@ mod tests {
         let pong = Packet {
             t: probe.t,
             version: None,
+            read_only: false,
             body: PacketBody::Response { id: NodeId::hash_of(b"stranger"), response: Response::default() },
         };
         ep.on_datagram(now, from, &krpc::encode(&pong), &mut send);

@@ -14,6 +14,10 @@
 //! string may hold up to [`MAX_VALUE`] bytes; any other value's bencoding may
 //! be up to [`MAX_VALUE`] bytes long.
 //!
+//! A query may carry BEP 43's top-level `ro` = 1 ("Read-only DHT Nodes": the
+//! sender does not answer queries and asks not to be put in routing
+//! tables), [`Packet::read_only`].
+//!
 //! [`encode`] writes dictionary keys in sorted order, so its output is the one
 //! canonical bencoding (BEP 3) and has exactly the size that
 //! [`super::encoded_len`] charges in the simulator. [`decode`] is strict about
@@ -71,6 +75,12 @@ pub struct Packet {
     pub t: Vec<u8>,
     /// Client version `v` (BEP 5: optional); kadsim sends [`CLIENT_VERSION`].
     pub version: Option<Vec<u8>>,
+    /// BEP 43's top-level `ro`: "In each outgoing query message the read-only
+    /// DHT node places a 'ro' key in the top-level message dictionary and
+    /// sets its value to 1". Encoded as `ro` = 1 when set (on a query; a
+    /// reply's is meaningless), left out otherwise; decoded from an integer
+    /// `ro` (any value but 0 is set, as the `mainline` crate reads it).
+    pub read_only: bool,
     /// The query, response or error.
     pub body: PacketBody,
 }
@@ -232,7 +242,7 @@ pub fn immutable_target(v: &[u8]) -> NodeId {
 pub fn encode(p: &Packet) -> Vec<u8> {
     use Bencode::{Bytes, Dict, Int, List};
     let mut compact = Vec::new();
-    // Top-level keys in sorted order: a, e, q, r, t, v, y.
+    // Top-level keys in sorted order: a, e, q, r, ro, t, v, y.
     let mut top: Vec<(&[u8], Bencode<'_>)> = Vec::with_capacity(5);
     let y: &[u8] = match &p.body {
         PacketBody::Query { id, query } => {
@@ -299,6 +309,9 @@ pub fn encode(p: &Packet) -> Vec<u8> {
             b"e"
         }
     };
+    if p.read_only {
+        top.push((b"ro", Int(1)));
+    }
     top.push((b"t", Bytes(&p.t)));
     if let Some(version) = &p.version {
         top.push((b"v", Bytes(version)));
@@ -376,7 +389,13 @@ pub fn decode(buf: &[u8]) -> Result<Packet, DecodeError> {
         }
         _ => return Err(DecodeError::BadField { field: "y", why: "not q, r or e" }),
     };
-    Ok(Packet { t: t.to_vec(), version, body })
+    // BEP 43: an integer; a malformed `ro` is refused, as the flag changes
+    // what the receiver does.
+    let read_only = match msg.get(b"ro") {
+        None => false,
+        Some(v) => v.as_int().ok_or(DecodeError::BadField { field: "ro", why: "not an integer" })? != 0,
+    };
+    Ok(Packet { t: t.to_vec(), version, read_only, body })
 }
 
 /// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
@@ -493,7 +512,7 @@ mod tests {
 
     /// A packet as in BEP 5's examples: `t` = "aa", no version; queries from ID_A, responses from ID_M.
     fn bep5(body: PacketBody) -> Packet {
-        Packet { t: b"aa".to_vec(), version: None, body }
+        Packet { t: b"aa".to_vec(), version: None, read_only: false, body }
     }
 
     fn q(query: Query) -> PacketBody {
@@ -647,7 +666,10 @@ mod tests {
     #[test]
     fn sizes_agree_with_the_simulator() {
         // kadsim sends a 4-byte `t` and its 4-byte version, as size.rs counts.
-        let ks = |body| encode(&Packet { t: b"abcd".to_vec(), version: Some(CLIENT_VERSION.to_vec()), body }).len();
+        let ks = |body| {
+            encode(&Packet { t: b"abcd".to_vec(), version: Some(CLIENT_VERSION.to_vec()), read_only: false, body })
+                .len()
+        };
         let sim = |body: Body<u32>| encoded_len(&Message { read_only: false, tx: 1, sender: NodeId::default(), body });
         let me = NodeId::hash_of(b"me");
         let query = |query| PacketBody::Query { id: me, query };
@@ -680,9 +702,48 @@ mod tests {
     }
 
     #[test]
+    fn read_only_queries_carry_ro_1_at_the_top_level_bep_43() {
+        // BEP 43: "places a 'ro' key in the top-level message dictionary and
+        // sets its value to 1"; keys stay sorted (r < ro < t).
+        let ping = format!("d1:ad2:id20:{ID_A}e1:q4:ping2:roi1e1:t2:aa1:y1:qe");
+        let p = decode(ping.as_bytes()).unwrap();
+        assert!(p.read_only);
+        assert_eq!(p.body, PacketBody::Query { id: id(ID_A), query: Query::Ping });
+        assert_eq!(encode(&p), ping.as_bytes(), "re-encodes byte-exact");
+        // Not read-only: no `ro` key at all, and `ro` = 0 (as the `mainline`
+        // crate sends on every message) reads as not set.
+        let plain = Packet { read_only: false, ..p.clone() };
+        assert!(!String::from_utf8_lossy(&encode(&plain)).contains("2:ro"));
+        let zero = format!("d1:ad2:id20:{ID_A}e1:q4:ping2:roi0e1:t2:aa1:y1:qe");
+        assert!(!decode(zero.as_bytes()).unwrap().read_only);
+        let other = format!("d1:ad2:id20:{ID_A}e1:q4:ping2:roi7e1:t2:aa1:y1:qe");
+        assert!(decode(other.as_bytes()).unwrap().read_only);
+        // A reply with `ro` decodes too (the mainline crate sets `ro` = 0 on replies).
+        let resp = format!("d1:rd2:id20:{ID_M}e2:roi0e1:t2:aa1:y1:re");
+        assert!(decode(resp.as_bytes()).is_ok());
+        // A malformed flag is refused by name.
+        let bad = format!("d1:ad2:id20:{ID_A}e1:q4:ping2:ro1:11:t2:aa1:y1:qe");
+        assert_eq!(decode(bad.as_bytes()), Err(DecodeError::BadField { field: "ro", why: "not an integer" }));
+        // And the simulator charges the 7 bytes of `2:roi1e`.
+        let me = NodeId::hash_of(b"me");
+        let ks = |read_only| {
+            let body = PacketBody::Query { id: me, query: Query::FindNode { target: me } };
+            encode(&Packet { t: b"abcd".to_vec(), version: Some(CLIENT_VERSION.to_vec()), read_only, body }).len()
+        };
+        let msg =
+            Message { read_only: true, tx: 1, sender: NodeId::default(), body: Body::<u32>::FindNode { target: me } };
+        assert_eq!((ks(true), encoded_len(&msg)), (ks(false) + 7, ks(false) + 7));
+    }
+
+    #[test]
     fn long_error_messages_are_cut_on_a_char_boundary() {
         let message = "é".repeat(200); // 400 bytes
-        let p = Packet { t: b"aa".to_vec(), version: None, body: PacketBody::Error { code: 201, message } };
+        let p = Packet {
+            t: b"aa".to_vec(),
+            version: None,
+            read_only: false,
+            body: PacketBody::Error { code: 201, message },
+        };
         let PacketBody::Error { message, .. } = decode(&encode(&p)).unwrap().body else { panic!() };
         assert_eq!(message, "é".repeat(128));
     }
@@ -754,11 +815,8 @@ mod tests {
             (node_id(), response).prop_map(|(id, response)| PacketBody::Response { id, response }),
             (any::<i64>(), "\\PC{0,64}").prop_map(|(code, message)| PacketBody::Error { code, message }),
         ];
-        (bytes(1..=MAX_TX), proptest::option::of(bytes(0..=MAX_VERSION)), body).prop_map(|(t, version, body)| Packet {
-            t,
-            version,
-            body,
-        })
+        (bytes(1..=MAX_TX), proptest::option::of(bytes(0..=MAX_VERSION)), any::<bool>(), body)
+            .prop_map(|(t, version, read_only, body)| Packet { t, version, read_only, body })
     }
 
     /// Whatever the decoder accepts re-encodes to a datagram it accepts again, unchanged.

@@ -10,7 +10,8 @@
 //! | STORE | `put` (BEP 44) | `id`, `target`, `token`, `ttl`, `v` | `id` |
 //!
 //! Every message also carries `t` (the 4-byte transaction ID), `y` (`q` or `r`)
-//! and `v` (a 4-byte client version). A `put`'s `target` is the key (BEP 44
+//! and `v` (a 4-byte client version); a read-only node's queries `ro` = 1
+//! (BEP 43). A `put`'s `target` is the key (BEP 44
 //! implementations such as `mainline` require it); a `target` other than the
 //! SHA-1 of the bencoded value, and `ttl`, are kadsim's extension of BEP 44 for
 //! string keys and lifetimes. A refused STORE is answered with a KRPC error.
@@ -89,7 +90,9 @@ pub fn encoded_len_as<A: crate::kad::Address>(msg: &Message<A>, sizing: Sizing) 
     let idb = sizing.width.bytes();
     let id = entry("id", bstr(idb));
     let envelope = 2 + entry("t", bstr(TX_LEN)) + entry("v", bstr(VERSION_LEN)) + entry("y", bstr(1));
-    let query = |name: &str, args: usize| envelope + entry("q", bstr(name.len())) + entry("a", 2 + id + args);
+    // BEP 43: a read-only node's queries carry `ro` = 1.
+    let ro = if msg.read_only { entry("ro", bint(1)) } else { 0 };
+    let query = |name: &str, args: usize| envelope + ro + entry("q", bstr(name.len())) + entry("a", 2 + id + args);
     let reply = |fields: usize| envelope + entry("r", 2 + id + fields);
     match &msg.body {
         Body::Ping => query("ping", 0),

@@ -11,7 +11,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 fn query(id: &[u8], t: &[u8], query: Query) -> Vec<u8> {
-    krpc::encode(&Packet { t: t.to_vec(), version: None, body: PacketBody::Query { id: NodeId::hash_of(id), query } })
+    krpc::encode(&Packet {
+        t: t.to_vec(),
+        version: None,
+        read_only: false,
+        body: PacketBody::Query { id: NodeId::hash_of(id), query },
+    })
 }
 
 /// Pings `to` from `sock` as a DHT client does (resending every 200 ms);

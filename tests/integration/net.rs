@@ -554,7 +554,12 @@ fn the_prompt_ends_cleanly_at_the_end_of_its_input() {
 const RAW_ID: NodeId = NodeId::from_bytes([0x42; 20]);
 
 fn query(t: &[u8], query: Query) -> Vec<u8> {
-    krpc::encode(&Packet { t: t.to_vec(), version: None, body: PacketBody::Query { id: RAW_ID, query } })
+    krpc::encode(&Packet {
+        t: t.to_vec(),
+        version: None,
+        read_only: false,
+        body: PacketBody::Query { id: RAW_ID, query },
+    })
 }
 
 /// What the node should count for each datagram sent from the raw socket.
@@ -712,7 +717,9 @@ fn hostile_datagrams_are_counted_and_dropped_and_the_node_serves_on() {
     raw.send(&vec![b'x'; 1501]);
     raw.send(&vec![b'e'; 1500]);
     // Replies and errors that answer nothing the node asked.
-    let stray = |t: &[u8], body| krpc::encode(&Packet { t: t.to_vec(), version: Some(b"XX01".to_vec()), body });
+    let stray = |t: &[u8], body| {
+        krpc::encode(&Packet { t: t.to_vec(), version: Some(b"XX01".to_vec()), read_only: false, body })
+    };
     raw.send(&stray(&[0, 0, 0, 99], PacketBody::Response { id: RAW_ID, response: Response::default() }));
     raw.send(&stray(b"zz", PacketBody::Response { id: RAW_ID, response: Response::default() }));
     raw.send(&stray(&[0x80, 0, 0, 1], PacketBody::Error { code: 201, message: "who asked?".into() }));
