@@ -856,3 +856,7 @@ mod tests;
 #[cfg(test)]
 #[path = "adversary_tests.rs"]
 mod adversary_tests;
+
+#[cfg(test)]
+#[path = "reach_tests.rs"]
+mod reach_tests;
