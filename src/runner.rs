@@ -278,6 +278,8 @@ pub fn run_traced(
     summary.extend(world.adversary_summary());
     // The churn study's (issue 21), after the adversary's.
     summary.extend(world.recorder().churn_summary());
+    // Reachability's (issue 24), last.
+    summary.extend(world.recorder().reach_summary());
     write_summary(&p, &summary).map_err(|e| out(&p, e))?;
     let effective = sc.effective();
     let manifest = Manifest {

@@ -50,13 +50,15 @@ pub const OP_KINDS: [&str; 8] = ["find_node", "get", "put", "ping", "request", "
 /// The requests of `trace.csv` (`kad::RequestKind::as_str`).
 pub const REQUESTS: [&str; 4] = ["ping", "store", "find_node", "find_value"];
 /// How an RPC of `trace.csv` ended (`sim::trace::Tracer::op`).
-pub const OUTCOMES: [&str; 6] = ["answered", "timed_out", "lost", "cut", "dead", "open"];
+pub const OUTCOMES: [&str; 7] = ["answered", "timed_out", "lost", "cut", "dead", "unreachable", "open"];
 /// What a reply of `trace.csv` said (`kad::ReplyKind::as_str`).
 pub const REPLIES: [&str; 5] = ["nodes", "value", "pong", "stored", "refused"];
 /// The datagrams of `messages.csv` (`sim::trace::kind_of`).
 pub const MESSAGE_KINDS: [&str; 8] = ["ping", "store", "find_node", "find_value", "pong", "stored", "nodes", "value"];
 /// What became of a datagram of `messages.csv`.
-pub const FATES: [&str; 5] = ["delivered", "lost", "cut", "dead", "in_flight"];
+pub const FATES: [&str; 6] = ["delivered", "lost", "cut", "dead", "unreachable", "in_flight"];
+/// How a node takes part (`nodes.csv` `class`, `sim::reach::Class::as_str`).
+pub const CLASSES: [&str; 3] = ["server", "unreachable", "client"];
 
 impl Ty {
     /// What a value of this type looks like, for error messages.
@@ -267,6 +269,8 @@ pub fn timeseries() -> Schema {
     for name in ["attacked_done", "attacked_succeeded", "not_attacked_done", "not_attacked_succeeded"] {
         columns.push(c(name, U32).or_empty().later());
     }
+    // Datagrams an unreachable node's NAT dropped (issue 24).
+    columns.push(c("msgs_to_unreachable", U64).later());
     Schema { file: "timeseries.csv", columns }
 }
 
@@ -286,6 +290,8 @@ pub fn nodes() -> Schema {
             c("msgs_sent", U64),
             c("msgs_received", U64),
             c("msgs_dropped", U64),
+            // Reachability (issue 24).
+            c("class", Word(&CLASSES)).later(),
         ],
     }
 }
@@ -453,6 +459,8 @@ pub fn summary_metrics() -> Vec<Column> {
     put("get.stale_peers.share", Fraction, true, true);
     put("stale_contacts_share.mean", Fraction, true, true);
     put("end.stale_contacts_share", Fraction, true, true);
+    // Reachability (issue 24): datagrams an unreachable node's NAT dropped.
+    put("msgs.to_unreachable", U64, false, true);
     m
 }
 

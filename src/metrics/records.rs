@@ -221,6 +221,10 @@ pub struct SampleRow {
     pub not_attacked_done: Option<u32>,
     /// With an adversary: of those, successful.
     pub not_attacked_succeeded: Option<u32>,
+    /// Messages that reached an unreachable node (`network.unreachable`)
+    /// whose NAT had no pinhole open to their sender, and were dropped
+    /// there. Last, so that readers by position keep working.
+    pub msgs_to_unreachable: u64,
 }
 
 /// One row of `nodes.csv`: a node at the end of the run.
@@ -246,6 +250,10 @@ pub struct NodeRow {
     pub msgs_received: u64,
     /// Datagrams it dropped as unknown, unexpected or malformed.
     pub msgs_dropped: u64,
+    /// How it takes part (`sim::reach`): `server`, `unreachable` (behind a
+    /// NAT, `network.unreachable`) or `client` (read-only, `network.clients`).
+    /// Last, so that readers by position keep working.
+    pub class: &'static str,
 }
 
 /// One row of `buckets.csv`: routing-table fill at the end of the run, by the

@@ -24,6 +24,8 @@ pub const LATENCY_HEIGHT_MEAN: Dur = Dur::millis(5);
 pub const LOSS_RATE: f64 = 0.01;
 /// Gilbert–Elliott parameters when unset: p_good_bad, p_bad_good, loss_good, loss_bad.
 pub const GILBERT_ELLIOTT: [f64; 4] = [0.01, 0.1, 0.0, 0.5];
+/// NAT pinhole lifetime when unset (`network.nat_timeout` documents its sources).
+pub const NAT_TIMEOUT: Dur = Dur::secs(60);
 
 impl Scenario {
     /// This scenario with every parameter the engine uses written out: the
@@ -37,6 +39,9 @@ impl Scenario {
         let mut sc = self.clone();
         fill_latency(&mut sc.network.latency);
         fill_loss(&mut sc.network.loss);
+        if sc.network.unreachable.0 > 0.0 {
+            sc.network.nat_timeout.get_or_insert(NAT_TIMEOUT);
+        }
         if sc.churn.model == ChurnModel::Distributions {
             sc.churn.session.get_or_insert_with(default_session);
             sc.churn.downtime.get_or_insert_with(default_downtime);

@@ -386,6 +386,19 @@ fn validate(sc: &Scenario) -> Result<(), Invalid> {
     if sc.network.min_latency.0 == 0 {
         return invalid("network.min_latency", "expected a positive duration (at least 1us)");
     }
+    let n = &sc.network;
+    if n.unreachable.0 + n.clients.0 > 1.0 {
+        return invalid(
+            "network.clients",
+            format!(
+                "expected network.unreachable + network.clients at most 1 (each node is one or the other), got {} + {}",
+                n.unreachable.0, n.clients.0
+            ),
+        );
+    }
+    if n.nat_timeout.is_some_and(|d| d.0 == 0) {
+        return invalid("network.nat_timeout", "expected a positive duration");
+    }
     validate_latency(&sc.network.latency)?;
     validate_loss(&sc.network.loss)?;
     for (i, p) in sc.network.partitions.iter().enumerate() {

@@ -357,6 +357,45 @@ pub struct Network {
     pub loss: Loss,
     /// Scheduled partitions, `[[network.partitions]]`.
     pub partitions: Vec<Partition>,
+    /// The share of nodes behind a NAT or firewall (`docs/reachability.md`):
+    /// they send requests and receive the replies, but their NAT drops every
+    /// datagram from an address they have not sent to within `nat_timeout`
+    /// (`msgs.to_unreachable` counts them). Drawn once per node index from
+    /// the seed (exactly this share of the nodes other than node 0, rounded;
+    /// a node keeps its class across sessions; the adversary's nodes are
+    /// always reachable). From 0 to 1; `unreachable + clients` at most 1.
+    /// Defaults to 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unreachable: Probability,
+    /// How long an unreachable node's NAT keeps the pinhole to an address
+    /// open after the last datagram the node sent there. Defaults to 60 s:
+    /// RFC 4787 (REQ-5) asks that a UDP mapping not expire in less than 2
+    /// minutes, but of the 34 home gateways Hätönen et al. measured ("An
+    /// Experimental Study of Home Gateway Characteristics", IMC 2010) the
+    /// shortest expired UDP bindings after 30 s and almost all before the
+    /// RFC's value; 60 s lies within that range.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nat_timeout: Option<Dur>,
+    /// The share of client-only nodes (BEP 43 read-only nodes; libp2p's DHT
+    /// client mode): they look up, get and put, flag their requests
+    /// read-only and answer no request; nodes that honour the flag
+    /// (`protocol.honour_read_only`) never add them to their tables. Drawn
+    /// as `unreachable` is, from the same per-node draw. From 0 to 1.
+    /// Defaults to 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub clients: Probability,
+}
+
+/// Whether a share is 0 (a field left out of a printed scenario).
+fn is_zero(p: &Probability) -> bool {
+    p.0 == 0.0
+}
+
+impl Network {
+    /// The NAT pinhole lifetime the engine uses: `nat_timeout`, or its default.
+    pub fn nat_timeout(&self) -> Dur {
+        self.nat_timeout.unwrap_or(super::effective::NAT_TIMEOUT)
+    }
 }
 
 impl Default for Network {
@@ -366,6 +405,9 @@ impl Default for Network {
             latency: Latency::default(),
             loss: Loss::default(),
             partitions: Vec::new(),
+            unreachable: Probability(0.0),
+            nat_timeout: None,
+            clients: Probability(0.0),
         }
     }
 }

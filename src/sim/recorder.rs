@@ -274,6 +274,13 @@ impl Recorder {
         rows
     }
 
+    /// The reachability rows of `summary.csv` (`docs/reachability.md`),
+    /// after every older row: the datagrams dropped by the NATs of
+    /// unreachable nodes, over the whole run like `msgs.to_dead`.
+    pub fn reach_summary(&self) -> Vec<(String, String)> {
+        vec![("msgs.to_unreachable".into(), self.total.counts.msgs_to_unreachable.to_string())]
+    }
+
     /// The adversary's rows of `summary.csv`, by workload kind: the success
     /// rate (and found fraction) of the operations whose target region was
     /// attacked and of the others, the share eclipsed, and the share of gets

@@ -14,6 +14,11 @@
 //! which shard, so every thread count gives the same run. Each node's network
 //! draws (latency, loss) come from its own stream.
 //!
+//! A node behind a NAT (`network.unreachable`) keeps its pinholes in its
+//! slot ([`super::nat`]): sending opens one, and a datagram arriving with
+//! none open is dropped and counted in `msgs_to_unreachable`. A client-only
+//! node (`network.clients`, BEP 43) runs the protocol read-only.
+//!
 //! Every message sent is counted in its class, lookup or maintenance traffic
 //! (`kad::traffic`; the totals are the sums of the classes): a request in the
 //! class the core gave it, a reply in the class of the request it answers,
@@ -24,7 +29,9 @@ use super::addr::SimAddr;
 use super::calendar::Calendar;
 use super::latency::LatencyModel;
 use super::loss::{LossChain, LossModel};
+use super::nat::Pinholes;
 use super::partition::Partitions;
+use super::reach::Class;
 use super::seeds;
 use super::trace::{Fate, ShardLog, TraceCtx};
 use crate::kad::{
@@ -62,6 +69,12 @@ pub struct Ctx {
     pub adversary: Option<AdversaryCtx>,
     /// The trace, when the run writes one (`--trace`).
     pub trace: Option<TraceCtx>,
+    /// Each node's class (`super::reach`); `None` when every node is a server.
+    pub classes: Option<Vec<Class>>,
+    /// The protocol of client-only nodes: the scenario's, read-only (BEP 43).
+    pub client_cfg: Option<Arc<Config>>,
+    /// How long an unreachable node's NAT keeps a pinhole open, µs.
+    pub nat_timeout: u64,
 }
 
 /// What the engine knows of the adversary's nodes.
@@ -90,6 +103,15 @@ impl Ctx {
     #[inline]
     pub fn malicious(&self, node: u32) -> bool {
         self.adversary.as_ref().is_some_and(|a| a.malicious[node as usize])
+    }
+
+    /// The class of node `node`: the adversary's nodes are always servers.
+    #[inline]
+    pub fn class(&self, node: u32) -> Class {
+        match &self.classes {
+            Some(c) if !self.malicious(node) => c[node as usize],
+            _ => Class::Server,
+        }
     }
 }
 
@@ -167,6 +189,8 @@ pub struct Host {
     pub received: u64,
     /// See `sent`.
     pub dropped: u64,
+    /// The NAT's pinholes, for an unreachable node (kept across its sessions).
+    pub nat: Option<Box<Pinholes>>,
     /// Network draws of the messages this node sends.
     rng: Pcg64Mcg,
     chain: LossChain,
@@ -188,6 +212,8 @@ pub struct Counts {
     pub msgs_cut: u64,
     /// Arrived at a node that was down.
     pub msgs_to_dead: u64,
+    /// Arrived at an unreachable node with no pinhole open to its sender.
+    pub msgs_to_unreachable: u64,
     /// Workload operations started after the warm-up.
     pub ops_started: u64,
     /// Events processed.
@@ -235,7 +261,13 @@ pub fn new_node(ctx: &Ctx, node: u32, inc: u32, id: NodeId, now: u64) -> Node<Si
             n
         }
         _ => {
-            let cfg = ctx.trace.as_ref().and_then(|t| t.cfg_for(node)).unwrap_or(&ctx.cfg).clone();
+            let traced = ctx.trace.as_ref().and_then(|t| t.cfg_for(node));
+            let cfg = match (ctx.class(node), &ctx.client_cfg, traced) {
+                // BEP 43: a client-only node runs the protocol read-only.
+                (Class::Client, Some(_), Some(t)) => Arc::new(Config { read_only: true, ..(**t).clone() }),
+                (Class::Client, Some(c), None) => c.clone(),
+                _ => traced.unwrap_or(&ctx.cfg).clone(),
+            };
             Node::new(id, cfg, rng_seed, Time(now)).expect("the scenario's protocol section was validated")
         }
     }
@@ -256,6 +288,7 @@ impl Shard {
                 sent: 0,
                 received: 0,
                 dropped: 0,
+                nat: (ctx.class(i as u32) == Class::Unreachable).then(|| Box::new(Pinholes::new())),
                 rng: Pcg64Mcg::seed_from_u64(seeds::derive(ctx.seed, "net", i as u64)),
                 chain: LossChain::default(),
                 seq: 0,
@@ -367,6 +400,13 @@ impl Shard {
                         self.trace.dropped_at_arrival(t, now, from, node, &msg, Fate::Dead);
                     }
                     self.out.recycle_message(msg);
+                } else if h.nat.as_ref().is_some_and(|nat| !nat.admits(from, now)) {
+                    // Behind a NAT, with no pinhole open to the sender.
+                    self.counts.msgs_to_unreachable += 1;
+                    if let Some(t) = &ctx.trace {
+                        self.trace.dropped_at_arrival(t, now, from, node, &msg, Fate::Unreachable);
+                    }
+                    self.out.recycle_message(msg);
                 } else {
                     h.node.handle(Time(now), Input::Datagram { from: ctx.addr(from), msg }, &mut self.out);
                     self.flush(ctx, now, local, Some(traffic));
@@ -463,6 +503,10 @@ impl Shard {
         let bytes = encoded_len_as(&msg, ctx.sizing) as u64;
         self.counts.msgs_sent[traffic as usize] += 1;
         self.counts.bytes_sent[traffic as usize] += bytes;
+        if let Some(nat) = &mut self.hosts[local as usize].nat {
+            // The NAT sees every datagram leave, whatever becomes of it after.
+            nat.sent(to, now, ctx.nat_timeout);
+        }
         if ctx.partitions.cut(now, from, to) {
             self.counts.msgs_cut += 1;
             if let Some(t) = &ctx.trace {

@@ -141,6 +141,9 @@ pub enum Fate {
     Cut,
     /// It arrived at a node that was down.
     Dead,
+    /// It arrived at an unreachable node whose NAT had no pinhole open to
+    /// its sender (`network.unreachable`).
+    Unreachable,
 }
 
 impl Fate {
@@ -150,6 +153,7 @@ impl Fate {
             Fate::Lost => "lost",
             Fate::Cut => "cut",
             Fate::Dead => "dead",
+            Fate::Unreachable => "unreachable",
         }
     }
 }

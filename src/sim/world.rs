@@ -21,6 +21,7 @@
 //! thread count, so the outputs are byte-identical for any `--threads`.
 
 mod judge;
+mod reach;
 mod report;
 mod staleness;
 
@@ -191,6 +192,9 @@ struct Coordinator {
     victims: Vec<u32>,
     /// The trace's serial side, when tracing.
     tracer: Option<Tracer>,
+    /// The nodes' classes and the live servers, with unreachable or client
+    /// nodes (`super::reach`); `None` when every node is a server.
+    reach: Option<reach::Reach>,
 }
 
 impl World {
@@ -239,6 +243,11 @@ impl World {
             Some(s) => (Some(TraceCtx::new(s, sc, &cfg)), Some(Tracer::new(s, &cfg))),
             None => (None, None),
         };
+        let classes = super::reach::classes(sc);
+        let client_cfg = classes
+            .as_ref()
+            .filter(|c| c.contains(&super::reach::Class::Client))
+            .map(|_| Arc::new(crate::kad::Config { read_only: true, ..(*cfg).clone() }));
         let ctx = Ctx {
             seed,
             cfg,
@@ -254,7 +263,11 @@ impl World {
             },
             adversary: adversary.map(|a| a.ctx),
             trace: trace_ctx,
+            classes,
+            client_cfg,
+            nat_timeout: sc.network.nat_timeout().0,
         };
+        let reach = ctx.classes.as_ref().map(|_| reach::Reach::new((0..n as u32).map(|i| ctx.class(i)).collect()));
         let ids: Vec<NodeId> = status.iter().map(|s| super::addr::id_from_top(s.top)).collect();
         let shards = (0..threads as u32).map(|s| Mutex::new(Shard::new(&ctx, s, &ids))).collect();
         let mailboxes = (0..threads).map(|_| Mutex::new(Vec::new())).collect();
@@ -297,6 +310,7 @@ impl World {
             adv_nodes,
             victims,
             tracer,
+            reach,
             sc: sc.clone(),
         };
         co.rec.adversary = sc.adversary.enabled();
@@ -357,8 +371,9 @@ impl World {
             .map(|(i, s)| (s.top, i as u32))
             .collect();
         // The tables hold addresses, with their group tags.
-        let ids = SortedIds::new(pairs.iter().map(|&(t, i)| (t, shared.ctx.addr(i).0)).collect());
-        co.oracle = Oracle::from_pairs(pairs);
+        let in_tables = |&&(_, i): &&(u64, u32)| co.in_oracle_tables(i);
+        let ids = SortedIds::new(pairs.iter().filter(in_tables).map(|&(t, i)| (t, shared.ctx.addr(i).0)).collect());
+        co.oracle = Oracle::from_pairs(pairs.into_iter().filter(|&(_, i)| co.in_truth(i)).collect());
         let late: Vec<bool> = (0..co.status.len() as u32).map(|i| co.joins_late(i)).collect();
         let late = &late;
         let cfg = &shared.ctx.cfg;
@@ -393,7 +408,7 @@ impl World {
             st.joined = true;
             st.sessions = 1;
             co.up_count += 1;
-            co.live.insert(i as u32);
+            co.now_live(i as u32);
             co.schedule_down(i as u32);
         }
     }
@@ -588,6 +603,7 @@ impl Coordinator {
                 r.msgs_lost += c.msgs_lost;
                 r.msgs_cut += c.msgs_cut;
                 r.msgs_to_dead += c.msgs_to_dead;
+                r.msgs_to_unreachable += c.msgs_to_unreachable;
                 r.ops_started += c.ops_started as u32;
             });
             events += c.events;
@@ -694,18 +710,19 @@ impl Coordinator {
 
     /// A random live node that has joined, with its ID, to join through.
     fn bootstrap_node(&mut self) -> Option<(u32, NodeId)> {
-        let candidates = self.live.items.len();
+        let candidates = self.bootstrap_pool().len();
         if candidates == 0 {
             return None;
         }
-        let via = self.live.items[(self.boot_rng.next_u64() % candidates as u64) as usize];
+        let pick = (self.boot_rng.next_u64() % candidates as u64) as usize;
+        let via = self.bootstrap_pool()[pick];
         Some((via, super::addr::id_from_top(self.status[via as usize].top)))
     }
 
     /// A node with nobody to join through has joined a network of one.
     fn joined_alone(&mut self, node: u32) {
         self.status[node as usize].joined = true;
-        self.live.insert(node);
+        self.now_live(node);
     }
 
     fn up(&mut self, shared: &Shared, node: u32) {
@@ -723,7 +740,9 @@ impl Coordinator {
         st.alive = true;
         st.sessions += 1;
         let id = super::addr::id_from_top(top);
-        self.oracle.insert(id, node);
+        if self.in_truth(node) {
+            self.oracle.insert(id, node);
+        }
         self.count_uptime();
         self.up_count += 1;
         self.rec.count(|c| c.joins += 1);
@@ -768,7 +787,7 @@ impl Coordinator {
         self.oracle.remove(id, node);
         self.count_uptime();
         self.up_count -= 1;
-        self.live.remove(node);
+        self.not_live(node);
         self.rec.count(|c| c.leaves += 1);
         self.schedule_for(shared, node, LocalEvent::Down);
         if let Some((_, downtime)) = &self.sessions {

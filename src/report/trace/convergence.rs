@@ -10,13 +10,15 @@ use crate::report::chart::{Chart, Mark, Series, Shape};
 
 /// The outcomes in legend order, with their marker and palette colour:
 /// answered blue discs, timed out vermilion triangles, lost orange crosses,
-/// cut pink diamonds, dead black squares, open sky-blue rings.
-pub const OUTCOMES: [(&str, Shape, usize); 6] = [
+/// cut pink diamonds, dead black squares, unreachable (dropped by the NAT of
+/// an unreachable node) bluish-green squares, open sky-blue rings.
+pub const OUTCOMES: [(&str, Shape, usize); 7] = [
     ("answered", Shape::Circle, 0),
     ("timed_out", Shape::Triangle, 1),
     ("lost", Shape::Cross, 4),
     ("cut", Shape::Diamond, 3),
     ("dead", Shape::Square, 6),
+    ("unreachable", Shape::Square, 2),
     ("open", Shape::Ring, 5),
 ];
 

@@ -64,13 +64,15 @@ pub fn render(op: &OpRow, rpcs: &[Rpc], closest: &[Closest]) -> String {
     let verdict = if op.success { "success" } else { "failure" };
     let deadline = if op.deadline_hit { " (cut off by its deadline)" } else { "" };
     let mut why: Vec<String> = Vec::new();
-    for (o, name) in [("timed_out", "no reply"), ("lost", "lost"), ("cut", "cut"), ("dead", "dead")] {
+    for (o, name) in
+        [("timed_out", "no reply"), ("lost", "lost"), ("cut", "cut"), ("dead", "dead"), ("unreachable", "unreachable")]
+    {
         let n = count(o);
         if n > 0 {
             why.push(format!("{n} {name}"));
         }
     }
-    let timeouts = count("timed_out") + count("lost") + count("cut") + count("dead");
+    let timeouts = count("timed_out") + count("lost") + count("cut") + count("dead") + count("unreachable");
     let why = if why.is_empty() { String::new() } else { format!(" ({})", why.join(", ")) };
     let _ = writeln!(
         s,

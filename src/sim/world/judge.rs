@@ -20,7 +20,7 @@ impl Coordinator {
             } else if st.alive && st.inc == inc {
                 // Not when the node left in the window that saw it join.
                 self.status[origin as usize].joined = true;
-                self.live.insert(origin);
+                self.now_live(origin);
             }
         }
         if r.kind == OpKind::Put && r.success {

@@ -22,6 +22,7 @@ impl World {
                 msgs_sent: h.sent + s.sent,
                 msgs_received: h.received + s.received,
                 msgs_dropped: h.dropped + s.dropped(),
+                class: self.shared.ctx.class(i).as_str(),
             });
         });
         rows
