@@ -157,22 +157,24 @@ pub struct Config {
     /// querying. Not in the paper, which takes the first value (§2.3).
     /// Defaults to 1.
     pub value_quorum: usize,
-    /// BEP 5's routing table of good nodes taken literally: a contact enters
-    /// a bucket (or its replacement cache) only once it has answered a
-    /// request of this node. A node first heard from in a request of its
-    /// own is not admitted; if its bucket has room (or is the own bucket,
-    /// which may split) it is sent a PING, and its answer admits it, as
-    /// libtorrent pings the unconfirmed entries of a bucket that is not full
-    /// before they may enter it (`routing_table::add_node_impl`,
-    /// `next_refresh`); a full bucket ignores it (libtorrent parks it in the
-    /// replacement cache, which only confirmed entries leave). A request from
-    /// a contact already held refreshes it but clears none of its failures:
-    /// only an answer shows that it can be reached (BEP 5: "Nodes become bad
-    /// when they fail to respond to multiple queries in a row"). This is what
-    /// keeps nodes behind a NAT, which send requests but never answer an
-    /// unsolicited one, out of tables (`docs/reachability.md`). Defaults to
-    /// false: the paper's §2.2, under which every message received admits
-    /// its sender.
+    /// BEP 5's routing table of known good nodes ("A good node is a node
+    /// has responded to one of our queries"; "Nodes that we know are good
+    /// are given priority over nodes with unknown status"), as jech/dht
+    /// (Transmission's DHT) and libtorrent apply it: a contact first heard
+    /// from in a request of its own is of unknown status and is handed to
+    /// other nodes (in replies to FIND_NODE and FIND_VALUE) only once it has
+    /// answered a request of this node; this node's own lookups may try it,
+    /// and it is PINGed once, 60 to 180 s after it was first heard from
+    /// (jech/dht's maintenance period). A contact whose last request went
+    /// unanswered is neither handed out nor used to start lookups until it
+    /// answers again (libtorrent's `find_node` skips entries not
+    /// `confirmed()`), and a request from a contact clears none of its
+    /// failures (BEP 5: "Nodes become bad when they fail to respond to
+    /// multiple queries in a row"). This keeps nodes behind a NAT, which
+    /// send requests but answer only through the pinholes those open, out
+    /// of what nodes hand to each other (`docs/reachability.md`). Defaults
+    /// to false: the paper's §2.2, under which every message received
+    /// admits its sender and any contact may be handed out.
     pub answered_only: bool,
     /// BEP 43 ("Read-only DHT Nodes"): this node "no longer responds to
     /// 'query' messages that it receives", and flags every request it sends

@@ -119,15 +119,6 @@ pub enum Seen<A> {
     /// The bucket already holds as many contacts of the newcomer's IP address
     /// or subnet as allowed ([`Address::group`]): the newcomer is not admitted.
     Refused,
-    /// The table admits only contacts that have answered this node
-    /// ([`RoutingTable::with_answered_only`]) and this newcomer was heard from
-    /// in a request only: it was not admitted. If `ping`, its bucket has
-    /// room for it (or a stale contact, or may split): the driver of the
-    /// table should PING it, and the answer admits it.
-    Unanswered {
-        /// Whether to PING the newcomer.
-        ping: bool,
-    },
 }
 
 /// What follows an unanswered eviction PING ([`RoutingTable::eviction_failed`]).
@@ -284,7 +275,7 @@ impl<A: Address> RoutingTable<A> {
     fn put_at_tail(&mut self, pos: usize, end: usize, slot: A::Slot, age: u32) {
         self.slots[pos..end].rotate_left(1);
         self.slots[end - 1] = slot;
-        if self.on() {
+        if self.stamped() {
             self.ages[pos..end].rotate_left(1);
             self.ages[end - 1] = age;
         }
@@ -294,7 +285,7 @@ impl<A: Address> RoutingTable<A> {
     fn put_at_front(&mut self, front: usize, last: usize, slot: A::Slot, age: u32) {
         self.slots[front..=last].rotate_right(1);
         self.slots[front] = slot;
-        if self.on() {
+        if self.stamped() {
             self.ages[front..=last].rotate_right(1);
             self.ages[front] = age;
         }
@@ -411,7 +402,7 @@ impl<A: Address> RoutingTable<A> {
             self.slots.reserve_exact(4);
         }
         self.slots.insert(at, s);
-        if self.on() {
+        if self.stamped() {
             self.ages.insert(at, age);
         }
         for m in &mut self.metas[bi + 1..] {
@@ -424,7 +415,7 @@ impl<A: Address> RoutingTable<A> {
         for m in &mut self.metas[bi + 1..] {
             m.start -= 1;
         }
-        if self.on() {
+        if self.stamped() {
             self.ages.remove(at);
         }
         self.slots.remove(at)
@@ -449,29 +440,9 @@ impl<A: Address> RoutingTable<A> {
     /// [`seen`](Self::seen), at `now`, of a message that was (`verified`) or
     /// was not a reply to a request of this node: the good/questionable rule
     /// ([`with_questionable_after`](Self::with_questionable_after)) reads both.
-    /// With the answered-only rule on, a newcomer that was not `verified` is
-    /// not admitted ([`Seen::Unanswered`]), and a request from a contact
-    /// already held clears none of its failures.
+    /// With the answered-only rule on, a request from a contact already held
+    /// clears none of its failures ([`with_answered_only`](Self::with_answered_only)).
     pub fn heard(&mut self, id: NodeId, addr: A, now: Time, verified: bool) -> Seen<A> {
-        if !verified
-            && self.answered_only
-            && id != self.own
-            && let Some(s) = self.unanswered(&id)
-        {
-            return s;
-        }
-        self.enter(id, addr, now, verified)
-    }
-
-    /// A contact the driver gives (a bootstrap node, a saved table): admitted
-    /// as [`heard`](Self::heard) from in a request, whatever the answered-only
-    /// rule, since the user vouches for it.
-    pub fn given(&mut self, id: NodeId, addr: A, now: Time) -> Seen<A> {
-        self.enter(id, addr, now, false)
-    }
-
-    /// [`heard`](Self::heard) after the answered-only rule's check.
-    fn enter(&mut self, id: NodeId, addr: A, now: Time, verified: bool) -> Seen<A> {
         if id == self.own {
             return Seen::Ignored;
         }
@@ -679,7 +650,7 @@ impl<A: Address> RoutingTable<A> {
         let high = |s: &A::Slot| A::unpack(s).id.bit(depth);
         // Stable partition of the run: [low entries, low cache, high entries, high cache].
         let run: Vec<A::Slot> = self.slots[start..run_end].to_vec();
-        let ages: Vec<u32> = if self.on() { self.ages[start..run_end].to_vec() } else { Vec::new() };
+        let ages: Vec<u32> = if self.stamped() { self.ages[start..run_end].to_vec() } else { Vec::new() };
         let (entries, cache) = (0..end - start, end - start..run_end - start);
         let mut w = start;
         let mut counts = [0u8; 4];
@@ -894,18 +865,38 @@ impl<A: Address> RoutingTable<A> {
     /// stops as soon as n are found; only the last level read may need a
     /// partial selection. Nothing is allocated beyond `out`.
     pub fn closest(&self, target: &NodeId, n: usize, exclude: Option<&NodeId>, out: &mut Vec<A::Slot>) {
+        self.closest_filtered(target, n, exclude, false, out);
+    }
+
+    /// [`closest`](Self::closest), leaving out the contacts that never
+    /// answered this node if `answered` ([`closest_for_reply`](Self::closest_for_reply)).
+    fn closest_filtered(
+        &self,
+        target: &NodeId,
+        n: usize,
+        exclude: Option<&NodeId>,
+        answered: bool,
+        out: &mut Vec<A::Slot>,
+    ) {
         if n == 0 {
             return;
         }
         let base = out.len();
         let tw = Distance::of(target);
         let stale_check = !self.failing.is_empty();
+        // Stale contacts are left out; under the answered-only rule, every
+        // contact whose last request went unanswered (`answered`).
+        let limit = if self.answered_only { 1 } else { self.stale_limit };
         let ex_top = exclude.map(NodeId::top);
         let gather = |out: &mut Vec<A::Slot>, m: &Meta| {
-            for s in &self.slots[m.start as usize..m.end()] {
+            let start = m.start as usize;
+            for (j, s) in self.slots[start..m.end()].iter().enumerate() {
+                if answered && !self.has_answered(start + j) {
+                    continue;
+                }
                 if (ex_top == Some(A::top(s)) || stale_check) && {
                     let id = A::unpack(s).id;
-                    Some(&id) == exclude || (stale_check && self.is_stale(&id))
+                    Some(&id) == exclude || (stale_check && self.failures(&id) >= limit)
                 } {
                     continue;
                 }
@@ -1051,8 +1042,8 @@ impl<A: Address> RoutingTable<A> {
         if next_start != self.slots.len() {
             return Err("slots beyond the last bucket".into());
         }
-        if self.on() && self.ages.len() != self.slots.len() {
-            return Err("one age per slot under the good/questionable rule".into());
+        if self.stamped() && self.ages.len() != self.slots.len() {
+            return Err("one age per slot under the good/questionable or answered-only rule".into());
         }
         if expected_lo.is_some() {
             return Err("buckets do not cover the ID space".into());

@@ -167,13 +167,15 @@ pub struct Protocol {
     /// no limit (off); 2 is libtorrent's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_per_subnet_per_bucket: Option<usize>,
-    /// BEP 5's routing table of good nodes taken literally: a contact enters
-    /// a bucket only once it has answered a request of this node; a node
-    /// first heard from in a request is PINGed if its bucket has room, and
-    /// admitted by its answer; a request clears no failures (libtorrent's
-    /// and the `mainline` crate's rule; `kad::Config::answered_only`). It keeps
-    /// unreachable nodes (`network.unreachable`) out of tables. Defaults to
-    /// false: the paper's §2.2 admits the sender of every message.
+    /// BEP 5's routing table of known good nodes, as jech/dht and
+    /// libtorrent apply it: a contact first heard from in a request of its
+    /// own is handed to other nodes only once it has answered this node
+    /// (it is PINGed 60 to 180 s after it was first heard from); a contact
+    /// whose last request went unanswered is neither handed out nor used to
+    /// start lookups until it answers; a request clears no failures
+    /// (`kad::Config::answered_only`). It keeps unreachable nodes
+    /// (`network.unreachable`) out of what nodes hand to each other.
+    /// Defaults to false: the paper's §2.2.
     #[serde(skip_serializing_if = "is_false")]
     pub answered_only: bool,
     /// BEP 43: a request flagged read-only (sent by a client-only node,

@@ -10,6 +10,7 @@
 //! queued inside each node: a simulator holding a million nodes then keeps one
 //! buffer, not a million.
 
+mod confirm;
 mod ops;
 mod outbox;
 mod report;
@@ -126,9 +127,9 @@ enum Purpose {
     /// answer from the same address under the same ID lets the hand-over of
     /// stored pairs go ahead (paper §2.5).
     Verify,
-    /// The PING that asks a newcomer first heard from in a request to
-    /// answer, under the answered-only rule ([`Config::answered_only`]):
-    /// its answer admits it to the routing table.
+    /// The PING that asks a contact of unknown status, first heard from in
+    /// a request, to answer, under the answered-only rule
+    /// ([`Config::answered_only`]): its answer makes it known good.
     Confirm,
 }
 
@@ -174,6 +175,10 @@ pub struct Node<A: Address> {
     stats: Stats,
     /// The malicious contacts a poisoning node answers with (`Behaviour::POISON`).
     colluders: Option<Arc<[Contact<A>]>>,
+    /// Newcomers to PING once due, under the answered-only rule
+    /// (`confirm.rs`); `None` when there are none, so the paper's node pays
+    /// one word.
+    confirm: Option<Box<Vec<(Time, Contact<A>)>>>,
 }
 
 impl<A: Address> Node<A> {
@@ -189,7 +194,7 @@ impl<A: Address> Node<A> {
             .with_eviction_ping(cfg.eviction == Eviction::Ping)
             .with_admission_limits(cfg.max_per_ip_per_bucket, cfg.max_per_subnet_per_bucket)
             .with_questionable_after(cfg.questionable_after, now)
-            .with_answered_only(cfg.answered_only);
+            .with_answered_only(cfg.answered_only, now);
         Ok(Node {
             rng: Stream::new(seed),
             maintenance_due: now.plus(cfg.refresh_interval),
@@ -202,6 +207,7 @@ impl<A: Address> Node<A> {
             armed: [Time::NEVER; 2],
             stats: Stats::default(),
             colluders: None,
+            confirm: None,
         })
     }
 
@@ -264,6 +270,7 @@ impl<A: Address> Node<A> {
             + self.pending.capacity() * std::mem::size_of::<Pending<A>>()
             + self.ops.iter().map(Op::heap_bytes).sum::<usize>()
             + self.ops.capacity() * std::mem::size_of::<Op<A>>()
+            + self.confirm.as_ref().map_or(0, |l| l.capacity() * std::mem::size_of::<(Time, Contact<A>)>())
     }
 
     /// The earliest time a timer the node asked for is due, for drivers that keep
@@ -295,7 +302,7 @@ impl<A: Address> Node<A> {
     /// and caches the newcomer. Returns whether the contact is now in a bucket.
     pub fn add_contact(&mut self, id: NodeId, addr: A) -> bool {
         // Not heard from by this node: under BEP 5's rule, of unknown status.
-        match self.table.given(id, addr, Time::ZERO) {
+        match self.table.heard(id, addr, Time::ZERO, false) {
             Seen::Inserted | Seen::Refreshed => true,
             Seen::Cached { ping } => {
                 if let Some(c) = ping {
@@ -304,7 +311,7 @@ impl<A: Address> Node<A> {
                 }
                 false
             }
-            Seen::Ignored | Seen::Conflict | Seen::Refused | Seen::Unanswered { .. } => false,
+            Seen::Ignored | Seen::Conflict | Seen::Refused => false,
         }
     }
 
@@ -331,7 +338,7 @@ impl<A: Address> Node<A> {
         .with_eviction_ping(c.eviction == Eviction::Ping)
         .with_admission_limits(c.max_per_ip_per_bucket, c.max_per_subnet_per_bucket)
         .with_questionable_after(c.questionable_after, now)
-        .with_answered_only(c.answered_only);
+        .with_answered_only(c.answered_only, now);
     }
 
     /// Before leaving gracefully: STORE every held pair at the closest contact
@@ -397,7 +404,9 @@ impl<A: Address> Node<A> {
         let body = if bad.is_honest() {
             match msg.body {
                 Body::Ping => Body::Pong,
-                Body::FindNode { target } => Body::Nodes { contacts: self.closest(&target, Some(&msg.sender), out) },
+                Body::FindNode { target } => {
+                    Body::Nodes { contacts: self.closest_for_reply(&target, &msg.sender, out) }
+                }
                 Body::FindValue { key } => self.find_value(now, &key, &msg.sender, out),
                 Body::Store { key, value, ttl_secs } => {
                     Body::Stored { accepted: self.accept_store(now, key, value, ttl_secs, out) }
@@ -421,7 +430,7 @@ impl<A: Address> Node<A> {
     fn find_value(&mut self, now: Time, key: &Key, sender: &NodeId, out: &mut Outbox<A>) -> Body<A> {
         match self.store.get_with_lifetime(key, now) {
             Some((value, left)) => Body::Found { value, ttl_secs: secs(left) },
-            None => Body::Nodes { contacts: self.closest(key, Some(sender), out) },
+            None => Body::Nodes { contacts: self.closest_for_reply(key, sender, out) },
         }
     }
 
@@ -495,6 +504,15 @@ impl<A: Address> Node<A> {
     fn closest(&self, target: &NodeId, exclude: Option<&NodeId>, out: &mut Outbox<A>) -> Contacts<A> {
         let mut contacts = out.contacts_for(self.cfg.k);
         self.table.closest(target, self.cfg.k, exclude, &mut contacts);
+        contacts
+    }
+
+    /// The k closest contacts to `target` to hand to `exclude`, who asked:
+    /// under the answered-only rule, only contacts that have answered this
+    /// node (BEP 5's "known good nodes").
+    fn closest_for_reply(&self, target: &NodeId, exclude: &NodeId, out: &mut Outbox<A>) -> Contacts<A> {
+        let mut contacts = out.contacts_for(self.cfg.k);
+        self.table.closest_for_reply(target, self.cfg.k, Some(exclude), &mut contacts);
         contacts
     }
 
@@ -585,7 +603,7 @@ impl<A: Address> Node<A> {
                 }
                 out.recycle_message(msg);
             }
-            // Admitted, if its bucket still has room, by `saw` above.
+            // Known good now, by `saw` above.
             Purpose::Background(_) | Purpose::Confirm => out.recycle_message(msg),
             Purpose::Op(op, _) => {
                 if p.traced {
@@ -602,19 +620,14 @@ impl<A: Address> Node<A> {
     /// a request of this node), else once it has answered a verification PING.
     /// Returns whether the contact was newly inserted.
     fn saw(&mut self, now: Time, id: NodeId, addr: A, verified: bool, out: &mut Outbox<A>) -> bool {
-        let seen = self.table.heard(id, addr, now, verified);
-        self.on_seen(now, Contact { id, addr }, verified, seen, out)
-    }
-
-    /// Acts on what the routing table did with a contact heard from
-    /// ([`saw`](Self::saw)) or given by the user.
-    fn on_seen(&mut self, now: Time, c: Contact<A>, verified: bool, seen: Seen<A>, out: &mut Outbox<A>) -> bool {
-        match seen {
+        match self.table.heard(id, addr, now, verified) {
             Seen::Inserted => {
+                let c = Contact { id, addr };
                 if verified {
                     self.hand_over_to(now, c, out);
                 } else {
                     self.verify(now, c, out);
+                    self.to_confirm(now, c, out);
                 }
                 return true;
             }
@@ -623,29 +636,9 @@ impl<A: Address> Node<A> {
             }
             Seen::Conflict => self.stats.conflicting_claims += 1,
             Seen::Refused => self.stats.refused_admissions += 1,
-            Seen::Unanswered { ping: true } => self.confirm(now, c, out),
-            Seen::Cached { ping: None } | Seen::Refreshed | Seen::Ignored | Seen::Unanswered { ping: false } => {}
+            Seen::Cached { ping: None } | Seen::Refreshed | Seen::Ignored => {}
         }
         false
-    }
-
-    /// Under the answered-only rule, PINGs a newcomer heard from in a request
-    /// whose bucket has room for it: its answer admits it (libtorrent pings
-    /// the unconfirmed entries of a bucket that is not full). One PING at a
-    /// time per newcomer.
-    fn confirm(&mut self, now: Time, c: Contact<A>, out: &mut Outbox<A>) {
-        if self.pending.iter().any(|p| p.purpose == Purpose::Confirm && p.peer == Some(c.id)) {
-            return;
-        }
-        self.stats.confirmation_pings += 1;
-        self.send_request(now, c.addr, Some(c.id), Body::Ping, Purpose::Confirm, out);
-    }
-
-    /// Puts a contact the user gave (a bootstrap node) in the routing table,
-    /// as heard from, whatever the answered-only rule.
-    pub(crate) fn given(&mut self, now: Time, c: Contact<A>, out: &mut Outbox<A>) {
-        let seen = self.table.given(c.id, c.addr, now);
-        self.on_seen(now, c, false, seen, out);
     }
 
     /// A contact entered the routing table without having answered this node
@@ -768,7 +761,12 @@ impl<A: Address> Node<A> {
         if self.maintenance_due <= now {
             self.maintain(now, out);
         }
+        self.confirm_due(now, out);
         let next = self.pending.iter().map(|p| p.deadline).chain(self.ops.iter().map(|o| o.deadline)).min();
+        let next = match (next, self.next_confirm()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         if let Some(at) = next {
             self.arm(Timer::Rpc, at, out);
         }
@@ -802,6 +800,9 @@ impl<A: Address> Node<A> {
             if let Some(c) = promoted {
                 // Promoted from a replacement cache: heard from, not verified.
                 self.verify(now, c, out);
+                if self.table.answered(&c.id) == Some(false) {
+                    self.to_confirm(now, c, out);
+                }
             }
             if let Purpose::Op(op, _) = p.purpose {
                 if p.traced {

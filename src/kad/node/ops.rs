@@ -5,7 +5,7 @@
 use super::{Address, Command, Node, Outbox, Output, Purpose, Timer, secs};
 use crate::kad::id::NodeId;
 use crate::kad::lookup::{Candidate, Lookup, NearestAnswer};
-use crate::kad::message::{Body, Contact, Contacts, RequestKind, Value};
+use crate::kad::message::{Body, Contacts, RequestKind, Value};
 use crate::kad::node::report::{OpId, OpKind, OpReport};
 use crate::kad::time::Time;
 use crate::kad::trace::Rpc;
@@ -102,7 +102,7 @@ impl<A: Address> Node<A> {
             Command::Request { to, body } => self.begin_request(now, OpKind::Request, to, body, out),
             Command::Join { bootstrap, id: Some(id) } => {
                 // Given by the user, not heard from: verified before any hand-over.
-                self.given(now, Contact { id, addr: bootstrap }, out);
+                self.saw(now, id, bootstrap, false, out);
                 let own = self.own();
                 self.begin_lookup(now, OpKind::Join, own, None, out)
             }

@@ -133,8 +133,8 @@ pub struct Stats {
     /// Verification PINGs sent to a contact first heard from in a request,
     /// before handing it stored pairs (paper §2.5).
     pub verification_pings: u64,
-    /// PINGs sent to a newcomer first heard from in a request, asking it to
-    /// answer before it may enter the routing table (`Config::answered_only`).
+    /// PINGs asking a contact first heard from in a request to answer, before
+    /// it is handed to other nodes (`Config::answered_only`).
     pub confirmation_pings: u64,
     /// Requests a read-only node (BEP 43, `Config::read_only`) received and
     /// did not answer.

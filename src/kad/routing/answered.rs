@@ -1,29 +1,43 @@
-//! BEP 5's routing table of good nodes taken literally ("Every node
-//! maintains a routing table of known good nodes"; "A good node is a node
-//! has responded to one of our queries"): with the answered-only rule on, a
-//! node heard from only in its own requests enters no bucket, nor any
-//! replacement cache, until it has answered a request of this node.
+//! BEP 5's routing table of known good nodes ("Every node maintains a
+//! routing table of known good nodes"; "A good node is a node has responded
+//! to one of our queries"; "Nodes that we know are good are given priority
+//! over nodes with unknown status"), as far as the answers a node gets can
+//! tell: with the answered-only rule on,
 //!
-//! libtorrent does the same (`routing_table::add_node_impl`: a node that has
-//! not been pinged goes to the replacement bucket, and only pinged ones are
-//! moved into the live bucket; `next_refresh` pings such entries of buckets
-//! that are not full), and the `mainline` crate adds only nodes that answered
-//! its requests (`Rpc::handle_request`). Here a newcomer for a bucket with
-//! room (or a stale contact, or that may split) is to be PINGed at once by
-//! the node, and its answer admits it; a newcomer for a full bucket is
-//! ignored, as libtorrent's unpinged replacements of a full bucket wait
-//! forever. The rule keeps out of tables the nodes that send requests but
-//! cannot be reached (behind a NAT or firewall, `docs/reachability.md`),
-//! which the paper's §2.2 ("when a Kademlia node receives any message ...
-//! it updates the appropriate k-bucket for the sender's node ID") lets in.
+//! - a contact first heard from in a request of its own enters the table of
+//!   unknown status, and is handed to other nodes (in the replies to their
+//!   FIND_NODE and FIND_VALUE) only once it has answered a request of this
+//!   node; this node's own lookups may still try it, and its answer makes
+//!   it known good;
+//! - a contact whose last request went unanswered is neither handed out
+//!   nor used to start lookups until it answers again (libtorrent's
+//!   `routing_table::find_node` leaves out entries that are not
+//!   `confirmed()`, those whose last query timed out);
+//! - a request from a contact clears none of its failures: only an answer
+//!   shows that it can be reached (BEP 5: "Nodes become bad when they fail
+//!   to respond to multiple queries in a row").
+//!
+//! The `mainline` crate goes further and adds only nodes that answered its
+//! requests (`Rpc::handle_request`); libtorrent parks a node heard from in a
+//! query in a replacement bucket until a ping confirms it
+//! (`routing_table::add_node_impl`). Both keep out of what they hand to
+//! others the nodes that send requests but cannot be reached, behind a NAT
+//! or firewall (`docs/reachability.md`), which the paper's §2.2 ("when a
+//! Kademlia node receives any message ... it updates the appropriate
+//! k-bucket for the sender's node ID") lets in and hands out like any other.
 
-use super::{Address, NodeId, RoutingTable, Seen};
+use super::{Address, NodeId, RoutingTable, Time, secs_of};
 
 impl<A: Address> RoutingTable<A> {
     /// Turns the answered-only rule on or off (a bare table: off, the
-    /// paper's §2.2).
-    pub fn with_answered_only(mut self, on: bool) -> Self {
+    /// paper's §2.2). Contacts already held count as having answered at
+    /// `now` (a table given whole, as the oracle bootstrap's, is one of
+    /// known good nodes).
+    pub fn with_answered_only(mut self, on: bool, now: Time) -> Self {
         self.answered_only = on;
+        if self.stamped() && self.ages.len() != self.slots.len() {
+            self.ages = vec![secs_of(now).saturating_add(1); self.slots.len()];
+        }
         self
     }
 
@@ -32,19 +46,30 @@ impl<A: Address> RoutingTable<A> {
         self.answered_only
     }
 
-    /// Under the rule, the outcome for `id` heard from in a request: `None`
-    /// when the table already holds it (in a bucket or a replacement cache,
-    /// where only contacts that answered or were given are): then it is
-    /// heard from as usual. Else [`Seen::Unanswered`], asking for a PING when
-    /// its bucket could take it.
-    pub(super) fn unanswered(&mut self, id: &NodeId) -> Option<Seen<A>> {
-        let bi = self.bucket_of(id);
-        let m = self.metas[bi];
-        if self.find(m.start as usize, m.run_end(), id).is_some() {
-            return None;
-        }
-        let stale = !self.failing.is_empty() && (m.start as usize..m.end()).any(|i| self.is_stale_slot(i));
-        let ping = m.len < self.k || stale || self.may_split(bi, id);
-        Some(Seen::Unanswered { ping })
+    /// Whether the contact in slot `i` has ever answered this node (its
+    /// stamp is set; always true without stamps).
+    #[inline]
+    pub(super) fn has_answered(&self, i: usize) -> bool {
+        self.ages.get(i).is_none_or(|&a| a != 0)
+    }
+
+    /// Whether `id` is in a bucket and has ever answered this node (`None`
+    /// when it is not in a bucket). Without the answered-only or the
+    /// good/questionable rule, every contact counts as having answered.
+    pub fn answered(&self, id: &NodeId) -> Option<bool> {
+        let m = &self.metas[self.bucket_of(id)];
+        self.find(m.start as usize, m.end(), id).map(|i| self.has_answered(i))
+    }
+
+    /// Whether `id` is in a bucket at `addr`.
+    pub fn contains_at(&self, id: &NodeId, addr: A) -> bool {
+        let m = &self.metas[self.bucket_of(id)];
+        self.find(m.start as usize, m.end(), id).is_some_and(|i| A::addr(&self.slots[i]) == addr)
+    }
+
+    /// [`closest`](Self::closest) for a reply to another node: under the
+    /// answered-only rule, only contacts that have answered this node.
+    pub fn closest_for_reply(&self, target: &NodeId, n: usize, exclude: Option<&NodeId>, out: &mut Vec<A::Slot>) {
+        self.closest_filtered(target, n, exclude, self.answered_only, out);
     }
 }

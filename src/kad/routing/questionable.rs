@@ -26,7 +26,7 @@ impl<A: Address> RoutingTable<A> {
     /// should be refreshed"). Contacts already held count as good at `now`.
     pub fn with_questionable_after(mut self, after: Option<std::time::Duration>, now: Time) -> Self {
         self.questionable_s = after.map_or(0, |d| u32::try_from(d.as_secs().max(1)).unwrap_or(u32::MAX));
-        self.ages = if self.on() { vec![secs_of(now).saturating_add(1); self.slots.len()] } else { Vec::new() };
+        self.ages = if self.stamped() { vec![secs_of(now).saturating_add(1); self.slots.len()] } else { Vec::new() };
         self
     }
 
@@ -34,6 +34,14 @@ impl<A: Address> RoutingTable<A> {
     #[inline]
     pub(super) fn on(&self) -> bool {
         self.questionable_s != 0
+    }
+
+    /// Whether each slot carries a stamp: under the good/questionable rule,
+    /// and under the answered-only rule, which reads whether a contact ever
+    /// answered ([`RoutingTable::with_answered_only`]).
+    #[inline]
+    pub(super) fn stamped(&self) -> bool {
+        self.questionable_s != 0 || self.answered_only
     }
 
     /// Whether the contact in slot `i` is good at second `now_s` (rule on).
@@ -62,7 +70,7 @@ impl<A: Address> RoutingTable<A> {
     /// (if any) is `old`: good now if it answered a request (`verified`), or
     /// if it sent one after having answered once; else never answered.
     pub(super) fn stamp(&self, old: Option<usize>, now_s: u32, verified: bool) -> u32 {
-        if !self.on() {
+        if !self.stamped() {
             return 0;
         }
         let answered_once = old.is_some_and(|i| self.ages[i] != 0);
