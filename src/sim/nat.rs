@@ -108,7 +108,7 @@ mod tests {
         let cap = p.heap_bytes();
         for round in 3..50 {
             for peer in 0..10 {
-                p.sent(100 * round + peer, round * 2 * T, T);
+                p.sent(100 * round + peer, u64::from(round) * 2 * T, T);
             }
         }
         assert_eq!((p.len(), p.heap_bytes()), (10, cap), "no growth in steady state");

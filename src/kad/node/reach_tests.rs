@@ -69,69 +69,79 @@ fn a_read_only_sender_is_answered_but_never_added_when_honoured_bep_43() {
     }
 }
 
-#[test]
-fn answered_only_admits_a_requester_only_once_it_answers_a_ping_bep_5() {
-    let cfg = Config { answered_only: true, k: 2, ..Config::default() };
-    let mut a = node(id(0x10, 0), cfg);
-    let mut out = Outbox::new();
-    // A request from a newcomer whose bucket has room: answered, not added, PINGed.
-    a.handle(Time(SEC), Input::Datagram { from: 9, msg: ping_from(id(0x90, 0), 3, false) }, &mut out);
-    let s = sends(&mut out);
-    assert_eq!(s.len(), 2, "{s:?}");
-    let pong = s.iter().find(|(_, m)| m.body == Body::Pong && m.tx == 3);
-    let ping = s.iter().find(|(to, m)| *to == 9 && m.body == Body::Ping).expect("a PING to the newcomer").clone();
-    assert!(pong.is_some(), "answered");
-    assert!(!a.routing_table().contains(&id(0x90, 0)), "not before it answers");
-    assert_eq!(a.stats().confirmation_pings, 1);
-    // Another request before the answer: no second PING.
-    a.handle(Time(SEC), Input::Datagram { from: 9, msg: ping_from(id(0x90, 0), 4, false) }, &mut out);
-    assert_eq!(sends(&mut out).len(), 1);
-    // Its answer admits it.
-    let pong = Message::new(ping.1.tx, id(0x90, 0), Body::Pong);
-    a.handle(Time(SEC + 1), Input::Datagram { from: 9, msg: pong }, &mut out);
-    assert!(a.routing_table().contains(&id(0x90, 0)));
-    // A requester that never answers never gets in.
-    a.handle(Time(SEC), Input::Datagram { from: 8, msg: ping_from(id(0xA0, 0), 5, false) }, &mut out);
-    assert_eq!(sends(&mut out).len(), 2);
-    a.handle(Time(10 * SEC), Input::Timer(Timer::Rpc), &mut out);
-    assert!(!a.routing_table().contains(&id(0xA0, 0)));
-    // The paper's rule adds a requester at once, with no PING.
-    let mut p = node(id(0x10, 0), Config { k: 2, ..Config::default() });
-    p.handle(Time(SEC), Input::Datagram { from: 9, msg: ping_from(id(0x90, 0), 3, false) }, &mut out);
-    assert_eq!(sends(&mut out).len(), 1);
-    assert!(p.routing_table().contains(&id(0x90, 0)));
+/// The contacts a FIND_NODE for `target` from a third node gets back.
+fn handed_out(a: &mut Node<u32>, now: u64, target: NodeId, out: &mut Outbox<u32>) -> Vec<NodeId> {
+    let find = Message::new(77, id(0x33, 3), Body::FindNode { target });
+    a.handle(Time(now), Input::Datagram { from: 33, msg: find }, out);
+    let s = sends(out);
+    let Some((_, Message { body: Body::Nodes { contacts }, .. })) = s.iter().find(|(to, m)| *to == 33 && m.tx == 77)
+    else {
+        panic!("no reply: {s:?}")
+    };
+    contacts.iter().map(|c| u32::unpack(c).id).collect()
 }
 
 #[test]
-fn answered_only_ignores_requesters_for_full_buckets_and_their_requests_clear_no_failures() {
-    let cfg = Config { answered_only: true, k: 2, rpc_timeout: std::time::Duration::from_secs(1), ..Config::default() };
+fn answered_only_hands_out_a_requester_only_once_it_answered_bep_5() {
+    let cfg = Config { answered_only: true, ..Config::default() };
     let mut a = node(id(0x10, 0), cfg);
     let mut out = Outbox::new();
-    // Two contacts far away (top bit set: a bucket that is not the own one
-    // once the table splits), given as a bootstrap list would be.
-    for (i, c) in [id(0x90, 0), id(0xA0, 0), id(0x11, 0), id(0x12, 0)].into_iter().enumerate() {
-        assert!(a.add_contact(c, 20 + i as u32));
+    // A request from a newcomer: answered, held of unknown status, not handed out.
+    a.handle(Time(SEC), Input::Datagram { from: 9, msg: ping_from(id(0x90, 0), 3, false) }, &mut out);
+    let s = sends(&mut out);
+    assert_eq!(s.len(), 1, "only the answer, no PING at once (it would pass a NAT's pinhole): {s:?}");
+    assert_eq!(a.routing_table().answered(&id(0x90, 0)), Some(false));
+    assert!(handed_out(&mut a, 2 * SEC, id(0x90, 0), &mut out).is_empty());
+    // The paper's rule hands it out at once.
+    let mut p = node(id(0x10, 0), Config::default());
+    p.handle(Time(SEC), Input::Datagram { from: 9, msg: ping_from(id(0x90, 0), 3, false) }, &mut out);
+    out.clear();
+    assert_eq!(handed_out(&mut p, 2 * SEC, id(0x90, 0), &mut out), vec![id(0x90, 0)]);
+    // 60 to 180 s later, one PING asks it to answer.
+    a.handle(Time(60 * SEC), Input::Timer(Timer::Rpc), &mut out);
+    let early: Vec<_> = sends(&mut out).into_iter().filter(|(to, _)| *to == 9).collect();
+    let mut ping = early.first().cloned();
+    if ping.is_none() {
+        a.handle(Time(182 * SEC), Input::Timer(Timer::Rpc), &mut out);
+        ping = sends(&mut out).into_iter().find(|(to, _)| *to == 9);
     }
-    // A third far requester: its bucket is full of contacts that have not
-    // failed, so no PING, and it stays out.
-    a.handle(Time(SEC), Input::Datagram { from: 9, msg: ping_from(id(0xB0, 0), 3, false) }, &mut out);
-    assert_eq!(sends(&mut out).len(), 1, "only the answer");
-    assert!(!a.routing_table().contains(&id(0xB0, 0)));
-    // A contact that failed once: its own request refreshes it, but its
-    // failure stays (only an answer shows it can be reached). Under the
-    // paper's rule the request clears it.
+    let (_, ping) = ping.expect("a confirmation PING by 181 s");
+    assert_eq!(ping.body, Body::Ping);
+    // (The third node that asked is a newcomer too, confirmed alike.)
+    assert_eq!(a.stats().confirmation_pings, 2);
+    let t = 183 * SEC;
+    a.handle(Time(t), Input::Datagram { from: 9, msg: Message::new(ping.tx, id(0x90, 0), Body::Pong) }, &mut out);
+    assert_eq!(a.routing_table().answered(&id(0x90, 0)), Some(true));
+    assert_eq!(handed_out(&mut a, t + SEC, id(0x90, 0), &mut out), vec![id(0x90, 0)]);
+}
+
+#[test]
+fn answered_only_skips_contacts_whose_last_request_failed_and_requests_clear_no_failure() {
     for answered_only in [true, false] {
-        let cfg = Config { answered_only, k: 2, rpc_timeout: std::time::Duration::from_secs(1), ..Config::default() };
+        let cfg = Config { answered_only, rpc_timeout: std::time::Duration::from_secs(1), ..Config::default() };
         let mut p = node(id(0x10, 0), cfg);
+        let mut out = Outbox::new();
         p.add_contact(id(0x90, 0), 20);
+        p.add_contact(id(0xA0, 0), 21);
         p.start(Time(SEC), Command::FindNode(id(0x90, 1)), &mut out);
-        assert!(sends(&mut out).iter().any(|(to, _)| *to == 20));
+        // 0xA0 answers (it is known good), 0x90 does not.
+        let s = sends(&mut out);
+        let (_, q) = s.iter().find(|(to, _)| *to == 21).expect("0xA0 asked").clone();
+        let nodes = Body::Nodes { contacts: Vec::new() };
+        p.handle(Time(SEC + 1), Input::Datagram { from: 21, msg: Message::new(q.tx, id(0xA0, 0), nodes) }, &mut out);
         p.handle(Time(3 * SEC), Input::Timer(Timer::Rpc), &mut out);
+        out.clear();
         assert_eq!(p.routing_table().failures(&id(0x90, 0)), 1);
+        // Its own request: refreshed, but under the rule its failure stays.
         p.handle(Time(4 * SEC), Input::Datagram { from: 20, msg: ping_from(id(0x90, 0), 6, false) }, &mut out);
         let left = p.routing_table().failures(&id(0x90, 0));
         assert_eq!(left, u8::from(answered_only), "answered_only {answered_only}");
         assert!(p.routing_table().contains(&id(0x90, 0)));
+        // A failed contact is neither handed out nor tried first.
+        out.clear();
+        let given = handed_out(&mut p, 5 * SEC, id(0x90, 0), &mut out);
+        assert_eq!(given.contains(&id(0x90, 0)), !answered_only);
+        assert!(given.contains(&id(0xA0, 0)));
     }
 }
 
