@@ -343,7 +343,7 @@ mod tests {
         );
         assert_eq!(
             first_error("v6.csv", &rows("1,1,,banana")),
-            ":3: column d: expected one of answered, timed_out, lost, cut, dead, open, got \"banana\""
+            ":3: column d: expected one of answered, timed_out, lost, cut, dead, unreachable, open, got \"banana\""
         );
         assert_eq!(first_error("v7.csv", &rows("1,1,open")), ":3: 3 fields, expected 4 as in the header");
         assert_eq!(

@@ -848,3 +848,7 @@ impl Coordinator {
 #[cfg(test)]
 #[path = "world_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "world_reach_tests.rs"]
+mod reach_tests;
