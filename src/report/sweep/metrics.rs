@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// Headline metrics recorded per run (names of `summary.csv`), each with the
 /// label of its chart against each parameter.
-pub const METRICS: [(&str, &str); 25] = [
+pub const METRICS: [(&str, &str); 27] = [
     ("find_node.success_rate", "node lookup success rate"),
     ("find_node.hops.mean", "mean hops of node lookups"),
     ("find_node.hops.p90", "90th percentile of node lookup hops"),
@@ -42,17 +42,23 @@ pub const METRICS: [(&str, &str); 25] = [
     ("stale_contacts_share.mean", "share of routing-table contacts that are down"),
     ("get.stale_peers.share", "share of returned peers that are down"),
     ("get.not_attacked.success_rate", "get success rate, keys not attacked"),
+    // Reachability (issue 24): timeouts per node lookup (`ops.csv` timeouts,
+    // averaged), and the datagrams the NATs of unreachable nodes dropped.
+    ("find_node.timeouts.mean", "RPC timeouts per node lookup"),
+    ("msgs.to_unreachable", "datagrams dropped by the NATs of unreachable nodes"),
 ];
 
 /// Metrics whose `runs.csv` column a later kadsim added: a `runs.csv` of an
 /// older sweep is read without them (and says so).
-pub const LATER: [&str; 6] = [
+pub const LATER: [&str; 8] = [
     "find_node.latency_ms.p50",
     "find_node.closest_found_ms.p50",
     "find_node.closest_found_ms.p90",
     "stale_contacts_share.mean",
     "get.stale_peers.share",
     "get.not_attacked.success_rate",
+    "find_node.timeouts.mean",
+    "msgs.to_unreachable",
 ];
 
 /// The charts a sweep draws unless `--metrics` says otherwise: node lookup
@@ -115,6 +121,8 @@ pub fn axis_label(metric: &str) -> &'static str {
         "stale_contacts_share.mean" => "stale contacts",
         "get.stale_peers.share" => "stale peers",
         "get.not_attacked.success_rate" => "get success, keys not attacked",
+        "find_node.timeouts.mean" => "timeouts per lookup",
+        "msgs.to_unreachable" => "datagrams dropped by NATs",
         _ => "value",
     }
 }
