@@ -346,6 +346,11 @@ pub enum Cmd {
         /// and questionable nodes after 15 minutes, 15-minute refresh).
         #[arg(long, default_value = "paper", value_name = "NAME")]
         profile: String,
+        /// Run as a read-only node (BEP 43): answer no query, and flag every
+        /// query sent with `ro` = 1 so that other nodes leave this one out
+        /// of their routing tables; lookups, gets and puts work as usual.
+        #[arg(long)]
+        read_only: bool,
     },
 }
 
@@ -533,8 +538,8 @@ pub fn main(cli: Cli) -> ExitCode {
             }
             commands::report(&dir, force, &style)
         }
-        Cmd::Node { listen, bootstrap, id, seed, max_per_ip, max_per_subnet, profile } => {
-            commands::node(&listen, &bootstrap, id.as_deref(), seed, (max_per_ip, max_per_subnet), &profile)
+        Cmd::Node { listen, bootstrap, id, seed, max_per_ip, max_per_subnet, profile, read_only } => {
+            commands::node(&listen, &bootstrap, id.as_deref(), seed, (max_per_ip, max_per_subnet), &profile, read_only)
         }
         Cmd::Validation { quick: _, full, only, out, force, threads, chart } => match chart.style() {
             Ok(style) => validation_cmd::validation(full, only.as_deref(), out, force, threads, &style),

@@ -217,6 +217,7 @@ pub fn node(
     seed: Option<u64>,
     limits: (u32, u32),
     profile: &str,
+    read_only: bool,
 ) -> ExitCode {
     use crate::net::{Node, NodeConfig, repl};
     use std::io::IsTerminal;
@@ -249,6 +250,8 @@ pub fn node(
                 format!("--profile '{profile}': 256-bit IDs; a real node speaks BEP 5, whose IDs are 160 bits"),
             )
         })?;
+        // BEP 43: answer nothing, flag every query read-only.
+        cfg.kad.read_only = read_only;
         Ok(cfg)
     })();
     let cfg = match parsed {
@@ -260,7 +263,8 @@ pub fn node(
         Ok(n) => n,
         Err(e) => return fail(EXIT_BAD_INPUT, format!("cannot start the node: {e}")),
     };
-    say!("kadsim node {} listening on {}", node.id(), node.local_addr());
+    let mode = if read_only { " (read-only, BEP 43)" } else { "" };
+    say!("kadsim node {} listening on {}{mode}", node.id(), node.local_addr());
     if !joining.is_empty() {
         let through = joining.join(" or ");
         if node.bootstrapped() {

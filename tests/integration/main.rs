@@ -14,6 +14,7 @@ mod hostile;
 mod net;
 mod network;
 mod profiles;
+mod reachability;
 mod regression;
 mod replica_sets;
 mod report;
