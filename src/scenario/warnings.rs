@@ -155,6 +155,7 @@ fn network(sc: &Scenario, w: &mut Vec<String>) {
             "network.latency.{field}: {v} is below network.min_latency ({floor}): every message takes at least {floor}"
         ));
     }
+    reach(sc, w);
     for (i, p) in sc.network.partitions.iter().enumerate() {
         let at = format!("network.partitions.{i}");
         if p.start >= sc.duration {
@@ -186,6 +187,30 @@ fn network(sc: &Scenario, w: &mut Vec<String>) {
                 p.fraction.0, sc.nodes
             ));
         }
+    }
+}
+
+/// Unreachable and client-only nodes (`sim::reach`): a NAT timeout with no
+/// unreachable node, a share that rounds to no node, and pinholes that close
+/// before a reply can come back.
+fn reach(sc: &Scenario, w: &mut Vec<String>) {
+    let n = &sc.network;
+    if n.unreachable.0 == 0.0 && n.nat_timeout.is_some() {
+        w.push("network.nat_timeout: no node is unreachable (network.unreachable = 0): nothing uses it".into());
+    }
+    // `sim::reach` draws round(share × (nodes − 1)) of nodes 1 to n − 1.
+    let pool = f64::from(sc.nodes.saturating_sub(1));
+    for (field, share) in [("unreachable", n.unreachable.0), ("clients", n.clients.0)] {
+        if share > 0.0 && (share * pool).round() == 0.0 {
+            w.push(format!("network.{field}: {share} of the {pool} nodes after node 0 rounds to no node"));
+        }
+    }
+    let rtt = twice(one_way(sc).least.1);
+    let nat = n.nat_timeout();
+    if n.unreachable.0 > 0.0 && nat <= rtt {
+        w.push(format!(
+            "network.nat_timeout: {nat} is not longer than the shortest round trip ({rtt}): every reply to an unreachable node arrives after its pinhole closed"
+        ));
     }
 }
 
@@ -356,6 +381,25 @@ mod tests {
         assert_eq!(fields, ["bootstrap.join_rate", "churn.session", "churn.leave", "workload.keys"], "{w:#?}");
         let w = warn("[workload]\nput_rate = 0\n");
         assert!(w.iter().any(|s| s.starts_with("workload.get_rate: no get starts")), "{w:?}");
+    }
+
+    #[test]
+    fn nat_settings_that_do_nothing_or_drop_every_reply() {
+        let fields = |text: &str| -> Vec<String> {
+            warn(text).iter().map(|s| s.split(':').next().unwrap().to_string()).collect()
+        };
+        assert_eq!(fields("[network]\nnat_timeout = \"30s\"\n"), ["network.nat_timeout"]);
+        assert_eq!(
+            fields("nodes = 10\n[network]\nunreachable = 0.01\nclients = 0.02\n"),
+            ["network.unreachable", "network.clients"]
+        );
+        let w = warn("[network]\nunreachable = 0.3\nnat_timeout = \"90ms\"\n");
+        assert!(
+            w.iter()
+                .any(|s| s.starts_with("network.nat_timeout: 90ms is not longer than the shortest round trip (100ms)")),
+            "{w:?}"
+        );
+        assert!(warn("[network]\nunreachable = 0.3\nclients = 0.1\n").is_empty());
     }
 
     #[test]
