@@ -15,6 +15,9 @@ use super::{Address, Body, Contact, Node, Outbox, Purpose, Time, Timer};
 use rand_core::RngCore;
 use std::time::Duration;
 
+/// Newcomers to PING, each with the time it is due.
+pub(super) type Due<A> = Vec<(Time, Contact<A>)>;
+
 /// The least delay before a newcomer is PINGed.
 const CONFIRM_MIN: Duration = Duration::from_secs(60);
 /// The spread of the delay above [`CONFIRM_MIN`].
@@ -23,7 +26,7 @@ const CONFIRM_SPREAD_S: u64 = 120;
 impl<A: Address> Node<A> {
     /// A contact entered the routing table without having answered: under
     /// the answered-only rule, PING it once its delay has passed.
-    pub(super) fn to_confirm(&mut self, now: Time, c: Contact<A>, out: &mut Outbox<A>) {
+    pub(super) fn schedule_confirm(&mut self, now: Time, c: Contact<A>, out: &mut Outbox<A>) {
         if !self.cfg.answered_only {
             return;
         }

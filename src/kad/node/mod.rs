@@ -178,7 +178,7 @@ pub struct Node<A: Address> {
     /// Newcomers to PING once due, under the answered-only rule
     /// (`confirm.rs`); `None` when there are none, so the paper's node pays
     /// one word.
-    confirm: Option<Box<Vec<(Time, Contact<A>)>>>,
+    confirm: Option<Box<confirm::Due<A>>>,
 }
 
 impl<A: Address> Node<A> {
@@ -627,7 +627,7 @@ impl<A: Address> Node<A> {
                     self.hand_over_to(now, c, out);
                 } else {
                     self.verify(now, c, out);
-                    self.to_confirm(now, c, out);
+                    self.schedule_confirm(now, c, out);
                 }
                 return true;
             }
@@ -801,7 +801,7 @@ impl<A: Address> Node<A> {
                 // Promoted from a replacement cache: heard from, not verified.
                 self.verify(now, c, out);
                 if self.table.answered(&c.id) == Some(false) {
-                    self.to_confirm(now, c, out);
+                    self.schedule_confirm(now, c, out);
                 }
             }
             if let Purpose::Op(op, _) = p.purpose {
