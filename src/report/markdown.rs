@@ -96,6 +96,7 @@ pub fn render(r: &Results) -> String {
         ("messages sent", "msgs.sent"),
         ("messages lost", "msgs.lost"),
         ("messages cut by partitions", "msgs.cut"),
+        ("messages dropped by the NATs of unreachable nodes", "msgs.to_unreachable"),
         ("joins", "churn.joins"),
         ("leaves", "churn.leaves"),
         ("nodes up at the end", "end.alive"),

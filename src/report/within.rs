@@ -17,13 +17,14 @@ use super::stats::{self, Stat};
 /// Operation kinds compared, in table order.
 const KINDS: [&str; 3] = ["find_node", "get", "put"];
 /// Summary metrics compared without a confidence interval (one number per run).
-const TOTALS: [&str; 12] = [
+const TOTALS: [&str; 13] = [
     "msgs.per_live_node_per_s",
     "bytes.per_live_node_per_s",
     "msgs.sent",
     "msgs.lost",
     "msgs.cut",
     "msgs.to_dead",
+    "msgs.to_unreachable",
     "bytes.sent",
     "churn.joins",
     "churn.leaves",

@@ -198,9 +198,13 @@ mod tests {
             .iter()
             .map(|r| {
                 let mut row = vec![r.dir(&grid), r.values[0].clone(), r.replica.to_string(), r.seed.to_string()];
-                row.extend(
-                    METRICS.iter().enumerate().map(|(i, _)| if i % 3 == 0 { String::new() } else { "0.5".into() }),
-                );
+                // A value of each column's type: counts are whole numbers.
+                let whole = |m: &str| schema::metric_column(m).is_some_and(|c| matches!(c.ty, schema::Ty::Uint(_)));
+                row.extend(METRICS.iter().enumerate().map(|(i, (m, _))| match (i % 3, whole(m)) {
+                    (0, _) => String::new(),
+                    (_, true) => "3".into(),
+                    _ => "0.5".into(),
+                }));
                 row.extend(["1234".to_string(), "0123456789abcdef".to_string()]);
                 row
             })
