@@ -974,7 +974,7 @@ fn compare_replica_sets_between_seeds_matches_welch_by_hand() {
     // No distribution test on pooled operations, and it says so.
     assert!(!out.contains("| distribution |"), "{out}");
     assert!(out.contains("No Mann-Whitney or KS test: operations pooled over runs are not independent"), "{out}");
-    assert!(out.contains("1 of 16 metrics have p < 0.05; with no real change about 0.8 would, by chance. Corrected for testing 16 metrics at once (Holm), 1 differ significantly at 5%."), "{out}");
+    assert!(out.contains("1 of 17 metrics have p < 0.05; with no real change about 0.9 would, by chance. Corrected for testing 17 metrics at once (Holm), 1 differ significantly at 5%."), "{out}");
 
     // --fail-if on sets bounds the difference of means; `significant` also asks the interval to exclude 0.
     let set_args = |rules: &[&str]| {
@@ -1019,8 +1019,8 @@ fn compare_replica_sets_between_seeds_matches_welch_by_hand() {
 
     // One run against a set: the single run's variance is taken to be the set's (Crawford & Howell):
     // diff = 3 − 10 = −7, se = √2.5·√(1 + 1/5) = √3, df = 4: t_{0.975,4}·√3 = 4.8089440,
-    // p = 2·P(T_4 > 7/√3 = 4.0414519) = 0.0155853 (mpmath). Holm over 15 p-values (the single run has
-    // no success rate; its messages, 0 against 100, come first): 0.0155853 · 14 = 0.2181942.
+    // p = 2·P(T_4 > 7/√3 = 4.0414519) = 0.0155853 (mpmath). Holm over 16 p-values (the single run has
+    // no success rate; its messages, 0 against 100, come first): 0.0155853 · 15 = 0.2337795.
     let single = d.join("single");
     set_run(&single, 300, &[("find_node.hops.mean", 10.0)]);
     let o = kadsim(&["compare", s(&single), s(&base), "--markdown", "--no-charts"]);
@@ -1031,7 +1031,7 @@ fn compare_replica_sets_between_seeds_matches_welch_by_hand() {
     let (rows, _) = set_tables(&out);
     assert_eq!(
         rows["find_node.hops.mean"],
-        ["10", "3", "-7", "-70.00%", "[-11.8089, -2.1911]", "0.0156", "0.2182", "1", "5"]
+        ["10", "3", "-7", "-70.00%", "[-11.8089, -2.1911]", "0.0156", "0.2338", "1", "5"]
     );
     // The success rate no base run has: said, and no rule judged on it.
     assert!(out.contains("> **warning:** find_node.success_rate has no value in 1 of 1 base run ("), "{out}");
