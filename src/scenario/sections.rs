@@ -103,6 +103,13 @@ pub struct Protocol {
     /// discv5 (a bucket i for distances in [2^i, 2^(i+1)), never split; b
     /// must be 1). Defaults to tree.
     pub buckets: BucketsName,
+    /// What a FIND_NODE asks for. `"closest"`: the k contacts closest to the
+    /// target (paper §2.3). `"distances"`: Ethereum discv5's FINDNODE, which
+    /// names log-distances (the target's from the recipient, and the two
+    /// next to it) and is answered with the recipient's whole buckets at
+    /// those distances, at most 16 records (discv5 wire spec, "FINDNODE
+    /// Request"; go-ethereum's lookupDistances). Defaults to closest.
+    pub find_node: FindNodeName,
     /// `"loose"` or `"strict"` (paper §2.3). Defaults to loose.
     pub parallelism: ParallelismName,
     /// `"lazy"` (paper §4.1: cache newcomers, replace contacts that fail) or
@@ -179,6 +186,17 @@ pub enum BucketsName {
     LogDistance,
 }
 
+/// Names of the FIND_NODE styles.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindNodeName {
+    /// Paper §2.3: the k closest contacts.
+    #[default]
+    Closest,
+    /// discv5: whole buckets at log-distances.
+    Distances,
+}
+
 /// Names of the full-bucket policies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -209,6 +227,7 @@ impl Default for Protocol {
             b: c.b,
             id_bits: c.id_width.bits() as u16,
             buckets: BucketsName::Tree,
+            find_node: FindNodeName::Closest,
             parallelism: ParallelismName::Loose,
             eviction: EvictionName::Lazy,
             questionable_after: Dur(0),
@@ -248,6 +267,10 @@ impl Protocol {
             buckets: match self.buckets {
                 BucketsName::Tree => BucketLayout::Tree,
                 BucketsName::LogDistance => BucketLayout::LogDistance,
+            },
+            find_node: match self.find_node {
+                FindNodeName::Closest => crate::kad::FindNodeStyle::Closest,
+                FindNodeName::Distances => crate::kad::FindNodeStyle::Distances,
             },
             parallelism: match self.parallelism {
                 ParallelismName::Loose => Parallelism::Loose,

@@ -251,6 +251,7 @@ impl World {
             sizing: crate::wire::Sizing {
                 width: sc.protocol.id_width(),
                 peers: sc.workload.records == crate::scenario::Records::Peers,
+                discv5: sc.profile == crate::scenario::Profile::Discv5,
             },
             adversary: adversary.map(|a| a.ctx),
             trace: trace_ctx,
