@@ -42,7 +42,7 @@ pub struct Sizing {
     pub width: IdWidth,
     /// Gets and puts are BEP 5 `get_peers` and `announce_peer`.
     pub peers: bool,
-    /// Node discovery messages are discv5 packets ([`discv5_len`]).
+    /// Node discovery messages are discv5 packets (see the module documentation).
     pub discv5: bool,
 }
 
