@@ -1,19 +1,25 @@
 //! One-way message latency of the simulated network (`[network.latency]`).
 //!
-//! Four models: a constant, a uniform range, a lognormal, and Vivaldi-style
+//! Five models: a constant, a uniform range, a lognormal, Vivaldi-style
 //! coordinates (a point in a square plane plus an access-link height per node,
-//! drawn once when the model is built). Every model adds a jitter drawn
+//! drawn once when the model is built), and a measured matrix: half the RTT
+//! between the hosts two nodes are placed on, plus each node's access delay
+//! (`sim::matrix`; the matrix shared, 2 bytes per node for its host and 4 for
+//! its access delay, when there is one). Every model adds a jitter drawn
 //! uniformly from `[0, jitter)`. Samples are computed in floating point, rounded
 //! to whole microseconds and clamped to `[floor, MAX_LATENCY_US]` (the floor is `network.min_latency`, 1 µs for a bare model), so a message
 //! never arrives at the instant it was sent and `now + latency` never
 //! overflows. Every sample is a deterministic function of the RNG state
-//! (DESIGN.md §3); the constant and coordinate models with no jitter draw
-//! nothing from the RNG.
+//! (DESIGN.md §3); the constant, coordinate and matrix models with no jitter
+//! draw nothing from the RNG.
 
+use super::churn::DurationDist;
+use super::matrix::{Matrix, place};
 use crate::scenario::{self, Latency};
 use rand_chacha::ChaCha8Rng;
 use rand_core::RngCore;
 use rand_distr::{Distribution, Exp1, LogNormal, StandardUniform, Uniform};
+use std::sync::Arc;
 
 /// The longest latency a sample can have: 10⁶ s, in microseconds.
 pub const MAX_LATENCY_US: u64 = 1_000_000_000_000;
@@ -51,6 +57,14 @@ enum Kind {
         width: f64,
         height_mean: f64,
     },
+    /// The shared matrix, each node's host, and each node's access delay in
+    /// microseconds (empty without access delays).
+    Matrix {
+        table: Arc<Matrix>,
+        hosts: Vec<u16>,
+        access: Vec<u32>,
+        access_mean: f64,
+    },
 }
 
 impl LatencyModel {
@@ -58,7 +72,14 @@ impl LatencyModel {
     /// defaults to unset fields (constant 50 ms; uniform 10–100 ms; lognormal
     /// median 50 ms, σ 0.5; coordinates width 150 ms, height mean 5 ms). The
     /// coordinates model draws each node's position and height from `rng` here,
-    /// in node order (x, y, height); the other models draw nothing.
+    /// in node order (x, y, height); the matrix model draws each node's host
+    /// ([`place::hosts_of_nodes`]), then each node's access delay, if any;
+    /// the other models draw nothing.
+    ///
+    /// # Panics
+    ///
+    /// With the matrix model, if `cfg` holds no loaded matrix: a scenario
+    /// from `scenario::load_file` or `load_str` holds it.
     pub fn new(cfg: &Latency, nodes: usize, rng: &mut ChaCha8Rng) -> LatencyModel {
         let us = |d: Option<scenario::units::Dur>, default_ms: u64| d.map_or(default_ms * 1000, |d| d.0) as f64;
         let kind = match cfg.model {
@@ -92,6 +113,18 @@ impl LatencyModel {
                 }
                 Kind::Coordinates { nodes: coords, width, height_mean }
             }
+            scenario::LatencyModel::Matrix => {
+                let table = cfg.loaded.0.clone().expect("a loaded scenario holds its latency matrix");
+                let hosts = place::hosts_of_nodes(table.hosts(), nodes, rng);
+                let (access, access_mean) = match &cfg.access {
+                    Some(d) => {
+                        let dist = DurationDist::new(d);
+                        (place::access_delays(&dist, nodes, rng), dist.mean_micros())
+                    }
+                    None => (Vec::new(), 0.0),
+                };
+                Kind::Matrix { table, hosts, access, access_mean }
+            }
         };
         LatencyModel { kind, jitter: cfg.jitter.0 as f64, floor: 1 }
     }
@@ -113,8 +146,8 @@ impl LatencyModel {
     ///
     /// # Panics
     ///
-    /// With the coordinates model, if `from` or `to` is not below the node count
-    /// given to [`LatencyModel::new`].
+    /// With the coordinates and matrix models, if `from` or `to` is not below
+    /// the node count given to [`LatencyModel::new`].
     #[inline]
     pub fn sample<R: RngCore>(&self, from: u32, to: u32, rng: &mut R) -> u64 {
         let base = match &self.kind {
@@ -122,6 +155,15 @@ impl LatencyModel {
             Kind::Uniform { dist, .. } => dist.sample(rng),
             Kind::LogNormal { dist, .. } => dist.sample(rng),
             Kind::Coordinates { nodes, .. } => pair_latency(nodes, from, to),
+            Kind::Matrix { table, hosts, access, .. } => {
+                let (a, b) = (from as usize, to as usize);
+                let half = u64::from(table.half_us(hosts[a], hosts[b]));
+                let ends = match (access.get(a), access.get(b)) {
+                    (Some(x), Some(y)) => u64::from(*x) + u64::from(*y),
+                    _ => 0,
+                };
+                (half + ends) as f64
+            }
         };
         let jitter = if self.jitter > 0.0 {
             let u: f64 = StandardUniform.sample(rng);
@@ -145,16 +187,45 @@ impl LatencyModel {
     /// lognormal. For coordinates it is the expectation over the random
     /// placement of two distinct nodes, width·0.52141 + 2·height_mean (0.52141
     /// is the mean distance of two uniform points of the unit square), not the
-    /// mean over this run's drawn positions. Rounding to whole microseconds
-    /// and the 1 µs floor are ignored.
+    /// mean over this run's drawn positions. For a matrix it is the
+    /// expectation over the random placement of two distinct nodes: the mean
+    /// half-RTT of two distinct hosts, times 1 − 1/hosts when nodes share
+    /// hosts (two nodes on one host are 0 apart), plus twice the access
+    /// delay's mean. Rounding to whole microseconds and the floor are ignored.
     pub fn mean_micros(&self) -> f64 {
         let base = match &self.kind {
             Kind::Constant(v) => *v,
             Kind::Uniform { min, max, .. } => (min + max) / 2.0,
             Kind::LogNormal { mu, sigma, .. } => (mu + sigma * sigma / 2.0).exp(),
             Kind::Coordinates { width, height_mean, .. } => width * UNIT_SQUARE_MEAN_DISTANCE + 2.0 * height_mean,
+            Kind::Matrix { table, hosts, access_mean, .. } => {
+                let shared = if hosts.len() > table.hosts() { 1.0 / table.hosts() as f64 } else { 0.0 };
+                table.mean_half_us() * (1.0 - shared) + 2.0 * access_mean
+            }
         };
         base + self.jitter / 2.0
+    }
+
+    /// Bytes the model keeps per node: 12 for coordinates; for a matrix, 2
+    /// for the host and 4 for the access delay when there is one (the matrix
+    /// itself is shared, once per process: [`Matrix::bytes`]); 0 otherwise.
+    pub fn node_bytes(&self) -> f64 {
+        let per = |bytes: usize, nodes: usize| if nodes == 0 { 0.0 } else { bytes as f64 / nodes as f64 };
+        match &self.kind {
+            Kind::Coordinates { nodes, .. } => per(std::mem::size_of_val(nodes.as_slice()), nodes.len()),
+            Kind::Matrix { hosts, access, .. } => {
+                per(std::mem::size_of_val(hosts.as_slice()) + std::mem::size_of_val(access.as_slice()), hosts.len())
+            }
+            _ => 0.0,
+        }
+    }
+
+    /// The matrix and each node's host, with the matrix model.
+    pub fn placement(&self) -> Option<(&Matrix, &[u16])> {
+        match &self.kind {
+            Kind::Matrix { table, hosts, .. } => Some((table, hosts)),
+            _ => None,
+        }
     }
 }
 
