@@ -47,6 +47,14 @@ pub struct Scenario {
     pub study: StudySlot,
 }
 
+impl Scenario {
+    /// What the user should know about how the scenario's inputs were read
+    /// (a latency matrix's dropped hosts, estimated pairs), one line each.
+    pub fn notes(&self) -> &[String] {
+        self.network.latency.loaded.0.as_ref().map_or(&[], |m| m.notes())
+    }
+}
+
 /// The place of `[study]` in a scenario: accepted here, read by
 /// [`super::study::load_study`], so that a run of a file with a study is
 /// the run of its scenario, identical to one without.

@@ -48,7 +48,7 @@ pub struct MatrixError {
     pub position: Option<(u64, u64)>,
     /// The scenario field at fault when it is not the file's content
     /// (`network.latency.file` when the file cannot be opened,
-    /// `network.latency.missing`, `network.latency.format`).
+    /// `network.latency.missing` when an estimate would take too long).
     pub field: Option<&'static str>,
     /// What is wrong and what was expected.
     pub message: String,
@@ -291,8 +291,13 @@ impl<'o> Parser<'o> {
         let (ti, ci) = field(0);
         let (tj, cj) = field(1);
         let (tr, cr) = field(2);
-        let i = index(ti).map_err(|m| at(number, ci, m))?;
-        let j = index(tj).map_err(|m| at(number, cj, m))?;
+        // Told apart by the first line, a dense matrix of 3 hosts may come here.
+        let hint = |m: String| match self.opts.format {
+            MatrixFormat::Auto => format!("{m} (read as i j rtt triples from the first line on; for a dense matrix of 3 hosts set format = \"dense\")"),
+            _ => m,
+        };
+        let i = index(ti).map_err(|m| at(number, ci, hint(m)))?;
+        let j = index(tj).map_err(|m| at(number, cj, hint(m)))?;
         let half = rtt(tr, self.opts.unit).map_err(|m| at(number, cr, m))?;
         if (self.entries.len() + 1) as f64 * std::mem::size_of::<Entry>() as f64 > self.opts.max_bytes {
             let what =
@@ -302,6 +307,19 @@ impl<'o> Parser<'o> {
         self.max_index = self.max_index.max(usize::from(i.max(j)));
         self.entries.push(Entry { i, j, half, line: number });
         Ok(())
+    }
+
+    /// Whether a file told apart as triples is rather a dense matrix of 3
+    /// hosts: `format` is auto, it has 3 lines of data, and read as rows
+    /// their diagonal is 0 or missing (`0 25 40`, `25 0 31`, `40 31 0`).
+    fn looks_dense(&self) -> bool {
+        let e = &self.entries;
+        self.opts.format == MatrixFormat::Auto
+            && self.data_lines == 3
+            && e.len() == 3
+            && e[0].i == 0
+            && e[1].j == 0
+            && (e[2].half == 0 || e[2].half > MAX_HALF_US)
     }
 
     /// Refuses a table of `n` × `n` that would not fit in the memory allowed.
@@ -342,14 +360,16 @@ impl<'o> Parser<'o> {
                 }
                 (self.n, std::mem::take(&mut self.table))
             }
-            Some(Layout::Triples) => {
-                if self.opts.format == MatrixFormat::Auto && self.data_lines == 3 {
-                    return Err(MatrixError {
-                        position: None,
-                        field: Some("network.latency.format"),
-                        message: "3 lines of 3 values: a dense matrix of 3 hosts, or 3 triples? Set format = \"dense\" or \"triples\"".into(),
-                    });
+            Some(Layout::Triples) if self.looks_dense() => {
+                // Three lines of three values, with a dense matrix's diagonal.
+                let mut table = vec![GIVEN_MISSING; 9];
+                for (r, e) in self.entries.iter().enumerate() {
+                    let row = [half_of(f64::from(e.i), self.opts.unit), half_of(f64::from(e.j), self.opts.unit), e.half];
+                    table[r * 3..r * 3 + 3].copy_from_slice(&row);
                 }
+                (3, table)
+            }
+            Some(Layout::Triples) => {
                 let n = self.max_index + 1;
                 self.fits(n, end)?;
                 let mut table = vec![UNSET; n * n];
@@ -444,16 +464,28 @@ fn rtt(tok: &str, unit: MatrixUnit) -> Result<u32, String> {
     if v.is_nan() || v < 0.0 {
         return Ok(GIVEN_MISSING);
     }
-    let scale = match unit {
+    if !(v * scale(unit) / 2.0).round().le(&f64::from(MAX_HALF_US)) {
+        let most = 2.0 * f64::from(MAX_HALF_US) / scale(unit);
+        return Err(format!(
+            "expected an RTT of at most {most:.0} {word} (write -1 or nan for a missing one), got {:?}",
+            clip(tok)
+        ));
+    }
+    Ok(half_of(v, unit))
+}
+
+/// Microseconds per unit.
+fn scale(unit: MatrixUnit) -> f64 {
+    match unit {
         MatrixUnit::Millis => 1000.0,
         MatrixUnit::Micros => 1.0,
-    };
-    let half = (v * scale / 2.0).round();
-    if !(half <= f64::from(MAX_HALF_US)) {
-        let most = 2.0 * f64::from(MAX_HALF_US) / scale;
-        return Err(format!("expected an RTT of at most {most:.0} {word} (write -1 or nan for a missing one), got {:?}", clip(tok)));
     }
-    Ok(half as u32)
+}
+
+/// Half of the RTT `v` (finite, at least 0, in `unit`) in whole
+/// microseconds, held to [`MAX_HALF_US`].
+fn half_of(v: f64, unit: MatrixUnit) -> u32 {
+    (v * scale(unit) / 2.0).round().min(f64::from(MAX_HALF_US)) as u32
 }
 
 /// A 0-based host index.

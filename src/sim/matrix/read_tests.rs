@@ -120,9 +120,9 @@ fn every_fault_is_placed_and_says_what_was_expected() {
         ("empty", "", Some((1, 1)), "no line of data"),
         ("comments-only", "# nothing\n\n", Some((3, 1)), "no line of data"),
         ("word", "0 10\n10 abc\n", Some((2, 4)), "expected an RTT in milliseconds (a number; -1 or nan for a missing one), got \"abc\""),
-        ("ragged-short", "0 1 2\n1 0\n2 1 0\n", Some((2, 4)), "expected 3 values, as many as the first row has (a square matrix), got 2"),
+        ("ragged-short", "0 1 2 3\n1 0 4\n2 4 0 5\n3 5 5 0\n", Some((2, 6)), "expected 4 values, as many as the first row has (a square matrix), got 3"),
         ("ragged-long", "0 1\n1 0 5\n", Some((2, 5)), "expected 2 values, as many as the first row has (a square matrix), got 3"),
-        ("too-few-rows", "0 1 2\n1 0 3\n", Some((3, 1)), "expected 3 rows, as many as the first row has values (a square matrix), got 2"),
+        ("too-few-rows", "0 1 2 3\n1 0 3 4\n", Some((3, 1)), "expected 4 rows, as many as the first row has values (a square matrix), got 2"),
         ("too-many-rows", "0 1\n1 0\n1 1\n", Some((3, 1)), "this is row 3"),
         ("not-square", "0 1 2 3\n", Some((2, 1)), "expected 4 rows"),
         ("infinite", "0 inf\n1 0\n", Some((1, 3)), "expected an RTT of at most"),
@@ -149,12 +149,17 @@ fn every_fault_is_placed_and_says_what_was_expected() {
 }
 
 #[test]
-fn a_three_by_three_file_is_ambiguous_unless_the_format_is_given() {
-    let text = b"0 25 40\n25 0 31\n40 31 0\n";
-    let e = read_as("three", "m.txt", text, &opts()).unwrap_err();
-    assert_eq!(e.field, Some("network.latency.format"));
-    let dense = Options { format: MatrixFormat::Dense, ..opts() };
-    assert_eq!(read_as("three-dense", "m.txt", text, &dense).unwrap().hosts(), 3);
+fn three_lines_of_three_values_are_dense_when_their_diagonal_is_zero() {
+    let dense = b"0 25 40\n25 0 31\n40 31 -1\n";
+    let m = read_as("three", "m.txt", dense, &opts()).unwrap();
+    assert_eq!(halves(&m), [0, 12_500, 20_000, 12_500, 0, 15_500, 20_000, 15_500, 0]);
+    // The same lines read as triples: pairs 0-25, 25-0 and 40-31.
+    let o = Options { format: MatrixFormat::Triples, ..opts() };
+    assert_eq!(read_as("three-triples", "m.txt", dense, &o).unwrap().hosts(), 2);
+    // Triples, told apart by their "diagonal" (0, 2, 30).
+    let triples = b"0 1 10\n0 2 20\n1 2 30\n";
+    let m = read_as("three-auto", "m.txt", triples, &opts()).unwrap();
+    assert_eq!(halves(&m), [0, 5_000, 10_000, 5_000, 0, 15_000, 10_000, 15_000, 0]);
 }
 
 #[test]
