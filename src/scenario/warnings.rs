@@ -411,6 +411,25 @@ mod tests {
     }
 
     #[test]
+    fn a_matrix_warns_of_pairs_below_the_floor_shared_hosts_and_slow_round_trips() {
+        let file = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/latency/example-300.txt");
+        let sc = |extra: &str| format!("nodes = 300\n{extra}\n[network.latency]\nmodel = \"matrix\"\nfile = \"{file}\"\n");
+        assert_eq!(warn(&sc("")), Vec::<String>::new(), "the shipped matrix over 300 nodes");
+        let w = about(&sc("[network]\nmin_latency = \"20ms\""), "network.min_latency");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].starts_with("network.min_latency: 20ms is above the one-way delay (half the RTT) of "), "{w:?}");
+        assert!(w[0].contains("% of the matrix's host pairs (the least is "), "{w:?}");
+        let w = about(&sc("").replace("nodes = 300", "nodes = 400"), "nodes");
+        assert_eq!(
+            w,
+            ["nodes: 400 nodes on the matrix's 300 hosts share hosts (placed with replacement): two nodes on one host are their access delays apart, at least network.min_latency (1ms)"]
+        );
+        // The matrix's mean one-way delay is 85.9 ms: a typical round trip 172 ms.
+        let w = about(&sc("[protocol]\nrpc_timeout = \"150ms\""), "network.latency.file");
+        assert!(w[0].contains("a typical round trip (2 x 86ms = 172ms) is not shorter than protocol.rpc_timeout (150ms)"), "{w:?}");
+    }
+
+    #[test]
     fn round_trips_at_or_past_the_rpc_timeout() {
         // An RPC's reply comes after two one-way latencies; rpc_timeout is 2s.
         let half = "half the RPCs or more time out and many operations fail";

@@ -394,6 +394,134 @@ mod tests {
         assert!((0..1000).all(|_| (1..=MAX_LATENCY_US).contains(&m.sample(0, 0, &mut rng))));
     }
 
+    /// A loaded matrix of `hosts` hosts with symmetric RTTs drawn uniformly
+    /// from [1, 300) ms to the microsecond, and those RTTs in ms, row by row.
+    fn matrix(hosts: usize, seed: u64) -> (Latency, Vec<f64>) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut rtt = vec![0.0; hosts * hosts];
+        for a in 0..hosts {
+            for b in a + 1..hosts {
+                let u: f64 = StandardUniform.sample(&mut rng);
+                let v = ((1.0 + 299.0 * u) * 1000.0).round() / 1000.0;
+                rtt[a * hosts + b] = v;
+                rtt[b * hosts + a] = v;
+            }
+        }
+        let half = rtt.iter().map(|r| (r * 500.0).round() as u32).collect();
+        let table = Matrix::new(hosts, half, "0".repeat(40), Vec::new());
+        let cfg = Latency { loaded: scenario::LoadedMatrix(Some(Arc::new(table))), ..cfg(Name::Matrix) };
+        (cfg, rtt)
+    }
+
+    #[test]
+    fn matrix_mean_over_every_placed_pair_is_half_the_mean_rtt() {
+        // 120 nodes on 120 hosts: every host pair is some node pair, so the
+        // mean over node pairs is the matrix's, computed here from the RTTs.
+        let (c, rtt) = matrix(120, 21);
+        let n = 120u32;
+        let mut want = 0.0;
+        for a in 0..120 {
+            for b in 0..120 {
+                if a != b {
+                    want += rtt[a * 120 + b] / 2.0 * 1000.0;
+                }
+            }
+        }
+        want /= 120.0 * 119.0;
+        let mut rng = ChaCha8Rng::seed_from_u64(22);
+        let m = LatencyModel::new(&c, n as usize, &mut rng);
+        let before = rng.clone();
+        let mut got = 0.0;
+        for a in 0..n {
+            for b in 0..n {
+                if a != b {
+                    got += m.sample(a, b, &mut rng) as f64;
+                }
+            }
+        }
+        got /= f64::from(n * (n - 1));
+        assert_eq!(rng, before, "no jitter: sampling draws nothing");
+        close("mean over placed pairs", got, want, 0.02);
+        assert!((got - want).abs() < 1.0, "to the microsecond: {got} against {want}");
+        close("analytic mean", m.mean_micros(), want, 1e-5);
+    }
+
+    #[test]
+    fn matrix_places_nodes_on_their_own_hosts_when_they_fit() {
+        let (c, _) = matrix(50, 23);
+        let mut rng = ChaCha8Rng::seed_from_u64(24);
+        for nodes in [1, 30, 50] {
+            let m = LatencyModel::new(&c, nodes, &mut rng);
+            let (_, hosts) = m.placement().unwrap();
+            let mut seen: Vec<u16> = hosts.to_vec();
+            seen.sort_unstable();
+            seen.dedup();
+            assert_eq!(seen.len(), nodes, "{nodes} nodes on 50 hosts: no host twice");
+        }
+        // More nodes than hosts: hosts are shared, and nodes on one host are
+        // 0 apart, raised to the floor.
+        let m = LatencyModel::new(&c, 200, &mut rng).with_floor(700);
+        let (_, hosts) = m.placement().unwrap();
+        let (a, b) = (0..200).flat_map(|a| (a + 1..200).map(move |b| (a, b))).find(|&(a, b)| hosts[a] == hosts[b]).unwrap();
+        assert_eq!(m.sample(a as u32, b as u32, &mut rng), 700);
+        close("analytic mean with shared hosts", m.mean_micros(), {
+            let (table, _) = m.placement().unwrap();
+            table.mean_half_us() * (1.0 - 1.0 / 50.0)
+        }, 1e-12);
+    }
+
+    #[test]
+    fn matrix_access_delays_add_at_both_ends_and_jitter_on_top() {
+        // Every access delay 4 ms (σ 0): one way = RTT/2 + 8 ms (+ jitter).
+        let (c, rtt) = matrix(10, 25);
+        let access = crate::scenario::Distribution {
+            dist: crate::scenario::DistKind::Lognormal,
+            mean: None,
+            shape: None,
+            scale: None,
+            median: Some(Dur::millis(4)),
+            sigma: Some(NonNegative(0.0)),
+        };
+        let c = Latency { access: Some(access), ..c };
+        let mut rng = ChaCha8Rng::seed_from_u64(26);
+        let m = LatencyModel::new(&c, 10, &mut rng);
+        let (_, hosts) = m.placement().unwrap();
+        let hosts = hosts.to_vec();
+        for a in 0..10u32 {
+            for b in 0..10u32 {
+                if a != b {
+                    let r = rtt[usize::from(hosts[a as usize]) * 10 + usize::from(hosts[b as usize])];
+                    assert_eq!(m.sample(a, b, &mut rng), (r * 500.0).round() as u64 + 8_000);
+                }
+            }
+        }
+        let jittery = LatencyModel::new(&Latency { jitter: Dur::millis(2), ..c }, 10, &mut rng);
+        let (_, hosts) = jittery.placement().unwrap();
+        let base = (rtt[usize::from(hosts[0]) * 10 + usize::from(hosts[1])] * 500.0).round() as u64 + 8_000;
+        assert!((0..1000).all(|_| (base..base + 2_000).contains(&jittery.sample(0, 1, &mut rng))));
+    }
+
+    #[test]
+    fn matrix_keeps_at_most_8_bytes_per_node() {
+        let (c, _) = matrix(10, 27);
+        let mut rng = ChaCha8Rng::seed_from_u64(28);
+        let bare = LatencyModel::new(&c, 1000, &mut rng);
+        assert_eq!(bare.node_bytes(), 2.0, "a u16 host");
+        let access = Some(crate::scenario::Distribution {
+            dist: crate::scenario::DistKind::Exponential,
+            mean: Some(Dur::millis(3)),
+            shape: None,
+            scale: None,
+            median: None,
+            sigma: None,
+        });
+        let with = LatencyModel::new(&Latency { access, ..c }, 1000, &mut rng);
+        assert_eq!(with.node_bytes(), 6.0, "a u16 host and a u32 access delay");
+        assert!(with.node_bytes() <= 8.0);
+        let coords = LatencyModel::new(&cfg(Name::Coordinates), 1000, &mut rng);
+        assert_eq!(coords.node_bytes(), 12.0);
+    }
+
     #[test]
     fn deterministic() {
         for model in [Name::Constant, Name::Uniform, Name::Lognormal, Name::Coordinates] {
@@ -406,5 +534,14 @@ mod tests {
             assert_eq!(draw(11), draw(11), "{model:?}");
             assert_ne!(draw(11), draw(12), "{model:?}");
         }
+        let (c, _) = matrix(300, 29);
+        let c = Latency { jitter: Dur::millis(3), ..c };
+        let draw = |seed| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let m = LatencyModel::new(&c, 100, &mut rng);
+            (0..10_000u32).map(|i| m.sample(i % 100, i / 100, &mut rng)).collect::<Vec<_>>()
+        };
+        assert_eq!(draw(11), draw(11), "matrix");
+        assert_ne!(draw(11), draw(12), "matrix");
     }
 }

@@ -300,8 +300,7 @@ impl<'o> Parser<'o> {
         let j = index(tj).map_err(|m| at(number, cj, hint(m)))?;
         let half = rtt(tr, self.opts.unit).map_err(|m| at(number, cr, m))?;
         if (self.entries.len() + 1) as f64 * std::mem::size_of::<Entry>() as f64 > self.opts.max_bytes {
-            let what =
-                format!("more triples than fit in the {:.1} GB of memory allowed", self.opts.max_bytes / 1e9);
+            let what = format!("more triples than fit in the {} of memory allowed", megabytes(self.opts.max_bytes));
             return Err(at(number, 1, what));
         }
         self.max_index = self.max_index.max(usize::from(i.max(j)));
@@ -330,9 +329,9 @@ impl<'o> Parser<'o> {
                 number,
                 1,
                 format!(
-                    "a matrix of {n} hosts takes {:.1} GB, more than the {:.1} GB of memory allowed",
-                    bytes / 1e9,
-                    self.opts.max_bytes / 1e9
+                    "a matrix of {n} hosts takes {}, more than the {} of memory allowed",
+                    megabytes(bytes),
+                    megabytes(self.opts.max_bytes)
                 ),
             ));
         }
@@ -440,6 +439,11 @@ fn split(text: &str, spans: &mut Vec<(usize, usize)>) -> Result<(), (usize, &'st
         }
     }
     Ok(())
+}
+
+/// `bytes` in MB, or GB from 1 GB on.
+fn megabytes(bytes: f64) -> String {
+    if bytes >= 1e9 { format!("{:.1} GB", bytes / 1e9) } else { format!("{:.1} MB", bytes / 1e6) }
 }
 
 /// The 1-based column, in characters, of byte `byte` of `text`.
