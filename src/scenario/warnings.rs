@@ -413,7 +413,8 @@ mod tests {
     #[test]
     fn a_matrix_warns_of_pairs_below_the_floor_shared_hosts_and_slow_round_trips() {
         let file = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/latency/example-300.txt");
-        let sc = |extra: &str| format!("nodes = 300\n{extra}\n[network.latency]\nmodel = \"matrix\"\nfile = \"{file}\"\n");
+        let sc =
+            |extra: &str| format!("nodes = 300\n{extra}\n[network.latency]\nmodel = \"matrix\"\nfile = \"{file}\"\n");
         assert_eq!(warn(&sc("")), Vec::<String>::new(), "the shipped matrix over 300 nodes");
         let w = about(&sc("[network]\nmin_latency = \"20ms\""), "network.min_latency");
         assert_eq!(w.len(), 1, "{w:?}");
@@ -422,11 +423,16 @@ mod tests {
         let w = about(&sc("").replace("nodes = 300", "nodes = 400"), "nodes");
         assert_eq!(
             w,
-            ["nodes: 400 nodes on the matrix's 300 hosts share hosts (placed with replacement): two nodes on one host are their access delays apart, at least network.min_latency (1ms)"]
+            [
+                "nodes: 400 nodes on the matrix's 300 hosts share hosts (placed with replacement): two nodes on one host are their access delays apart, at least network.min_latency (1ms)"
+            ]
         );
         // The matrix's mean one-way delay is 85.9 ms: a typical round trip 172 ms.
         let w = about(&sc("[protocol]\nrpc_timeout = \"150ms\""), "network.latency.file");
-        assert!(w[0].contains("a typical round trip (2 x 86ms = 172ms) is not shorter than protocol.rpc_timeout (150ms)"), "{w:?}");
+        assert!(
+            w[0].contains("a typical round trip (2 x 86ms = 172ms) is not shorter than protocol.rpc_timeout (150ms)"),
+            "{w:?}"
+        );
     }
 
     #[test]

@@ -462,12 +462,18 @@ mod tests {
         // 0 apart, raised to the floor.
         let m = LatencyModel::new(&c, 200, &mut rng).with_floor(700);
         let (_, hosts) = m.placement().unwrap();
-        let (a, b) = (0..200).flat_map(|a| (a + 1..200).map(move |b| (a, b))).find(|&(a, b)| hosts[a] == hosts[b]).unwrap();
+        let (a, b) =
+            (0..200).flat_map(|a| (a + 1..200).map(move |b| (a, b))).find(|&(a, b)| hosts[a] == hosts[b]).unwrap();
         assert_eq!(m.sample(a as u32, b as u32, &mut rng), 700);
-        close("analytic mean with shared hosts", m.mean_micros(), {
-            let (table, _) = m.placement().unwrap();
-            table.mean_half_us() * (1.0 - 1.0 / 50.0)
-        }, 1e-12);
+        close(
+            "analytic mean with shared hosts",
+            m.mean_micros(),
+            {
+                let (table, _) = m.placement().unwrap();
+                table.mean_half_us() * (1.0 - 1.0 / 50.0)
+            },
+            1e-12,
+        );
     }
 
     #[test]

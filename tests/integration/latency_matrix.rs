@@ -109,7 +109,8 @@ fn a_matrix_runs_mean_one_way_delay_is_half_the_matrixs_mean_rtt() {
     let messages = std::fs::read_to_string(out.join("messages.csv")).unwrap();
     let mut lines = messages.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let (sent, arrived) = (header.iter().position(|c| *c == "sent_us").unwrap(), header.iter().position(|c| *c == "arrived_us").unwrap());
+    let (sent, arrived) =
+        (header.iter().position(|c| *c == "sent_us").unwrap(), header.iter().position(|c| *c == "arrived_us").unwrap());
     let delays: Vec<f64> = lines
         .filter_map(|l| {
             let f: Vec<&str> = l.split(',').collect();
@@ -137,11 +138,19 @@ fn a_matrix_runs_mean_one_way_delay_is_half_the_matrixs_mean_rtt() {
     let mut halves: Vec<u64> = m
         .iter()
         .enumerate()
-        .flat_map(|(a, r)| r.iter().enumerate().filter(move |(b, _)| *b != a).map(|(_, v)| (((v * 1000.0).round() / 2.0).round() as u64).max(1000)))
+        .flat_map(|(a, r)| {
+            r.iter()
+                .enumerate()
+                .filter(move |(b, _)| *b != a)
+                .map(|(_, v)| (((v * 1000.0).round() / 2.0).round() as u64).max(1000))
+        })
         .collect();
     halves.sort_unstable();
     halves.dedup();
-    assert!(delays.iter().all(|d| halves.binary_search(&(*d as u64)).is_ok()), "every delay is a half-RTT of the matrix");
+    assert!(
+        delays.iter().all(|d| halves.binary_search(&(*d as u64)).is_ok()),
+        "every delay is a half-RTT of the matrix"
+    );
     let _ = std::fs::remove_dir_all(&d);
 }
 
@@ -162,7 +171,11 @@ fn refused(args: &[&str], cwd: &Path, want: &[&str]) {
 fn a_malformed_matrix_is_refused_with_its_file_line_and_column() {
     let d = tmpdir("matrix-bad");
     let cases: &[(&str, &str, &[&str])] = &[
-        ("word", "# rtts\n0 10 20 30\n10 0 x 40\n20 30 0 50\n30 40 50 0\n", &["m.txt:3:6: ", "expected an RTT in milliseconds", "\"x\""]),
+        (
+            "word",
+            "# rtts\n0 10 20 30\n10 0 x 40\n20 30 0 50\n30 40 50 0\n",
+            &["m.txt:3:6: ", "expected an RTT in milliseconds", "\"x\""],
+        ),
         ("ragged", "0 10 20 30\n10 0 30\n20 30 0 50\n30 40 50 0\n", &["m.txt:2:8: ", "expected 4 values", "got 3"]),
         ("not-square", "0 10 20 30\n10 0 30 40\n", &["m.txt:3:1: ", "expected 4 rows", "got 2"]),
         ("index", "0 1 10\n0 2 20\n1 2 30\n1 99999 4\n", &["m.txt:4:3: ", "expected a host index below 65535"]),
@@ -184,7 +197,11 @@ fn a_malformed_matrix_is_refused_with_its_file_line_and_column() {
     std::fs::create_dir_all(&dir).unwrap();
     let sc = scenario(&dir, "m.txt", "0 1\n1 0\n", 10, "");
     std::fs::remove_file(dir.join("m.txt")).unwrap();
-    refused(&["run", sc.to_str().unwrap()], &dir, &["m.toml:9:8: network.latency.file: matrix file ", "m.txt: not found"]);
+    refused(
+        &["run", sc.to_str().unwrap()],
+        &dir,
+        &["m.toml:9:8: network.latency.file: matrix file ", "m.txt: not found"],
+    );
     // A matrix given by --set: named by it.
     refused(
         &["run", sc.to_str().unwrap(), "--set", "network.latency.file=gone.txt"],

@@ -293,7 +293,9 @@ impl<'o> Parser<'o> {
         let (tr, cr) = field(2);
         // Told apart by the first line, a dense matrix of 3 hosts may come here.
         let hint = |m: String| match self.opts.format {
-            MatrixFormat::Auto => format!("{m} (read as i j rtt triples from the first line on; for a dense matrix of 3 hosts set format = \"dense\")"),
+            MatrixFormat::Auto => format!(
+                "{m} (read as i j rtt triples from the first line on; for a dense matrix of 3 hosts set format = \"dense\")"
+            ),
             _ => m,
         };
         let i = index(ti).map_err(|m| at(number, ci, hint(m)))?;
@@ -363,7 +365,8 @@ impl<'o> Parser<'o> {
                 // Three lines of three values, with a dense matrix's diagonal.
                 let mut table = vec![GIVEN_MISSING; 9];
                 for (r, e) in self.entries.iter().enumerate() {
-                    let row = [half_of(f64::from(e.i), self.opts.unit), half_of(f64::from(e.j), self.opts.unit), e.half];
+                    let row =
+                        [half_of(f64::from(e.i), self.opts.unit), half_of(f64::from(e.j), self.opts.unit), e.half];
                     table[r * 3..r * 3 + 3].copy_from_slice(&row);
                 }
                 (3, table)
@@ -462,9 +465,9 @@ fn unit_word(unit: MatrixUnit) -> &'static str {
 /// for a negative number or `nan`.
 fn rtt(tok: &str, unit: MatrixUnit) -> Result<u32, String> {
     let word = unit_word(unit);
-    let v: f64 = tok
-        .parse()
-        .map_err(|_| format!("expected an RTT in {word} (a number; -1 or nan for a missing one), got {:?}", clip(tok)))?;
+    let v: f64 = tok.parse().map_err(|_| {
+        format!("expected an RTT in {word} (a number; -1 or nan for a missing one), got {:?}", clip(tok))
+    })?;
     if v.is_nan() || v < 0.0 {
         return Ok(GIVEN_MISSING);
     }

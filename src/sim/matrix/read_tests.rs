@@ -68,7 +68,10 @@ fn missing_entries_drop_the_fewest_hosts_with_a_note() {
     assert_eq!(m.hosts(), 3);
     assert_eq!(halves(&m), [0, 5_000, 10_000, 5_000, 0, 15_000, 10_000, 15_000, 0]);
     assert_eq!(m.notes().len(), 1);
-    assert!(m.notes()[0].ends_with("1 of 4 hosts dropped with missing RTTs (network.latency.missing = \"drop\"): 3 hosts left"));
+    assert!(
+        m.notes()[0]
+            .ends_with("1 of 4 hosts dropped with missing RTTs (network.latency.missing = \"drop\"): 3 hosts left")
+    );
 }
 
 #[test]
@@ -113,24 +116,57 @@ fn gzip_is_read_and_hashed_as_stored() {
     assert_eq!(m.sha1(), want);
 }
 
-/// `(line, column, expected substring)` of each malformed file.
+/// A malformed file: its tag, its text, where the fault is, what the
+/// message holds.
+type Fault = (&'static str, &'static str, Option<(u64, u64)>, &'static str);
+
 #[test]
 fn every_fault_is_placed_and_says_what_was_expected() {
-    let cases: &[(&str, &str, Option<(u64, u64)>, &str)] = &[
+    let cases: &[Fault] = &[
         ("empty", "", Some((1, 1)), "no line of data"),
         ("comments-only", "# nothing\n\n", Some((3, 1)), "no line of data"),
-        ("word", "0 10\n10 abc\n", Some((2, 4)), "expected an RTT in milliseconds (a number; -1 or nan for a missing one), got \"abc\""),
-        ("ragged-short", "0 1 2 3\n1 0 4\n2 4 0 5\n3 5 5 0\n", Some((2, 6)), "expected 4 values, as many as the first row has (a square matrix), got 3"),
-        ("ragged-long", "0 1\n1 0 5\n", Some((2, 5)), "expected 2 values, as many as the first row has (a square matrix), got 3"),
-        ("too-few-rows", "0 1 2 3\n1 0 3 4\n", Some((3, 1)), "expected 4 rows, as many as the first row has values (a square matrix), got 2"),
+        (
+            "word",
+            "0 10\n10 abc\n",
+            Some((2, 4)),
+            "expected an RTT in milliseconds (a number; -1 or nan for a missing one), got \"abc\"",
+        ),
+        (
+            "ragged-short",
+            "0 1 2 3\n1 0 4\n2 4 0 5\n3 5 5 0\n",
+            Some((2, 6)),
+            "expected 4 values, as many as the first row has (a square matrix), got 3",
+        ),
+        (
+            "ragged-long",
+            "0 1\n1 0 5\n",
+            Some((2, 5)),
+            "expected 2 values, as many as the first row has (a square matrix), got 3",
+        ),
+        (
+            "too-few-rows",
+            "0 1 2 3\n1 0 3 4\n",
+            Some((3, 1)),
+            "expected 4 rows, as many as the first row has values (a square matrix), got 2",
+        ),
         ("too-many-rows", "0 1\n1 0\n1 1\n", Some((3, 1)), "this is row 3"),
         ("not-square", "0 1 2 3\n", Some((2, 1)), "expected 4 rows"),
         ("infinite", "0 inf\n1 0\n", Some((1, 3)), "expected an RTT of at most"),
         ("huge", "0 1e300\n1 0\n", Some((1, 3)), "expected an RTT of at most"),
         ("double-comma", "0,,1\n1,0\n", Some((1, 3)), "expected a value before ','"),
         ("trailing-comma", "0,1,\n1,0\n", Some((1, 4)), "expected a value after ','"),
-        ("triple-index-word", "0 1 10\n0 x 10\n1 2 5\n0 2 3\n", Some((2, 3)), "expected a host index (a whole number from 0), got \"x\""),
-        ("triple-index-float", "0 1 10\n0 2 10\n1.0 2 5\n1 0 3\n", Some((3, 1)), "expected a host index (a whole number from 0), got \"1.0\""),
+        (
+            "triple-index-word",
+            "0 1 10\n0 x 10\n1 2 5\n0 2 3\n",
+            Some((2, 3)),
+            "expected a host index (a whole number from 0), got \"x\"",
+        ),
+        (
+            "triple-index-float",
+            "0 1 10\n0 2 10\n1.0 2 5\n1 0 3\n",
+            Some((3, 1)),
+            "expected a host index (a whole number from 0), got \"1.0\"",
+        ),
         ("triple-index-range", "0 1 10\n0 70000 10\n1 2 5\n2 0 3\n", Some((2, 3)), "expected a host index below 65535"),
         ("triple-short", "0 1 10\n0 2\n1 2 5\n0 1 3\n", Some((2, 4)), "expected 3 values, i j rtt"),
         ("triple-twice", "0 1 10\n0 2 10\n1 2 5\n0 1 3\n", Some((4, 1)), "the host pair 0 1 is given a second time"),
