@@ -230,6 +230,12 @@ fn the_matrixs_sha1_tells_runs_of_different_matrices_apart() {
     // The strict reader reads every field back.
     let read = kadsim::report::manifest::read(&out.join("manifest.json")).expect("the manifest reads back");
     assert_eq!(read.manifest.scenario.network.latency.sha1.as_ref().unwrap().as_str(), sha1);
+    // ... and checks them: a SHA-1 that is not one is refused.
+    let bad = d.join("bad-manifest.json");
+    let text = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    std::fs::write(&bad, text.replace(&sha1, "not-a-sha1")).unwrap();
+    let e = kadsim::report::manifest::read(&bad).unwrap_err().to_string();
+    assert!(e.contains("sha1") && e.contains("expected a SHA-1 as 40 lower-case hex digits"), "{e}");
     // The same matrix: the same run, replaced in place.
     let again = run(&[]);
     assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
