@@ -215,7 +215,12 @@ impl World {
         let seed = sc.seed;
         let n = sc.nodes as usize;
         let cfg = Arc::new(super::fault::broken_on_purpose(sc.protocol.config()));
-        let mut net_rng = seeds::stream(seed, "network");
+        // A matrix places nodes on hosts from a stream of its own.
+        let stream = match sc.network.latency.model {
+            crate::scenario::LatencyModel::Matrix => "latency-hosts",
+            _ => "network",
+        };
+        let mut net_rng = seeds::stream(seed, stream);
         let latency = LatencyModel::new(&sc.network.latency, n, &mut net_rng).with_floor(sc.network.min_latency.0);
         let mut part_rng = seeds::stream(seed, "partitions");
         let partitions = Partitions::new(&sc.network.partitions, n, &mut part_rng);
