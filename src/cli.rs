@@ -420,6 +420,7 @@ pub fn main(cli: Cli) -> ExitCode {
     match cli.command {
         Cmd::Validate { file, set } => match scenario::load_file(&file, &set) {
             Ok(sc) => {
+                notes(sc.notes());
                 let study = match sweep_cmd::study_of(&file, &set) {
                     Ok(s) => s,
                     Err(e) => return bad_input(&e),
@@ -562,6 +563,7 @@ pub fn main(cli: Cli) -> ExitCode {
                 Ok(sc) => sc,
                 Err(e) => return bad_input(&e),
             };
+            notes(sc.notes());
             // A study is checked like every section, then left to kadsim sweep.
             match sweep_cmd::study_of(&file, &set) {
                 Ok(Some(study)) => {

@@ -120,6 +120,7 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
         Ok(sc) => sc,
         Err(e) => return fail(EXIT_BAD_INPUT, e),
     };
+    notes(base.notes());
     let study = match study_of(a.file, a.set) {
         Ok(s) => s.unwrap_or_default(),
         Err(e) => return fail(EXIT_BAD_INPUT, e),

@@ -62,6 +62,52 @@ pub enum BucketLayout {
     LogDistance,
 }
 
+/// What a FIND_NODE asks for and what its answer holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FindNodeStyle {
+    /// The k contacts closest to the target (paper §2.3). The default.
+    Closest,
+    /// Ethereum's discv5: FINDNODE names log-distances from the recipient,
+    /// and the answer holds the recipient's whole buckets at those distances,
+    /// at most [`DISTANCE_REPLY_LIMIT`] records (discv5 wire spec, "FINDNODE
+    /// Request": "the recipient should respond with NODES messages containing
+    /// nodes at the requested distances"). A lookup asks for the target's
+    /// log-distance from the recipient `d`, then `d + 1` and `d − 1`
+    /// ([`lookup_distances`], as go-ethereum's `lookupDistances` does). The
+    /// recipient can tell the distances from the target and its own ID, so
+    /// the core carries the target and each side derives the same list.
+    Distances,
+}
+
+/// Records in one answer to a FINDNODE by distances (go-ethereum's
+/// `findnodeResultLimit`; the discv5 bucket size).
+pub const DISTANCE_REPLY_LIMIT: usize = 16;
+
+/// Log-distances a FINDNODE asks for when `d` is the target's log-distance
+/// from the recipient (1..=`width`): `d`, then `d + 1` and `d − 1`, those in
+/// range, three at most (go-ethereum, `p2p/discover/v5_udp.go`,
+/// `lookupDistances`, `lookupRequestLimit = 3`). The list is empty when the
+/// target is the recipient itself (`d = 0`).
+pub fn lookup_distances(d: usize, width: usize) -> ([u16; 3], usize) {
+    let mut out = [0u16; 3];
+    if d == 0 || d > width {
+        return (out, 0);
+    }
+    out[0] = d as u16;
+    let mut n = 1;
+    let mut i = 1;
+    while n < 3 && (d + i <= width || i < d) {
+        for x in [(d + i <= width).then(|| d + i), (i < d).then(|| d - i)].into_iter().flatten() {
+            if n < 3 {
+                out[n] = x as u16;
+                n += 1;
+            }
+        }
+        i += 1;
+    }
+    (out, n)
+}
+
 /// The parameters of one Kademlia node. `Config::default()` is the paper's.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
@@ -80,6 +126,9 @@ pub struct Config {
     pub id_width: IdWidth,
     /// How the routing table divides the ID space. Defaults to the paper's tree.
     pub buckets: BucketLayout,
+    /// What a FIND_NODE asks for: the k closest contacts (the paper's) or
+    /// whole buckets at log-distances (discv5). Defaults to the paper's.
+    pub find_node: FindNodeStyle,
     /// Whether lookups use loose or strict parallelism (paper §2.3). Defaults to loose.
     pub parallelism: Parallelism,
     /// Full-bucket policy: lazy replacement (§4.1) or ping-before-evict (§2.2).
@@ -205,6 +254,7 @@ impl Default for Config {
             b: 1,
             id_width: IdWidth::Bits160,
             buckets: BucketLayout::Tree,
+            find_node: FindNodeStyle::Closest,
             parallelism: Parallelism::Loose,
             eviction: Eviction::Lazy,
             questionable_after: None,
@@ -319,6 +369,21 @@ mod tests {
         assert_eq!(c.republish_interval, Duration::from_secs(3_600));
         assert_eq!(c.refresh_interval, Duration::from_secs(3_600));
         assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn lookup_distances_are_go_ethereums() {
+        let ds = |d, w| {
+            let (a, n) = lookup_distances(d, w);
+            a[..n].to_vec()
+        };
+        assert_eq!(ds(250, 256), [250, 251, 249]);
+        assert_eq!(ds(256, 256), [256, 255, 254]);
+        assert_eq!(ds(1, 256), [1, 2, 3]);
+        assert_eq!(ds(2, 256), [2, 3, 1]);
+        assert_eq!(ds(0, 256), Vec::<u16>::new());
+        assert_eq!(ds(1, 1), [1]);
+        assert_eq!(ds(160, 160), [160, 159, 158]);
     }
 
     #[test]

@@ -853,6 +853,51 @@ impl<A: Address> RoutingTable<A> {
         true
     }
 
+    /// Appends to `out` up to `n` contacts at the log-distances `distances`
+    /// from the own ID, distance by distance in the order given, each
+    /// distance's contacts in their bucket's order (least recently seen
+    /// first), leaving out `exclude` and stale contacts: the answer to a
+    /// discv5 FINDNODE ([`FindNodeStyle::Distances`](super::FindNodeStyle)).
+    /// The log-distance of a contact is the ID width minus its common prefix
+    /// with the own ID (1 for the nearest half-bit, the width for the far half
+    /// of the space). Replacement caches are not read. Nothing is allocated
+    /// beyond `out`.
+    pub fn at_distances(&self, distances: &[u16], n: usize, exclude: Option<&NodeId>, out: &mut Vec<A::Slot>) {
+        let width = self.width.bits();
+        let stale_check = !self.failing.is_empty();
+        let base = out.len();
+        for &d in distances {
+            let d = usize::from(d);
+            if d == 0 || d > width {
+                continue;
+            }
+            // The IDs at log-distance d share exactly `shared` leading bits
+            // with the own ID: its prefix of that length, then the other bit.
+            let shared = width - d;
+            let probe = self.own.with_bit(shared, !self.own.bit(shared));
+            for m in &self.metas {
+                // A bucket holds such IDs when its range and theirs overlap:
+                // the shorter of the two prefixes agrees.
+                if !m.lo.has_prefix(&probe, usize::from(m.depth).min(shared + 1)) {
+                    continue;
+                }
+                for s in &self.slots[m.start as usize..m.end()] {
+                    if out.len() - base >= n {
+                        return;
+                    }
+                    let id = A::unpack(s).id;
+                    if id.common_prefix_len(&self.own) != shared
+                        || Some(&id) == exclude
+                        || (stale_check && self.is_stale(&id))
+                    {
+                        continue;
+                    }
+                    out.push(*s);
+                }
+            }
+        }
+    }
+
     /// Appends to `out` up to `n` contacts closest to `target` by XOR, nearest
     /// first, leaving out `exclude` and stale contacts (paper §2.3: FIND_NODE
     /// "returns the k nodes it knows about closest to the target").

@@ -67,6 +67,12 @@ fn fill_latency(l: &mut Latency) {
             l.width.get_or_insert(LATENCY_WIDTH);
             l.height_mean.get_or_insert(LATENCY_HEIGHT_MEAN);
         }
+        // The file and its SHA-1 come from loading the scenario.
+        LatencyModel::Matrix => {
+            l.format.get_or_insert(MatrixFormat::Auto);
+            l.unit.get_or_insert(MatrixUnit::Millis);
+            l.missing.get_or_insert(MatrixMissing::Drop);
+        }
     }
 }
 

@@ -48,6 +48,10 @@ fn shipped_scenarios_have_no_null_and_reload_to_themselves() {
             LatencyModel::Uniform => l.min.is_some() && l.max.is_some(),
             LatencyModel::Lognormal => l.median.is_some() && l.sigma.is_some(),
             LatencyModel::Coordinates => l.width.is_some() && l.height_mean.is_some(),
+            LatencyModel::Matrix => {
+                let named = l.file.is_some() && l.sha1.is_some() && l.loaded.0.is_some();
+                named && l.format.is_some() && l.unit.is_some() && l.missing.is_some()
+            }
         };
         assert!(filled, "{}: {l:?}", file.display());
         let text = toml::to_string(&sc).unwrap();

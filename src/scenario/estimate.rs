@@ -41,6 +41,11 @@ const CONTACT_BYTES_ORACLE: f64 = 12.0;
 const CONTACT_BYTES_JOIN: f64 = 24.0;
 /// Bytes per node of the coordinates latency model (x, y, height).
 const COORD_BYTES: f64 = 12.0;
+/// Bytes per node of the matrix latency model: its host, and its access
+/// delay when there is one (`sim::latency`).
+const MATRIX_HOST_BYTES: f64 = 2.0;
+/// See [`MATRIX_HOST_BYTES`].
+const MATRIX_ACCESS_BYTES: f64 = 4.0;
 /// Bytes per key of the key population (put flags, put order, pending puts).
 const KEY_BYTES: f64 = 32.0;
 /// Bytes of a stored pair apart from its value (key, Arc, expiry, publisher).
@@ -99,6 +104,8 @@ pub enum Scaling {
     Cycle(f64),
     /// Switched on by a flag: suggest switching it off.
     Flag,
+    /// Set by an input file's size (a latency matrix): no value to suggest.
+    Input,
 }
 
 /// One term of the estimate.
@@ -194,7 +201,12 @@ impl Estimate {
 
         // Nodes.
         let contact_bytes = if oracle { CONTACT_BYTES_ORACLE } else { CONTACT_BYTES_JOIN };
-        let coords = if sc.network.latency.model == LatencyModel::Coordinates { COORD_BYTES } else { 0.0 };
+        let l = &sc.network.latency;
+        let coords = match l.model {
+            LatencyModel::Coordinates => COORD_BYTES,
+            LatencyModel::Matrix => MATRIX_HOST_BYTES + if l.access.is_some() { MATRIX_ACCESS_BYTES } else { 0.0 },
+            _ => 0.0,
+        };
         let per_node = NODE_BASE_BYTES + m.contacts() * contact_bytes + coords;
         memory.push(Part {
             field: "nodes",
@@ -207,6 +219,16 @@ impl Estimate {
             amount: m.n * per_node,
             scaling: Scaling::Count(m.n),
         });
+
+        // The latency matrix, once, whatever the nodes.
+        if let (LatencyModel::Matrix, Some(matrix)) = (l.model, &l.loaded.0) {
+            memory.push(Part {
+                field: "network.latency.file",
+                what: format!("a latency matrix of {} hosts", matrix.hosts()),
+                amount: matrix.bytes() as f64,
+                scaling: Scaling::Input,
+            });
+        }
 
         // Time series.
         let rows = (m.duration_s / sc.sample_interval.as_secs_f64()).ceil();
@@ -477,6 +499,9 @@ fn largest(parts: &[Part]) -> &Part {
 /// scales the total; any other field scales its own part.
 fn suggest(part: &Part, total: f64, limit: f64) -> Option<String> {
     let target = 0.9 * limit;
+    if part.scaling == Scaling::Input {
+        return None;
+    }
     let keep = if part.field == "nodes" { target / total } else { (part.amount - (total - target)) / part.amount };
     if !(keep > 0.0 && keep.is_finite()) {
         return match part.scaling {
@@ -492,6 +517,7 @@ fn suggest(part: &Part, total: f64, limit: f64) -> Option<String> {
             format!("a session and downtime typically adding up to at least {}", round_up_dur(us / keep))
         }
         Scaling::Flag => "false".into(),
+        Scaling::Input => return None,
     })
 }
 

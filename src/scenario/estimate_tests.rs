@@ -2,7 +2,7 @@
 //! benchmark runs measured, and refuses absurd scenarios naming the field.
 
 use super::*;
-use crate::scenario::load_str_within;
+use crate::scenario::{load_str, load_str_within};
 use std::path::Path;
 
 fn shipped(rel: &str) -> String {
@@ -114,4 +114,21 @@ fn a_value_given_by_set_is_named_as_such() {
     // The driving field is in the file: the file is named.
     let e = load_str_within("sample_interval = \"1us\"\n", "s.toml", &sets(&["k=8"]), &limits).unwrap_err();
     assert!(e.to_string().starts_with("s.toml:1:19: sample_interval:"), "{e}");
+}
+
+#[test]
+fn a_latency_matrix_is_counted_once_and_its_nodes_by_their_host() {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/latency/example-300.txt");
+    let text = format!("nodes = 1000\n[network.latency]\nmodel = \"matrix\"\nfile = \"{file}\"\n");
+    let sc = load_str(&text, "m.toml", &[]).unwrap();
+    let est = Estimate::of(&sc);
+    let table = est.memory.iter().find(|p| p.field == "network.latency.file").expect("the matrix is a part");
+    assert_eq!(table.amount, 300.0 * 300.0 * 4.0);
+    assert_eq!(table.what, "a latency matrix of 300 hosts");
+    // 2 bytes per node more than the constant model's nodes.
+    let constant = Estimate::of(&load_str("nodes = 1000\n", "c.toml", &[]).unwrap());
+    let nodes = |e: &Estimate| e.memory.iter().find(|p| p.field == "nodes").unwrap().amount;
+    assert_eq!(nodes(&est) - nodes(&constant), 2.0 * 1000.0);
+    // Over the limit, a matrix has no smaller value to suggest.
+    assert_eq!(suggest(table, 2.0 * table.amount, table.amount), None);
 }

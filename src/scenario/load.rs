@@ -77,7 +77,8 @@ pub fn load_file(path: &Path, overrides: &[String]) -> Result<Scenario, Scenario
             message: "empty file: expected a scenario (to run every default, write at least name = \"NAME\")".into(),
         });
     }
-    let mut sc = load_str(&text, &label, overrides)?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut sc = load_text(&text, &label, overrides, &Limits::machine(), base)?;
     if sc.name.is_empty() {
         sc.name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         if let Err(e) = check_run_name(&sc.name) {
@@ -109,7 +110,9 @@ pub fn load_file(path: &Path, overrides: &[String]) -> Result<Scenario, Scenario
 
 /// Parses and validates scenario text; `label` names it in errors. Refuses
 /// a scenario that cannot run on this machine ([`estimate::check`] with
-/// [`Limits::machine`]).
+/// [`Limits::machine`]). A latency matrix (`network.latency.file`) is read
+/// here, a relative path from the working directory ([`load_file`] reads it
+/// from the scenario file's directory).
 pub fn load_str(text: &str, label: &str, overrides: &[String]) -> Result<Scenario, ScenarioError> {
     load_str_within(text, label, overrides, &Limits::machine())
 }
@@ -121,7 +124,19 @@ pub fn load_str_within(
     overrides: &[String],
     limits: &Limits,
 ) -> Result<Scenario, ScenarioError> {
-    let sc = parse(text, label, overrides)?;
+    load_text(text, label, overrides, limits, Path::new(""))
+}
+
+/// [`load_str_within`], a relative matrix path taken from `base`.
+fn load_text(
+    text: &str,
+    label: &str,
+    overrides: &[String],
+    limits: &Limits,
+    base: &Path,
+) -> Result<Scenario, ScenarioError> {
+    let mut sc = parse(text, label, overrides)?;
+    read_matrix(&mut sc, base, text, label, overrides, limits)?;
     let too_many = (sc.nodes >= crate::sim::addr::MAX_NODES)
         .then(|| ("nodes".to_string(), format!("expected fewer than {} nodes", crate::sim::addr::MAX_NODES)));
     if let Some((path, message)) = estimate::check(&sc, limits).err().or(too_many) {
@@ -132,6 +147,60 @@ pub fn load_str_within(
         });
     }
     Ok(sc)
+}
+
+/// Reads the latency matrix of a scenario with model `"matrix"` (a
+/// relative `file` from `base`), checks it against a `sha1` the scenario
+/// gives, and puts the resolved path, the file's SHA-1 and the matrix in
+/// the scenario. The memory the matrix may take is the machine's.
+fn read_matrix(
+    sc: &mut Scenario,
+    base: &Path,
+    text: &str,
+    label: &str,
+    overrides: &[String],
+    limits: &Limits,
+) -> Result<(), ScenarioError> {
+    let l = &mut sc.network.latency;
+    let (LatencyModel::Matrix, Some(file)) = (l.model, &l.file) else { return Ok(()) };
+    let resolved = if file.is_absolute() { file.clone() } else { base.join(file) };
+    let opts = crate::sim::matrix::Options {
+        format: l.format.unwrap_or(MatrixFormat::Auto),
+        unit: l.unit.unwrap_or(MatrixUnit::Millis),
+        missing: l.missing.unwrap_or(MatrixMissing::Drop),
+        max_bytes: limits.memory_bytes,
+    };
+    // Named where the field comes from: the --set giving it, or the file.
+    let at_field = |field: &str, message: String| match setting(overrides, field) {
+        Some(o) => ScenarioError { file: format!("--set {o}"), position: None, path: field.into(), message },
+        None => at_path(text, label, field, message),
+    };
+    let shown = resolved.display().to_string();
+    let m = crate::sim::matrix::read(&resolved, &opts).map_err(|e| match e.field {
+        Some(field) => at_field(field, format!("matrix file {shown}: {}", e.message)),
+        None => ScenarioError {
+            file: shown.clone(),
+            position: e.position.map(|(line, col)| (line as usize, col as usize)),
+            path: String::new(),
+            message: e.message,
+        },
+    })?;
+    if let Some(pin) = &l.sha1
+        && pin.as_str() != m.sha1()
+    {
+        return Err(at_field(
+            "network.latency.sha1",
+            format!(
+                "matrix file {shown} has SHA-1 {}, not the {} the scenario gives: another file or a changed one (leave sha1 out to take it as it is)",
+                m.sha1(),
+                pin.as_str()
+            ),
+        ));
+    }
+    l.sha1 = Some(Sha1Hex::try_from(m.sha1().to_string()).map_err(|e| at_field("network.latency.sha1", e))?);
+    l.file = Some(resolved);
+    l.loaded = LoadedMatrix(Some(std::sync::Arc::new(m)));
+    Ok(())
 }
 
 /// The last override that sets `path` or a table holding it.
@@ -451,6 +520,12 @@ fn validate_latency(l: &Latency) -> Result<(), Invalid> {
         ("sigma", l.sigma.is_some()),
         ("width", l.width.is_some()),
         ("height_mean", l.height_mean.is_some()),
+        ("file", l.file.is_some()),
+        ("format", l.format.is_some()),
+        ("unit", l.unit.is_some()),
+        ("missing", l.missing.is_some()),
+        ("access", l.access.is_some()),
+        ("sha1", l.sha1.is_some()),
     ];
     let s = "network.latency";
     match l.model {
@@ -465,6 +540,19 @@ fn validate_latency(l: &Latency) -> Result<(), Invalid> {
         }
         LatencyModel::Lognormal => only(s, "lognormal", &set, &["median", "sigma"]),
         LatencyModel::Coordinates => only(s, "coordinates", &set, &["width", "height_mean"]),
+        LatencyModel::Matrix => {
+            only(s, "matrix", &set, &["file", "format", "unit", "missing", "access", "sha1"])?;
+            if l.file.is_none() {
+                return invalid(
+                    "network.latency.file",
+                    "expected the path of a latency matrix file (dense rows of RTTs, or i j rtt triples)",
+                );
+            }
+            match &l.access {
+                Some(d) => validate_dist("network.latency.access", d),
+                None => Ok(()),
+            }
+        }
     }
 }
 

@@ -112,6 +112,12 @@ id_bits = 256
 # logdistance(self, n) == i ... The protocol uses k = 16."
 k = 16
 buckets = "log_distance"
+# "FINDNODE ... distances: list of distances to search for ... the recipient
+# should respond with NODES messages containing nodes at the requested
+# distances" (discv5 wire spec); a lookup asks for the target's distance from
+# the recipient and the two next to it (go-ethereum, lookupDistances), and
+# is answered with at most 16 records (findnodeResultLimit).
+find_node = "distances"
 # "The lookup initiator starts by picking α closest nodes ... α = 3".
 alpha = 3
 # A full bucket's least-recently-seen entry is revalidated (pinged) before a

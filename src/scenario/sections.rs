@@ -47,6 +47,14 @@ pub struct Scenario {
     pub study: StudySlot,
 }
 
+impl Scenario {
+    /// What the user should know about how the scenario's inputs were read
+    /// (a latency matrix's dropped hosts, estimated pairs), one line each.
+    pub fn notes(&self) -> &[String] {
+        self.network.latency.loaded.0.as_ref().map_or(&[], |m| m.notes())
+    }
+}
+
 /// The place of `[study]` in a scenario: accepted here, read by
 /// [`super::study::load_study`], so that a run of a file with a study is
 /// the run of its scenario, identical to one without.
@@ -103,6 +111,13 @@ pub struct Protocol {
     /// discv5 (a bucket i for distances in [2^i, 2^(i+1)), never split; b
     /// must be 1). Defaults to tree.
     pub buckets: BucketsName,
+    /// What a FIND_NODE asks for. `"closest"`: the k contacts closest to the
+    /// target (paper §2.3). `"distances"`: Ethereum discv5's FINDNODE, which
+    /// names log-distances (the target's from the recipient, and the two
+    /// next to it) and is answered with the recipient's whole buckets at
+    /// those distances, at most 16 records (discv5 wire spec, "FINDNODE
+    /// Request"; go-ethereum's lookupDistances). Defaults to closest.
+    pub find_node: FindNodeName,
     /// `"loose"` or `"strict"` (paper §2.3). Defaults to loose.
     pub parallelism: ParallelismName,
     /// `"lazy"` (paper §4.1: cache newcomers, replace contacts that fail) or
@@ -206,6 +221,17 @@ pub enum BucketsName {
     LogDistance,
 }
 
+/// Names of the FIND_NODE styles.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindNodeName {
+    /// Paper §2.3: the k closest contacts.
+    #[default]
+    Closest,
+    /// discv5: whole buckets at log-distances.
+    Distances,
+}
+
 /// Names of the full-bucket policies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -236,6 +262,7 @@ impl Default for Protocol {
             b: c.b,
             id_bits: c.id_width.bits() as u16,
             buckets: BucketsName::Tree,
+            find_node: FindNodeName::Closest,
             parallelism: ParallelismName::Loose,
             eviction: EvictionName::Lazy,
             questionable_after: Dur(0),
@@ -277,6 +304,10 @@ impl Protocol {
             buckets: match self.buckets {
                 BucketsName::Tree => BucketLayout::Tree,
                 BucketsName::LogDistance => BucketLayout::LogDistance,
+            },
+            find_node: match self.find_node {
+                FindNodeName::Closest => crate::kad::FindNodeStyle::Closest,
+                FindNodeName::Distances => crate::kad::FindNodeStyle::Distances,
             },
             parallelism: match self.parallelism {
                 ParallelismName::Loose => Parallelism::Loose,
@@ -419,12 +450,14 @@ impl Default for Network {
 #[serde(default, deny_unknown_fields)]
 pub struct Latency {
     /// `"constant"` (uses `value`), `"uniform"` (`min`, `max`), `"lognormal"`
-    /// (`median`, `sigma`) or `"coordinates"` (`width`, `height_mean`): each node
+    /// (`median`, `sigma`), `"coordinates"` (`width`, `height_mean`): each node
     /// sits at a uniform point of a square plane `width` wide (in milliseconds of
     /// latency) plus an access-link height drawn from an exponential with mean
     /// `height_mean`; the latency between two nodes is their distance in the
-    /// plane plus both heights, as in Vivaldi's height-vector model. Defaults to
-    /// constant.
+    /// plane plus both heights, as in Vivaldi's height-vector model; or
+    /// `"matrix"` (`file`, `format`, `unit`, `missing`, `access`, `sha1`):
+    /// measured round-trip times between hosts, each node placed on a host
+    /// (docs/latency.md). Defaults to constant.
     pub model: LatencyModel,
     /// Constant latency. Defaults to 50 ms.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -447,9 +480,127 @@ pub struct Latency {
     /// Mean access-link height. Defaults to 5 ms.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub height_mean: Option<Dur>,
+    /// The matrix file: dense rows of RTTs or `i j rtt` triples. A relative
+    /// path is relative to the scenario file's directory. Required by model
+    /// `"matrix"`; the effective scenario holds the path as resolved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+    /// `"auto"`, `"dense"` or `"triples"`. Defaults to auto: a file whose first
+    /// line of data holds three values, the first two whole numbers, is read
+    /// as triples, any other as dense.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<MatrixFormat>,
+    /// The unit of the file's RTTs: `"ms"` or `"us"`. Defaults to ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<MatrixUnit>,
+    /// What missing entries (a negative number, `nan`, a pair no triple
+    /// gives) become: `"drop"` (the fewest hosts are dropped so that the rest
+    /// is complete) or `"estimate"` (the shortest detour through a third
+    /// host). Defaults to drop.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<MatrixMissing>,
+    /// A per-node access delay, drawn once per node and added at both ends of
+    /// every message, e.g. `{ dist = "lognormal", median = "5ms", sigma = 0.5 }`
+    /// (the distributions of `[churn]`). None by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<Distribution>,
+    /// The SHA-1 of the matrix file's bytes, 40 lower-case hex digits. Loading
+    /// the scenario fills it in (the effective scenario and the manifest
+    /// record it, so runs of different matrices are different runs); a value
+    /// written in the file pins the matrix: another file's bytes are refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha1: Option<Sha1Hex>,
     /// Extra delay drawn uniformly from [0, jitter) for every message, with any
     /// model. Defaults to 0.
     pub jitter: Dur,
+    /// The matrix, read when the scenario was loaded (`scenario::load_file`,
+    /// `load_str`): never written, and no part of the scenario's equality
+    /// (`sha1` is).
+    #[serde(skip)]
+    pub loaded: LoadedMatrix,
+}
+
+/// The matrix of a loaded scenario with model `"matrix"`, shared by every
+/// clone of the scenario and every thread of its runs.
+#[derive(Clone, Default)]
+pub struct LoadedMatrix(pub Option<std::sync::Arc<crate::sim::matrix::Matrix>>);
+
+impl PartialEq for LoadedMatrix {
+    /// Always equal: what a matrix is, is its file's SHA-1 ([`Latency::sha1`]).
+    fn eq(&self, _: &LoadedMatrix) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for LoadedMatrix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Some(m) => write!(f, "LoadedMatrix({} hosts)", m.hosts()),
+            None => f.write_str("LoadedMatrix(none)"),
+        }
+    }
+}
+
+/// A SHA-1 digest as 40 lower-case hex digits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Sha1Hex(String);
+
+impl Sha1Hex {
+    /// The digest's hex digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Sha1Hex {
+    type Error = String;
+    fn try_from(s: String) -> Result<Sha1Hex, String> {
+        if s.len() == 40 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            Ok(Sha1Hex(s))
+        } else {
+            Err(format!("expected a SHA-1 as 40 lower-case hex digits, got {:?}", super::clip::clip(&s)))
+        }
+    }
+}
+
+impl From<Sha1Hex> for String {
+    fn from(s: Sha1Hex) -> String {
+        s.0
+    }
+}
+
+/// How a matrix file lays out its RTTs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatrixFormat {
+    /// Told apart by the first line of data.
+    Auto,
+    /// A square matrix, one row per line.
+    Dense,
+    /// `i j rtt` lines.
+    Triples,
+}
+
+/// The unit of a matrix file's RTTs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MatrixUnit {
+    /// Milliseconds.
+    #[serde(rename = "ms")]
+    Millis,
+    /// Microseconds.
+    #[serde(rename = "us")]
+    Micros,
+}
+
+/// What missing entries of a matrix become.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatrixMissing {
+    /// Drop the fewest hosts that leave a complete matrix.
+    Drop,
+    /// Estimate each from the shortest detour through a third host.
+    Estimate,
 }
 
 impl Default for Latency {
@@ -463,7 +614,14 @@ impl Default for Latency {
             sigma: None,
             width: None,
             height_mean: None,
+            file: None,
+            format: None,
+            unit: None,
+            missing: None,
+            access: None,
+            sha1: None,
             jitter: Dur(0),
+            loaded: LoadedMatrix(None),
         }
     }
 }
@@ -480,6 +638,8 @@ pub enum LatencyModel {
     Lognormal,
     /// Distance between node coordinates plus heights.
     Coordinates,
+    /// Half the measured RTT between the nodes' hosts, plus access delays.
+    Matrix,
 }
 
 /// `[network.loss]`.

@@ -13,6 +13,7 @@ pub const SECTIONS: &[&str] = &[
     "bootstrap",
     "network",
     "network.latency",
+    "network.latency.access",
     "network.loss",
     "churn",
     "churn.session",
@@ -99,6 +100,12 @@ mod tests {
             sigma: Some(NonNegative(1.0)),
             width: Some(Dur::millis(1)),
             height_mean: Some(Dur::millis(1)),
+            file: Some("m.txt".into()),
+            format: Some(MatrixFormat::Dense),
+            unit: Some(MatrixUnit::Micros),
+            missing: Some(MatrixMissing::Estimate),
+            access: Some(dist.clone()),
+            sha1: Some(Sha1Hex::try_from("0".repeat(40)).unwrap()),
             ..Latency::default()
         };
         let p = Some(Probability(0.5));
@@ -171,6 +178,10 @@ mod tests {
         assert_eq!(
             shape("[churn]\nsession = [\"exponential\", \"1h\"]\n"),
             e("churn.session", "expected a table ([churn.session]), got an array")
+        );
+        assert_eq!(
+            shape("[network.latency]\naccess = [\"exponential\", \"5ms\"]\n"),
+            e("network.latency.access", "expected a table ([network.latency.access]), got an array")
         );
         assert_eq!(
             shape("[network]\npartitions = [{ start = \"1s\" }, [\"1s\", \"2s\", 0.5]]\n"),

@@ -8,6 +8,7 @@
 
 use super::sections::*;
 use super::units::Dur;
+use crate::sim::churn::DurationDist;
 
 /// The warnings of `sc` (a validated scenario), in field order.
 pub fn warnings(sc: &Scenario) -> Vec<String> {
@@ -156,6 +157,9 @@ fn network(sc: &Scenario, w: &mut Vec<String>) {
         ));
     }
     reach(sc, w);
+    if let (LatencyModel::Matrix, Some(m)) = (l.model, &l.loaded.0) {
+        matrix(sc, m, w);
+    }
     for (i, p) in sc.network.partitions.iter().enumerate() {
         let at = format!("network.partitions.{i}");
         if p.start >= sc.duration {
@@ -214,6 +218,27 @@ fn reach(sc: &Scenario, w: &mut Vec<String>) {
     }
 }
 
+/// A matrix whose host pairs the floor raises, or too few hosts for the nodes.
+fn matrix(sc: &Scenario, m: &crate::sim::matrix::Matrix, w: &mut Vec<String>) {
+    let floor = sc.network.min_latency;
+    let below = m.fraction_below(floor.0);
+    if below >= 0.01 {
+        let access = if sc.network.latency.access.is_some() { " before access delays" } else { "" };
+        w.push(format!(
+            "network.min_latency: {floor} is above the one-way delay (half the RTT) of {:.1}% of the matrix's host pairs{access} (the least is {}): those messages take {floor} instead",
+            below * 100.0,
+            Dur(u64::from(m.min_half_us()))
+        ));
+    }
+    if sc.nodes as usize > m.hosts() {
+        w.push(format!(
+            "nodes: {} nodes on the matrix's {} hosts share hosts (placed with replacement): two nodes on one host are their access delays apart, at least network.min_latency ({floor})",
+            sc.nodes,
+            m.hosts()
+        ));
+    }
+}
+
 /// The one-way latency of the network: the least a message can take and a
 /// typical one (the median; the mean for the uniform and coordinates
 /// models; half the jitter added; to whole milliseconds), both raised to
@@ -236,6 +261,17 @@ fn one_way(sc: &Scenario) -> OneWay {
                 + 2.0 * get(l.height_mean).0 as f64;
             ("network.latency", Dur(0), Dur(mean.round() as u64))
         }
+        LatencyModel::Matrix => match &l.loaded.0 {
+            // Nodes sharing a host are 0 apart but for their access delays.
+            Some(m) => {
+                let shared = sc.nodes as usize > m.hosts();
+                let least = if shared { 0 } else { u64::from(m.min_half_us()) };
+                let access = l.access.as_ref().map_or(0.0, |d| DurationDist::new(d).quantile_micros(0.5));
+                let typical = m.mean_half_us() + 2.0 * access;
+                ("network.latency.file", Dur(least), Dur(typical.round() as u64))
+            }
+            None => ("network.latency.file", Dur(0), Dur(0)),
+        },
     };
     let raised = |d: Dur| if d > floor { (field, d) } else { ("network.min_latency", floor) };
     let (typical_field, typical) = raised(typical);
@@ -416,6 +452,31 @@ mod tests {
     /// The warnings of `text` that start with `field`.
     fn about(text: &str, field: &str) -> Vec<String> {
         warn(text).into_iter().filter(|w| w.starts_with(&format!("{field}: "))).collect()
+    }
+
+    #[test]
+    fn a_matrix_warns_of_pairs_below_the_floor_shared_hosts_and_slow_round_trips() {
+        let file = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/latency/example-300.txt");
+        let sc =
+            |extra: &str| format!("nodes = 300\n{extra}\n[network.latency]\nmodel = \"matrix\"\nfile = \"{file}\"\n");
+        assert_eq!(warn(&sc("")), Vec::<String>::new(), "the shipped matrix over 300 nodes");
+        let w = about(&sc("[network]\nmin_latency = \"20ms\""), "network.min_latency");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].starts_with("network.min_latency: 20ms is above the one-way delay (half the RTT) of "), "{w:?}");
+        assert!(w[0].contains("% of the matrix's host pairs (the least is "), "{w:?}");
+        let w = about(&sc("").replace("nodes = 300", "nodes = 400"), "nodes");
+        assert_eq!(
+            w,
+            [
+                "nodes: 400 nodes on the matrix's 300 hosts share hosts (placed with replacement): two nodes on one host are their access delays apart, at least network.min_latency (1ms)"
+            ]
+        );
+        // The matrix's mean one-way delay is 85.9 ms: a typical round trip 172 ms.
+        let w = about(&sc("[protocol]\nrpc_timeout = \"150ms\""), "network.latency.file");
+        assert!(
+            w[0].contains("a typical round trip (2 x 86ms = 172ms) is not shorter than protocol.rpc_timeout (150ms)"),
+            "{w:?}"
+        );
     }
 
     #[test]

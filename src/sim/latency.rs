@@ -1,19 +1,25 @@
 //! One-way message latency of the simulated network (`[network.latency]`).
 //!
-//! Four models: a constant, a uniform range, a lognormal, and Vivaldi-style
+//! Five models: a constant, a uniform range, a lognormal, Vivaldi-style
 //! coordinates (a point in a square plane plus an access-link height per node,
-//! drawn once when the model is built). Every model adds a jitter drawn
+//! drawn once when the model is built), and a measured matrix: half the RTT
+//! between the hosts two nodes are placed on, plus each node's access delay
+//! (`sim::matrix`; the matrix shared, 2 bytes per node for its host and 4 for
+//! its access delay, when there is one). Every model adds a jitter drawn
 //! uniformly from `[0, jitter)`. Samples are computed in floating point, rounded
 //! to whole microseconds and clamped to `[floor, MAX_LATENCY_US]` (the floor is `network.min_latency`, 1 µs for a bare model), so a message
 //! never arrives at the instant it was sent and `now + latency` never
 //! overflows. Every sample is a deterministic function of the RNG state
-//! (DESIGN.md §3); the constant and coordinate models with no jitter draw
-//! nothing from the RNG.
+//! (DESIGN.md §3); the constant, coordinate and matrix models with no jitter
+//! draw nothing from the RNG.
 
+use super::churn::DurationDist;
+use super::matrix::{Matrix, place};
 use crate::scenario::{self, Latency};
 use rand_chacha::ChaCha8Rng;
 use rand_core::RngCore;
 use rand_distr::{Distribution, Exp1, LogNormal, StandardUniform, Uniform};
+use std::sync::Arc;
 
 /// The longest latency a sample can have: 10⁶ s, in microseconds.
 pub const MAX_LATENCY_US: u64 = 1_000_000_000_000;
@@ -51,6 +57,14 @@ enum Kind {
         width: f64,
         height_mean: f64,
     },
+    /// The shared matrix, each node's host, and each node's access delay in
+    /// microseconds (empty without access delays).
+    Matrix {
+        table: Arc<Matrix>,
+        hosts: Vec<u16>,
+        access: Vec<u32>,
+        access_mean: f64,
+    },
 }
 
 impl LatencyModel {
@@ -58,7 +72,14 @@ impl LatencyModel {
     /// defaults to unset fields (constant 50 ms; uniform 10–100 ms; lognormal
     /// median 50 ms, σ 0.5; coordinates width 150 ms, height mean 5 ms). The
     /// coordinates model draws each node's position and height from `rng` here,
-    /// in node order (x, y, height); the other models draw nothing.
+    /// in node order (x, y, height); the matrix model draws each node's host
+    /// ([`place::hosts_of_nodes`]), then each node's access delay, if any;
+    /// the other models draw nothing.
+    ///
+    /// # Panics
+    ///
+    /// With the matrix model, if `cfg` holds no loaded matrix: a scenario
+    /// from `scenario::load_file` or `load_str` holds it.
     pub fn new(cfg: &Latency, nodes: usize, rng: &mut ChaCha8Rng) -> LatencyModel {
         let us = |d: Option<scenario::units::Dur>, default_ms: u64| d.map_or(default_ms * 1000, |d| d.0) as f64;
         let kind = match cfg.model {
@@ -92,6 +113,18 @@ impl LatencyModel {
                 }
                 Kind::Coordinates { nodes: coords, width, height_mean }
             }
+            scenario::LatencyModel::Matrix => {
+                let table = cfg.loaded.0.clone().expect("a loaded scenario holds its latency matrix");
+                let hosts = place::hosts_of_nodes(table.hosts(), nodes, rng);
+                let (access, access_mean) = match &cfg.access {
+                    Some(d) => {
+                        let dist = DurationDist::new(d);
+                        (place::access_delays(&dist, nodes, rng), dist.mean_micros())
+                    }
+                    None => (Vec::new(), 0.0),
+                };
+                Kind::Matrix { table, hosts, access, access_mean }
+            }
         };
         LatencyModel { kind, jitter: cfg.jitter.0 as f64, floor: 1 }
     }
@@ -113,8 +146,8 @@ impl LatencyModel {
     ///
     /// # Panics
     ///
-    /// With the coordinates model, if `from` or `to` is not below the node count
-    /// given to [`LatencyModel::new`].
+    /// With the coordinates and matrix models, if `from` or `to` is not below
+    /// the node count given to [`LatencyModel::new`].
     #[inline]
     pub fn sample<R: RngCore>(&self, from: u32, to: u32, rng: &mut R) -> u64 {
         let base = match &self.kind {
@@ -122,6 +155,15 @@ impl LatencyModel {
             Kind::Uniform { dist, .. } => dist.sample(rng),
             Kind::LogNormal { dist, .. } => dist.sample(rng),
             Kind::Coordinates { nodes, .. } => pair_latency(nodes, from, to),
+            Kind::Matrix { table, hosts, access, .. } => {
+                let (a, b) = (from as usize, to as usize);
+                let half = u64::from(table.half_us(hosts[a], hosts[b]));
+                let ends = match (access.get(a), access.get(b)) {
+                    (Some(x), Some(y)) => u64::from(*x) + u64::from(*y),
+                    _ => 0,
+                };
+                (half + ends) as f64
+            }
         };
         let jitter = if self.jitter > 0.0 {
             let u: f64 = StandardUniform.sample(rng);
@@ -145,16 +187,45 @@ impl LatencyModel {
     /// lognormal. For coordinates it is the expectation over the random
     /// placement of two distinct nodes, width·0.52141 + 2·height_mean (0.52141
     /// is the mean distance of two uniform points of the unit square), not the
-    /// mean over this run's drawn positions. Rounding to whole microseconds
-    /// and the 1 µs floor are ignored.
+    /// mean over this run's drawn positions. For a matrix it is the
+    /// expectation over the random placement of two distinct nodes: the mean
+    /// half-RTT of two distinct hosts, times 1 − 1/hosts when nodes share
+    /// hosts (two nodes on one host are 0 apart), plus twice the access
+    /// delay's mean. Rounding to whole microseconds and the floor are ignored.
     pub fn mean_micros(&self) -> f64 {
         let base = match &self.kind {
             Kind::Constant(v) => *v,
             Kind::Uniform { min, max, .. } => (min + max) / 2.0,
             Kind::LogNormal { mu, sigma, .. } => (mu + sigma * sigma / 2.0).exp(),
             Kind::Coordinates { width, height_mean, .. } => width * UNIT_SQUARE_MEAN_DISTANCE + 2.0 * height_mean,
+            Kind::Matrix { table, hosts, access_mean, .. } => {
+                let shared = if hosts.len() > table.hosts() { 1.0 / table.hosts() as f64 } else { 0.0 };
+                table.mean_half_us() * (1.0 - shared) + 2.0 * access_mean
+            }
         };
         base + self.jitter / 2.0
+    }
+
+    /// Bytes the model keeps per node: 12 for coordinates; for a matrix, 2
+    /// for the host and 4 for the access delay when there is one (the matrix
+    /// itself is shared, once per process: [`Matrix::bytes`]); 0 otherwise.
+    pub fn node_bytes(&self) -> f64 {
+        let per = |bytes: usize, nodes: usize| if nodes == 0 { 0.0 } else { bytes as f64 / nodes as f64 };
+        match &self.kind {
+            Kind::Coordinates { nodes, .. } => per(std::mem::size_of_val(nodes.as_slice()), nodes.len()),
+            Kind::Matrix { hosts, access, .. } => {
+                per(std::mem::size_of_val(hosts.as_slice()) + std::mem::size_of_val(access.as_slice()), hosts.len())
+            }
+            _ => 0.0,
+        }
+    }
+
+    /// The matrix and each node's host, with the matrix model.
+    pub fn placement(&self) -> Option<(&Matrix, &[u16])> {
+        match &self.kind {
+            Kind::Matrix { table, hosts, .. } => Some((table, hosts)),
+            _ => None,
+        }
     }
 }
 
@@ -323,6 +394,140 @@ mod tests {
         assert!((0..1000).all(|_| (1..=MAX_LATENCY_US).contains(&m.sample(0, 0, &mut rng))));
     }
 
+    /// A loaded matrix of `hosts` hosts with symmetric RTTs drawn uniformly
+    /// from [1, 300) ms to the microsecond, and those RTTs in ms, row by row.
+    fn matrix(hosts: usize, seed: u64) -> (Latency, Vec<f64>) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut rtt = vec![0.0; hosts * hosts];
+        for a in 0..hosts {
+            for b in a + 1..hosts {
+                let u: f64 = StandardUniform.sample(&mut rng);
+                let v = ((1.0 + 299.0 * u) * 1000.0).round() / 1000.0;
+                rtt[a * hosts + b] = v;
+                rtt[b * hosts + a] = v;
+            }
+        }
+        let half = rtt.iter().map(|r| (r * 500.0).round() as u32).collect();
+        let table = Matrix::new(hosts, half, "0".repeat(40), Vec::new());
+        let cfg = Latency { loaded: scenario::LoadedMatrix(Some(Arc::new(table))), ..cfg(Name::Matrix) };
+        (cfg, rtt)
+    }
+
+    #[test]
+    fn matrix_mean_over_every_placed_pair_is_half_the_mean_rtt() {
+        // 120 nodes on 120 hosts: every host pair is some node pair, so the
+        // mean over node pairs is the matrix's, computed here from the RTTs.
+        let (c, rtt) = matrix(120, 21);
+        let n = 120u32;
+        let mut want = 0.0;
+        for a in 0..120 {
+            for b in 0..120 {
+                if a != b {
+                    want += rtt[a * 120 + b] / 2.0 * 1000.0;
+                }
+            }
+        }
+        want /= 120.0 * 119.0;
+        let mut rng = ChaCha8Rng::seed_from_u64(22);
+        let m = LatencyModel::new(&c, n as usize, &mut rng);
+        let before = rng.clone();
+        let mut got = 0.0;
+        for a in 0..n {
+            for b in 0..n {
+                if a != b {
+                    got += m.sample(a, b, &mut rng) as f64;
+                }
+            }
+        }
+        got /= f64::from(n * (n - 1));
+        assert_eq!(rng, before, "no jitter: sampling draws nothing");
+        close("mean over placed pairs", got, want, 0.02);
+        assert!((got - want).abs() < 1.0, "to the microsecond: {got} against {want}");
+        close("analytic mean", m.mean_micros(), want, 1e-5);
+    }
+
+    #[test]
+    fn matrix_places_nodes_on_their_own_hosts_when_they_fit() {
+        let (c, _) = matrix(50, 23);
+        let mut rng = ChaCha8Rng::seed_from_u64(24);
+        for nodes in [1, 30, 50] {
+            let m = LatencyModel::new(&c, nodes, &mut rng);
+            let (_, hosts) = m.placement().unwrap();
+            let mut seen: Vec<u16> = hosts.to_vec();
+            seen.sort_unstable();
+            seen.dedup();
+            assert_eq!(seen.len(), nodes, "{nodes} nodes on 50 hosts: no host twice");
+        }
+        // More nodes than hosts: hosts are shared, and nodes on one host are
+        // 0 apart, raised to the floor.
+        let m = LatencyModel::new(&c, 200, &mut rng).with_floor(700);
+        let (_, hosts) = m.placement().unwrap();
+        let (a, b) =
+            (0..200).flat_map(|a| (a + 1..200).map(move |b| (a, b))).find(|&(a, b)| hosts[a] == hosts[b]).unwrap();
+        assert_eq!(m.sample(a as u32, b as u32, &mut rng), 700);
+        close(
+            "analytic mean with shared hosts",
+            m.mean_micros(),
+            {
+                let (table, _) = m.placement().unwrap();
+                table.mean_half_us() * (1.0 - 1.0 / 50.0)
+            },
+            1e-12,
+        );
+    }
+
+    #[test]
+    fn matrix_access_delays_add_at_both_ends_and_jitter_on_top() {
+        // Every access delay 4 ms (σ 0): one way = RTT/2 + 8 ms (+ jitter).
+        let (c, rtt) = matrix(10, 25);
+        let access = crate::scenario::Distribution {
+            dist: crate::scenario::DistKind::Lognormal,
+            mean: None,
+            shape: None,
+            scale: None,
+            median: Some(Dur::millis(4)),
+            sigma: Some(NonNegative(0.0)),
+        };
+        let c = Latency { access: Some(access), ..c };
+        let mut rng = ChaCha8Rng::seed_from_u64(26);
+        let m = LatencyModel::new(&c, 10, &mut rng);
+        let (_, hosts) = m.placement().unwrap();
+        let hosts = hosts.to_vec();
+        for a in 0..10u32 {
+            for b in 0..10u32 {
+                if a != b {
+                    let r = rtt[usize::from(hosts[a as usize]) * 10 + usize::from(hosts[b as usize])];
+                    assert_eq!(m.sample(a, b, &mut rng), (r * 500.0).round() as u64 + 8_000);
+                }
+            }
+        }
+        let jittery = LatencyModel::new(&Latency { jitter: Dur::millis(2), ..c }, 10, &mut rng);
+        let (_, hosts) = jittery.placement().unwrap();
+        let base = (rtt[usize::from(hosts[0]) * 10 + usize::from(hosts[1])] * 500.0).round() as u64 + 8_000;
+        assert!((0..1000).all(|_| (base..base + 2_000).contains(&jittery.sample(0, 1, &mut rng))));
+    }
+
+    #[test]
+    fn matrix_keeps_at_most_8_bytes_per_node() {
+        let (c, _) = matrix(10, 27);
+        let mut rng = ChaCha8Rng::seed_from_u64(28);
+        let bare = LatencyModel::new(&c, 1000, &mut rng);
+        assert_eq!(bare.node_bytes(), 2.0, "a u16 host");
+        let access = Some(crate::scenario::Distribution {
+            dist: crate::scenario::DistKind::Exponential,
+            mean: Some(Dur::millis(3)),
+            shape: None,
+            scale: None,
+            median: None,
+            sigma: None,
+        });
+        let with = LatencyModel::new(&Latency { access, ..c }, 1000, &mut rng);
+        assert_eq!(with.node_bytes(), 6.0, "a u16 host and a u32 access delay");
+        assert!(with.node_bytes() <= 8.0);
+        let coords = LatencyModel::new(&cfg(Name::Coordinates), 1000, &mut rng);
+        assert_eq!(coords.node_bytes(), 12.0);
+    }
+
     #[test]
     fn deterministic() {
         for model in [Name::Constant, Name::Uniform, Name::Lognormal, Name::Coordinates] {
@@ -335,5 +540,14 @@ mod tests {
             assert_eq!(draw(11), draw(11), "{model:?}");
             assert_ne!(draw(11), draw(12), "{model:?}");
         }
+        let (c, _) = matrix(300, 29);
+        let c = Latency { jitter: Dur::millis(3), ..c };
+        let draw = |seed| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let m = LatencyModel::new(&c, 100, &mut rng);
+            (0..10_000u32).map(|i| m.sample(i % 100, i / 100, &mut rng)).collect::<Vec<_>>()
+        };
+        assert_eq!(draw(11), draw(11), "matrix");
+        assert_ne!(draw(11), draw(12), "matrix");
     }
 }

@@ -9,6 +9,7 @@ pub mod churn;
 pub mod fault;
 pub mod latency;
 pub mod loss;
+pub mod matrix;
 pub mod nat;
 pub mod oracle;
 pub mod parallel;

@@ -1,7 +1,8 @@
 //! Independent random streams derived from the one master seed (DESIGN.md §3):
 //! the network, churn, workload, bootstrap, each node's RNG and each node's ID
 //! draw from their own stream, so changing one part of a scenario does not
-//! reshuffle the others.
+//! reshuffle the others. A latency matrix places nodes on its hosts from the
+//! `latency-hosts` stream.
 
 use super::addr::{id_from_top, top_of};
 use crate::kad::{IdWidth, NodeId};

@@ -219,7 +219,12 @@ impl World {
         let seed = sc.seed;
         let n = sc.nodes as usize;
         let cfg = Arc::new(super::fault::broken_on_purpose(sc.protocol.config()));
-        let mut net_rng = seeds::stream(seed, "network");
+        // A matrix places nodes on hosts from a stream of its own.
+        let stream = match sc.network.latency.model {
+            crate::scenario::LatencyModel::Matrix => "latency-hosts",
+            _ => "network",
+        };
+        let mut net_rng = seeds::stream(seed, stream);
         let latency = LatencyModel::new(&sc.network.latency, n, &mut net_rng).with_floor(sc.network.min_latency.0);
         let mut part_rng = seeds::stream(seed, "partitions");
         let partitions = Partitions::new(&sc.network.partitions, n, &mut part_rng);
@@ -260,6 +265,7 @@ impl World {
             sizing: crate::wire::Sizing {
                 width: sc.protocol.id_width(),
                 peers: sc.workload.records == crate::scenario::Records::Peers,
+                discv5: sc.profile == crate::scenario::Profile::Discv5,
             },
             adversary: adversary.map(|a| a.ctx),
             trace: trace_ctx,

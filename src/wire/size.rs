@@ -22,8 +22,17 @@
 //!   compact peers: the value) or `nodes`; STORE is `announce_peer` with
 //!   `info_hash`, `port` and `token`, answered by `id`.
 //! - *Wide IDs*: a 256-bit network is charged as KRPC with 32-byte IDs,
-//!   targets and keys, and 38-byte compact node infos. libp2p (protobuf) and
-//!   discv5 (RLP) encode differently; the charge keeps one scale for all.
+//!   targets and keys, and 38-byte compact node infos. libp2p (protobuf)
+//!   encodes differently; the charge keeps one scale for it.
+//! - *discv5* ([`discv5_len`]): PING, PONG, FINDNODE and NODES are charged
+//!   as discv5 packets (devp2p discv5 wire spec): a 16-byte masking IV, a
+//!   23-byte static header, a 32-byte source ID (an ordinary message's
+//!   authdata), the message type and RLP message data, and a 16-byte GCM tag.
+//!   A NODES answer travels in packets of at most 3 records (go-ethereum's
+//!   `nodesResponseItemLimit`), each record an ENR of [`ENR_LEN`] bytes; its
+//!   charge is the sum of its packets (the simulator counts it as one
+//!   message). Values (STORE, FIND_VALUE) are not part of discv5 and keep
+//!   their KRPC charge.
 
 use crate::kad::{Body, IdWidth, Message};
 
@@ -34,6 +43,56 @@ pub struct Sizing {
     pub width: IdWidth,
     /// Gets and puts are BEP 5 `get_peers` and `announce_peer`.
     pub peers: bool,
+    /// Node discovery messages are discv5 packets (see the module documentation).
+    pub discv5: bool,
+}
+
+/// Bytes of one ENR in a discv5 NODES answer: the example record of EIP-778
+/// (an `id`, `ip`, `secp256k1` and `udp` entry with its 64-byte signature),
+/// 134 bytes of RLP. The spec's limit is 300 bytes; consensus-layer records
+/// with `eth2` and `attnets` entries run to about 180.
+pub const ENR_LEN: usize = 134;
+/// Records per discv5 NODES packet (go-ethereum, `nodesResponseItemLimit`).
+pub const ENRS_PER_PACKET: usize = 3;
+/// A discv5 packet without its message data: masking IV (16), static header
+/// (23), an ordinary message's authdata, the source node ID (32), the message
+/// type (1) and the AES-GCM tag (16).
+pub const DISCV5_OVERHEAD: usize = 16 + 23 + 32 + 1 + 16;
+/// RLP bytes of a discv5 request ID (8 bytes, as go-ethereum sends them).
+const RLP_REQUEST_ID: usize = 9;
+/// RLP bytes of an ENR sequence number (8 bytes).
+const RLP_ENR_SEQ: usize = 9;
+
+/// Bytes of an RLP list header for `payload` bytes of items.
+fn rlp_list(payload: usize) -> usize {
+    if payload < 56 { 1 } else { 1 + (usize::BITS - payload.leading_zeros()).div_ceil(8) as usize }
+}
+
+/// The UDP payload size of `msg` as discv5 packets (see the module
+/// documentation), or `None` for a message discv5 does not have.
+pub fn discv5_len<A: crate::kad::Address>(msg: &Message<A>) -> Option<usize> {
+    let packet = |data: usize| DISCV5_OVERHEAD + rlp_list(data) + data;
+    Some(match &msg.body {
+        // [request-id, enr-seq]
+        Body::Ping => packet(RLP_REQUEST_ID + RLP_ENR_SEQ),
+        // [request-id, enr-seq, recipient-ip (4 bytes), recipient-port (2 bytes)]
+        Body::Pong => packet(RLP_REQUEST_ID + RLP_ENR_SEQ + 5 + 3),
+        // [request-id, [d1, d2, d3]]: distances of 128..=255 take 2 bytes each.
+        Body::FindNode { .. } => packet(RLP_REQUEST_ID + rlp_list(6) + 6),
+        // [request-id, total, [ENR, ...]] per packet of at most 3 records; an
+        // empty answer is one packet.
+        Body::Nodes { contacts } => {
+            let n = contacts.len();
+            let packets = n.div_ceil(ENRS_PER_PACKET).max(1);
+            (0..packets)
+                .map(|i| {
+                    let records = (n - i * ENRS_PER_PACKET).min(ENRS_PER_PACKET) * ENR_LEN;
+                    packet(RLP_REQUEST_ID + 1 + rlp_list(records) + records)
+                })
+                .sum()
+        }
+        _ => return None,
+    })
 }
 
 /// Bytes of one contact in compact node info (BEP 5): 20-byte ID, 4-byte IPv4, 2-byte port.
@@ -87,6 +146,11 @@ pub fn encoded_len<A: crate::kad::Address>(msg: &Message<A>) -> usize {
 /// The UDP payload size of `msg` as KRPC with `sizing`'s IDs and records
 /// (see the module documentation).
 pub fn encoded_len_as<A: crate::kad::Address>(msg: &Message<A>, sizing: Sizing) -> usize {
+    if sizing.discv5
+        && let Some(n) = discv5_len(msg)
+    {
+        return n;
+    }
     let idb = sizing.width.bytes();
     let id = entry("id", bstr(idb));
     let envelope = 2 + entry("t", bstr(TX_LEN)) + entry("v", bstr(VERSION_LEN)) + entry("y", bstr(1));
@@ -169,7 +233,7 @@ mod tests {
     fn mainline_replies_of_8_contacts_cost_8_compact_node_infos() {
         // BEP 5's find_node response, "d1:rd2:id20:...5:nodes208:...e1:t2:aa1:y1:re",
         // with 8 contacts of 26 bytes; kadsim's 4-byte tx and version add 11.
-        let peers = Sizing { width: IdWidth::Bits160, peers: true };
+        let peers = Sizing { width: IdWidth::Bits160, peers: true, discv5: false };
         let contacts: Contacts<u32> = (0..8).map(|i| Contact { id: NodeId::default(), addr: i }).collect();
         let reply = encoded_len_as(&msg(Body::Nodes { contacts }), peers);
         assert_eq!(
@@ -195,8 +259,32 @@ mod tests {
     }
 
     #[test]
+    fn discv5_packets_cost_their_spec_sizes() {
+        let d = Sizing { width: IdWidth::Bits256, peers: false, discv5: true };
+        let len = |body| encoded_len_as(&msg(body), d);
+        // 88 bytes of packet around the RLP message data, worked out by hand:
+        // PING [id(9), seq(9)] = 18 + list header 1.
+        assert_eq!(len(Body::Ping), 88 + 19);
+        // PONG [id(9), seq(9), ip(5), port(3)] = 26 + 1.
+        assert_eq!(len(Body::Pong), 88 + 27);
+        // FINDNODE [id(9), [3 distances of 2 bytes] (7)] = 16 + 1.
+        assert_eq!(len(Body::FindNode { target: NodeId::default() }), 88 + 17);
+        // NODES of 16 records: 5 packets of 3 ENRs (402 bytes, header 3;
+        // data 9 + 1 + 405 = 415, header 3) and one of 1 (134, header 2;
+        // data 146, header 2).
+        let c: Contacts<u32> = (0..16).map(|i| Contact { id: NodeId::default(), addr: i }).collect();
+        assert_eq!(len(Body::Nodes { contacts: c }), 5 * (88 + 418) + (88 + 148));
+        // An empty NODES is one packet: [id, total, []].
+        assert_eq!(len(Body::Nodes { contacts: Vec::new() }), 88 + 12);
+        // Values keep their KRPC charge.
+        let wide = Sizing { discv5: false, ..d };
+        let get = Body::FindValue { key: NodeId::default() };
+        assert_eq!(encoded_len_as(&msg(get.clone()), d), encoded_len_as(&msg(get), wide));
+    }
+
+    #[test]
     fn wide_ids_cost_32_bytes_and_38_per_contact() {
-        let wide = Sizing { width: IdWidth::Bits256, peers: false };
+        let wide = Sizing { width: IdWidth::Bits256, peers: false, discv5: false };
         assert_eq!(encoded_len_as(&msg(Body::Ping), wide), 67 + 12);
         assert_eq!(encoded_len_as(&msg(Body::FindNode { target: NodeId::default() }), wide), 103 + 24);
         let contacts: Contacts<u32> = (0..16).map(|i| Contact { id: NodeId::default(), addr: i }).collect();

@@ -365,6 +365,7 @@ fn validate_prints_every_effective_value_and_the_print_reloads() {
             "constant" => &["value"],
             "uniform" => &["min", "max"],
             "lognormal" => &["median", "sigma"],
+            "matrix" => &["file", "format", "unit", "missing", "sha1"],
             _ => &["width", "height_mean"],
         };
         for f in need {

@@ -47,9 +47,26 @@ const ORACLE: &str = "name = \"oracle\"\nseed = 9\nnodes = 3000\nduration = \"3m
     [network.latency]\nmodel = \"coordinates\"\n\
     [workload]\nlookup_rate = 0.01\nput_rate = 0.001\nget_rate = 0.005\nkeys = 500\n";
 
+/// Protocol joins and churn over the shipped latency matrix, with access
+/// delays and jitter: 400 nodes on its 300 hosts, so hosts are shared.
+fn matrix() -> String {
+    format!(
+        "name = \"matrix\"\nseed = 3\nnodes = 400\nduration = \"8m\"\nwarmup = \"1m\"\nsample_interval = \"1m\"\n\
+         [protocol]\nk = 8\n[bootstrap]\nmode = \"join\"\njoin_rate = 40\n\
+         [network]\nmin_latency = \"2ms\"\n\
+         [network.latency]\nmodel = \"matrix\"\nfile = \"{}/assets/latency/example-300.txt\"\njitter = \"3ms\"\n\
+         access = {{ dist = \"lognormal\", median = \"3ms\", sigma = 0.7 }}\n\
+         [churn]\nmodel = \"distributions\"\nsession = {{ dist = \"exponential\", mean = \"5m\" }}\n\
+         downtime = {{ dist = \"exponential\", mean = \"1m\" }}\n\
+         [workload]\nlookup_rate = 0.02\nput_rate = 0.005\nget_rate = 0.01\nkeys = 100\n",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
 #[test]
 fn outputs_are_byte_identical_for_any_thread_count() {
-    for (name, text) in [("busy", BUSY), ("oracle", ORACLE)] {
+    let matrix = matrix();
+    for (name, text) in [("busy", BUSY), ("oracle", ORACLE), ("matrix", matrix.as_str())] {
         let sc = load_str(text, "engine.toml", &[]).expect("valid scenario");
         let mut first: Option<Vec<(String, Vec<u8>)>> = None;
         for threads in [1, 2, 3, 4] {

@@ -11,6 +11,7 @@ mod figures;
 mod hardening_core;
 mod hardening_net;
 mod hostile;
+mod latency_matrix;
 mod net;
 mod network;
 mod profiles;

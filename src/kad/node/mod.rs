@@ -20,7 +20,7 @@ pub use outbox::Outbox;
 pub use report::{NearestAnswer, OpId, OpKind, OpReport, Stats};
 
 use super::behaviour::{self, Behaviour};
-use super::config::{Config, ConfigError, Eviction};
+use super::config::{Config, ConfigError, DISTANCE_REPLY_LIMIT, Eviction, FindNodeStyle, lookup_distances};
 use super::id::{Key, NodeId};
 use super::message::{Body, Contact, Contacts, Message, RequestKind, TxId, Value};
 use super::routing::{AfterFailedPing, RoutingTable, Seen};
@@ -404,9 +404,7 @@ impl<A: Address> Node<A> {
         let body = if bad.is_honest() {
             match msg.body {
                 Body::Ping => Body::Pong,
-                Body::FindNode { target } => {
-                    Body::Nodes { contacts: self.closest_for_reply(&target, &msg.sender, out) }
-                }
+                Body::FindNode { target } => Body::Nodes { contacts: self.find_node(&target, &msg.sender, out) },
                 Body::FindValue { key } => self.find_value(now, &key, &msg.sender, out),
                 Body::Store { key, value, ttl_secs } => {
                     Body::Stored { accepted: self.accept_store(now, key, value, ttl_secs, out) }
@@ -467,7 +465,7 @@ impl<A: Address> Node<A> {
             Body::FindNode { .. } if bad.has(Behaviour::FREE_RIDE) => {
                 Body::Nodes { contacts: out.contacts_for(self.cfg.k) }
             }
-            Body::FindNode { target } => Body::Nodes { contacts: self.closest(&target, Some(&sender), out) },
+            Body::FindNode { target } => Body::Nodes { contacts: self.find_node(&target, &sender, out) },
             Body::FindValue { key } => self.find_value(now, &key, &sender, out),
             reply => {
                 out.recycle_body(reply);
@@ -498,6 +496,25 @@ impl<A: Address> Node<A> {
             best.insert(at, A::pack(*c));
         }
         best
+    }
+
+    /// The honest answer to FIND_NODE from `sender`, in a pooled buffer: the
+    /// k closest contacts to `target` (paper §2.3), or, by discv5's rule
+    /// ([`FindNodeStyle::Distances`]), the whole buckets at the log-distances
+    /// a discv5 lookup asks for ([`lookup_distances`]), at most
+    /// [`DISTANCE_REPLY_LIMIT`] records.
+    fn find_node(&self, target: &NodeId, sender: &NodeId, out: &mut Outbox<A>) -> Contacts<A> {
+        match self.cfg.find_node {
+            FindNodeStyle::Closest => self.closest_for_reply(target, sender, out),
+            FindNodeStyle::Distances => {
+                let width = self.cfg.id_width.bits();
+                let d = width.saturating_sub(target.common_prefix_len(&self.own()));
+                let (ds, n) = lookup_distances(d, width);
+                let mut contacts = out.contacts_for(DISTANCE_REPLY_LIMIT);
+                self.table.at_distances(&ds[..n], DISTANCE_REPLY_LIMIT, Some(sender), &mut contacts);
+                contacts
+            }
+        }
     }
 
     /// The k closest contacts to `target`, without `exclude`, in a pooled buffer.

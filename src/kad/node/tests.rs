@@ -734,3 +734,64 @@ mod hostile {
 
 #[path = "traffic_tests.rs"]
 mod traffic;
+
+/// discv5's FINDNODE ([`FindNodeStyle::Distances`]): on a small network built
+/// by the join procedure, each answer holds, distance by distance in the order
+/// asked (the target's log-distance `d` from the recipient, `d + 1`, `d − 1`),
+/// every contact of the recipient's table at that distance, cut at 16 records:
+/// worked out here by brute force over the table's contacts.
+#[test]
+fn discv5_findnode_answers_whole_buckets_at_the_asked_distances() {
+    let cfg = Config {
+        k: 16,
+        buckets: crate::kad::BucketLayout::LogDistance,
+        find_node: FindNodeStyle::Distances,
+        eviction: Eviction::Ping,
+        ..Config::default()
+    };
+    let mut net = Net::build(96, cfg, 11);
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let (mut checked, mut cut, mut multi) = (0, 0, 0);
+    for i in 0..96 {
+        let target = if i % 3 == 0 { *net.nodes[(i + 1) % 96].id() } else { NodeId::random(&mut rng) };
+        let requester = NodeId::random(&mut rng);
+        let node = &mut net.nodes[i];
+        let own = *node.id();
+        let d = 160 - target.common_prefix_len(&own);
+        let (ds, n) = lookup_distances(d, 160);
+        let table: Vec<NodeId> = node.routing_table().contacts().map(|c| c.id).collect();
+        let mut want = Vec::new();
+        for &dist in &ds[..n] {
+            want.extend(table.iter().filter(|c| 160 - c.common_prefix_len(&own) == usize::from(dist)));
+        }
+        let whole = want.len();
+        want.truncate(16);
+        let mut out = Outbox::new();
+        node.handle(
+            Time(HOUR),
+            Input::Datagram { from: 999, msg: request(requester, 1, Body::FindNode { target }) },
+            &mut out,
+        );
+        // (The requester is a newcomer: a full bucket may PING its head first.)
+        let got = sends(&out)
+            .into_iter()
+            .find_map(|(to, m)| match m.body {
+                Body::Nodes { contacts } if to == 999 => Some(contacts.iter().map(|c| c.id).collect::<Vec<_>>()),
+                _ => None,
+            })
+            .expect("a NODES answer");
+        assert_eq!(got, want, "node {i}, distances {:?}", &ds[..n]);
+        checked += 1;
+        cut += usize::from(whole > 16);
+        multi += usize::from(
+            ds[..n]
+                .iter()
+                .filter(|&&x| table.iter().any(|c| 160 - c.common_prefix_len(&own) == usize::from(x)))
+                .count()
+                > 1,
+        );
+    }
+    assert_eq!(checked, 96);
+    // The cases that matter occurred: answers cut at 16, answers from several buckets.
+    assert!(cut > 0 && multi > 0, "cut {cut}, from several buckets {multi}");
+}
