@@ -19,7 +19,10 @@ pub const CLOSING: [(&str, &str); 3] = [
 fn fmt(metric: &str, v: f64) -> String {
     let decimals = if super::metrics::is_proportion(metric) {
         3
-    } else if metric.contains("latency_ms") || metric.starts_with("bytes.") {
+    } else if metric.contains("latency_ms")
+        || metric.starts_with("bytes.")
+        || (metric.starts_with("msgs.") && !metric.contains("_per_"))
+    {
         0
     } else {
         2
@@ -87,9 +90,17 @@ pub fn render(grid: &Grid, cells: &[Cell], metrics: &[(&str, String)], naming: &
     out
 }
 
-/// The closing table of a sweep on the terminal.
+/// The closing table of a sweep on the terminal: the [`CLOSING`] metrics,
+/// then each metric the study charts (`[study] metrics`, `--metrics`) that
+/// they leave out, headed by its axis label, so that the table shows what
+/// the study is about.
 pub fn closing(grid: &Grid, cells: &[Cell], naming: &Naming) -> String {
-    let metrics: Vec<(&str, String)> = CLOSING.iter().map(|(m, h)| (*m, h.to_string())).collect();
+    let mut metrics: Vec<(&str, String)> = CLOSING.iter().map(|(m, h)| (*m, h.to_string())).collect();
+    for m in naming.metrics.iter().flatten() {
+        if !metrics.iter().any(|(x, _)| x == m) {
+            metrics.push((m.as_str(), super::metrics::axis_label(m).to_string()));
+        }
+    }
     render(grid, cells, &metrics, naming, false)
 }
 
@@ -120,5 +131,17 @@ mod tests {
         assert!(lines[0].starts_with("  k   n  ") && lines[0].ends_with("latency p50 (ms)"), "{t}");
         assert!(lines[1].starts_with("  8   2  0.925 [0.900, 0.950]") && lines[1].contains("2.10 ["), "{t}");
         assert!(lines[2].contains("0.995 [0.990, 1.000]") && lines[2].ends_with('–'), "{t}");
+        // A study's charted metrics join the table after the closing three,
+        // once each.
+        let cells = vec![cell(&v("8"), "find_node.timeouts.mean", &[4.0, 6.0])];
+        let naming = Naming {
+            metrics: Some(vec!["find_node.timeouts.mean".into(), "find_node.hops.mean".into()]),
+            ..Naming::default()
+        };
+        let t = closing(&grid, &cells, &naming);
+        let head = t.lines().next().unwrap_or_default();
+        assert!(head.ends_with(crate::report::sweep::metrics::axis_label("find_node.timeouts.mean")), "{t}");
+        assert_eq!(head.matches("hops").count(), 1, "{t}");
+        assert!(t.lines().nth(1).is_some_and(|l| l.ends_with("5.00 [-7.71, 17.71]")), "{t}");
     }
 }
