@@ -860,11 +860,15 @@ impl<A: Address> RoutingTable<A> {
     /// discv5 FINDNODE ([`FindNodeStyle::Distances`](super::FindNodeStyle)).
     /// The log-distance of a contact is the ID width minus its common prefix
     /// with the own ID (1 for the nearest half-bit, the width for the far half
-    /// of the space). Replacement caches are not read. Nothing is allocated
-    /// beyond `out`.
+    /// of the space). Replacement caches are not read. Under the
+    /// answered-only rule the answer is filtered as
+    /// [`closest_for_reply`](Self::closest_for_reply)'s: only contacts that
+    /// have answered this node, none whose last request failed. Nothing is
+    /// allocated beyond `out`.
     pub fn at_distances(&self, distances: &[u16], n: usize, exclude: Option<&NodeId>, out: &mut Vec<A::Slot>) {
         let width = self.width.bits();
         let stale_check = !self.failing.is_empty();
+        let limit = if self.answered_only { 1 } else { self.stale_limit };
         let base = out.len();
         for &d in distances {
             let d = usize::from(d);
@@ -881,14 +885,18 @@ impl<A: Address> RoutingTable<A> {
                 if !m.lo.has_prefix(&probe, usize::from(m.depth).min(shared + 1)) {
                     continue;
                 }
-                for s in &self.slots[m.start as usize..m.end()] {
+                let start = m.start as usize;
+                for (j, s) in self.slots[start..m.end()].iter().enumerate() {
                     if out.len() - base >= n {
                         return;
+                    }
+                    if self.answered_only && !self.has_answered(start + j) {
+                        continue;
                     }
                     let id = A::unpack(s).id;
                     if id.common_prefix_len(&self.own) != shared
                         || Some(&id) == exclude
-                        || (stale_check && self.is_stale(&id))
+                        || (stale_check && self.failures(&id) >= limit)
                     {
                         continue;
                     }

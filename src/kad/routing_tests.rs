@@ -550,3 +550,29 @@ fn a_changed_bucket_counts_as_refreshed_bep_5() {
     let far = paper.buckets().into_iter().find(|b| b.lo().bit(0)).unwrap();
     assert_eq!(far.last_lookup(), Time::ZERO);
 }
+
+/// A discv5 answer ([`RoutingTable::at_distances`]) under the answered-only
+/// rule hands out only contacts that answered this node, as the closest-style
+/// answer does (BEP 5's known good nodes); without the rule, every contact.
+#[test]
+fn distance_answers_hand_out_only_answered_contacts_under_bep_5() {
+    let own = NodeId::default();
+    // Distance 160 (first bit set): one heard in a reply, one in a request.
+    let replied = NodeId::default().with_bit(0, true).with_bit(5, true);
+    let asked = NodeId::default().with_bit(0, true).with_bit(6, true);
+    for on in [false, true] {
+        let mut t = RoutingTable::<u32>::new(own, 8, 1, 3, 5, Time::ZERO)
+            .with_layout(IdWidth::Bits160, crate::kad::BucketLayout::LogDistance)
+            .with_answered_only(on, Time::ZERO);
+        t.heard(replied, 1, Time(1_000_000), true);
+        t.heard(asked, 2, Time(2_000_000), false);
+        let mut out = Vec::new();
+        t.at_distances(&[160, 159], 16, None, &mut out);
+        let got: Vec<NodeId> = out.iter().map(|c| c.id).collect();
+        if on {
+            assert_eq!(got, vec![replied]);
+        } else {
+            assert_eq!(got, vec![replied, asked]);
+        }
+    }
+}
