@@ -280,6 +280,8 @@ pub fn run_traced(
     summary.extend(world.recorder().churn_summary());
     // Reachability's (issue 24), last.
     summary.extend(world.recorder().reach_summary());
+    // Node classes' (issue 24), after everything else: `class.NAME.*`.
+    summary.extend(world.class_summary());
     write_summary(&p, &summary).map_err(|e| out(&p, e))?;
     let effective = sc.effective();
     let manifest = Manifest {

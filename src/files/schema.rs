@@ -292,6 +292,8 @@ pub fn nodes() -> Schema {
             c("msgs_dropped", U64),
             // Reachability (issue 24).
             c("class", Word(&CLASSES)).later(),
+            // Node classes (issue 24): the `[[classes]]` name, empty without.
+            c("class_name", Ty::Text).or_empty().later(),
         ],
     }
 }
@@ -464,9 +466,44 @@ pub fn summary_metrics() -> Vec<Column> {
     m
 }
 
+/// The statistics `summary.csv` gives for each `[[classes]]` entry, as
+/// `class.NAME.STAT` rows after every other metric (`sim::world::classes`),
+/// in the order the runner writes them; the columns are named by `STAT`.
+pub fn class_metrics() -> Vec<Column> {
+    let col = |name: String, ty: Ty, empty: bool| Column { name: Cow::Owned(name), ty, empty, later: false };
+    let mut m = vec![col("nodes".into(), U32, false), col("end.alive".into(), U32, false)];
+    m.push(col("rt_share".into(), Fraction, true));
+    for kind in ["find_node", "get", "put"] {
+        m.push(col(format!("{kind}.count"), U64, false));
+        m.push(col(format!("{kind}.success_rate"), Fraction, true));
+        for stat in
+            ["hops.mean", "latency_ms.mean", "latency_ms.p50", "latency_ms.p90", "latency_ms.p99", "timeouts.mean"]
+        {
+            m.push(col(format!("{kind}.{stat}"), Number, true));
+        }
+    }
+    m
+}
+
+/// A per-class metric's class name and column (named by its `STAT`), if
+/// `name` is `class.NAME.STAT` with a class name kadsim accepts
+/// (`scenario::classes`) and a `STAT` of [`class_metrics`].
+pub fn class_metric(name: &str) -> Option<(&str, Column)> {
+    let rest = name.strip_prefix("class.")?;
+    let (class, stat) = rest.split_once('.')?;
+    let good = !class.is_empty()
+        && class.len() <= 32
+        && class.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    let col = class_metrics().into_iter().find(|c| c.name == stat)?;
+    good.then_some((class, col))
+}
+
 /// The type of the summary metric `name` (how `runs.csv` holds it too).
 pub fn metric_column(name: &str) -> Option<Column> {
-    summary_metrics().into_iter().find(|c| c.name == name)
+    summary_metrics()
+        .into_iter()
+        .find(|c| c.name == name)
+        .or_else(|| class_metric(name).map(|(_, c)| Column { name: Cow::Owned(name.to_string()), ..c }))
 }
 
 /// `runs.csv` of a sweep over `params` (and its shards): the run's

@@ -254,6 +254,8 @@ pub struct NodeRow {
     /// NAT, `network.unreachable`) or `client` (read-only, `network.clients`).
     /// Last, so that readers by position keep working.
     pub class: &'static str,
+    /// Its `[[classes]]` entry's name (`sim::classes`), empty without classes.
+    pub class_name: String,
 }
 
 /// One row of `buckets.csv`: routing-table fill at the end of the run, by the

@@ -177,6 +177,31 @@ fn read_samples(path: &Path, sc: &Scenario, notes: &mut Vec<String>) -> Result<V
     Ok(rows)
 }
 
+/// Checks that the summary's per-class rows are those of the scenario's
+/// `[[classes]]`, in its order: no class missing, none the run did not have.
+fn classes_agree(dir: &Path, sc: &Scenario, summary: &[(String, String)]) -> Result<(), ReadError> {
+    let mut seen: Vec<&str> = Vec::new();
+    for (m, _) in summary {
+        if let Some((class, _)) = schema::class_metric(m)
+            && seen.last() != Some(&class)
+        {
+            seen.push(class);
+        }
+    }
+    let want: Vec<&str> = sc.classes.iter().map(|c| c.name.as_str()).collect();
+    if seen != want {
+        return Err(ReadError::at(
+            &dir.join("summary.csv"),
+            None,
+            format!(
+                "per-class rows for {:?}, but the manifest's scenario has [[classes]] {:?}: the files do not belong together",
+                seen, want
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks that `ops` holds as many operations of each kind as the summary's
 /// `KIND.count` says: `ops.csv` cut short at a line's end reads as a whole
 /// file on its own.
@@ -225,6 +250,7 @@ impl Results {
         let (ops, ops_notes) = super::ops::read(&dir.join("ops.csv"))?;
         notes.extend(ops_notes);
         counts_agree(dir, &ops, &summary.rows)?;
+        classes_agree(dir, &m.manifest.scenario, &summary.rows)?;
         let samples = read_samples(&dir.join("timeseries.csv"), &m.manifest.scenario, &mut notes)?;
         let buckets = if listed("buckets.csv") {
             read_table(&dir.join("buckets.csv"), schema::buckets(), &mut notes)?

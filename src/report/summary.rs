@@ -4,7 +4,8 @@
 //! the list does not know, a value that is not a finite number, a count that
 //! is not an integer, or a missing row is an error naming the line and the
 //! metric. Metrics added to kadsim after the run are read as absent, with a
-//! note.
+//! note. Per-class rows (`class.NAME.STAT`, [`schema::class_metrics`]) come
+//! in whole blocks: a class with a row has every one of its rows.
 
 use crate::files::ReadError;
 use crate::files::schema::{self, Column};
@@ -27,8 +28,28 @@ pub fn read(path: &Path) -> Result<Summary, ReadError> {
     // The line of each metric, once read.
     let mut seen: Vec<Option<u64>> = vec![None; metrics.len()];
     let mut rows = Vec::with_capacity(metrics.len());
+    // Per-class rows (`class.NAME.STAT`): each class's statistics seen, by line.
+    let stats = schema::class_metrics();
+    let mut classes: Vec<(String, Vec<Option<u64>>)> = Vec::new();
     while t.next_row()? {
         let (name, value) = (t.get(0).unwrap_or_default(), t.get(1).unwrap_or_default());
+        if let Some((class, col)) = schema::class_metric(name) {
+            let at = match classes.iter().position(|(c, _)| c == class) {
+                Some(at) => at,
+                None => {
+                    classes.push((class.to_string(), vec![None; stats.len()]));
+                    classes.len() - 1
+                }
+            };
+            let j = stats.iter().position(|s| s.name == col.name).unwrap_or(0);
+            if let Some(first) = classes[at].1[j] {
+                return Err(t.error(format!("metric {name} appears twice (first on line {first})")));
+            }
+            classes[at].1[j] = Some(t.line());
+            col.check(value).map_err(|why| t.error(format!("metric {name}: {why}")))?;
+            rows.push((name.to_string(), value.to_string()));
+            continue;
+        }
         let Some(i) = metrics.iter().position(|m| m.name == name) else {
             return Err(t.error(format!("unknown metric {:?}", crate::scenario::clip::clip(name))));
         };
@@ -56,6 +77,20 @@ pub fn read(path: &Path) -> Result<Summary, ReadError> {
             Some(line),
             format!("no row for metric {} (kadsim writes it {after})", m.name),
         ));
+    }
+    for (class, seen) in &classes {
+        if let Some(j) = seen.iter().position(Option::is_none) {
+            let line = seen.iter().flatten().max().map_or(2, |l| l + 1);
+            return Err(ReadError::at(
+                path,
+                Some(line),
+                format!(
+                    "no row for metric class.{class}.{} (every class has all {} of its rows)",
+                    stats[j].name,
+                    stats.len()
+                ),
+            ));
+        }
     }
     let mut notes = t.take_notes();
     if !later.is_empty() {

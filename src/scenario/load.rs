@@ -329,32 +329,24 @@ fn syntax(text: &str, label: &str, e: &toml::de::Error) -> ScenarioError {
 }
 
 /// An error at a dotted `path`, positioned at that value if the text has it
-/// (list items are not followed: a `[[table]]` error is placed at its array).
+/// (a numeric part indexes an array: `classes.1.share`).
 fn at_path(text: &str, label: &str, path: &str, message: String) -> ScenarioError {
     let position = DeTable::parse(text).ok().and_then(|root| {
         // A field the file does not set at all has no position.
         let first = path.split('.').next().unwrap_or_default();
         root.get_ref().get(first)?;
         let mut span = root.span();
-        let mut table = root.into_inner();
-        let mut value: Option<DeValue> = None;
+        let mut value = DeValue::Table(root.into_inner());
         for part in path.split('.') {
-            let current = match &value {
-                None => &table,
-                Some(DeValue::Table(t)) => t,
-                Some(_) => break,
-            };
             // A missing field is placed at the deepest part of its path that exists.
-            let Some(v) = current.get(part) else { break };
-            let v = v.clone();
+            let next = match &value {
+                DeValue::Table(t) => t.get(part).cloned(),
+                DeValue::Array(items) => part.parse::<usize>().ok().and_then(|i| items.get(i).cloned()),
+                _ => None,
+            };
+            let Some(v) = next else { break };
             span = v.span();
-            let v = v.into_inner();
-            if let DeValue::Table(t) = &v {
-                table = t.clone();
-                value = None;
-            } else {
-                value = Some(v);
-            }
+            value = v.into_inner();
         }
         Some(line_col(text, span.start))
     });
@@ -396,12 +388,31 @@ fn apply_override(table: &mut toml::Table, o: &str) -> Result<(), ScenarioError>
     };
     let parts: Vec<&str> = path.split('.').collect();
     let mut cur = table;
-    for part in &parts[..parts.len() - 1] {
+    let mut i = 0;
+    while i + 1 < parts.len() {
+        let part = parts[i];
         let entry = cur.entry(part.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
         cur = match entry {
             toml::Value::Table(t) => t,
+            // An array of tables (`[[classes]]`, `[[network.partitions]]`):
+            // the next part is the index of an entry the file has.
+            toml::Value::Array(items) if i + 2 < parts.len() => {
+                let len = items.len();
+                let index = parts[i + 1];
+                i += 1;
+                match index.parse::<usize>().ok().and_then(|j| items.get_mut(j)) {
+                    Some(toml::Value::Table(t)) => t,
+                    _ => {
+                        return Err(bad(format!(
+                            "{part} has {len} entr{} in the file: expected an index below {len} after {part}., got {index:?}",
+                            if len == 1 { "y" } else { "ies" }
+                        )));
+                    }
+                }
+            }
             _ => return Err(bad(format!("{part} is not a table"))),
         };
+        i += 1;
     }
     cur.insert(parts[parts.len() - 1].to_string(), value);
     Ok(())
@@ -476,6 +487,7 @@ fn validate(sc: &Scenario) -> Result<(), Invalid> {
         }
     }
     validate_churn(&sc.churn)?;
+    super::classes::validate(sc)?;
     super::adversary::validate(&sc.adversary, sc.nodes, sc.duration)?;
     let w = &sc.workload;
     if w.keys == 0 && (w.put_rate.0 > 0.0 || w.get_rate.0 > 0.0) {
@@ -597,7 +609,7 @@ fn validate_churn(c: &Churn) -> Result<(), Invalid> {
     }
 }
 
-fn validate_dist(section: &str, d: &Distribution) -> Result<(), Invalid> {
+pub(super) fn validate_dist(section: &str, d: &Distribution) -> Result<(), Invalid> {
     let set = [
         ("mean", d.mean.is_some()),
         ("shape", d.shape.is_some()),

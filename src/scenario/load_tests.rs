@@ -157,7 +157,7 @@ fn sections_must_be_tables_in_files_and_overrides() {
     );
     assert_eq!(
         err("[network]\npartitions = [[\"1s\", \"2s\", 0.5]]\n"),
-        "s.toml:2:14: network.partitions.0: expected a table ([[network.partitions]]), got an array"
+        "s.toml:2:15: network.partitions.0: expected a table ([[network.partitions]]), got an array"
     );
     // With a profile (the merged path) and with overrides alike.
     assert_eq!(

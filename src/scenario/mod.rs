@@ -8,6 +8,7 @@
 //! path, the line and column, and what was expected.
 
 pub mod adversary;
+pub mod classes;
 pub mod clip;
 pub mod effective;
 pub mod estimate;

@@ -5,7 +5,7 @@
 /// The top-level keys of a scenario file: its fields and its sections. A
 /// one-word name among them is used as it is; any other one-word name is a
 /// protocol field.
-pub const TOP_LEVEL: [&str; 14] = [
+pub const TOP_LEVEL: [&str; 15] = [
     "profile",
     "name",
     "seed",
@@ -20,6 +20,7 @@ pub const TOP_LEVEL: [&str; 14] = [
     "workload",
     "output",
     "adversary",
+    "classes",
 ];
 
 /// The dotted field path a parameter name stands for: `k` → `protocol.k`,

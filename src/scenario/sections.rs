@@ -40,6 +40,10 @@ pub struct Scenario {
     pub output: Output,
     /// Malicious nodes (none by default).
     pub adversary: super::adversary::Adversary,
+    /// `[[classes]]`: heterogeneous peers ([`super::classes`]); none by
+    /// default, when every node is alike.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<super::classes::NodeClass>,
     /// `[study]`: the parameter study of `kadsim sweep FILE`, read and
     /// checked by [`super::study`]; no part of the scenario a run runs (nor
     /// of its manifest).
@@ -85,6 +89,7 @@ impl Default for Scenario {
             workload: Workload::default(),
             output: Output::default(),
             adversary: super::adversary::Adversary::default(),
+            classes: Vec::new(),
             study: StudySlot,
         }
     }

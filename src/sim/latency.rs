@@ -36,6 +36,11 @@ pub struct LatencyModel {
     jitter: f64,
     /// The least latency a sample can have, in microseconds (at least 1).
     floor: u64,
+    /// Each node's class access delay in microseconds (`[[classes]]`
+    /// `access`, `sim::classes`), added at both ends of every datagram, and
+    /// their mean; empty without one.
+    class_access: Vec<u32>,
+    class_access_mean: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -126,7 +131,17 @@ impl LatencyModel {
                 Kind::Matrix { table, hosts, access, access_mean }
             }
         };
-        LatencyModel { kind, jitter: cfg.jitter.0 as f64, floor: 1 }
+        LatencyModel { kind, jitter: cfg.jitter.0 as f64, floor: 1, class_access: Vec::new(), class_access_mean: 0.0 }
+    }
+
+    /// Adds each node's class access delay (µs, by node index) and their
+    /// mean to every sample, at both ends (`sim::classes`); `None` adds nothing.
+    pub fn with_access(mut self, access: Option<(Vec<u32>, f64)>) -> LatencyModel {
+        if let Some((delays, mean)) = access {
+            self.class_access = delays;
+            self.class_access_mean = mean;
+        }
+        self
     }
 
     /// Raises every sample to at least `min_us` microseconds (`network.min_latency`):
@@ -165,6 +180,10 @@ impl LatencyModel {
                 (half + ends) as f64
             }
         };
+        let base = match (self.class_access.get(from as usize), self.class_access.get(to as usize)) {
+            (Some(x), Some(y)) => base + f64::from(*x) + f64::from(*y),
+            _ => base,
+        };
         let jitter = if self.jitter > 0.0 {
             let u: f64 = StandardUniform.sample(rng);
             u * self.jitter
@@ -191,7 +210,8 @@ impl LatencyModel {
     /// expectation over the random placement of two distinct nodes: the mean
     /// half-RTT of two distinct hosts, times 1 − 1/hosts when nodes share
     /// hosts (two nodes on one host are 0 apart), plus twice the access
-    /// delay's mean. Rounding to whole microseconds and the floor are ignored.
+    /// delay's mean. Class access delays add twice their mean over the
+    /// nodes. Rounding to whole microseconds and the floor are ignored.
     pub fn mean_micros(&self) -> f64 {
         let base = match &self.kind {
             Kind::Constant(v) => *v,
@@ -203,21 +223,24 @@ impl LatencyModel {
                 table.mean_half_us() * (1.0 - shared) + 2.0 * access_mean
             }
         };
-        base + self.jitter / 2.0
+        base + 2.0 * self.class_access_mean + self.jitter / 2.0
     }
 
     /// Bytes the model keeps per node: 12 for coordinates; for a matrix, 2
     /// for the host and 4 for the access delay when there is one (the matrix
-    /// itself is shared, once per process: [`Matrix::bytes`]); 0 otherwise.
+    /// itself is shared, once per process: [`Matrix::bytes`]); 0 otherwise;
+    /// plus 4 with class access delays.
     pub fn node_bytes(&self) -> f64 {
         let per = |bytes: usize, nodes: usize| if nodes == 0 { 0.0 } else { bytes as f64 / nodes as f64 };
-        match &self.kind {
-            Kind::Coordinates { nodes, .. } => per(std::mem::size_of_val(nodes.as_slice()), nodes.len()),
-            Kind::Matrix { hosts, access, .. } => {
-                per(std::mem::size_of_val(hosts.as_slice()) + std::mem::size_of_val(access.as_slice()), hosts.len())
+        let class = if self.class_access.is_empty() { 0.0 } else { 4.0 };
+        class
+            + match &self.kind {
+                Kind::Coordinates { nodes, .. } => per(std::mem::size_of_val(nodes.as_slice()), nodes.len()),
+                Kind::Matrix { hosts, access, .. } => {
+                    per(std::mem::size_of_val(hosts.as_slice()) + std::mem::size_of_val(access.as_slice()), hosts.len())
+                }
+                _ => 0.0,
             }
-            _ => 0.0,
-        }
     }
 
     /// The matrix and each node's host, with the matrix model.

@@ -6,6 +6,7 @@ pub mod adversary;
 pub mod bootstrap;
 pub mod calendar;
 pub mod churn;
+pub mod classes;
 pub mod fault;
 pub mod latency;
 pub mod loss;

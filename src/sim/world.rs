@@ -20,6 +20,7 @@
 //! is judged against it. The windows and every draw are the same whatever the
 //! thread count, so the outputs are byte-identical for any `--threads`.
 
+mod classes;
 mod judge;
 mod reach;
 mod report;
@@ -164,6 +165,8 @@ struct Coordinator {
     churn_rng: ChaCha8Rng,
     boot_rng: ChaCha8Rng,
     sessions: Option<(DurationDist, DurationDist)>,
+    /// The nodes' `[[classes]]`, when the scenario has them.
+    groups: Option<super::classes::Classes>,
     workload: Workload,
     rec: Recorder,
     reports: Vec<(u32, u32, OpReport<SimAddr>)>,
@@ -225,7 +228,10 @@ impl World {
             _ => "network",
         };
         let mut net_rng = seeds::stream(seed, stream);
-        let latency = LatencyModel::new(&sc.network.latency, n, &mut net_rng).with_floor(sc.network.min_latency.0);
+        let groups = super::classes::Classes::new(sc);
+        let latency = LatencyModel::new(&sc.network.latency, n, &mut net_rng)
+            .with_access(groups.as_ref().and_then(|g| g.access_delays(sc)))
+            .with_floor(sc.network.min_latency.0);
         let mut part_rng = seeds::stream(seed, "partitions");
         let partitions = Partitions::new(&sc.network.partitions, n, &mut part_rng);
         let lookahead = latency.floor();
@@ -248,7 +254,10 @@ impl World {
             Some(s) => (Some(TraceCtx::new(s, sc, &cfg)), Some(Tracer::new(s, &cfg))),
             None => (None, None),
         };
-        let classes = super::reach::classes(sc);
+        let classes = match &groups {
+            Some(g) => Some(g.reach(sc)).filter(|r| r.iter().any(|&c| c != super::reach::Class::Server)),
+            None => super::reach::classes(sc),
+        };
         let client_cfg = classes
             .as_ref()
             .filter(|c| c.contains(&super::reach::Class::Client))
@@ -298,6 +307,7 @@ impl World {
             churn_rng: seeds::stream(seed, "churn"),
             boot_rng: seeds::stream(seed, "bootstrap"),
             sessions,
+            groups,
             workload: Workload::new(&sc.workload, seeds::stream(seed, "workload")).with_width(sc.protocol.id_width()),
             rec: Recorder::default(),
             reports: Vec::new(),
@@ -776,6 +786,7 @@ impl Coordinator {
             return;
         }
         if let Some((session, _)) = &self.sessions {
+            let session = self.groups.as_ref().map_or(session, |g| &g.churn[g.of(node)].0);
             let len = session.sample(&mut self.churn_rng);
             self.global.push(self.now.saturating_add(len), Global::Down { node });
         }
@@ -797,6 +808,7 @@ impl Coordinator {
         self.rec.count(|c| c.leaves += 1);
         self.schedule_for(shared, node, LocalEvent::Down);
         if let Some((_, downtime)) = &self.sessions {
+            let downtime = self.groups.as_ref().map_or(downtime, |g| &g.churn[g.of(node)].1);
             let len = downtime.sample(&mut self.churn_rng);
             self.global.push(self.now.saturating_add(len), Global::Up { node });
         }

@@ -4,6 +4,7 @@
 mod adversary;
 mod bin;
 mod churn_metrics;
+mod classes;
 mod cli;
 mod data_safety;
 mod engine;

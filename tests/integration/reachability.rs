@@ -187,7 +187,7 @@ fn runs_with_unreachable_and_client_nodes_are_byte_identical_on_1_and_3_threads(
         .expect("msgs.to_unreachable");
     assert!(dropped > 1000, "the NATs were at work: {dropped}");
     let nodes = String::from_utf8(outputs[0][2].1.clone()).expect("text");
-    assert!(nodes.contains(",client\n") && nodes.contains(",unreachable\n"), "nodes.csv names the classes");
+    assert!(nodes.contains(",client,\n") && nodes.contains(",unreachable,\n"), "nodes.csv names the classes");
     let messages = String::from_utf8(outputs[0][6].1.clone()).expect("text");
     assert!(messages.contains(",unreachable\n"), "messages.csv has the NAT's drops");
 }

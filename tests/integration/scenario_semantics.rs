@@ -48,7 +48,7 @@ fn a_section_given_as_an_array_is_refused_in_overrides_and_files() {
     let o = kadsim(&["validate", s(&f)]);
     refused(
         &o,
-        &format!("{}:2:14: network.partitions.1: expected a table ([[network.partitions]]), got an array", f.display()),
+        &format!("{}:2:61: network.partitions.1: expected a table ([[network.partitions]]), got an array", f.display()),
     );
     let _ = std::fs::remove_dir_all(&d);
 }

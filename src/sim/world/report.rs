@@ -23,6 +23,7 @@ impl World {
                 msgs_received: h.received + s.received,
                 msgs_dropped: h.dropped + s.dropped(),
                 class: self.shared.ctx.class(i).as_str(),
+                class_name: self.class_name(i).to_string(),
             });
         });
         rows
