@@ -237,6 +237,14 @@ pub struct Config {
     /// libtorrent, the `mainline` crate and libp2p's servers (which add only
     /// peers that advertise the DHT protocol) all do. Defaults to true.
     pub honour_read_only: bool,
+    /// Whether a STORE is answered. The paper's STORE is an RPC (§2.3), and
+    /// a put counts the replicas that acknowledged it. libp2p's
+    /// ADD_PROVIDER is sent without waiting for an answer and its receiver
+    /// sends none (go-libp2p-kad-dht `PutProvider` uses `SendMessage`;
+    /// rust-libp2p's `AddProvider` has no response): with `false` a storer
+    /// answers no STORE, and a put or republish ends when its STOREs leave,
+    /// counting as replicas the STOREs sent. Defaults to true.
+    pub store_acks: bool,
     /// How this node answers requests: honestly (the default) or as an
     /// attacker ([`Behaviour`]). A hook of the simulator's adversaries.
     pub behaviour: Behaviour,
@@ -277,6 +285,7 @@ impl Default for Config {
             answered_only: false,
             read_only: false,
             honour_read_only: true,
+            store_acks: true,
             behaviour: Behaviour::HONEST,
             trace: None,
         }

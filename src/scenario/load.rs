@@ -493,10 +493,13 @@ fn validate(sc: &Scenario) -> Result<(), Invalid> {
     if w.keys == 0 && (w.put_rate.0 > 0.0 || w.get_rate.0 > 0.0) {
         return invalid("workload.keys", "expected at least 1 key when puts or gets are on");
     }
-    if w.records == super::Records::Peers && w.value_size != 6 {
+    if w.records.peer_sets() && w.value_size != 6 {
         return invalid(
             "workload.value_size",
-            format!("expected 6 with records = \"peers\" (a compact IPv4 address and port), got {}", w.value_size),
+            format!(
+                "expected 6 with records = \"peers\" or \"providers\" (a compact IPv4 address and port naming the announcing node), got {}",
+                w.value_size
+            ),
         );
     }
     // Values travel in KRPC messages, whose sizes are BEP 44's.

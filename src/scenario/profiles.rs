@@ -5,9 +5,9 @@
 //! paper's defaults. Each profile below is TOML, each value with its source.
 //!
 //! What kadsim does not model of these systems (each profile's doc names
-//! it): the wire formats other than KRPC (libp2p's protobuf and discv5's
-//! RLP/ENR messages are charged as KRPC with IDs of their width), signed
-//! records.
+//! it; README "ID width and profiles" lists it): connection set-up
+//! (libp2p's TCP or QUIC handshakes, discv5's WHOAREYOU handshake), signed
+//! records, and each client's own lookup termination rules.
 
 use serde::{Deserialize, Serialize};
 
@@ -28,8 +28,9 @@ pub enum Profile {
     Mainline,
     /// libp2p's Kademlia as IPFS runs it (libp2p kad-dht specification;
     /// go-libp2p-kad-dht): 256-bit keyspace (SHA-256), k = 20, α = 10,
-    /// provider records that expire after 48 h and that their provider
-    /// republishes every 22 h.
+    /// provider records (ADD_PROVIDER, unanswered; GET_PROVIDERS) that
+    /// expire after 48 h and that their provider republishes every 22 h,
+    /// every message charged as a libp2p protobuf on a stream.
     Ipfs,
     /// Ethereum's node discovery v5 (devp2p discv5 specification, "Node
     /// Table" and "Lookup"): 256-bit IDs (Keccak-256), k = 16, 256
@@ -101,6 +102,19 @@ cache_on_get = false
 replicate_to_new_nodes = false
 # go-libp2p-kad-dht refreshes its routing table every 10 minutes.
 refresh_interval = "10m"
+# ADD_PROVIDER is sent without waiting for an answer, and none comes
+# (go-libp2p-kad-dht: PutProvider uses SendMessage, not SendRequest).
+store_acks = false
+# A storer keeps every provider of a key (go-libp2p-kad-dht's provider
+# store has no per-key limit); kadsim bounds the set at 100, as mainline's.
+values_per_key = 100
+
+[workload]
+# Provider records: a put is ADD_PROVIDER (the origin provides the key), a
+# get GET_PROVIDERS; each provider is one entry of the key's set, expiring
+# on its own. Messages are charged as libp2p protobuf (wire::libp2p_size).
+records = "providers"
+value_size = 6
 "#;
 
 /// devp2p discv5 (<https://github.com/ethereum/devp2p/blob/master/discv5/discv5-theory.md>).

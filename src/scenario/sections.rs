@@ -204,6 +204,13 @@ pub struct Protocol {
     /// crate and libp2p's servers do. Defaults to true.
     #[serde(skip_serializing_if = "is_true")]
     pub honour_read_only: bool,
+    /// Whether a STORE is answered (`kad::Config::store_acks`): true for
+    /// the paper's STORE RPC (§2.3) and BEP 44's `put`; false for libp2p's
+    /// ADD_PROVIDER, which gets no answer, so that a put ends when its
+    /// STOREs leave and counts them as its replicas (the `ipfs` profile).
+    /// Defaults to true.
+    #[serde(skip_serializing_if = "is_true")]
+    pub store_acks: bool,
 }
 
 /// Whether a flag is off (a field left out of a printed scenario).
@@ -288,6 +295,7 @@ impl Default for Protocol {
             max_per_subnet_per_bucket: None,
             answered_only: c.answered_only,
             honour_read_only: c.honour_read_only,
+            store_acks: c.store_acks,
         }
     }
 }
@@ -344,6 +352,7 @@ impl Protocol {
             // Set by the engine for the client-only nodes (`network.clients`).
             read_only: false,
             honour_read_only: self.honour_read_only,
+            store_acks: self.store_acks,
             behaviour: crate::kad::Behaviour::HONEST,
             // Set by the engine for the nodes it traces (`--trace`).
             trace: None,
@@ -853,6 +862,18 @@ pub enum Records {
     Values,
     /// BEP 5 peers under infohashes.
     Peers,
+    /// libp2p provider records: a put is ADD_PROVIDER (the origin announces
+    /// itself as a provider of the key), a get GET_PROVIDERS; stored as
+    /// peers are, one entry per provider, each expiring on its own.
+    Providers,
+}
+
+impl Records {
+    /// Whether a key holds a set of peers (BEP 5 peers, libp2p providers),
+    /// each a 6-byte entry naming the node that announced it.
+    pub fn peer_sets(self) -> bool {
+        matches!(self, Records::Peers | Records::Providers)
+    }
 }
 
 impl Default for Workload {

@@ -273,8 +273,9 @@ impl World {
             shards: threads as u32,
             sizing: crate::wire::Sizing {
                 width: sc.protocol.id_width(),
-                peers: sc.workload.records == crate::scenario::Records::Peers,
+                peers: sc.workload.records.peer_sets(),
                 discv5: sc.profile == crate::scenario::Profile::Discv5,
+                libp2p: sc.profile == crate::scenario::Profile::Ipfs,
             },
             adversary: adversary.map(|a| a.ctx),
             trace: trace_ctx,
@@ -832,7 +833,7 @@ impl Coordinator {
             let cmd = match cmd {
                 // A peer announces itself: its compact address (BEP 5), so that
                 // its re-announces refresh one entry of the infohash's set.
-                crate::kad::Command::Put(key, _) if self.sc.workload.records == crate::scenario::Records::Peers => {
+                crate::kad::Command::Put(key, _) if self.sc.workload.records.peer_sets() => {
                     crate::kad::Command::Put(key, staleness::compact_peer(origin))
                 }
                 cmd => cmd,

@@ -6,6 +6,7 @@
 
 pub mod bencode;
 pub mod krpc;
+pub mod libp2p_size;
 mod size;
 
 pub use size::{ADDR_V4, PEER_LEN, Sizing, TOKEN_LEN, UDP_IPV4_OVERHEAD, encoded_len, encoded_len_as};

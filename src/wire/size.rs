@@ -22,8 +22,9 @@
 //!   compact peers: the value) or `nodes`; STORE is `announce_peer` with
 //!   `info_hash`, `port` and `token`, answered by `id`.
 //! - *Wide IDs*: a 256-bit network is charged as KRPC with 32-byte IDs,
-//!   targets and keys, and 38-byte compact node infos. libp2p (protobuf)
-//!   encodes differently; the charge keeps one scale for it.
+//!   targets and keys, and 38-byte compact node infos.
+//! - *libp2p* ([`super::libp2p_size`], the `ipfs` profile): every message is
+//!   charged as a length-prefixed protobuf on a yamux stream under Noise.
 //! - *discv5* ([`discv5_len`]): PING, PONG, FINDNODE and NODES are charged
 //!   as discv5 packets (devp2p discv5 wire spec): a 16-byte masking IV, a
 //!   23-byte static header, a 32-byte source ID (an ordinary message's
@@ -45,6 +46,9 @@ pub struct Sizing {
     pub peers: bool,
     /// Node discovery messages are discv5 packets (see the module documentation).
     pub discv5: bool,
+    /// Every message is a libp2p kad-dht protobuf message on a stream
+    /// ([`super::libp2p_size`]; the `ipfs` profile).
+    pub libp2p: bool,
 }
 
 /// Bytes of one ENR in a discv5 NODES answer: the example record of EIP-778
@@ -151,6 +155,9 @@ pub fn encoded_len_as<A: crate::kad::Address>(msg: &Message<A>, sizing: Sizing) 
     {
         return n;
     }
+    if sizing.libp2p {
+        return super::libp2p_size::libp2p_len(msg, sizing.peers);
+    }
     let idb = sizing.width.bytes();
     let id = entry("id", bstr(idb));
     let envelope = 2 + entry("t", bstr(TX_LEN)) + entry("v", bstr(VERSION_LEN)) + entry("y", bstr(1));
@@ -233,7 +240,7 @@ mod tests {
     fn mainline_replies_of_8_contacts_cost_8_compact_node_infos() {
         // BEP 5's find_node response, "d1:rd2:id20:...5:nodes208:...e1:t2:aa1:y1:re",
         // with 8 contacts of 26 bytes; kadsim's 4-byte tx and version add 11.
-        let peers = Sizing { width: IdWidth::Bits160, peers: true, discv5: false };
+        let peers = Sizing { width: IdWidth::Bits160, peers: true, ..Sizing::default() };
         let contacts: Contacts<u32> = (0..8).map(|i| Contact { id: NodeId::default(), addr: i }).collect();
         let reply = encoded_len_as(&msg(Body::Nodes { contacts }), peers);
         assert_eq!(
@@ -260,7 +267,7 @@ mod tests {
 
     #[test]
     fn discv5_packets_cost_their_spec_sizes() {
-        let d = Sizing { width: IdWidth::Bits256, peers: false, discv5: true };
+        let d = Sizing { width: IdWidth::Bits256, discv5: true, ..Sizing::default() };
         let len = |body| encoded_len_as(&msg(body), d);
         // 88 bytes of packet around the RLP message data, worked out by hand:
         // PING [id(9), seq(9)] = 18 + list header 1.
@@ -284,7 +291,7 @@ mod tests {
 
     #[test]
     fn wide_ids_cost_32_bytes_and_38_per_contact() {
-        let wide = Sizing { width: IdWidth::Bits256, peers: false, discv5: false };
+        let wide = Sizing { width: IdWidth::Bits256, ..Sizing::default() };
         assert_eq!(encoded_len_as(&msg(Body::Ping), wide), 67 + 12);
         assert_eq!(encoded_len_as(&msg(Body::FindNode { target: NodeId::default() }), wide), 103 + 24);
         let contacts: Contacts<u32> = (0..16).map(|i| Contact { id: NodeId::default(), addr: i }).collect();

@@ -420,6 +420,10 @@ impl<A: Address> Node<A> {
                 None => return,
             }
         };
+        if !self.cfg.store_acks && matches!(body, Body::Stored { .. }) {
+            // libp2p's ADD_PROVIDER gets no answer (`Config::store_acks`).
+            return;
+        }
         self.stats.sent += 1;
         out.push(Output::Send { to: from, msg: Message::new(msg.tx, self.own(), body), traffic: None });
     }
@@ -732,7 +736,9 @@ impl<A: Address> Node<A> {
         }
     }
 
-    /// Sends a request and remembers it until its reply or its timeout.
+    /// Sends a request and remembers it until its reply or its timeout (a
+    /// STORE with [`Config::store_acks`] off goes unanswered: see
+    /// [`send_unanswered`](Self::send_unanswered)).
     fn send_request(
         &mut self,
         now: Time,
@@ -745,6 +751,10 @@ impl<A: Address> Node<A> {
         let Some(kind) = body.request_kind() else {
             return;
         };
+        if kind == RequestKind::Store && !self.cfg.store_acks {
+            self.send_unanswered(to, body, purpose, out);
+            return;
+        }
         let tx = loop {
             let tx = self.rng.next_tx();
             if !self.pending.iter().any(|p| p.tx == tx) {
@@ -767,6 +777,15 @@ impl<A: Address> Node<A> {
         let msg = Message { tx, sender: self.own(), body, read_only: self.cfg.read_only };
         out.push(Output::Send { to, msg, traffic });
         self.arm(Timer::Rpc, deadline, out);
+    }
+
+    /// Sends a request that gets no answer (a STORE with
+    /// [`Config::store_acks`] off): nothing is remembered, nothing times out.
+    fn send_unanswered(&mut self, to: A, body: Body<A>, purpose: Purpose, out: &mut Outbox<A>) {
+        let tx = self.rng.next_tx();
+        self.stats.sent += 1;
+        let msg = Message { tx, sender: self.own(), body, read_only: self.cfg.read_only };
+        out.push(Output::Send { to, msg, traffic: Some(purpose.traffic()) });
     }
 
     fn on_timer(&mut self, now: Time, timer: Timer, out: &mut Outbox<A>) {

@@ -251,13 +251,21 @@ impl<A: Address> Node<A> {
                 op.queried += closest.len() as u32;
                 // Sent while the lookup is still at hand, so that a trace
                 // records each node's discovery depth.
+                let acks = self.cfg.store_acks;
                 for c in closest.iter().map(A::unpack) {
                     let body = Body::Store { key, value: value.clone(), ttl_secs: ttl };
                     self.send_request(now, c.addr, Some(c.id), body, purpose, out);
                 }
-                let storing = Phase::Storing { outstanding: closest.len() as u32, closest };
+                let sent = closest.len() as u32;
+                let storing = Phase::Storing { outstanding: if acks { sent } else { 0 }, closest };
                 if let Phase::Lookup(l) = std::mem::replace(&mut self.ops[idx].phase, storing) {
                     out.recycle_lookup(l.into_buffers());
+                }
+                if !acks {
+                    // libp2p's ADD_PROVIDER: nothing comes back, the put is
+                    // done once its STOREs leave, each counted a replica.
+                    self.ops[idx].replicas = sent;
+                    self.finish(now, idx, true, false, out);
                 }
                 return;
             }

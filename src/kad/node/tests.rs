@@ -795,3 +795,30 @@ fn discv5_findnode_answers_whole_buckets_at_the_asked_distances() {
     // The cases that matter occurred: answers cut at 16, answers from several buckets.
     assert!(cut > 0 && multi > 0, "cut {cut}, from several buckets {multi}");
 }
+
+#[test]
+fn unacknowledged_stores_end_the_put_as_they_leave_and_get_no_answer_libp2p_add_provider() {
+    let cfg = Config { k: 4, store_acks: false, cache_on_get: false, ..Config::default() };
+    let mut net = Net::build(60, cfg, 21);
+    let key = NodeId::hash_of(b"provided");
+    let sent_before = net.sent.len();
+    net.start(3, Command::Put(key, Arc::from(&b"prov01"[..])));
+    net.run_until(net.now + 30 * SEC);
+    let (_, r) = net.reports.iter().rev().find(|(o, r)| *o == 3 && r.kind == OpKind::Put).unwrap().clone();
+    // The k = 4 closest hold it; the put counted the 4 STOREs it sent.
+    let holders = net.holders(&key);
+    assert_eq!(holders.len(), 4);
+    assert_eq!((r.success, r.replicas, r.timeouts), (true, 4, 0));
+    let stores: Vec<_> = net.sent[sent_before..].iter().filter(|s| matches!(s.3.body, Body::Store { .. })).collect();
+    assert_eq!(stores.len(), 4);
+    // The put ended as its STOREs left, before any could arrive (10 ms).
+    assert_eq!(r.finished.0, stores[0].0, "done when the STOREs leave");
+    let answers = net.sent[sent_before..].iter().filter(|s| matches!(s.3.body, Body::Stored { .. })).count();
+    assert_eq!(answers, 0, "no STORE is answered");
+    // And nobody waits for one: no request of the storers timed out.
+    assert!(net.reports.iter().all(|(_, r)| r.kind != OpKind::Put || r.timeouts == 0));
+    let get_from = (0..60).find(|i| !holders.contains(i) && *i != 3).unwrap();
+    net.start(get_from, Command::Get(key));
+    net.run_until(net.now + 30 * SEC);
+    assert!(net.reports.last().unwrap().1.success);
+}

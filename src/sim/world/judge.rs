@@ -78,7 +78,7 @@ impl Coordinator {
             }
         }
         let returned = r.value.as_deref().filter(|_| success);
-        let peer_get = r.kind == OpKind::Get && self.sc.workload.records == crate::scenario::Records::Peers;
+        let peer_get = r.kind == OpKind::Get && self.sc.workload.records.peer_sets();
         let peers = peer_get.then(|| returned.map_or(0, |v| v.len().div_ceil(crate::wire::PEER_LEN) as u32));
         let stale_peers = peer_get.then(|| returned.map_or(0, |v| self.stale_peers(v)));
         self.rec.op(OpRecord {
