@@ -11,6 +11,7 @@ pub mod gate;
 pub mod manifest;
 pub mod markdown;
 pub mod ops;
+pub mod overlay_figure;
 pub mod plot;
 pub mod provenance;
 pub mod replica_charts;

@@ -15,7 +15,9 @@
 //!
 //! Overlays ([`plot_runs`]) draw several runs, one style per run: the node
 //! lookups' hop and latency CDFs, the gets' latency CDF, the node lookups'
-//! success over time and the traffic over time.
+//! success over time and the traffic over time; and `overlay_panels`, a
+//! four-panel figure of hops, latency, timeouts per lookup and traffic per
+//! node ([`super::overlay_figure`]).
 
 use super::chart::{Chart, Mark, SaveError, Series, Shade, Style, Tone, ecdf, log10_x, log10_y, save_all};
 use super::results::{Results, kind_label};
@@ -463,7 +465,21 @@ pub fn overlay_charts(runs: &[Results], labels: &[String]) -> Vec<(&'static str,
     charts
 }
 
-/// Writes the overlays of `runs` (labelled `labels`) into `out` in `style`.
+/// Writes the overlays of `runs` (labelled `labels`) into `out` in `style`,
+/// then the four-panel figure `overlay_panels` ([`super::overlay_figure`]),
+/// each of its panels at `style`'s size.
 pub fn plot_runs(runs: &[Results], labels: &[String], out: &Out, style: &Style) -> Result<Vec<PathBuf>, SaveError> {
-    save_all(&overlay_charts(runs, labels), out, style)
+    let stem = "overlay_panels";
+    out.claim_all(
+        style
+            .formats
+            .iter()
+            .map(|f| format!("{stem}.{}", f.extension()))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str),
+    )?;
+    let mut files = save_all(&overlay_charts(runs, labels), out, style)?;
+    files.extend(super::overlay_figure::overlay_figure(runs, labels).save_styled(&out.path().join(stem), style)?);
+    Ok(files)
 }

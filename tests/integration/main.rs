@@ -17,6 +17,7 @@ mod net;
 mod network;
 mod profiles;
 mod reachability;
+mod realistic;
 mod regression;
 mod replica_sets;
 mod report;

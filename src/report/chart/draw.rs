@@ -15,7 +15,7 @@ use std::sync::Once;
 
 /// Text sizes in pixels at font scale 1, for a chart [`super::SIZE`] wide:
 /// scaled to a 3.5-inch column, the smallest is about 6 points.
-const TITLE_PX: f64 = 25.0;
+pub(crate) const TITLE_PX: f64 = 25.0;
 const AXIS_PX: f64 = 21.0;
 const TICK_PX: f64 = 20.0;
 const LEGEND_PX: f64 = 19.0;

@@ -19,6 +19,7 @@
 mod axis;
 pub mod draw;
 pub mod legend;
+pub mod panels;
 pub mod pdf_order;
 pub mod render;
 pub mod ticks;
@@ -345,7 +346,12 @@ impl Chart {
     /// the data in turn ([`HEADROOM`]) until the legend covers no data, else
     /// the drawing where it covers least.
     pub fn svg(&self, style: &Style) -> Result<(String, Layout), String> {
-        let mut best: Option<(String, Layout)> = None;
+        self.svg_with_headroom(style).map(|(text, layout, _)| (text, layout))
+    }
+
+    /// As [`svg`](Self::svg), with the headroom chosen.
+    pub fn svg_with_headroom(&self, style: &Style) -> Result<(String, Layout, f64), String> {
+        let mut best: Option<(String, Layout, f64)> = None;
         for headroom in HEADROOM {
             let mut text = String::new();
             let layout = {
@@ -356,8 +362,8 @@ impl Chart {
             };
             let covered = |l: &Layout| l.legend.map_or(0, |(_, n)| n);
             let done = covered(&layout) == 0;
-            if best.as_ref().is_none_or(|(_, b)| covered(&layout) < covered(b)) {
-                best = Some((text, layout));
+            if best.as_ref().is_none_or(|(_, b, _)| covered(&layout) < covered(b)) {
+                best = Some((text, layout, headroom));
             }
             if done {
                 break;
@@ -383,29 +389,10 @@ impl Chart {
     /// renamed when whole.
     pub fn save_styled(&self, stem: &Path, style: &Style) -> Result<Vec<PathBuf>, ChartError> {
         draw::register();
-        let fail = |path: &Path, msg: String| ChartError { path: path.to_path_buf(), msg };
         let svg_path = stem.with_extension("svg");
-        let (text, layout) = self.svg(style).map_err(|m| fail(&svg_path, m))?;
-        let text = render::on_page(&text, style);
-        let tree =
-            resvg::usvg::Tree::from_str(&text, &render::usvg_options()).map_err(|e| fail(&svg_path, e.to_string()))?;
-        let mut files = Vec::new();
-        for f in &style.formats {
-            let path = stem.with_extension(f.extension());
-            let bytes = match f {
-                Format::Png => render::png_of(&tree, style.png_scale()).map_err(|m| fail(&path, m))?,
-                Format::Svg if style.svg_text => self.with_text(&render::text_svg(&text, style), &layout).into_bytes(),
-                Format::Svg => {
-                    self.with_text(&render::sized_for_file(&render::svg_of(&tree), style), &layout).into_bytes()
-                }
-                Format::Pdf => render::pdf_of(&tree).map_err(|m| fail(&path, m))?,
-            };
-            let mut out = AtomicFile::create(&path).map_err(|e| fail(&path, e.to_string()))?;
-            out.write_all(&bytes).map_err(|e| fail(&path, e.to_string()))?;
-            out.finish().map_err(|e| fail(&path, e.to_string()))?;
-            files.push(path);
-        }
-        Ok(files)
+        let (text, layout) =
+            self.svg(style).map_err(|msg| ChartError { path: svg_path.to_path_buf(), msg: msg.clone() })?;
+        write_formats(&text, stem, style, &|svg| self.with_text(svg, &layout))
     }
 
     /// The SVG with its words kept as words: its text is drawn as outlines
@@ -438,6 +425,37 @@ impl Chart {
             None => svg.to_string(),
         }
     }
+}
+
+/// Renders plotters' SVG `text` into each of `style`'s formats at `stem`
+/// (see [`Chart::save_styled`]); `meta` adds the words to an SVG drawn with
+/// outlines. Each file is written under a temporary name and renamed when whole.
+pub(crate) fn write_formats(
+    text: &str,
+    stem: &Path,
+    style: &Style,
+    meta: &dyn Fn(&str) -> String,
+) -> Result<Vec<PathBuf>, ChartError> {
+    let fail = |path: &Path, msg: String| ChartError { path: path.to_path_buf(), msg };
+    let svg_path = stem.with_extension("svg");
+    let text = render::on_page(text, style);
+    let tree =
+        resvg::usvg::Tree::from_str(&text, &render::usvg_options()).map_err(|e| fail(&svg_path, e.to_string()))?;
+    let mut files = Vec::new();
+    for f in &style.formats {
+        let path = stem.with_extension(f.extension());
+        let bytes = match f {
+            Format::Png => render::png_of(&tree, style.png_scale()).map_err(|m| fail(&path, m))?,
+            Format::Svg if style.svg_text => meta(&render::text_svg(&text, style)).into_bytes(),
+            Format::Svg => meta(&render::sized_for_file(&render::svg_of(&tree), style)).into_bytes(),
+            Format::Pdf => render::pdf_of(&tree).map_err(|m| fail(&path, m))?,
+        };
+        let mut out = AtomicFile::create(&path).map_err(|e| fail(&path, e.to_string()))?;
+        out.write_all(&bytes).map_err(|e| fail(&path, e.to_string()))?;
+        out.finish().map_err(|e| fail(&path, e.to_string()))?;
+        files.push(path);
+    }
+    Ok(files)
 }
 
 /// Empirical CDF points of `values`: one (x, F(x)) per distinct value.
