@@ -37,9 +37,13 @@ mod sweep_cmd;
 mod trace_cmd;
 mod validation_cmd;
 
+/// What `kadsim --version` prints: the version and the commit built from
+/// (`-dirty` with uncommitted changes, `unknown` outside a git checkout).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("KADSIM_GIT_COMMIT"), ")");
+
 /// kadsim: a deterministic discrete-event simulator of Kademlia DHT networks.
 #[derive(Parser, Debug)]
-#[command(name = "kadsim", version, about)]
+#[command(name = "kadsim", version = VERSION, about)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -149,8 +153,13 @@ pub enum Cmd {
     },
     /// Check a scenario file and print it with every default filled in.
     Validate {
-        /// The scenario file (TOML).
-        file: PathBuf,
+        /// The scenario file (TOML). Not needed with --reference.
+        #[arg(required_unless_present = "reference")]
+        file: Option<PathBuf>,
+        /// Print the scenario reference instead (every field, its type,
+        /// default and meaning, in Markdown: docs/scenario-reference.md).
+        #[arg(long)]
+        reference: bool,
         /// Override a field: --set protocol.k=8 (repeatable).
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
@@ -418,7 +427,12 @@ fn bad_input(e: &ScenarioError) -> ExitCode {
 /// Runs a parsed command line.
 pub fn main(cli: Cli) -> ExitCode {
     match cli.command {
-        Cmd::Validate { file, set } => match scenario::load_file(&file, &set) {
+        Cmd::Validate { reference: true, .. } => {
+            print!("{}", scenario::reference::markdown());
+            ExitCode::SUCCESS
+        }
+        Cmd::Validate { file: None, .. } => ExitCode::from(EXIT_BAD_INPUT),
+        Cmd::Validate { file: Some(file), set, .. } => match scenario::load_file(&file, &set) {
             Ok(sc) => {
                 notes(sc.notes());
                 let study = match sweep_cmd::study_of(&file, &set) {

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 pub const MAX_SUBNETS: u8 = 15;
 
 /// `[adversary]`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Adversary {
     /// How many of the `nodes` are malicious. Give this or `fraction`; with
@@ -83,7 +83,7 @@ pub struct Adversary {
 }
 
 /// Where the adversary's IDs lie.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IdPlacement {
     /// Uniformly at random.
@@ -96,7 +96,7 @@ pub enum IdPlacement {
 }
 
 /// The victims of a Sybil attack.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Victims {
     /// This many honest nodes, drawn at random.
@@ -106,7 +106,7 @@ pub enum Victims {
 }
 
 /// A behaviour as scenario files name it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BehaviourName {
     /// [`Behaviour::BLACK_HOLE`].

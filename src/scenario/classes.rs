@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 pub const MAX_CLASSES: usize = 16;
 
 /// One `[[classes]]` entry.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodeClass {
     /// The class's name in `summary.csv` (`class.NAME.*`) and `nodes.csv`

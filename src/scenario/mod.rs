@@ -15,6 +15,7 @@ pub mod estimate;
 mod load;
 pub mod names;
 pub mod profiles;
+pub mod reference;
 mod sections;
 mod shape;
 pub mod study;

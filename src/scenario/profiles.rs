@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The profile a scenario starts from.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Profile {
     /// The paper's parameters (Maymounkov & Mazières 2002): every default of

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// A whole scenario.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Scenario {
     /// The deployed Kademlia whose parameters the scenario starts from:
@@ -48,6 +48,7 @@ pub struct Scenario {
     /// checked by [`super::study`]; no part of the scenario a run runs (nor
     /// of its manifest).
     #[serde(skip_serializing)]
+    #[schemars(skip)]
     pub study: StudySlot,
 }
 
@@ -97,7 +98,7 @@ impl Default for Scenario {
 
 /// `[protocol]`: the Kademlia parameters, named and defaulted as in the paper
 /// (see [`crate::kad::Config`] for each one's meaning).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Protocol {
     /// k (paper §2.2). Defaults to 20.
@@ -224,7 +225,7 @@ fn is_true(b: &bool) -> bool {
 }
 
 /// Names of the bucket layouts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BucketsName {
     /// Paper §2.4.
@@ -234,7 +235,7 @@ pub enum BucketsName {
 }
 
 /// Names of the FIND_NODE styles.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FindNodeName {
     /// Paper §2.3: the k closest contacts.
@@ -245,7 +246,7 @@ pub enum FindNodeName {
 }
 
 /// Names of the full-bucket policies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EvictionName {
     /// Paper §4.1.
@@ -255,7 +256,7 @@ pub enum EvictionName {
 }
 
 /// Names of the lookup parallelism modes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ParallelismName {
     /// α in flight at all times.
@@ -361,7 +362,7 @@ impl Protocol {
 }
 
 /// `[bootstrap]`: how the network forms.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Bootstrap {
     /// `"join"`: node 0 starts alone and the others join one by one through a
@@ -380,7 +381,7 @@ impl Default for Bootstrap {
 }
 
 /// Bootstrap modes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BootstrapMode {
     /// The paper's join procedure.
@@ -390,7 +391,7 @@ pub enum BootstrapMode {
 }
 
 /// `[network]`: the simulated UDP transport.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Network {
     /// The least one-way latency: every latency sample is raised to at least
@@ -460,7 +461,7 @@ impl Default for Network {
 }
 
 /// `[network.latency]`. Fields that do not apply to the chosen model are errors.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Latency {
     /// `"constant"` (uses `value`), `"uniform"` (`min`, `max`), `"lognormal"`
@@ -531,6 +532,7 @@ pub struct Latency {
     /// `load_str`): never written, and no part of the scenario's equality
     /// (`sha1` is).
     #[serde(skip)]
+    #[schemars(skip)]
     pub loaded: LoadedMatrix,
 }
 
@@ -556,7 +558,7 @@ impl std::fmt::Debug for LoadedMatrix {
 }
 
 /// A SHA-1 digest as 40 lower-case hex digits.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct Sha1Hex(String);
 
@@ -585,7 +587,7 @@ impl From<Sha1Hex> for String {
 }
 
 /// How a matrix file lays out its RTTs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MatrixFormat {
     /// Told apart by the first line of data.
@@ -597,7 +599,7 @@ pub enum MatrixFormat {
 }
 
 /// The unit of a matrix file's RTTs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum MatrixUnit {
     /// Milliseconds.
     #[serde(rename = "ms")]
@@ -608,7 +610,7 @@ pub enum MatrixUnit {
 }
 
 /// What missing entries of a matrix become.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MatrixMissing {
     /// Drop the fewest hosts that leave a complete matrix.
@@ -641,7 +643,7 @@ impl Default for Latency {
 }
 
 /// Latency models.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LatencyModel {
     /// The same latency for every message.
@@ -657,7 +659,7 @@ pub enum LatencyModel {
 }
 
 /// `[network.loss]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Loss {
     /// `"none"`, `"independent"` (each message lost with probability `rate`) or
@@ -689,7 +691,7 @@ impl Default for Loss {
 }
 
 /// Loss models.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LossModel {
     /// Nothing is lost.
@@ -702,7 +704,7 @@ pub enum LossModel {
 
 /// `[[network.partitions]]`: from `start` to `end`, a random `fraction` of the
 /// nodes is cut off from the rest; no message crosses the cut.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Partition {
     /// When the cut appears.
@@ -714,7 +716,7 @@ pub struct Partition {
 }
 
 /// `[churn]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Churn {
     /// `"none"`, `"distributions"` (alternating session and downtime lengths drawn
@@ -753,7 +755,7 @@ impl Default for Churn {
 }
 
 /// Churn models.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChurnModel {
     /// No churn.
@@ -765,7 +767,7 @@ pub enum ChurnModel {
 }
 
 /// How a node leaves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LeaveMode {
     /// Silently.
@@ -775,7 +777,7 @@ pub enum LeaveMode {
 }
 
 /// Which ID a returning node has.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RejoinId {
     /// Its old ID.
@@ -788,7 +790,7 @@ pub enum RejoinId {
 /// `{ dist = "weibull", shape = 0.5, scale = "1h" }`, `{ dist = "pareto", shape
 /// = 2.0, scale = "30m" }` (shifted Pareto, i.e. Lomax: P(X > x) = (1 +
 /// x/scale)^-shape), or `{ dist = "lognormal", median = "1h", sigma = 1.0 }`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Distribution {
     /// Which family.
@@ -811,7 +813,7 @@ pub struct Distribution {
 }
 
 /// Distribution families.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DistKind {
     /// Exponential.
@@ -827,7 +829,7 @@ pub enum DistKind {
 /// `[workload]`: operations started by live nodes, each kind a Poisson process
 /// whose rate is the per-node rate times the live nodes; the origin is a
 /// uniformly chosen live node that has joined.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Workload {
     /// Node lookups of random IDs per node per second. Defaults to 0.01.
@@ -855,7 +857,7 @@ pub struct Workload {
 }
 
 /// What puts and gets carry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Records {
     /// BEP 44 values.
@@ -892,7 +894,7 @@ impl Default for Workload {
 }
 
 /// Key popularity.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyDistribution {
     /// Every key equally likely.
@@ -902,7 +904,7 @@ pub enum KeyDistribution {
 }
 
 /// `[output]`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Output {
     /// Also write joins, bucket refreshes and republishes to `ops.csv`. Defaults to false.

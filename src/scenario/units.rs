@@ -189,3 +189,38 @@ mod tests {
         assert!(de("v = true").unwrap_err().message().contains("expected a duration with a unit"));
     }
 }
+
+/// The schemas of the unit types, for the scenario reference
+/// (`kadsim validate --reference`): how each is written in a file.
+mod schema {
+    use super::{Dur, NonNegative, Probability};
+    use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+    use std::borrow::Cow;
+
+    impl JsonSchema for Dur {
+        fn schema_name() -> Cow<'static, str> {
+            "Duration".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({ "type": "string", "description": "a duration with its unit: \"250us\", \"50ms\", \"30s\", \"15m\", \"2h\", \"1d\"" })
+        }
+    }
+
+    impl JsonSchema for Probability {
+        fn schema_name() -> Cow<'static, str> {
+            "Probability".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({ "type": "number", "minimum": 0.0, "maximum": 1.0, "description": "a number from 0 to 1" })
+        }
+    }
+
+    impl JsonSchema for NonNegative {
+        fn schema_name() -> Cow<'static, str> {
+            "NonNegative".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({ "type": "number", "minimum": 0.0, "description": "a number of at least 0" })
+        }
+    }
+}

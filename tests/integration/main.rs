@@ -2,6 +2,7 @@
 //! deterministic event loop. One binary, one file per topic.
 
 mod adversary;
+mod artifact;
 mod bin;
 mod churn_metrics;
 mod classes;
