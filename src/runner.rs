@@ -95,7 +95,7 @@ struct Manifest<'a> {
     threads_chosen_by: &'a str,
     node_memory_bytes_mean: f64,
     /// How the events fell into windows of `network.min_latency`, and which
-    /// windows the worker threads shared (README "Performance").
+    /// windows the worker threads shared (docs/performance.md).
     windows: &'a crate::sim::windows::Windows,
     /// The trace's settings (`--trace`), when the run wrote one.
     trace: Option<&'a TraceSpec>,
@@ -199,7 +199,7 @@ pub fn run(
 }
 
 /// As [`run`], also writing the trace `trace` asks for (`trace.csv`,
-/// `messages.csv`, README "Tracing"; the other files are the same as without
+/// `messages.csv`, docs/tracing.md; the other files are the same as without
 /// it), replacing an earlier run in `dir` as `replace` allows.
 pub fn run_traced(
     sc: &Scenario,

@@ -1,7 +1,7 @@
 //! The few lines `kadsim run` prints when it ends: the network's size, each
 //! operation kind's count, success rate, mean hops and median latency; when
 //! the node lookups reached the true closest node, the stale contacts and
-//! peers under churn, and with an adversary its outcomes (README "Metric
+//! peers under churn, and with an adversary its outcomes (docs/outputs.md "Metric
 //! definitions"); where the results are and what to run next. Read from the
 //! rows of `summary.csv`, so the lines say exactly what the files say.
 

@@ -1,6 +1,6 @@
 //! The tracing flags of `kadsim run` checked into a [`TraceSpec`], and
 //! `kadsim trace`: one operation's story and convergence chart, or the worst
-//! traced operations (README "Tracing"). Bad input is one line and exit code 2.
+//! traced operations (docs/tracing.md). Bad input is one line and exit code 2.
 
 use super::{EXIT_BAD_INPUT, EXIT_INTERNAL};
 use crate::files::owned::Out;

@@ -60,7 +60,7 @@ pub struct OpRecord {
     /// and republishes when recorded): microseconds from the start until
     /// the true closest live node to the target (origin excluded, judged at
     /// the end as `success` is) answered the operation's lookup; empty when
-    /// it never did (README "Metric definitions"). The columns from here on
+    /// it never did (docs/outputs.md "Metric definitions"). The columns from here on
     /// come after `op`, so that readers by position keep working.
     pub closest_found_us: Option<u64>,
     /// With `closest_found_us`: that node's discovery depth (DESIGN.md §4,

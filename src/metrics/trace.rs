@@ -1,7 +1,7 @@
 //! The rows of the trace files and their writer: `trace.csv`, one row per RPC
 //! of the traced operations, `closest.csv`, the true k closest live nodes of
 //! each traced operation when it ended, and `messages.csv`, one row per
-//! traced datagram (`kadsim run --trace`, README "Tracing"). The rows are written while the
+//! traced datagram (`kadsim run --trace`, docs/tracing.md). The rows are written while the
 //! run goes on, plain or gzip-compressed, under a temporary name that takes
 //! the final one when the file is whole.
 

@@ -1,4 +1,4 @@
-//! The churn study's charts of one run (issue 21; README "Metric
+//! The churn study's charts of one run (issue 21; docs/outputs.md "Metric
 //! definitions" and "Charts"), drawn by `kadsim plot` beside the others:
 //!
 //! | file stem | what it shows | drawn when |

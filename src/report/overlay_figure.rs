@@ -1,6 +1,6 @@
 //! `overlay_panels`: several runs compared in one four-panel figure, the
 //! figure a paper gives when it sets a realistic network against the
-//! idealised one (README "Realistic presets"): (a) the node lookups' hop
+//! idealised one (docs/scenarios.md "Realistic presets"): (a) the node lookups' hop
 //! CDF, (b) their latency CDF, (c) the CDF of the requests each node lookup
 //! waited out (timeouts per lookup), and (d) the bytes each node up sent per
 //! second after the warm-up, for lookups and for maintenance

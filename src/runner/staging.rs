@@ -1,4 +1,4 @@
-//! A run's results directory, written as a whole and owned (README "Your
+//! A run's results directory, written as a whole and owned (docs/outputs.md "Your
 //! results are safe"). The files of a run go into a temporary sibling
 //! (`.NAME.partial-PID`, [`crate::files::swap`]), recorded in its record of
 //! kadsim's files before each is written; when every one is complete they

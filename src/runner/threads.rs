@@ -203,7 +203,7 @@ mod tests {
 
     #[test]
     fn the_default_takes_every_core_only_where_it_measured_faster() {
-        // Measured (README "Threads by default"): one thread is faster on these…
+        // Measured (docs/performance.md "Threads by default"): one thread is faster on these…
         for (file, set) in [
             ("churn.toml", &[][..]),
             ("bench/join.toml", &["nodes=1000", "bootstrap.join_rate=100"]),

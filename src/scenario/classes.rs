@@ -65,7 +65,7 @@ impl NodeClass {
 }
 
 /// Each class's share with the left-out one filled in: `1 − Σ others`.
-/// The classes must have passed [`validate`].
+/// The classes must have passed `validate`.
 pub fn shares(classes: &[NodeClass]) -> Vec<f64> {
     let given: f64 = classes.iter().filter_map(|c| c.share).map(|s| s.0).sum();
     classes.iter().map(|c| c.share.map_or((1.0 - given).max(0.0), |s| s.0)).collect()

@@ -5,7 +5,7 @@
 //! paper's defaults. Each profile below is TOML, each value with its source.
 //!
 //! What kadsim does not model of these systems (each profile's doc names
-//! it; README "ID width and profiles" lists it): connection set-up
+//! it; docs/profiles.md lists it): connection set-up
 //! (libp2p's TCP or QUIC handshakes, discv5's WHOAREYOU handshake), signed
 //! records, and each client's own lookup termination rules.
 

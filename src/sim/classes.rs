@@ -3,7 +3,7 @@
 //! belongs to, each class's session and downtime distributions, and each
 //! node's access delay.
 //!
-//! Each class gets exactly its count of the nodes ([`scenario::classes::counts`]).
+//! Each class gets exactly its count of the nodes ([`crate::scenario::classes::counts`]).
 //! Node 0, from which a join-mode network grows, goes to the serving class
 //! of largest share; the other nodes are dealt to the classes in their
 //! order after a Fisher–Yates shuffle of nodes 1 to n − 1 drawn from the

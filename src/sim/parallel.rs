@@ -175,7 +175,7 @@ impl Drop for PoisonOnPanic<'_> {
 /// Windows expected to hold fewer events than this run on the main thread
 /// alone. With a worker awake a shared window costs about 1 µs more than one
 /// run inline, and an event about 0.7 µs: sharing pays from a handful of
-/// events on (README "Threads by default").
+/// events on (docs/performance.md "Threads by default").
 pub const SHARE_MIN_EVENTS: u64 = 4;
 
 /// Parked workers are woken for a window expected to hold at least this many

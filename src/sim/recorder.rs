@@ -238,7 +238,7 @@ impl Recorder {
         rows
     }
 
-    /// The churn study's rows of `summary.csv` (README "Metric
+    /// The churn study's rows of `summary.csv` (docs/outputs.md "Metric
     /// definitions"), after every older row: by workload kind, the mean and
     /// type-7 quantiles of `closest_found_us` in ms and the mean of
     /// `closest_found_hops`, over the operations that have them; the share

@@ -1,4 +1,4 @@
-//! Tracing a run (`kadsim run --trace`, README "Tracing"): the RPCs of the
+//! Tracing a run (`kadsim run --trace`, docs/tracing.md): the RPCs of the
 //! traced operations (`trace.csv`) and the traced datagrams (`messages.csv`).
 //!
 //! The nodes whose operations are traced run with a [`TraceFilter`] in their

@@ -2,7 +2,7 @@
 //! profile): a length-prefixed protobuf `Message` of the libp2p kad-dht
 //! specification ("RPC messages"), on a stream that go-libp2p-kad-dht keeps
 //! open per peer, inside a yamux frame inside a Noise transport message.
-//! Computed arithmetically, like [`super::size`], without building anything.
+//! Computed arithmetically, like the KRPC sizes (`wire::size`), without building anything.
 //!
 //! | kadsim | libp2p | request | answer |
 //! |---|---|---|---|

@@ -1,4 +1,4 @@
-//! The churn study's metrics (issue 21; README "Metric definitions") against
+//! The churn study's metrics (issue 21; docs/outputs.md "Metric definitions") against
 //! values worked out by hand: when a lookup's closest node answered
 //! (`closest_found_us`, `closest_found_hops`) in networks whose tables and
 //! latencies fix it, and against the trace of a rough run; the share of

@@ -8,6 +8,7 @@ mod churn_metrics;
 mod classes;
 mod cli;
 mod data_safety;
+mod docs_commands;
 mod engine;
 mod figures;
 mod hardening_core;

@@ -2,7 +2,7 @@
 //! side: each panel is drawn exactly as [`Chart`] draws it alone, at the
 //! style's size and with the headroom its own legend needs, on its cell of a
 //! grid, under the figure's title; then rendered to PNG, SVG and PDF as one
-//! chart is ([`super::write_formats`]).
+//! chart is (`chart::write_formats`).
 
 use super::{Chart, ChartError, Style, draw};
 use plotters::prelude::*;

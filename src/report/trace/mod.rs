@@ -26,7 +26,7 @@ pub const MAX_RPCS_PER_OP: u32 = 1 << 20;
 /// The most rows kept for all the operations asked for together.
 pub const MAX_RPCS: usize = 1 << 22;
 
-/// A row of `trace.csv` as read back (README "Tracing"); its words are those
+/// A row of `trace.csv` as read back (docs/tracing.md); its words are those
 /// of the fixed sets the writer uses ([`schema::trace`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rpc {

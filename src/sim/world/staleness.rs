@@ -1,4 +1,4 @@
-//! What the churn study measures of stale state (README "Metric
+//! What the churn study measures of stale state (docs/outputs.md "Metric
 //! definitions"): the routing-table contacts that point at nodes gone down,
 //! counted at each time-series sample, and the peers a get_peers returned
 //! whose node is down when the get ends. Both only read the world: no event,

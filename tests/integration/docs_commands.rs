@@ -1,0 +1,155 @@
+//! Every `kadsim` command shown in README.md and docs/ is one the binary
+//! accepts (issue 25): each line of a `sh` code block that runs kadsim (or
+//! `cargo run --release -- ...`) is split as a shell would and parsed by the
+//! command line's own parser, and every scenario file it names exists and
+//! loads with the `--set`s it gives. A command whose flags were renamed, or a
+//! scenario that was moved or broke, fails here naming the page and line.
+//! Lines that are synopses (`[--flag]`, `FILE`, `...`) are skipped. Commands
+//! are parsed, not run: the quick start's runs are run by the tests of their
+//! own features.
+
+use clap::Parser;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Splits a command line as `sh` does for the quoting docs use: single and
+/// double quotes, no expansion.
+fn split(line: &str) -> Vec<String> {
+    let (mut out, mut cur, mut quote, mut any) = (Vec::new(), String::new(), None, false);
+    for c in line.chars() {
+        match (quote, c) {
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                any = true;
+            }
+            (Some(q), c) if c == q => quote = None,
+            (None, ' ' | '\t') => {
+                if any {
+                    out.push(std::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            (_, c) => {
+                cur.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        out.push(cur);
+    }
+    out
+}
+
+/// A shell word with its parameter expansions as docs write them:
+/// `${VAR:-default}` is the default, `${VAR}` the number 1 (a shard index or
+/// a count); `$name` is left for the caller to skip.
+fn expand(word: &str) -> String {
+    let mut out = String::new();
+    let mut rest = word;
+    while let Some(at) = rest.find("${") {
+        out.push_str(&rest[..at]);
+        let Some(end) = rest[at..].find('}') else { break };
+        let inner = &rest[at + 2..at + end];
+        out.push_str(inner.split_once(":-").map_or("1", |(_, d)| d));
+        rest = &rest[at + end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `(page, line, command)` for every kadsim command of the `sh` blocks of `page`.
+fn commands(page: &Path) -> Vec<(String, usize, String)> {
+    let text = std::fs::read_to_string(page).expect("readable");
+    let name = page.strip_prefix(root()).unwrap_or(page).display().to_string();
+    let (mut out, mut in_block, mut in_sh, mut pending, mut start) = (Vec::new(), false, false, String::new(), 0);
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with("```") {
+            in_block = !in_block;
+            in_sh = in_block && (t == "```sh" || t == "```bash" || t == "```shell");
+            continue;
+        }
+        // A transcript in any block: `$ kadsim ...` is the command, the
+        // lines after it its output.
+        let t = match t.strip_prefix("$ ") {
+            Some(cmd) if in_block && pending.is_empty() => {
+                out.push((name.clone(), i + 1, cmd.trim().to_string()));
+                continue;
+            }
+            _ => t,
+        };
+        if !in_sh {
+            continue;
+        }
+        if pending.is_empty() {
+            start = i + 1;
+        }
+        let body = t.strip_suffix('\\').unwrap_or(t);
+        pending.push_str(body);
+        pending.push(' ');
+        if t.ends_with('\\') {
+            continue;
+        }
+        let full = std::mem::take(&mut pending);
+        // A comment after the command.
+        let cmd = match full.find(" #") {
+            Some(at) => full[..at].to_string(),
+            None => full,
+        };
+        let cmd = cmd.trim();
+        let cmd = cmd.strip_prefix("cargo run --release -- ").map(|c| format!("kadsim {c}")).unwrap_or(cmd.to_string());
+        if cmd.starts_with("kadsim ") && !cmd.contains("...") && !cmd.contains("[-") && !cmd.contains('<') {
+            out.push((name.clone(), start, cmd));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_kadsim_command_in_the_readme_and_the_guide_parses_and_its_scenarios_load() {
+    let mut pages = vec![root().join("README.md")];
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
+        .expect("docs/")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    docs.sort();
+    pages.extend(docs);
+    let (mut checked, mut failures) = (0, Vec::new());
+    for page in &pages {
+        for (name, line, cmd) in commands(page) {
+            let args: Vec<String> = split(&cmd).iter().map(|a| expand(a)).collect();
+            // Placeholders in upper case (FILE, DIR, BASE) mark a synopsis.
+            if args.iter().skip(1).any(|a| a.len() > 1 && a.chars().all(|c| c.is_ascii_uppercase() || c == '_')) {
+                continue;
+            }
+            if args.first().is_none_or(|a| a != "kadsim") {
+                continue;
+            }
+            checked += 1;
+            let parsed = kadsim::cli::Cli::try_parse_from(&args).map(|_| ()).or_else(|e| match e.kind() {
+                clap::error::ErrorKind::DisplayVersion | clap::error::ErrorKind::DisplayHelp => Ok(()),
+                _ => Err(e),
+            });
+            if let Err(e) = parsed {
+                let first = e.to_string().lines().next().unwrap_or_default().to_string();
+                failures.push(format!("{name}:{line}: `{cmd}`: {first}"));
+                continue;
+            }
+            let sets: Vec<String> = args.windows(2).filter(|w| w[0] == "--set").map(|w| w[1].clone()).collect();
+            // A file named through a shell variable (`$s.toml` in a loop) is not checked.
+            for a in args.iter().filter(|a| a.starts_with("scenarios/") && a.ends_with(".toml") && !a.contains('$')) {
+                if let Err(e) = kadsim::scenario::load_file(&root().join(a), &sets) {
+                    failures.push(format!("{name}:{line}: `{cmd}`: {e}"));
+                }
+            }
+        }
+    }
+    assert!(checked > 30, "only {checked} commands found: is the extraction broken?");
+    assert!(failures.is_empty(), "{} of {checked} commands fail:\n{}", failures.len(), failures.join("\n"));
+}
