@@ -19,19 +19,16 @@ macro_rules! put {
     }};
 }
 
-use crate::files::owned::Out;
-use crate::report::results::Results;
-use crate::report::{plot, provenance};
 use crate::runner::{self, Progress, RunError};
 use crate::scenario::{self, ScenarioError};
 use clap::{Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 mod commands;
+mod plot_cmd;
+mod progress;
 mod run_summary;
 mod sweep_cmd;
 mod trace_cmd;
@@ -477,12 +474,12 @@ pub fn main(cli: Cli) -> ExitCode {
             // Replica sets (a directory of runs, not a run): each set's mean with its band.
             // (A manifest.json of any kind makes a run directory: its reader says what is wrong with it.)
             if dirs.iter().any(|d| std::fs::symlink_metadata(d.join("manifest.json")).is_err()) {
-                return plot_sets(&dirs, label.as_deref(), out.as_deref(), force, &style);
+                return plot_cmd::plot_sets(&dirs, label.as_deref(), out.as_deref(), force, &style);
             }
             if dirs.len() == 1 && label.is_none() {
-                plot(&dirs[0], out.as_deref(), force, &style)
+                plot_cmd::plot(&dirs[0], out.as_deref(), force, &style)
             } else {
-                overlay(&dirs, label.as_deref(), out.as_deref(), force, &style)
+                plot_cmd::overlay(&dirs, label.as_deref(), out.as_deref(), force, &style)
             }
         }
         Cmd::Compare {
@@ -598,7 +595,7 @@ pub fn main(cli: Cli) -> ExitCode {
             }
             let dir = out.unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
             let on_terminal = std::io::stderr().is_terminal();
-            let mut progress = Bar::new(quiet || !on_terminal, !quiet && !on_terminal);
+            let mut progress = progress::Bar::new(quiet || !on_terminal, !quiet && !on_terminal);
             let threads = threads.map_or_else(
                 || runner::Threads::default_for(&sc, runner::available_threads()),
                 |t| runner::Threads::given(t as usize),
@@ -694,226 +691,6 @@ pub fn notes(lines: &[String]) {
     }
 }
 
-/// Settles what interrupted runs left next to `dir` (printing a note for
-/// each), or exit code 2 after one line saying why it cannot be.
-fn settle(dir: &Path) -> Result<(), ExitCode> {
-    match crate::files::swap::settle(dir) {
-        Ok(n) => {
-            notes(&n);
-            Ok(())
-        }
-        Err(e) => {
-            eprintln!("kadsim: {e}");
-            Err(ExitCode::from(e.exit_code()))
-        }
-    }
-}
-
-/// Reads the run in `dir`, or exit code 2 after one line.
-fn read_run(dir: &Path) -> Result<Results, ExitCode> {
-    settle(dir)?;
-    let r = Results::read(dir).map_err(|e| {
-        eprintln!("kadsim: {e}");
-        ExitCode::from(EXIT_BAD_INPUT)
-    })?;
-    notes(&r.notes);
-    Ok(r)
-}
-
-/// `kadsim plot DIR1 DIR2 ...`: several runs on one chart each.
-fn overlay(
-    dirs: &[PathBuf],
-    label: Option<&str>,
-    out: Option<&Path>,
-    force: bool,
-    style: &crate::report::chart::Style,
-) -> ExitCode {
-    let mut runs = Vec::new();
-    for d in dirs {
-        match read_run(d) {
-            Ok(r) => runs.push(r),
-            Err(code) => return code,
-        }
-    }
-    let labels = match plot::run_labels(&runs, label) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("kadsim: {e}");
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
-    };
-    let out = out.map_or_else(|| PathBuf::from("overlay"), Path::to_path_buf);
-    let source = provenance::of_runs(runs.iter().zip(labels.iter().map(String::as_str)), "overlay charts");
-    draw_into(&out, source, force, |out| plot::plot_runs(&runs, &labels, out, style))
-}
-
-/// `kadsim plot SET...` where a directory is a replica set (a sweep of one
-/// grid point, a sweep point's `runs/<point>/`, a folder of runs; a run
-/// directory is a set of one): one set's charts into `DIR/charts` (or
-/// `out`), several sets' overlays into `overlay/` (or `out`).
-fn plot_sets(
-    dirs: &[PathBuf],
-    label: Option<&str>,
-    out: Option<&Path>,
-    force: bool,
-    style: &crate::report::chart::Style,
-) -> ExitCode {
-    let mut sets = Vec::new();
-    for d in dirs {
-        if let Err(code) = settle(d) {
-            return code;
-        }
-        match crate::report::runset::read_set(std::slice::from_ref(d), "plotted") {
-            Ok(s) => {
-                for r in &s.runs {
-                    notes(&r.notes);
-                }
-                sets.push(s);
-            }
-            Err(e) => {
-                eprintln!("kadsim: {e}");
-                return ExitCode::from(EXIT_BAD_INPUT);
-            }
-        }
-    }
-    let labels = match plot::labels(sets.iter().map(|s| s.label.clone()).collect(), label, "sets") {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("kadsim: {e}");
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
-    };
-    let drawn: Vec<crate::report::replica_charts::Set> = sets
-        .iter()
-        .zip(&labels)
-        .map(|(s, l)| crate::report::replica_charts::Set { label: l.clone(), runs: &s.runs })
-        .collect();
-    let charts = crate::report::replica_charts::charts(&drawn);
-    let target = match (out, dirs) {
-        (Some(o), _) => o.to_path_buf(),
-        (None, [one]) => one.join("charts"),
-        (None, _) => PathBuf::from("overlay"),
-    };
-    let all: Vec<(&Results, &str)> =
-        sets.iter().zip(&labels).flat_map(|(s, l)| s.runs.iter().map(move |r| (r, l.as_str()))).collect();
-    let source = provenance::of_runs(all, if dirs.len() == 1 { "replica charts" } else { "overlay charts" });
-    draw_into(&target, source, force, |out| crate::report::chart::save_all(&charts, out, style))
-}
-
-/// Opens `out` for `source`'s files, draws into it and prints each file
-/// written; a refusal is one line and exit code 2, a failure exit code 3.
-fn draw_into(
-    out: &Path,
-    source: crate::files::owned::Source,
-    force: bool,
-    draw: impl FnOnce(&Out) -> Result<Vec<PathBuf>, crate::report::chart::SaveError>,
-) -> ExitCode {
-    let out = match Out::open(out, source, force) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("kadsim: {e}");
-            return ExitCode::from(e.exit_code());
-        }
-    };
-    notes(&out.notes);
-    match draw(&out) {
-        Ok(files) => {
-            for f in files {
-                say!("{}", f.display());
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("kadsim: {e}");
-            ExitCode::from(e.exit_code())
-        }
-    }
-}
-
-fn plot(dir: &Path, out: Option<&Path>, force: bool, style: &crate::report::chart::Style) -> ExitCode {
-    let results = match read_run(dir) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    let source = provenance::of_run(&results, "charts");
-    draw_into(out.unwrap_or(dir), source, force, |out| plot::plot_run_styled(&results, out, style))
-}
-
-/// A bar on stderr drawn with `template`, or hidden.
-fn styled_bar(hidden: bool, template: &str) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-    if hidden {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()));
-    bar
-}
-
-/// The progress bar: simulated time, events per second, ETA, in under 80
-/// columns. Hidden when stderr is not a terminal or with --quiet; off a
-/// terminal (a batch job's log) a heartbeat line goes to stderr at every 10% of
-/// simulated time instead, unless --quiet. Wall-clock time is read here only,
-/// for display and the manifest; the simulation never sees it.
-struct Bar {
-    bar: ProgressBar,
-    started: Instant,
-    /// Print heartbeat lines.
-    heartbeat: bool,
-    /// The next tenth of the run at which a heartbeat is due.
-    next_tenth: u64,
-}
-
-/// The bar's template: at most 16 + 1 + 40 + 1 + 8 + 5 + 8 = 79 columns.
-const BAR_TEMPLATE: &str = "{bar:16} {msg} {elapsed_precise} ETA {eta}";
-
-/// The bar's message: simulated seconds and event rate, at most 40 columns
-/// for any run shorter than 31 years.
-fn bar_message(now_us: u64, end_us: u64, events: u64, wall_s: f64) -> String {
-    format!("{}/{} s, {:.2}M ev/s", now_us / 1_000_000, end_us / 1_000_000, events as f64 / wall_s.max(1e-9) / 1e6)
-}
-
-/// A heartbeat line for logs: percent of simulated time, events, wall time.
-fn heartbeat_line(now_us: u64, end_us: u64, events: u64, wall_s: f64) -> String {
-    let pct = (now_us.min(end_us) * 100).checked_div(end_us).unwrap_or(100);
-    format!(
-        "kadsim: {pct:>3}% of {} s simulated, {:.1}M events, {wall_s:.0} s wall",
-        end_us / 1_000_000,
-        events as f64 / 1e6
-    )
-}
-
-impl Bar {
-    fn new(hidden: bool, heartbeat: bool) -> Bar {
-        Bar { bar: styled_bar(hidden, BAR_TEMPLATE), started: Instant::now(), heartbeat, next_tenth: 1 }
-    }
-
-    fn finish(&self) {
-        self.bar.finish_and_clear();
-    }
-}
-
-impl Progress for Bar {
-    fn tick(&mut self, now_us: u64, end_us: u64, events: u64) {
-        let wall = self.started.elapsed().as_secs_f64();
-        self.bar.set_length(end_us / 1_000_000);
-        self.bar.set_position(now_us / 1_000_000);
-        self.bar.set_message(bar_message(now_us, end_us, events, wall));
-        if self.heartbeat
-            && self.next_tenth <= 10
-            && now_us.saturating_mul(10) >= end_us.saturating_mul(self.next_tenth)
-        {
-            eprintln!("{}", heartbeat_line(now_us, end_us, events, wall));
-            while self.next_tenth <= 10 && now_us.saturating_mul(10) >= end_us.saturating_mul(self.next_tenth) {
-                self.next_tenth += 1;
-            }
-        }
-    }
-
-    fn elapsed(&self) -> Duration {
-        self.started.elapsed()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -931,16 +708,5 @@ mod tests {
         let e = Cli::try_parse_from(["kadsim", "run", "x.toml", "--seed", &long]).unwrap_err();
         let line = usage_line(&e.render().to_string());
         assert!(line.contains("… (5000 bytes)") && line.len() < 600, "{line}");
-    }
-
-    #[test]
-    fn the_progress_line_fits_80_columns_at_its_widest() {
-        // The widest values: a 31-year run, 999 M events/s, 99 h elapsed.
-        let end = 999_999_999 * 1_000_000;
-        let msg = bar_message(end, end, 999_000_000 * 1000, 1000.0);
-        assert!(msg.chars().count() <= 40, "{msg}");
-        let widest = format!("{} {msg} 99:59:59 ETA {}", "#".repeat(16), "59m 59s");
-        assert!(widest.chars().count() <= 80, "{} columns: {widest}", widest.chars().count());
-        assert!(heartbeat_line(end, end, u64::MAX, 1e6).chars().count() <= 80);
     }
 }

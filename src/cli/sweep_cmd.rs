@@ -4,7 +4,8 @@
 //! and its `report.md` written from `sweep.json`, `runs.csv` and
 //! `aggregate.csv` alone, without running anything.
 
-use super::{EXIT_BAD_INPUT, notes, styled_bar};
+use super::progress::styled_bar;
+use super::{EXIT_BAD_INPUT, notes};
 use crate::report::chart::Style;
 use crate::report::sweep::{self, Grid, Naming, Param, Shard, SweepError, SweepProgress, metrics, redraw, table};
 use crate::scenario::{self, ScenarioError, Study};

@@ -3,6 +3,7 @@
 //! `sim::loss`, `sim::churn`), so that `kadsim validate` and the manifest show
 //! every value a run used and the printed file loads back to the same run.
 
+use super::network::*;
 use super::sections::*;
 use super::units::{Dur, NonNegative, Probability};
 

@@ -6,6 +6,7 @@
 use super::clip::{clip, clip_message};
 use super::estimate::{self, Limits};
 use super::names::{check_run_name, field_path};
+use super::network::*;
 use super::profiles::Profile;
 use super::sections::*;
 use crate::files::bounded::{OpenError, SmallError, open_regular, read_small};

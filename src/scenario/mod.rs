@@ -14,6 +14,7 @@ pub mod effective;
 pub mod estimate;
 mod load;
 pub mod names;
+mod network;
 pub mod profiles;
 pub mod reference;
 mod sections;
@@ -24,6 +25,7 @@ mod warnings;
 
 pub use load::{MAX_SCENARIO_BYTES, ScenarioError, load_file, load_str, load_str_within};
 pub use names::field_path;
+pub use network::*;
 pub use profiles::Profile;
 pub use sections::*;
 pub use study::{Study, StudyParam, load_study};

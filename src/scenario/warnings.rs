@@ -6,6 +6,7 @@
 //! `warning: ...`, `kadsim run` prints them before it runs and the runner
 //! writes them to the manifest.
 
+use super::network::*;
 use super::sections::*;
 use super::units::Dur;
 use crate::sim::churn::DurationDist;
