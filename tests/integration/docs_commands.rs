@@ -153,3 +153,80 @@ fn every_kadsim_command_in_the_readme_and_the_guide_parses_and_its_scenarios_loa
     assert!(checked > 30, "only {checked} commands found: is the extraction broken?");
     assert!(failures.is_empty(), "{} of {checked} commands fail:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// The `console` transcripts of `page`: each with the files the `toml`
+/// blocks before it define (a block whose first line is `# NAME.toml`), and
+/// its `(command, expected output lines)` pairs.
+#[allow(clippy::type_complexity)]
+fn transcripts(page: &Path) -> Vec<(usize, Vec<(String, String)>, Vec<(String, Vec<String>)>)> {
+    let text = std::fs::read_to_string(page).expect("readable");
+    let (mut files, mut out) = (Vec::new(), Vec::new());
+    let mut lines = text.lines().enumerate();
+    while let Some((i, line)) = lines.next() {
+        let lang = match line.trim().strip_prefix("```") {
+            Some(l) if l == "toml" || l == "console" => l.to_string(),
+            _ => continue,
+        };
+        let body: Vec<&str> =
+            lines.by_ref().map(|(_, l)| l).take_while(|l| !l.trim_start().starts_with("```")).collect();
+        if lang == "toml" {
+            if let Some(name) = body.first().and_then(|l| l.strip_prefix("# ")).filter(|n| n.ends_with(".toml")) {
+                files.push((name.to_string(), body[1..].join("\n") + "\n"));
+            }
+            continue;
+        }
+        let mut steps: Vec<(String, Vec<String>)> = Vec::new();
+        for l in body {
+            match l.strip_prefix("$ ") {
+                Some(cmd) => steps.push((cmd.to_string(), Vec::new())),
+                None => {
+                    if let Some(last) = steps.last_mut() {
+                        last.1.push(l.to_string());
+                    }
+                }
+            }
+        }
+        out.push((i + 1, files.clone(), steps));
+    }
+    out
+}
+
+#[test]
+fn console_transcripts_in_the_guide_print_exactly_what_they_show() {
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
+        .expect("docs/")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    pages.push(root().join("README.md"));
+    pages.sort();
+    let mut ran = 0;
+    for page in &pages {
+        for (line, files, steps) in transcripts(page) {
+            let dir = std::env::temp_dir().join(format!("kadsim-transcript-{}-{line}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).expect("a temp dir");
+            for (name, text) in &files {
+                std::fs::write(dir.join(name), text).expect("written");
+            }
+            for (cmd, expected) in steps {
+                let args = split(&cmd);
+                let o = std::process::Command::new(env!("CARGO_BIN_EXE_kadsim"))
+                    .args(&args[1..])
+                    .current_dir(&dir)
+                    .output()
+                    .expect("kadsim runs");
+                let got: Vec<String> = String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .chain(String::from_utf8_lossy(&o.stderr).lines())
+                    .map(str::to_string)
+                    .collect();
+                assert_eq!(got, expected, "{}:{line}: `{cmd}`", page.display());
+                ran += 1;
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+    assert!(ran >= 3, "only {ran} transcript commands ran");
+}
