@@ -11,6 +11,7 @@ pub mod id;
 pub mod lookup;
 pub mod message;
 pub mod node;
+pub mod op;
 pub mod routing;
 pub mod store;
 pub mod time;
@@ -25,7 +26,8 @@ pub use config::{
 };
 pub use id::{Distance, ID_BITS, IdWidth, Key, MAX_ID_BITS, NodeId};
 pub use message::{Body, Contact, Contacts, Message, RequestKind, TxId, Value};
-pub use node::{Command, Input, NearestAnswer, Node, OpId, OpKind, OpReport, Outbox, Output, Stats, Timer};
+pub use node::{Command, Input, NearestAnswer, Node, OpReport, Outbox, Output, Stats, Timer};
+pub use op::{OpId, OpKind};
 pub use routing::{AfterFailedPing, RoutingTable};
 pub use time::Time;
 pub use trace::{ReplyKind, Rpc, RpcEnd, TraceFilter};

@@ -16,8 +16,9 @@ mod outbox;
 mod report;
 mod stream;
 
+pub use super::op::{OpId, OpKind};
 pub use outbox::Outbox;
-pub use report::{NearestAnswer, OpId, OpKind, OpReport, Stats};
+pub use report::{NearestAnswer, OpReport, Stats};
 
 use super::behaviour::{self, Behaviour};
 use super::config::{Config, ConfigError, DISTANCE_REPLY_LIMIT, Eviction, FindNodeStyle, lookup_distances};
