@@ -118,8 +118,14 @@ fn three_runs_overlay_on_one_chart_each() {
         "png,svg,pdf",
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let stems =
-        ["overlay_hops_cdf", "overlay_latency_cdf", "overlay_get_latency_cdf", "overlay_success", "overlay_traffic"];
+    let stems = [
+        "overlay_hops_cdf",
+        "overlay_latency_cdf",
+        "overlay_get_latency_cdf",
+        "overlay_success",
+        "overlay_traffic",
+        "overlay_panels",
+    ];
     let mut expected: Vec<String> =
         stems.iter().flat_map(|s| ["png", "svg", "pdf"].map(|e| format!("{s}.{e}"))).collect();
     expected.sort();
