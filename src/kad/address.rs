@@ -1,4 +1,5 @@
-//! How a driver names nodes, and how a routing table stores a contact.
+//! How a driver names nodes, what a contact is (an ID and an address, paper
+//! §2.2), and how a routing table stores one.
 //!
 //! The core is generic over the driver's address type (DESIGN.md §2): a socket
 //! address on a real network, a node index in the simulator. Each address type
@@ -14,9 +15,19 @@
 //! `dht_restrict_routing_ips`). Simulated addresses have none, and pay nothing.
 
 use super::id::{Distance, NodeId};
-use super::message::Contact;
 use std::fmt::Debug;
 use std::hash::Hash;
+
+/// A node as other nodes know it: its ID and how to reach it. `A` is the
+/// driver's address type (a node index in the simulator, a socket address on a
+/// real network).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Contact<A> {
+    /// The node's ID.
+    pub id: NodeId,
+    /// Where to send to it.
+    pub addr: A,
+}
 
 /// What a driver's address type must offer.
 pub trait Address: Copy + Eq + Ord + Hash + Debug + Send + Sync + 'static {

@@ -9,6 +9,7 @@
 //! copying. The wire codec (KRPC, bencode) lives in `crate::wire`.
 
 use super::address::Address;
+pub use super::address::Contact;
 use super::id::{Key, NodeId};
 use std::sync::Arc;
 
@@ -17,17 +18,6 @@ pub type TxId = u32;
 
 /// A stored value. Cloning shares the bytes.
 pub type Value = Arc<[u8]>;
-
-/// A node as other nodes know it: its ID and how to reach it. `A` is the
-/// driver's address type (a node index in the simulator, a socket address on a
-/// real network).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Contact<A> {
-    /// The node's ID.
-    pub id: NodeId,
-    /// Where to send to it.
-    pub addr: A,
-}
 
 /// The contacts of a reply, nearest first, in the form routing tables store
 /// them ([`Address::Slot`]): the whole contact on a real network, a 10-byte

@@ -11,21 +11,23 @@ pub mod id;
 pub mod lookup;
 pub mod message;
 pub mod node;
+pub mod op;
 pub mod routing;
 pub mod store;
 pub mod time;
 pub mod trace;
 pub mod traffic;
 
-pub use address::{AddrGroup, Address};
+pub use address::{AddrGroup, Address, Contact};
 pub use behaviour::Behaviour;
 pub use config::{
     BucketLayout, Config, ConfigError, DISTANCE_REPLY_LIMIT, Eviction, FindNodeStyle, MAX_K, MAX_PATHS,
     MAX_VALUES_PER_KEY, Parallelism, lookup_distances,
 };
 pub use id::{Distance, ID_BITS, IdWidth, Key, MAX_ID_BITS, NodeId};
-pub use message::{Body, Contact, Contacts, Message, RequestKind, TxId, Value};
-pub use node::{Command, Input, NearestAnswer, Node, OpId, OpKind, OpReport, Outbox, Output, Stats, Timer};
+pub use message::{Body, Contacts, Message, RequestKind, TxId, Value};
+pub use node::{Command, Input, NearestAnswer, Node, OpReport, Outbox, Output, Stats, Timer};
+pub use op::{OpId, OpKind};
 pub use routing::{AfterFailedPing, RoutingTable};
 pub use time::Time;
 pub use trace::{ReplyKind, Rpc, RpcEnd, TraceFilter};

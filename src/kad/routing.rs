@@ -11,16 +11,24 @@
 //! 44-byte record of its range and of where its run starts and how long it is. Inside a bucket's
 //! run the contacts come first, least recently seen first, then its
 //! replacement cache, most recently seen first.
+//!
+//! This file keeps the slots and buckets (insertion, splitting, removal);
+//! its parts are eviction and the replacement cache (`eviction.rs`),
+//! closest-contact selection (`closest.rs`), bucket refresh (`refresh.rs`)
+//! and BEP 5's good/questionable and answered-only rules
+//! (`questionable.rs`, `answered.rs`).
 
 mod answered;
+mod closest;
+mod eviction;
 mod questionable;
+mod refresh;
 
-use super::address::{Address, cmp_slots, sort_slots_by_xor};
+use super::address::Address;
 use super::config::BucketLayout;
-use super::id::{Distance, IdWidth, MAX_ID_BITS, NodeId};
+use super::id::{IdWidth, MAX_ID_BITS, NodeId};
 use super::message::Contact;
 use super::time::Time;
-use rand_core::RngCore;
 
 /// One contact in a bucket. Failure counts live apart, in the table's short
 /// list of failing contacts, since nearly every contact has none.
@@ -559,22 +567,6 @@ impl<A: Address> RoutingTable<A> {
         ip < u32::from(self.max_ip) && net < u32::from(self.max_subnet)
     }
 
-    /// Puts a newcomer at the head of bucket `bi`'s replacement cache (most
-    /// recently seen first), dropping its older copy (at `cached`) or, when
-    /// full, the oldest.
-    fn cache_newcomer(&mut self, bi: usize, slot: A::Slot, cached: Option<usize>, age: u32) {
-        let m = self.metas[bi];
-        let (front, run_end) = (m.end(), m.run_end());
-        if let Some(r) = cached {
-            self.put_at_front(front, r, slot, age);
-        } else if m.rlen >= self.cache {
-            self.put_at_front(front, run_end - 1, slot, age);
-        } else {
-            self.insert_slot(bi, front, slot, age);
-            self.metas[bi].rlen += 1;
-        }
-    }
-
     /// Whether the full bucket `bi` may split to make room for `newcomer`:
     /// it holds the own ID (§2.4); or its depth is not a multiple of `b` (§4.2);
     /// or the newcomer lies in the smallest subtree around the own ID that
@@ -684,22 +676,6 @@ impl<A: Address> RoutingTable<A> {
         }
     }
 
-    /// Moves replacements into free room, most recently seen first (§4.1): the
-    /// head of the cache sits right after the contacts, so promoting it is a
-    /// change of the boundary. Returns the last promoted.
-    fn promote_replacements(&mut self, bi: usize) -> Option<Contact<A>> {
-        let mut last = None;
-        while self.metas[bi].len < self.k && self.metas[bi].rlen > 0 {
-            let m = &mut self.metas[bi];
-            let c = A::unpack(&self.slots[m.end()]);
-            m.len += 1;
-            m.rlen -= 1;
-            self.near_changed(&c.id);
-            last = Some(c);
-        }
-        last
-    }
-
     /// A contact `id` entered or left the table: the cached near prefix stays
     /// valid only if `id` shares fewer bits with the own ID.
     fn near_changed(&mut self, id: &NodeId) {
@@ -707,138 +683,6 @@ impl<A: Address> RoutingTable<A> {
             return;
         }
         self.near_valid = false;
-    }
-
-    /// The eviction PING to `id` was answered at `now`: the contact stays (it
-    /// was moved to the tail by [`heard`](Self::heard)) and the newcomer stays
-    /// in the cache (§2.2). Under the good/questionable rule, the bucket's
-    /// next questionable contact is returned to be pinged while a newcomer
-    /// waits (BEP 5: "If the pinged node responds then the next least
-    /// recently seen questionable node is pinged until one fails to respond
-    /// or all of the nodes in the bucket are known to be good").
-    pub fn eviction_answered(&mut self, id: &NodeId, now: Time) -> Option<Contact<A>> {
-        let bi = self.bucket_of(id);
-        self.metas[bi].evicting = false;
-        if !self.on() {
-            return None;
-        }
-        let now_s = secs_of(now);
-        self.bucket_changed(bi, now_s);
-        if self.metas[bi].rlen == 0 {
-            return None;
-        }
-        let i = self.first_questionable(bi, now_s)?;
-        self.metas[bi].evicting = true;
-        Some(A::unpack(&self.slots[i]))
-    }
-
-    /// Gives up the eviction PING of `id`'s bucket without an outcome (a
-    /// driver filling a table without messages).
-    pub fn cancel_eviction(&mut self, id: &NodeId) {
-        let bi = self.bucket_of(id);
-        self.metas[bi].evicting = false;
-    }
-
-    /// The eviction PING to `id` went unanswered: evict it and promote the most
-    /// recently seen replacement (§2.2, §4.1). Under the good/questionable
-    /// rule a contact that had not failed is pinged once more first (BEP 5:
-    /// "it is suggested to try once more before discarding the node").
-    pub fn eviction_failed(&mut self, id: &NodeId) -> AfterFailedPing<A> {
-        let bi = self.bucket_of(id);
-        self.metas[bi].evicting = false;
-        let m = self.metas[bi];
-        let Some(pos) = self.find(m.start as usize, m.end(), id) else {
-            return AfterFailedPing::Nothing;
-        };
-        if m.rlen == 0 {
-            // Nobody waits: keep the contact, counting the failure (§4.1).
-            self.count_failure(id);
-            return AfterFailedPing::Nothing;
-        }
-        if self.on() && self.failures(id) == 0 {
-            self.count_failure(id);
-            self.metas[bi].evicting = true;
-            return AfterFailedPing::PingAgain(A::unpack(&self.slots[pos]));
-        }
-        self.remove_entry(bi, pos, id);
-        match self.promote_replacements(bi) {
-            Some(c) => AfterFailedPing::Promoted(c),
-            None => AfterFailedPing::Nothing,
-        }
-    }
-
-    fn remove_entry(&mut self, bi: usize, pos: usize, id: &NodeId) {
-        self.remove_slot(bi, pos);
-        self.metas[bi].len -= 1;
-        self.clear_failures(id);
-        self.near_changed(id);
-    }
-
-    /// An RPC to `id` failed. After `stale_limit` failures in a row the contact
-    /// is removed if a replacement waits, which is promoted and returned (§4.1).
-    pub fn failed(&mut self, id: &NodeId) -> Option<Contact<A>> {
-        let bi = self.bucket_of(id);
-        let m = self.metas[bi];
-        let pos = self.find(m.start as usize, m.end(), id)?;
-        let failures = self.count_failure(id);
-        if failures < self.stale_limit || m.rlen == 0 {
-            return None;
-        }
-        self.remove_entry(bi, pos, id);
-        self.promote_replacements(bi)
-    }
-
-    /// Failed RPCs in a row to `id` (paper §4.1).
-    pub fn failures(&self, id: &NodeId) -> u8 {
-        self.failing.iter().find(|(f, _)| f == id).map_or(0, |(_, n)| *n)
-    }
-
-    fn is_stale(&self, id: &NodeId) -> bool {
-        self.failures(id) >= self.stale_limit
-    }
-
-    fn is_stale_slot(&self, i: usize) -> bool {
-        let top = A::top(&self.slots[i]);
-        self.failing.iter().any(|(f, n)| f.top() == top && *n >= self.stale_limit && A::unpack(&self.slots[i]).id == *f)
-    }
-
-    /// Counts one more failure of `id`; returns the count.
-    fn count_failure(&mut self, id: &NodeId) -> u8 {
-        if let Some((_, n)) = self.failing.iter_mut().find(|(f, _)| f == id) {
-            *n = n.saturating_add(1);
-            return *n;
-        }
-        self.failing.push((*id, 1));
-        1
-    }
-
-    fn clear_failures(&mut self, id: &NodeId) {
-        if !self.failing.is_empty() {
-            self.failing.retain(|(f, _)| f != id);
-            if self.failing.is_empty() {
-                self.failing = Vec::new();
-            }
-        }
-    }
-
-    /// The bits at which the own ID first differs from each live contact
-    /// other than `exclude` (bit i set: some contact shares exactly i leading
-    /// bits with the own ID). The own ID is closer to a key than every such
-    /// contact exactly when the key agrees with it at every set bit; stale
-    /// contacts do not count, as in [`closest`](Self::closest).
-    pub fn closer_bits(&self, exclude: &NodeId) -> NodeId {
-        let mut mask = NodeId::default();
-        for m in &self.metas {
-            for i in m.start as usize..m.end() {
-                let c = A::unpack(&self.slots[i]);
-                if c.id == *exclude || self.is_stale(&c.id) {
-                    continue;
-                }
-                let cpl = c.id.common_prefix_len(&self.own);
-                mask.0[cpl / 8] |= 0x80 >> (cpl % 8);
-            }
-        }
-        mask
     }
 
     /// Removes `id` outright (for instance a contact that turned out to have another ID).
@@ -851,198 +695,6 @@ impl<A: Address> RoutingTable<A> {
         self.remove_entry(bi, pos, id);
         self.promote_replacements(bi);
         true
-    }
-
-    /// Appends to `out` up to `n` contacts at the log-distances `distances`
-    /// from the own ID, distance by distance in the order given, each
-    /// distance's contacts in their bucket's order (least recently seen
-    /// first), leaving out `exclude` and stale contacts: the answer to a
-    /// discv5 FINDNODE ([`FindNodeStyle::Distances`](super::FindNodeStyle)).
-    /// The log-distance of a contact is the ID width minus its common prefix
-    /// with the own ID (1 for the nearest half-bit, the width for the far half
-    /// of the space). Replacement caches are not read. Under the
-    /// answered-only rule the answer is filtered as
-    /// [`closest_for_reply`](Self::closest_for_reply)'s: only contacts that
-    /// have answered this node, none whose last request failed. Nothing is
-    /// allocated beyond `out`.
-    pub fn at_distances(&self, distances: &[u16], n: usize, exclude: Option<&NodeId>, out: &mut Vec<A::Slot>) {
-        let width = self.width.bits();
-        let stale_check = !self.failing.is_empty();
-        let limit = if self.answered_only { 1 } else { self.stale_limit };
-        let base = out.len();
-        for &d in distances {
-            let d = usize::from(d);
-            if d == 0 || d > width {
-                continue;
-            }
-            // The IDs at log-distance d share exactly `shared` leading bits
-            // with the own ID: its prefix of that length, then the other bit.
-            let shared = width - d;
-            let probe = self.own.with_bit(shared, !self.own.bit(shared));
-            for m in &self.metas {
-                // A bucket holds such IDs when its range and theirs overlap:
-                // the shorter of the two prefixes agrees.
-                if !m.lo.has_prefix(&probe, usize::from(m.depth).min(shared + 1)) {
-                    continue;
-                }
-                let start = m.start as usize;
-                for (j, s) in self.slots[start..m.end()].iter().enumerate() {
-                    if out.len() - base >= n {
-                        return;
-                    }
-                    if self.answered_only && !self.has_answered(start + j) {
-                        continue;
-                    }
-                    let id = A::unpack(s).id;
-                    if id.common_prefix_len(&self.own) != shared
-                        || Some(&id) == exclude
-                        || (stale_check && self.failures(&id) >= limit)
-                    {
-                        continue;
-                    }
-                    out.push(*s);
-                }
-            }
-        }
-    }
-
-    /// Appends to `out` up to `n` contacts closest to `target` by XOR, nearest
-    /// first, leaving out `exclude` and stale contacts (paper §2.3: FIND_NODE
-    /// "returns the k nodes it knows about closest to the target").
-    ///
-    /// The walk starts at the target's bucket and widens one level of the tree
-    /// at a time: the subtree sharing exactly j leading bits with the target is
-    /// a run of buckets next to the ones read so far, and every contact in it
-    /// is closer to the target than any contact sharing fewer bits. So each
-    /// level's contacts are sorted on their own and appended, and the walk
-    /// stops as soon as n are found; only the last level read may need a
-    /// partial selection. Nothing is allocated beyond `out`.
-    pub fn closest(&self, target: &NodeId, n: usize, exclude: Option<&NodeId>, out: &mut Vec<A::Slot>) {
-        self.closest_filtered(target, n, exclude, false, out);
-    }
-
-    /// [`closest`](Self::closest), leaving out the contacts that never
-    /// answered this node if `answered` ([`closest_for_reply`](Self::closest_for_reply)).
-    fn closest_filtered(
-        &self,
-        target: &NodeId,
-        n: usize,
-        exclude: Option<&NodeId>,
-        answered: bool,
-        out: &mut Vec<A::Slot>,
-    ) {
-        if n == 0 {
-            return;
-        }
-        let base = out.len();
-        let tw = Distance::of(target);
-        let stale_check = !self.failing.is_empty();
-        // Stale contacts are left out; under the answered-only rule, every
-        // contact whose last request went unanswered (`answered`).
-        let limit = if self.answered_only { 1 } else { self.stale_limit };
-        let ex_top = exclude.map(NodeId::top);
-        let gather = |out: &mut Vec<A::Slot>, m: &Meta| {
-            let start = m.start as usize;
-            for (j, s) in self.slots[start..m.end()].iter().enumerate() {
-                if answered && !self.has_answered(start + j) {
-                    continue;
-                }
-                if (ex_top == Some(A::top(s)) || stale_check) && {
-                    let id = A::unpack(s).id;
-                    Some(&id) == exclude || (stale_check && self.failures(&id) >= limit)
-                } {
-                    continue;
-                }
-                out.push(*s);
-            }
-        };
-        // Sorts the level appended from `from` on; keeps only what fits in n.
-        let settle = |out: &mut Vec<A::Slot>, from: usize| -> bool {
-            let room = n - (from - base);
-            if settle_by_keys::<A>(out, from, room, tw.top()) {
-                return out.len() - base >= n;
-            }
-            let level = &mut out[from..];
-            if level.len() > room {
-                level.select_nth_unstable_by(room - 1, |a, b| cmp_slots::<A>(&tw, a, b));
-                out.truncate(from + room);
-            }
-            sort_slots_by_xor::<A>(&mut out[from..], &tw);
-            out.len() - base >= n
-        };
-        let ti = self.bucket_of(target);
-        gather(out, &self.metas[ti]);
-        if settle(out, base) {
-            return;
-        }
-        // Buckets [lo, hi) are read: the subtree of the target at `depth`.
-        let (mut lo, mut hi) = (ti, ti + 1);
-        let shares = |m: &Meta| -> usize {
-            let d = m.lo.top() ^ tw.top();
-            if d != 0 { d.leading_zeros() as usize } else { m.lo.common_prefix_len(target) }
-        };
-        for j in (0..usize::from(self.metas[ti].depth)).rev() {
-            let from = out.len();
-            // The sibling subtree at level j: buckets whose lowest ID shares
-            // exactly j bits with the target, on the side where bit j differs.
-            if target.bit(j) {
-                while lo > 0 && shares(&self.metas[lo - 1]) >= j {
-                    lo -= 1;
-                    gather(out, &self.metas[lo]);
-                }
-            } else {
-                while hi < self.metas.len() && shares(&self.metas[hi]) >= j {
-                    gather(out, &self.metas[hi]);
-                    hi += 1;
-                }
-            }
-            if out.len() > from && settle(out, from) {
-                return;
-            }
-        }
-    }
-
-    /// Notes that a node lookup targeted `target`, which keeps its bucket fresh (paper §2.3).
-    pub fn touch(&mut self, target: &NodeId, now: Time) {
-        let bi = self.bucket_of(target);
-        self.metas[bi].last_lookup_s = secs_of(now);
-    }
-
-    /// The earliest time at which some bucket becomes due for a refresh.
-    pub fn next_refresh(&self, interval: std::time::Duration) -> Time {
-        self.metas.iter().map(|m| m.last_lookup().plus(interval)).min().unwrap_or(Time::NEVER)
-    }
-
-    /// For every bucket without a lookup for `interval`, a random ID in its range
-    /// to look up; the bucket counts as touched now (paper §2.3, bucket refresh).
-    pub fn due_refreshes<R: RngCore>(&mut self, now: Time, interval: std::time::Duration, rng: &mut R) -> Vec<NodeId> {
-        let mut out = Vec::new();
-        for m in &mut self.metas {
-            if m.last_lookup().plus(interval) <= now {
-                m.last_lookup_s = secs_of(now);
-                out.push(NodeId::random_in_prefix(&m.lo, usize::from(m.depth), self.width, rng));
-            }
-        }
-        out
-    }
-
-    /// Random IDs to look up at the end of a join: one in each subtree farther
-    /// from the own ID than `neighbour`, the closest neighbour (paper §2.3: "u
-    /// refreshes all k-buckets further away than its closest neighbor"). The
-    /// subtree at level i holds the IDs sharing exactly i leading bits with the own
-    /// ID, the classic bucket i of a flat table; in the tree several levels may
-    /// still lie inside the unsplit own bucket, and they are refreshed too. Each
-    /// target's bucket counts as touched now.
-    pub fn join_refreshes<R: RngCore>(&mut self, neighbour: &NodeId, now: Time, rng: &mut R) -> Vec<NodeId> {
-        let near = neighbour.common_prefix_len(&self.own).min(self.width.bits() - 1);
-        let mut out = Vec::with_capacity(near);
-        for level in 0..near {
-            let prefix = self.own.with_bit(level, !self.own.bit(level));
-            let target = NodeId::random_in_prefix(&prefix, level + 1, self.width, rng);
-            self.touch(&target, now);
-            out.push(target);
-        }
-        out
     }
 
     /// Checks the table's structural invariants: buckets partition the ID space
@@ -1126,13 +778,6 @@ pub fn next_prefix(lo: &NodeId, depth: usize) -> Option<NodeId> {
     }
 }
 
-#[cfg(test)]
-#[test]
-fn a_bucket_record_takes_44_bytes() {
-    // A 32-byte lowest ID (256 bits at most), depth, lengths, flag, start, time.
-    assert_eq!(std::mem::size_of::<Meta>(), 44);
-}
-
 /// Where the bucket of an ID sharing exactly `shared` leading bits with the
 /// own ID (top word `own`) is, in a table of `n` buckets, if the tree above
 /// it is the paper's (§2.4): the own ID's sibling at every depth up to
@@ -1146,53 +791,6 @@ fn sibling_guess(own: u64, n: usize, shared: usize) -> usize {
     // The own ID's ones among its first `shared` bits.
     let ones = if shared == 0 { 0 } else { (own >> (64 - shared)).count_ones() as usize };
     if own >> (63 - shared) & 1 == 1 { ones } else { n.wrapping_sub(1 + (shared - ones)) }
-}
-
-/// The fast path of [`RoutingTable::closest`]'s level sort: keeps the `room`
-/// nearest of the slots appended from `from` on, nearest first, sorting one
-/// 8-byte key per slot (its top 58 bits of distance above its position)
-/// instead of comparing slots. Taken when IDs are a function of their top
-/// word ([`Address::ID_FROM_TOP`], the simulator), the level holds at most
-/// 64 slots and no two keys tie in their distance bits; returns false,
-/// leaving `out` as it was, otherwise.
-#[inline]
-fn settle_by_keys<A: Address>(out: &mut Vec<A::Slot>, from: usize, room: usize, t: u64) -> bool {
-    const MAX: usize = 64;
-    let level = &mut out[from..];
-    let len = level.len();
-    if !A::ID_FROM_TOP || len > MAX || len == 0 {
-        return false;
-    }
-    let mut keys = [0u64; MAX];
-    for (i, s) in level.iter().enumerate() {
-        keys[i] = ((A::top(s) ^ t) & !(MAX as u64 - 1)) | i as u64;
-    }
-    let keys = &keys[..len];
-    let take = room.min(len);
-    // Each key's rank is the number of smaller keys: a count without a
-    // branch per comparison, which for a bucket or two of slots costs less
-    // than any comparison sort. The keys are distinct (their low bits are
-    // positions), so the ranks are a permutation.
-    let mut sorted = [level[0]; MAX];
-    let mut ranked = [0u64; MAX];
-    for (i, &k) in keys.iter().enumerate() {
-        let rank = keys.iter().map(|&o| usize::from(o < k)).sum::<usize>();
-        if rank <= take && rank < len {
-            ranked[rank] = k;
-            if rank < take {
-                sorted[rank] = level[i];
-            }
-        }
-    }
-    // A tie in the distance bits (within the kept ones, or with the first
-    // one left out) needs the full comparison.
-    let tie = |a: u64, b: u64| a >> 6 == b >> 6;
-    if ranked[..take.min(len - 1) + 1].windows(2).any(|w| tie(w[0], w[1])) {
-        return false;
-    }
-    level[..take].copy_from_slice(&sorted[..take]);
-    out.truncate(from + take);
-    true
 }
 
 #[cfg(test)]

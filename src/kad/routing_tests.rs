@@ -576,3 +576,9 @@ fn distance_answers_hand_out_only_answered_contacts_under_bep_5() {
         }
     }
 }
+
+#[test]
+fn a_bucket_record_takes_44_bytes() {
+    // A 32-byte lowest ID (256 bits at most), depth, lengths, flag, start, time.
+    assert_eq!(std::mem::size_of::<Meta>(), 44);
+}

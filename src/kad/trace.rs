@@ -15,7 +15,7 @@
 
 use super::id::NodeId;
 use super::message::{RequestKind, TxId};
-use super::node::{OpId, OpKind};
+use super::op::{OpId, OpKind};
 use super::time::Time;
 
 /// Which operations a node traces.

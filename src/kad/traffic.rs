@@ -26,7 +26,7 @@
 //!   [`Command::Request`](super::Command::Request)), which the simulator never
 //!   starts.
 
-use super::node::OpKind;
+use super::op::OpKind;
 
 /// The class of a message, for counting traffic (Li et al., IPTPS 2004).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -15,8 +15,8 @@
 //! value means "not applicable"); the rows say how many runs that is on each
 //! side, and `compare` warns when it is fewer than the set holds.
 
-use super::compare::Row;
 use super::results::Results;
+use super::row::Row;
 use super::stats;
 
 /// Summary rows that describe the run's size, not its outcome.

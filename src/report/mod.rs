@@ -16,6 +16,7 @@ pub mod plot;
 pub mod provenance;
 pub mod replica_charts;
 pub mod results;
+pub mod row;
 pub mod runset;
 pub mod settings;
 pub mod stats;

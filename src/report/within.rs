@@ -9,9 +9,9 @@
 //! intervals ignore seed-to-seed variation and are too narrow for judging a
 //! change (see `between.rs` for replica sets).
 
-use super::compare::{DistTest, Row};
 use super::plot::{hops_of, latencies_ms_of};
 use super::results::Results;
+use super::row::{DistTest, Row};
 use super::stats::{self, Stat};
 
 /// Operation kinds compared, in table order.

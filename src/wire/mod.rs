@@ -5,8 +5,10 @@
 //! bytes its encoding takes, computed here without building it.
 
 pub mod bencode;
+mod compact;
 pub mod krpc;
 pub mod libp2p_size;
 mod size;
 
-pub use size::{ADDR_V4, PEER_LEN, Sizing, TOKEN_LEN, UDP_IPV4_OVERHEAD, encoded_len, encoded_len_as};
+pub use compact::{ADDR_V4, PEER_LEN};
+pub use size::{Sizing, TOKEN_LEN, UDP_IPV4_OVERHEAD, encoded_len, encoded_len_as};

@@ -35,6 +35,7 @@
 //!   message). Values (STORE, FIND_VALUE) are not part of discv5 and keep
 //!   their KRPC charge.
 
+use super::compact::{ADDR_V4, PEER_LEN};
 use crate::kad::{Body, IdWidth, Message};
 
 /// How the simulator charges messages: ID width and what values are.
@@ -99,10 +100,6 @@ pub fn discv5_len<A: crate::kad::Address>(msg: &Message<A>) -> Option<usize> {
     })
 }
 
-/// Bytes of one contact in compact node info (BEP 5): 20-byte ID, 4-byte IPv4, 2-byte port.
-pub const ADDR_V4: usize = 26;
-/// Bytes of a peer in compact IP/port info (BEP 5): 4-byte IPv4, 2-byte port.
-pub const PEER_LEN: usize = 6;
 /// The port an `announce_peer` announces (BitTorrent's customary 6881).
 const ANNOUNCE_PORT: i64 = 6881;
 /// Bytes of a write token (BEP 44), as kadsim issues them.

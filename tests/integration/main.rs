@@ -14,6 +14,7 @@ mod figures;
 mod hardening_core;
 mod hardening_net;
 mod hostile;
+mod house;
 mod latency_matrix;
 mod net;
 mod network;

@@ -6,7 +6,8 @@ use super::{Address, Command, Node, Outbox, Output, Purpose, Timer, secs};
 use crate::kad::id::NodeId;
 use crate::kad::lookup::{Candidate, Lookup, NearestAnswer};
 use crate::kad::message::{Body, Contacts, RequestKind, Value};
-use crate::kad::node::report::{OpId, OpKind, OpReport};
+use crate::kad::node::report::OpReport;
+use crate::kad::op::{OpId, OpKind};
 use crate::kad::time::Time;
 use crate::kad::trace::Rpc;
 

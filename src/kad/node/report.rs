@@ -4,49 +4,10 @@ use crate::kad::address::Address;
 use crate::kad::id::NodeId;
 pub use crate::kad::lookup::NearestAnswer;
 use crate::kad::message::{Body, Contacts, Value};
+use crate::kad::op::{OpId, OpKind};
 use crate::kad::time::Time;
 use crate::kad::trace::Rpc;
 use std::time::Duration;
-
-/// Identifies an operation started on one node.
-pub type OpId = u64;
-
-/// The kind of an operation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum OpKind {
-    /// A node lookup started by the user (paper §2.3).
-    FindNode,
-    /// A value lookup (paper §2.3).
-    Get,
-    /// A node lookup followed by STOREs at the k closest (paper §2.3).
-    Put,
-    /// A single PING (paper §2.3).
-    Ping,
-    /// A single request to an address, reporting its reply.
-    Request,
-    /// The join procedure's lookup of the own ID (paper §2.3).
-    Join,
-    /// A bucket refresh: a lookup of a random ID in the bucket (paper §2.3).
-    Refresh,
-    /// A republish of a stored or published pair (paper §2.5).
-    Republish,
-}
-
-impl OpKind {
-    /// Lower-case name, as written in CSV files.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OpKind::FindNode => "find_node",
-            OpKind::Get => "get",
-            OpKind::Put => "put",
-            OpKind::Ping => "ping",
-            OpKind::Request => "request",
-            OpKind::Join => "join",
-            OpKind::Refresh => "refresh",
-            OpKind::Republish => "republish",
-        }
-    }
-}
 
 /// The record of a finished operation (DESIGN.md §4).
 #[derive(Clone, Debug)]

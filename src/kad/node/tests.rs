@@ -2,7 +2,8 @@
 //! hand or through a small in-test network of nodes.
 
 use super::*;
-use crate::kad::config::Parallelism;
+use crate::kad::config::{FindNodeStyle, Parallelism, lookup_distances};
+use crate::kad::message::Contacts;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 use std::collections::BTreeMap;

@@ -8,7 +8,8 @@ use super::{Op, Phase};
 use crate::kad::address::Address;
 use crate::kad::id::NodeId;
 use crate::kad::message::{Body, RequestKind, TxId};
-use crate::kad::node::{Node, OpId, OpKind};
+use crate::kad::node::Node;
+use crate::kad::op::{OpId, OpKind};
 use crate::kad::time::Time;
 use crate::kad::trace::{ReplyKind, Rpc, RpcEnd};
 
