@@ -8,7 +8,7 @@
 //! gives the success and latency of the operations each class started and
 //! the share of the routing tables each class holds (`class.NAME.*`).
 
-use super::sections::Distribution;
+use super::distribution::Distribution;
 use super::units::Probability;
 use serde::{Deserialize, Serialize};
 
@@ -158,11 +158,11 @@ pub(super) fn validate(sc: &super::Scenario) -> Result<(), Invalid> {
                 if sc.churn.model != super::ChurnModel::Distributions {
                     return err(at(f), "applies only with churn.model = \"distributions\"".into());
                 }
-                super::load::validate_dist(&at(f), d)?;
+                super::checks::validate_dist(&at(f), d)?;
             }
         }
         if let Some(d) = &c.access {
-            super::load::validate_dist(&at("access"), d)?;
+            super::checks::validate_dist(&at("access"), d)?;
         }
     }
     let given: f64 = classes.iter().filter_map(|c| c.share).map(|s| s.0).sum();

@@ -3,6 +3,7 @@
 //! `sim::loss`, `sim::churn`), so that `kadsim validate` and the manifest show
 //! every value a run used and the printed file loads back to the same run.
 
+use super::distribution::*;
 use super::network::*;
 use super::sections::*;
 use super::units::{Dur, NonNegative, Probability};
@@ -26,7 +27,7 @@ pub const LOSS_RATE: f64 = 0.01;
 /// Gilbert–Elliott parameters when unset: p_good_bad, p_bad_good, loss_good, loss_bad.
 pub const GILBERT_ELLIOTT: [f64; 4] = [0.01, 0.1, 0.0, 0.5];
 /// NAT pinhole lifetime when unset (`network.nat_timeout` documents its sources).
-pub const NAT_TIMEOUT: Dur = Dur::secs(60);
+pub use super::network::NAT_TIMEOUT;
 
 impl Scenario {
     /// This scenario with every parameter the engine uses written out: the

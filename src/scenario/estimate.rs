@@ -17,6 +17,7 @@
 //! 3. events: [`Estimate::events`] at most [`MAX_EVENTS`] (10^11, a day or
 //!    more at the engine's 0.5–1 M events per second).
 
+use super::distribution::*;
 use super::network::*;
 use super::sections::*;
 use super::units::Dur;

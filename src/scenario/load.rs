@@ -3,6 +3,7 @@
 //! reported as one line naming the file, the field path, the line and column,
 //! and what was expected.
 
+use super::checks::{Invalid, invalid, only, validate_dist};
 use super::clip::{clip, clip_message};
 use super::estimate::{self, Limits};
 use super::names::{check_run_name, field_path};
@@ -419,12 +420,6 @@ fn apply_override(table: &mut toml::Table, o: &str) -> Result<(), ScenarioError>
     Ok(())
 }
 
-type Invalid = (String, String);
-
-fn invalid(path: &str, message: impl Into<String>) -> Result<(), Invalid> {
-    Err((path.to_string(), message.into()))
-}
-
 /// Checks what the types alone cannot: ranges that depend on other fields and
 /// fields that do not apply to the chosen model.
 fn validate(sc: &Scenario) -> Result<(), Invalid> {
@@ -517,16 +512,6 @@ fn validate(sc: &Scenario) -> Result<(), Invalid> {
     Ok(())
 }
 
-/// Fails on fields set that `allowed` does not list.
-fn only(section: &str, model: &str, set: &[(&str, bool)], allowed: &[&str]) -> Result<(), Invalid> {
-    for (name, present) in set {
-        if *present && !allowed.contains(name) {
-            return invalid(&format!("{section}.{name}"), format!("does not apply to model \"{model}\""));
-        }
-    }
-    Ok(())
-}
-
 fn validate_latency(l: &Latency) -> Result<(), Invalid> {
     let set = [
         ("value", l.value.is_some()),
@@ -611,38 +596,6 @@ fn validate_churn(c: &Churn) -> Result<(), Invalid> {
             Ok(())
         }
     }
-}
-
-pub(super) fn validate_dist(section: &str, d: &Distribution) -> Result<(), Invalid> {
-    let set = [
-        ("mean", d.mean.is_some()),
-        ("shape", d.shape.is_some()),
-        ("scale", d.scale.is_some()),
-        ("median", d.median.is_some()),
-        ("sigma", d.sigma.is_some()),
-    ];
-    let (name, needed): (&str, &[&str]) = match d.dist {
-        DistKind::Exponential => ("exponential", &["mean"]),
-        DistKind::Weibull => ("weibull", &["shape", "scale"]),
-        DistKind::Pareto => ("pareto", &["shape", "scale"]),
-        DistKind::Lognormal => ("lognormal", &["median", "sigma"]),
-    };
-    only(section, name, &set, needed)?;
-    for (field, present) in set {
-        if needed.contains(&field) && !present {
-            return invalid(&format!("{section}.{field}"), format!("required by dist \"{name}\""));
-        }
-    }
-    let positive = |x: Option<f64>| x.is_none_or(|v| v > 0.0);
-    if !positive(d.shape.map(|s| s.0)) {
-        return invalid(&format!("{section}.shape"), "expected a positive shape");
-    }
-    for (field, v) in [("mean", d.mean), ("scale", d.scale), ("median", d.median)] {
-        if v.is_some_and(|v| v.0 == 0) {
-            return invalid(&format!("{section}.{field}"), "expected a positive duration");
-        }
-    }
-    Ok(())
 }
 
 impl Latency {

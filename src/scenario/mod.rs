@@ -8,8 +8,10 @@
 //! path, the line and column, and what was expected.
 
 pub mod adversary;
+mod checks;
 pub mod classes;
 pub mod clip;
+mod distribution;
 pub mod effective;
 pub mod estimate;
 mod load;
@@ -23,6 +25,7 @@ pub mod study;
 pub mod units;
 mod warnings;
 
+pub use distribution::*;
 pub use load::{MAX_SCENARIO_BYTES, ScenarioError, load_file, load_str, load_str_within};
 pub use names::field_path;
 pub use network::*;

@@ -2,10 +2,13 @@
 //! measured matrices, loss, partitions, and the unreachable and client-only
 //! shares (`docs/latency.md`, `docs/reachability.md`).
 
-use super::sections::Distribution;
+use super::distribution::Distribution;
 use super::units::{Dur, NonNegative, Probability};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+
+/// NAT pinhole lifetime when unset (`network.nat_timeout` documents its sources).
+pub const NAT_TIMEOUT: Dur = Dur::secs(60);
 
 /// `[network]`: the simulated UDP transport.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -59,7 +62,7 @@ fn is_zero(p: &Probability) -> bool {
 impl Network {
     /// The NAT pinhole lifetime the engine uses: `nat_timeout`, or its default.
     pub fn nat_timeout(&self) -> Dur {
-        self.nat_timeout.unwrap_or(super::effective::NAT_TIMEOUT)
+        self.nat_timeout.unwrap_or(NAT_TIMEOUT)
     }
 }
 

@@ -33,10 +33,9 @@ use std::path::{Path, PathBuf};
 /// The line limit of a non-test source file.
 const MAX_LINES: usize = 800;
 
-/// Files still over the limit, exempt until they are split. Both are being
-/// split on another branch (the command line and the scenario sections); take
-/// each out of this list when its split lands.
-const TOO_LONG_FOR_NOW: [&str; 2] = ["src/cli.rs", "src/scenario/sections.rs"];
+/// Files still over the limit, exempt until they are split (none now: a
+/// file that grows past the limit is split, not listed).
+const TOO_LONG_FOR_NOW: [&str; 0] = [];
 
 /// Circles found when this test was written and not cut yet, each as its
 /// top-level module and the modules on it: they need the helpers both sides
@@ -53,7 +52,8 @@ const KNOWN_CIRCLES: [(&str, &[&str]); 5] = [
 ];
 
 /// The top-level module directories whose import graphs must have no circle.
-const TOP_LEVEL: [&str; 9] = ["kad", "report", "sim", "net", "wire", "metrics", "files", "runner", "validation"];
+const TOP_LEVEL: [&str; 11] =
+    ["kad", "report", "sim", "net", "wire", "metrics", "files", "runner", "validation", "scenario", "cli"];
 
 fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
