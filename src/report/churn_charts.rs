@@ -7,8 +7,8 @@
 //! | `attack_success` | success rate per interval of the workload operations on attacked targets and on the others, the attackers' join marked | an adversary is configured |
 
 use super::chart::{Chart, Mark, Series};
-use super::plot::shades;
 use super::results::Results;
+use super::run_series::shades;
 
 /// Whether `r` has a staleness chart: its time series has the column and
 /// nodes went down (without departures every contact stays live).

@@ -17,6 +17,7 @@ pub mod provenance;
 pub mod replica_charts;
 pub mod results;
 pub mod row;
+pub mod run_series;
 pub mod runset;
 pub mod settings;
 pub mod stats;

@@ -9,8 +9,8 @@
 
 use super::chart::panels::Figure;
 use super::chart::{Chart, Mark, Series, ecdf};
-use super::plot::{cdf_chart, hops_of, latencies_ms_of, latency_cdf_chart};
 use super::results::Results;
+use super::run_series::{cdf_chart, hops_of, latencies_ms_of, latency_cdf_chart};
 
 /// Timeouts per node lookup of `r`.
 fn timeouts_of(r: &Results) -> Vec<f64> {

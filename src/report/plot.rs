@@ -19,23 +19,13 @@
 //! four-panel figure of hops, latency, timeouts per lookup and traffic per
 //! node ([`super::overlay_figure`]).
 
-use super::chart::{Chart, Mark, SaveError, Series, Shade, Style, Tone, ecdf, log10_x, log10_y, save_all};
+use super::chart::{Chart, Mark, SaveError, Series, Shade, Style, ecdf, log10_y, save_all};
 use super::results::{Results, kind_label};
 use crate::files::owned::Out;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-/// Hop counts of the operations of `kind` that report one (as in
-/// `summary.csv`: node lookups and puts always have a result; a get only when
-/// it found the value).
-pub fn hops_of(r: &Results, kind: &str) -> Vec<f64> {
-    r.ops_of(kind).filter_map(|o| o.hops).map(f64::from).collect()
-}
-
-/// Latencies in ms of the operations of `kind`.
-pub fn latencies_ms_of(r: &Results, kind: &str) -> Vec<f64> {
-    r.ops_of(kind).map(|o| o.latency_us as f64 / 1000.0).collect()
-}
+pub use super::run_series::{cdf_chart, hops_of, latencies_ms_of, latency_cdf_chart, shades};
 
 fn with_n(label: &str, n: usize) -> String {
     format!("{label} (n = {n})")
@@ -70,22 +60,6 @@ pub fn hops_histogram(r: &Results) -> Chart {
     }
 }
 
-/// A CDF chart: one step series per sample, y from 0 to 1, legend preferably low.
-pub fn cdf_chart(title: String, x_label: &str, series: Vec<Series>, integer_x: bool) -> Chart {
-    Chart {
-        title,
-        x_label: x_label.into(),
-        y_label: "fraction ≤ x".into(),
-        series,
-        y_range: Some((0.0, 1.02)),
-        y_label_max: Some(1.0),
-        legend_low: true,
-        integer_x,
-        x_pad: true,
-        ..Chart::default()
-    }
-}
-
 /// The CDF of `values(r, kind)` for each operation kind of `r`.
 fn cdf_by_kind(r: &Results, values: fn(&Results, &str) -> Vec<f64>) -> Vec<Series> {
     r.kinds()
@@ -105,26 +79,6 @@ pub fn hops_cdf(r: &Results) -> Chart {
 /// Latency CDF by operation kind.
 pub fn latency_cdf(r: &Results) -> Chart {
     latency_cdf_chart(format!("{}: operation latency CDF", r.name()), cdf_by_kind(r, latencies_ms_of))
-}
-
-/// A latency CDF on a log axis: gets answered in tens of milliseconds and node
-/// lookups waiting seconds for their last replies both stay readable.
-pub fn latency_cdf_chart(title: String, series: Vec<Series>) -> Chart {
-    let series = series.into_iter().map(|s| Series { points: log10_x(&s.points), ..s }).collect();
-    Chart { log_x: true, x_pad: false, ..cdf_chart(title, "latency (ms, log scale)", series, false) }
-}
-
-/// The warm-up and the partitions of `r`, shaded.
-pub fn shades(r: &Results) -> Vec<Shade> {
-    let mut out = Vec::new();
-    let w = r.warmup_s();
-    if w > 0.0 {
-        out.push(Shade { from: 0.0, to: w, label: "warm-up".into(), tone: Tone::Grey });
-    }
-    for (start, end, _) in r.partitions() {
-        out.push(Shade { from: start, to: end, label: "partition".into(), tone: Tone::Warm });
-    }
-    out
 }
 
 /// The success rate of `kind` per sample interval (intervals where some finished).

@@ -21,7 +21,7 @@ use super::plot::{
 };
 use super::results::Results;
 use super::stats;
-use super::sweep::aggregate::{Method, RESAMPLES, bootstrap_mean};
+use super::stats::{Method, RESAMPLES, bootstrap_mean};
 
 /// A set to draw: its label and its replicas.
 pub struct Set<'a> {

@@ -26,45 +26,9 @@ use crate::files::schema;
 use crate::files::table::{Table, push_row};
 use crate::metrics::writer::AtomicFile;
 use crate::report::stats;
-use rand_chacha::ChaCha8Rng;
-use rand_core::SeedableRng;
 use std::path::Path;
 
-/// Bootstrap resamples per interval.
-pub const RESAMPLES: usize = 10_000;
-
-/// How an interval was computed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Method {
-    /// Student-t interval of the mean.
-    StudentT,
-    /// Percentile bootstrap of the mean over the replicas.
-    Bootstrap,
-}
-
-/// The words of `aggregate.csv`'s `ci95_method` column.
-pub use crate::files::schema::CI_METHODS as METHODS;
-
-impl Method {
-    /// Its word in `aggregate.csv`.
-    pub fn word(self) -> &'static str {
-        match self {
-            Method::StudentT => METHODS[0],
-            Method::Bootstrap => METHODS[1],
-        }
-    }
-
-    /// The method a chart's note names, in words.
-    pub fn words(self, replicas: usize) -> String {
-        match self {
-            Method::StudentT => "95% Student-t interval of the mean".into(),
-            Method::Bootstrap => format!(
-                "95% percentile bootstrap interval of the mean over the {replicas} replicas ({} resamples; it stays within [0, 1])",
-                RESAMPLES
-            ),
-        }
-    }
-}
+pub use crate::report::stats::{METHODS, Method, RESAMPLES, bootstrap_mean};
 
 /// One grid point's statistics of one metric.
 #[derive(Clone, Debug, PartialEq)]
@@ -96,23 +60,6 @@ fn cell_seed(metric: &str, values: &[String]) -> u64 {
         }
     }
     h
-}
-
-/// The 95% percentile bootstrap interval of the mean of `xs` (n ≥ 2).
-pub fn bootstrap_mean(xs: &[f64], seed: u64) -> (f64, f64) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut buf = vec![0.0; xs.len()];
-    let mut means = Vec::with_capacity(RESAMPLES);
-    for _ in 0..RESAMPLES {
-        stats::resample_into(&mut rng, xs, &mut buf);
-        means.push(buf.iter().sum::<f64>() / buf.len() as f64);
-    }
-    means.sort_by(f64::total_cmp);
-    // Every resample mean lies within the replicas' range; the clamp only
-    // takes off the last bit of rounding of the sums.
-    let (lo, hi) = xs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| (l.min(*x), h.max(*x)));
-    let q = |p: f64| crate::metrics::stats::quantile_sorted(&means, p).map_or(f64::NAN, |v| v.clamp(lo, hi));
-    (q(0.025), q(0.975))
 }
 
 /// The statistics of `xs` (replica values of `metric` at `values`).
