@@ -187,15 +187,35 @@ fn shipped_scenarios_are_valid() {
 }
 
 #[test]
-fn the_readme_scenario_tour_is_valid() {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    let start = readme.find("```toml\n").expect("README shows a scenario") + "```toml\n".len();
-    let end = start + readme[start..].find("```").unwrap();
+fn the_guides_scenario_tours_are_valid() {
+    // Every whole scenario the guide shows in a toml block (the tour of
+    // docs/scenarios.md, the tutorial's file); blocks named `# NAME.toml`
+    // are a transcript's inputs, bad on purpose (docs_commands.rs runs them).
     let d = tmpdir("readme");
-    let file = d.join("tour.toml");
-    std::fs::write(&file, &readme[start..end]).unwrap();
-    let o = kadsim(&["validate", file.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut n = 0;
+    for page in ["docs/scenarios.md", "docs/tutorial.md"] {
+        let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(page)).unwrap();
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("```toml\n") {
+            let body_start = at + "```toml\n".len();
+            let end = body_start + rest[body_start..].find("```").unwrap();
+            let body = &rest[body_start..end];
+            rest = &rest[end + 3..];
+            if body.starts_with("# ") && body.lines().next().is_some_and(|l| l.ends_with(".toml")) {
+                continue;
+            }
+            // Fragments ([study] alone) are checked with their scenario by the study tests.
+            if !body.contains("nodes =") && !body.contains("name =") {
+                continue;
+            }
+            let file = d.join("tour.toml");
+            std::fs::write(&file, body).unwrap();
+            let o = kadsim(&["validate", file.to_str().unwrap()]);
+            assert!(o.status.success(), "{page}: {}", String::from_utf8_lossy(&o.stderr));
+            n += 1;
+        }
+    }
+    assert!(n >= 2, "the guide shows whole scenarios: {n}");
     let _ = std::fs::remove_dir_all(&d);
 }
 
