@@ -16,8 +16,10 @@ pub mod bounded;
 pub mod json;
 pub mod ledger;
 pub mod owned;
+pub mod ownership;
 pub mod read_error;
 pub mod schema;
+mod siblings;
 pub mod swap;
 pub mod table;
 

@@ -21,7 +21,9 @@
 //! `/proc/PID`; elsewhere nothing is assumed gone), and only after checking
 //! that everything in them is kadsim's ([`super::owned::foreign_in`]).
 
-use super::owned::{OwnError, io, remove_owned};
+use super::ownership::{OwnError, io, remove_owned};
+use super::siblings::{gone, sibling_parts};
+pub use super::siblings::{is_live_sibling, is_sibling_name};
 use std::path::{Path, PathBuf};
 
 /// The environment variable that stops kadsim at a named step of a
@@ -59,39 +61,6 @@ pub fn partial_of(dest: &Path) -> Option<PathBuf> {
 pub fn old_of(dest: &Path) -> Option<PathBuf> {
     let (parent, name) = split(dest)?;
     Some(parent.join(format!(".{name}.old-{}", std::process::id())))
-}
-
-/// Whether `name` has the form of a staging or replaced sibling.
-pub fn is_sibling_name(name: &str) -> bool {
-    sibling_parts(name).is_some()
-}
-
-/// Whether `name` is a staging or replaced sibling of a process still
-/// running (whose directory may not hold its record of files yet).
-pub fn is_live_sibling(name: &str) -> bool {
-    sibling_parts(name).is_some_and(|(_, _, pid)| !gone(pid))
-}
-
-/// (NAME, kind, PID) of `.NAME.partial-PID` or `.NAME.old-PID`.
-fn sibling_parts(name: &str) -> Option<(&str, &str, &str)> {
-    let rest = name.strip_prefix('.')?;
-    for kind in ["partial", "old"] {
-        let marker = format!(".{kind}-");
-        if let Some(at) = rest.rfind(&marker) {
-            let (base, pid) = (&rest[..at], &rest[at + marker.len()..]);
-            if !base.is_empty() && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) {
-                return Some((base, if kind == "partial" { "partial" } else { "old" }, pid));
-            }
-        }
-    }
-    None
-}
-
-/// The process `pid` is gone (Linux: no `/proc/PID`; elsewhere nothing is
-/// assumed gone).
-fn gone(pid: &str) -> bool {
-    let proc = Path::new("/proc");
-    proc.is_dir() && pid.parse::<u32>().is_ok() && !proc.join(pid).exists()
 }
 
 /// A staged run is complete once its manifest, written last, is there.
