@@ -17,7 +17,6 @@
 //! in one set, and runs that the base and candidate sets share.
 
 use super::results::Results;
-use crate::files::table::{Table, push_row};
 use std::path::{Path, PathBuf};
 
 /// Replicas of one configuration, read back.
@@ -89,7 +88,7 @@ pub fn run_dirs(dir: &Path) -> Result<Vec<PathBuf>, String> {
     }
     let runs_csv = dir.join("runs.csv");
     let mut runs = if dir.join("sweep.json").is_file() && runs_csv.is_file() {
-        listed_runs(dir, &runs_csv)?
+        super::sweep::listed::listed_runs(dir, &runs_csv)?
     } else {
         let mut found = Vec::new();
         scan(dir, MAX_DEPTH, &mut found)?;
@@ -109,35 +108,6 @@ pub fn run_dirs(dir: &Path) -> Result<Vec<PathBuf>, String> {
             parents.len(),
             shown.join(", ")
         ));
-    }
-    Ok(runs)
-}
-
-/// The runs a sweep's `runs.csv` lists (its `run` column), each checked to
-/// exist; the file is checked whole against what `kadsim sweep` writes, and
-/// its rows counted against the runs `sweep.json` records (a row lost would
-/// leave a run out of the set unsaid).
-fn listed_runs(dir: &Path, runs_csv: &Path) -> Result<Vec<PathBuf>, String> {
-    let (params, recorded) = super::sweep::swept(&dir.join("sweep.json")).map_err(|e| e.to_string())?;
-    let record = dir.join("sweep.json");
-    let count = |n: usize| {
-        let runs = if n == 1 { "run" } else { "runs" };
-        format!("{n} {runs} listed, but {} records {recorded}: a row lost or added", record.display())
-    };
-    let mut t = Table::open(runs_csv, super::sweep::runs_schema(&params)).map_err(|e| e.to_string())?;
-    let mut runs = Vec::new();
-    while t.next_row().map_err(|e| e.to_string())? {
-        let run = dir.join(t.value("run").unwrap_or_default());
-        if !run.join("manifest.json").is_file() {
-            return Err(t.error(format!("the run {} it lists has no manifest.json", run.display())).to_string());
-        }
-        if runs.len() == recorded {
-            return Err(t.error(count(runs.len() + 1)).to_string());
-        }
-        push_row(&mut runs, run, &t).map_err(|e| e.to_string())?;
-    }
-    if runs.len() != recorded {
-        return Err(crate::files::ReadError::at(runs_csv, Some(t.line() + 1), count(runs.len())).to_string());
     }
     Ok(runs)
 }

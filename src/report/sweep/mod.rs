@@ -25,6 +25,7 @@
 pub mod aggregate;
 pub mod charts;
 pub mod grid;
+pub mod listed;
 pub mod merge;
 pub mod metrics;
 pub mod redraw;

@@ -212,7 +212,8 @@ impl SweepDir {
         if self.record.grid.points().len() != 1 || over.metrics.is_some() {
             return Ok((Vec::new(), Vec::new()));
         }
-        let dirs = match crate::report::runset::run_dirs(&self.dir) {
+        let listed = super::listed::listed_runs(&self.dir, &self.dir.join("runs.csv"));
+        let dirs = match listed.and_then(|d| if d.is_empty() { Err("runs.csv lists no run".into()) } else { Ok(d) }) {
             Ok(d) => d,
             Err(e) => return Ok((Vec::new(), vec![format!("no replica charts: {e}")])),
         };
