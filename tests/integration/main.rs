@@ -9,6 +9,7 @@ mod classes;
 mod cli;
 mod data_safety;
 mod docs_commands;
+mod docs_run;
 mod engine;
 mod figures;
 mod hardening_core;
