@@ -133,9 +133,20 @@ fn toml_value(v: &Value) -> String {
     }
 }
 
-/// A doc comment on one line.
+/// A doc comment on one line, its rustdoc links (`` [`Profile`](super::Profile) ``)
+/// kept as their text: they point into the code, not to a page.
 fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut text = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    while let Some(at) = text.find("`](") {
+        let Some(len) = text[at + 3..].find(')') else { break };
+        let target = &text[at + 3..at + 3 + len];
+        if target.contains("://") || target.ends_with(".md") {
+            break;
+        }
+        let open = text[..at].rfind("[`").unwrap_or(at);
+        text = format!("{}{}`{}", &text[..open], &text[open + 1..at], &text[at + 3 + len + 1..]);
+    }
+    text
 }
 
 /// Text safe in a table cell.
