@@ -67,10 +67,23 @@ pub(crate) fn placeholder(cmd: &str) -> bool {
     cmd.as_bytes().windows(2).any(|w| w[0] == b'<' && w[1].is_ascii_alphabetic())
 }
 
-/// `(page, line, command)` for every kadsim command of the `sh` blocks of `page`.
-fn commands(page: &Path) -> Vec<(String, usize, String)> {
+/// README.md, then the pages of docs/ in name order.
+pub(crate) fn pages() -> Vec<PathBuf> {
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
+        .expect("docs/")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    docs.sort();
+    std::iter::once(root().join("README.md")).chain(docs).collect()
+}
+
+/// `(line, command)` for every kadsim command of the `sh` blocks of `page`,
+/// continuation lines joined and comments cut; with `transcripts`, also the
+/// `$ kadsim ...` lines of any block.
+pub(crate) fn commands(page: &Path, transcripts: bool) -> Vec<(usize, String)> {
     let text = std::fs::read_to_string(page).expect("readable");
-    let name = page.strip_prefix(root()).unwrap_or(page).display().to_string();
     let (mut out, mut in_block, mut in_sh, mut pending, mut start) = (Vec::new(), false, false, String::new(), 0);
     for (i, line) in text.lines().enumerate() {
         let t = line.trim();
@@ -83,7 +96,9 @@ fn commands(page: &Path) -> Vec<(String, usize, String)> {
         // lines after it its output.
         let t = match t.strip_prefix("$ ") {
             Some(cmd) if in_block && pending.is_empty() => {
-                out.push((name.clone(), i + 1, cmd.trim().to_string()));
+                if transcripts {
+                    out.push((i + 1, cmd.trim().to_string()));
+                }
                 continue;
             }
             _ => t,
@@ -109,7 +124,7 @@ fn commands(page: &Path) -> Vec<(String, usize, String)> {
         let cmd = cmd.trim();
         let cmd = cmd.strip_prefix("cargo run --release -- ").map(|c| format!("kadsim {c}")).unwrap_or(cmd.to_string());
         if cmd.starts_with("kadsim ") && !cmd.contains("...") && !cmd.contains("[-") && !placeholder(&cmd) {
-            out.push((name.clone(), start, cmd));
+            out.push((start, cmd));
         }
     }
     out
@@ -117,18 +132,10 @@ fn commands(page: &Path) -> Vec<(String, usize, String)> {
 
 #[test]
 fn every_kadsim_command_in_the_readme_and_the_guide_parses_and_its_scenarios_load() {
-    let mut pages = vec![root().join("README.md")];
-    let mut docs: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
-        .expect("docs/")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "md"))
-        .collect();
-    docs.sort();
-    pages.extend(docs);
     let (mut checked, mut failures) = (0, Vec::new());
-    for page in &pages {
-        for (name, line, cmd) in commands(page) {
+    for page in &pages() {
+        let name = page.strip_prefix(root()).unwrap_or(page).display().to_string();
+        for (line, cmd) in commands(page, true) {
             let args: Vec<String> = split(&cmd).iter().map(|a| expand(a)).collect();
             // Placeholders in upper case (FILE, DIR, BASE) mark a synopsis.
             if args.iter().skip(1).any(|a| a.len() > 1 && a.chars().all(|c| c.is_ascii_uppercase() || c == '_')) {
@@ -199,14 +206,7 @@ fn transcripts(page: &Path) -> Vec<(usize, Vec<(String, String)>, Vec<(String, V
 
 #[test]
 fn console_transcripts_in_the_guide_print_exactly_what_they_show() {
-    let mut pages: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
-        .expect("docs/")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "md"))
-        .collect();
-    pages.push(root().join("README.md"));
-    pages.sort();
+    let pages = pages();
     let mut ran = 0;
     for page in &pages {
         for (line, files, steps) in transcripts(page) {
@@ -267,14 +267,7 @@ fn prose(text: &str) -> String {
 
 #[test]
 fn every_link_of_the_readme_and_the_guide_leads_somewhere() {
-    let mut pages = vec![root().join("README.md")];
-    pages.extend(
-        std::fs::read_dir(root().join("docs"))
-            .expect("docs/")
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "md")),
-    );
+    let pages = pages();
     let anchors = |page: &Path| -> Vec<String> {
         prose(&std::fs::read_to_string(page).unwrap_or_default())
             .lines()

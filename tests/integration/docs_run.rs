@@ -12,8 +12,8 @@
 //! suite (CI runs `--quick`), and commands for a cluster or for results of
 //! a size only the full-size run has.
 
-use super::docs_commands::placeholder;
-use std::path::{Path, PathBuf};
+use super::docs_commands::{commands, pages};
+use std::path::PathBuf;
 
 /// Commands not run: a substring of the command, and why.
 const SKIP: [(&str, &str); 9] = [
@@ -32,53 +32,11 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The `sh` lines of `page` that run kadsim, continuation lines joined,
-/// comments cut, with their line numbers.
-fn sh_commands(page: &Path) -> Vec<(usize, String)> {
-    let text = std::fs::read_to_string(page).expect("readable");
-    let (mut out, mut in_sh, mut in_block, mut pending, mut start) = (Vec::new(), false, false, String::new(), 0);
-    for (i, line) in text.lines().enumerate() {
-        let t = line.trim();
-        if t.starts_with("```") {
-            in_block = !in_block;
-            in_sh = in_block && (t == "```sh" || t == "```bash");
-            continue;
-        }
-        if !in_sh {
-            continue;
-        }
-        if pending.is_empty() {
-            start = i + 1;
-        }
-        pending.push_str(t.strip_suffix('\\').unwrap_or(t));
-        pending.push(' ');
-        if t.ends_with('\\') {
-            continue;
-        }
-        let full = std::mem::take(&mut pending);
-        let cmd = full.find(" #").map_or(full.as_str(), |at| &full[..at]).trim().to_string();
-        let cmd = cmd.strip_prefix("cargo run --release -- ").map_or(cmd.clone(), |c| format!("kadsim {c}"));
-        if cmd.starts_with("kadsim ") && !cmd.contains("...") && !cmd.contains("[-") && !placeholder(&cmd) {
-            out.push((start, cmd));
-        }
-    }
-    out
-}
-
 #[test]
 fn the_guides_commands_run_scaled_down() {
-    let mut pages = vec![root().join("README.md")];
-    let mut docs: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
-        .expect("docs/")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "md"))
-        .collect();
-    docs.sort();
-    pages.extend(docs);
     let (mut ran, mut failures) = (0, Vec::new());
-    for page in &pages {
-        let cmds = sh_commands(page);
+    for page in &pages() {
+        let cmds = commands(page, false);
         if cmds.is_empty() {
             continue;
         }
