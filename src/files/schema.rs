@@ -491,9 +491,7 @@ pub fn class_metrics() -> Vec<Column> {
 pub fn class_metric(name: &str) -> Option<(&str, Column)> {
     let rest = name.strip_prefix("class.")?;
     let (class, stat) = rest.split_once('.')?;
-    let good = !class.is_empty()
-        && class.len() <= 32
-        && class.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    let good = crate::scenario::classes::is_class_name(class);
     let col = class_metrics().into_iter().find(|c| c.name == stat)?;
     good.then_some((class, col))
 }

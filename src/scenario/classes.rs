@@ -52,6 +52,14 @@ pub struct NodeClass {
     pub client: bool,
 }
 
+/// Whether `name` can name a class: 1 to 32 lowercase letters, digits or
+/// `_`, so that it reads whole between the dots of `class.NAME.STAT`.
+pub fn is_class_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 32
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
 fn is_false(b: &bool) -> bool {
     !*b
 }
@@ -129,10 +137,7 @@ pub(super) fn validate(sc: &super::Scenario) -> Result<(), Invalid> {
     let mut unshared = None;
     for (i, c) in classes.iter().enumerate() {
         let at = |f: &str| format!("classes.{i}.{f}");
-        let good = !c.name.is_empty()
-            && c.name.len() <= 32
-            && c.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        if !good {
+        if !is_class_name(&c.name) {
             return err(at("name"), format!("expected 1 to 32 lowercase letters, digits or _, got {:?}", c.name));
         }
         if let Some(j) = classes[..i].iter().position(|o| o.name == c.name) {
